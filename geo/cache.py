@@ -1,0 +1,111 @@
+"""Content-addressed disk cache with atomic writes.
+
+Keys are the SHA-256 of the inputs' digests, the parameters and the package/format version
+(r5py style), so a changed source file or option never returns a stale entry.  Every write goes
+to a temporary file in the same folder and is renamed into place (atomic on POSIX), so two
+processes sharing a cache can never leave a half-written file; a corrupt entry is deleted and
+rebuilt.  Cached objects are read-only for callers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+#: Bump when the on-disk format of any cached object changes.
+CACHE_FORMAT_VERSION = 1
+
+T = TypeVar("T")
+
+
+def cache_key(*parts: Any) -> str:
+    """Stable hex key from JSON-able parts plus the cache format version."""
+    from geo import __version__
+
+    payload = json.dumps([CACHE_FORMAT_VERSION, __version__, *parts], sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``target``; on success rename it over ``target``."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def atomic_write_bytes(data: bytes, target: Path) -> None:
+    """Write bytes atomically (temp file + fsync + rename)."""
+    with atomic_path(target) as tmp:
+        with tmp.open("wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+def atomic_write_text(text: str, target: Path) -> None:
+    """Write UTF-8 text atomically."""
+    atomic_write_bytes(text.encode("utf-8"), target)
+
+
+def atomic_write_parquet(df: pd.DataFrame, target: Path) -> None:
+    """Write a DataFrame to parquet atomically."""
+    with atomic_path(target) as tmp:
+        df.to_parquet(tmp)
+
+
+def read_parquet_or_none(path: Path) -> pd.DataFrame | None:
+    """Read a cached parquet file; a missing one gives None, a corrupt one is removed and gives None."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        return pd.read_parquet(path)
+    except Exception:  # pyarrow raises ArrowInvalid/OSError on corruption
+        logger.warning("cache entry %s is corrupt; removing it and rebuilding", path)
+        path.unlink(missing_ok=True)
+        return None
+
+
+def cached_npz(path: Path, build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Load arrays from ``path`` or build them, save atomically, and return them.
+
+    A corrupt or unreadable file is rebuilt.  Arrays only (``allow_pickle=False``): nothing
+    loaded from the cache can execute code.
+    """
+    import numpy as np
+
+    path = Path(path)
+    if path.is_file():
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                logger.info("cache hit %s", path.name)
+                return {k: npz[k] for k in npz.files}
+        except Exception:  # zipfile.BadZipFile, ValueError, OSError, EOFError
+            logger.warning("cache entry %s is corrupt; rebuilding", path)
+            path.unlink(missing_ok=True)
+    logger.info("cache miss %s", path.name)
+    arrays = build()
+    with atomic_path(path) as tmp:
+        with tmp.open("wb") as fh:
+            np.savez(fh, **arrays)
+    return arrays

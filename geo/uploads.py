@@ -1,0 +1,150 @@
+"""Reading user files safely: size limit, type sniffing, encodings, kept in memory.
+
+Uploads are never executed or unpickled; CSV is parsed by pandas from bytes held in memory,
+vector files by pyogrio from an in-memory buffer.  Every failure is an :class:`InputError`
+naming the file and the fix.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from geo._errors import InputError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+_MAGIC = {
+    b"PK\x03\x04": "a ZIP container (an Excel .xlsx file or a zip archive)",
+    b"\xd0\xcf\x11\xe0": "an old Excel .xls / OLE file",
+    b"%PDF": "a PDF document",
+    b"\x89PNG": "a PNG image",
+    b"SQLite format 3": "a SQLite/GeoPackage database",
+    b"\x1f\x8b": "a gzip file",
+}
+
+
+def read_bytes(src: str | Path | bytes, *, source: str | None = None,
+               max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[bytes, str]:
+    """Bytes of a path or an in-memory upload, refusing empty or oversized input."""
+    if isinstance(src, bytes | bytearray):
+        data, name = bytes(src), source or "upload"
+    else:
+        path = Path(src)
+        name = source or str(path)
+        if not path.is_file():
+            msg = f"{name}: file not found"
+            raise InputError(msg)
+        size = path.stat().st_size
+        if size > max_bytes:
+            msg = f"{name}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB upload limit; split or filter the file"
+            raise InputError(msg)
+        data = path.read_bytes()
+    if len(data) > max_bytes:
+        msg = f"{name}: {len(data) / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB upload limit; split or filter the file"
+        raise InputError(msg)
+    if not data.strip():
+        msg = f"{name}: the file is empty"
+        raise InputError(msg)
+    return data, name
+
+
+def sniff_kind(data: bytes) -> str | None:
+    """Describe binary content that is not text (None for text)."""
+    for magic, what in _MAGIC.items():
+        if data.startswith(magic):
+            return what
+    if b"\x00" in data[:4096]:
+        return "a binary file"
+    return None
+
+
+def decode_text(data: bytes, *, source: str) -> str:
+    """Decode UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1252 as a last resort."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        msg = f"{source}: text is not UTF-8 or Windows-1252 ({exc}); save it as 'CSV UTF-8'"
+        raise InputError(msg) from exc
+    logger.warning("%s: not UTF-8; read as Windows-1252", source)
+    return text
+
+
+def read_user_csv(src: str | Path | bytes, *, source: str | None = None,
+                  max_bytes: int = DEFAULT_MAX_BYTES, max_rows: int = 2_000_000) -> pd.DataFrame:
+    """Parse a user CSV held in memory (all columns as text; caller converts types)."""
+    data, name = read_bytes(src, source=source, max_bytes=max_bytes)
+    kind = sniff_kind(data)
+    if kind is not None:
+        fix = " Open it in Excel and 'Save As' CSV UTF-8." if "Excel" in kind or "ZIP" in kind else ""
+        msg = f"{name}: this is {kind}, not a CSV text file.{fix}"
+        raise InputError(msg)
+    text = decode_text(data, source=name)
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""],
+                         skipinitialspace=True, nrows=max_rows + 1)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        msg = f"{name}: not a readable CSV ({str(exc).splitlines()[0]}); check the delimiter is a comma and quotes are balanced"
+        raise InputError(msg) from exc
+    if len(df) > max_rows:
+        msg = f"{name}: more than {max_rows:,} rows; split the file"
+        raise InputError(msg)
+    if df.empty:
+        msg = f"{name}: the CSV has a header but no rows"
+        raise InputError(msg)
+    df.columns = [str(c).strip().lower().replace(" ", "_") for c in df.columns]
+    dup = [c for c in df.columns if str(c).split(".")[0] in df.columns and "." in str(c)]
+    if dup or df.columns.duplicated().any():
+        msg = f"{name}: duplicate column names ({', '.join(dup) or 'repeated header'}); make each header unique"
+        raise InputError(msg)
+    unnamed = [c for c in df.columns if c.startswith("unnamed:")]
+    if unnamed and len(unnamed) == len(df.columns):
+        msg = f"{name}: the first line must be a header row with column names"
+        raise InputError(msg)
+    return df
+
+
+def read_user_vector(src: str | Path | bytes, *, source: str | None = None,
+                     max_bytes: int = DEFAULT_MAX_BYTES) -> gpd.GeoDataFrame:
+    """Read GeoJSON / GeoPackage / zipped Shapefile bytes with pyogrio, in memory."""
+    import geopandas as gpd
+
+    data, name = read_bytes(src, source=source, max_bytes=max_bytes)
+    if data.startswith(b"PK\x03\x04"):
+        _check_zip(data, name=name, max_bytes=max_bytes)
+    elif not (data.lstrip().startswith(b"{") or data.startswith(b"SQLite format 3")):
+        msg = f"{name}: not GeoJSON or GeoPackage (GeoJSON text starts with '{{'); export it from QGIS as GeoJSON"
+        raise InputError(msg)
+    try:
+        return gpd.read_file(io.BytesIO(data), engine="pyogrio")
+    except Exception as exc:  # pyogrio/GDAL errors
+        msg = f"{name}: cannot read it as a vector file ({type(exc).__name__}: {str(exc)[:200]})"
+        raise InputError(msg) from exc
+
+
+def _check_zip(data: bytes, *, name: str, max_bytes: int) -> None:
+    """Refuse zip bombs: total uncompressed size and compression ratio are bounded."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            total = sum(i.file_size for i in zf.infolist())
+    except zipfile.BadZipFile as exc:
+        msg = f"{name}: damaged zip file ({exc})"
+        raise InputError(msg) from exc
+    if total > 4 * max_bytes or total > 200 * max(len(data), 1):
+        msg = f"{name}: the zip expands to {total / 1e6:.0f} MB, over the limit (possible zip bomb); refused"
+        raise InputError(msg)
