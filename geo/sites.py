@@ -229,8 +229,7 @@ def sites_from_table(df: pd.DataFrame, settings: Settings | None = None, *, sour
         msg = f"{source}: blank 'name' at rows {row_no[blank_name.to_numpy()][:10].tolist()}; every site needs a name"
         raise SchemaError(msg)
     stype = df["site_type"].fillna("").astype(str).str.strip().str.lower() if "site_type" in df else pd.Series("", index=df.index)
-    if default_type:
-        stype = stype.where(stype != "", default_type)
+    stype = stype.where(stype != "", default_type or "other")
     bad_type = ~stype.isin(SITE_TYPES)
     if bad_type.any():
         i = np.flatnonzero(bad_type.to_numpy())[:5]

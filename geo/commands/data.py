@@ -43,7 +43,7 @@ def status_table(data_dir: Path, *, checksum: bool = True) -> pd.DataFrame:
             if checksum:
                 verdict = "ok" if sha256_file(path) == ds.sha256 else "MISMATCH"
             try:
-                n_rows = _count_rows(ds.key, path)
+                n_rows = _count_rows(ds.key, path, data_dir)
             except GeoError as exc:
                 error = str(exc)
             except Exception as exc:  # report unreadable files instead of stopping the listing
@@ -57,8 +57,9 @@ def status_table(data_dir: Path, *, checksum: bool = True) -> pd.DataFrame:
     return out
 
 
-def _count_rows(key: str, path: Path) -> int | None:
+def _count_rows(key: str, path: Path, data_dir: Path) -> int | None:
     from geo import loaders
+    from geo.config import Settings
 
     ds = DATASETS[key]
     if ds.kind == "gpkg":
@@ -67,7 +68,7 @@ def _count_rows(key: str, path: Path) -> int | None:
         return int(pyogrio.read_info(path, layer=ds.layer)["features"])
     if ds.kind in {"pbf", "osm-xml"}:
         return None
-    return len(loaders.read_dataset(key))
+    return len(loaders.read_dataset(key, Settings.from_env(data_dir)))
 
 
 def run_status(args: argparse.Namespace) -> int:
