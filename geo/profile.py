@@ -88,7 +88,7 @@ def profile_area(area: Area, settings: Settings | None = None, *, sites: pd.Data
     dep = deprivation_table(lsoas)
     rur = lsoas.groupby("urban_rural", observed=True)["adults"].agg(["size", "sum"])
     rural_urban = {str(k): {"lsoas": int(v["size"]), "adults": int(v["sum"]),
-                            "adults_pct": round(100.0 * v["sum"] / max(lsoas["adults"].sum(), 1), 1)}
+                            "adults_pct": round(float(100.0 * v["sum"] / max(lsoas["adults"].sum(), 1)), 1)}
                    for k, v in rur.iterrows()}
     by_type = in_area.groupby("site_type").size().to_dict()
     precision = in_area.groupby("location_precision").size().to_dict()

@@ -116,6 +116,8 @@ def render_table(obj: pd.DataFrame | dict[str, Any], *, title: str | None = None
 
 
 def _fmt_value(v: Any) -> str:
+    if isinstance(v, dict):
+        return ", ".join(f"{k} {_fmt_value(x)}" for k, x in v.items())
     if isinstance(v, float | np.floating):
         return "" if math.isnan(float(v)) else f"{float(v):,.2f}"
     if isinstance(v, int | np.integer):
