@@ -18,7 +18,7 @@ from geo._errors import GeoError
 
 #: Command modules, in help order.
 COMMAND_MODULES = (
-    "data", "profile", "sites", "access", "catchments", "coverage", "gaps", "report",
+    "data", "areas", "profile", "sites", "access", "catchments", "coverage", "gaps", "report",
     "synthetic_clients", "clients", "scenario", "closure_impact", "optimise", "hours",
     "stops_access", "transit",
 )
