@@ -6,6 +6,7 @@ import argparse
 import json
 import math
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -129,3 +130,70 @@ def _fmt_frame(df: pd.DataFrame) -> str:
     with pd.option_context("display.max_rows", 500, "display.max_columns", 50, "display.width", 200,
                            "display.float_format", lambda x: f"{x:,.2f}"):
         return df.to_string()
+
+
+# --------------------------------------------------------------------------- routing runs
+
+ROUTING_MODES = ("drive", "walk", "cycle", "transit")
+
+
+def add_routing_options(p: argparse.ArgumentParser, *, default_sites: str = "hub") -> None:
+    """Area, site and travel options shared by access/coverage/gaps/report/scenario/optimise."""
+    add_area_options(p)
+    p.add_argument("--sites", default=default_sites,
+                   help="site types, comma separated (hub,satellite,outreach,pharmacy,nsp,"
+                        f"supervised_consumption,young_people,hospital,recovery,other); default {default_sites}")
+    p.add_argument("--extra-sites", action="append", type=Path, default=[],
+                   help="your own sites (CSV with postcode or easting/northing or lat/lon, or GeoJSON/GPKG)")
+    p.add_argument("--in-county-only", action="store_true",
+                   help="count only sites inside the area (the seed method); default also counts "
+                        "cross-border sites within --buffer-km")
+    p.add_argument("--include-historical", action="store_true",
+                   help="also use sites the seeds list as historical (2015)")
+    p.add_argument("--mode", choices=ROUTING_MODES, default="drive", help="travel mode")
+    p.add_argument("--network", default="auto",
+                   help="road network: auto (bundled extract covering the area, else estimate), "
+                        "none (straight-line estimate), download (osmnx, internet), or an "
+                        ".osm.pbf/.osm file")
+    p.add_argument("--gtfs", type=Path, default=None, help="GTFS zip for --mode transit")
+    p.add_argument("--arrive-by", default=None, help='transit: arrive by, e.g. "Tue 12:00"')
+    p.add_argument("--depart-at", default=None, help='transit: depart at, e.g. "Tue 10:00"')
+
+
+@dataclass
+class RoutingRun:
+    """Everything a routing command needs, prepared once from the arguments."""
+
+    settings: Settings
+    area: Any
+    sites: Any
+    router: Any
+
+
+def prepare_run(args: argparse.Namespace, *, progress: Any = None) -> RoutingRun:
+    """Settings, area (with buffer), sites (in-county only on request) and router from args."""
+    from geo.areas import select_area
+    from geo.routing import make_router
+    from geo.sites import load_sites, parse_site_types
+
+    s = settings_from_args(args)
+    buffer_km = 15.0 if args.buffer_km is None else float(args.buffer_km)
+    area = select_area(args.area, settings=s)
+    types = parse_site_types(args.sites)
+    sites = load_sites(s, area=area, types=types, buffer_km=0.0 if args.in_county_only else buffer_km,
+                       include_historical=args.include_historical,
+                       extra=[str(p) for p in args.extra_sites])
+    if args.in_county_only:
+        sites = sites[sites["in_area"]].reset_index(drop=True)
+    if len(sites) == 0:
+        msg = (f"no sites of type {', '.join(types)} in or near {area.name}; add your own with "
+               "--extra-sites FILE or widen --buffer-km")
+        raise InputError(msg)
+    network = None if str(args.network).lower() in {"none", "estimate"} else args.network
+    transit: dict[str, Any] = {}
+    if args.mode == "transit":
+        transit = {"gtfs": args.gtfs, "arrive_by": args.arrive_by, "depart_at": args.depart_at}
+    router = make_router(args.mode, area=area, settings=s, network=network, progress=progress,
+                         **transit)
+    print(f"travel times: {router.label}", file=sys.stderr)
+    return RoutingRun(settings=s, area=area, sites=sites, router=router)
