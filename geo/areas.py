@@ -132,7 +132,7 @@ def select_area(spec: str | Path | Sequence[str] | BaseGeometry, *, settings: Se
     table = load_lsoa_table(s)
     notes: list[str] = []
     if buffer_km < 0:
-        msg = f"buffer_km must be >= 0, got {buffer_km}"
+        msg = f"buffer_km must be >= 0, got {buffer_km}; use 0 for no ring of neighbouring LSOAs"
         raise AreaError(msg)
     if isinstance(spec, Path) or (isinstance(spec, str) and _looks_like_file(spec)):
         geom = read_area_polygon(Path(spec), repair=repair)
@@ -235,7 +235,7 @@ def read_area_polygon(path: Path, *, repair: bool = False, max_bytes: int = 50 *
     import shapely
 
     if not path.is_file():
-        msg = f"{path}: polygon file not found"
+        msg = f"{path}: polygon file not found; check the path, or give a LAD, county, ICB or region name"
         raise InputError(msg)
     size = path.stat().st_size
     if size > max_bytes:
@@ -258,7 +258,8 @@ def polygon_from_frame(gdf: gpd.GeoDataFrame, *, source: str, repair: bool = Fal
     import shapely
 
     if gdf.empty or gdf.geometry.isna().all():
-        msg = f"{source}: no features with geometry; the file must hold at least one polygon"
+        msg = (f"{source}: no features with geometry; the file must hold at least one polygon. Draw the "
+               "study area as a polygon and export it again")
         raise InputError(msg)
     types = set(gdf.geometry.dropna().geom_type)
     if not types <= {"Polygon", "MultiPolygon"}:
@@ -274,9 +275,11 @@ def polygon_from_frame(gdf: gpd.GeoDataFrame, *, source: str, repair: bool = Fal
         hint = ""
         ox0, oy0, ox1, oy1 = gdf.total_bounds
         if gdf.crs.to_epsg() == 4326 and -8 < oy0 < 3 and 49 < ox0 < 56:  # noqa: PLR2004
-            hint = " The coordinates look like lat/lon swapped: GeoJSON wants longitude first."
+            hint = " The coordinates look like lat/lon swapped: GeoJSON wants longitude first, so swap the two numbers."
         elif gdf.crs.to_epsg() == 4326 and abs(ox0) > 180:  # noqa: PLR2004
             hint = " The numbers look like metres (EPSG:27700) labelled as degrees: set the right CRS."
+        hint = hint or (" Check the file is the right one: the study area must be drawn in England, "
+                        "saved with EPSG:4326 (lon/lat) or EPSG:27700.")
         msg = f"{source}: the polygon lies outside England (bounds {x0:.0f},{y0:.0f},{x1:.0f},{y1:.0f} in EPSG:27700).{hint}"
         raise CrsError(msg)
     geoms = bng.geometry.dropna().to_numpy()
@@ -292,7 +295,7 @@ def polygon_from_frame(gdf: gpd.GeoDataFrame, *, source: str, repair: bool = Fal
         logger.warning("%s: repaired %d invalid polygon(s) with make_valid", source, int((~valid).sum()))
     out = shapely.union_all(geoms)
     if out.area <= 0:
-        msg = f"{source}: the polygon has zero area"
+        msg = f"{source}: the polygon has zero area; draw the study area with at least three distinct corners"
         raise InputError(msg)
     return out
 

@@ -42,9 +42,12 @@ def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path next to ``target``; on success rename it over ``target``."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    # Keep the real suffix last (GDAL drivers and numpy look at it); the file is created empty
+    # and removed first so writers that refuse to overwrite (GPKG) can create it.
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.tmp-", suffix=target.suffix, dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    tmp_path.unlink()
     try:
         yield tmp_path
         os.replace(tmp_path, target)

@@ -86,20 +86,16 @@ def nearest_times(area: Area, sites: pd.DataFrame, router: Router, *,
     status = np.where(has, "ok", "no_site").astype(object)
     status[res.unsnapped_origins] = "unsnapped"
     out["status"] = status
-    if k > 1 or by_type:
-        matrix = router.site_origin_minutes(sxy, oxy, max_minutes=max_minutes)
-        if k > 1:
-            _add_k_nearest(out, matrix, sites, k)
-        if by_type and "site_type" in sites:
-            for stype in sorted(sites["site_type"].dropna().unique()):
-                rows = np.flatnonzero(sites["site_type"].to_numpy() == stype)
-                sub = matrix[rows]
-                filled = np.where(np.isnan(sub), np.inf, sub)
-                best = np.argmin(filled, axis=0)
-                mins = filled[best, np.arange(sub.shape[1])]
-                out[f"minutes_{stype}"] = np.where(np.isfinite(mins), mins, np.nan)
-                ids = sites["site_id"].to_numpy(dtype=object)[rows][best]
-                out[f"site_id_{stype}"] = np.where(np.isfinite(mins), ids, None)
+    if k > 1:
+        _add_k_nearest(out, router.site_origin_minutes(sxy, oxy, max_minutes=max_minutes), sites, k)
+    if by_type and "site_type" in sites:
+        ids = sites["site_id"].to_numpy(dtype=object)
+        for stype in sorted(sites["site_type"].dropna().unique()):
+            rows = np.flatnonzero(sites["site_type"].to_numpy() == stype)
+            sub = router.nearest(sxy[rows], oxy, max_minutes=max_minutes)  # one search per type
+            out[f"minutes_{stype}"] = sub.minutes
+            out[f"site_id_{stype}"] = np.where(sub.site_index >= 0,
+                                                ids[rows][np.clip(sub.site_index, 0, None)], None)
     n_bad = int((status != "ok").sum())
     if n_bad:
         logger.info("%d of %d LSOAs without a reachable site (%s)", n_bad, len(out),

@@ -189,12 +189,16 @@ def read_sites_file(src: str | Path | bytes, settings: Settings | None = None, *
 
 
 def _vector_to_table(gdf: gpd.GeoDataFrame, *, source: str) -> pd.DataFrame:
+    if gdf.empty:
+        msg = f"{source}: the file holds no features; add one point per site"
+        raise InputError(msg)
     if gdf.crs is None:
         msg = f"{source}: no CRS; save the points with EPSG:4326 or EPSG:27700"
         raise InputError(msg)
     types = set(gdf.geometry.dropna().geom_type)
     if not types <= {"Point"}:
-        msg = f"{source}: sites must be points, found {', '.join(sorted(types)) or 'no geometry'}"
+        msg = (f"{source}: sites must be points, found {', '.join(sorted(types)) or 'no geometry'}; "
+               "save one point per site (or use a CSV with postcodes)")
         raise InputError(msg)
     bng = gdf.to_crs(BNG)
     df = pd.DataFrame(bng.drop(columns=bng.geometry.name)).astype(str).replace({"None": np.nan, "nan": np.nan})
@@ -202,6 +206,52 @@ def _vector_to_table(gdf: gpd.GeoDataFrame, *, source: str) -> pd.DataFrame:
     df["easting"] = bng.geometry.x.to_numpy()
     df["northing"] = bng.geometry.y.to_numpy()
     return df
+
+
+#: Postcode areas wholly outside England (Scotland, Wales, Northern Ireland, Crown Dependencies).
+_NON_ENGLISH_AREAS = {
+    **dict.fromkeys(("AB", "DD", "DG", "EH", "FK", "G", "HS", "IV", "KA", "KW", "KY", "ML", "PA", "PH", "ZE"),
+                    "Scotland"),
+    **dict.fromkeys(("CF", "SA"), "Wales"), "BT": "Northern Ireland", "IM": "the Isle of Man",
+    "JE": "Jersey", "GY": "Guernsey",
+}
+
+
+def _outside_england_postcode(pc: object) -> str | None:
+    """Problem text for a postcode whose area is wholly outside England (None otherwise)."""
+    import re
+
+    m = re.match(r"^([A-Z]{1,2})[0-9]", str(pc or ""))
+    where = _NON_ENGLISH_AREAS.get(m.group(1)) if m else None
+    if where is None:
+        return None
+    return f"postcode {pc!r} is in {where}, outside England: this tool covers English services only"
+
+
+#: A located site further than this from every English LSOA centroid is outside England (every live
+#: English postcode lies within 24 km of one; Dublin, Belfast and the Isle of Man are 55+ km away).
+MAX_METRES_FROM_ENGLISH_LSOA = 30_000.0
+
+
+def _far_from_england(east: np.ndarray, north: np.ndarray, settings: Settings) -> np.ndarray:
+    """Mask of coordinates inside the England bounding box but far from every English LSOA."""
+    from scipy.spatial import cKDTree
+
+    from geo._errors import DataSourceError
+    from geo.loaders import load_centroids
+
+    given = ~np.isnan(east)
+    if not given.any():
+        return np.zeros(len(east), dtype=bool)
+    try:
+        cen = load_centroids(settings)
+    except DataSourceError:  # bundle without centroids: keep the bounding-box check only
+        logger.warning("LSOA centroids unavailable; sites are checked against England's bounding box only")
+        return np.zeros(len(east), dtype=bool)
+    tree = cKDTree(np.c_[cen["easting"].to_numpy(float), cen["northing"].to_numpy(float)])
+    dist = np.full(len(east), 0.0)
+    dist[given] = tree.query(np.c_[east[given], north[given]])[0]
+    return given & (dist > MAX_METRES_FROM_ENGLISH_LSOA)
 
 
 def sites_from_table(df: pd.DataFrame, settings: Settings | None = None, *, source: str = "sites",
@@ -226,7 +276,7 @@ def sites_from_table(df: pd.DataFrame, settings: Settings | None = None, *, sour
     out = pd.DataFrame({"name": df[name_col].fillna("").astype(str).str.strip()})
     blank_name = out["name"] == ""
     if blank_name.any():
-        msg = f"{source}: blank 'name' at rows {row_no[blank_name.to_numpy()][:10].tolist()}; every site needs a name"
+        msg = f"{source}: blank 'name' at rows {row_no[blank_name.to_numpy()][:10].tolist()}; give every site a name or delete the empty rows"
         raise SchemaError(msg)
     stype = df["site_type"].fillna("").astype(str).str.strip().str.lower() if "site_type" in df else pd.Series("", index=df.index)
     stype = stype.where(stype != "", default_type or "other")
@@ -241,6 +291,13 @@ def sites_from_table(df: pd.DataFrame, settings: Settings | None = None, *, sour
     north = np.full(n, np.nan)
     precision = np.full(n, "", dtype=object)
     problem = np.full(n, "", dtype=object)
+    for cols, label in (((("easting", "northing") if has_bng else ()), "easting/northing"),
+                        (((lat, lon) if lat and lon else ()), "lat/lon")):
+        for c in cols:
+            raw = df[c].fillna("").astype(str).str.strip()
+            nan_num = pd.to_numeric(df[c], errors="coerce").isna().to_numpy()
+            text = nan_num & (raw != "").to_numpy() & (problem == "")
+            problem[text] = [f"{label} value {v!r} in column '{c}' is not a number" for v in raw[text]]
     if has_bng:
         e = pd.to_numeric(df["easting"], errors="coerce").to_numpy(dtype=float)
         nn = pd.to_numeric(df["northing"], errors="coerce").to_numpy(dtype=float)
@@ -260,9 +317,16 @@ def sites_from_table(df: pd.DataFrame, settings: Settings | None = None, *, sour
         se, sn = bng_from_lonlat(np.where(todo, la, 0.0), np.where(todo, lo, 0.0))
         swapped = todo & ~inside & in_england_bng(se, sn)
         problem[swapped] = "lat and lon look swapped (latitude in England is 49.9-55.8, longitude -6.4 to 1.8)"
-        problem[todo & ~inside & ~swapped] = "lat/lon outside England"
+        metres = todo & ~inside & ~swapped & ((np.abs(la) > 1000) | (np.abs(lo) > 1000))  # noqa: PLR2004
+        problem[metres] = ("lat/lon look like metres (British National Grid or Web Mercator), not degrees: "
+                           "put EPSG:27700 values in 'easting'/'northing' columns")
+        problem[todo & ~inside & ~swapped & ~metres] = "lat/lon outside England"
         ok = todo & inside
         east[ok], north[ok], precision[ok] = e[ok], nn[ok], "coordinates"
+    far = _far_from_england(east, north, s)
+    if far.any():
+        problem[far] = "coordinates lie outside England (over 30 km from any English LSOA): check the location"
+        east[far], north[far], precision[far] = np.nan, np.nan, ""
     pcs = df["postcode"].fillna("").astype(str) if "postcode" in df.columns else pd.Series("", index=df.index)
     out["postcode"] = pcs.to_numpy()
     need = np.isnan(east) & (pcs.str.strip() != "").to_numpy()
@@ -275,7 +339,8 @@ def sites_from_table(df: pd.DataFrame, settings: Settings | None = None, *, sour
         precision[idx[found]] = "postcode"
         for j, st, pc in zip(idx[~found], g["status"].to_numpy()[~found], g["postcode"].to_numpy()[~found], strict=True):
             problem[j] = (f"postcode {pc!r} is not a valid UK postcode" if st == "invalid"
-                          else f"postcode {pc!r} is not a live English postcode (Code-Point Open)")
+                          else _outside_england_postcode(pc)
+                          or f"postcode {pc!r} is not a live English postcode (Code-Point Open)")
         out.loc[need, "postcode"] = g["postcode"].fillna("").to_numpy()
     problem[np.isnan(east) & (problem == "")] = "no postcode or coordinates"
     bad = np.isnan(east)
@@ -289,8 +354,10 @@ def sites_from_table(df: pd.DataFrame, settings: Settings | None = None, *, sour
     auto = "user:" + pd.Series(row_no, index=df.index).astype(str)
     out["site_id"] = ids.where(ids.str.strip() != "", auto).to_numpy()
     if out["site_id"].duplicated().any():
+        rep_ = out["site_id"].duplicated(keep=False).to_numpy()
         dups = out.loc[out["site_id"].duplicated(), "site_id"].head(3).tolist()
-        msg = f"{source}: site_id must be unique; repeated {dups}"
+        msg = (f"{source}: site_id must be unique; repeated {dups} at rows {row_no[rep_][:10].tolist()}; "
+               "give each site its own site_id or leave it blank")
         raise SchemaError(msg)
     for c in ("provider", "address", "town", "opening_hours", "opening_hours_text"):
         out[c] = df[c].fillna("").astype(str).to_numpy() if c in df.columns else ""

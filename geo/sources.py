@@ -220,7 +220,7 @@ def get_dataset(key: str) -> Dataset:
     try:
         return DATASETS[key]
     except KeyError:
-        msg = f"unknown dataset {key!r}; known: {', '.join(sorted(DATASETS))}"
+        msg = f"unknown dataset {key!r}; use one of: {', '.join(sorted(DATASETS))}"
         raise DataSourceError(msg) from None
 
 
@@ -256,8 +256,14 @@ def fetch_dataset(key: str, data_dir: Path, *, base_url: str | None = None,
     try:
         out = pooch.retrieve(url, known_hash=f"sha256:{ds.sha256}", fname=target.name,
                              path=target.parent, downloader=downloader)
-    except ValueError as exc:  # pooch raises ValueError on hash mismatch
-        msg = f"{ds.relpath}: downloaded file failed its SHA-256 check and was refused ({exc})"
+    except ValueError as exc:  # pooch raises ValueError on hash mismatch (and deletes the download)
+        stale = target.is_file() and sha256_file(target) != ds.sha256
+        if stale:  # never leave a copy that fails its checksum in place as if it were valid
+            target.unlink()
+        msg = (f"{ds.relpath} (dataset {ds.key!r}): the file downloaded from {url} failed its SHA-256 check "
+               f"(expected {ds.sha256}) and was refused{'; the invalid local copy was removed' if stale else ''}. "
+               "The mirror copy is damaged or tampered with: check GEO_DATA_URL / --base-url points at a "
+               f"genuine copy of the bundle and download it again ({exc})")
         raise DataSourceError(msg) from exc
     except Exception as exc:  # network errors: requests/urllib exceptions vary by backend
         msg = (

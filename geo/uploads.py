@@ -33,6 +33,20 @@ _MAGIC = {
 }
 
 
+def _size_text(n: float) -> str:
+    """Human size: MB for large values, kB/bytes for small limits (tests, tight deployments)."""
+    if n >= 1e6:
+        return f"{n / 1e6:.1f} MB"
+    if n >= 1e3:
+        return f"{n / 1e3:.1f} kB"
+    return f"{int(n)} bytes"
+
+
+def _too_big(name: str, size: float, max_bytes: int) -> InputError:
+    return InputError(f"{name}: {_size_text(size)} is over the {_size_text(max_bytes)} upload limit; "
+                      "split or filter the file")
+
+
 def read_bytes(src: str | Path | bytes, *, source: str | None = None,
                max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[bytes, str]:
     """Bytes of a path or an in-memory upload, refusing empty or oversized input."""
@@ -46,23 +60,38 @@ def read_bytes(src: str | Path | bytes, *, source: str | None = None,
             raise InputError(msg)
         size = path.stat().st_size
         if size > max_bytes:
-            msg = f"{name}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB upload limit; split or filter the file"
-            raise InputError(msg)
+            raise _too_big(name, size, max_bytes)
         data = path.read_bytes()
     if len(data) > max_bytes:
-        msg = f"{name}: {len(data) / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB upload limit; split or filter the file"
-        raise InputError(msg)
+        raise _too_big(name, len(data), max_bytes)
     if not data.strip():
-        msg = f"{name}: the file is empty"
+        msg = f"{name}: the file is empty; check you chose the right file and that it was saved with data in it"
         raise InputError(msg)
     return data, name
 
 
+def _utf16_without_bom(data: bytes) -> str | None:
+    """'utf-16-le'/'utf-16-be' when ``data`` looks like BOM-less UTF-16 text (NULs in every other byte)."""
+    head = data[:4096]
+    if len(head) < 4 or len(head) % 2:  # noqa: PLR2004
+        head = head[: len(head) - (len(head) % 2)]
+    if len(head) < 4:  # noqa: PLR2004
+        return None
+    even, odd = head[0::2], head[1::2]
+    if odd.count(0) >= 0.9 * len(odd) and even.count(0) == 0:
+        return "utf-16-le"
+    if even.count(0) >= 0.9 * len(even) and odd.count(0) == 0:
+        return "utf-16-be"
+    return None
+
+
 def sniff_kind(data: bytes) -> str | None:
-    """Describe binary content that is not text (None for text)."""
+    """Describe binary content that is not text (None for text, including UTF-16 text)."""
     for magic, what in _MAGIC.items():
         if data.startswith(magic):
             return what
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or _utf16_without_bom(data):
+        return None
     if b"\x00" in data[:4096]:
         return "a binary file"
     return None
@@ -70,8 +99,15 @@ def sniff_kind(data: bytes) -> str | None:
 
 def decode_text(data: bytes, *, source: str) -> str:
     """Decode UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1252 as a last resort."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+    try:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return data.decode("utf-16")
+        bomless = _utf16_without_bom(data)
+        if bomless:
+            return data.decode(bomless)
+    except UnicodeDecodeError as exc:
+        msg = f"{source}: damaged UTF-16 text ({exc}); save it again as 'CSV UTF-8'"
+        raise InputError(msg) from exc
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -91,10 +127,14 @@ def read_user_csv(src: str | Path | bytes, *, source: str | None = None,
     data, name = read_bytes(src, source=source, max_bytes=max_bytes)
     kind = sniff_kind(data)
     if kind is not None:
-        fix = " Open it in Excel and 'Save As' CSV UTF-8." if "Excel" in kind or "ZIP" in kind else ""
+        fix = (" Open it in Excel and 'Save As' CSV UTF-8." if "Excel" in kind or "ZIP" in kind
+               else " Export the data as a CSV (UTF-8) text file and use that instead.")
         msg = f"{name}: this is {kind}, not a CSV text file.{fix}"
         raise InputError(msg)
     text = decode_text(data, source=name)
+    if not text.strip():
+        msg = f"{name}: the file is empty (only a byte-order mark or blanks); check you chose the right file"
+        raise InputError(msg)
     try:
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""],
                          skipinitialspace=True, nrows=max_rows + 1)
@@ -105,8 +145,15 @@ def read_user_csv(src: str | Path | bytes, *, source: str | None = None,
         msg = f"{name}: more than {max_rows:,} rows; split the file"
         raise InputError(msg)
     if df.empty:
-        msg = f"{name}: the CSV has a header but no rows"
+        msg = f"{name}: the CSV has a header but no rows; add one row per record below the header"
         raise InputError(msg)
+    if len(df.columns) == 1:
+        sep = next((d for d in (";", "\t", "|") if d in str(df.columns[0])), None)
+        if sep is not None:
+            shown = {"\t": "tabs"}.get(sep, repr(sep))
+            msg = (f"{name}: columns are separated by {shown}, not commas; save it as comma-separated "
+                   "CSV (UTF-8)")
+            raise InputError(msg)
     df.columns = [str(c).strip().lower().replace(" ", "_") for c in df.columns]
     dup = [c for c in df.columns if str(c).split(".")[0] in df.columns and "." in str(c)]
     if dup or df.columns.duplicated().any():
@@ -131,20 +178,39 @@ def read_user_vector(src: str | Path | bytes, *, source: str | None = None,
         msg = f"{name}: not GeoJSON or GeoPackage (GeoJSON text starts with '{{'); export it from QGIS as GeoJSON"
         raise InputError(msg)
     try:
-        return gpd.read_file(io.BytesIO(data), engine="pyogrio")
+        gdf = gpd.read_file(io.BytesIO(data), engine="pyogrio")
     except Exception as exc:  # pyogrio/GDAL errors
-        msg = f"{name}: cannot read it as a vector file ({type(exc).__name__}: {str(exc)[:200]})"
+        msg = (f"{name}: cannot read it as a vector file ({type(exc).__name__}: {str(exc)[:200]}); "
+               "export it from QGIS as GeoJSON (EPSG:4326), GeoPackage or a zipped Shapefile")
         raise InputError(msg) from exc
+    if not isinstance(gdf, gpd.GeoDataFrame):  # e.g. a lone .dbf table read without geometry
+        msg = (f"{name}: the file has no geometry column; export it from QGIS as GeoJSON, GeoPackage or "
+               "a zipped Shapefile with .shp, .shx, .dbf and .prj")
+        raise InputError(msg)
+    return gdf
 
 
 def _check_zip(data: bytes, *, name: str, max_bytes: int) -> None:
     """Refuse zip bombs: total uncompressed size and compression ratio are bounded."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            total = sum(i.file_size for i in zf.infolist())
+            infos = zf.infolist()
     except zipfile.BadZipFile as exc:
-        msg = f"{name}: damaged zip file ({exc})"
+        msg = f"{name}: damaged zip file ({exc}); download or zip the files again"
         raise InputError(msg) from exc
+    total = sum(i.file_size for i in infos)
     if total > 4 * max_bytes or total > 200 * max(len(data), 1):
-        msg = f"{name}: the zip expands to {total / 1e6:.0f} MB, over the limit (possible zip bomb); refused"
+        msg = (f"{name}: the zip expands to {_size_text(total)}, over the limit (possible zip bomb); refused. "
+               "Unzip it, check its contents and send only the shapefile parts")
         raise InputError(msg)
+    stems: dict[str, set[str]] = {}
+    for info in infos:
+        stem, dot, ext = info.filename.rpartition(".")
+        if dot and ext.lower() in {"shp", "shx", "dbf"}:
+            stems.setdefault(stem, set()).add(ext.lower())
+    for stem, parts in stems.items():
+        missing = sorted({"shp", "shx", "dbf"} - parts)
+        if missing:
+            msg = (f"{name}: the shapefile {stem} is incomplete (missing {', '.join('.' + m for m in missing)}); "
+                   "put all its parts (.shp, .shx, .dbf and .prj) in one zip")
+            raise InputError(msg)
