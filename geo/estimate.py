@@ -191,7 +191,7 @@ class EstimateRouter:
     def site_origin_minutes(self, sites_xy: np.ndarray, origins_xy: np.ndarray, *,
                             max_minutes: float | None = None) -> np.ndarray:
         """``(n_sites, n_origins)`` estimated minutes."""
-        from geo.routing import check_xy
+        from geo.travel import check_xy
 
         sites_xy = check_xy(sites_xy, what="sites")
         origins_xy = check_xy(origins_xy, what="origins")
@@ -210,7 +210,7 @@ class EstimateRouter:
         """Nearest site by straight line and its estimated minutes."""
         from scipy.spatial import cKDTree
 
-        from geo.routing import NearestResult, check_xy
+        from geo.travel import NearestResult, check_xy
 
         sites_xy = check_xy(sites_xy, what="sites")
         origins_xy = check_xy(origins_xy, what="origins")

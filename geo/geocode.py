@@ -92,7 +92,10 @@ def _town_tables(_key: str, s: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
     frames = []
     for df in (load_pharmacies(s, active_only=False), load_gp_practices(s, active_only=False)):
         addr = df[[c for c in ("address_1", "address_2", "address_3", "address_4") if c in df.columns]]
-        last = _town_key(addr.ffill(axis=1).iloc[:, -1].astype(str))
+        arr = addr.to_numpy(dtype=object)
+        filled = pd.notna(arr) & (arr != "")
+        pos = np.where(filled.any(axis=1), arr.shape[1] - 1 - np.argmax(filled[:, ::-1], axis=1), 0)
+        last = _town_key(pd.Series(arr[np.arange(len(arr)), pos], dtype="string").fillna(""))
         frames.append(pd.DataFrame({"town": last, "easting": df["easting"], "northing": df["northing"]}))
     ods_all = pd.concat(frames).dropna(subset=["easting"])
     g = ods_all.groupby("town")

@@ -260,6 +260,10 @@ def sites_from_table(df: pd.DataFrame, settings: Settings | None = None, *, sour
     s = settings if settings is not None else Settings.from_env()
     df = df.copy()
     df.columns = [str(c).strip().lower().replace(" ", "_") for c in df.columns]
+    if df.columns.duplicated().any():
+        dup = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
+        msg = f"{source}: duplicate column name(s) {', '.join(dup)}; rename them so each header is unique"
+        raise SchemaError(msg)
     name_col = next((c for c in _NAME_COLS if c in df.columns), None)
     if name_col is None:
         msg = f"{source}: missing column 'name' (found: {', '.join(map(str, df.columns[:12]))}). Add a name for each site"

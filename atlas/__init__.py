@@ -1,0 +1,1 @@
+"""The Streamlit atlas: page containers and cached calls into :mod:`geo` (UI code only)."""

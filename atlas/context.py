@@ -1,0 +1,204 @@
+"""The analysis every view shares: area, sites, per-LSOA times and the colour-by metric.
+
+``build(controls)`` returns an :class:`Analysis`; its heavy parts come from the caches in
+:mod:`atlas.data`, so a rerun caused by a widget that does not change them costs nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from atlas import data
+from atlas.state import Controls, resolve_area
+from geo._errors import GeoError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from geo.areas import Area
+
+
+@dataclass
+class Analysis:
+    """Shared results for one set of controls (frames are cached: do not mutate)."""
+
+    controls: Controls
+    area: Area
+    sites_all: pd.DataFrame
+    sites: pd.DataFrame  # after the "open at this time" filter
+    times: pd.DataFrame | None
+    method: str
+    label: str
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def is_estimate(self) -> bool:
+        return self.method != "network"
+
+    @property
+    def cache_key(self) -> tuple[Any, ...]:
+        c = self.controls
+        return (self.area.key, c.mode_key, data.site_key(self.sites))
+
+
+def _opening(sites: pd.DataFrame, c: Controls) -> tuple[pd.DataFrame, list[str]]:
+    """Sites with ``open_now`` (True/False, None = no hours recorded) and ``open_when``."""
+    warnings: list[str] = []
+    out = sites.copy()
+    out["open_when"] = c.when_label
+    out["open_now"] = None
+    if not data.has_module("hours") or out.empty:
+        return out, warnings
+    from geo.hours import is_open_at
+
+    has = (out.get("opening_hours", "").astype(str).str.strip() != "") | (
+        out.get("opening_hours_text", "").astype(str).str.strip() != "")
+    try:
+        is_open = is_open_at(out, c.when, missing="open")
+        out["open_now"] = [bool(o) if h else None for o, h in zip(is_open.to_numpy(), has.to_numpy(), strict=True)]
+    except GeoError as exc:
+        warnings.append(f"Opening hours could not be read for every site: {exc}")
+    return out, warnings
+
+
+@st.cache_resource(show_spinner=False, max_entries=48)
+def _sites_with_hours(key: tuple[Any, ...], _sites: pd.DataFrame, _c: Controls) -> tuple[pd.DataFrame, list[str]]:
+    return _opening(_sites, _c)
+
+
+def build(c: Controls) -> Analysis:
+    """Resolve the area, sites and travel times for ``c`` (GeoError propagates to the caller)."""
+    a = resolve_area(c)
+    cross_km = 15.0 if c.cross_border else 0.0
+    s_all = data.sites(a.key, a, c.site_types, cross_km)
+    s_hours, warnings = _sites_with_hours((a.key, c.site_types, cross_km, c.when), s_all, c)
+    sites = s_hours
+    if c.open_only:
+        keep = s_hours["open_now"].map(lambda v: v is not False).to_numpy(dtype=bool)
+        sites = s_hours[keep]
+    sites = apply_scenario_edits(sites)
+    times = None
+    method, label = "estimate", "straight-line estimate"
+    if len(sites):
+        times = data.times(a.key, a, data.site_key(sites), sites, c.mode, c.use_network)
+        method = str(times.attrs.get("method", times["method"].iloc[0] if "method" in times else "estimate"))
+        label = str(times.attrs.get("label", method))
+    else:
+        warnings.append("No sites of the chosen types: pick at least one site type with sites in or near the area.")
+    return Analysis(controls=c, area=a, sites_all=s_hours, sites=sites, times=times, method=method,
+                    label=label, warnings=warnings)
+
+
+def apply_scenario_edits(sites: pd.DataFrame) -> pd.DataFrame:
+    """Sites after the scenario edits kept in session state are applied (removed only here;
+    additions are shown in the Scenario view and never change the baseline)."""
+    return sites
+
+
+# ---------------------------------------------------------------- metric for the map
+MINUTES_COLOURS_WITHIN = ("#2c7bb6", "#6baed6", "#abd9e9", "#e0f3f8")
+MINUTES_COLOURS_BEYOND = ("#fdae61", "#f46d43", "#d73027")
+
+
+def minutes_bins(threshold: float) -> tuple[tuple[float, ...], tuple[str, ...], list[str]]:
+    """Bins that split at the threshold: blues within it, oranges/reds beyond it."""
+    t = float(threshold)
+    bins = (round(t / 4), round(t / 2), round(3 * t / 4), t, round(1.5 * t), 2 * t)
+    labels = [f"under {bins[0]:g} min", f"{bins[0]:g}–{bins[1]:g} min", f"{bins[1]:g}–{bins[2]:g} min",
+              f"{bins[2]:g}–{t:g} min (within)", f"{t:g}–{bins[4]:g} min (beyond)",
+              f"{bins[4]:g}–{bins[5]:g} min", f"over {bins[5]:g} min"]
+    return bins, (*MINUTES_COLOURS_WITHIN, *MINUTES_COLOURS_BEYOND), labels
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    column: str
+    title: str
+    bins: tuple[float, ...]
+    colours: tuple[str, ...]
+    labels: list[str]
+    label_format: str
+    note: str = ""
+
+
+def metric_frame(an: Analysis) -> tuple[gpd.GeoDataFrame, MetricSpec]:
+    """LSOA frame (core + ring) with the tooltip columns and the chosen metric column."""
+    from geo import maps
+
+    c = an.controls
+    frame = an.area.all_lsoas[["lsoa21nm", "lad24nm", "lad24cd", "adults", "population", "imd_decile",
+                               "imd_score", "urban_rural", "in_area", "geometry"]].copy()
+    if an.times is not None:
+        t = an.times
+        for col in ("minutes", "site_name"):
+            if col in t.columns:
+                frame[col] = t[col].reindex(frame.index)
+    metric = c.metric
+    if metric == "gap":
+        g = gap_scores(an)
+        if g is not None:
+            frame["gap_score"] = g.reindex(frame.index)
+            bins = maps.quantile_bins(frame["gap_score"], 5)
+            cols = maps.SEQUENTIAL_COLOURS[1: len(bins) + 2]
+            return frame, MetricSpec("gap_score", "Gap score (higher = bigger gap)", bins, cols,
+                                     maps.legend_labels(bins, decimals=2), "{:.2f}",
+                                     note="need percentile × minutes / threshold")
+        metric = "minutes"
+    if metric == "deaths":
+        rates = death_rates(an)
+        frame["deaths_rate"] = frame["lad24cd"].map(rates)
+        bins = maps.quantile_bins(frame["deaths_rate"], 5)
+        cols = maps.SEQUENTIAL_COLOURS[: len(bins) + 1]
+        return frame, MetricSpec("deaths_rate", "Drug-poisoning deaths per 100,000 a year (district)", bins,
+                                 cols, maps.legend_labels(bins, decimals=1), "{:.1f}",
+                                 note="ONS, district level, 3 years pooled")
+    if metric == "clients":
+        rates = st.session_state.get("client_rates")
+        if rates is not None:
+            frame["clients_per_1000"] = pd.Series(rates, dtype=float).reindex(frame.index)
+            bins = maps.quantile_bins(frame["clients_per_1000"], 5)
+            cols = maps.SEQUENTIAL_COLOURS[: len(bins) + 1]
+            return frame, MetricSpec("clients_per_1000", "Clients per 1,000 adults", bins, cols,
+                                     maps.legend_labels(bins, decimals=1), "{:.1f}",
+                                     note="Uploaded extract; small counts suppressed")
+        metric = "minutes"
+    if metric == "imd":
+        bins = tuple(float(x) for x in range(1, 10))
+        labels = ["1 – most deprived 10%", *[str(i) for i in range(2, 10)], "10 – least deprived 10%"]
+        return frame, MetricSpec("imd_decile", "IMD 2025 decile (national)", bins, maps.DECILE_COLOURS, labels,
+                                 "{:.0f}")
+    bins, cols, labels = minutes_bins(c.threshold_minutes)
+    title = "Minutes to nearest site" + (" (ESTIMATE)" if an.is_estimate else "")
+    return frame, MetricSpec("minutes", title, bins, cols, labels, "{:.0f} min",
+                             note="Grey: no site reachable" if an.times is not None else "")
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _death_rates(lad_codes: tuple[str, ...]) -> dict[str, float]:
+    from geo.need import la_drug_death_rates
+    from geo.tables import load_lsoa_table
+
+    pop = load_lsoa_table(data.settings()).groupby("lad24cd")["population"].sum()
+    r = la_drug_death_rates(data.settings(), population=pop)
+    return {k: float(v) for k, v in r["rate_per_100k"].reindex(list(lad_codes)).dropna().items()}
+
+
+def death_rates(an: Analysis) -> dict[str, float]:
+    return _death_rates(data.neighbour_lads(an.area))
+
+
+def gap_scores(an: Analysis) -> pd.Series | None:
+    """Gap score per LSOA from :mod:`geo.gaps` when it is available, else None."""
+    if an.times is None or not data.has_module("gaps"):
+        return None
+    from atlas.views import gaps as gaps_view
+
+    table = gaps_view.gap_table(an)
+    if table is None or "gap_score" not in table.columns:
+        return None
+    return table["gap_score"]

@@ -1,0 +1,66 @@
+"""Page chrome: CSS, title, the area summary line and the footer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from atlas import data
+
+TEXT_DIR = Path(__file__).parent / "text"
+
+
+def text(name: str) -> str:
+    """Markdown prose kept in ``atlas/text/<name>.md``."""
+    return (TEXT_DIR / f"{name}.md").read_text(encoding="utf-8")
+
+
+def style() -> None:
+    st.markdown(
+        """
+        <style>
+          .block-container {padding-top: 1.6rem; padding-bottom: 2rem; max-width: 1400px;}
+          [data-testid="stMetricValue"] {font-size: 1.7rem;}
+          [data-testid="stMetricLabel"] p {font-size: 0.9rem; color: #37474f;}
+          .atlas-title {font-size: 1.9rem !important; font-weight: 700; color: #1d2b36; margin: 0 !important; line-height: 1.2;}
+          .atlas-sub {color: #546e7a; margin: 0.1rem 0 0.6rem 0; font-size: 0.95rem;}
+          .atlas-area {background: #eef3f7; border-left: 4px solid #005eb8; padding: 0.45rem 0.8rem;
+                       border-radius: 4px; margin-bottom: 0.6rem; font-size: 0.95rem;}
+          .atlas-foot {color: #78909c; font-size: 0.8rem; margin-top: 2rem; border-top: 1px solid #e0e0e0;
+                       padding-top: 0.5rem;}
+          iframe[title="streamlit_folium.st_folium"] {border: 1px solid #d0d7de; border-radius: 6px;}
+        </style>
+        """,
+        unsafe_allow_html=True,
+    )
+
+
+def header() -> None:
+    st.markdown('<div class="atlas-title">Drug &amp; alcohol service access atlas</div>'
+                '<p class="atlas-sub">How far people live from treatment and harm-reduction services, '
+                "who is furthest, and what a new or moved site would change. Open data for England.</p>",
+                unsafe_allow_html=True)
+
+
+def area_line(an) -> None:  # noqa: ANN001 - Analysis, kept untyped to avoid an import cycle
+    c = an.controls
+    lads = ", ".join(an.area.lsoas["lad24nm"].astype(str).unique()[:6])
+    method = "ESTIMATED straight-line times" if an.is_estimate else "real road network"
+    st.markdown(
+        f'<div class="atlas-area"><b>{an.area.name}</b> ({lads}) · {len(an.area.lsoas):,} neighbourhoods · '
+        f"{data.fmt_int(an.area.adults)} adults · mode: <b>{c.mode_key}</b> ({method}) · threshold "
+        f"<b>{c.threshold_minutes} min</b> · {c.when_label}</div>",
+        unsafe_allow_html=True)
+    for n in c.notes:
+        st.info(n)
+    for w in an.warnings:
+        st.warning(w)
+
+
+def footer() -> None:
+    st.markdown('<div class="atlas-foot">Contains OS data © Crown copyright and database right 2025 · '
+                "Contains National Statistics data © Crown copyright and database right 2021-2025 · "
+                "NHS ODS data © NHS England · Map data © OpenStreetMap contributors (ODbL). "
+                "Open Government Licence v3.0. See <i>Data &amp; sources</i>.</div>",
+                unsafe_allow_html=True)

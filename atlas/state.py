@@ -1,0 +1,173 @@
+"""Sidebar controls and the small bits of session state the atlas keeps.
+
+Only primitives live in ``st.session_state`` (names, numbers, tuples, small dicts of
+proposed sites); frames live in the caches of :mod:`atlas.data`.
+
+Layout of the sidebar::
+
+    ┌ Study area ─────────────┐
+    │ area  [Rutland ▾]       │
+    │ (other / upload)        │
+    ├ Services ───────────────┤
+    │ site types  [hub, ph…]  │
+    │ [x] cross-border sites  │
+    ├ Travel ─────────────────┤
+    │ mode (drive/walk/…)     │
+    │ threshold minutes       │
+    │ day + time              │
+    ├ Map ────────────────────┤
+    │ colour by               │
+    │ [ ] street map tiles    │
+    └─────────────────────────┘
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import streamlit as st
+
+from atlas import data
+
+PRESET_AREAS = ("Rutland", "Northamptonshire", "Leicestershire", "Leicester", "Essex",
+                "North Northamptonshire", "West Northamptonshire", "Southend-on-Sea", "Thurrock")
+OTHER_AREA = "Another district or county…"
+UPLOAD_AREA = "Upload a boundary file…"
+
+SITE_TYPE_LABELS = {
+    "hub": "Treatment hubs", "satellite": "Satellite clinics", "outreach": "Outreach points",
+    "pharmacy": "Community pharmacies", "nsp": "Needle & syringe programmes",
+    "supervised_consumption": "Supervised consumption", "young_people": "Young people's services",
+    "hospital": "Hospitals", "recovery": "Recovery services", "other": "Other sites",
+}
+DEFAULT_TYPES = ("hub", "pharmacy")
+
+MODE_LABELS = {
+    "drive": "Drive (road network)",
+    "walk": "Walk",
+    "cycle": "Cycle",
+    "estimate": "Drive – straight-line estimate",
+    "transit": "Public transport (GTFS feed)",
+}
+
+METRICS = {
+    "minutes": "Minutes to nearest site",
+    "gap": "Gap score (need × poor access)",
+    "imd": "IMD 2025 decile",
+    "clients": "Clients per 1,000 adults",
+    "deaths": "Drug-poisoning deaths per 100,000",
+}
+
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@dataclass(frozen=True)
+class Controls:
+    """Everything the sidebar decides, as primitives (safe as cache keys)."""
+
+    area_spec: str
+    area_upload: tuple[str, str] | None  # (digest, filename) when the area came from a file
+    site_types: tuple[str, ...]
+    cross_border: bool
+    mode: str  # drive | walk | cycle | transit
+    use_network: bool  # False = straight-line estimate
+    threshold_minutes: int
+    day: int  # 0 = Monday
+    clock: dt.time
+    open_only: bool
+    metric: str
+    tiles: str | None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def when(self) -> str:
+        """E.g. ``"Tue 19:00"`` (what :func:`geo.hours.parse_when` reads)."""
+        return f"{DAYS[self.day]} {self.clock.strftime('%H:%M')}"
+
+    @property
+    def when_label(self) -> str:
+        return f"{DAY_NAMES[self.day]} {self.clock.strftime('%H:%M')}"
+
+    @property
+    def mode_key(self) -> str:
+        return self.mode if self.use_network else "estimate"
+
+
+def _init_defaults() -> None:
+    ss = st.session_state
+    ss.setdefault("scenario_added", [])  # list of {"name", "easting", "northing", "site_type"}
+    ss.setdefault("scenario_removed", [])  # list of site ids
+    ss.setdefault("client_counts", None)  # aggregated, disclosure-controlled counts by LSOA
+
+
+def sidebar() -> Controls:
+    """Draw the sidebar and return the chosen controls."""
+    _init_defaults()
+    sb = st.sidebar
+    sb.markdown("### Study area")
+    choice = sb.selectbox("Area", [*PRESET_AREAS, OTHER_AREA, UPLOAD_AREA], index=0, key="area_choice",
+                          help="Local authority district or county. Neighbourhoods are LSOA 2021.")
+    upload: tuple[str, str] | None = None
+    spec = choice
+    notes: list[str] = []
+    if choice == OTHER_AREA:
+        try:
+            names = data.area_names()
+            options = sorted(set(names.get("lad", [])) | set(names.get("county", [])))
+        except Exception:  # noqa: BLE001 - the list is a convenience; typing a name still works
+            options = list(PRESET_AREAS)
+        spec = sb.selectbox("District or county", options, key="area_other",
+                            index=options.index("Corby") if "Corby" in options else 0)
+    elif choice == UPLOAD_AREA:
+        f = sb.file_uploader("Boundary file (GeoJSON, GeoPackage or zipped Shapefile)",
+                             type=["geojson", "json", "gpkg", "zip"], key="area_file")
+        if f is None:
+            notes.append("Upload a polygon to analyse it; showing Rutland meanwhile.")
+            spec = "Rutland"
+        else:
+            raw = f.getvalue()
+            dig = data.digest(raw)
+            st.session_state["area_bytes"] = (dig, f.name, raw)
+            upload = (dig, f.name)
+            spec = f"upload:{dig}"
+
+    sb.markdown("### Services")
+    types = sb.multiselect("Site types", list(SITE_TYPE_LABELS), default=list(DEFAULT_TYPES),
+                           format_func=SITE_TYPE_LABELS.get, key="site_types")
+    cross = sb.toggle("Count sites across the border", value=True, key="cross_border",
+                      help="People use the nearest service even if it is in the next county.")
+
+    sb.markdown("### Travel")
+    modes = ["drive", "walk", "cycle", "estimate"]
+    if st.session_state.get("gtfs_path") and data.has_module("transit"):
+        modes.append("transit")
+    mode_key = sb.radio("Travel mode", modes, format_func=MODE_LABELS.get, key="mode",
+                        help="Drive/walk/cycle use the real road network where the atlas has one "
+                             "(Rutland); elsewhere times are a calibrated straight-line estimate.")
+    threshold = sb.slider("Threshold (minutes)", 5, 90, 30, step=5, key="threshold",
+                          help="Adults further than this from every site count as 'beyond'.")
+    c1, c2 = sb.columns(2)
+    day = c1.selectbox("Day", range(7), index=1, format_func=lambda i: DAYS[i], key="day")
+    clock = c2.time_input("Time", dt.time(10, 0), step=dt.timedelta(minutes=30), key="clock")
+    open_only = sb.toggle("Only sites open at this time", value=False, key="open_only",
+                          help="Sites without recorded hours are assumed open (most pharmacies).")
+
+    sb.markdown("### Map")
+    metric = sb.selectbox("Colour neighbourhoods by", list(METRICS), format_func=METRICS.get, key="metric")
+    online = sb.toggle("Street map background (needs internet)", value=False, key="tiles_online")
+    return Controls(
+        area_spec=spec, area_upload=upload, site_types=tuple(types) or DEFAULT_TYPES, cross_border=cross,
+        mode="drive" if mode_key == "estimate" else mode_key, use_network=mode_key != "estimate",
+        threshold_minutes=int(threshold), day=int(day), clock=clock, open_only=open_only, metric=metric,
+        tiles="auto" if online else None, notes=tuple(notes))
+
+
+def resolve_area(c: Controls) -> Any:
+    """The :class:`geo.areas.Area` the controls point at (cached)."""
+    if c.area_upload is not None:
+        dig, name, raw = st.session_state["area_bytes"]
+        return data.area_from_upload(dig, raw, name)
+    return data.area(c.area_spec)

@@ -1,0 +1,121 @@
+"""Gaps view: where high need meets long journeys; a ranked outreach list with CSV download.
+
+Layout::
+
+    ┌ explanation + weights (need / time) + options ───────┐
+    ├ map coloured by gap score ───────────────────────────┤
+    ├ outreach list (top N, ranked) + download button ─────┤
+    └ rural gaps count ────────────────────────────────────┘
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from atlas import data, mapview
+from atlas.context import Analysis, metric_frame
+
+NEED_SOURCES = {"imd": "IMD 2025 score (deprivation)",
+                "composite": "Composite need (deprivation, health, drug deaths, clients if uploaded)"}
+
+
+@st.cache_data(show_spinner="Scoring gaps…", max_entries=64)
+def _gap_table(key: tuple[Any, ...], _times: pd.DataFrame, _lsoas: pd.DataFrame, threshold: int,
+               w_need: float, w_time: float, need_source: str, clients_key: str | None,
+               _clients: dict[str, float] | None) -> pd.DataFrame:
+    from geo.gaps import gap_scores
+
+    need = None
+    if need_source == "composite" and data.has_module("need"):
+        from geo.need import composite_need_index, need_table
+
+        counts = pd.Series(_clients, dtype=float) if _clients else None
+        nt = need_table(_lsoas, data.settings(), client_counts=counts)
+        weights = None
+        if counts is not None:
+            from geo.need import DEFAULT_WEIGHTS
+
+            weights = {**DEFAULT_WEIGHTS, "clients_per_1000_adults": 1.0}
+        need = composite_need_index(nt, weights=weights)
+    g = gap_scores(_times, need, threshold_minutes=float(threshold), w_need=w_need, w_time=w_time)
+    g = pd.DataFrame(g.drop(columns="geometry", errors="ignore"))
+    g["gap_score"] = g["score"]
+    return g
+
+
+def gap_table(an: Analysis) -> pd.DataFrame | None:
+    """Gap scores for the current analysis and the weights chosen in this tab."""
+    if an.times is None or not data.has_module("gaps"):
+        return None
+    ss = st.session_state
+    clients = ss.get("client_counts")
+    ckey = ss.get("client_counts_key")
+    return _gap_table(an.cache_key, an.times, an.area.lsoas, an.controls.threshold_minutes,
+                      float(ss.get("gap_w_need", 1.0)), float(ss.get("gap_w_time", 1.0)),
+                      ss.get("gap_need", "imd"), ckey, clients)
+
+
+def render(an: Analysis) -> None:
+    """The Gaps tab."""
+    if not data.has_module("gaps"):
+        st.info("Gap scoring is coming (geo.gaps is not installed yet).")
+        return
+    if an.times is None:
+        st.info("Gaps need travel times: choose site types that have sites.")
+        return
+    t = an.controls.threshold_minutes
+    st.markdown(
+        f"A neighbourhood's **gap score** grows with its **need** (percentile within the area) and its "
+        f"**journey** (minutes ÷ {t}-minute threshold). Use the list to plan outreach: top rows are where "
+        "need is high *and* services are far.")
+    c1, c2, c3, c4 = st.columns([1.3, 1, 1, 1])
+    c1.selectbox("Need measure", list(NEED_SOURCES), format_func=NEED_SOURCES.get, key="gap_need")
+    c2.slider("Weight on need", 0.0, 3.0, 1.0, 0.5, key="gap_w_need")
+    c3.slider("Weight on travel time", 0.0, 3.0, 1.0, 0.5, key="gap_w_time")
+    top = c4.number_input("Rows in the list", 5, 500, 20, step=5, key="gap_top")
+    beyond_only = st.toggle(f"Only neighbourhoods beyond {t} min", value=False, key="gap_beyond")
+    g = gap_table(an)
+    if g is None:
+        return
+    mapview.method_badge(an)
+    frame, spec = metric_frame(_with_metric(an, "gap"))
+    m = mapview.build_map(an, frame=frame, spec=spec,
+                          extra_key=("gap", st.session_state.get("gap_need"), st.session_state.get("gap_w_need"),
+                                     st.session_state.get("gap_w_time"), st.session_state.get("client_counts_key")))
+    mapview.show(m, key="map-gaps")
+
+    rows = g[g["beyond_threshold"]] if beyond_only else g
+    cols = [c for c in ("rank", "lsoa21nm", "lad24nm", "adults", "imd_decile", "urban_rural", "minutes",
+                        "site_name", "need_percentile", "score", "rural_gap") if c in rows.columns]
+    out = rows[cols].head(int(top)).copy()
+    out.index.name = "lsoa21cd"
+    nice = {"rank": "Rank", "lsoa21nm": "Neighbourhood", "lad24nm": "District", "adults": "Adults",
+            "imd_decile": "IMD decile", "urban_rural": "Urban/rural", "minutes": "Minutes",
+            "site_name": "Nearest site", "need_percentile": "Need percentile", "score": "Gap score",
+            "rural_gap": "Rural gap"}
+    st.markdown(f"**Outreach list** – top {len(out)} of {len(rows):,} neighbourhoods"
+                + (" (ESTIMATED minutes)" if an.is_estimate else ""))
+    st.dataframe(out.rename(columns=nice), width="stretch",
+                 column_config={"Minutes": st.column_config.NumberColumn(format="%.0f"),
+                                "Gap score": st.column_config.NumberColumn(format="%.2f"),
+                                "Need percentile": st.column_config.ProgressColumn(min_value=0, max_value=1,
+                                                                                   format="%.2f"),
+                                "Adults": st.column_config.NumberColumn(format="%d")})
+    full = rows[cols].copy()
+    full.index.name = "lsoa21cd"
+    full["method"] = an.method
+    st.download_button("Download the outreach list (CSV)", data.csv_bytes(full),
+                       file_name=f"outreach_{an.area.name.lower().replace(' ', '_')}_{t}min.csv",
+                       mime="text/csv", key="gap_download")
+    n_rural = int(g["rural_gap"].sum()) if "rural_gap" in g else 0
+    st.caption(f"{n_rural} rural neighbourhoods are beyond {t} minutes (rural gaps). Method: "
+               f"{g.attrs.get('gap_method', 'need percentile × minutes / threshold')}.")
+
+
+def _with_metric(an: Analysis, metric: str) -> Analysis:
+    from dataclasses import replace
+
+    return replace(an, controls=replace(an.controls, metric=metric))

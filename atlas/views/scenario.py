@@ -1,0 +1,275 @@
+"""Scenario view: add, remove or move sites and see what changes; find the best k new sites.
+
+Layout::
+
+    ┌ 1. edit: [click map | postcode] add · remove · move ─┬ list of changes ──┐
+    ├ click map (returns last_clicked only) ───────────────┴───────────────────┤
+    ├ 2. result: headline deltas ───────────────────────────────────────────────┤
+    ├ before map │ after map ───────────────────────────────────────────────────┤
+    ├ tables: by IMD decile · by district · changed neighbourhoods ─────────────┤
+    └ 3. optimiser: k, objective, candidates → chosen sites [add to scenario] ──┘
+
+Changes live in ``st.session_state["scenario_changes"]`` as small dicts (primitives only).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from atlas import data, mapview
+from atlas.context import Analysis, metric_frame
+from geo import maps
+from geo._errors import GeoError
+
+KEY = "scenario_changes"
+
+
+def _changes() -> list[dict[str, Any]]:
+    return st.session_state.setdefault(KEY, [])
+
+
+def _changes_key() -> tuple[tuple[tuple[str, Any], ...], ...]:
+    return tuple(tuple(sorted(c.items())) for c in _changes())
+
+
+def _to_scenario(changes: list[dict[str, Any]]) -> Any:
+    from geo.scenarios import AddSite, MoveSite, RemoveSite, Scenario
+
+    out = []
+    for c in changes:
+        if c["kind"] == "add":
+            out.append(AddSite(name=c["name"], site_type=c.get("site_type", "satellite"), easting=c.get("easting"),
+                               northing=c.get("northing"), postcode=c.get("postcode") or None,
+                               site_id=c.get("site_id")))
+        elif c["kind"] == "remove":
+            out.append(RemoveSite(site_id=c["site_id"]))
+        elif c["kind"] == "move":
+            out.append(MoveSite(site_id=c["site_id"], easting=c.get("easting"), northing=c.get("northing"),
+                                postcode=c.get("postcode") or None))
+    return Scenario(name="atlas scenario", changes=tuple(out))
+
+
+@st.cache_resource(show_spinner="Comparing before and after…", max_entries=32)
+def _run(key: tuple[Any, ...], _an: Analysis, changes_key: tuple[Any, ...], threshold: int) -> dict[str, Any]:
+    from geo.scenarios import run_scenario
+
+    an = _an
+    c = an.controls
+    r = data.router(an.area.key, an.area, c.mode, c.use_network)
+    return run_scenario(_to_scenario(_changes()), an.area, an.sites, r, threshold_minutes=float(threshold),
+                        settings=data.settings())
+
+
+def _edit_panel(an: Analysis) -> None:
+    st.markdown("**1. Change the sites**")
+    click = st.session_state.get("scenario_click")
+    left, right = st.columns([3, 2])
+    with left:
+        how = st.radio("Place by", ["map click", "postcode"], horizontal=True, key="scen_place_by",
+                       help="Click the map below, then add or move a site to that point.")
+        pc = ""
+        if how == "postcode":
+            pc = st.text_input("Postcode", key="scen_postcode", placeholder="e.g. LE15 6RB")
+        elif click:
+            st.caption(f"Clicked point: easting {click[0]:,}, northing {click[1]:,}")
+        else:
+            st.caption("Click anywhere on the map below to choose a point.")
+        a1, a2 = st.columns(2)
+        name = a1.text_input("New site name", "New satellite clinic", key="scen_name")
+        stype = a2.selectbox("Type", ["satellite", "hub", "outreach", "pharmacy", "nsp"], key="scen_type")
+        have_point = bool(pc.strip()) if how == "postcode" else bool(click)
+        b1, b2 = st.columns(2)
+        if b1.button("Add site here", disabled=not have_point, key="scen_add", type="primary"):
+            ch: dict[str, Any] = {"kind": "add", "name": name.strip() or "New site", "site_type": stype,
+                                  "site_id": f"scenario:{len(_changes()) + 1}"}
+            if how == "postcode":
+                ch["postcode"] = pc.strip()
+            else:
+                ch["easting"], ch["northing"] = float(click[0]), float(click[1])
+            _changes().append(ch)
+        ids = an.sites["site_id"].astype(str).tolist()
+        names = dict(zip(ids, an.sites["name"].astype(str), strict=True))
+        target = st.selectbox("Existing site", ids, format_func=lambda i: names.get(i, i), key="scen_target",
+                              index=None, placeholder="Choose a site to close or move")
+        c1, c2 = st.columns(2)
+        if c1.button("Close this site", disabled=target is None, key="scen_remove"):
+            _changes().append({"kind": "remove", "site_id": target})
+        if c2.button("Move it to the point", disabled=target is None or not have_point, key="scen_move"):
+            ch = {"kind": "move", "site_id": target}
+            if how == "postcode":
+                ch["postcode"] = pc.strip()
+            else:
+                ch["easting"], ch["northing"] = float(click[0]), float(click[1])
+            _changes().append(ch)
+    with right:
+        st.markdown("**Changes in this scenario**")
+        if not _changes():
+            st.caption("None yet. Add, close or move a site.")
+        names = dict(zip(an.sites_all["site_id"].astype(str), an.sites_all["name"].astype(str), strict=True))
+        for i, ch in enumerate(_changes()):
+            where = ch.get("postcode") or (f"({ch['easting']:,.0f}, {ch['northing']:,.0f})"
+                                          if ch.get("easting") is not None else "")
+            text = {"add": f"➕ Add **{ch.get('name')}** ({ch.get('site_type')}) at {where}",
+                    "remove": f"➖ Close **{names.get(ch.get('site_id'), ch.get('site_id'))}**",
+                    "move": f"↔ Move **{names.get(ch.get('site_id'), ch.get('site_id'))}** to {where}"}[ch["kind"]]
+            st.markdown(f"{i + 1}. {text}")
+        if _changes() and st.button("Clear all changes", key="scen_clear"):
+            st.session_state[KEY] = []
+            st.rerun()
+
+
+def _click_map(an: Analysis) -> None:
+    m = mapview.build_map(an, extra_key=("scenario-click",), proposed=_proposed(an))
+    out = mapview.show(m, key="map-scenario-click", clicks=True, height=460)
+    lc = (out or {}).get("last_clicked")
+    if lc and lc.get("lat") is not None:
+        pt = maps.click_to_bng(float(lc["lat"]), float(lc["lng"]))
+        if st.session_state.get("scenario_click") != pt:
+            st.session_state["scenario_click"] = pt
+            st.rerun()
+
+
+def _proposed(an: Analysis) -> pd.DataFrame | None:
+    rows = [{"name": c["name"], "easting": c["easting"], "northing": c["northing"], "site_type": "proposed"}
+            for c in _changes() if c["kind"] == "add" and c.get("easting") is not None]
+    click = st.session_state.get("scenario_click")
+    if click:
+        rows.append({"name": "Clicked point", "easting": click[0], "northing": click[1], "site_type": "proposed"})
+    return pd.DataFrame(rows) if rows else None
+
+
+def _result(an: Analysis) -> None:
+    t = an.controls.threshold_minutes
+    if not _changes():
+        return
+    try:
+        res = _run(an.cache_key, an, _changes_key(), t)
+    except GeoError as exc:
+        st.error(f"**The scenario could not be run.** {exc}")
+        return
+    s = res["summary"]
+    est = " (ESTIMATE)" if an.is_estimate else ""
+    st.markdown(f"**2. What changes**{est}")
+    cols = st.columns(4)
+    cols[0].metric(f"Adults within {t} min", data.fmt_int(s["adults_within_after"]),
+                   delta=f"{s['adults_within_after'] - s['adults_within_before']:+,.0f}")
+    cols[1].metric("% of adults within", f"{s['pct_within_after']:.1f}%",
+                   delta=f"{s['pct_within_after'] - s['pct_within_before']:+.1f} pts")
+    cols[2].metric("Mean minutes", f"{s['mean_minutes_after']:.1f}",
+                   delta=f"{s['mean_minutes_change']:+.1f}", delta_color="inverse")
+    cols[3].metric("Neighbourhoods with a new nearest site", f"{s['lsoas_nearest_site_changed']:,}")
+    after_sites = res["sites_after"]
+    after_times = data.times(an.area.key, an.area, data.site_key(after_sites), after_sites,
+                             an.controls.mode, an.controls.use_network)
+    after = replace(an, sites=after_sites, times=after_times)
+    l, r = st.columns(2)
+    with l:
+        st.markdown("Before")
+        f, spec = metric_frame(replace(an, controls=replace(an.controls, metric="minutes")))
+        mapview.show(mapview.build_map(an, frame=f, spec=spec, extra_key=("before",)), key="map-scenario-before",
+                     height=420)
+    with r:
+        st.markdown("After")
+        f2, spec2 = metric_frame(replace(after, controls=replace(an.controls, metric="minutes")))
+        mapview.show(mapview.build_map(after, frame=f2, spec=spec2, extra_key=("after", _changes_key())),
+                     key="map-scenario-after", height=420)
+    t1, t2, t3 = st.tabs(["By deprivation", "By district", "Neighbourhoods that change"])
+    with t1:
+        st.dataframe(_nice(res.get("by_imd_decile")), width="stretch")
+    with t2:
+        st.dataframe(_nice(res.get("by_lad")), width="stretch")
+    with t3:
+        ch = res.get("changed_lsoas")
+        st.dataframe(_nice(ch), width="stretch")
+        if ch is not None and len(ch):
+            st.download_button("Download changed neighbourhoods (CSV)", data.csv_bytes(ch),
+                               file_name="scenario_changed_lsoas.csv", mime="text/csv", key="scen_dl")
+
+
+def _nice(df: pd.DataFrame | None) -> pd.DataFrame:
+    if df is None:
+        return pd.DataFrame()
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype.kind == "f":
+            out[c] = out[c].round(1)
+    out.columns = [str(c).replace("_", " ") for c in out.columns]
+    return out
+
+
+def _optimiser(an: Analysis) -> None:
+    st.markdown("**3. Where would new sites help most?**")
+    if not data.has_module("optimise"):
+        st.info("The optimiser is coming (geo.optimise is not installed yet).")
+        return
+    from geo.optimise import CANDIDATE_KINDS
+
+    labels = {"pharmacy": "community pharmacies", "gp": "GP practices", "town": "town centres"}
+    with st.form("optimiser"):
+        c1, c2, c3 = st.columns(3)
+        k = c1.number_input("New sites (k)", 1, 10, 2, key="opt_k")
+        obj = c2.selectbox("Aim", ["mclp", "pmedian"], key="opt_obj",
+                           format_func=lambda o: {"mclp": "Most adults newly within the threshold",
+                                                  "pmedian": "Shortest average journey"}[o])
+        kinds = c3.multiselect("Candidate locations", list(CANDIDATE_KINDS), default=["gp", "town"],
+                               format_func=lambda x: labels.get(x, x), key="opt_kinds")
+        go = st.form_submit_button("Find the best sites", type="primary")
+    if go:
+        try:
+            st.session_state["opt_result"] = _optimise(an.cache_key, an, int(k), obj, tuple(kinds),
+                                                       an.controls.threshold_minutes)
+        except GeoError as exc:
+            st.error(f"**The optimiser could not run.** {exc}")
+            return
+    res = st.session_state.get("opt_result")
+    if not res or res.get("key") != (an.cache_key, an.controls.threshold_minutes):
+        return
+    s = res["summary"]
+    if s["objective"] == "mclp":
+        st.success(f"Opening these {s['k']} sites would bring adults within {an.controls.threshold_minutes} min "
+                   f"from {s['pct_covered_before']:.1f}% to **{s['pct_covered_after']:.1f}%**.")
+    else:
+        st.success(f"Opening these {s['k']} sites would cut the average journey from "
+                   f"{s['mean_minutes_before']:.1f} to **{s['mean_minutes_after']:.1f} min**.")
+    chosen = res["chosen"]
+    st.dataframe(_nice(chosen.drop(columns=[c for c in ("easting", "northing") if c in chosen])), width="stretch")
+    st.caption(f"{s['candidates']} candidates tested; solver {s['method']}; {s['router']}.")
+    if st.button("Add these sites to the scenario", key="opt_add"):
+        for _, row in chosen.iterrows():
+            _changes().append({"kind": "add", "name": str(row.get("name", "Optimised site")), "site_type": "satellite",
+                               "easting": float(row["easting"]), "northing": float(row["northing"]),
+                               "site_id": f"scenario:opt-{row.get('site_id', len(_changes()))}"})
+        st.rerun()
+
+
+def _optimise(key: tuple[Any, ...], an: Analysis, k: int, objective: str, kinds: tuple[str, ...],
+              threshold: int) -> dict[str, Any]:
+    from geo.optimise import load_candidates, optimise_sites
+
+    if not kinds:
+        from geo._errors import InputError
+
+        raise InputError("choose at least one kind of candidate location")
+    c = an.controls
+    r = data.router(an.area.key, an.area, c.mode, c.use_network)
+    cands = load_candidates(list(kinds), an.area, settings=data.settings(), existing=an.sites)
+    with st.spinner(f"Testing {len(cands)} candidate locations…"):
+        out = optimise_sites(an.area, an.sites, cands, r, k=k, objective=objective,
+                             threshold_minutes=float(threshold), method="greedy" if len(cands) > 400 else "exact")
+    return {"key": (key, threshold), "summary": out["summary"], "chosen": out["chosen"]}
+
+
+def render(an: Analysis) -> None:
+    """The Scenario tab."""
+    if not data.has_module("scenarios"):
+        st.info("Scenarios are coming (geo.scenarios is not installed yet).")
+        return
+    _edit_panel(an)
+    _click_map(an)
+    _result(an)
+    st.divider()
+    _optimiser(an)

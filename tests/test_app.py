@@ -1,0 +1,121 @@
+"""Streamlit AppTest checks of the atlas (``app.py``) on the real bundle (Rutland by default)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.app, pytest.mark.slow]
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+TIMEOUT = 600
+
+
+@pytest.fixture(scope="module")
+def _bundle() -> None:
+    from geo._errors import DataSourceError
+    from geo.config import Settings
+
+    try:
+        Settings.from_env()
+    except DataSourceError as exc:
+        pytest.skip(f"open-data bundle not found: {exc}")
+
+
+@pytest.fixture
+def at(_bundle: None):  # noqa: ANN201
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def _texts(at) -> str:  # noqa: ANN001
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [w.value for w in at.warning]
+    parts += [s.value for s in at.success] + [i.value for i in at.info] + [e.value for e in at.error]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_rutland_default_runs(at) -> None:  # noqa: ANN001
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Adults (18+) in the area"] not in {"", "–"}
+    assert "Median minutes" in labels
+    assert not at.error
+    text = _texts(at)
+    assert "Rutland" in text
+    assert "real road network" in text
+    assert [t.label for t in at.tabs] == ["Coverage", "Gaps", "Scenario", "Opening hours", "Clients",
+                                          "Data & sources"]
+
+
+def test_every_view_renders(at) -> None:  # noqa: ANN001
+    text = _texts(at)
+    assert "This view is coming" not in text
+    assert "Outreach list" in text  # Gaps
+    assert "Change the sites" in text  # Scenario
+    assert "recorded opening hours" in text  # Opening hours
+    assert "client extract" in text  # Clients
+    assert "Attribution" in text  # Data & sources
+    assert any(b.label == "Download the outreach list (CSV)" for b in at.get("download_button"))
+
+
+def test_northamptonshire_shows_estimate(at) -> None:  # noqa: ANN001
+    at.sidebar.selectbox(key="area_choice").select("Northamptonshire").run()
+    assert not at.exception, at.exception
+    text = _texts(at)
+    assert "ESTIMATE" in text
+    assert "Northamptonshire" in text
+
+
+def test_threshold_and_mode_change(at) -> None:  # noqa: ANN001
+    before = {m.label: m.value for m in at.metric}
+    at.sidebar.slider(key="threshold").set_value(5).run()
+    assert not at.exception
+    after = {m.label: m.value for m in at.metric}
+    assert "Adults beyond 5 min" in after
+    assert after["Adults beyond 5 min"] != before.get("Adults beyond 30 min")
+    at.sidebar.radio(key="mode").set_value("walk").run()
+    assert not at.exception
+    assert "walk" in _texts(at)
+    at.sidebar.radio(key="mode").set_value("estimate").run()
+    assert not at.exception
+    assert "ESTIMATE" in _texts(at)
+
+
+def test_metric_choices_render(at) -> None:  # noqa: ANN001
+    for metric in ("imd", "deaths", "gap", "clients", "minutes"):
+        at.sidebar.selectbox(key="metric").select(metric).run()
+        assert not at.exception, (metric, at.exception)
+        assert not at.error, metric
+
+
+def test_scenario_add_by_postcode(at) -> None:  # noqa: ANN001
+    at.radio(key="scen_place_by").set_value("postcode").run()
+    at.text_input(key="scen_postcode").input("LE15 9EH").run()
+    at.button(key="scen_add").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert "What changes" in _texts(at)
+
+
+def test_bad_area_upload_shows_error(at, tmp_path: Path) -> None:  # noqa: ANN001
+    # AppTest cannot drive st.file_uploader, so feed the bytes the uploader would hand over.
+    from geo._errors import GeoError
+
+    from atlas import data
+
+    with pytest.raises(GeoError, match=r"(?i)readable|polygon|geojson"):
+        data.area_from_upload.__wrapped__("x", b"this is not geojson", "bad.geojson")
+
+
+def test_bad_client_upload_shows_error(at) -> None:  # noqa: ANN001
+    import streamlit as st  # noqa: F401
+
+    from geo._errors import GeoError
+    from geo.clients import read_client_extract
+
+    with pytest.raises(GeoError):
+        read_client_extract(b"name,age\nx,1\n", source="bad.csv")

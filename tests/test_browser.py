@@ -1,0 +1,149 @@
+"""Real-browser tests of the atlas (headless Chromium via Playwright).
+
+Starts ``streamlit run app.py`` on a free port, waits for the Leaflet map, changes a control,
+and saves screenshots to a temporary folder (and to ``docs/screenshots/`` when
+``GEO_SCREENSHOTS=1``).  Skipped when no Chromium is available.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+SHOTS = ROOT / "docs" / "screenshots"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    port = _free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:  # noqa: S310
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start within 60 s")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def page(server: str) -> Iterator[object]:
+    if CHROMIUM is None:
+        pytest.skip("no chromium binary (install the Debian 'chromium' package)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        pg = browser.new_page(viewport={"width": 1440, "height": 1000})
+        pg.goto(server, wait_until="domcontentloaded")
+        yield pg
+        browser.close()
+
+
+def _map_frame(pg: object, *, index: int = 0, timeout_ms: int = 240_000) -> object:
+    """The st_folium iframe holding a Leaflet map, once its container and a path are drawn."""
+    pg.wait_for_selector('iframe[title="streamlit_folium.st_folium"]', timeout=timeout_ms, state="attached")
+    frame = pg.frame_locator('iframe[title="streamlit_folium.st_folium"]').nth(index)
+    frame.locator(".leaflet-container").first.wait_for(timeout=timeout_ms)
+    frame.locator("path.leaflet-interactive").first.wait_for(timeout=timeout_ms)
+    return frame
+
+
+def _idle(pg: object, timeout_ms: int = 240_000) -> None:
+    """Wait until Streamlit has finished running the script."""
+    pg.wait_for_timeout(500)
+    pg.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " || document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.trim() === ''",
+        timeout=timeout_ms)
+    pg.wait_for_timeout(800)
+
+
+def _shot(pg: object, name: str, tmp_path: Path, *, full_page: bool = True) -> Path:
+    out = tmp_path / f"{name}.png"
+    pg.screenshot(path=str(out), full_page=full_page)
+    if os.environ.get("GEO_SCREENSHOTS") == "1":
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(out, SHOTS / f"{name}.png")
+    return out
+
+
+def _tab(pg: object, label: str) -> None:
+    pg.get_by_role("tab", name=label).click()
+    _idle(pg)
+
+
+def test_map_loads_and_controls_work(page: object, tmp_path: Path) -> None:
+    pg = page
+    frame = _map_frame(pg)
+    _idle(pg)
+    assert frame.locator(".geo-site").count() > 0, "site markers are drawn"
+    assert frame.locator(".geo-legend").count() >= 1, "a legend is drawn"
+    assert _shot(pg, "coverage_rutland", tmp_path).stat().st_size > 10_000
+    # change the threshold slider with the keyboard (a control change re-renders the map)
+    slider = pg.get_by_role("slider").first
+    slider.focus()
+    slider.press("ArrowLeft")
+    slider.press("ArrowLeft")
+    _idle(pg)
+    _map_frame(pg)
+    assert pg.get_by_text("threshold").first.is_visible()
+
+
+@pytest.mark.parametrize(("label", "name"), [("Gaps", "gaps_rutland"), ("Scenario", "scenario_rutland"),
+                                             ("Opening hours", "hours_rutland"), ("Clients", "clients_rutland"),
+                                             ("Data & sources", "data_sources")])
+def test_each_view_renders(page: object, tmp_path: Path, label: str, name: str) -> None:
+    pg = page
+    _tab(pg, label)
+    assert not pg.locator('[data-testid="stException"]').count(), f"exception in {label}"
+    if label in {"Gaps", "Scenario"}:
+        pg.wait_for_timeout(1500)
+    _shot(pg, name, tmp_path)
+
+
+def test_northamptonshire_estimate(page: object, tmp_path: Path) -> None:
+    pg = page
+    _tab(pg, "Coverage")
+    box = pg.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first
+    box.click()
+    pg.get_by_role("option", name="Northamptonshire", exact=True).click()
+    _idle(pg)
+    _map_frame(pg)
+    _idle(pg)
+    assert pg.get_by_text("ESTIMATE").first.is_visible()
+    _shot(pg, "coverage_northamptonshire_estimate", tmp_path)
