@@ -142,12 +142,14 @@ def metric_frame(an: Analysis) -> tuple[gpd.GeoDataFrame, MetricSpec]:
     if metric == "gap":
         g = gap_scores(an)
         if g is not None:
-            frame["gap_score"] = g.reindex(frame.index)
-            bins = maps.quantile_bins(frame["gap_score"], 5)
-            cols = maps.SEQUENTIAL_COLOURS[1: len(bins) + 2]
-            return frame, MetricSpec("gap_score", "Gap score (higher = bigger gap)", bins, cols,
-                                     maps.legend_labels(bins, decimals=2), "{:.2f}",
-                                     note="need percentile × minutes / threshold")
+            pct = g.rank(pct=True) * 100.0
+            frame["gap_score"] = g.reindex(frame.index).round(3)
+            frame["gap_percentile"] = pct.reindex(frame.index)
+            bins = (20.0, 40.0, 60.0, 80.0)
+            cols = ("#fef0d9", "#fdcc8a", "#fc8d59", "#e34a33", "#b30000")
+            labels = ["lowest 20% of gaps", "20–40%", "40–60%", "60–80%", "highest 20% of gaps"]
+            return frame, MetricSpec("gap_percentile", "Gap score, rank within the area", bins, cols, labels,
+                                     "{:.0f}th percentile", note="need percentile × minutes / threshold")
         metric = "minutes"
     if metric == "deaths":
         rates = death_rates(an)

@@ -93,11 +93,32 @@ def lads() -> gpd.GeoDataFrame:
 
 
 @st.cache_resource(show_spinner="Preparing the road network (first time only)…", max_entries=8)
-def router(area_key: str, _area: Area, mode: str, use_network: bool) -> Any:
-    """A router for the area and mode: the real road network where one exists, else the estimate."""
+def router(area_key: str, _area: Area, mode: str, use_network: bool, gtfs: str | None = None,
+           when: str | None = None) -> Any:
+    """A router for the area and mode: the real road network where one exists, else the estimate.
+
+    ``mode="transit"`` needs ``gtfs`` (a path to a GTFS zip) and routes arriving by ``when``.
+    """
     from geo.routing import make_router
 
+    if mode == "transit":
+        return make_router("transit", area=_area, settings=settings(), gtfs=gtfs, arrive_by=when or "Tue 12:00")
     return make_router(mode, area=_area, settings=settings(), network="auto" if use_network else None)
+
+
+def gtfs_path() -> str | None:
+    """Path of the GTFS feed uploaded in this session (public timetable data, kept in the cache dir)."""
+    return st.session_state.get("gtfs_path")
+
+
+def save_gtfs(raw: bytes, name: str) -> str:
+    """Write an uploaded GTFS zip (public timetables, not personal data) into the cache folder."""
+    folder = settings().cache_dir / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"gtfs_{digest(raw)}.zip"
+    if not path.exists():
+        path.write_bytes(raw)
+    return str(path)
 
 
 def routing_available() -> bool:
@@ -108,7 +129,7 @@ def routing_available() -> bool:
 def times(area_key: str, _area: Area, site_key: tuple[str, ...], _sites: pd.DataFrame, mode: str,
           use_network: bool) -> pd.DataFrame:
     """Per-LSOA minutes to the nearest site (core + ring LSOAs), with method and label attrs."""
-    r = router(area_key, _area, mode, use_network)
+    r = router(area_key, _area, mode, use_network, gtfs_path() if mode == "transit" else None)
     if has_module("catchments"):
         from geo.catchments import nearest_times
 
@@ -185,5 +206,27 @@ def matrix(area_key: str, _area: Area, site_key: tuple[str, ...], _sites: pd.Dat
     from geo.closure import area_origins, site_origin_matrix
 
     origins = area_origins(_area)
-    r = router(area_key, _area, mode, use_network)
+    r = router(area_key, _area, mode, use_network, gtfs_path() if mode == "transit" else None)
     return site_origin_matrix(r, _sites, origins), origins.weights
+
+
+@st.cache_resource(show_spinner="Drawing catchments…", max_entries=16)
+def catchments(area_key: str, _area: Area, site_key: tuple[str, ...], _sites: pd.DataFrame, mode: str,
+               use_network: bool, bands: tuple[float, ...]) -> dict[str, Any] | None:
+    """Catchment polygons (GeoJSON) around the in-area sites, one per band (sites unioned)."""
+    import geopandas as gpd
+    import shapely
+
+    from geo.catchments import isochrones
+
+    inside = _sites[_sites["in_area"]] if "in_area" in _sites else _sites
+    if inside.empty:
+        return None
+    r = router(area_key, _area, mode, use_network)
+    iso = isochrones(r, inside, bands_minutes=bands)
+    if iso.empty:
+        return None
+    merged = iso.groupby("band_minutes")["geometry"].apply(lambda g: shapely.union_all(g.to_numpy()))
+    gdf = gpd.GeoDataFrame({"minutes": merged.index.astype(float)}, geometry=list(merged.to_numpy()), crs=iso.crs)
+    return maps.frame_to_geojson(gdf.sort_values("minutes", ascending=False).reset_index(drop=True),
+                                 properties=["minutes"], simplify_metres=30.0)

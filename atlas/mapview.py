@@ -25,7 +25,8 @@ MAP_HEIGHT = 560
 
 def build_map(an: Analysis, *, sites: pd.DataFrame | None = None, frame: Any = None,
               spec: MetricSpec | None = None, extra_key: tuple[Any, ...] = (),
-              catchments: Any = None, proposed: pd.DataFrame | None = None) -> folium.Map:
+              catchments: Any = None, proposed: pd.DataFrame | None = None,
+              width_px: int = 980, height_px: int = MAP_HEIGHT) -> folium.Map:
     """The atlas map: choropleth + district lines + area outline + sites (+ catchments)."""
     import folium
 
@@ -35,7 +36,7 @@ def build_map(an: Analysis, *, sites: pd.DataFrame | None = None, frame: Any = N
     key = (*an.cache_key, spec.column, c.threshold_minutes, c.metric, *extra_key)
     gj = data.choropleth_dict(key, frame, spec.column, spec.bins, spec.colours, spec.label_format)
     outline = data.outline_dict(an.area.key, an.area)
-    m = maps.base_map(maps.geojson_bounds(outline), tiles=c.tiles)
+    m = maps.base_map(maps.geojson_bounds(outline), tiles=c.tiles, width_px=width_px, height_px=height_px)
     group = maps.lsoa_choropleth(gj, legend_title=spec.title, bins=spec.bins, colours=spec.colours,
                                  labels=spec.labels, value_label=spec.title.split(" (")[0],
                                  fill_opacity=0.62 if c.tiles else 0.78)

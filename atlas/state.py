@@ -142,8 +142,17 @@ def sidebar() -> Controls:
 
     sb.markdown("### Travel")
     modes = ["drive", "walk", "cycle", "estimate"]
-    if st.session_state.get("gtfs_path") and data.has_module("transit"):
-        modes.append("transit")
+    if data.has_module("transit"):
+        with sb.expander("Public transport (GTFS timetable)"):
+            g = st.file_uploader("GTFS feed (.zip)", type=["zip"], key="gtfs_file",
+                                 help="e.g. a regional GTFS zip from the Bus Open Data Service. Needs the area's "
+                                      "road network (Rutland) and may take minutes to prepare.")
+            if g is not None:
+                st.session_state["gtfs_path"] = data.save_gtfs(g.getvalue(), g.name)
+            elif st.session_state.get("gtfs_path"):
+                st.session_state["gtfs_path"] = None
+        if st.session_state.get("gtfs_path"):
+            modes.append("transit")
     mode_key = sb.radio("Travel mode", modes, format_func=MODE_LABELS.get, key="mode",
                         help="Drive/walk/cycle use the real road network where the atlas has one "
                              "(Rutland); elsewhere times are a calibrated straight-line estimate.")

@@ -244,6 +244,10 @@ def read_area_polygon(path: Path, *, repair: bool = False, max_bytes: int = 50 *
     if size == 0:
         msg = f"{path}: the file is empty; export the polygon as GeoJSON or GeoPackage"
         raise InputError(msg)
+    if path.suffix.lower() in {".geojson", ".json"}:
+        from geo.uploads import check_json_vector
+
+        check_json_vector(path.read_bytes(), name=str(path))
     try:
         gdf = gpd.read_file(path, engine="pyogrio")
     except Exception as exc:  # pyogrio.errors.DataSourceError and friends

@@ -321,10 +321,13 @@ def clients_by_quintile(counts: pd.DataFrame, lsoas: Area | pd.DataFrame, *, dec
     grp.index.name = "imd_quintile"
     total_clients, total_adults = float(grp["clients"].sum()), float(grp["adults"].sum())
     safe = suppress_counts(grp, ["clients"], threshold=threshold, round_to=round_to, source="clients by IMD quintile")
-    safe["share_of_clients_pct"] = (safe["clients"].astype("Float64") / total_clients * 100).round(1) \
-        if total_clients else pd.array([pd.NA] * len(safe), dtype="Float64")
-    safe["share_of_adults_pct"] = (grp["adults"] / total_adults * 100).round(1) if total_adults else np.nan
-    safe["representation_ratio"] = (safe["share_of_clients_pct"] / safe["share_of_adults_pct"].astype(float)).round(2)
+    client_share = safe["clients"].astype("Float64") / total_clients if total_clients else \
+        pd.array([pd.NA] * len(safe), dtype="Float64")
+    adult_share = grp["adults"].astype(float) / total_adults if total_adults else grp["adults"] * np.nan
+    safe["share_of_clients_pct"] = (client_share * 100).round(1)
+    safe["share_of_adults_pct"] = (adult_share * 100).round(1)
+    ratio = pd.Series(client_share, index=safe.index) / adult_share.where(adult_share > 0)
+    safe["representation_ratio"] = ratio.astype("Float64").round(2)
     safe["adults"] = safe["adults"].round().astype("int64")
     safe = safe[["lsoas", "adults", "clients", "share_of_clients_pct", "share_of_adults_pct",
                  "representation_ratio", "suppressed"]]

@@ -115,9 +115,11 @@ def _open_zip(path: Path, name: str) -> zipfile.ZipFile:
         msg = f"{name}: damaged or truncated zip ({exc}); {_FIX_ZIP}"
         raise InputError(msg) from exc
     total = sum(i.file_size for i in zf.infolist())
-    if total > MAX_UNZIPPED_BYTES or total > 1000 * size:
+    if total > MAX_UNZIPPED_BYTES or total > 200 * max(size, 1):
         zf.close()
-        msg = f"{name}: the zip expands to {total / 1e9:.1f} GB (possible zip bomb); refused"
+        msg = (f"{name}: the zip claims to expand to {total / 1e6:,.0f} MB from {size / 1e6:,.1f} MB "
+               "(possible zip bomb); refused - download the feed again from the publisher "
+               "(real GTFS zips compress about 5-20 times)")
         raise InputError(msg)
     return zf
 

@@ -442,6 +442,52 @@ def is_open_at(sites: pd.DataFrame, when: str | dt.datetime, *, missing: str, us
     return out
 
 
+#: Evening starts at this local clock time (for :func:`weekly_summary`).
+EVENING_FROM = dt.time(18, 0)
+
+
+def weekly_summary(sites: pd.DataFrame, *, missing: str, step_minutes: int = 15,
+                   use_text: bool = True, source: str = "sites") -> pd.DataFrame:
+    """Per-site opening over the reference week: hours open, evenings and weekends.
+
+    Parameters
+    ----------
+    sites
+        Frame with ``opening_hours`` (and ideally ``site_id``).
+    missing
+        Policy for sites without hours (``"open"``, ``"closed"``, ``"error"``); the
+        ``hours_assumed`` column says which rows it affected.
+    step_minutes
+        Resolution of the evaluation (15 minutes by default).
+    use_text
+        Convert ``opening_hours_text`` when ``opening_hours`` is empty.
+    source
+        Name of the sites table for error messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Aligned with ``sites.index``: ``site_id``, ``open_hours_per_week``, ``open_weekday_evenings``
+        (open at some time from 18:00 on any Monday-Friday), ``open_weekend`` (open at some time on
+        Saturday or Sunday), ``open_24_7`` and ``hours_assumed`` (True where the policy was applied).
+    """
+    slots = weekly_slots(step_minutes)
+    m = open_matrix(sites, slots, missing=missing, use_text=use_text, source=source)
+    report = validate_hours(sites, use_text=use_text)
+    day = slots.dayofweek.to_numpy()
+    minutes = slots.hour.to_numpy() * 60 + slots.minute.to_numpy()
+    evening = (day < 5) & (minutes >= EVENING_FROM.hour * 60 + EVENING_FROM.minute)
+    weekend = day >= 5
+    return pd.DataFrame({
+        "site_id": report["site_id"].to_numpy(),
+        "open_hours_per_week": m.sum(axis=1) * step_minutes / 60.0,
+        "open_weekday_evenings": m[:, evening].any(axis=1),
+        "open_weekend": m[:, weekend].any(axis=1),
+        "open_24_7": m.all(axis=1),
+        "hours_assumed": (report["status"] == "missing").to_numpy(),
+    }, index=sites.index)
+
+
 # --------------------------------------------------------------------------------------------
 # free text -> OSM
 # --------------------------------------------------------------------------------------------

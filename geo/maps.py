@@ -451,6 +451,41 @@ def _popup_class() -> type:
     return _HtmlPopup
 
 
+def _site_layer_class() -> type:
+    """One ``L.geoJSON`` layer of DivIcon markers built in the browser (fast for 1,000+ sites)."""
+    from branca.element import MacroElement
+    from jinja2 import Template
+
+    class _SiteLayer(MacroElement):  # type: ignore[misc]
+        _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function(){
+          var icons = {{ this.icons|tojson }};
+          L.geoJSON({{ this.data|tojson }}, {
+            pointToLayer: function(f, ll) {
+              var st = icons[f.properties.t] || icons['other'];
+              var icon = L.divIcon({html: f.properties.f ? st.faded : st.svg, className: 'geo-site',
+                                    iconSize: [st.s, st.s], iconAnchor: [st.s / 2, st.s / 2]});
+              return L.marker(ll, {icon: icon, riseOnHover: true});
+            },
+            onEachFeature: function(f, layer) {
+              layer.bindTooltip(f.properties.n);
+              layer.bindPopup(f.properties.p, {maxWidth: 320});
+            }
+          }).addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+        """)
+
+        def __init__(self, data: dict[str, Any], icons: dict[str, Any]) -> None:
+            super().__init__()
+            self._name = "SiteLayer"
+            self.data = data
+            self.icons = icons
+
+    return _SiteLayer
+
+
 def site_markers(sites: pd.DataFrame | Mapping[str, Any], *, name: str = "Service sites",
                  legend: bool = True, legend_position: str = "topright") -> folium.FeatureGroup:
     """Markers with a distinct shape/colour per site type and an HTML popup per site.
@@ -464,19 +499,19 @@ def site_markers(sites: pd.DataFrame | Mapping[str, Any], *, name: str = "Servic
     gj = sites if isinstance(sites, Mapping) else sites_geojson(sites)
     group = folium.FeatureGroup(name=name, show=True)
     types_seen: dict[str, SiteStyle] = {}
-    # Draw small, numerous types first so hubs stay on top.
-    feats = sorted(gj.get("features", []), key=lambda f: -site_style(f["properties"].get("site_type", "")).size_px)
-    for f in reversed(feats):
+    # Small, numerous types first so hubs are drawn on top.
+    feats = sorted(gj.get("features", []), key=lambda f: site_style(f["properties"].get("site_type", "")).size_px)
+    slim = []
+    for f in feats:
         p = f["properties"]
-        st = site_style(p.get("site_type", "other"))
-        types_seen[p.get("site_type", "other")] = st
-        lon, lat = f["geometry"]["coordinates"]
-        s = st.size_px
-        icon = folium.DivIcon(html=_marker_svg(st, faded=p.get("in_area") is False),
-                              icon_size=(s, s), icon_anchor=(s // 2, s // 2), class_name="geo-site")
-        marker = folium.Marker([lat, lon], icon=icon, tooltip=html.escape(str(p.get("name", ""))))
-        _popup_class()(_popup_html(p)).add_to(marker)
-        marker.add_to(group)
+        t = str(p.get("site_type", "other"))
+        types_seen[t] = site_style(t)
+        slim.append({"type": "Feature", "geometry": f["geometry"],
+                     "properties": {"t": t if t in SITE_STYLES else "other", "f": p.get("in_area") is False,
+                                    "n": str(p.get("name", "")), "p": _popup_html(p)}})
+    icons = {k: {"svg": _marker_svg(v), "faded": _marker_svg(v, faded=True), "s": v.size_px}
+             for k, v in SITE_STYLES.items() if k in types_seen or k == "other"}
+    _site_layer_class()({"type": "FeatureCollection", "features": slim}, icons).add_to(group)
     if legend and types_seen:
         items = sorted(types_seen.items(), key=lambda kv: -kv[1].size_px)
         rows = "".join(
@@ -520,8 +555,8 @@ def catchment_layer(polygons: gpd.GeoDataFrame | Mapping[str, Any], *, band_colu
     folium.GeoJson(
         gj, name=name,
         style_function=lambda f: {"fillColor": colour.get(f["properties"].get(band_column), "#66c2a5"),
-                                  "color": "#1b7a5a", "weight": 1, "fillOpacity": 0.35},
-        tooltip=folium.GeoJsonTooltip(fields=[band_column], aliases=["Within (minutes)"]),
+                                  "color": "#14523d", "weight": 1.8, "fillOpacity": 0.22},
+        interactive=False,
     ).add_to(group)
     if bands:
         Legend(name, [(f"within {b:g} min", colour[b]) for b in bands], position="bottomleft").add_to(group)
@@ -582,8 +617,7 @@ TILES = {
               '&copy; <a href="https://carto.com/attributions">CARTO</a>'),
 }
 
-ATTRIBUTION = ("Contains OS data © Crown copyright and database right 2025; Contains National Statistics "
-               "data © Crown copyright and database right 2021-2025")
+ATTRIBUTION = "Contains OS data and National Statistics data © Crown copyright and database right 2025"
 
 
 def base_map(bounds: Sequence[Sequence[float]] | None, *, tiles: str | None = None,
@@ -632,7 +666,7 @@ def base_map(bounds: Sequence[Sequence[float]] | None, *, tiles: str | None = No
 
 
 def zoom_for_bounds(bounds: Sequence[Sequence[float]], *, width_px: int = 900, height_px: int = 540,
-                    padding_px: int = 16) -> float:
+                    padding_px: int = 36) -> float:
     """Web-Mercator zoom (quarter steps) that fits ``bounds`` in a ``width_px`` x ``height_px`` map.
 
     Computed here rather than with Leaflet's ``fitBounds`` so the map opens at the right view
@@ -645,6 +679,7 @@ def zoom_for_bounds(bounds: Sequence[Sequence[float]], *, width_px: int = 900, h
         return math.log(math.tan(math.pi / 4 + r / 2))
 
     xfrac = max((e - w) / 360.0, 1e-9)
+    padding_px = max(padding_px, 8)
     yfrac = max((merc(n) - merc(s)) / (2 * math.pi), 1e-9)
     z = math.log2(min((width_px - 2 * padding_px) / (256 * xfrac), (height_px - 2 * padding_px) / (256 * yfrac)))
     return max(5.0, min(16.0, math.floor(z * 4) / 4))

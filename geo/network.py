@@ -352,7 +352,11 @@ def _read_xml(path: Path, mode: str, settings: Settings) -> Network:
         msg = (f"{path.name}: cannot read this OSM XML file ({type(exc).__name__}: {exc}); "
                "check it is complete OSM XML (.osm / .osm.xml, optionally .bz2)")
         raise NetworkError(msg) from exc
-    return _from_osmnx_graph(_filter_osmnx(graph, mode, settings), mode, settings, path.name)
+    graph = _filter_osmnx(graph, mode, settings)
+    if graph.number_of_edges() == 0:
+        msg = f"{path.name}: no {mode} roads in this OSM file; check it is a road extract covering your area"
+        raise NetworkError(msg)
+    return _from_osmnx_graph(graph, mode, settings, path.name)
 
 
 #: Ways a mode may not use (OSM XML holds every highway; pyrosm and osmnx downloads filter).

@@ -166,6 +166,27 @@ def read_user_csv(src: str | Path | bytes, *, source: str | None = None,
     return df
 
 
+def check_json_vector(data: bytes, *, name: str) -> None:
+    """Refuse JSON text that is broken or is not GeoJSON/TopoJSON/Esri JSON, before GDAL sees it."""
+    import json
+
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        msg = f"{name}: GeoJSON must be UTF-8 text ({exc}); export the area from QGIS as GeoJSON again"
+        raise InputError(msg) from exc
+    except json.JSONDecodeError as exc:
+        msg = (f"{name}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); the file may be "
+               "truncated or hand-edited - export it from QGIS as GeoJSON again")
+        raise InputError(msg) from exc
+    if not isinstance(doc, dict) or not {"type", "features", "geometryType"} & set(doc):
+        found = {"list": "a JSON list", "str": "a JSON string", "dict": "a JSON object without 'type'",
+                 "NoneType": "JSON null"}.get(type(doc).__name__, "a JSON number or boolean")
+        msg = (f"{name}: valid JSON but not GeoJSON (found {found}; GeoJSON is an object like "
+               '{"type": "FeatureCollection", "features": [...]}); export the area from QGIS as GeoJSON')
+        raise InputError(msg)
+
+
 def read_user_vector(src: str | Path | bytes, *, source: str | None = None,
                      max_bytes: int = DEFAULT_MAX_BYTES) -> gpd.GeoDataFrame:
     """Read GeoJSON / GeoPackage / zipped Shapefile bytes with pyogrio, in memory."""
@@ -177,6 +198,8 @@ def read_user_vector(src: str | Path | bytes, *, source: str | None = None,
     elif not (data.lstrip().startswith(b"{") or data.startswith(b"SQLite format 3")):
         msg = f"{name}: not GeoJSON or GeoPackage (GeoJSON text starts with '{{'); export it from QGIS as GeoJSON"
         raise InputError(msg)
+    elif data.lstrip().startswith(b"{"):
+        check_json_vector(data, name=name)
     try:
         gdf = gpd.read_file(io.BytesIO(data), engine="pyogrio")
     except Exception as exc:  # pyogrio/GDAL errors

@@ -119,3 +119,19 @@ def test_bad_client_upload_shows_error(at) -> None:  # noqa: ANN001
 
     with pytest.raises(GeoError):
         read_client_extract(b"name,age\nx,1\n", source="bad.csv")
+
+
+def test_catchments_toggle(at) -> None:  # noqa: ANN001
+    at.toggle(key="cov_catchments").set_value(True).run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_synthetic_clients_and_map_metric(at) -> None:  # noqa: ANN001
+    at.button(key="clients_synth").click().run()
+    assert not at.exception, at.exception
+    labels = {m.label for m in at.metric}
+    assert "Clients per 1,000 adults" in labels
+    assert "synthetic" in _texts(at)
+    at.sidebar.selectbox(key="metric").select("clients").run()
+    assert not at.exception

@@ -68,7 +68,7 @@ def page(server: str) -> Iterator[object]:
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        pg = browser.new_page(viewport={"width": 1440, "height": 1000})
+        pg = browser.new_page(viewport={"width": 1440, "height": 2000})
         pg.goto(server, wait_until="domcontentloaded")
         yield pg
         browser.close()
@@ -90,7 +90,8 @@ def _idle(pg: object, timeout_ms: int = 240_000) -> None:
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
         " || document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.trim() === ''",
         timeout=timeout_ms)
-    pg.wait_for_timeout(800)
+    pg.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=timeout_ms)
+    pg.wait_for_timeout(1500)
 
 
 def _shot(pg: object, name: str, tmp_path: Path, *, full_page: bool = True) -> Path:
@@ -147,3 +148,50 @@ def test_northamptonshire_estimate(page: object, tmp_path: Path) -> None:
     _idle(pg)
     assert pg.get_by_text("ESTIMATE").first.is_visible()
     _shot(pg, "coverage_northamptonshire_estimate", tmp_path)
+
+
+def test_scenario_click_adds_site(page: object, tmp_path: Path) -> None:
+    pg = page
+    _tab(pg, "Scenario")
+    frames = pg.frame_locator('iframe[title="streamlit_folium.st_folium"]')
+    # the click map is the first map of the Scenario tab (the only visible one)
+    visible = [i for i in range(pg.locator('iframe[title="streamlit_folium.st_folium"]').count())
+               if pg.locator('iframe[title="streamlit_folium.st_folium"]').nth(i).is_visible()]
+    assert visible, "no visible map in the Scenario tab"
+    fr = frames.nth(visible[0])
+    box = fr.locator(".leaflet-container").first.bounding_box()
+    fr.locator(".leaflet-container").first.click(position={"x": box["width"] * 0.55, "y": box["height"] * 0.75})
+    _idle(pg)
+    assert pg.get_by_text("Clicked point").first.is_visible()
+    pg.get_by_role("button", name="Add site here").click()
+    _idle(pg)
+    assert pg.get_by_text("What changes").first.is_visible()
+    assert not pg.locator('[data-testid="stException"]').count()
+    _shot(pg, "scenario_after_click", tmp_path)
+
+
+def test_bad_uploads_show_errors(page: object, tmp_path: Path) -> None:
+    pg = page
+    _tab(pg, "Clients")
+    bad = tmp_path / "extract.csv"
+    bad.write_text("name,age\nAlice,31\n", encoding="utf-8")
+    pg.locator('[data-testid="stFileUploader"] input[type="file"]').last.set_input_files(str(bad))
+    _idle(pg)
+    assert pg.get_by_text("The extract could not be used").first.is_visible()
+    _shot(pg, "clients_bad_upload", tmp_path)
+    pg.get_by_role("button", name="Try a synthetic extract").click()
+    _idle(pg)
+    assert pg.get_by_text("synthetic").first.is_visible()
+    _shot(pg, "clients_synthetic", tmp_path)
+    # a broken boundary file for the study area
+    box = pg.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first
+    box.click()
+    pg.get_by_role("option", name="Upload a boundary file…").click()
+    _idle(pg)
+    poly = tmp_path / "area.geojson"
+    poly.write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
+    pg.locator('[data-testid="stSidebar"] [data-testid="stFileUploader"] input[type="file"]').first.set_input_files(
+        str(poly))
+    _idle(pg)
+    assert pg.get_by_text("Could not prepare the analysis").first.is_visible()
+    _shot(pg, "area_bad_upload", tmp_path)

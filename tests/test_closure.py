@@ -135,3 +135,19 @@ def test_cli_closure_impact(settings, capsys) -> None:
     res = json.loads(capsys.readouterr().out)
     assert res["summary"]["sites"] == len(res["sites"])
     assert "newly_beyond_d1" in res["sites"][0]
+
+
+def test_rutland_network_router_matches_oracle(settings, rutland) -> None:
+    from geo.routing import make_router
+    from geo.sites import load_sites
+
+    router = make_router("drive", area=rutland, settings=settings)
+    if router.method != "network":
+        pytest.skip("no Rutland road network")
+    sites = load_sites(settings, area=rutland, types=["hub", "pharmacy"])
+    origins = area_origins(rutland)
+    m = site_origin_matrix(router, sites, origins)
+    res = closure_impact_from_matrix(m, origins.weights, threshold_minutes=8)
+    want = naive_closure(m, origins.weights, 8)
+    np.testing.assert_allclose(res["newly_beyond_weight"], want["newly_beyond_weight"])
+    np.testing.assert_allclose(res["mean_minutes_increase"], want["mean_minutes_increase"], atol=1e-12)

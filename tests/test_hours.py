@@ -21,6 +21,7 @@ from geo.hours import (
     text_to_osm,
     validate_hours,
     weekly_slots,
+    weekly_summary,
 )
 
 DAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
@@ -271,6 +272,17 @@ def test_open_matrix_evaluates_each_string_once(monkeypatch: pytest.MonkeyPatch)
     m = hours.open_matrix(sites, missing="error")
     assert m.shape == (100, 168)
     assert sorted(calls) == ["24/7", "Mo-Fr 09:00-17:00"]
+
+
+def test_weekly_summary() -> None:
+    sites = _sites("Mo-Fr 09:00-17:00", "24/7", "", "Tu 17:00-20:00; Sa 10:00-12:30")
+    w = weekly_summary(sites, missing="closed")
+    assert w["open_hours_per_week"].tolist() == [40.0, 168.0, 0.0, 5.5]
+    assert w["open_weekday_evenings"].tolist() == [False, True, False, True]
+    assert w["open_weekend"].tolist() == [False, True, False, True]
+    assert w["open_24_7"].tolist() == [False, True, False, False]
+    assert w["hours_assumed"].tolist() == [False, False, True, False]
+    assert weekly_summary(sites, missing="open")["open_hours_per_week"].iloc[2] == 168.0
 
 
 # ---------------------------------------------------------------- properties

@@ -59,20 +59,27 @@ def headline(an: Analysis) -> None:
                    help="Adults-weighted median of minutes to the nearest site (reachable LSOAs).")
 
 
-def _bar(df: pd.DataFrame, x: str, x_title: str, *, sort: Any = None, threshold: int) -> alt.Chart:
-    d = df.reset_index().rename(columns={df.index.name or "index": "group"})
+def _bar(df: pd.DataFrame, x_title: str, *, threshold: int, show: str) -> alt.Chart:
+    d = df.reset_index()
+    d = d.rename(columns={d.columns[0]: "group"})
+    order = [str(g) for g in d["group"]]
     d["group"] = d["group"].astype(str)
     d["Beyond"] = d["pct_beyond"].round(1)
+    d["Median"] = d["median_minutes"].round(0)
+    col, title, dom = (("Beyond", f"% of adults beyond {threshold} min", [0, 100]) if show == "beyond"
+                       else ("Median", "Median minutes to nearest site", None))
+    y = alt.Y(f"{col}:Q", title=title, scale=alt.Scale(domain=dom) if dom else alt.Undefined)
     base = alt.Chart(d).encode(
-        x=alt.X("group:N", title=x_title, sort=sort, axis=alt.Axis(labelAngle=0, labelLimit=160)),
-        y=alt.Y("Beyond:Q", title=f"% of adults beyond {threshold} min", scale=alt.Scale(domain=[0, 100])),
+        x=alt.X("group:N", title=x_title, sort=order, axis=alt.Axis(labelAngle=0, labelLimit=150)),
+        y=y,
         tooltip=[alt.Tooltip("group:N", title=x_title), alt.Tooltip("Beyond:Q", title="% beyond"),
                  alt.Tooltip("adults:Q", title="Adults", format=",.0f"),
                  alt.Tooltip("adults_beyond:Q", title="Adults beyond", format=",.0f"),
-                 alt.Tooltip("median_minutes:Q", title="Median minutes", format=".0f")],
+                 alt.Tooltip("Median:Q", title="Median minutes", format=".0f")],
     )
-    return (base.mark_bar(color="#d95f02", cornerRadiusTopLeft=2, cornerRadiusTopRight=2)
-            + base.mark_text(dy=-6, fontSize=11).encode(text=alt.Text("Beyond:Q", format=".0f"))).properties(
+    colour = "#d95f02" if show == "beyond" else "#2c7bb6"
+    return (base.mark_bar(color=colour, cornerRadiusTopLeft=2, cornerRadiusTopRight=2)
+            + base.mark_text(dy=-6, fontSize=11).encode(text=alt.Text(f"{col}:Q", format=".0f"))).properties(
         height=260)
 
 
@@ -82,21 +89,27 @@ def charts(an: Analysis) -> None:
         st.info("Coverage charts appear once travel times are available.")
         return
     t = an.controls.threshold_minutes
+    anyone_beyond = s["headline"]["adults_beyond"] > 0
+    show = st.radio("Charts show", ["beyond", "median"], horizontal=True, key="cov_chart_show",
+                    index=0 if anyone_beyond else 1,
+                    format_func=lambda v: {"beyond": f"% of adults beyond {t} min",
+                                           "median": "median minutes"}[v])
+    if not anyone_beyond:
+        st.caption(f"Every adult in the area is within {t} minutes of a site; compare median journeys instead.")
     left, right = st.columns(2)
     with left:
         st.markdown("**By deprivation** – IMD 2025 decile, 1 = most deprived 10% of England")
         if "by_imd_decile" in s:
-            st.altair_chart(_bar(s["by_imd_decile"], "imd_decile", "IMD decile", threshold=t),
-                            width="stretch")
+            st.altair_chart(_bar(s["by_imd_decile"], "IMD decile", threshold=t, show=show), width="stretch")
     with right:
         st.markdown("**By rurality** – ONS rural-urban classification 2021")
         if "by_ruc21nm" in s:
-            st.altair_chart(_bar(s["by_ruc21nm"], "ruc21nm", "Rural-urban class", threshold=t),
-                            width="stretch")
+            st.altair_chart(_bar(s["by_ruc21nm"], "Rural-urban class", threshold=t, show=show), width="stretch")
     if "by_lad24nm" in s:
         st.markdown("**By district**")
         d = s["by_lad24nm"][["adults", "adults_beyond", "pct_beyond", "median_minutes", "lsoas"]].copy()
-        d.columns = ["Adults", f"Adults beyond {t} min", "% beyond", "Median minutes", "LSOAs"]
+        d.index.name = "District"
+        d.columns = ["Adults", f"Adults beyond {t} min", "% beyond", "Median minutes", "Neighbourhoods"]
         st.dataframe(d.style.format({"Adults": "{:,.0f}", f"Adults beyond {t} min": "{:,.0f}",
                                      "% beyond": "{:.1f}", "Median minutes": "{:.0f}"}),
                      width="stretch")
@@ -106,7 +119,17 @@ def render(an: Analysis) -> None:
     """The Coverage tab."""
     headline(an)
     mapview.method_badge(an)
-    m = mapview.build_map(an)
+    catch = None
+    if data.has_module("catchments") and an.controls.mode != "transit":
+        show = st.toggle(f"Show {an.controls.threshold_minutes}-minute catchments around sites in the area",
+                         value=False, key="cov_catchments",
+                         help="Roads from which a site is reached within the threshold (circles for estimates).")
+        if show:
+            c = an.controls
+            t = float(c.threshold_minutes)
+            catch = data.catchments(an.area.key, an.area, data.site_key(an.sites), an.sites, c.mode, c.use_network,
+                                    (round(t / 2), t))
+    m = mapview.build_map(an, catchments=catch, extra_key=("catch", catch is not None))
     mapview.show(m, key="map-coverage")
     st.caption("Hover a neighbourhood for details; click a site for its address and hours. "
                "Faded areas lie outside the study area and are shown for context.")

@@ -21,8 +21,16 @@ from atlas import data
 from atlas.state import DAY_NAMES
 
 
+#: What to assume for sites with no published hours: label and OSM hours ("" = always open/closed).
+ASSUMPTIONS = {
+    "open": ("open at all times", ""),
+    "typical": ("typical weekday hours", "Mo-Fr 09:00-17:30; Sa 09:00-12:30"),
+    "closed": ("closed (count only sites with hours)", ""),
+}
+
+
 @st.cache_data(show_spinner="Working out the weekly profile…", max_entries=32)
-def weekly_profile(key: tuple[Any, ...], _an: Any, threshold: int, missing: str) -> pd.DataFrame:
+def weekly_profile(key: tuple[Any, ...], _an: Any, threshold: int, assumption: str) -> pd.DataFrame:
     """Per hourly slot: % of adults within ``threshold`` of an open site and sites open."""
     from geo.hours import open_matrix, weekly_slots
 
@@ -30,7 +38,13 @@ def weekly_profile(key: tuple[Any, ...], _an: Any, threshold: int, missing: str)
     c = an.controls
     mat, w = data.matrix(an.area.key, an.area, data.site_key(an.sites_all), an.sites_all, c.mode, c.use_network)
     slots = weekly_slots(60)
-    op = open_matrix(an.sites_all, slots, missing=missing)
+    sites = an.sites_all.copy()
+    typical = ASSUMPTIONS[assumption][1]
+    if typical:
+        none = (sites["opening_hours"].astype(str).str.strip() == "") & (
+            sites["opening_hours_text"].astype(str).str.strip() == "")
+        sites.loc[none, "opening_hours"] = typical
+    op = open_matrix(sites, slots, missing="closed" if assumption == "closed" else "open")
     total = float(w.sum()) or 1.0
     filled = np.where(np.isnan(mat), np.inf, mat)
     rows = []
@@ -61,13 +75,15 @@ def render(an: Any) -> None:
     n_has = int(has.sum())
     st.markdown(f"**{n_has} of {len(s)} sites** have recorded opening hours. "
                 "The rest (most pharmacies) have none in the open data:")
-    missing = st.radio("Sites without recorded hours are…", ["open", "closed"], horizontal=True,
-                       format_func=lambda m: {"open": "assumed open", "closed": "assumed closed"}[m],
-                       key="hours_missing")
+    assumption = st.radio("For sites without recorded hours, assume…", list(ASSUMPTIONS), horizontal=True,
+                          format_func=lambda m: ASSUMPTIONS[m][0], key="hours_missing", index=1)
+    if ASSUMPTIONS[assumption][1]:
+        st.caption(f"Assumed hours: `{ASSUMPTIONS[assumption][1]}` (OpenStreetMap syntax) – an assumption, "
+                   "not published hours. Replace it by adding hours to your sites file.")
     if len(s) == 0:
         st.info("No sites of the chosen types.")
         return
-    prof = weekly_profile((*an.cache_key, data.site_key(s)), an, c.threshold_minutes, missing)
+    prof = weekly_profile((*an.cache_key, data.site_key(s)), an, c.threshold_minutes, assumption)
     est = " (ESTIMATED times)" if an.is_estimate else ""
     st.markdown(f"**Share of adults within {c.threshold_minutes} min of an open site, through the week**{est}")
     prof["when"] = prof["day"].str[:3] + " " + prof["hour"].astype(str).str.zfill(2) + ":00"
@@ -78,7 +94,7 @@ def render(an: Any) -> None:
                  alt.Tooltip("sites_open:Q", title="Sites open")],
     ).properties(height=240)
     st.altair_chart(line, width="stretch")
-    st.markdown("**Sites open by day and hour**")
+    st.markdown("**Coverage by day and hour** (darker = more adults within reach of an open site)")
     heat = alt.Chart(prof).mark_rect().encode(
         x=alt.X("hour:O", title="Hour of day"),
         y=alt.Y("day:N", sort=list(DAY_NAMES), title=None),
@@ -89,6 +105,7 @@ def render(an: Any) -> None:
     st.altair_chart(heat, width="stretch")
     st.markdown(f"**Sites at {c.when_label}**")
     tbl = s[["name", "site_type", "opening_hours_text", "opening_hours", "open_now", "in_area"]].copy()
-    tbl["open_now"] = tbl["open_now"].map({True: "open", False: "closed"}).fillna(f"no hours (assumed {missing})")
+    tbl["open_now"] = tbl["open_now"].map({True: "open", False: "closed"}).fillna(
+        f"no hours ({ASSUMPTIONS[assumption][0]})")
     tbl.columns = ["Site", "Type", "Hours (as published)", "Hours (OSM)", f"{c.when_label}", "In area"]
     st.dataframe(tbl.sort_values(["Type", "Site"]), width="stretch", hide_index=True)

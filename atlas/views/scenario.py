@@ -59,15 +59,14 @@ def _run(key: tuple[Any, ...], _an: Analysis, changes_key: tuple[Any, ...], thre
 
     an = _an
     c = an.controls
-    r = data.router(an.area.key, an.area, c.mode, c.use_network)
+    r = data.router(an.area.key, an.area, c.mode, c.use_network, data.gtfs_path() if c.mode == "transit" else None)
     return run_scenario(_to_scenario(_changes()), an.area, an.sites, r, threshold_minutes=float(threshold),
                         settings=data.settings())
 
 
 def _edit_panel(an: Analysis) -> None:
-    st.markdown("**1. Change the sites**")
     click = st.session_state.get("scenario_click")
-    left, right = st.columns([3, 2])
+    left = right = st.container()
     with left:
         how = st.radio("Place by", ["map click", "postcode"], horizontal=True, key="scen_place_by",
                        help="Click the map below, then add or move a site to that point.")
@@ -106,7 +105,7 @@ def _edit_panel(an: Analysis) -> None:
                 ch["easting"], ch["northing"] = float(click[0]), float(click[1])
             _changes().append(ch)
     with right:
-        st.markdown("**Changes in this scenario**")
+        st.markdown("---\n**Changes in this scenario**")
         if not _changes():
             st.caption("None yet. Add, close or move a site.")
         names = dict(zip(an.sites_all["site_id"].astype(str), an.sites_all["name"].astype(str), strict=True))
@@ -123,8 +122,8 @@ def _edit_panel(an: Analysis) -> None:
 
 
 def _click_map(an: Analysis) -> None:
-    m = mapview.build_map(an, extra_key=("scenario-click",), proposed=_proposed(an))
-    out = mapview.show(m, key="map-scenario-click", clicks=True, height=460)
+    m = mapview.build_map(an, extra_key=("scenario-click",), proposed=_proposed(an), width_px=560, height_px=520)
+    out = mapview.show(m, key="map-scenario-click", clicks=True, height=520)
     lc = (out or {}).get("last_clicked")
     if lc and lc.get("lat") is not None:
         pt = maps.click_to_bng(float(lc["lat"]), float(lc["lng"]))
@@ -133,11 +132,11 @@ def _click_map(an: Analysis) -> None:
             st.rerun()
 
 
-def _proposed(an: Analysis) -> pd.DataFrame | None:
+def _proposed(an: Analysis, *, with_click: bool = True) -> pd.DataFrame | None:
     rows = [{"name": c["name"], "easting": c["easting"], "northing": c["northing"], "site_type": "proposed"}
             for c in _changes() if c["kind"] == "add" and c.get("easting") is not None]
     click = st.session_state.get("scenario_click")
-    if click:
+    if click and with_click:
         rows.append({"name": "Clicked point", "easting": click[0], "northing": click[1], "site_type": "proposed"})
     return pd.DataFrame(rows) if rows else None
 
@@ -170,12 +169,13 @@ def _result(an: Analysis) -> None:
     with l:
         st.markdown("Before")
         f, spec = metric_frame(replace(an, controls=replace(an.controls, metric="minutes")))
-        mapview.show(mapview.build_map(an, frame=f, spec=spec, extra_key=("before",)), key="map-scenario-before",
-                     height=420)
+        mapview.show(mapview.build_map(an, frame=f, spec=spec, extra_key=("before",), width_px=460,
+                                       height_px=420), key="map-scenario-before", height=420)
     with r:
         st.markdown("After")
         f2, spec2 = metric_frame(replace(after, controls=replace(an.controls, metric="minutes")))
-        mapview.show(mapview.build_map(after, frame=f2, spec=spec2, extra_key=("after", _changes_key())),
+        mapview.show(mapview.build_map(after, frame=f2, spec=spec2, extra_key=("after", _changes_key()),
+                                       width_px=460, height_px=420, proposed=_proposed(an, with_click=False)),
                      key="map-scenario-after", height=420)
     t1, t2, t3 = st.tabs(["By deprivation", "By district", "Neighbourhoods that change"])
     with t1:
@@ -255,7 +255,7 @@ def _optimise(key: tuple[Any, ...], an: Analysis, k: int, objective: str, kinds:
 
         raise InputError("choose at least one kind of candidate location")
     c = an.controls
-    r = data.router(an.area.key, an.area, c.mode, c.use_network)
+    r = data.router(an.area.key, an.area, c.mode, c.use_network, data.gtfs_path() if c.mode == "transit" else None)
     cands = load_candidates(list(kinds), an.area, settings=data.settings(), existing=an.sites)
     with st.spinner(f"Testing {len(cands)} candidate locations…"):
         out = optimise_sites(an.area, an.sites, cands, r, k=k, objective=objective,
@@ -268,8 +268,12 @@ def render(an: Analysis) -> None:
     if not data.has_module("scenarios"):
         st.info("Scenarios are coming (geo.scenarios is not installed yet).")
         return
-    _edit_panel(an)
-    _click_map(an)
+    st.markdown("**1. Change the sites** – click the map to pick a point, or use a postcode.")
+    left, right = st.columns([3, 2], gap="medium")
+    with left:
+        _click_map(an)
+    with right:
+        _edit_panel(an)
     _result(an)
     st.divider()
     _optimiser(an)

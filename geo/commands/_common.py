@@ -158,6 +158,11 @@ def add_routing_options(p: argparse.ArgumentParser, *, default_sites: str = "hub
     p.add_argument("--gtfs", type=Path, default=None, help="GTFS zip for --mode transit")
     p.add_argument("--arrive-by", default=None, help='transit: arrive by, e.g. "Tue 12:00"')
     p.add_argument("--depart-at", default=None, help='transit: depart at, e.g. "Tue 10:00"')
+    p.add_argument("--window-minutes", type=float, default=120.0,
+                   help="transit: evaluate times across this window before arrive-by / after depart-at")
+    p.add_argument("--step-minutes", type=float, default=15.0, help="transit: step within the window")
+    p.add_argument("--statistic", choices=("median", "worst", "best"), default="median",
+                   help="transit: which journey time across the window to report")
 
 
 @dataclass
@@ -192,7 +197,9 @@ def prepare_run(args: argparse.Namespace, *, progress: Any = None) -> RoutingRun
     network = None if str(args.network).lower() in {"none", "estimate"} else args.network
     transit: dict[str, Any] = {}
     if args.mode == "transit":
-        transit = {"gtfs": args.gtfs, "arrive_by": args.arrive_by, "depart_at": args.depart_at}
+        transit = {"gtfs": args.gtfs, "arrive_by": args.arrive_by, "depart_at": args.depart_at,
+                   "window_minutes": args.window_minutes, "step_minutes": args.step_minutes,
+                   "statistic": args.statistic}
     router = make_router(args.mode, area=area, settings=s, network=network, progress=progress,
                          **transit)
     print(f"travel times: {router.label}", file=sys.stderr)

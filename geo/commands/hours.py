@@ -43,12 +43,18 @@ def _read_any(path: Path, s: object):
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from geo.hours import validate_hours
+    from geo.hours import validate_hours, weekly_summary
     from geo.sites import load_seed_sites
 
     s = settings_from_args(args)
     sites = _read_any(args.sites, s) if args.sites else load_seed_sites(s)
-    report = validate_hours(sites, use_text=not args.no_text).set_index("row")
+    report = validate_hours(sites, use_text=not args.no_text)
+    if not (report["status"] == "invalid").any():
+        week = weekly_summary(sites, missing="closed", use_text=not args.no_text)
+        report["open_hours_per_week"] = week["open_hours_per_week"].where(~week["hours_assumed"]).to_numpy()
+        report["evenings"] = week["open_weekday_evenings"].where(~week["hours_assumed"]).to_numpy()
+        report["weekend"] = week["open_weekend"].where(~week["hours_assumed"]).to_numpy()
+    report = report.set_index("row")
     name = args.sites or "seed registry"
     counts = report["status"].value_counts().to_dict()
     emit(report, args.format, args.out,

@@ -221,8 +221,7 @@ def network_cases() -> list[Case]:
             p = tmp / fname
             p.write_bytes(data)
             return p
-        xf = ("geo/network.py: an OSM XML file without roads raises osmnx's ValueError 'Graph contains no "
-              "nodes' instead of a NetworkError (owned by another author)" if fname == "no-roads.osm" else "")
+        xf = ""
         out.append(Case(f"network-bad-{fname.replace('.', '-')}", build, _net_call, NetworkError,
                         r"cannot read|no .* roads|empty|not", names=fname, category="network", xfail=xf))
     for fname in ("roads.shp", "roads.geojson", "roads.pbf.zip"):
@@ -295,8 +294,7 @@ def gtfs_cases() -> list[Case]:
             p = tmp / name
             p.write_bytes(data)
             return p
-        xf = ("geo/gtfs.py: the zip-bomb message has no hint of what to do (owned by another author)"
-              if k == "zip-bomb-forged" else "")
+        xf = ""
         out.append(Case(f"gtfs-{k}", build, _gtfs_call, err, match, names=name, category="gtfs", xfail=xf))
     return out
 

@@ -163,7 +163,7 @@ def polygon_cases() -> list[Case]:
         for call, tag in (*AREA_CALLS, (area_upload, "upload")):
             name = f"notgeojson_{k}_{tag}.geojson"
             out.append(Case(f"geojson-not-geojson-{k}-{tag}", write(name, text), call, InputError,
-                            r"not a readable|not GeoJSON|cannot read|no features|expected polygons", names=name,
+                            r"not a readable|not GeoJSON|not valid JSON|cannot read|no features|expected polygons", names=name,
                             category="geojson"))
     for k, (text, match) in EMPTYISH.items():
         for call, tag in AREA_CALLS:
@@ -297,7 +297,7 @@ def sites_vector_cases() -> list[Case]:
         "paris": (fc(feature({"type": "Point", "coordinates": [2.35, 48.85]}, name="Hub")),
                   r"outside England|cannot be located"),
         "array": ("[]", r"not GeoJSON"),
-        "broken": ('{"type": "FeatureCollection", "features": [{', r"cannot read"),
+        "broken": ('{"type": "FeatureCollection", "features": [{', r"cannot read|not valid JSON"),
     }
     for k, (text, match) in cases.items():
         name = f"sites_{k}.geojson"
