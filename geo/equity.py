@@ -117,25 +117,31 @@ def lorenz_curve(values: Any, weights: Any | None = None) -> tuple[np.ndarray, n
     return p, L
 
 
-def gini(values: Any, weights: Any | None = None) -> float:
-    """Weighted Gini coefficient of ``values`` (0 = all equal; NaN if the total is 0)."""
+def _weighted_lorenz(values: Any, weights: Any | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """Lorenz curve of cleaned, weighted values; None when empty or the total is 0."""
     h = np.asarray(values, dtype=float)
     w = np.ones_like(h) if weights is None else np.asarray(weights, dtype=float)
     h, w, _ = _clean(h, w)
     if not len(h) or (h * w).sum() <= 0:
+        return None
+    return lorenz_curve(h, w)
+
+
+def gini(values: Any, weights: Any | None = None) -> float:
+    """Weighted Gini coefficient of ``values`` (0 = all equal; NaN if the total is 0)."""
+    curve = _weighted_lorenz(values, weights)
+    if curve is None:
         return float("nan")
-    p, L = lorenz_curve(h, w)  # noqa: N806
+    p, L = curve  # noqa: N806
     return float(1.0 - np.sum(np.diff(p) * (L[1:] + L[:-1])))
 
 
 def palma_ratio(values: Any, weights: Any | None = None) -> float:
     """Share of the total held by the top 10% (by value) over the share of the bottom 40%."""
-    h = np.asarray(values, dtype=float)
-    w = np.ones_like(h) if weights is None else np.asarray(weights, dtype=float)
-    h, w, _ = _clean(h, w)
-    if not len(h) or (h * w).sum() <= 0:
+    curve = _weighted_lorenz(values, weights)
+    if curve is None:
         return float("nan")
-    p, L = lorenz_curve(h, w)  # noqa: N806
+    p, L = curve  # noqa: N806
     bottom40 = float(np.interp(0.4, p, L))
     top10 = 1.0 - float(np.interp(0.9, p, L))
     return top10 / bottom40 if bottom40 > 0 else float("inf")

@@ -160,12 +160,12 @@ def test_scenario_click_adds_site(page: object, tmp_path: Path) -> None:
     assert visible, "no visible map in the Scenario tab"
     fr = frames.nth(visible[0])
     box = fr.locator(".leaflet-container").first.bounding_box()
-    fr.locator(".leaflet-container").first.click(position={"x": box["width"] * 0.55, "y": box["height"] * 0.75})
+    fr.locator(".leaflet-container").first.click(position={"x": box["width"] * 0.45, "y": box["height"] * 0.55})
+    pg.get_by_text("Clicked point").first.wait_for(timeout=120_000)
     _idle(pg)
-    assert pg.get_by_text("Clicked point").first.is_visible()
     pg.get_by_role("button", name="Add site here").click()
+    pg.get_by_text("What changes").first.wait_for(timeout=240_000)
     _idle(pg)
-    assert pg.get_by_text("What changes").first.is_visible()
     assert not pg.locator('[data-testid="stException"]').count()
     _shot(pg, "scenario_after_click", tmp_path)
 
@@ -176,12 +176,12 @@ def test_bad_uploads_show_errors(page: object, tmp_path: Path) -> None:
     bad = tmp_path / "extract.csv"
     bad.write_text("name,age\nAlice,31\n", encoding="utf-8")
     pg.locator('[data-testid="stFileUploader"] input[type="file"]').last.set_input_files(str(bad))
+    pg.get_by_text("The extract could not be used").first.wait_for(timeout=120_000)
     _idle(pg)
-    assert pg.get_by_text("The extract could not be used").first.is_visible()
     _shot(pg, "clients_bad_upload", tmp_path)
     pg.get_by_role("button", name="Try a synthetic extract").click()
+    pg.get_by_text("synthetic", exact=False).first.wait_for(timeout=120_000)
     _idle(pg)
-    assert pg.get_by_text("synthetic").first.is_visible()
     _shot(pg, "clients_synthetic", tmp_path)
     # a broken boundary file for the study area
     box = pg.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first
@@ -192,6 +192,6 @@ def test_bad_uploads_show_errors(page: object, tmp_path: Path) -> None:
     poly.write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
     pg.locator('[data-testid="stSidebar"] [data-testid="stFileUploader"] input[type="file"]').first.set_input_files(
         str(poly))
+    pg.get_by_text("Could not prepare the analysis").first.wait_for(timeout=120_000)
     _idle(pg)
-    assert pg.get_by_text("Could not prepare the analysis").first.is_visible()
     _shot(pg, "area_bad_upload", tmp_path)

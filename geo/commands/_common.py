@@ -120,16 +120,27 @@ def _fmt_value(v: Any) -> str:
     if isinstance(v, dict):
         return ", ".join(f"{k} {_fmt_value(x)}" for k, x in v.items())
     if isinstance(v, float | np.floating):
-        return "" if math.isnan(float(v)) else f"{float(v):,.2f}"
+        return "" if math.isnan(float(v)) else _fmt_float(float(v))
     if isinstance(v, int | np.integer):
         return f"{int(v):,}"
     return str(v)
 
 
+def _fmt_float(x: float) -> str:
+    """Whole numbers without decimals (counts of adults), others to 2 d.p."""
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
+
+
 def _fmt_frame(df: pd.DataFrame) -> str:
-    with pd.option_context("display.max_rows", 500, "display.max_columns", 50, "display.width", 200,
-                           "display.float_format", lambda x: f"{x:,.2f}"):
-        return df.to_string()
+    out = df.copy()
+    for col in out.columns:  # per column: a column of whole numbers shows no decimals
+        values = out[col]
+        if pd.api.types.is_float_dtype(values):
+            finite = values.dropna()
+            whole = len(finite) > 0 and bool((finite == finite.round()).all())
+            out[col] = values.map(lambda x, w=whole: "" if pd.isna(x) else f"{x:,.0f}" if w else f"{x:,.2f}")
+    with pd.option_context("display.max_rows", 500, "display.max_columns", 50, "display.width", 200):
+        return out.to_string()
 
 
 # --------------------------------------------------------------------------- routing runs
