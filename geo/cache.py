@@ -37,6 +37,18 @@ def cache_key(*parts: Any) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
+#: Suffixes of files that are *outputs* (tables, reports, maps), logged for disclosure audits.
+OUTPUT_SUFFIXES = (".csv", ".json", ".geojson", ".gpkg", ".html", ".md", ".txt")
+
+
+def _log_output(target: Path) -> None:
+    """Append an output path to ``$GEO_OUTPUT_LOG`` (set by the test suite's disclosure audit)."""
+    log = os.environ.get("GEO_OUTPUT_LOG")
+    if log and target.suffix.lower() in OUTPUT_SUFFIXES:
+        with open(log, "a", encoding="utf-8") as fh:  # short O_APPEND writes do not interleave
+            fh.write(f"{target.resolve()}\n")
+
+
 @contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path next to ``target``; on success rename it over ``target``."""
@@ -51,6 +63,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     try:
         yield tmp_path
         os.replace(tmp_path, target)
+        _log_output(target)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()

@@ -382,6 +382,15 @@ def _is_count_col(name: str, series: pd.Series) -> bool:
     return any(h in n for h in COUNT_HINTS)
 
 
+def _all_allowed_postcodes(col: pd.Series, allowed: set[str]) -> bool:
+    """True for a postcode column whose every value is a public service-site postcode."""
+    if not allowed or "post" not in str(col.name).lower() and str(col.name).lower() != "pcd":
+        return False
+    values = col.dropna().astype(str)
+    values = values[values.str.strip() != ""]
+    return bool(values.map(_norm_pc).isin(allowed).all())
+
+
 def find_disclosure_problems(df: pd.DataFrame, *, count_cols: Sequence[str] | None = None,
                              threshold: int = DEFAULT_THRESHOLD, allowed_postcodes: Iterable[str] = (),
                              source: str = "output") -> list[str]:
@@ -392,7 +401,9 @@ def find_disclosure_problems(df: pd.DataFrame, *, count_cols: Sequence[str] | No
     """
     problems: list[str] = []
     frame = df.reset_index() if not isinstance(df.index, pd.RangeIndex) else df
-    ident = [c for c in frame.columns if str(c).strip().lower() in IDENTIFIER_COLUMNS]
+    ok = {_norm_pc(a) for a in allowed_postcodes}
+    ident = [c for c in frame.columns if str(c).strip().lower() in IDENTIFIER_COLUMNS
+             and not _all_allowed_postcodes(frame[c], ok)]
     if ident:
         problems.append(f"{source}: record-level identifier column(s) {ident}; outputs must hold aggregates only")
     cols = list(count_cols) if count_cols is not None else [c for c in frame.columns if _is_count_col(c, frame[c])]
@@ -406,7 +417,6 @@ def find_disclosure_problems(df: pd.DataFrame, *, count_cols: Sequence[str] | No
             problems.append(f"{source}: column {c!r} shows {len(small)} count(s) between 1 and {threshold - 1} "
                             f"(row {rows}{' ...' if len(small) > 5 else ''}); pass it through "
                             "geo.disclosure.suppress_counts")
-    ok = {_norm_pc(a) for a in allowed_postcodes}
     for c in frame.columns:
         header_hits = scan_text_for_postcodes(str(c), allowed=ok)
         if header_hits:

@@ -432,6 +432,22 @@ def load_sites(settings: Settings | None = None, *, area: Area | None = None,
     return sites
 
 
+def public_site_postcodes(settings: Settings | None = None) -> frozenset[str]:
+    """Postcodes of public service sites (seed registry, NHS pharmacies and GP practices).
+
+    These are published service addresses, so outputs may show them; the disclosure checks
+    take this set as ``allowed_postcodes``.  Client postcodes are never in it.
+    """
+    from geo.loaders import normalise_postcodes
+
+    s = settings if settings is not None else Settings.from_env()
+    frames = [load_pharmacies(s, active_only=False)["postcode"], load_gp_practices(s, active_only=False)["postcode"]]
+    seed = load_seed_sites(s, include_historical=True)
+    frames.append(seed["postcode"])
+    values = pd.concat([f.astype("string") for f in frames]).dropna()
+    return frozenset(normalise_postcodes(values[values.str.strip() != ""]).dropna().tolist())
+
+
 def unlocated_sites(sites: pd.DataFrame) -> pd.DataFrame:
     """Rows that could not be located when ``sites`` was loaded (file, row, name, problem)."""
     return pd.DataFrame(sites.attrs.get("unlocated", []))

@@ -24,3 +24,59 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         pytest.skip(f"open-data bundle not found: {exc}")
     cache = os.environ.get("GEO_TEST_CACHE_DIR")
     return s.with_(cache_dir=tmp_path_factory.mktemp("cache") if not cache else s.cache_dir.__class__(cache))
+
+
+# --------------------------------------------------------------------------- disclosure audit
+# Every file the library writes through geo.cache (CSV, JSON, GeoPackage, HTML reports, ...) is
+# logged; at the end of the session each one still on disk is scanned for small counts and
+# postcodes (public service-site postcodes allowed).  A finding fails the run.
+
+_AUDIT: dict[str, object] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    import tempfile
+
+    log = os.path.join(tempfile.gettempdir(), f"geo-outputs-{os.getpid()}.log")
+    open(log, "w").close()  # noqa: SIM115
+    os.environ["GEO_OUTPUT_LOG"] = log
+    _AUDIT["log"] = log
+
+
+def _is_cache(path: str) -> bool:
+    parts = path.split(os.sep)
+    return any(p.startswith(("cache", ".geo-cache")) or p in {"geo", ".cache"} for p in parts[:-1])
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    log = _AUDIT.get("log")
+    if not log or not os.path.exists(str(log)):
+        return
+    paths = sorted({p for p in open(str(log), encoding="utf-8").read().splitlines() if p})  # noqa: SIM115
+    # synthetic client extracts are demo *inputs* (record-level by design, labelled synthetic)
+    files = [p for p in paths if os.path.isfile(p) and not _is_cache(p)
+             and "synthetic" not in os.path.basename(p).lower()]
+    findings: list[str] = []
+    if files:
+        try:
+            from geo.disclosure import scan_file
+            from geo.sites import public_site_postcodes
+
+            allowed = public_site_postcodes()
+            for p in files:
+                findings += scan_file(p, allowed_postcodes=allowed)
+        except DataSourceError:
+            return
+    _AUDIT["result"] = (len(files), findings)
+    if findings:
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:  # noqa: ANN001
+    result = _AUDIT.get("result")
+    if result:
+        n, findings = result  # type: ignore[misc]
+        terminalreporter.write_line(f"disclosure scan: {n} output files written by the suite, "
+                                    f"{len(findings)} findings")
+        for f in findings[:50]:
+            terminalreporter.write_line(f"  {f}", red=True)

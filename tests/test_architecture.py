@@ -22,7 +22,7 @@ LAYERS = [
     {"catchments"},
     {"coverage", "equity", "access", "gaps", "closure"},
     {"scenarios", "optimise"},
-    {"maps", "report", "report_html"},
+    {"maps", "report", "report_html", "export"},
 ]
 RANK = {m: i for i, layer in enumerate(LAYERS) for m in layer}
 

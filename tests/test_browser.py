@@ -153,15 +153,23 @@ def test_northamptonshire_estimate(page: object, tmp_path: Path) -> None:
 def test_scenario_click_adds_site(page: object, tmp_path: Path) -> None:
     pg = page
     _tab(pg, "Scenario")
-    frames = pg.frame_locator('iframe[title="streamlit_folium.st_folium"]')
-    # the click map is the first map of the Scenario tab (the only visible one)
-    visible = [i for i in range(pg.locator('iframe[title="streamlit_folium.st_folium"]').count())
-               if pg.locator('iframe[title="streamlit_folium.st_folium"]').nth(i).is_visible()]
+    _map_frame(pg)
+    _idle(pg)
+    maps_ = pg.locator('iframe[title="streamlit_folium.st_folium"]')
+    visible: list[int] = []
+    for _ in range(60):
+        visible = [i for i in range(maps_.count()) if maps_.nth(i).is_visible()]
+        if visible:
+            break
+        pg.wait_for_timeout(1000)
     assert visible, "no visible map in the Scenario tab"
-    fr = frames.nth(visible[0])
-    box = fr.locator(".leaflet-container").first.bounding_box()
-    fr.locator(".leaflet-container").first.click(position={"x": box["width"] * 0.45, "y": box["height"] * 0.55})
-    pg.get_by_text("Clicked point").first.wait_for(timeout=120_000)
+    box = maps_.nth(visible[0]).bounding_box()
+    pg.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.55)
+    try:
+        pg.get_by_text("Clicked point").first.wait_for(timeout=120_000)
+    except Exception:
+        _shot(pg, "debug_click", tmp_path)
+        raise
     _idle(pg)
     pg.get_by_role("button", name="Add site here").click()
     pg.get_by_text("What changes").first.wait_for(timeout=240_000)

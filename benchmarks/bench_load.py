@@ -1,0 +1,383 @@
+"""Bounded load test of the atlas: N concurrent browser sessions changing controls.
+
+Starts ``streamlit run app.py`` on a free loopback port (``GEO_CACHE_DIR`` is passed through, so
+the on-disk network/estimate caches are the shared warm ones), waits for ``/_stcore/health``, warms
+the app with one browser session, then drives ``--sessions`` concurrent sessions (one headless
+Chromium, one context + page per session) for ``--duration-seconds`` (hard cap 120 s).
+
+Each session opens the page, selects ``--area`` (default Rutland, real roads; Northamptonshire is a
+county on the straight-line estimate), waits until the app has rendered, then repeatedly changes a
+sidebar control (threshold slider up/down with the keyboard, travel mode Drive <-> Walk) and times
+from the change until the rerun has finished.  "Finished" means all of:
+
+* the area line (``.atlas-area``) shows the new threshold / mode (so the new run got that far);
+* Streamlit's status widget is idle and no element is stale (``[data-stale="true"]``), i.e. the
+  script run completed and every element was redrawn;
+* the footer (``.atlas-foot``, the last element the script writes) is present;
+* the Coverage map (``.leaflet-container`` with a ``path.leaflet-interactive`` inside the
+  ``st_folium`` iframe) is drawn.
+
+An error is any ``st.exception`` / ``st.error`` element, a page crash, an uncaught page script
+error, or an interaction that does not finish within ``--timeout-seconds``.  After an error the
+session reloads the page and carries on.
+
+Run::
+
+    python benchmarks/bench_load.py --smoke                     # 3 sessions, 20 s
+    python benchmarks/bench_load.py                             # 20 sessions, 90 s, Rutland
+    python benchmarks/bench_load.py --area Northamptonshire
+
+Goals: no errors and p95 interaction latency <= 2 s.  Exit code 0 on PASS, 1 on FAIL.
+Needs Chromium (``/usr/bin/chromium`` or ``--chromium``) and the open-data bundle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROME_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+MAX_DURATION_S = 120.0
+GOAL_P95_S = 2.0
+MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
+ERROR_SELECTOR = '[data-testid="stException"], [data-testid="stAlertContentError"]'
+
+# The app is "rendered" for (threshold, mode): area line updated, run finished, nothing stale, footer drawn.
+RENDERED_JS = """([thr, mode, area]) => {
+  const a = document.querySelector('.atlas-area');
+  if (!a) return false;
+  const t = a.innerText;
+  if (area && !t.includes(area)) return false;
+  if (thr !== null && !t.includes(`threshold ${thr} min`)) return false;
+  if (mode !== null && !t.includes(`mode: ${mode}`)) return false;
+  const sw = document.querySelector('[data-testid="stStatusWidget"]');
+  if (sw && sw.innerText.trim() !== '') return false;
+  if (document.querySelector('[data-stale="true"]')) return false;
+  if (!document.querySelector('.atlas-foot')) return false;
+  return true;
+}"""
+ERRORS_JS = """(sel) => Array.from(document.querySelectorAll(sel)).map(e => e.innerText.slice(0, 300))"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sk:
+        sk.bind(("127.0.0.1", 0))
+        return int(sk.getsockname()[1])
+
+
+def _proc_table() -> dict[int, tuple[int, float]]:
+    """pid -> (parent pid, CPU seconds used so far) from /proc (empty where /proc is missing)."""
+    out: dict[int, tuple[int, float]] = {}
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    for d in Path("/proc").glob("[0-9]*"):
+        try:
+            f = (d / "stat").read_text().rsplit(")", 1)[1].split()
+            out[int(d.name)] = (int(f[1]), (int(f[11]) + int(f[12])) / tick)
+        except (OSError, IndexError, ValueError):
+            continue
+    return out
+
+
+def cpu_split(server_pid: int) -> tuple[float, float]:
+    """CPU seconds used so far by the streamlit server and by this benchmark's browser processes."""
+    table = _proc_table()
+    kids: dict[int, list[int]] = {}
+    for pid, (ppid, _) in table.items():
+        kids.setdefault(ppid, []).append(pid)
+
+    def tree(root: int) -> float:
+        total, todo = 0.0, [root]
+        while todo:
+            pid = todo.pop()
+            total += table.get(pid, (0, 0.0))[1]
+            todo.extend(kids.get(pid, []))
+        return total
+
+    server = tree(server_pid)
+    browser = sum(tree(k) for k in kids.get(os.getpid(), []) if k != server_pid)
+    return server, browser
+
+
+def _pct(xs: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100); nan for an empty list."""
+    if not xs:
+        return float("nan")
+    s = sorted(xs)
+    k = max(0, min(len(s) - 1, int(round(q / 100.0 * len(s) + 0.5)) - 1))
+    return s[k]
+
+
+@dataclass
+class Stats:
+    latencies: list[tuple[str, float]] = field(default_factory=list)  # (kind, seconds)
+    page_loads: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    js_errors: list[str] = field(default_factory=list)
+    recoveries: int = 0
+    cpu: tuple[float, float] = (float("nan"), float("nan"))  # CPU-s of (server, browser) while interacting
+
+
+class Session:
+    """One browser context + page acting as one user."""
+
+    def __init__(self, idx: int, browser: Any, url: str, area: str, stats: Stats, timeout_s: float,
+                 load_timeout_s: float) -> None:
+        self.idx, self.browser, self.url, self.area, self.stats = idx, browser, url, area, stats
+        self.timeout_ms = int(timeout_s * 1000)
+        self.load_timeout_ms = int(load_timeout_s * 1000)
+        self.ctx: Any = None
+        self.page: Any = None
+        self.threshold = 30
+        self.mode = "drive"
+        self.step = 0
+
+    async def open(self) -> None:
+        self.ctx = await self.browser.new_context(viewport={"width": 1440, "height": 1000})
+        self.page = await self.ctx.new_page()
+        self.page.on("crash", lambda *_: self.stats.errors.append(f"s{self.idx}: page crashed"))
+        self.page.on("pageerror", lambda e: self.stats.js_errors.append(f"s{self.idx}: {str(e)[:200]}"))
+
+    async def close(self) -> None:
+        if self.ctx is not None:
+            try:
+                await self.ctx.close()
+            except Exception:  # noqa: BLE001 - closing a crashed context may fail; nothing to do
+                pass
+
+    async def _rendered(self, thr: int | None, mode: str | None, area: str | None, timeout_ms: int) -> None:
+        await self.page.wait_for_function(RENDERED_JS, arg=[thr, mode, area], timeout=timeout_ms, polling=50)
+        fr = self.page.frame_locator(MAP_IFRAME).first
+        await fr.locator(".leaflet-container").first.wait_for(timeout=timeout_ms)
+        await fr.locator("path.leaflet-interactive").first.wait_for(timeout=timeout_ms)
+
+    async def _check_errors(self, what: str) -> bool:
+        found = await self.page.evaluate(ERRORS_JS, ERROR_SELECTOR)
+        for text in found:
+            self.stats.errors.append(f"s{self.idx} {what}: {' '.join(text.split())[:200]}")
+        return bool(found)
+
+    async def load(self) -> float:
+        """Open the app, pick the area, wait for the first full render; returns seconds."""
+        t0 = time.perf_counter()
+        self.threshold, self.mode = 30, "drive"
+        await self.page.goto(self.url, wait_until="domcontentloaded", timeout=self.load_timeout_ms)
+        await self._rendered(None, None, None, self.load_timeout_ms)
+        if self.area != "Rutland":
+            box = self.page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first
+            await box.click()
+            await self.page.get_by_role("option", name=self.area, exact=True).click()
+            await self._rendered(None, None, self.area, self.load_timeout_ms)
+        await self._check_errors("page load")
+        return time.perf_counter() - t0
+
+    async def interact(self) -> tuple[str, float]:
+        """One control change; returns (kind, seconds from the change to the finished rerun)."""
+        pg = self.page
+        kind = ("threshold+", "mode", "threshold-", "mode")[self.step % 4]
+        self.step += 1
+        if kind.startswith("threshold"):
+            slider = pg.get_by_role("slider").first
+            await slider.focus()
+            t0 = time.perf_counter()
+            if kind == "threshold+":
+                await slider.press("ArrowRight")
+                self.threshold += 5
+            else:
+                await slider.press("ArrowLeft")
+                self.threshold -= 5
+        else:
+            new = "walk" if self.mode == "drive" else "drive"
+            label = "Walk" if new == "walk" else "Drive (road network)"
+            target = pg.locator('[data-testid="stSidebar"]').get_by_text(label, exact=True)
+            t0 = time.perf_counter()
+            await target.click()
+            self.mode = new
+        await self._rendered(self.threshold, self.mode, None, self.timeout_ms)
+        dt = time.perf_counter() - t0
+        await self._check_errors(kind)
+        return kind, dt
+
+    async def run(self, deadline: float) -> None:
+        while time.monotonic() < deadline:
+            try:
+                kind, dt = await self.interact()
+                self.stats.latencies.append((kind, dt))
+            except Exception as exc:  # noqa: BLE001 - any failure is an error of this interaction
+                if time.monotonic() >= deadline and "Target page, context or browser has been closed" in str(exc):
+                    return
+                self.stats.errors.append(f"s{self.idx} interaction: {type(exc).__name__}: "
+                                         f"{' '.join(str(exc).split())[:200]}")
+                if time.monotonic() >= deadline:
+                    return
+                try:  # recover: reload and start again from the defaults
+                    self.stats.recoveries += 1
+                    await self.load()
+                except Exception as exc2:  # noqa: BLE001
+                    self.stats.errors.append(f"s{self.idx} reload: {type(exc2).__name__}: {str(exc2)[:200]}")
+                    return
+
+
+async def drive(url: str, args: argparse.Namespace, chromium: str, server_pid: int) -> tuple[Stats, float, float]:
+    from playwright.async_api import async_playwright
+
+    stats = Stats()
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=chromium, args=CHROME_ARGS, headless=True)
+        try:
+            # warm-up: one session loads the page and runs one cycle of interactions (fills the caches)
+            t0 = time.perf_counter()
+            warm = Session(-1, browser, url, args.area, Stats(), args.warm_timeout_seconds, args.warm_timeout_seconds)
+            await warm.open()
+            await warm.load()
+            for _ in range(4):
+                await warm.interact()
+            await warm.close()
+            t_warm = time.perf_counter() - t0
+            if warm.stats.errors:
+                stats.errors.extend(warm.stats.errors)
+            print(f"warm-up: {t_warm:.1f} s (one session, page load + 4 interactions)", flush=True)
+
+            sessions = [Session(i, browser, url, args.area, stats, args.timeout_seconds, args.load_timeout_seconds)
+                        for i in range(args.sessions)]
+            await asyncio.gather(*(s.open() for s in sessions))
+
+            async def first_load(s: Session) -> bool:
+                try:
+                    stats.page_loads.append(await s.load())
+                    return True
+                except Exception as exc:  # noqa: BLE001
+                    stats.errors.append(f"s{s.idx} first load: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
+                    return False
+
+            t_load0 = time.perf_counter()
+            ok = await asyncio.gather(*(first_load(s) for s in sessions))
+            t_loads = time.perf_counter() - t_load0
+            print(f"{sum(ok)}/{len(sessions)} sessions loaded concurrently in {t_loads:.1f} s", flush=True)
+            live = [s for s, good in zip(sessions, ok, strict=True) if good]
+            deadline = time.monotonic() + args.duration_seconds
+            cpu0 = cpu_split(server_pid)
+            t_run0 = time.perf_counter()
+            # every interaction started before the deadline may finish (each is bounded by its timeout)
+            await asyncio.wait_for(asyncio.gather(*(s.run(deadline) for s in live)),
+                                   timeout=args.duration_seconds + args.timeout_seconds + 30)
+            t_run = time.perf_counter() - t_run0
+            cpu1 = cpu_split(server_pid)
+            stats.cpu = (cpu1[0] - cpu0[0], cpu1[1] - cpu0[1])
+            await asyncio.gather(*(s.close() for s in sessions))
+        finally:
+            await browser.close()
+    return stats, t_loads, t_run
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sessions", type=int, default=20)
+    ap.add_argument("--duration-seconds", type=float, default=90.0, help="capped at 120")
+    ap.add_argument("--area", default="Rutland", help="a preset area of the sidebar, e.g. Northamptonshire")
+    ap.add_argument("--smoke", action="store_true", help="quick check: 3 sessions, 20 s")
+    ap.add_argument("--timeout-seconds", type=float, default=60.0, help="per interaction")
+    ap.add_argument("--load-timeout-seconds", type=float, default=300.0,
+                    help="per page load (all sessions load at once, which is slow on a small machine)")
+    ap.add_argument("--warm-timeout-seconds", type=float, default=300.0)
+    ap.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
+    ap.add_argument("--json", type=Path, help="also write the figures here")
+    args = ap.parse_args()
+    if args.smoke:
+        args.sessions, args.duration_seconds = 3, 20.0
+    args.duration_seconds = max(1.0, min(args.duration_seconds, MAX_DURATION_S))
+    if not Path(args.chromium).exists():
+        print(f"no chromium at {args.chromium} (install Debian 'chromium' or pass --chromium)", file=sys.stderr)
+        return 2
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    log = tempfile.NamedTemporaryFile(prefix="geo-bench-load-", suffix=".log", delete=False)  # noqa: SIM115
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+           "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:  # noqa: S310
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.perf_counter() - t0 > 90:
+                print(f"streamlit did not become healthy (log: {log.name})", file=sys.stderr)
+                return 2
+            time.sleep(0.2)
+        print(f"server healthy after {time.perf_counter() - t0:.1f} s on {url} "
+              f"(GEO_CACHE_DIR={os.environ.get('GEO_CACHE_DIR', '(default ~/.cache/geo)')})", flush=True)
+        stats, t_loads, t_run = asyncio.run(drive(url, args, args.chromium, proc.pid))
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+    server_log = Path(log.name).read_text(errors="replace")
+    tracebacks = server_log.count("Traceback (most recent call last)")
+
+    lat = [d for _, d in stats.latencies]
+    by_kind: dict[str, list[float]] = {}
+    for k, d in stats.latencies:
+        by_kind.setdefault(k.rstrip("+-"), []).append(d)
+    p50, p95, mx = _pct(lat, 50), _pct(lat, 95), (max(lat) if lat else float("nan"))
+    n_err = len(stats.errors) + tracebacks
+    ok = n_err == 0 and bool(lat) and p95 <= GOAL_P95_S
+    print()
+    print(f"area:          {args.area}")
+    print(f"sessions:      {args.sessions} concurrent (one headless Chromium), {args.duration_seconds:.0f} s "
+          f"of interactions (ran {t_run:.1f} s); machine: {os.cpu_count()} CPUs (shared)")
+    print(f"page loads:    {len(stats.page_loads)} concurrent first loads in {t_loads:.1f} s; "
+          f"p50 {_pct(stats.page_loads, 50):.2f} s, max {max(stats.page_loads, default=float('nan')):.2f} s")
+    print(f"interactions:  {len(lat)} ({', '.join(f'{k} {len(v)}' for k, v in sorted(by_kind.items()))}); "
+          f"{len(lat) / max(t_run, 1e-9):.2f} per s")
+    print(f"latency:       p50 {p50:.2f} s   p95 {p95:.2f} s   max {mx:.2f} s")
+    for k, v in sorted(by_kind.items()):
+        print(f"  {k:<10}   p50 {_pct(v, 50):.2f} s   p95 {_pct(v, 95):.2f} s   max {max(v):.2f} s")
+    cores = stats.cpu[0] / max(t_run, 1e-9), stats.cpu[1] / max(t_run, 1e-9)
+    print(f"cpu:           server {stats.cpu[0]:.0f} CPU-s ({cores[0]:.2f} cores), browsers {stats.cpu[1]:.0f} CPU-s "
+          f"({cores[1]:.2f} cores) while interacting; load average {os.getloadavg()[0]:.1f}")
+    print(f"errors:        {n_err} ({len(stats.errors)} in the browser, {tracebacks} server tracebacks; "
+          f"{stats.recoveries} page reloads to recover)")
+    for e in stats.errors[:10]:
+        print(f"  - {e}")
+    if stats.js_errors:
+        print(f"page script errors (not counted): {len(stats.js_errors)}, e.g. {stats.js_errors[0]}")
+    if tracebacks:
+        print(f"server log with tracebacks: {log.name}")
+    else:
+        os.unlink(log.name)
+    verdict = "PASS" if ok else "FAIL"
+    print(f"result:        {verdict} (goals: no errors, p95 <= {GOAL_P95_S:.0f} s)")
+    if args.json:
+        args.json.write_text(json.dumps({
+            "area": args.area, "sessions": args.sessions, "duration_s": args.duration_seconds,
+            "interactions": len(lat), "errors": n_err, "error_samples": stats.errors[:20],
+            "p50_s": p50, "p95_s": p95, "max_s": mx, "page_load_p50_s": _pct(stats.page_loads, 50),
+            "page_load_max_s": max(stats.page_loads, default=None), "pass": ok,
+            "server_cpu_s": stats.cpu[0], "browser_cpu_s": stats.cpu[1], "run_s": t_run, "cpus": os.cpu_count()}, indent=2))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
