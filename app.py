@@ -46,7 +46,7 @@ views = ((tab_cov, coverage), (tab_gaps, gaps), (tab_scen, scenario), (tab_hours
 for tab, view in views:
     with tab:
         if analysis is None:
-            st.info("Choose a study area in the sidebar to start.")
+            st.info("Fix the problem above or choose another area in the sidebar; the other tabs still work.")
             continue
         try:
             view.render(analysis)

@@ -26,7 +26,7 @@ MAP_HEIGHT = 560
 def build_map(an: Analysis, *, sites: pd.DataFrame | None = None, frame: Any = None,
               spec: MetricSpec | None = None, extra_key: tuple[Any, ...] = (),
               catchments: Any = None, proposed: pd.DataFrame | None = None,
-              width_px: int = 980, height_px: int = MAP_HEIGHT) -> folium.Map:
+              width_px: int = 980, height_px: int = MAP_HEIGHT, site_legend: bool = True) -> folium.Map:
     """The atlas map: choropleth + district lines + area outline + sites (+ catchments)."""
     import folium
 
@@ -48,7 +48,7 @@ def build_map(an: Analysis, *, sites: pd.DataFrame | None = None, frame: Any = N
     s = an.sites if sites is None else sites
     if len(s):
         skey = (an.area.key, data.site_key(s), c.when)
-        maps.site_markers(data.sites_dict(skey, s)).add_to(m)
+        maps.site_markers(data.sites_dict(skey, s), legend=site_legend).add_to(m)
     if proposed is not None and len(proposed):
         maps.site_markers(maps.sites_geojson(proposed.assign(site_type="proposed")), name="Proposed sites",
                           legend=False).add_to(m)

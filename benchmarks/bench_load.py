@@ -128,6 +128,9 @@ class Stats:
     errors: list[str] = field(default_factory=list)
     js_errors: list[str] = field(default_factory=list)
     recoveries: int = 0
+    server_times: list[float] = field(default_factory=list)  # rerun request sent -> script finished
+    reruns: list[int] = field(default_factory=list)  # script runs seen per interaction
+    bytes_received: list[int] = field(default_factory=list)  # websocket bytes per interaction
     cpu: tuple[float, float] = (float("nan"), float("nan"))  # CPU-s of (server, browser) while interacting
 
 
@@ -144,12 +147,33 @@ class Session:
         self.threshold = 30
         self.mode = "drive"
         self.step = 0
+        self.ws_events: list[tuple[float, str]] = []  # (time, "sent" | "finished")
+        self.ws_bytes = 0
 
     async def open(self) -> None:
         self.ctx = await self.browser.new_context(viewport={"width": 1440, "height": 1000})
         self.page = await self.ctx.new_page()
         self.page.on("crash", lambda *_: self.stats.errors.append(f"s{self.idx}: page crashed"))
         self.page.on("pageerror", lambda e: self.stats.js_errors.append(f"s{self.idx}: {str(e)[:200]}"))
+        self.page.on("websocket", self._on_ws)
+
+    def _on_ws(self, ws: Any) -> None:
+        """Watch Streamlit's websocket: when a rerun request leaves and when the script run finishes."""
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        def received(payload: bytes | str) -> None:
+            self.ws_bytes += len(payload)
+            if isinstance(payload, bytes) and len(payload) < 512:
+                msg = ForwardMsg()
+                try:
+                    msg.ParseFromString(payload)
+                except Exception:  # noqa: BLE001 - not a ForwardMsg we can read; ignore
+                    return
+                if msg.WhichOneof("type") == "script_finished":
+                    self.ws_events.append((time.perf_counter(), "finished"))
+
+        ws.on("framereceived", received)
+        ws.on("framesent", lambda _: self.ws_events.append((time.perf_counter(), "sent")))
 
     async def close(self) -> None:
         if self.ctx is not None:
@@ -189,6 +213,8 @@ class Session:
         pg = self.page
         kind = ("threshold+", "mode", "threshold-", "mode")[self.step % 4]
         self.step += 1
+        self.ws_events.clear()
+        bytes0 = self.ws_bytes
         if kind.startswith("threshold"):
             slider = pg.get_by_role("slider").first
             await slider.focus()
@@ -208,14 +234,23 @@ class Session:
             self.mode = new
         await self._rendered(self.threshold, self.mode, None, self.timeout_ms)
         dt = time.perf_counter() - t0
+        # server share: first message sent after the change -> first "script finished" after it
+        sent = [t for t, e in self.ws_events if e == "sent" and t >= t0]
+        fins = [t for t, e in self.ws_events if e == "finished" and sent and t >= sent[0]]
+        if sent and fins:
+            self.stats.server_times.append(fins[0] - sent[0])
+        self.stats.reruns.append(len(fins))
+        self.stats.bytes_received.append(self.ws_bytes - bytes0)
         await self._check_errors(kind)
         return kind, dt
 
-    async def run(self, deadline: float) -> None:
+    async def run(self, deadline: float, think_s: float = 0.0) -> None:
         while time.monotonic() < deadline:
             try:
                 kind, dt = await self.interact()
                 self.stats.latencies.append((kind, dt))
+                if think_s > 0:
+                    await asyncio.sleep(min(think_s, max(0.0, deadline - time.monotonic())))
             except Exception as exc:  # noqa: BLE001 - any failure is an error of this interaction
                 if time.monotonic() >= deadline and "Target page, context or browser has been closed" in str(exc):
                     return
@@ -272,7 +307,7 @@ async def drive(url: str, args: argparse.Namespace, chromium: str, server_pid: i
             cpu0 = cpu_split(server_pid)
             t_run0 = time.perf_counter()
             # every interaction started before the deadline may finish (each is bounded by its timeout)
-            await asyncio.wait_for(asyncio.gather(*(s.run(deadline) for s in live)),
+            await asyncio.wait_for(asyncio.gather(*(s.run(deadline, args.think_seconds) for s in live)),
                                    timeout=args.duration_seconds + args.timeout_seconds + 30)
             t_run = time.perf_counter() - t_run0
             cpu1 = cpu_split(server_pid)
@@ -290,6 +325,9 @@ def main() -> int:
     ap.add_argument("--area", default="Rutland", help="a preset area of the sidebar, e.g. Northamptonshire")
     ap.add_argument("--smoke", action="store_true", help="quick check: 3 sessions, 20 s")
     ap.add_argument("--timeout-seconds", type=float, default=60.0, help="per interaction")
+    ap.add_argument("--think-seconds", type=float, default=0.0,
+                    help="pause after each finished change (0 = worst case: every session changes controls "
+                         "back to back)")
     ap.add_argument("--load-timeout-seconds", type=float, default=300.0,
                     help="per page load (all sessions load at once, which is slow on a small machine)")
     ap.add_argument("--warm-timeout-seconds", type=float, default=300.0)
@@ -303,6 +341,7 @@ def main() -> int:
         print(f"no chromium at {args.chromium} (install Debian 'chromium' or pass --chromium)", file=sys.stderr)
         return 2
 
+    load_before = os.getloadavg()[0]
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -346,7 +385,7 @@ def main() -> int:
     print()
     print(f"area:          {args.area}")
     print(f"sessions:      {args.sessions} concurrent (one headless Chromium), {args.duration_seconds:.0f} s "
-          f"of interactions (ran {t_run:.1f} s); machine: {os.cpu_count()} CPUs (shared)")
+          f"of interactions, think time {args.think_seconds:g} s (ran {t_run:.1f} s); machine: {os.cpu_count()} CPUs (shared)")
     print(f"page loads:    {len(stats.page_loads)} concurrent first loads in {t_loads:.1f} s; "
           f"p50 {_pct(stats.page_loads, 50):.2f} s, max {max(stats.page_loads, default=float('nan')):.2f} s")
     print(f"interactions:  {len(lat)} ({', '.join(f'{k} {len(v)}' for k, v in sorted(by_kind.items()))}); "
@@ -354,9 +393,15 @@ def main() -> int:
     print(f"latency:       p50 {p50:.2f} s   p95 {p95:.2f} s   max {mx:.2f} s")
     for k, v in sorted(by_kind.items()):
         print(f"  {k:<10}   p50 {_pct(v, 50):.2f} s   p95 {_pct(v, 95):.2f} s   max {max(v):.2f} s")
+    st_ = stats.server_times
+    print(f"  server part  p50 {_pct(st_, 50):.2f} s   p95 {_pct(st_, 95):.2f} s   max {max(st_, default=float('nan')):.2f} s"
+          f"   (rerun request sent -> 'script finished' received, {len(st_)} measured)")
+    if stats.reruns:
+        print(f"per change:    {statistics.mean(stats.reruns):.2f} script runs, "
+              f"{statistics.mean(stats.bytes_received) / 1e6:.2f} MB sent to the browser (mean)")
     cores = stats.cpu[0] / max(t_run, 1e-9), stats.cpu[1] / max(t_run, 1e-9)
     print(f"cpu:           server {stats.cpu[0]:.0f} CPU-s ({cores[0]:.2f} cores), browsers {stats.cpu[1]:.0f} CPU-s "
-          f"({cores[1]:.2f} cores) while interacting; load average {os.getloadavg()[0]:.1f}")
+          f"({cores[1]:.2f} cores) while interacting; load average {load_before:.1f} before the run, {os.getloadavg()[0]:.1f} after")
     print(f"errors:        {n_err} ({len(stats.errors)} in the browser, {tracebacks} server tracebacks; "
           f"{stats.recoveries} page reloads to recover)")
     for e in stats.errors[:10]:
@@ -371,10 +416,12 @@ def main() -> int:
     print(f"result:        {verdict} (goals: no errors, p95 <= {GOAL_P95_S:.0f} s)")
     if args.json:
         args.json.write_text(json.dumps({
-            "area": args.area, "sessions": args.sessions, "duration_s": args.duration_seconds,
+            "area": args.area, "sessions": args.sessions, "duration_s": args.duration_seconds, "think_s": args.think_seconds,
             "interactions": len(lat), "errors": n_err, "error_samples": stats.errors[:20],
             "p50_s": p50, "p95_s": p95, "max_s": mx, "page_load_p50_s": _pct(stats.page_loads, 50),
             "page_load_max_s": max(stats.page_loads, default=None), "pass": ok,
+            "server_part_p50_s": _pct(st_, 50), "server_part_p95_s": _pct(st_, 95),
+            "mb_per_change": statistics.mean(stats.bytes_received) / 1e6 if stats.bytes_received else None,
             "server_cpu_s": stats.cpu[0], "browser_cpu_s": stats.cpu[1], "run_s": t_run, "cpus": os.cpu_count()}, indent=2))
     return 0 if ok else 1
 

@@ -322,6 +322,65 @@ def straight_line_coverage(lsoas: pd.DataFrame, sites: pd.DataFrame, *, threshol
     return out
 
 
-__all__ = ["BREAKDOWNS", "coverage_headline", "coverage_summary", "coverage_table",
-           "nearest_site_straight_line", "residents", "restrict_sites", "straight_line_coverage",
-           "straight_line_times", "weighted_mean", "weighted_median"]
+# --------------------------------------------------------------------------- several thresholds
+def parse_thresholds(text: str | float | Sequence[float]) -> tuple[float, ...]:
+    """Thresholds from ``"15,30,45"`` (or one number, or a sequence): sorted, unique, positive.
+
+    Raises
+    ------
+    InputError
+        On an empty list, a non-number or a non-positive value.
+    """
+    if isinstance(text, str):
+        parts = [t.strip() for t in text.split(",") if t.strip()]
+    elif isinstance(text, int | float | np.integer | np.floating):
+        parts = [str(text)]
+    else:
+        parts = [str(t) for t in text]
+    if not parts:
+        msg = "give at least one threshold, e.g. 45 or 15,30,45"
+        raise InputError(msg)
+    values: list[float] = []
+    for t in parts:
+        try:
+            v = float(t)
+        except ValueError:
+            msg = f"threshold {t!r} is not a number (use e.g. 15,30,45)"
+            raise InputError(msg) from None
+        if not np.isfinite(v) or v <= 0:
+            msg = f"threshold must be a positive number, got {t!r}"
+            raise InputError(msg)
+        values.append(v)
+    return tuple(sorted(set(values)))
+
+
+def coverage_by_thresholds(times: pd.DataFrame, *, thresholds_minutes: Sequence[float],
+                           breakdowns: Sequence[str] = BREAKDOWNS, weight: str = "adults",
+                           value_col: str = "minutes") -> pd.DataFrame:
+    """One long table: :func:`coverage_table` for every threshold, overall and per breakdown.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``threshold_minutes``, ``breakdown`` (``"all"`` or the group column), ``group``
+        (``"All"`` or the group value) and the :func:`coverage_table` columns; within each
+        (threshold, breakdown) the ``weight`` columns add up to the area's total.
+    """
+    frames = []
+    for thr in parse_thresholds(list(thresholds_minutes)):
+        for b in (None, *[b for b in breakdowns if b in times.columns]):
+            t = coverage_table(times, threshold_minutes=thr, by=b, weight=weight, value_col=value_col)
+            t = t.reset_index(names="group")
+            t.insert(0, "breakdown", b or "all")
+            t.insert(0, "threshold_minutes", thr)
+            frames.append(t)
+    out = pd.concat(frames, ignore_index=True)
+    out["group"] = out["group"].astype(str)
+    logger.info("coverage at %d threshold(s): %d rows", len(set(out["threshold_minutes"])), len(out))
+    return out
+
+
+__all__ = ["BREAKDOWNS", "coverage_by_thresholds", "coverage_headline", "coverage_summary",
+           "coverage_table", "nearest_site_straight_line", "parse_thresholds", "residents",
+           "restrict_sites", "straight_line_coverage", "straight_line_times", "weighted_mean",
+           "weighted_median"]

@@ -114,6 +114,19 @@ def report_data(area: Area | str, times: pd.DataFrame, *, threshold_minutes: flo
     out = outreach_list(times, need, threshold_minutes=threshold_minutes, top=outreach_top)
     chart = (decile_chart_png(cov["by_imd_decile"], threshold=threshold_minutes)
              if charts and "by_imd_decile" in cov and len(cov["by_imd_decile"]) else None)
+    metrics = None
+    maps: dict[str, str | None] = {}
+    if not isinstance(area, str):
+        from geo.export import lsoa_metrics
+
+        metrics = lsoa_metrics(area, times, threshold_minutes=threshold_minutes, need=need)
+        if charts:
+            from geo.report_html import access_maps_png
+
+            districts = metrics.dissolve(by="lad24nm").geometry.tolist() if "lad24nm" in metrics else None
+            maps = access_maps_png(metrics, threshold_minutes=threshold_minutes, sites=sites,
+                                   outline=area.polygon, districts=districts, is_estimate=is_estimate,
+                                   mode_label=mode_label or "travel")
     sites_table = None
     sites_summary = "Sites: not listed."
     if sites is not None:
@@ -158,6 +171,14 @@ def report_data(area: Area | str, times: pd.DataFrame, *, threshold_minutes: flo
         "need": describe_need(need) if need is not None else None,
         "deaths": deaths,
         "chart": chart,
+        "maps": maps,
+        "maps_note": ("Left: minutes from each LSOA's population-weighted centroid to the nearest "
+                      f"site, in bands around the {threshold_minutes:g}-minute threshold (reds are "
+                      "beyond it). Right: gap score (need percentile x minutes/threshold); hatched "
+                      "LSOAs are rural gaps (rural and beyond the threshold); numbers mark the five "
+                      "highest-ranked outreach LSOAs. Sites outside the map frame are not drawn."
+                      + (" Times are ESTIMATES, not routed." if is_estimate else "")),
+        "lsoa_metrics": metrics,
         "sites_table": sites_table,
         "sites_summary": sites_summary,
         "method_notes": method_notes,
@@ -173,16 +194,22 @@ def build_report(area: Area | str, times: pd.DataFrame, *, out_path: str | Path,
                  threshold_minutes: float, sites: pd.DataFrame | None = None,
                  need: pd.DataFrame | None = None, deaths: dict[str, Any] | None = None,
                  settings: Settings | None = None, pdf: bool = False,
+                 gpkg_path: str | Path | None = None, csv_path: str | Path | None = None,
+                 allowed_postcodes: Sequence[str] | frozenset[str] | None = None,
                  **options: Any) -> dict[str, Any]:
     """Write the HTML report (atomically) and, if asked and possible, a PDF next to it.
 
     ``options`` go to :func:`report_data`.  When ``deaths`` is None and ``area`` is an
     :class:`~geo.areas.Area`, ONS drug-poisoning deaths are looked up (``settings``).
+    ``gpkg_path`` / ``csv_path`` also export the per-LSOA metrics (and sites) with
+    :func:`geo.export.export_geopackage` / :func:`geo.export.export_lsoa_csv` (needs an
+    :class:`~geo.areas.Area`); site postcodes outside ``allowed_postcodes`` are not written.
 
     Returns
     -------
     dict
-        ``html`` (path), ``pdf`` (path or None), ``pdf_note``, ``is_estimate``, ``headline``.
+        ``html`` (path), ``pdf`` (path or None), ``pdf_note``, ``is_estimate``, ``headline``,
+        ``gpkg`` and ``csv`` (paths or None).
     """
     from geo.cache import atomic_write_bytes, atomic_write_text
     from geo.report_html import render_report_html
@@ -202,7 +229,23 @@ def build_report(area: Area | str, times: pd.DataFrame, *, out_path: str | Path,
     logger.info("report written to %s (%d bytes, %s)", out, len(text),
                 "ESTIMATE" if data["is_estimate"] else "network")
     result: dict[str, Any] = {"html": out, "pdf": None, "pdf_note": "PDF not requested",
-                              "is_estimate": data["is_estimate"], "headline": data["headline"]}
+                              "is_estimate": data["is_estimate"], "headline": data["headline"],
+                              "gpkg": None, "csv": None}
+    if gpkg_path is not None or csv_path is not None:
+        from geo._errors import InputError
+        from geo.export import export_geopackage, export_lsoa_csv
+
+        metrics = data["lsoa_metrics"]
+        if metrics is None:
+            msg = "GeoPackage/CSV exports need a study Area (with LSOA polygons), not a name"
+            raise InputError(msg)
+        if gpkg_path is not None:
+            result["gpkg"] = export_geopackage(
+                gpkg_path, metrics, sites if sites is not None else pd.DataFrame(
+                    columns=["site_id", "easting", "northing"]),
+                allowed_postcodes=allowed_postcodes)
+        if csv_path is not None:
+            result["csv"] = export_lsoa_csv(csv_path, metrics)
     if pdf:
         try:
             import weasyprint  # type: ignore[import-not-found]

@@ -137,24 +137,11 @@ def test_each_view_renders(page: object, tmp_path: Path, label: str, name: str) 
     _shot(pg, name, tmp_path)
 
 
-def test_northamptonshire_estimate(page: object, tmp_path: Path) -> None:
-    pg = page
-    _tab(pg, "Coverage")
-    box = pg.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first
-    box.click()
-    pg.get_by_role("option", name="Northamptonshire", exact=True).click()
-    _idle(pg)
-    _map_frame(pg)
-    _idle(pg)
-    assert pg.get_by_text("ESTIMATE").first.is_visible()
-    _shot(pg, "coverage_northamptonshire_estimate", tmp_path)
-
-
 def test_scenario_click_adds_site(page: object, tmp_path: Path) -> None:
     pg = page
-    _tab(pg, "Scenario")
     _map_frame(pg)
     _idle(pg)
+    _tab(pg, "Scenario")
     maps_ = pg.locator('iframe[title="streamlit_folium.st_folium"]')
     visible: list[int] = []
     for _ in range(60):
@@ -163,7 +150,9 @@ def test_scenario_click_adds_site(page: object, tmp_path: Path) -> None:
             break
         pg.wait_for_timeout(1000)
     assert visible, "no visible map in the Scenario tab"
+    _idle(pg)
     box = maps_.nth(visible[0]).bounding_box()
+    pg.wait_for_timeout(2000)
     pg.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.55)
     try:
         pg.get_by_text("Clicked point").first.wait_for(timeout=120_000)
@@ -172,7 +161,11 @@ def test_scenario_click_adds_site(page: object, tmp_path: Path) -> None:
         raise
     _idle(pg)
     pg.get_by_role("button", name="Add site here").click()
-    pg.get_by_text("What changes").first.wait_for(timeout=240_000)
+    try:
+        pg.get_by_text("What changes").first.wait_for(timeout=240_000)
+    except Exception:
+        _shot(pg, "debug_add", tmp_path)
+        raise
     _idle(pg)
     assert not pg.locator('[data-testid="stException"]').count()
     _shot(pg, "scenario_after_click", tmp_path)
@@ -203,3 +196,16 @@ def test_bad_uploads_show_errors(page: object, tmp_path: Path) -> None:
     pg.get_by_text("Could not prepare the analysis").first.wait_for(timeout=120_000)
     _idle(pg)
     _shot(pg, "area_bad_upload", tmp_path)
+
+
+def test_northamptonshire_estimate(page: object, tmp_path: Path) -> None:
+    pg = page
+    _tab(pg, "Coverage")
+    box = pg.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first
+    box.click()
+    pg.get_by_role("option", name="Northamptonshire", exact=True).click()
+    _idle(pg)
+    _map_frame(pg)
+    _idle(pg)
+    assert pg.get_by_text("ESTIMATE").first.is_visible()
+    _shot(pg, "coverage_northamptonshire_estimate", tmp_path)

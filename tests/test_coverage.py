@@ -180,3 +180,69 @@ def test_larger_threshold_never_covers_fewer() -> None:
     assert np.all(np.diff(within) >= 0)
     assert coverage_table(df, threshold_minutes=1e9).loc["All", "adults_beyond"] == \
         df.loc[df["minutes"].isna(), "adults"].sum()
+
+
+# --------------------------------------------------------------------------- several thresholds
+def test_parse_thresholds() -> None:
+    from geo.coverage import parse_thresholds
+
+    assert parse_thresholds("45") == (45.0,)
+    assert parse_thresholds(" 45, 15,30,15 ") == (15.0, 30.0, 45.0)
+    assert parse_thresholds(20) == (20.0,)
+    for bad in ("", "15,abc", "0", "-5,10", "nan"):
+        with pytest.raises(InputError):
+            parse_thresholds(bad)
+
+
+def _check_long_table(long: pd.DataFrame, total: int, thresholds: tuple[float, ...]) -> None:
+    assert sorted(set(long["threshold_minutes"])) == list(thresholds)
+    for (thr, b), g in long.groupby(["threshold_minutes", "breakdown"]):
+        assert g["adults"].sum() == total, (thr, b)
+        assert (g["adults_within"] + g["adults_beyond"] == g["adults"]).all()
+        assert g["adults_within"].sum() + g["adults_beyond"].sum() == total
+    overall = long[long["breakdown"] == "all"].set_index("threshold_minutes")["adults_within"]
+    assert np.all(np.diff(overall.to_numpy()) >= 0)  # larger threshold never covers fewer
+
+
+def test_coverage_by_thresholds_toy() -> None:
+    from geo.coverage import coverage_by_thresholds
+
+    long = coverage_by_thresholds(_toy(), thresholds_minutes=[45, 15, 30], breakdowns=("imd_decile",))
+    _check_long_table(long, 1000, (15.0, 30.0, 45.0))
+    row = long[(long["threshold_minutes"] == 45) & (long["breakdown"] == "all")].iloc[0]
+    assert row["adults_within"] == 500 and row["adults_unreachable"] == 300
+    assert set(long["breakdown"]) == {"all", "imd_decile"}
+
+
+def test_multi_threshold_rutland_real_roads(settings, rutland) -> None:
+    from geo.catchments import nearest_times
+    from geo.coverage import coverage_by_thresholds
+    from geo.routing import make_router
+    from geo.sites import load_sites
+
+    sites = load_sites(settings, area=rutland, types=["hub", "pharmacy"], buffer_km=15.0)
+    router = make_router("drive", area=rutland, settings=settings)
+    times = nearest_times(rutland, sites, router)
+    long = coverage_by_thresholds(times, thresholds_minutes=(15, 30, 45))
+    _check_long_table(long, 33402, (15.0, 30.0, 45.0))
+    assert set(long["breakdown"]) == {"all", "imd_decile", "urban_rural", "ruc21nm", "lad24nm"}
+
+
+def test_multi_threshold_northants_estimate(settings, northants) -> None:
+    from geo.catchments import nearest_times
+    from geo.coverage import coverage_by_thresholds
+    from geo.routing import make_router
+    from geo.sites import load_sites
+
+    sites = restrict_sites(load_sites(settings, area=northants, types=["hub"], buffer_km=15.0))
+    router = make_router("drive", area=northants, settings=settings, network=None)
+    times = nearest_times(northants, sites, router)
+    long = coverage_by_thresholds(times, thresholds_minutes=(15, 30, 45))
+    _check_long_table(long, 614188, (15.0, 30.0, 45.0))
+    lad = long[long["breakdown"] == "lad24nm"]
+    assert set(lad["group"]) == {"North Northamptonshire", "West Northamptonshire"}
+    # the single-threshold table agrees with the long table
+    single = coverage_table(times, threshold_minutes=30, by="urban_rural")
+    ur = long[(long["breakdown"] == "urban_rural") & (long["threshold_minutes"] == 30)].set_index("group")
+    assert (ur.loc[single.index.astype(str), "adults_beyond"].to_numpy()
+            == single["adults_beyond"].to_numpy()).all()

@@ -136,3 +136,78 @@ def test_report_with_no_reachable_site(rutland, tmp_path) -> None:
     assert res["headline"]["adults_unreachable"] == 33402
     assert res["headline"]["pct_beyond"] == 100.0
     assert "ESTIMATE" in (tmp_path / "none.html").read_text()
+
+
+# --------------------------------------------------------------------------- several thresholds
+def test_cli_coverage_multi_threshold_csv_and_json(tmp_path, capsys) -> None:
+    out = tmp_path / "cov.csv"
+    base = ["coverage", "--area", "Northamptonshire", "--sites", "hub", "--network", "none",
+            "--in-county-only", "--threshold", "45,15,30"]
+    assert main([*base, "--format", "csv", "--out", str(out)]) == 0
+    df = pd.read_csv(out)
+    assert list(df.columns[:3]) == ["threshold_minutes", "breakdown", "group"]
+    assert sorted(df["threshold_minutes"].unique()) == [15, 30, 45]
+    sums = df.groupby(["threshold_minutes", "breakdown"])[["adults", "adults_within", "adults_beyond"]].sum()
+    assert (sums["adults"] == 614188).all()
+    assert (sums["adults_within"] + sums["adults_beyond"] == 614188).all()
+    from geo.disclosure import scan_file
+
+    assert scan_file(out) == []
+    capsys.readouterr()
+    assert main([*base, "--format", "json"]) == 0
+    js = json.loads(capsys.readouterr().out)
+    assert js["thresholds"] == [15, 30, 45] and js["adults"] == 614188
+    assert [b["threshold"] for b in js["by_threshold"]] == [15, 30, 45]
+    for block in js["by_threshold"]:
+        assert block["adults_within"] + block["adults_beyond"] == 614188
+        assert sum(r["adults"] for r in block["by_imd_decile"]) == 614188
+        assert sum(r["adults_beyond"] for r in block["by_urban_rural"]) == block["adults_beyond"]
+    assert main([*base, "--format", "table"]) == 0
+    text = capsys.readouterr().out
+    assert "beyond 15 min" in text and "beyond 45 min" in text and "by_urban_rural" in text
+
+
+def test_cli_coverage_bad_threshold(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["coverage", "--area", "Rutland", "--threshold", "15,x"])
+    assert "not a number" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- maps
+def test_minute_bands() -> None:
+    from geo.report_html import minute_bands
+
+    band, labels = minute_bands(np.array([1.0, 6.0, 14.9, 15.0, 22.4, 30.0, np.nan]), threshold_minutes=15)
+    assert band.tolist() == [0, 1, 2, 3, 3, 4, 5]
+    assert labels[3].startswith("15-22.5") and "beyond" in labels[3] and labels[5] == "no reachable site"
+
+
+def test_report_maps(settings, rutland, rutland_run, tmp_path) -> None:
+    from geo.report import build_report, report_data
+
+    sites, times, router = rutland_run
+    data = report_data(rutland, times, threshold_minutes=15, sites=sites, deaths={})
+    maps = data["maps"]
+    assert maps["minutes_map"].startswith("data:image/png;base64,")
+    assert maps["gap_map"].startswith("data:image/png;base64,")
+    assert ("ESTIMATE" in maps["minutes_title"]) == (router.method != "network")
+    assert len(data["lsoa_metrics"]) == 26 and data["lsoa_metrics"].crs.to_epsg() == 27700
+    build_report(rutland, times, out_path=tmp_path / "m.html", threshold_minutes=15, sites=sites,
+                 deaths={})
+    text = (tmp_path / "m.html").read_text()
+    assert "<h2>Maps</h2>" in text and text.count("data:image/png;base64,") == 3  # 2 maps + chart
+
+
+def test_estimate_maps_say_estimate(settings, northants) -> None:
+    from geo.catchments import nearest_times
+    from geo.coverage import restrict_sites
+    from geo.report import report_data
+    from geo.routing import make_router
+    from geo.sites import load_sites
+
+    sites = restrict_sites(load_sites(settings, area=northants, types=["hub"]))
+    times = nearest_times(northants, sites, make_router("drive", area=northants, settings=settings,
+                                                         network=None))
+    data = report_data(northants, times, threshold_minutes=45, sites=sites)
+    assert "ESTIMATE" in data["maps"]["minutes_title"] and "ESTIMATE" in data["maps"]["gap_title"]
+    assert "ESTIMATE" in data["maps_note"]

@@ -59,7 +59,7 @@ def headline(an: Analysis) -> None:
                    help="Adults-weighted median of minutes to the nearest site (reachable LSOAs).")
 
 
-def _bar(df: pd.DataFrame, x_title: str, *, threshold: int, show: str) -> alt.Chart:
+def _bar(df: pd.DataFrame, x_title: str, *, threshold: int, show: str, horizontal: bool = False) -> alt.Chart:
     d = df.reset_index()
     d = d.rename(columns={d.columns[0]: "group"})
     order = [str(g) for g in d["group"]]
@@ -69,6 +69,16 @@ def _bar(df: pd.DataFrame, x_title: str, *, threshold: int, show: str) -> alt.Ch
     col, title, dom = (("Beyond", f"% of adults beyond {threshold} min", [0, 100]) if show == "beyond"
                        else ("Median", "Median minutes to nearest site", None))
     y = alt.Y(f"{col}:Q", title=title, scale=alt.Scale(domain=dom) if dom else alt.Undefined)
+    if horizontal:
+        xq = alt.X(f"{col}:Q", title=title, scale=alt.Scale(domain=dom) if dom else alt.Undefined)
+        base = alt.Chart(d).encode(
+            y=alt.Y("group:N", title=None, sort=order, axis=alt.Axis(labelLimit=260)), x=xq,
+            tooltip=[alt.Tooltip("group:N", title=x_title), alt.Tooltip("Beyond:Q", title="% beyond"),
+                     alt.Tooltip("adults:Q", title="Adults", format=",.0f"),
+                     alt.Tooltip("Median:Q", title="Median minutes", format=".0f")])
+        colour = "#d95f02" if show == "beyond" else "#2c7bb6"
+        return (base.mark_bar(color=colour) + base.mark_text(dx=10, fontSize=11).encode(
+            text=alt.Text(f"{col}:Q", format=".0f"))).properties(height=260)
     base = alt.Chart(d).encode(
         x=alt.X("group:N", title=x_title, sort=order, axis=alt.Axis(labelAngle=0, labelLimit=150)),
         y=y,
@@ -104,7 +114,7 @@ def charts(an: Analysis) -> None:
     with right:
         st.markdown("**By rurality** – ONS rural-urban classification 2021")
         if "by_ruc21nm" in s:
-            st.altair_chart(_bar(s["by_ruc21nm"], "Rural-urban class", threshold=t, show=show), width="stretch")
+            st.altair_chart(_bar(s["by_ruc21nm"], "Rural-urban class", threshold=t, show=show, horizontal=True), width="stretch")
     if "by_lad24nm" in s:
         st.markdown("**By district**")
         d = s["by_lad24nm"][["adults", "adults_beyond", "pct_beyond", "median_minutes", "lsoas"]].copy()

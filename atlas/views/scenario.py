@@ -112,9 +112,9 @@ def _edit_panel(an: Analysis) -> None:
         for i, ch in enumerate(_changes()):
             where = ch.get("postcode") or (f"({ch['easting']:,.0f}, {ch['northing']:,.0f})"
                                           if ch.get("easting") is not None else "")
-            text = {"add": f"➕ Add **{ch.get('name')}** ({ch.get('site_type')}) at {where}",
-                    "remove": f"➖ Close **{names.get(ch.get('site_id'), ch.get('site_id'))}**",
-                    "move": f"↔ Move **{names.get(ch.get('site_id'), ch.get('site_id'))}** to {where}"}[ch["kind"]]
+            text = {"add": f"Add **{ch.get('name')}** ({ch.get('site_type')}) at {where}",
+                    "remove": f"Close **{names.get(ch.get('site_id'), ch.get('site_id'))}**",
+                    "move": f"Move **{names.get(ch.get('site_id'), ch.get('site_id'))}** to {where}"}[ch["kind"]]
             st.markdown(f"{i + 1}. {text}")
         if _changes() and st.button("Clear all changes", key="scen_clear"):
             st.session_state[KEY] = []
@@ -160,7 +160,7 @@ def _result(an: Analysis) -> None:
                    delta=f"{s['pct_within_after'] - s['pct_within_before']:+.1f} pts")
     cols[2].metric("Mean minutes", f"{s['mean_minutes_after']:.1f}",
                    delta=f"{s['mean_minutes_change']:+.1f}", delta_color="inverse")
-    cols[3].metric("Neighbourhoods with a new nearest site", f"{s['lsoas_nearest_site_changed']:,}")
+    cols[3].metric("Nearest site changes", value=f"{s['lsoas_nearest_site_changed']:,}")
     after_sites = res["sites_after"]
     after_times = data.times(an.area.key, an.area, data.site_key(after_sites), after_sites,
                              an.controls.mode, an.controls.use_network)
@@ -169,13 +169,14 @@ def _result(an: Analysis) -> None:
     with l:
         st.markdown("Before")
         f, spec = metric_frame(replace(an, controls=replace(an.controls, metric="minutes")))
-        mapview.show(mapview.build_map(an, frame=f, spec=spec, extra_key=("before",), width_px=460,
+        mapview.show(mapview.build_map(an, frame=f, spec=spec, extra_key=("before",), width_px=460, site_legend=False,
                                        height_px=420), key="map-scenario-before", height=420)
     with r:
         st.markdown("After")
         f2, spec2 = metric_frame(replace(after, controls=replace(an.controls, metric="minutes")))
         mapview.show(mapview.build_map(after, frame=f2, spec=spec2, extra_key=("after", _changes_key()),
-                                       width_px=460, height_px=420, proposed=_proposed(an, with_click=False)),
+                                       width_px=460, height_px=420, proposed=_proposed(an, with_click=False),
+                                       site_legend=False),
                      key="map-scenario-after", height=420)
     t1, t2, t3 = st.tabs(["By deprivation", "By district", "Neighbourhoods that change"])
     with t1:

@@ -3,6 +3,7 @@
 Example::
 
     geo report --area Rutland --sites hub,pharmacy --mode drive --threshold 20 --out report.html
+    geo report --area Rutland --threshold 15 --out r.html --gpkg r.gpkg --csv r_lsoas.csv
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--pdf", action="store_true", help="also write a PDF (needs WeasyPrint)")
     p.add_argument("--no-charts", action="store_true", help="leave out the charts")
     p.add_argument("--out", type=Path, required=True, help="output .html file")
+    p.add_argument("--gpkg", type=Path, default=None,
+                   help="also write a GeoPackage: layer 'lsoas' (polygons + metrics) and 'sites'")
+    p.add_argument("--csv", type=Path, default=None, help="also write the per-LSOA metrics as CSV")
     p.set_defaults(func=run)
 
 
@@ -40,13 +44,22 @@ def run(args: argparse.Namespace) -> int:
     need = build_need(area, s, args)
     notes = ["Sites: in-county only (seed method)." if args.in_county_only else
              "Sites: in the area plus cross-border sites within the buffer."]
+    allowed = None
+    if args.gpkg is not None:
+        from geo.sites import public_site_postcodes
+
+        allowed = public_site_postcodes(s)
     res = build_report(area, times, out_path=args.out, threshold_minutes=args.threshold, sites=sites,
                        need=need, settings=s, pdf=args.pdf, router_label=label, mode_label=args.mode,
                        title=args.title, outreach_top=args.top, notes=notes,
-                       charts=not args.no_charts)
+                       charts=not args.no_charts, gpkg_path=args.gpkg, csv_path=args.csv,
+                       allowed_postcodes=allowed)
     tag = "ESTIMATED times" if res["is_estimate"] else "network times"
     print(f"wrote {res['html']} ({tag}; {res['headline']['pct_beyond']:.1f}% of adults "
           f"{args.threshold:g}+ min)", file=sys.stderr)
     if args.pdf:
         print(res["pdf_note"], file=sys.stderr)
+    for key in ("gpkg", "csv"):
+        if res[key] is not None:
+            print(f"wrote {res[key]}", file=sys.stderr)
     return 0
