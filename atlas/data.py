@@ -60,12 +60,12 @@ def area(spec: str, buffer_km: float = RING_KM) -> Area:
 
 
 @st.cache_resource(show_spinner="Reading the uploaded polygon…", max_entries=8)
-def area_from_upload(digest: str, data: bytes, filename: str, buffer_km: float = RING_KM) -> Area:
+def area_from_upload(digest: str, _data: bytes, filename: str, buffer_km: float = RING_KM) -> Area:
     """An area from an uploaded GeoJSON/GeoPackage/zipped Shapefile (held in memory only)."""
     from geo.areas import polygon_from_frame, select_area
     from geo.uploads import read_user_vector
 
-    gdf = read_user_vector(data, source=filename)
+    gdf = read_user_vector(_data, source=filename)
     poly = polygon_from_frame(gdf, source=filename)
     name = filename.rsplit(".", 1)[0] or "Uploaded area"
     return select_area(poly, settings=settings(), buffer_km=buffer_km, name=name)

@@ -33,7 +33,9 @@ def build_map(an: Analysis, *, sites: pd.DataFrame | None = None, frame: Any = N
     if frame is None or spec is None:
         frame, spec = metric_frame(an)
     c = an.controls
-    key = (*an.cache_key, spec.column, c.threshold_minutes, c.metric, *extra_key)
+    ss = st.session_state
+    key = (*an.cache_key, spec.column, c.threshold_minutes, c.metric, ss.get("client_counts_key"),
+           ss.get("gap_need"), ss.get("gap_w_need"), ss.get("gap_w_time"), *extra_key)
     gj = data.choropleth_dict(key, frame, spec.column, spec.bins, spec.colours, spec.label_format)
     outline = data.outline_dict(an.area.key, an.area)
     m = maps.base_map(maps.geojson_bounds(outline), tiles=c.tiles, width_px=width_px, height_px=height_px)

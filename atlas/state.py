@@ -45,10 +45,10 @@ SITE_TYPE_LABELS = {
 DEFAULT_TYPES = ("hub", "pharmacy")
 
 MODE_LABELS = {
-    "drive": "Drive (road network)",
+    "drive": "Drive",
     "walk": "Walk",
     "cycle": "Cycle",
-    "estimate": "Drive – straight-line estimate",
+    "estimate": "Drive – force straight-line estimate",
     "transit": "Public transport (GTFS feed)",
 }
 

@@ -11,8 +11,9 @@ sidebar control (threshold slider up/down with the keyboard, travel mode Drive <
 from the change until the rerun has finished.  "Finished" means all of:
 
 * the area line (``.atlas-area``) shows the new threshold / mode (so the new run got that far);
-* Streamlit's status widget is idle and no element is stale (``[data-stale="true"]``), i.e. the
-  script run completed and every element was redrawn;
+* no element is stale (``[data-stale="true"]``) and Streamlit's status widget, if shown, is idle,
+  i.e. the script run completed and every element was redrawn (in Streamlit 1.67 the status widget
+  is often absent even while a run is in progress, so the stale check is the one that matters);
 * the footer (``.atlas-foot``, the last element the script writes) is present;
 * the Coverage map (``.leaflet-container`` with a ``path.leaflet-interactive`` inside the
   ``st_folium`` iframe) is drawn.
@@ -71,6 +72,25 @@ RENDERED_JS = """([thr, mode, area]) => {
   return true;
 }"""
 ERRORS_JS = """(sel) => Array.from(document.querySelectorAll(sel)).map(e => e.innerText.slice(0, 300))"""
+
+
+def mode_labels() -> dict[str, str]:
+    """The travel-mode radio labels, read from ``atlas/state.py`` (they change as the app evolves)."""
+    import ast
+
+    labels = {"drive": "Drive", "walk": "Walk"}
+    try:
+        tree = ast.parse((ROOT / "atlas" / "state.py").read_text())
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "MODE_LABELS" for t in node.targets)
+                    and isinstance(node.value, ast.Dict)):
+                labels.update(ast.literal_eval(node.value))
+    except (OSError, SyntaxError, ValueError):
+        pass
+    return labels
+
+
+MODE_LABELS = mode_labels()
 
 
 def _free_port() -> int:
@@ -227,7 +247,7 @@ class Session:
                 self.threshold -= 5
         else:
             new = "walk" if self.mode == "drive" else "drive"
-            label = "Walk" if new == "walk" else "Drive (road network)"
+            label = MODE_LABELS[new]
             target = pg.locator('[data-testid="stSidebar"]').get_by_text(label, exact=True)
             t0 = time.perf_counter()
             await target.click()
@@ -258,9 +278,9 @@ class Session:
                                          f"{' '.join(str(exc).split())[:200]}")
                 if time.monotonic() >= deadline:
                     return
-                try:  # recover: reload and start again from the defaults
+                try:  # recover: reload and start again from the defaults (bounded by the deadline)
                     self.stats.recoveries += 1
-                    await self.load()
+                    await asyncio.wait_for(self.load(), timeout=max(1.0, deadline - time.monotonic()))
                 except Exception as exc2:  # noqa: BLE001
                     self.stats.errors.append(f"s{self.idx} reload: {type(exc2).__name__}: {str(exc2)[:200]}")
                     return
@@ -277,9 +297,12 @@ async def drive(url: str, args: argparse.Namespace, chromium: str, server_pid: i
             t0 = time.perf_counter()
             warm = Session(-1, browser, url, args.area, Stats(), args.warm_timeout_seconds, args.warm_timeout_seconds)
             await warm.open()
-            await warm.load()
-            for _ in range(4):
-                await warm.interact()
+            try:
+                await warm.load()
+                for _ in range(4):
+                    await warm.interact()
+            except Exception as exc:  # noqa: BLE001 - reported as an error; the sessions still run
+                warm.stats.errors.append(f"warm-up: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
             await warm.close()
             t_warm = time.perf_counter() - t0
             if warm.stats.errors:
@@ -291,8 +314,8 @@ async def drive(url: str, args: argparse.Namespace, chromium: str, server_pid: i
             await asyncio.gather(*(s.open() for s in sessions))
 
             async def first_load(s: Session) -> bool:
-                try:
-                    stats.page_loads.append(await s.load())
+                try:  # one bound for the whole first load (navigation, first render, area switch)
+                    stats.page_loads.append(await asyncio.wait_for(s.load(), timeout=args.load_timeout_seconds))
                     return True
                 except Exception as exc:  # noqa: BLE001
                     stats.errors.append(f"s{s.idx} first load: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
@@ -307,8 +330,12 @@ async def drive(url: str, args: argparse.Namespace, chromium: str, server_pid: i
             cpu0 = cpu_split(server_pid)
             t_run0 = time.perf_counter()
             # every interaction started before the deadline may finish (each is bounded by its timeout)
-            await asyncio.wait_for(asyncio.gather(*(s.run(deadline, args.think_seconds) for s in live)),
-                                   timeout=args.duration_seconds + args.timeout_seconds + 30)
+            try:
+                await asyncio.wait_for(asyncio.gather(*(s.run(deadline, args.think_seconds) for s in live)),
+                                       timeout=args.duration_seconds + args.timeout_seconds + 30)
+            except TimeoutError:
+                stats.errors.append("hard stop: some sessions were still busy "
+                                    f"{args.timeout_seconds + 30:.0f} s after the deadline")
             t_run = time.perf_counter() - t_run0
             cpu1 = cpu_split(server_pid)
             stats.cpu = (cpu1[0] - cpu0[0], cpu1[1] - cpu0[1])
@@ -328,8 +355,8 @@ def main() -> int:
     ap.add_argument("--think-seconds", type=float, default=0.0,
                     help="pause after each finished change (0 = worst case: every session changes controls "
                          "back to back)")
-    ap.add_argument("--load-timeout-seconds", type=float, default=300.0,
-                    help="per page load (all sessions load at once, which is slow on a small machine)")
+    ap.add_argument("--load-timeout-seconds", type=float, default=240.0,
+                    help="per first page load, including the area switch (all sessions load at once, which is slow on a small machine)")
     ap.add_argument("--warm-timeout-seconds", type=float, default=300.0)
     ap.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
     ap.add_argument("--json", type=Path, help="also write the figures here")

@@ -22,6 +22,7 @@ import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -431,26 +432,6 @@ def sites_geojson(sites: pd.DataFrame) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": feats}
 
 
-def _popup_class() -> type:
-    """A popup bound with plain Leaflet (folium's Popup needs jQuery, which offline maps lack)."""
-    from branca.element import MacroElement
-    from jinja2 import Template
-
-    class _HtmlPopup(MacroElement):  # type: ignore[misc]
-        _template = Template("""
-        {% macro script(this, kwargs) %}
-        {{ this._parent.get_name() }}.bindPopup({{ this.html|tojson }}, {maxWidth: 320});
-        {% endmacro %}
-        """)
-
-        def __init__(self, popup_html: str) -> None:
-            super().__init__()
-            self._name = "HtmlPopup"
-            self.html = popup_html
-
-    return _HtmlPopup
-
-
 def _site_layer_class() -> type:
     """One ``L.geoJSON`` layer of DivIcon markers built in the browser (fast for 1,000+ sites)."""
     from branca.element import MacroElement
@@ -689,8 +670,10 @@ def zoom_for_bounds(bounds: Sequence[Sequence[float]], *, width_px: int = 900, h
 # Offline assets: Leaflet from a local folder instead of a CDN
 # --------------------------------------------------------------------------------------
 
-#: Folders searched for a local Leaflet build (Debian/Ubuntu ``libjs-leaflet`` first).
-LEAFLET_DIRS = ("/usr/share/javascript/leaflet", "/usr/share/nodejs/leaflet/dist")
+#: Folders searched for a local Leaflet build: the copy vendored with the atlas
+#: (``atlas/static/leaflet``, BSD-2-Clause), then Debian/Ubuntu ``libjs-leaflet``.
+LEAFLET_DIRS = (str(Path(__file__).resolve().parent.parent / "atlas" / "static" / "leaflet"),
+                "/usr/share/javascript/leaflet", "/usr/share/nodejs/leaflet/dist")
 
 
 def find_leaflet_dir(extra: str | None = None) -> str | None:

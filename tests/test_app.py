@@ -135,3 +135,64 @@ def test_synthetic_clients_and_map_metric(at) -> None:  # noqa: ANN001
     assert "synthetic" in _texts(at)
     at.sidebar.selectbox(key="metric").select("clients").run()
     assert not at.exception
+
+
+def test_optimiser_runs(at) -> None:  # noqa: ANN001
+    at.number_input(key="opt_k").set_value(1)
+    at.multiselect(key="opt_kinds").set_value(["town"])
+    submit = [b for b in at.get("button") if "Find the best sites" in str(getattr(b, "label", ""))]
+    assert submit, "optimiser form button"
+    submit[0].click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert any("Opening these" in s.value for s in at.success)
+
+
+# ---------------------------------------------------------------- geo.maps (synthetic, no bundle)
+def test_maps_geojson_is_small_rounded_wgs84() -> None:
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from geo import maps
+
+    gdf = gpd.GeoDataFrame({"lsoa21nm": ["A", "B"], "adults": [100, 200], "minutes": [5.0, float("nan")]},
+                           geometry=[box(500000, 300000, 501000, 301000), box(501000, 300000, 502000, 301000)],
+                           crs="EPSG:27700", index=["E1", "E2"])
+    gj = maps.choropleth_geojson(gdf, "minutes", bins=maps.MINUTES_BINS, colours=maps.MINUTES_COLOURS)
+    assert [f["id"] for f in gj["features"]] == ["E1", "E2"]
+    x, y = gj["features"][0]["geometry"]["coordinates"][0][0]
+    assert -2 < x < 0 and 52 < y < 53  # degrees, lon first
+    assert round(x, 5) == x
+    assert gj["features"][1]["properties"]["fill"] == maps.NO_DATA_COLOUR
+    assert gj["features"][1]["properties"]["value_label"] == "no data"
+
+
+def test_maps_classify_and_labels() -> None:
+    from geo import maps
+
+    cols = ("a", "b", "c")
+    assert maps.classify([1, 10, 11, float("nan")], (10, 20), cols) == ["a", "a", "b", maps.NO_DATA_COLOUR]
+    assert maps.legend_labels((10, 20), unit="min") == ["up to 10 min", "10–20 min", "over 20 min"]
+    with pytest.raises(Exception, match="colours"):
+        maps.classify([1], (10, 20), ("a",))
+
+
+def test_maps_offline_map_has_no_cdn_links() -> None:
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from geo import maps
+
+    gdf = gpd.GeoDataFrame({"lsoa21nm": ["A"], "minutes": [5.0]}, geometry=[box(500000, 300000, 501000, 301000)],
+                           crs="EPSG:27700")
+    gj = maps.choropleth_geojson(gdf, "minutes", bins=maps.MINUTES_BINS, colours=maps.MINUTES_COLOURS)
+    m = maps.base_map(maps.geojson_bounds(gj), tiles=None)
+    maps.lsoa_choropleth(gj, legend_title="Minutes").add_to(m)
+    import pandas as pd
+
+    sites = pd.DataFrame({"name": ["Hub"], "site_type": ["hub"], "easting": [500500.0], "northing": [300500.0]})
+    maps.site_markers(sites).add_to(m)
+    maps.use_assets(m, {"js": [("leaflet", "leaflet.js")], "css": [("leaflet_css", "leaflet.css")]})
+    html = m.get_root().render()
+    assert "tile.openstreetmap" not in html and "basemaps.cartocdn" not in html
+    assert 5 <= maps.zoom_for_bounds(maps.geojson_bounds(gj)) <= 16

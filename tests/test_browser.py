@@ -74,10 +74,24 @@ def page(server: str) -> Iterator[object]:
         browser.close()
 
 
-def _map_frame(pg: object, *, index: int = 0, timeout_ms: int = 240_000) -> object:
-    """The st_folium iframe holding a Leaflet map, once its container and a path are drawn."""
-    pg.wait_for_selector('iframe[title="streamlit_folium.st_folium"]', timeout=timeout_ms, state="attached")
-    frame = pg.frame_locator('iframe[title="streamlit_folium.st_folium"]').nth(index)
+def _map_frame(pg: object, *, index: int | None = None, timeout_ms: int = 240_000) -> object:
+    """The st_folium iframe holding a Leaflet map, once its container and a path are drawn.
+
+    Streamlit keeps every tab in the page (inactive ones hidden), so by default this takes the
+    first *visible* map of the open tab rather than the first map in the document.
+    """
+    sel = 'iframe[title="streamlit_folium.st_folium"]'
+    pg.wait_for_selector(sel, timeout=timeout_ms, state="attached")
+    if index is None:
+        maps_ = pg.locator(sel)
+        index = 0
+        for _ in range(max(1, timeout_ms // 1000)):
+            visible = [i for i in range(maps_.count()) if maps_.nth(i).is_visible()]
+            if visible:
+                index = visible[0]
+                break
+            pg.wait_for_timeout(1000)
+    frame = pg.frame_locator(sel).nth(index)
     frame.locator(".leaflet-container").first.wait_for(timeout=timeout_ms)
     frame.locator("path.leaflet-interactive").first.wait_for(timeout=timeout_ms)
     return frame
@@ -139,6 +153,7 @@ def test_each_view_renders(page: object, tmp_path: Path, label: str, name: str) 
 
 def test_scenario_click_adds_site(page: object, tmp_path: Path) -> None:
     pg = page
+    _tab(pg, "Coverage")
     _map_frame(pg)
     _idle(pg)
     _tab(pg, "Scenario")
@@ -181,7 +196,7 @@ def test_bad_uploads_show_errors(page: object, tmp_path: Path) -> None:
     _idle(pg)
     _shot(pg, "clients_bad_upload", tmp_path)
     pg.get_by_role("button", name="Try a synthetic extract").click()
-    pg.get_by_text("synthetic", exact=False).first.wait_for(timeout=120_000)
+    pg.get_by_text("Clients per 1,000 adults").first.wait_for(timeout=120_000)
     _idle(pg)
     _shot(pg, "clients_synthetic", tmp_path)
     # a broken boundary file for the study area
@@ -209,3 +224,11 @@ def test_northamptonshire_estimate(page: object, tmp_path: Path) -> None:
     _idle(pg)
     assert pg.get_by_text("ESTIMATE").first.is_visible()
     _shot(pg, "coverage_northamptonshire_estimate", tmp_path)
+    # a large county: every layer still draws (payload stays small enough for Leaflet)
+    box.click()
+    pg.get_by_role("option", name="Essex", exact=True).click()
+    _idle(pg)
+    _map_frame(pg)
+    _idle(pg)
+    pg.get_by_text("Essex").first.wait_for(timeout=240_000)
+    _shot(pg, "coverage_essex_estimate", tmp_path)

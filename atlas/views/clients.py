@@ -44,6 +44,15 @@ def _load(raw: bytes | pd.DataFrame, name: str, an: Any) -> None:
     ss["client_summary"] = summary
 
 
+def _pretty(df: pd.DataFrame) -> pd.DataFrame:
+    """Readable column names ("clients_per_1000_adults" -> "Clients per 1000 adults")."""
+    out = df.copy()
+    out.columns = [str(c).replace("_pct", " %").replace("_", " ").capitalize() for c in out.columns]
+    if out.index.name:
+        out.index.name = str(out.index.name).replace("_", " ").capitalize()
+    return out
+
+
 def render(an: Any) -> None:
     """The Clients tab."""
     st.markdown(
@@ -62,18 +71,26 @@ def render(an: Any) -> None:
     use_synth = right.button("Try a synthetic extract", key="clients_synth",
                              help="Invented clients at real postcodes in the area (clearly labelled).")
     right.button("Clear the extract", key="clients_clear", on_click=_clear)
+    ss = st.session_state
+    ident = (f.name, f.size, an.area.key) if f is not None else None
     try:
-        if f is not None and st.session_state.get("clients_loaded_name") != (f.name, f.size, an.area.key):
-            _load(f.getvalue(), f.name, an)
-            st.session_state["clients_loaded_name"] = (f.name, f.size, an.area.key)
-        elif use_synth:
+        if use_synth:
             from geo.clients import synthetic_clients
 
             n = max(50, int(an.area.adults / 200))
+            ss["clients_loaded_name"] = ident  # a file already in the uploader is not re-read
+            ss["clients_error"] = None
             _load(synthetic_clients(an.area, n, seed=1, settings=data.settings()), "synthetic", an)
+        elif f is not None and ss.get("clients_loaded_name") != ident:
+            ss["clients_loaded_name"] = ident
+            ss["clients_error"] = None
+            _load(f.getvalue(), f.name, an)
     except GeoError as exc:
         _clear()
-        st.error(f"**The extract could not be used.** {exc}")
+        ss["clients_error"] = (ident, str(exc))
+    err = ss.get("clients_error")
+    if err and err[0] == ident and ident is not None:
+        st.error(f"**The extract could not be used.** {err[1]}")
         return
     summary = st.session_state.get("client_summary")
     if not summary:
@@ -92,9 +109,9 @@ def render(an: Any) -> None:
     l2, r2 = st.columns(2)
     with l2:
         st.markdown("**By deprivation quintile** (1 = most deprived 20%)")
-        st.dataframe(summary["by_imd_quintile"], width="stretch")
+        st.dataframe(_pretty(summary["by_imd_quintile"]), width="stretch")
     with r2:
         st.markdown("**By district**")
-        st.dataframe(summary["by_lad"], width="stretch")
+        st.dataframe(_pretty(summary["by_lad"]), width="stretch")
     st.caption(f"Disclosure control: {summary.get('suppression')}. Choose 'Clients per 1,000 adults' under "
                "*Colour neighbourhoods by* to map the (suppressed) rates.")
