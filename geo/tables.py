@@ -52,11 +52,56 @@ def load_lsoa_table(settings: Settings | None = None) -> gpd.GeoDataFrame:
     The returned frame is shared: copy before mutating.
     """
     s = settings if settings is not None else Settings.from_env()
-    return _build(str(s.data_dir), s)
+    return _load(_inputs_key(s), s)
+
+
+#: Bundle datasets the master table is built from (their size/mtime key the disk cache).
+TABLE_INPUTS = ("lsoa_boundaries", "lookup_geographies", "population", "centroids", "imd2025",
+                "imd2019", "lookup_lsoa11_lsoa21", "ruc")
+
+
+def _inputs_key(s: Settings) -> str:
+    from geo.cache import cache_key
+    from geo.loaders import dataset_path
+
+    stamps = []
+    for key in TABLE_INPUTS:
+        path = dataset_path(key, s)
+        st = path.stat()
+        stamps.append((key, st.st_size, st.st_mtime_ns))
+    return cache_key("lsoa-table", str(s.data_dir), stamps)
 
 
 @lru_cache(maxsize=2)
-def _build(_key: str, s: Settings) -> gpd.GeoDataFrame:
+def _load(key: str, s: Settings) -> gpd.GeoDataFrame:
+    """The table from the on-disk GeoParquet cache (keyed by the inputs), else built and saved.
+
+    A cold process then reads one file (~0.3 s) instead of joining eight sources (~5 s); a
+    corrupt cache file is rebuilt.
+    """
+    import geopandas as gpd
+
+    from geo.cache import atomic_path
+
+    target = s.cache_dir / "tables" / f"lsoa-table-{key}.parquet"
+    if target.is_file():
+        try:
+            gdf = gpd.read_parquet(target)
+            gdf["urban_rural"] = gdf["urban_rural"].astype("string")
+            logger.info("LSOA table from cache %s", target.name)
+            return gdf
+        except Exception as exc:  # noqa: BLE001 - any unreadable cache is rebuilt
+            logger.warning("LSOA table cache %s unreadable (%s); rebuilding", target, exc)
+    gdf = _build(s)
+    try:
+        with atomic_path(target) as tmp:
+            gdf.to_parquet(tmp)
+    except OSError as exc:
+        logger.warning("could not cache the LSOA table in %s: %s", target.parent, exc)
+    return gdf
+
+
+def _build(s: Settings) -> gpd.GeoDataFrame:
     import geopandas as gpd
 
     bounds = load_lsoa_boundaries(s)
