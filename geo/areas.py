@@ -232,7 +232,6 @@ def read_area_polygon(path: Path, *, repair: bool = False, max_bytes: int = 50 *
     polygons unless ``repair`` is set.
     """
     import geopandas as gpd
-    import shapely
 
     if not path.is_file():
         msg = f"{path}: polygon file not found; check the path, or give a LAD, county, ICB or region name"
@@ -278,9 +277,9 @@ def polygon_from_frame(gdf: gpd.GeoDataFrame, *, source: str, repair: bool = Fal
     if not (in_england_bng(np.array([x0, x1]), np.array([y0, y1])).all()):
         hint = ""
         ox0, oy0, ox1, oy1 = gdf.total_bounds
-        if gdf.crs.to_epsg() == 4326 and -8 < oy0 < 3 and 49 < ox0 < 56:  # noqa: PLR2004
+        if gdf.crs.to_epsg() == 4326 and -8 < oy0 < 3 and 49 < ox0 < 56:
             hint = " The coordinates look like lat/lon swapped: GeoJSON wants longitude first, so swap the two numbers."
-        elif gdf.crs.to_epsg() == 4326 and abs(ox0) > 180:  # noqa: PLR2004
+        elif gdf.crs.to_epsg() == 4326 and abs(ox0) > 180:
             hint = " The numbers look like metres (EPSG:27700) labelled as degrees: set the right CRS."
         hint = hint or (" Check the file is the right one: the study area must be drawn in England, "
                         "saved with EPSG:4326 (lon/lat) or EPSG:27700.")

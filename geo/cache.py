@@ -71,11 +71,10 @@ def atomic_path(target: Path) -> Iterator[Path]:
 
 def atomic_write_bytes(data: bytes, target: Path) -> None:
     """Write bytes atomically (temp file + fsync + rename)."""
-    with atomic_path(target) as tmp:
-        with tmp.open("wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+    with atomic_path(target) as tmp, tmp.open("wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def atomic_write_text(text: str, target: Path) -> None:
@@ -121,7 +120,6 @@ def cached_npz(path: Path, build: Callable[[], dict[str, Any]]) -> dict[str, Any
             path.unlink(missing_ok=True)
     logger.info("cache miss %s", path.name)
     arrays = build()
-    with atomic_path(path) as tmp:
-        with tmp.open("wb") as fh:
-            np.savez(fh, **arrays)
+    with atomic_path(path) as tmp, tmp.open("wb") as fh:
+        np.savez(fh, **arrays)
     return arrays

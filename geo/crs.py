@@ -25,7 +25,7 @@ def require_bng(gdf: gpd.GeoDataFrame | gpd.GeoSeries, *, what: str = "data") ->
     if gdf.crs is None:
         msg = f"{what} has no CRS; set one (e.g. gdf.set_crs('EPSG:4326')) before measuring"
         raise CrsError(msg)
-    if gdf.crs.to_epsg() != 27700:  # noqa: PLR2004
+    if gdf.crs.to_epsg() != 27700:
         msg = f"{what} is in {gdf.crs.to_string()}; metric work needs {BNG} (call geo.crs.to_bng)"
         raise CrsError(msg)
 
@@ -35,7 +35,7 @@ def to_bng(gdf: gpd.GeoDataFrame, *, what: str = "data") -> gpd.GeoDataFrame:
     if gdf.crs is None:
         msg = f"{what} has no CRS; say which one it is in (EPSG:4326 for lat/lon, EPSG:27700 for BNG)"
         raise CrsError(msg)
-    return gdf if gdf.crs.to_epsg() == 27700 else gdf.to_crs(BNG)  # noqa: PLR2004
+    return gdf if gdf.crs.to_epsg() == 27700 else gdf.to_crs(BNG)
 
 
 def to_web(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -43,7 +43,7 @@ def to_web(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if gdf.crs is None:
         msg = "cannot project a frame without CRS to EPSG:4326"
         raise CrsError(msg)
-    return gdf if gdf.crs.to_epsg() == 4326 else gdf.to_crs(WGS84)  # noqa: PLR2004
+    return gdf if gdf.crs.to_epsg() == 4326 else gdf.to_crs(WGS84)
 
 
 def in_england_bng(easting: np.ndarray, northing: np.ndarray) -> np.ndarray:

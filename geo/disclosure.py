@@ -384,7 +384,7 @@ def _is_count_col(name: str, series: pd.Series) -> bool:
 
 def _all_allowed_postcodes(col: pd.Series, allowed: set[str]) -> bool:
     """True for a postcode column whose every value is a public service-site postcode."""
-    if not allowed or "post" not in str(col.name).lower() and str(col.name).lower() != "pcd":
+    if not allowed or ("post" not in str(col.name).lower() and str(col.name).lower() != "pcd"):
         return False
     values = col.dropna().astype(str)
     values = values[values.str.strip() != ""]

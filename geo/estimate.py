@@ -206,7 +206,7 @@ class EstimateRouter:
         return minutes
 
     def nearest(self, sites_xy: np.ndarray, origins_xy: np.ndarray, *,
-                max_minutes: float | None = None):  # noqa: ANN201 - NearestResult (import cycle)
+                max_minutes: float | None = None):
         """Nearest site by straight line and its estimated minutes."""
         from scipy.spatial import cKDTree
 

@@ -66,7 +66,7 @@ def town_centres(towns: Sequence[str], settings: Settings | None = None) -> pd.D
     keys = _town_key(pd.Series([str(t) for t in towns]))
     a = naptan.reindex(keys.to_numpy())
     b = ods.reindex(keys.to_numpy())
-    use_a = (a["n_points"].fillna(0) >= 3).to_numpy()  # noqa: PLR2004
+    use_a = (a["n_points"].fillna(0) >= 3).to_numpy()
     use_b = ~use_a & (b["n_points"].fillna(0) >= 1).to_numpy()
     out = pd.DataFrame({"town": list(towns)})
     out["easting"] = np.where(use_a, a["easting"], np.where(use_b, b["easting"], np.nan))

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import logging
 import re
 import zipfile
@@ -428,7 +427,7 @@ def resolve_service_datetime(spec: str, *, today: dt.date | None = None) -> dt.d
         msg = f"cannot read the time {spec!r}; write a weekday and 24-hour time like 'Tue 12:00', or '2026-12-01T12:00'"
         raise InputError(msg)
     hour, minute = int(m.group(2)), int(m.group(3))
-    if hour > 23:  # noqa: PLR2004
+    if hour > 23:
         msg = f"{spec!r}: hour {hour} is not 0-23"
         raise InputError(msg)
     today = today or dt.date.today()
@@ -436,5 +435,16 @@ def resolve_service_datetime(spec: str, *, today: dt.date | None = None) -> dt.d
     return dt.datetime.combine(today + dt.timedelta(days=ahead), dt.time(hour, minute))
 
 
-__all__ = ["GtfsFeed", "REQUIRED_COLUMNS", "clip_feed", "file_sha256", "gtfs_seconds", "read_gtfs",
-           "resolve_service_datetime", "service_dates", "summarise_feed", "validate_feed", "write_gtfs_dir"]
+__all__ = [
+    "REQUIRED_COLUMNS",
+    "GtfsFeed",
+    "clip_feed",
+    "file_sha256",
+    "gtfs_seconds",
+    "read_gtfs",
+    "resolve_service_datetime",
+    "service_dates",
+    "summarise_feed",
+    "validate_feed",
+    "write_gtfs_dir",
+]

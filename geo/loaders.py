@@ -27,12 +27,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_CODE_DTYPES = {c: "string" for c in (
-    "lsoa21cd", "lsoa11cd", "lad24cd", "lad22cd", "lad19cd", "utla23cd", "rgn24cd", "icb24cd",
-    "sicbl24cd", "wd24cd", "ods_code", "postcode", "pcd", "atco_code", "area_code",
-    "postcode_key", "parent_org_code", "lad_cpo", "prescribing_setting_code", "status",
-    "naptan_code", "admin_area_code",
-)}
+_CODE_DTYPES = dict.fromkeys(("lsoa21cd", "lsoa11cd", "lad24cd", "lad22cd", "lad19cd", "utla23cd", "rgn24cd", "icb24cd", "sicbl24cd", "wd24cd", "ods_code", "postcode", "pcd", "atco_code", "area_code", "postcode_key", "parent_org_code", "lad_cpo", "prescribing_setting_code", "status", "naptan_code", "admin_area_code"), "string")
 
 
 def _settings(settings: Settings | None) -> Settings:
@@ -112,7 +107,7 @@ def _read_gpkg_cached(stamp: tuple[str, int, int], layer: str, columns: tuple[st
     if gdf.crs is None:
         msg = f"{path}: layer {layer} has no CRS; expected EPSG:27700"
         raise DataSourceError(msg)
-    if gdf.crs.to_epsg() != 27700:  # noqa: PLR2004
+    if gdf.crs.to_epsg() != 27700:
         gdf = gdf.to_crs("EPSG:27700")
     return _indexed(gdf, key, source=str(path))
 

@@ -194,7 +194,7 @@ def parse_maxspeed_kph(values: pd.Series, highway: pd.Series) -> np.ndarray:
     motorway = np.isin(hw, ["motorway", "motorway_link"])
     nat_speed = np.where(motorway | dual, NATIONAL_LIMITS_KPH["dual"], NATIONAL_LIMITS_KPH["single"])
     out = np.where(national, nat_speed, out)
-    out = np.where((out > 0) & (out <= 130), out, np.nan)  # noqa: PLR2004
+    out = np.where((out > 0) & (out <= 130), out, np.nan)
     return out
 
 

@@ -76,7 +76,7 @@ class OptimisationResult:
 def _prep(candidate_minutes: np.ndarray, weights: np.ndarray,
           baseline_minutes: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     c = np.asarray(candidate_minutes, dtype=float)
-    if c.ndim != 2:  # noqa: PLR2004
+    if c.ndim != 2:
         msg = f"candidate_minutes must be (n_candidates, n_origins), got shape {c.shape}"
         raise InputError(msg)
     w = np.asarray(weights, dtype=float)
@@ -234,7 +234,7 @@ def solve_mclp(candidate_minutes: np.ndarray, weights: np.ndarray, *, k: int, th
     except RuntimeError as exc:
         msg = f"MCLP did not solve to optimality: {exc}"
         raise OptimisationError(msg) from exc
-    chosen = np.array([j for j, v in enumerate(model.fac_vars) if (v.value() or 0) > 0.5], dtype=np.int64)  # noqa: PLR2004
+    chosen = np.array([j for j, v in enumerate(model.fac_vars) if (v.value() or 0) > 0.5], dtype=np.int64)
     if len(chosen) != k:
         msg = f"MCLP returned {len(chosen)} sites instead of {k}"
         raise OptimisationError(msg)
@@ -291,7 +291,7 @@ def solve_p_median(candidate_minutes: np.ndarray, weights: np.ndarray, *, k: int
     except RuntimeError as exc:
         msg = f"p-median did not solve to optimality: {exc}"
         raise OptimisationError(msg) from exc
-    open_ = [j for j, v in enumerate(model.fac_vars) if (v.value() or 0) > 0.5]  # noqa: PLR2004
+    open_ = [j for j, v in enumerate(model.fac_vars) if (v.value() or 0) > 0.5]
     picked = np.array([j - int(has_base) for j in open_ if not (has_base and j == 0)], dtype=np.int64)
     if len(picked) != k:
         msg = f"p-median returned {len(picked)} new sites instead of {k}"
@@ -337,7 +337,7 @@ def _p_median_sparse(c: np.ndarray, w: np.ndarray, b: np.ndarray, *, k: int, sol
     if prob.status != pulp.LpStatusOptimal:
         msg = f"p-median did not solve to optimality: {pulp.LpStatus.get(prob.status, prob.status)}"
         raise OptimisationError(msg)
-    chosen = np.array([j for j, v in enumerate(y) if (v.value() or 0) > 0.5], dtype=np.int64)  # noqa: PLR2004
+    chosen = np.array([j for j, v in enumerate(y) if (v.value() or 0) > 0.5], dtype=np.int64)
     if len(chosen) != k:
         msg = f"p-median returned {len(chosen)} new sites instead of {k}"
         raise OptimisationError(msg)

@@ -62,7 +62,7 @@ def drug_deaths_for_area(area: Area, settings: Settings | None = None, *, years:
     known = share.index.isin(by_lad.index)
     missing = [str(c) for c in share.index[~known]]
     count = float((by_lad.reindex(share.index[known]) * share[known]).sum())
-    apportioned = bool((share[known] < 0.999).any())  # noqa: PLR2004
+    apportioned = bool((share[known] < 0.999).any())
     pop = float(area_pop[known].sum())
     rate = 1e5 * count / years / pop if pop else float("nan")
     return {

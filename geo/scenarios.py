@@ -38,9 +38,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 from geo.scenario_file import (  # noqa: F401 - re-exported: the scenario API lives here too
+    CHANGE_TYPES,
     SCHEMA_NAME,
     SCHEMA_VERSION,
-    CHANGE_TYPES,
     AddSite,
     Change,
     ChangeCapacity,
@@ -51,7 +51,6 @@ from geo.scenario_file import (  # noqa: F401 - re-exported: the scenario API li
     load_scenario,
     save_scenario,
 )
-
 
 # --------------------------------------------------------------------------- applying
 
@@ -153,7 +152,7 @@ def _added_row(ch: AddSite, current: pd.DataFrame, *, pool: pd.DataFrame | None,
                            "postcode": "", "opening_hours": ch.opening_hours, "capacity": np.nan,
                            "status": "scenario", "source": f"scenario: {where}", "in_area": True}
     src_id = ch.from_site_id or (f"ods:{ch.ods_code.strip().upper()}" if ch.ods_code else None)
-    if ch.easting is not None and ch.northing is not None or ch.postcode:
+    if (ch.easting is not None and ch.northing is not None) or ch.postcode:
         e, n, prec, pc = resolve_location(easting=ch.easting, northing=ch.northing, postcode=ch.postcode,
                                           settings=settings, what=where)
         row.update(easting=e, northing=n, location_precision=prec, postcode=pc)

@@ -307,7 +307,7 @@ def sites_from_table(df: pd.DataFrame, settings: Settings | None = None, *, sour
         nn = pd.to_numeric(df["northing"], errors="coerce").to_numpy(dtype=float)
         given = ~np.isnan(e) & ~np.isnan(nn)
         inside = in_england_bng(e, nn)
-        looks_deg = given & (np.abs(e) < 200) & (np.abs(nn) < 200)  # noqa: PLR2004
+        looks_deg = given & (np.abs(e) < 200) & (np.abs(nn) < 200)
         problem[looks_deg] = "easting/northing look like degrees: use lat/lon columns for EPSG:4326"
         ok = given & inside & ~looks_deg
         problem[given & ~inside & ~looks_deg] = "easting/northing outside England (EPSG:27700 metres expected)"
@@ -317,11 +317,11 @@ def sites_from_table(df: pd.DataFrame, settings: Settings | None = None, *, sour
         lo = pd.to_numeric(df[lon], errors="coerce").to_numpy(dtype=float)
         todo = np.isnan(east) & ~np.isnan(la) & ~np.isnan(lo)
         e, nn = bng_from_lonlat(np.where(todo, lo, 0.0), np.where(todo, la, 0.0))
-        inside = in_england_bng(e, nn) & (np.abs(la) <= 90)  # noqa: PLR2004
+        inside = in_england_bng(e, nn) & (np.abs(la) <= 90)
         se, sn = bng_from_lonlat(np.where(todo, la, 0.0), np.where(todo, lo, 0.0))
         swapped = todo & ~inside & in_england_bng(se, sn)
         problem[swapped] = "lat and lon look swapped (latitude in England is 49.9-55.8, longitude -6.4 to 1.8)"
-        metres = todo & ~inside & ~swapped & ((np.abs(la) > 1000) | (np.abs(lo) > 1000))  # noqa: PLR2004
+        metres = todo & ~inside & ~swapped & ((np.abs(la) > 1000) | (np.abs(lo) > 1000))
         problem[metres] = ("lat/lon look like metres (British National Grid or Web Mercator), not degrees: "
                            "put EPSG:27700 values in 'easting'/'northing' columns")
         problem[todo & ~inside & ~swapped & ~metres] = "lat/lon outside England"
@@ -350,7 +350,7 @@ def sites_from_table(df: pd.DataFrame, settings: Settings | None = None, *, sour
     bad = np.isnan(east)
     if bad.any() and on_unlocated == "error":
         lines = [f"row {row_no[i]} ({out['name'].iloc[i]}): {problem[i]}" for i in np.flatnonzero(bad)[:10]]
-        more = f" ... and {int(bad.sum()) - 10} more" if bad.sum() > 10 else ""  # noqa: PLR2004
+        more = f" ... and {int(bad.sum()) - 10} more" if bad.sum() > 10 else ""
         msg = (f"{source}: {int(bad.sum())} of {n} site(s) cannot be located:\n  " + "\n  ".join(lines) + more +
                "\nFix the postcodes/coordinates, or load with on_unlocated='report' to skip and list them")
         raise InputError(msg)

@@ -131,8 +131,8 @@ def compute_stop_access(area: Area, *, settings: Settings,
     missing = sorted(set(lsoas["lad24cd"].astype(str)) - covered)
     if missing:
         names = sorted(set(lsoas.loc[lsoas["lad24cd"].astype(str).isin(missing), "lad24nm"].astype(str)))
-        shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")  # noqa: PLR2004
-        codes = ", ".join(missing[:6]) + (", ..." if len(missing) > 6 else "")  # noqa: PLR2004
+        shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+        codes = ", ".join(missing[:6]) + (", ..." if len(missing) > 6 else "")
         msg = (f"no NaPTAN bus-stop file covers {shown} ({codes}); the bundle has "
                f"sites/naptan_stops_<area>.csv only for {', '.join(NAPTAN_AREAS)}. Download the NaPTAN "
                "CSV for the area from https://beta-naptan.dft.gov.uk/ into the bundle, or choose a covered area")

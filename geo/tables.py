@@ -90,7 +90,7 @@ def _load(key: str, s: Settings) -> gpd.GeoDataFrame:
             gdf["urban_rural"] = gdf["urban_rural"].astype("string")
             logger.info("LSOA table from cache %s", target.name)
             return gdf
-        except Exception as exc:  # noqa: BLE001 - any unreadable cache is rebuilt
+        except Exception as exc:
             logger.warning("LSOA table cache %s unreadable (%s); rebuilding", target, exc)
     gdf = _build(s)
     try:

@@ -56,7 +56,7 @@ class Router(Protocol):
 def check_xy(xy: Any, *, what: str) -> np.ndarray:
     """Validate an ``(n, 2)`` array of BNG metres."""
     arr = np.asarray(xy, dtype=float)
-    if arr.ndim != 2 or arr.shape[1] != 2:  # noqa: PLR2004
+    if arr.ndim != 2 or arr.shape[1] != 2:
         msg = f"{what}: expected an (n, 2) array of easting/northing metres, got shape {arr.shape}"
         raise InputError(msg)
     if len(arr) and not np.isfinite(arr).all():

@@ -73,9 +73,9 @@ def read_bytes(src: str | Path | bytes, *, source: str | None = None,
 def _utf16_without_bom(data: bytes) -> str | None:
     """'utf-16-le'/'utf-16-be' when ``data`` looks like BOM-less UTF-16 text (NULs in every other byte)."""
     head = data[:4096]
-    if len(head) < 4 or len(head) % 2:  # noqa: PLR2004
+    if len(head) < 4 or len(head) % 2:
         head = head[: len(head) - (len(head) % 2)]
-    if len(head) < 4:  # noqa: PLR2004
+    if len(head) < 4:
         return None
     even, odd = head[0::2], head[1::2]
     if odd.count(0) >= 0.9 * len(odd) and even.count(0) == 0:

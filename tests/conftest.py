@@ -38,7 +38,7 @@ def pytest_configure(config: pytest.Config) -> None:
     import tempfile
 
     log = os.path.join(tempfile.gettempdir(), f"geo-outputs-{os.getpid()}.log")
-    open(log, "w").close()  # noqa: SIM115
+    open(log, "w").close()
     os.environ["GEO_OUTPUT_LOG"] = log
     _AUDIT["log"] = log
 
@@ -72,7 +72,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = 1
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:  # noqa: ANN001
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     result = _AUDIT.get("result")
     if result:
         n, findings = result  # type: ignore[misc]

@@ -63,7 +63,7 @@ def _write_parquet_entry(path: str, barrier, out_q) -> None:
     for _ in range(5):
         cache.atomic_write_parquet(df, Path(path))
     got = cache.read_parquet_or_none(Path(path))
-    out_q.put(None if got is None else int(len(got)))
+    out_q.put(None if got is None else len(got))
 
 
 def _join_all(procs: list, timeout: float = 120) -> None:
@@ -394,7 +394,7 @@ def test_failed_parquet_write_keeps_the_old_file(tmp_path: Path) -> None:
     old = pd.DataFrame({"origin": [1, 2], "minutes": [3.0, 4.0]})
     cache.atomic_write_parquet(old, target)
     bad = pd.DataFrame({"origin": [1, "x", object()]})  # pyarrow cannot convert this column
-    with pytest.raises(Exception):  # noqa: B017,PT011 - any pyarrow error
+    with pytest.raises(Exception):  # noqa: B017 - any pyarrow error
         cache.atomic_write_parquet(bad, target)
     pd.testing.assert_frame_equal(pd.read_parquet(target), old)
     assert [p.name for p in tmp_path.iterdir()] == ["od.parquet"]

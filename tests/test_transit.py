@@ -62,7 +62,7 @@ def test_read_and_summarise_synthetic_feed(synthetic_feed) -> None:
     assert np.isnan(s["mean_trips_per_service_day_by_weekday"]["Sat"])
     assert s["first_service_date"] == str(synthetic_feed.start_date)
     days = service_dates(feed)
-    assert all(d.weekday() < 5 for d in days["date"])  # noqa: PLR2004
+    assert all(d.weekday() < 5 for d in days["date"])
 
 
 def test_clip_keeps_whole_trips(synthetic_feed, rutland) -> None:
@@ -74,7 +74,7 @@ def test_clip_keeps_whole_trips(synthetic_feed, rutland) -> None:
     small = Point(barrowden["easting"], barrowden["northing"]).buffer(300)
     clipped = clip_feed(feed, small)
     assert set(clipped.tables["routes.txt"]["route_id"]) == {"SYN2"}
-    assert len(clipped.tables["stops.txt"]) == 3  # Uppingham Bay 1, Morcott, Barrowden  # noqa: PLR2004
+    assert len(clipped.tables["stops.txt"]) == 3  # Uppingham Bay 1, Morcott, Barrowden
     with pytest.raises(InputError, match="no trip calls at a stop inside the study area"):
         clip_feed(feed, Point(300_000, 300_000).buffer(100))
 
@@ -288,7 +288,7 @@ def test_no_service_is_nan(tiles, settings, synthetic_feed, rutland) -> None:
     lsoa_xy = rutland.lsoas[["easting", "northing"]].to_numpy(dtype=float)
     stops_xy = synthetic_feed.stops[["easting", "northing"]].to_numpy(dtype=float)
     far = np.hypot(lsoa_xy[:, None, 0] - stops_xy[None, :, 0], lsoa_xy[:, None, 1] - stops_xy[None, :, 1]).min(1) > 4000
-    assert far.sum() >= 3  # noqa: PLR2004
+    assert far.sum() >= 3
     r = _router(tiles, settings, _next(1, "12:00"), arrive_by=True)
     res = r.nearest(_xy(synthetic_feed, "uppingham_bay3"), lsoa_xy[far])
     assert np.isnan(res.minutes).all() and (res.site_index == -1).all()
@@ -302,10 +302,10 @@ def test_lsoa_walk_and_ride(tiles, settings, synthetic_feed, rutland) -> None:
     site = _xy(synthetic_feed, "uppingham_bay3")[0]
     straight_minutes = np.hypot(*(lsoa_xy - site).T) / 80.0  # 4.8 km/h = 80 m/min
     ok = np.isfinite(m[0])
-    assert ok.sum() >= 5  # noqa: PLR2004  Uppingham walkers + the Oakham corridor
+    assert ok.sum() >= 5
     assert (m[0, ok] <= 120).all()
     # walking-only journeys can never beat the straight line at walking speed (minus 1 minute of snap)
-    walkers = ok & (straight_minutes < 20)  # noqa: PLR2004
+    walkers = ok & (straight_minutes < 20)
     assert walkers.any()
     assert (m[0, walkers] >= straight_minutes[walkers] - 1).all()
 
@@ -348,7 +348,7 @@ def test_cli_check_and_build(valhalla_module, synthetic_feed, settings, tiles, c
     assert main([*data, "transit", "check", "--gtfs", str(synthetic_feed.path), "--area", "Rutland",
                  "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["status"] == "ok" and out["routes"] == 2 and out["clipped"]["trips"] == 52  # noqa: PLR2004
+    assert out["status"] == "ok" and out["routes"] == 2 and out["clipped"]["trips"] == 52
     assert main([*data, "transit", "build", "--gtfs", str(synthetic_feed.path), "--area", "Rutland",
                  "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -401,7 +401,7 @@ def test_cli_times(valhalla_module, synthetic_feed, settings, tiles, capsys, mon
     assert out["label"].startswith("Public transport (GTFS synthetic_rutland_gtfs.zip, arrive by")
     assert 0 < out["share_adults_within_45_minutes_median"] < 1
     rows = {r["lsoa21cd"]: r for r in out["lsoa_minutes"]}
-    assert len(rows) == 26  # noqa: PLR2004
+    assert len(rows) == 26
     finite = [r for r in rows.values() if r["median_minutes"] is not None]
     assert all(r["best_minutes"] <= r["median_minutes"] <= r["worst_minutes"] for r in finite)
 

@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def filter_open_at(sites, when: str, missing: str):  # noqa: ANN001, ANN201
+def filter_open_at(sites, when: str, missing: str):
     """Sites open at ``when`` (delegates to geo.hours); prints which assumption was used."""
     from geo.hours import is_open_at
 

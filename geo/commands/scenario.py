@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     for action in ACTIONS:
         a = acts.add_parser(action, help=_HELP[action])
         add_routing_options(a)
-        for act in a._actions:  # noqa: SLF001 - area/sites/mode may come from --scenario
+        for act in a._actions:
             if act.dest == "area":
                 act.required = False
         a.set_defaults(sites=None, mode=None, network=None, func=run)

@@ -13,7 +13,6 @@ from typing import Any
 
 from geo._errors import AreaError, DataSourceError, GeoError, InputError, SchemaError
 from geo.config import Settings
-
 from tests.badinput.corpus import Case, forge_zip_sizes
 
 BUNDLE = Path("/work/shared/data")
@@ -302,7 +301,7 @@ def gtfs_cases() -> list[Case]:
 # -- opening hours (geo.hours) -------------------------------------------------------------------
 
 BAD_HOURS = ["Mo-Fr 9-5", "Monday to Friday 9am-5pm", "Mo-Fr 25:00-26:00", "Mo-Fr 09:00-", "Mo-Zz 09:00-17:00",
-             "09:00-17:00 Mo-Fr;;", "Mo-Fr 09:60-17:00", "always", "Mo-Fr 09:00-17:00 Sa", 
+             "09:00-17:00 Mo-Fr;;", "Mo-Fr 09:60-17:00", "always", "Mo-Fr 09:00-17:00 Sa",
              "Mo-Fr 0900-1700", "closed on bank holidays"]
 
 

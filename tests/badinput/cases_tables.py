@@ -9,7 +9,6 @@ from typing import Any
 
 from geo._errors import InputError, SchemaError
 from geo.config import Settings
-
 from tests.badinput.corpus import Case, csv_text, write
 
 # A real Oakham (Rutland) location: postcode LE15 6HP, BNG and WGS84.

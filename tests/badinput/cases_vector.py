@@ -11,7 +11,6 @@ from typing import Any
 
 from geo._errors import AreaError, CrsError, InputError
 from geo.config import Settings
-
 from tests.badinput.corpus import Case, forge_zip_sizes, write
 
 # Rutland-ish box in lon/lat and in BNG metres.

@@ -8,7 +8,9 @@ import string
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from geo._errors import GeoError
 from geo.config import Settings
