@@ -1,10 +1,11 @@
 """Drug & alcohol service access atlas (Streamlit).
 
-This file only orchestrates: page setup, the sidebar, and one tab per view.  All work lives
-in ``atlas/`` (containers and cached calls) and ``geo/`` (the library).
+This file only orchestrates: page setup, the sidebar, and the one view chosen in a tab-like
+switcher (only that view runs).  All work lives in ``atlas/`` (containers and cached calls) and
+``geo/`` (the library).
 
     ┌ sidebar: area · services · travel · map ┐ ┌ title + area line ───────────────┐
-    │                                          │ │ tabs: Coverage | Gaps | Scenario │
+    │                                          │ │ view: Coverage | Gaps | Scenario │
     │                                          │ │       | Opening hours | Clients  │
     │                                          │ │       | Data                     │
     └──────────────────────────────────────────┘ └──────────────────────────────────┘
@@ -40,23 +41,21 @@ except GeoError as exc:
 if analysis is not None:
     layout.area_line(analysis)
 
-TABS = ["Coverage", "Gaps", "Scenario", "Opening hours", "Clients", "Data & sources"]
-tab_cov, tab_gaps, tab_scen, tab_hours, tab_clients, tab_data = st.tabs(TABS)
-views = ((tab_cov, coverage), (tab_gaps, gaps), (tab_scen, scenario), (tab_hours, hours))
-for tab, view in views:
-    with tab:
-        if analysis is None:
-            st.info("Fix the problem above or choose another area in the sidebar; the other tabs still work.")
-            continue
-        try:
-            view.render(analysis)
-        except GeoError as exc:
-            st.error(str(exc))
-with tab_clients:
+VIEWS = {"Coverage": coverage, "Gaps": gaps, "Scenario": scenario, "Opening hours": hours,
+         "Clients": clients, "Data & sources": data_sources}
+# Only the chosen view runs (st.tabs would run all six, with their maps and charts, on every rerun).
+# View widgets keep their values while hidden (persist_state="page"); results live in session_state.
+view = layout.view_switcher(list(VIEWS))
+if view in {"Clients", "Data & sources"}:
     try:
-        clients.render(analysis)
+        VIEWS[view].render(analysis)
     except GeoError as exc:
         st.error(str(exc))
-with tab_data:
-    data_sources.render(analysis)
+elif analysis is None:
+    st.info("Fix the problem above or choose another area in the sidebar; the other views still work.")
+else:
+    try:
+        VIEWS[view].render(analysis)
+    except GeoError as exc:
+        st.error(str(exc))
 layout.footer()

@@ -154,6 +154,21 @@ def site_key(s: pd.DataFrame) -> tuple[str, ...]:
     return tuple(sorted(s["site_id"].astype(str)))
 
 
+# ------------------------------------------------------------------ charts
+@st.cache_data(show_spinner=False, max_entries=128)
+def chart_spec(key: tuple[Any, ...], _build: Any) -> dict[str, Any]:
+    """Vega-Lite spec (data inlined) of the Altair chart ``_build()`` makes; ``key`` identifies it.
+
+    Altair validates its schema in ``to_dict`` (tens of ms per chart), so do it once per key.
+    """
+    return _build().to_dict()
+
+
+def show_chart(key: tuple[Any, ...], build: Any) -> None:
+    """Draw a cached chart spec (see :func:`chart_spec`)."""
+    st.vega_lite_chart(chart_spec(key, build), width="stretch")
+
+
 # ------------------------------------------------------------------ map data (small dicts)
 @st.cache_data(show_spinner=False, max_entries=64)
 def choropleth_dict(key: tuple[Any, ...], _frame: gpd.GeoDataFrame, column: str,

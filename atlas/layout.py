@@ -29,11 +29,27 @@ def style() -> None:
                        border-radius: 4px; margin-bottom: 0.6rem; font-size: 0.95rem;}
           .atlas-foot {color: #78909c; font-size: 0.8rem; margin-top: 2rem; border-top: 1px solid #e0e0e0;
                        padding-top: 0.5rem;}
-          iframe[title="streamlit_folium.st_folium"] {border: 1px solid #d0d7de; border-radius: 6px;}
+          iframe[title="streamlit_folium.st_folium"], [class*="st-key-map-"] iframe {
+              border: 1px solid #d0d7de; border-radius: 6px;}
+          /* the view switcher (a horizontal radio) drawn like tabs */
+          .st-key-view {border-bottom: 1px solid #d0d7de; margin-bottom: 0.4rem; width: 100% !important;}
+          .st-key-view [role="radiogroup"] {gap: 0 !important;}
+          .st-key-view [role="radiogroup"] > div {margin: 0 !important; padding: 0.35rem 1rem 0.45rem 1rem;
+              border-bottom: 3px solid transparent; margin-bottom: -1px !important;}
+          .st-key-view [data-testid="stRadioOption"] > div > div:first-child {display: none;}
+          .st-key-view [data-testid="stRadioOption"] {cursor: pointer; margin: 0 !important;}
+          .st-key-view [role="radiogroup"] > div[data-selected="true"] {border-bottom-color: #005eb8;}
+          .st-key-view [role="radiogroup"] > div[data-selected="true"] p {color: #005eb8; font-weight: 600;}
+          .st-key-view [role="radiogroup"] > div:hover p {color: #005eb8;}
         </style>
         """,
         unsafe_allow_html=True,
     )
+
+
+def view_switcher(labels: list[str]) -> str:
+    """A tab-like row of view names; only the chosen view is run (key ``view``)."""
+    return st.radio("View", labels, index=0, horizontal=True, key="view", label_visibility="collapsed")
 
 
 def header() -> None:

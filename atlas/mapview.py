@@ -1,12 +1,15 @@
-"""Assemble folium maps from cached GeoJSON dicts and render them with st_folium.
+"""Assemble folium maps from cached GeoJSON dicts and render them.
 
-Maps are rebuilt on each rerun from small cached dicts (cheap); analysis is never rerun by
-panning or zooming because ``returned_objects`` is empty (or only ``last_clicked`` on the
-scenario map) and every map has a stable key.
+Display-only maps (:func:`show_html`) are rendered to an HTML string once per key of
+primitives (``st.cache_data`` on a ``str``) and drawn with ``st.iframe``: a rerun that hits the
+cache runs no folium/branca template code and sends the same ``srcdoc``, so the browser keeps the
+map.  Only the scenario click map uses ``st_folium`` (:func:`show`), with ``returned_objects``
+limited to ``last_clicked``; panning or zooming never reruns the script.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -69,6 +72,47 @@ def offline_assets() -> dict[str, list[tuple[str, str]]] | None:
 
     d = maps.find_leaflet_dir(os.environ.get("GEO_LEAFLET_DIR"))
     return maps.leaflet_data_urls(d) if d else None
+
+
+def _html_key(an: Analysis, *, sites: pd.DataFrame | None, extra_key: tuple[Any, ...],
+              proposed: pd.DataFrame | None, catchments: bool, width_px: int, height_px: int,
+              site_legend: bool) -> tuple[Any, ...]:
+    """Everything the drawn map depends on, as primitives (controls, view state, sites, extras)."""
+    ss = st.session_state
+    prop = (None if proposed is None
+            else tuple(map(tuple, proposed[["name", "easting", "northing"]].astype(str).to_numpy())))
+    return (*an.cache_key, repr(an.controls), ss.get("client_counts_key"), ss.get("gap_need"),
+            ss.get("gap_w_need"), ss.get("gap_w_time"), None if sites is None else data.site_key(sites),
+            prop, catchments, width_px, height_px, site_legend, offline_assets() is not None, *extra_key)
+
+
+@st.cache_data(show_spinner=False, max_entries=96)
+def _map_html(key: tuple[Any, ...], _build: Any) -> str:
+    """The standalone Leaflet page for ``key`` (folium renders ~180 Jinja templates; do it once)."""
+    return _build().get_root().render()
+
+
+def show_html(an: Analysis, *, key: str, height: int = MAP_HEIGHT, width_px: int = 980,
+              sites: pd.DataFrame | None = None, frame_spec: Callable[[], tuple[Any, MetricSpec]] | None = None,
+              extra_key: tuple[Any, ...] = (), catchments: Any = None, proposed: pd.DataFrame | None = None,
+              site_legend: bool = True) -> None:
+    """Draw a display-only map from cached HTML in an iframe (wrapped in a container keyed ``key``).
+
+    ``frame_spec`` (called only when the HTML is not cached) gives the choropleth frame and spec;
+    ``extra_key`` must identify it and ``catchments`` when they are passed.
+    """
+    hk = _html_key(an, sites=sites, extra_key=(key, *extra_key), proposed=proposed,
+                   catchments=catchments is not None, width_px=width_px, height_px=height,
+                   site_legend=site_legend)
+
+    def build() -> folium.Map:
+        frame, spec = frame_spec() if frame_spec is not None else (None, None)
+        return build_map(an, sites=sites, frame=frame, spec=spec, extra_key=extra_key, catchments=catchments,
+                         proposed=proposed, width_px=width_px, height_px=height, site_legend=site_legend)
+
+    html = _map_html(hk, build)
+    with st.container(key=key):
+        st.iframe(html, height=height)
 
 
 def show(m: folium.Map, *, key: str, clicks: bool = False, height: int = MAP_HEIGHT) -> dict[str, Any]:

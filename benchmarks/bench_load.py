@@ -16,7 +16,7 @@ from the change until the rerun has finished.  "Finished" means all of:
   is often absent even while a run is in progress, so the stale check is the one that matters);
 * the footer (``.atlas-foot``, the last element the script writes) is present;
 * the Coverage map (``.leaflet-container`` with a ``path.leaflet-interactive`` inside the
-  ``st_folium`` iframe) is drawn.
+  map iframe in ``.st-key-map-coverage``) is drawn.
 
 An error is any ``st.exception`` / ``st.error`` element, a page crash, an uncaught page script
 error, or an interaction that does not finish within ``--timeout-seconds``.  After an error the
@@ -54,7 +54,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROME_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 MAX_DURATION_S = 120.0
 GOAL_P95_S = 2.0
-MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
+#: The Coverage map: an ``st.iframe`` of cached Leaflet HTML inside the container keyed "map-coverage".
+MAP_IFRAME = '.st-key-map-coverage iframe'
 ERROR_SELECTOR = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 
 # The app is "rendered" for (threshold, mode): area line updated, run finished, nothing stale, footer drawn.

@@ -47,19 +47,47 @@ def test_rutland_default_runs(at) -> None:  # noqa: ANN001
     text = _texts(at)
     assert "Rutland" in text
     assert "real road network" in text
-    assert [t.label for t in at.tabs] == ["Coverage", "Gaps", "Scenario", "Opening hours", "Clients",
-                                          "Data & sources"]
+    assert at.radio(key="view").options == ["Coverage", "Gaps", "Scenario", "Opening hours", "Clients",
+                                            "Data & sources"]
+    assert at.radio(key="view").value == "Coverage"
+    assert not at.tabs  # only the chosen view is run
 
 
-def test_every_view_renders(at) -> None:  # noqa: ANN001
+def _view(at, label: str):  # noqa: ANN001, ANN202
+    """Switch the view (only that view's script runs)."""
+    at.radio(key="view").set_value(label).run()
+    assert not at.exception, (label, at.exception)
+    return at
+
+
+@pytest.mark.parametrize(("label", "expected"), [("Gaps", "Outreach list"), ("Scenario", "Change the sites"),
+                                                  ("Opening hours", "recorded opening hours"),
+                                                  ("Clients", "client extract"), ("Data & sources", "Attribution"),
+                                                  ("Coverage", "By deprivation")])
+def test_every_view_renders(at, label: str, expected: str) -> None:  # noqa: ANN001
+    assert "Outreach list" not in _texts(at)  # Coverage only: the other views are not run
+    _view(at, label)
     text = _texts(at)
     assert "This view is coming" not in text
-    assert "Outreach list" in text  # Gaps
-    assert "Change the sites" in text  # Scenario
-    assert "recorded opening hours" in text  # Opening hours
-    assert "client extract" in text  # Clients
-    assert "Attribution" in text  # Data & sources
-    assert any(b.label == "Download the outreach list (CSV)" for b in at.get("download_button"))
+    assert expected in text, label
+    assert not at.error, [e.value for e in at.error]
+    if label == "Gaps":
+        assert any(b.label == "Download the outreach list (CSV)" for b in at.get("download_button"))
+
+
+def test_view_state_survives_switching(at) -> None:  # noqa: ANN001
+    _view(at, "Gaps")
+    at.slider(key="gap_w_need").set_value(2.5).run()
+    _view(at, "Scenario")
+    at.radio(key="scen_place_by").set_value("postcode").run()
+    at.text_input(key="scen_postcode").input("LE15 9EH").run()
+    at.button(key="scen_add").click().run()
+    _view(at, "Coverage")
+    _view(at, "Gaps")
+    assert at.slider(key="gap_w_need").value == 2.5
+    _view(at, "Scenario")
+    assert at.radio(key="scen_place_by").value == "postcode"
+    assert "What changes" in _texts(at)  # the scenario change is kept
 
 
 def test_northamptonshire_shows_estimate(at) -> None:  # noqa: ANN001
@@ -93,6 +121,7 @@ def test_metric_choices_render(at) -> None:  # noqa: ANN001
 
 
 def test_scenario_add_by_postcode(at) -> None:  # noqa: ANN001
+    _view(at, "Scenario")
     at.radio(key="scen_place_by").set_value("postcode").run()
     at.text_input(key="scen_postcode").input("LE15 9EH").run()
     at.button(key="scen_add").click().run()
@@ -128,16 +157,20 @@ def test_catchments_toggle(at) -> None:  # noqa: ANN001
 
 
 def test_synthetic_clients_and_map_metric(at) -> None:  # noqa: ANN001
+    _view(at, "Clients")
     at.button(key="clients_synth").click().run()
     assert not at.exception, at.exception
     labels = {m.label for m in at.metric}
     assert "Clients per 1,000 adults" in labels
     assert "synthetic" in _texts(at)
+    _view(at, "Coverage")  # the uploaded counts survive the switch
     at.sidebar.selectbox(key="metric").select("clients").run()
     assert not at.exception
+    assert not at.error, [e.value for e in at.error]
 
 
 def test_optimiser_runs(at) -> None:  # noqa: ANN001
+    _view(at, "Scenario")
     at.number_input(key="opt_k").set_value(1)
     at.multiselect(key="opt_kinds").set_value(["town"])
     submit = [b for b in at.get("button") if "Find the best sites" in str(getattr(b, "label", ""))]

@@ -75,12 +75,12 @@ def page(server: str) -> Iterator[object]:
 
 
 def _map_frame(pg: object, *, index: int | None = None, timeout_ms: int = 240_000) -> object:
-    """The st_folium iframe holding a Leaflet map, once its container and a path are drawn.
+    """The iframe holding a Leaflet map, once its container and a path are drawn.
 
-    Streamlit keeps every tab in the page (inactive ones hidden), so by default this takes the
-    first *visible* map of the open tab rather than the first map in the document.
+    Display maps are ``st.iframe`` elements in a container keyed ``map-…``; the scenario click map
+    is an ``st_folium`` iframe.  By default this takes the first *visible* map.
     """
-    sel = 'iframe[title="streamlit_folium.st_folium"]'
+    sel = '[class*="st-key-map-"] iframe, iframe[title="streamlit_folium.st_folium"]'
     pg.wait_for_selector(sel, timeout=timeout_ms, state="attached")
     if index is None:
         maps_ = pg.locator(sel)
@@ -118,7 +118,8 @@ def _shot(pg: object, name: str, tmp_path: Path, *, full_page: bool = True) -> P
 
 
 def _tab(pg: object, label: str) -> None:
-    pg.get_by_role("tab", name=label).click()
+    """Pick a view in the tab-like switcher (a horizontal radio keyed ``view``)."""
+    pg.locator(".st-key-view").get_by_text(label, exact=True).click()
     _idle(pg)
 
 

@@ -100,7 +100,7 @@ def charts(an: Analysis) -> None:
         return
     t = an.controls.threshold_minutes
     anyone_beyond = s["headline"]["adults_beyond"] > 0
-    show = st.radio("Charts show", ["beyond", "median"], horizontal=True, key="cov_chart_show",
+    show = st.radio("Charts show", ["beyond", "median"], horizontal=True, key="cov_chart_show", persist_state="page",
                     index=0 if anyone_beyond else 1,
                     format_func=lambda v: {"beyond": f"% of adults beyond {t} min",
                                            "median": "median minutes"}[v])
@@ -110,11 +110,14 @@ def charts(an: Analysis) -> None:
     with left:
         st.markdown("**By deprivation** – IMD 2025 decile, 1 = most deprived 10% of England")
         if "by_imd_decile" in s:
-            st.altair_chart(_bar(s["by_imd_decile"], "IMD decile", threshold=t, show=show), width="stretch")
+            data.show_chart(("cov-imd", *an.cache_key, t, show),
+                            lambda: _bar(s["by_imd_decile"], "IMD decile", threshold=t, show=show))
     with right:
         st.markdown("**By rurality** – ONS rural-urban classification 2021")
         if "by_ruc21nm" in s:
-            st.altair_chart(_bar(s["by_ruc21nm"], "Rural-urban class", threshold=t, show=show, horizontal=True), width="stretch")
+            data.show_chart(("cov-ruc", *an.cache_key, t, show),
+                            lambda: _bar(s["by_ruc21nm"], "Rural-urban class", threshold=t, show=show,
+                                         horizontal=True))
     if "by_lad24nm" in s:
         st.markdown("**By district**")
         d = s["by_lad24nm"][["adults", "adults_beyond", "pct_beyond", "median_minutes", "lsoas"]].copy()
@@ -132,15 +135,14 @@ def render(an: Analysis) -> None:
     catch = None
     if data.has_module("catchments") and an.controls.mode != "transit":
         show = st.toggle(f"Show {an.controls.threshold_minutes}-minute catchments around sites in the area",
-                         value=False, key="cov_catchments",
+                         value=False, key="cov_catchments", persist_state="page",
                          help="Roads from which a site is reached within the threshold (circles for estimates).")
         if show:
             c = an.controls
             t = float(c.threshold_minutes)
             catch = data.catchments(an.area.key, an.area, data.site_key(an.sites), an.sites, c.mode, c.use_network,
                                     (round(t / 2), t))
-    m = mapview.build_map(an, catchments=catch, extra_key=("catch", catch is not None))
-    mapview.show(m, key="map-coverage")
+    mapview.show_html(an, key="map-coverage", catchments=catch, extra_key=("catch", catch is not None))
     st.caption("Hover a neighbourhood for details; click a site for its address and hours. "
                "Faded areas lie outside the study area and are shown for context.")
     charts(an)

@@ -72,20 +72,19 @@ def render(an: Analysis) -> None:
         f"**journey** (minutes ÷ {t}-minute threshold). Use the list to plan outreach: top rows are where "
         "need is high *and* services are far.")
     c1, c2, c3, c4 = st.columns([1.3, 1, 1, 1])
-    c1.selectbox("Need measure", list(NEED_SOURCES), format_func=NEED_SOURCES.get, key="gap_need")
-    c2.slider("Weight on need", 0.0, 3.0, 1.0, 0.5, key="gap_w_need")
-    c3.slider("Weight on travel time", 0.0, 3.0, 1.0, 0.5, key="gap_w_time")
-    top = c4.number_input("Rows in the list", 5, 500, 20, step=5, key="gap_top")
-    beyond_only = st.toggle(f"Only neighbourhoods beyond {t} min", value=False, key="gap_beyond")
+    c1.selectbox("Need measure", list(NEED_SOURCES), format_func=NEED_SOURCES.get, key="gap_need", persist_state="page")
+    c2.slider("Weight on need", 0.0, 3.0, 1.0, 0.5, key="gap_w_need", persist_state="page")
+    c3.slider("Weight on travel time", 0.0, 3.0, 1.0, 0.5, key="gap_w_time", persist_state="page")
+    top = c4.number_input("Rows in the list", 5, 500, 20, step=5, key="gap_top", persist_state="page")
+    beyond_only = st.toggle(f"Only neighbourhoods beyond {t} min", value=False, key="gap_beyond", persist_state="page")
     g = gap_table(an)
     if g is None:
         return
     mapview.method_badge(an)
-    frame, spec = metric_frame(_with_metric(an, "gap"))
-    m = mapview.build_map(an, frame=frame, spec=spec,
-                          extra_key=("gap", st.session_state.get("gap_need"), st.session_state.get("gap_w_need"),
-                                     st.session_state.get("gap_w_time"), st.session_state.get("client_counts_key")))
-    mapview.show(m, key="map-gaps")
+    gap_an = _with_metric(an, "gap")
+    mapview.show_html(gap_an, key="map-gaps", frame_spec=lambda: metric_frame(gap_an),
+                      extra_key=("gap", st.session_state.get("gap_need"), st.session_state.get("gap_w_need"),
+                                 st.session_state.get("gap_w_time"), st.session_state.get("client_counts_key")))
 
     rows = g[g["beyond_threshold"]] if beyond_only else g
     cols = [c for c in ("rank", "lsoa21nm", "lad24nm", "adults", "imd_decile", "urban_rural", "minutes",

@@ -64,6 +64,30 @@ def weekly_profile(key: tuple[Any, ...], _an: Any, threshold: int, assumption: s
     return pd.DataFrame(rows)
 
 
+def _with_when(prof: pd.DataFrame) -> pd.DataFrame:
+    return prof.assign(when=prof["day"].str[:3] + " " + prof["hour"].astype(str).str.zfill(2) + ":00")
+
+
+def _line(prof: pd.DataFrame) -> alt.Chart:
+    return alt.Chart(_with_when(prof)).mark_area(line={"color": "#005eb8"}, color="#cfe3f5",
+                                                 interpolate="step-after").encode(
+        x=alt.X("slot:T", title=None, axis=alt.Axis(format="%a %H:%M", labelAngle=0, tickCount=14)),
+        y=alt.Y("pct_within:Q", title="% of adults within threshold", scale=alt.Scale(domain=[0, 100])),
+        tooltip=[alt.Tooltip("when:N", title="Time"), alt.Tooltip("pct_within:Q", title="% within", format=".1f"),
+                 alt.Tooltip("sites_open:Q", title="Sites open")],
+    ).properties(height=240)
+
+
+def _heat(prof: pd.DataFrame) -> alt.Chart:
+    return alt.Chart(_with_when(prof)).mark_rect().encode(
+        x=alt.X("hour:O", title="Hour of day"),
+        y=alt.Y("day:N", sort=list(DAY_NAMES), title=None),
+        color=alt.Color("pct_within:Q", title="% adults within", scale=alt.Scale(scheme="blues", domain=[0, 100])),
+        tooltip=[alt.Tooltip("when:N", title="Time"), alt.Tooltip("sites_open:Q", title="Sites open"),
+                 alt.Tooltip("pct_within:Q", title="% within", format=".1f")],
+    ).properties(height=220)
+
+
 def render(an: Any) -> None:
     """The Opening hours tab."""
     if not data.has_module("hours"):
@@ -76,7 +100,8 @@ def render(an: Any) -> None:
     st.markdown(f"**{n_has} of {len(s)} sites** have recorded opening hours. "
                 "The rest (most pharmacies) have none in the open data:")
     assumption = st.radio("For sites without recorded hours, assume…", list(ASSUMPTIONS), horizontal=True,
-                          format_func=lambda m: ASSUMPTIONS[m][0], key="hours_missing", index=1)
+                          format_func=lambda m: ASSUMPTIONS[m][0], key="hours_missing", persist_state="page",
+                          index=1)
     if ASSUMPTIONS[assumption][1]:
         st.caption(f"Assumed hours: `{ASSUMPTIONS[assumption][1]}` (OpenStreetMap syntax) – an assumption, "
                    "not published hours. Replace it by adding hours to your sites file.")
@@ -86,23 +111,10 @@ def render(an: Any) -> None:
     prof = weekly_profile((*an.cache_key, data.site_key(s)), an, c.threshold_minutes, assumption)
     est = " (ESTIMATED times)" if an.is_estimate else ""
     st.markdown(f"**Share of adults within {c.threshold_minutes} min of an open site, through the week**{est}")
-    prof["when"] = prof["day"].str[:3] + " " + prof["hour"].astype(str).str.zfill(2) + ":00"
-    line = alt.Chart(prof).mark_area(line={"color": "#005eb8"}, color="#cfe3f5", interpolate="step-after").encode(
-        x=alt.X("slot:T", title=None, axis=alt.Axis(format="%a %H:%M", labelAngle=0, tickCount=14)),
-        y=alt.Y("pct_within:Q", title="% of adults within threshold", scale=alt.Scale(domain=[0, 100])),
-        tooltip=[alt.Tooltip("when:N", title="Time"), alt.Tooltip("pct_within:Q", title="% within", format=".1f"),
-                 alt.Tooltip("sites_open:Q", title="Sites open")],
-    ).properties(height=240)
-    st.altair_chart(line, width="stretch")
+    pkey = (*an.cache_key, data.site_key(s), c.threshold_minutes, assumption)
+    data.show_chart(("hours-line", *pkey), lambda: _line(prof))
     st.markdown("**Coverage by day and hour** (darker = more adults within reach of an open site)")
-    heat = alt.Chart(prof).mark_rect().encode(
-        x=alt.X("hour:O", title="Hour of day"),
-        y=alt.Y("day:N", sort=list(DAY_NAMES), title=None),
-        color=alt.Color("pct_within:Q", title="% adults within", scale=alt.Scale(scheme="blues", domain=[0, 100])),
-        tooltip=[alt.Tooltip("when:N", title="Time"), alt.Tooltip("sites_open:Q", title="Sites open"),
-                 alt.Tooltip("pct_within:Q", title="% within", format=".1f")],
-    ).properties(height=220)
-    st.altair_chart(heat, width="stretch")
+    data.show_chart(("hours-heat", *pkey), lambda: _heat(prof))
     st.markdown(f"**Sites at {c.when_label}**")
     tbl = s[["name", "site_type", "opening_hours_text", "opening_hours", "open_now", "in_area"]].copy()
     tbl["open_now"] = tbl["open_now"].map({True: "open", False: "closed"}).fillna(

@@ -69,17 +69,19 @@ def _edit_panel(an: Analysis) -> None:
     left = right = st.container()
     with left:
         how = st.radio("Place by", ["map click", "postcode"], horizontal=True, key="scen_place_by",
+                       persist_state="page",
                        help="Click the map below, then add or move a site to that point.")
         pc = ""
         if how == "postcode":
-            pc = st.text_input("Postcode", key="scen_postcode", placeholder="e.g. LE15 6RB")
+            pc = st.text_input("Postcode", key="scen_postcode", persist_state="page", placeholder="e.g. LE15 6RB")
         elif click:
             st.caption(f"Clicked point: easting {click[0]:,}, northing {click[1]:,}")
         else:
             st.caption("Click anywhere on the map below to choose a point.")
         a1, a2 = st.columns(2)
-        name = a1.text_input("New site name", "New satellite clinic", key="scen_name")
-        stype = a2.selectbox("Type", ["satellite", "hub", "outreach", "pharmacy", "nsp"], key="scen_type")
+        name = a1.text_input("New site name", "New satellite clinic", key="scen_name", persist_state="page")
+        stype = a2.selectbox("Type", ["satellite", "hub", "outreach", "pharmacy", "nsp"], key="scen_type",
+                             persist_state="page")
         have_point = bool(pc.strip()) if how == "postcode" else bool(click)
         b1, b2 = st.columns(2)
         if b1.button("Add site here", disabled=not have_point, key="scen_add", type="primary"):
@@ -93,7 +95,7 @@ def _edit_panel(an: Analysis) -> None:
         ids = an.sites["site_id"].astype(str).tolist()
         names = dict(zip(ids, an.sites["name"].astype(str), strict=True))
         target = st.selectbox("Existing site", ids, format_func=lambda i: names.get(i, i), key="scen_target",
-                              index=None, placeholder="Choose a site to close or move")
+                              persist_state="page", index=None, placeholder="Choose a site to close or move")
         c1, c2 = st.columns(2)
         if c1.button("Close this site", disabled=target is None, key="scen_remove"):
             _changes().append({"kind": "remove", "site_id": target})
@@ -168,16 +170,16 @@ def _result(an: Analysis) -> None:
     l, r = st.columns(2)
     with l:
         st.markdown("Before")
-        f, spec = metric_frame(replace(an, controls=replace(an.controls, metric="minutes")))
-        mapview.show(mapview.build_map(an, frame=f, spec=spec, extra_key=("before",), width_px=460, site_legend=False,
-                                       height_px=420), key="map-scenario-before", height=420)
+        before = replace(an, controls=replace(an.controls, metric="minutes"))
+        mapview.show_html(before, key="map-scenario-before", frame_spec=lambda: metric_frame(before),
+                          extra_key=("before",),
+                          width_px=460, height=420, site_legend=False)
     with r:
         st.markdown("After")
-        f2, spec2 = metric_frame(replace(after, controls=replace(an.controls, metric="minutes")))
-        mapview.show(mapview.build_map(after, frame=f2, spec=spec2, extra_key=("after", _changes_key()),
-                                       width_px=460, height_px=420, proposed=_proposed(an, with_click=False),
-                                       site_legend=False),
-                     key="map-scenario-after", height=420)
+        after = replace(after, controls=replace(an.controls, metric="minutes"))
+        mapview.show_html(after, key="map-scenario-after", frame_spec=lambda: metric_frame(after),
+                          extra_key=("after", _changes_key()),
+                          width_px=460, height=420, proposed=_proposed(an, with_click=False), site_legend=False)
     t1, t2, t3 = st.tabs(["By deprivation", "By district", "Neighbourhoods that change"])
     with t1:
         st.dataframe(_nice(res.get("by_imd_decile")), width="stretch")
@@ -212,12 +214,12 @@ def _optimiser(an: Analysis) -> None:
     labels = {"pharmacy": "community pharmacies", "gp": "GP practices", "town": "town centres"}
     with st.form("optimiser"):
         c1, c2, c3 = st.columns(3)
-        k = c1.number_input("New sites (k)", 1, 10, 2, key="opt_k")
-        obj = c2.selectbox("Aim", ["mclp", "pmedian"], key="opt_obj",
+        k = c1.number_input("New sites (k)", 1, 10, 2, key="opt_k", persist_state="page")
+        obj = c2.selectbox("Aim", ["mclp", "pmedian"], key="opt_obj", persist_state="page",
                            format_func=lambda o: {"mclp": "Most adults newly within the threshold",
                                                   "pmedian": "Shortest average journey"}[o])
         kinds = c3.multiselect("Candidate locations", list(CANDIDATE_KINDS), default=["gp", "town"],
-                               format_func=lambda x: labels.get(x, x), key="opt_kinds")
+                               format_func=lambda x: labels.get(x, x), key="opt_kinds", persist_state="page")
         go = st.form_submit_button("Find the best sites", type="primary")
     if go:
         try:
