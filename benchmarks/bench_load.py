@@ -308,6 +308,24 @@ class Session:
                     return
 
 
+async def load_all(sessions: list, stats: object, timeout_seconds: float) -> tuple[list, float]:
+    """First-load every session concurrently (one bound per session); return the live ones."""
+
+    async def first_load(s: object) -> bool:
+        try:  # one bound for the whole first load (navigation, first render, area switch)
+            stats.page_loads.append(await asyncio.wait_for(s.load(), timeout=timeout_seconds))
+            return True
+        except Exception as exc:  # noqa: BLE001
+            stats.errors.append(f"s{s.idx} first load: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
+            return False
+
+    t0 = time.perf_counter()
+    ok = await asyncio.gather(*(first_load(s) for s in sessions))
+    t_loads = time.perf_counter() - t0
+    print(f"{sum(ok)}/{len(sessions)} sessions loaded concurrently in {t_loads:.1f} s", flush=True)
+    return [s for s, good in zip(sessions, ok, strict=True) if good], t_loads
+
+
 async def drive(url: str, args: argparse.Namespace, chromium: str, server_pid: int) -> tuple[Stats, float, float]:
     from playwright.async_api import async_playwright
 
@@ -335,19 +353,7 @@ async def drive(url: str, args: argparse.Namespace, chromium: str, server_pid: i
                         for i in range(args.sessions)]
             await asyncio.gather(*(s.open() for s in sessions))
 
-            async def first_load(s: Session) -> bool:
-                try:  # one bound for the whole first load (navigation, first render, area switch)
-                    stats.page_loads.append(await asyncio.wait_for(s.load(), timeout=args.load_timeout_seconds))
-                    return True
-                except Exception as exc:  # noqa: BLE001
-                    stats.errors.append(f"s{s.idx} first load: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
-                    return False
-
-            t_load0 = time.perf_counter()
-            ok = await asyncio.gather(*(first_load(s) for s in sessions))
-            t_loads = time.perf_counter() - t_load0
-            print(f"{sum(ok)}/{len(sessions)} sessions loaded concurrently in {t_loads:.1f} s", flush=True)
-            live = [s for s, good in zip(sessions, ok, strict=True) if good]
+            live, t_loads = await load_all(sessions, stats, args.load_timeout_seconds)
             deadline = time.monotonic() + args.duration_seconds
             cpu0 = cpu_split(server_pid)
             t_run0 = time.perf_counter()
@@ -603,19 +609,7 @@ async def drive_ws(url: str, args: argparse.Namespace, server_pid: int) -> tuple
     sessions = [WsSession(i, url, args.area, stats, args.timeout_seconds, args.load_timeout_seconds)
                 for i in range(args.sessions)]
 
-    async def first_load(s: WsSession) -> bool:
-        try:
-            stats.page_loads.append(await asyncio.wait_for(s.load(), timeout=args.load_timeout_seconds))
-            return True
-        except Exception as exc:  # noqa: BLE001
-            stats.errors.append(f"s{s.idx} first load: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
-            return False
-
-    t_load0 = time.perf_counter()
-    ok = await asyncio.gather(*(first_load(s) for s in sessions))
-    t_loads = time.perf_counter() - t_load0
-    print(f"{sum(ok)}/{len(sessions)} sessions loaded concurrently in {t_loads:.1f} s", flush=True)
-    live = [s for s, good in zip(sessions, ok, strict=True) if good]
+    live, t_loads = await load_all(sessions, stats, args.load_timeout_seconds)
     deadline = time.monotonic() + args.duration_seconds
     cpu0, own0 = cpu_split(server_pid)[0], time.process_time()
     t_run0 = time.perf_counter()
