@@ -449,6 +449,22 @@ def download_network(area: Area, *, mode: str = "drive", settings: Settings | No
     return _from_osmnx_graph(graph, mode, s, f"osmnx download {area.name}")
 
 
+def download_network_by_place(place: str, *, mode: str = "drive",
+                              settings: Settings | None = None) -> Network:
+    """Fetch the roads of a named place (e.g. ``"Rutland, England"``) through osmnx (internet)."""
+    s = settings if settings is not None else Settings.from_env()
+    try:
+        import osmnx as ox
+
+        graph = ox.graph_from_place(place, network_type=OSMNX_TYPES[mode], simplify=False)
+    except Exception as exc:
+        msg = (f"could not download the {mode} road network of {place!r} through osmnx "
+               f"({type(exc).__name__}: {exc}); check the place name and the internet connection, "
+               "or pass a local .osm.pbf with --network")
+        raise NetworkError(msg) from exc
+    return _from_osmnx_graph(graph, mode, s, f"osmnx download {place}")
+
+
 def bundled_networks(settings: Settings) -> list[Path]:
     """OSM files shipped in the data bundle (``networks/``)."""
     folder = settings.data_dir / "networks"
@@ -501,10 +517,13 @@ def network_for_area(area: Area | None, *, mode: str, settings: Settings,
     """The network to route ``area`` on, or None when only the estimate is possible.
 
     ``source="auto"``: the first bundled OSM extract whose extent covers the area;
-    ``"download"``: osmnx download; a path: that file.
+    ``"download"``: osmnx download of the area polygon (+5 km); ``"place:NAME"``: osmnx download
+    by place name; a path: that file.
     """
     if source is None:
         return None
+    if isinstance(source, str) and source.lower().startswith("place:"):
+        return download_network_by_place(source.split(":", 1)[1].strip(), mode=mode, settings=settings)
     if isinstance(source, str) and source.lower() == "download":
         if area is None:
             msg = "downloading a network needs a study area"

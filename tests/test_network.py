@@ -114,3 +114,26 @@ def test_bad_network_inputs(tmp_path, rutland_pbf, settings):
         read_network(trunc, settings=settings, use_cache=False)
     with pytest.raises(InputError, match="unknown network mode"):
         read_network(rutland_pbf, mode="fly", settings=settings)
+
+
+@pytest.mark.network
+def test_download_by_place_and_polygon(settings, rutland):
+    """With internet: osmnx by place name and by the area polygon give routable networks."""
+    from geo.network import download_network, download_network_by_place
+
+    by_place = download_network_by_place("Rutland, England", settings=settings)
+    by_poly = download_network(rutland, settings=settings, buffer_metres=0)
+    assert by_place.n_edges > 10_000 and by_poly.n_edges > 10_000
+
+
+def test_download_offline_fails_clearly(settings, monkeypatch):
+    import osmnx as ox
+
+    from geo.network import download_network_by_place
+
+    def boom(*_a, **_k):
+        raise ConnectionError("no route to host")
+
+    monkeypatch.setattr(ox, "graph_from_place", boom)
+    with pytest.raises(NetworkError, match="internet connection"):
+        download_network_by_place("Rutland, England", settings=settings)

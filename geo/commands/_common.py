@@ -164,7 +164,8 @@ def add_routing_options(p: argparse.ArgumentParser, *, default_sites: str = "hub
     p.add_argument("--mode", choices=ROUTING_MODES, default="drive", help="travel mode")
     p.add_argument("--network", default="auto",
                    help="road network: auto (bundled extract covering the area, else estimate), "
-                        "none (straight-line estimate), download (osmnx, internet), or an "
+                        "none (straight-line estimate), download (osmnx, area polygon, internet), "
+                        "place:NAME (osmnx by place name), or an "
                         ".osm.pbf/.osm file")
     p.add_argument("--gtfs", type=Path, default=None, help="GTFS zip for --mode transit")
     p.add_argument("--arrive-by", default=None, help='transit: arrive by, e.g. "Tue 12:00"')
