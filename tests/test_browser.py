@@ -108,10 +108,11 @@ def _idle(pg: object, timeout_ms: int = 240_000) -> None:
     pg.wait_for_timeout(1500)
 
 
-def _shot(pg: object, name: str, tmp_path: Path, *, full_page: bool = True) -> Path:
+def _shot(pg: object, name: str, tmp_path: Path, *, full_page: bool = True, publish: bool = True) -> Path:
+    """Screenshot into tmp_path; with GEO_SCREENSHOTS=1 also into docs/screenshots if ``publish``."""
     out = tmp_path / f"{name}.png"
     pg.screenshot(path=str(out), full_page=full_page)
-    if os.environ.get("GEO_SCREENSHOTS") == "1":
+    if publish and os.environ.get("GEO_SCREENSHOTS") == "1":
         SHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copy(out, SHOTS / f"{name}.png")
     return out
@@ -232,4 +233,4 @@ def test_northamptonshire_estimate(page: object, tmp_path: Path) -> None:
     _map_frame(pg)
     _idle(pg)
     pg.get_by_text("Essex").first.wait_for(timeout=240_000)
-    _shot(pg, "coverage_essex_estimate", tmp_path)
+    _shot(pg, "coverage_essex_estimate", tmp_path, publish=False)  # checked, not kept in docs/
