@@ -308,6 +308,20 @@ class Session:
                     return
 
 
+async def warm_up(warm: object, stats: object, label: str) -> None:
+    """Load once and run one cycle of interactions to fill the app's caches; errors are reported."""
+    t0 = time.perf_counter()
+    try:
+        await warm.load()
+        for _ in range(4):
+            await warm.interact()
+    except Exception as exc:  # noqa: BLE001 - reported as an error; the sessions still run
+        warm.stats.errors.append(f"warm-up: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
+    await warm.close()
+    stats.errors.extend(warm.stats.errors)
+    print(f"warm-up: {time.perf_counter() - t0:.1f} s ({label} + 4 interactions)", flush=True)
+
+
 async def load_all(sessions: list, stats: object, timeout_seconds: float) -> tuple[list, float]:
     """First-load every session concurrently (one bound per session); return the live ones."""
 
@@ -334,20 +348,9 @@ async def drive(url: str, args: argparse.Namespace, chromium: str, server_pid: i
         browser = await p.chromium.launch(executable_path=chromium, args=CHROME_ARGS, headless=True)
         try:
             # warm-up: one session loads the page and runs one cycle of interactions (fills the caches)
-            t0 = time.perf_counter()
             warm = Session(-1, browser, url, args.area, Stats(), args.warm_timeout_seconds, args.warm_timeout_seconds)
             await warm.open()
-            try:
-                await warm.load()
-                for _ in range(4):
-                    await warm.interact()
-            except Exception as exc:  # noqa: BLE001 - reported as an error; the sessions still run
-                warm.stats.errors.append(f"warm-up: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
-            await warm.close()
-            t_warm = time.perf_counter() - t0
-            if warm.stats.errors:
-                stats.errors.extend(warm.stats.errors)
-            print(f"warm-up: {t_warm:.1f} s (one session, page load + 4 interactions)", flush=True)
+            await warm_up(warm, stats, "one session, page load")
 
             sessions = [Session(i, browser, url, args.area, stats, args.timeout_seconds, args.load_timeout_seconds)
                         for i in range(args.sessions)]
@@ -593,18 +596,8 @@ class WsSession:
 
 async def drive_ws(url: str, args: argparse.Namespace, server_pid: int) -> tuple[Stats, float, float]:
     stats = Stats()
-    t0 = time.perf_counter()
     warm = WsSession(-1, url, args.area, Stats(), args.warm_timeout_seconds, args.warm_timeout_seconds)
-    try:
-        await warm.load()
-        for _ in range(4):
-            await warm.interact()
-    except Exception as exc:  # noqa: BLE001 - reported as an error; the sessions still run
-        warm.stats.errors.append(f"warm-up: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
-    await warm.close()
-    stats.errors.extend(warm.stats.errors)
-    print(f"warm-up: {time.perf_counter() - t0:.1f} s (one websocket session, first load + 4 interactions)",
-          flush=True)
+    await warm_up(warm, stats, "one websocket session, first load")
 
     sessions = [WsSession(i, url, args.area, stats, args.timeout_seconds, args.load_timeout_seconds)
                 for i in range(args.sessions)]

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from geo import __version__
 from geo._errors import InputError, NetworkError
@@ -43,7 +44,6 @@ from geo.crs import bng_from_lonlat
 from geo.progress import report
 
 if TYPE_CHECKING:
-    import pandas as pd
     from scipy.sparse import csr_matrix
 
     from geo.areas import Area
@@ -319,19 +319,37 @@ def _read_pbf(path: Path, mode: str, settings: Settings) -> Network:
                      settings=settings, source=path.name)
 
 
-def _from_osmnx_graph(graph: Any, mode: str, settings: Settings, source: str) -> Network:
+def _from_osmnx_graph(graph: Any, mode: str, settings: Settings, source: str, *,
+                      filter_ways: bool = False) -> Network:
+    """Arrays from an osmnx graph; ``filter_ways`` drops ways ``mode`` may not use (OSM XML)."""
     import osmnx as ox
 
     nodes, edges = ox.graph_to_gdfs(graph, nodes=True, edges=True)
     edges = edges.reset_index()
-    hw = edges["highway"].map(lambda h: h[0] if isinstance(h, list) else h)
-    ms = edges["maxspeed"].map(lambda s: s[0] if isinstance(s, list) else s) if "maxspeed" in edges else None
+    hw = edges["highway"].map(_first)
+    if filter_ways:
+        access = edges["access"].map(_first) if "access" in edges else pd.Series(None, index=edges.index)
+        if mode == "drive":
+            drivable = sorted(set(settings.drive_speeds_kph) - {"track"})
+            keep = hw.isin(drivable) & ~access.isin(["private", "no"])
+        else:
+            keep = ~hw.isin(sorted(NOT_FOR[mode]))
+        edges, hw = edges[keep.to_numpy()], hw[keep.to_numpy()]
+        if len(edges) == 0:
+            msg = f"{source}: no {mode} roads in this OSM file; check it is a road extract covering your area"
+            raise NetworkError(msg)
+    ms = edges["maxspeed"].map(_first) if "maxspeed" in edges else None
     return _assemble(mode=mode, osmid_u=edges["u"].to_numpy(np.int64),
                      osmid_v=edges["v"].to_numpy(np.int64),
                      length_metres=edges["length"].to_numpy(float), highway=hw, maxspeed=ms,
                      oneway=None, junction=None, node_osmid=nodes.index.to_numpy(np.int64),
                      node_lon=nodes["x"].to_numpy(float), node_lat=nodes["y"].to_numpy(float),
                      settings=settings, source=source, directed_input=True)
+
+
+def _first(value: Any) -> Any:
+    """osmnx keeps merged tag values as lists; take the first."""
+    return value[0] if isinstance(value, list) else value
 
 
 def _read_xml(path: Path, mode: str, settings: Settings) -> Network:
@@ -352,37 +370,15 @@ def _read_xml(path: Path, mode: str, settings: Settings) -> Network:
         msg = (f"{path.name}: cannot read this OSM XML file ({type(exc).__name__}: {exc}); "
                "check it is complete OSM XML (.osm / .osm.xml, optionally .bz2)")
         raise NetworkError(msg) from exc
-    graph = _filter_osmnx(graph, mode, settings)
     if graph.number_of_edges() == 0:
         msg = f"{path.name}: no {mode} roads in this OSM file; check it is a road extract covering your area"
         raise NetworkError(msg)
-    return _from_osmnx_graph(graph, mode, settings, path.name)
+    return _from_osmnx_graph(graph, mode, settings, path.name, filter_ways=True)
 
 
 #: Ways a mode may not use (OSM XML holds every highway; pyrosm and osmnx downloads filter).
 NOT_FOR = {"walk": {"motorway", "motorway_link"},
            "cycle": {"motorway", "motorway_link", "footway", "steps", "pedestrian", "corridor"}}
-
-
-def _filter_osmnx(graph: Any, mode: str, settings: Settings) -> Any:
-    """Keep the ways ``mode`` may use; driving also skips private and no-access ways."""
-    def first(value: Any) -> Any:
-        return value[0] if isinstance(value, list) else value
-
-    drivable = set(settings.drive_speeds_kph) - {"track"}
-    drop = []
-    for u, v, k, data in graph.edges(keys=True, data=True):
-        hw, access = first(data.get("highway")), first(data.get("access"))
-        if mode == "drive":
-            bad = hw not in drivable or access in {"private", "no"}
-        else:
-            bad = hw in NOT_FOR[mode]
-        if bad:
-            drop.append((u, v, k))
-    graph = graph.copy()
-    graph.remove_edges_from(drop)
-    graph.remove_nodes_from([n for n, d in graph.degree() if d == 0])
-    return graph
 
 
 def read_network(source: str | Path, *, mode: str = "drive", settings: Settings | None = None,
@@ -432,37 +428,34 @@ def read_network(source: str | Path, *, mode: str = "drive", settings: Settings 
 def download_network(area: Area, *, mode: str = "drive", settings: Settings | None = None,
                      buffer_metres: float = 5_000.0) -> Network:
     """Fetch the area's roads (plus a buffer) from OpenStreetMap through osmnx (internet)."""
+    import geopandas as gpd
+
     from geo.crs import to_web
 
-    s = settings if settings is not None else Settings.from_env()
-    try:
-        import geopandas as gpd
-        import osmnx as ox
-
-        poly = to_web(gpd.GeoSeries([area.polygon_buffered(buffer_metres)], crs="EPSG:27700")).iloc[0]
-        graph = ox.graph_from_polygon(poly, network_type=OSMNX_TYPES[mode], simplify=False)
-    except Exception as exc:
-        msg = (f"could not download the {mode} road network for {area.name} through osmnx "
-               f"({type(exc).__name__}: {exc}); check the internet connection, or pass a local "
-               ".osm.pbf with --network, or use --network none for the straight-line estimate")
-        raise NetworkError(msg) from exc
-    return _from_osmnx_graph(graph, mode, s, f"osmnx download {area.name}")
+    poly = to_web(gpd.GeoSeries([area.polygon_buffered(buffer_metres)], crs="EPSG:27700")).iloc[0]
+    return _download("graph_from_polygon", poly, what=area.name, mode=mode, settings=settings)
 
 
 def download_network_by_place(place: str, *, mode: str = "drive",
                               settings: Settings | None = None) -> Network:
     """Fetch the roads of a named place (e.g. ``"Rutland, England"``) through osmnx (internet)."""
+    return _download("graph_from_place", place, what=repr(place), mode=mode, settings=settings)
+
+
+def _download(fetch: str, query: Any, *, what: str, mode: str, settings: Settings | None) -> Network:
+    """One osmnx download (``ox.<fetch>(query)``), with the one error message users need."""
     s = settings if settings is not None else Settings.from_env()
     try:
         import osmnx as ox
 
-        graph = ox.graph_from_place(place, network_type=OSMNX_TYPES[mode], simplify=False)
+        graph = getattr(ox, fetch)(query, network_type=OSMNX_TYPES[mode], simplify=False)
     except Exception as exc:
-        msg = (f"could not download the {mode} road network of {place!r} through osmnx "
+        msg = (f"could not download the {mode} road network of {what} through osmnx "
                f"({type(exc).__name__}: {exc}); check the place name and the internet connection, "
-               "or pass a local .osm.pbf with --network")
+               "or pass a local .osm.pbf with --network, or use --network none for the "
+               "straight-line estimate")
         raise NetworkError(msg) from exc
-    return _from_osmnx_graph(graph, mode, s, f"osmnx download {place}")
+    return _from_osmnx_graph(graph, mode, s, f"osmnx download {what.strip(chr(39))}")
 
 
 def bundled_networks(settings: Settings) -> list[Path]:

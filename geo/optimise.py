@@ -198,6 +198,20 @@ def _check_obj(objective: str, threshold_minutes: float | None) -> None:
         raise InputError(msg)
 
 
+def _solve_open_facilities(model: Any, solver: Any, *, what: str) -> np.ndarray:
+    """Solve an spopt model with the injected solver; indices of the open facilities.
+
+    spopt raises ``RuntimeError`` for any non-optimal status; that becomes an
+    :class:`OptimisationError` naming the model.
+    """
+    try:
+        model.solve(_solver(solver), results=False)
+    except RuntimeError as exc:
+        msg = f"{what} did not solve to optimality: {exc}"
+        raise OptimisationError(msg) from exc
+    return np.array([j for j, v in enumerate(model.fac_vars) if (v.value() or 0) > 0.5], dtype=np.int64)
+
+
 def _solver(solver: Any) -> Any:
     import pulp
 
@@ -229,12 +243,7 @@ def solve_mclp(candidate_minutes: np.ndarray, weights: np.ndarray, *, k: int, th
     cost = np.where(reach[:, keep], 0.0, 2.0 * threshold_minutes + 1.0).T  # clients x facilities
     model = MCLP.from_cost_matrix(cost, w[keep], service_radius=threshold_minutes, p_facilities=k,
                                   name="geo_mclp")
-    try:
-        model.solve(_solver(solver), results=False)
-    except RuntimeError as exc:
-        msg = f"MCLP did not solve to optimality: {exc}"
-        raise OptimisationError(msg) from exc
-    chosen = np.array([j for j, v in enumerate(model.fac_vars) if (v.value() or 0) > 0.5], dtype=np.int64)
+    chosen = _solve_open_facilities(model, solver, what="MCLP")
     if len(chosen) != k:
         msg = f"MCLP returned {len(chosen)} sites instead of {k}"
         raise OptimisationError(msg)
@@ -286,12 +295,7 @@ def solve_p_median(candidate_minutes: np.ndarray, weights: np.ndarray, *, k: int
     model = PMedian.from_cost_matrix(cost, w[active], p_facilities=p,
                                      predefined_facilities_arr=predefined if has_base else None,
                                      name="geo_pmedian")
-    try:
-        model.solve(_solver(solver), results=False)
-    except RuntimeError as exc:
-        msg = f"p-median did not solve to optimality: {exc}"
-        raise OptimisationError(msg) from exc
-    open_ = [j for j, v in enumerate(model.fac_vars) if (v.value() or 0) > 0.5]
+    open_ = _solve_open_facilities(model, solver, what="p-median").tolist()
     picked = np.array([j - int(has_base) for j in open_ if not (has_base and j == 0)], dtype=np.int64)
     if len(picked) != k:
         msg = f"p-median returned {len(picked)} new sites instead of {k}"

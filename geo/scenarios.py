@@ -27,16 +27,7 @@ import pandas as pd
 
 from geo._errors import InputError
 from geo.closure import Origins, area_origins, best_two, site_origin_matrix, sites_xy
-
-if TYPE_CHECKING:
-    import geopandas as gpd
-
-    from geo.areas import Area
-    from geo.config import Settings
-    from geo.routing import Router
-
-logger = logging.getLogger(__name__)
-
+from geo.coverage import weighted_mean
 from geo.scenario_file import (  # noqa: F401 - re-exported: the scenario API lives here too
     CHANGE_TYPES,
     SCHEMA_NAME,
@@ -51,6 +42,16 @@ from geo.scenario_file import (  # noqa: F401 - re-exported: the scenario API li
     load_scenario,
     save_scenario,
 )
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from geo.areas import Area
+    from geo.config import Settings
+    from geo.routing import Router
+
+logger = logging.getLogger(__name__)
+
 
 # --------------------------------------------------------------------------- applying
 
@@ -215,7 +216,7 @@ class Evaluation:
             f"{wc}": total, "lsoas": self.origins.n,
             f"{wc}_within": within_w, "pct_within": 100.0 * within_w / total if total else np.nan,
             "lsoas_within": int(self.within.sum()),
-            "mean_minutes": _wmean(self.minutes[reach], w[reach]),
+            "mean_minutes": weighted_mean(self.minutes[reach], w[reach]),
             f"{wc}_unreachable": float(w[~reach].sum()),
         }
 
@@ -226,11 +227,6 @@ class Evaluation:
         t["nearest_site_id"] = self.nearest_site_id
         t["within"] = self.within
         return t
-
-
-def _wmean(values: np.ndarray, weights: np.ndarray) -> float:
-    s = float(weights.sum())
-    return float((values * weights).sum() / s) if s > 0 else float("nan")
 
 
 class AccessModel:

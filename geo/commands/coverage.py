@@ -54,11 +54,16 @@ def add_threshold_options(p: argparse.ArgumentParser, *, default_minutes: float 
                         "(default 1.6 km = 1 mile)")
 
 
-def compute_times(args: argparse.Namespace) -> tuple[Any, Any, Any, str]:
+def compute_times(args: argparse.Namespace, *, needs_minutes: str | None = None) -> tuple[Any, Any, Any, str]:
     """Area, sites, times frame and router label for the routing options in ``args``.
 
-    ``--mode straight-line`` gives a frame with ``distance_km`` (and no routing at all).
+    ``--mode straight-line`` gives a frame with ``distance_km`` (and no routing at all); commands
+    that need minutes pass their name as ``needs_minutes`` and get a clear error instead.
     """
+    if needs_minutes and args.mode == STRAIGHT_LINE:
+        msg = (f"{needs_minutes} needs travel times; use --mode drive/walk/cycle/transit "
+               "(--network none = estimate)")
+        raise InputError(msg)
     if args.mode == STRAIGHT_LINE:
         from geo.areas import select_area
         from geo.commands._common import settings_from_args

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from geo.commands._common import FORMATS, emit
-from geo.commands.coverage import STRAIGHT_LINE, add_threshold_options, compute_times
+from geo.commands.coverage import add_threshold_options, compute_times
 
 
 def add_need_options(p: argparse.ArgumentParser) -> None:
@@ -70,14 +70,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo._errors import InputError
     from geo.commands._common import settings_from_args
     from geo.gaps import export_outreach_csv, outreach_list
 
-    if args.mode == STRAIGHT_LINE:
-        msg = "geo gaps needs travel times; use --mode drive/walk/cycle/transit (--network none = estimate)"
-        raise InputError(msg)
-    area, _sites, times, label = compute_times(args)
+    area, _sites, times, label = compute_times(args, needs_minutes="geo gaps")
     need = build_need(area, settings_from_args(args), args)
     out = outreach_list(times, need, threshold_minutes=args.threshold, top=args.top or None,
                         beyond_only=args.beyond_only, w_need=args.w_need, w_time=args.w_time,

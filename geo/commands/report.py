@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from geo.commands.coverage import STRAIGHT_LINE, add_threshold_options, compute_times
+from geo.commands.coverage import add_threshold_options, compute_times
 from geo.commands.gaps import add_need_options, build_need
 
 
@@ -32,15 +32,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo._errors import InputError
     from geo.commands._common import settings_from_args
     from geo.report import build_report
 
-    if args.mode == STRAIGHT_LINE:
-        msg = "geo report needs travel times; use --mode drive/walk/cycle/transit (--network none = estimate)"
-        raise InputError(msg)
     s = settings_from_args(args)
-    area, sites, times, label = compute_times(args)
+    area, sites, times, label = compute_times(args, needs_minutes="geo report")
     need = build_need(area, s, args)
     notes = ["Sites: in-county only (seed method)." if args.in_county_only else
              "Sites: in the area plus cross-border sites within the buffer."]
