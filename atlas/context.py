@@ -20,7 +20,7 @@ from geo._errors import GeoError
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from geo.areas import Area
+    from geo.data.areas import Area
 
 
 @dataclass
@@ -54,7 +54,7 @@ def _opening(sites: pd.DataFrame, c: Controls) -> tuple[pd.DataFrame, list[str]]
     out["open_now"] = None
     if not data.has_module("hours") or out.empty:
         return out, warnings
-    from geo.hours import is_open_at
+    from geo.measures.hours import is_open_at
 
     has = (out.get("opening_hours", "").astype(str).str.strip() != "") | (
         out.get("opening_hours_text", "").astype(str).str.strip() != "")
@@ -128,7 +128,7 @@ class MetricSpec:
 
 def metric_frame(an: Analysis) -> tuple[gpd.GeoDataFrame, MetricSpec]:
     """LSOA frame (core + ring) with the tooltip columns and the chosen metric column."""
-    from geo import maps
+    from geo.outputs import maps
 
     c = an.controls
     frame = an.area.all_lsoas[["lsoa21nm", "lad24nm", "lad24cd", "adults", "population", "imd_decile",
@@ -182,8 +182,8 @@ def metric_frame(an: Analysis) -> tuple[gpd.GeoDataFrame, MetricSpec]:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _death_rates(lad_codes: tuple[str, ...]) -> dict[str, float]:
-    from geo.need import la_drug_death_rates
-    from geo.tables import load_lsoa_table
+    from geo.measures.need import la_drug_death_rates
+    from geo.data.tables import load_lsoa_table
 
     pop = load_lsoa_table(data.settings()).groupby("lad24cd")["population"].sum()
     r = la_drug_death_rates(data.settings(), population=pop)
@@ -195,7 +195,7 @@ def death_rates(an: Analysis) -> dict[str, float]:
 
 
 def gap_scores(an: Analysis) -> pd.Series | None:
-    """Gap score per LSOA from :mod:`geo.gaps` when it is available, else None."""
+    """Gap score per LSOA from :mod:`geo.measures.gaps` when it is available, else None."""
     if an.times is None or not data.has_module("gaps"):
         return None
     from atlas.views import gaps as gaps_view

@@ -18,13 +18,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from geo import maps
+from geo.outputs import maps
 from geo.config import Settings
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from geo.areas import Area
+    from geo.data.areas import Area
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def settings() -> Settings:
 
 @st.cache_resource(show_spinner="Reading area names…")
 def area_names() -> dict[str, list[str]]:
-    from geo.areas import list_area_names
+    from geo.data.areas import list_area_names
 
     return list_area_names(settings())
 
@@ -54,7 +54,7 @@ def area_names() -> dict[str, list[str]]:
 @st.cache_resource(show_spinner="Selecting the study area…", max_entries=16)
 def area(spec: str, buffer_km: float = RING_KM) -> Area:
     """A named area (LAD, county, ICB, region) with a buffer ring."""
-    from geo.areas import select_area
+    from geo.data.areas import select_area
 
     return select_area(spec, settings=settings(), buffer_km=buffer_km)
 
@@ -62,8 +62,8 @@ def area(spec: str, buffer_km: float = RING_KM) -> Area:
 @st.cache_resource(show_spinner="Reading the uploaded polygon…", max_entries=8)
 def area_from_upload(digest: str, _data: bytes, filename: str, buffer_km: float = RING_KM) -> Area:
     """An area from an uploaded GeoJSON/GeoPackage/zipped Shapefile (held in memory only)."""
-    from geo.areas import polygon_from_frame, select_area
-    from geo.uploads import read_user_vector
+    from geo.data.areas import polygon_from_frame, select_area
+    from geo.data.uploads import read_user_vector
 
     gdf = read_user_vector(_data, source=filename)
     poly = polygon_from_frame(gdf, source=filename)
@@ -78,7 +78,7 @@ def digest(data: bytes) -> str:
 @st.cache_resource(show_spinner="Loading service sites…", max_entries=24)
 def sites(area_key: str, _area: Area, types: tuple[str, ...], cross_border_km: float) -> gpd.GeoDataFrame:
     """Sites of ``types`` in the area, plus those within ``cross_border_km`` of its border."""
-    from geo.sites import load_sites
+    from geo.data.sites import load_sites
 
     s = load_sites(settings(), area=_area, types=list(types), buffer_km=cross_border_km,
                    include_pharmacies="pharmacy" in types)
@@ -87,7 +87,7 @@ def sites(area_key: str, _area: Area, types: tuple[str, ...], cross_border_km: f
 
 @st.cache_resource(show_spinner="Loading district boundaries…")
 def lads() -> gpd.GeoDataFrame:
-    from geo.loaders import load_lad_boundaries
+    from geo.data.loaders import load_lad_boundaries
 
     return load_lad_boundaries(settings())
 
@@ -99,7 +99,7 @@ def router(area_key: str, _area: Area, mode: str, use_network: bool, gtfs: str |
 
     ``mode="transit"`` needs ``gtfs`` (a path to a GTFS zip) and routes arriving by ``when``.
     """
-    from geo.routing import make_router
+    from geo.travel.routing import make_router
 
     if mode == "transit":
         return make_router("transit", area=_area, settings=settings(), gtfs=gtfs, arrive_by=when or "Tue 12:00")
@@ -131,10 +131,10 @@ def times(area_key: str, _area: Area, site_key: tuple[str, ...], _sites: pd.Data
     """Per-LSOA minutes to the nearest site (core + ring LSOAs), with method and label attrs."""
     r = router(area_key, _area, mode, use_network, gtfs_path() if mode == "transit" else None)
     if has_module("catchments"):
-        from geo.catchments import nearest_times
+        from geo.travel.catchments import nearest_times
 
         out = nearest_times(_area, _sites, r)
-    else:  # until geo.catchments lands: the router's own nearest-site answer
+    else:  # until geo.travel.catchments lands: the router's own nearest-site answer
         lsoas = _area.all_lsoas.drop(columns="geometry")
         res = r.nearest(_sites[["easting", "northing"]].to_numpy(float),
                         lsoas[["easting", "northing"]].to_numpy(float))
@@ -218,7 +218,7 @@ def fmt_int(x: float | int | None) -> str:
 def matrix(area_key: str, _area: Area, site_key: tuple[str, ...], _sites: pd.DataFrame, mode: str,
            use_network: bool) -> tuple[np.ndarray, np.ndarray]:
     """``(n_sites, n_core_lsoas)`` minutes and the adults weights of the core LSOAs."""
-    from geo.closure import area_origins, site_origin_matrix
+    from geo.planning.closure import area_origins, site_origin_matrix
 
     origins = area_origins(_area)
     r = router(area_key, _area, mode, use_network, gtfs_path() if mode == "transit" else None)
@@ -232,7 +232,7 @@ def catchments(area_key: str, _area: Area, site_key: tuple[str, ...], _sites: pd
     import geopandas as gpd
     import shapely
 
-    from geo.catchments import isochrones
+    from geo.travel.catchments import isochrones
 
     inside = _sites[_sites["in_area"]] if "in_area" in _sites else _sites
     if inside.empty:

@@ -18,7 +18,7 @@ from streamlit_folium import st_folium
 
 from atlas import data
 from atlas.context import Analysis, MetricSpec, metric_frame
-from geo import maps
+from geo.outputs import maps
 
 if TYPE_CHECKING:
     import folium

@@ -84,7 +84,7 @@ class Controls:
 
     @property
     def when(self) -> str:
-        """E.g. ``"Tue 19:00"`` (what :func:`geo.hours.parse_when` reads)."""
+        """E.g. ``"Tue 19:00"`` (what :func:`geo.measures.hours.parse_when` reads)."""
         return f"{DAYS[self.day]} {self.clock.strftime('%H:%M')}"
 
     @property
@@ -175,7 +175,7 @@ def sidebar() -> Controls:
 
 
 def resolve_area(c: Controls) -> Any:
-    """The :class:`geo.areas.Area` the controls point at (cached)."""
+    """The :class:`geo.data.areas.Area` the controls point at (cached)."""
     if c.area_upload is not None:
         dig, name, raw = st.session_state["area_bytes"]
         return data.area_from_upload(dig, raw, name)

@@ -26,11 +26,11 @@ def payload_mb(area_name: str, *, metric: str = "minutes") -> dict[str, float]:
     """Size of what st_folium ships for the Coverage map of ``area_name`` (script + GeoJSON + assets)."""
     import numpy as np
 
-    from geo import maps
-    from geo.areas import select_area
+    from geo.outputs import maps
+    from geo.data.areas import select_area
     from geo.config import Settings
-    from geo.routing import make_router
-    from geo.sites import load_sites
+    from geo.travel.routing import make_router
+    from geo.data.sites import load_sites
 
     s = Settings.from_env()
     t0 = time.perf_counter()

@@ -24,11 +24,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from geo.areas import select_area  # noqa: E402
+from geo.data.areas import select_area  # noqa: E402
 from geo.config import Settings  # noqa: E402
-from geo.network import Network, read_network  # noqa: E402
-from geo.routing import NetworkRouter  # noqa: E402
-from geo.sites import load_sites  # noqa: E402
+from geo.travel.network import Network, read_network  # noqa: E402
+from geo.travel.routing import NetworkRouter  # noqa: E402
+from geo.data.sites import load_sites  # noqa: E402
 
 
 def best_of(fn, repeat: int = 5) -> tuple[float, object]:  # noqa: ANN001

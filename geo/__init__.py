@@ -27,15 +27,15 @@ from geo.config import Settings  # noqa: E402
 
 #: Public API, imported lazily on first use (``geo.select_area``...) so ``import geo`` stays fast.
 _LAZY = {
-    "select_area": "geo.areas", "load_lsoa_table": "geo.tables", "load_sites": "geo.sites",
-    "read_sites_file": "geo.sites", "make_router": "geo.routing", "read_network": "geo.network",
-    "nearest_times": "geo.catchments", "site_lsoa_minutes": "geo.catchments",
-    "isochrones": "geo.catchments", "coverage_table": "geo.coverage",
-    "coverage_summary": "geo.coverage", "straight_line_coverage": "geo.coverage",
-    "equity_summary": "geo.equity", "gap_scores": "geo.gaps", "outreach_list": "geo.gaps",
-    "is_open_at": "geo.hours", "suppress_counts": "geo.disclosure",
-    "read_client_extract": "geo.clients", "closure_impact": "geo.closure",
-    "optimise_sites": "geo.optimise", "Scenario": "geo.scenarios", "build_report": "geo.report",
+    "select_area": "geo.data.areas", "load_lsoa_table": "geo.data.tables", "load_sites": "geo.data.sites",
+    "read_sites_file": "geo.data.sites", "make_router": "geo.travel.routing", "read_network": "geo.travel.network",
+    "nearest_times": "geo.travel.catchments", "site_lsoa_minutes": "geo.travel.catchments",
+    "isochrones": "geo.travel.catchments", "coverage_table": "geo.measures.coverage",
+    "coverage_summary": "geo.measures.coverage", "straight_line_coverage": "geo.measures.coverage",
+    "equity_summary": "geo.measures.equity", "gap_scores": "geo.measures.gaps", "outreach_list": "geo.measures.gaps",
+    "is_open_at": "geo.measures.hours", "suppress_counts": "geo.measures.disclosure",
+    "read_client_extract": "geo.measures.clients", "closure_impact": "geo.planning.closure",
+    "optimise_sites": "geo.planning.optimise", "Scenario": "geo.planning.scenarios", "build_report": "geo.outputs.report",
 }
 
 

@@ -59,8 +59,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     findings: list[str] = []
     if files:
         try:
-            from geo.disclosure import scan_file
-            from geo.sites import public_site_postcodes
+            from geo.measures.disclosure import scan_file
+            from geo.data.sites import public_site_postcodes
 
             allowed = public_site_postcodes()
             for p in files:

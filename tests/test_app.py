@@ -144,7 +144,7 @@ def test_bad_client_upload_shows_error(at) -> None:  # noqa: ANN001
     import streamlit as st  # noqa: F401
 
     from geo._errors import GeoError
-    from geo.clients import read_client_extract
+    from geo.measures.clients import read_client_extract
 
     with pytest.raises(GeoError):
         read_client_extract(b"name,age\nx,1\n", source="bad.csv")
@@ -181,12 +181,12 @@ def test_optimiser_runs(at) -> None:  # noqa: ANN001
     assert any("Opening these" in s.value for s in at.success)
 
 
-# ---------------------------------------------------------------- geo.maps (synthetic, no bundle)
+# ---------------------------------------------------------------- geo.outputs.maps (synthetic, no bundle)
 def test_maps_geojson_is_small_rounded_wgs84() -> None:
     import geopandas as gpd
     from shapely.geometry import box
 
-    from geo import maps
+    from geo.outputs import maps
 
     gdf = gpd.GeoDataFrame({"lsoa21nm": ["A", "B"], "adults": [100, 200], "minutes": [5.0, float("nan")]},
                            geometry=[box(500000, 300000, 501000, 301000), box(501000, 300000, 502000, 301000)],
@@ -201,7 +201,7 @@ def test_maps_geojson_is_small_rounded_wgs84() -> None:
 
 
 def test_maps_classify_and_labels() -> None:
-    from geo import maps
+    from geo.outputs import maps
 
     cols = ("a", "b", "c")
     assert maps.classify([1, 10, 11, float("nan")], (10, 20), cols) == ["a", "a", "b", maps.NO_DATA_COLOUR]
@@ -214,7 +214,7 @@ def test_maps_offline_map_has_no_cdn_links() -> None:
     import geopandas as gpd
     from shapely.geometry import box
 
-    from geo import maps
+    from geo.outputs import maps
 
     gdf = gpd.GeoDataFrame({"lsoa21nm": ["A"], "minutes": [5.0]}, geometry=[box(500000, 300000, 501000, 301000)],
                            crs="EPSG:27700")

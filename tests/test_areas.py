@@ -10,7 +10,7 @@ import pytest
 from shapely.geometry import Polygon, box
 
 from geo._errors import AreaError, CrsError, InputError
-from geo.areas import select_area
+from geo.data.areas import select_area
 from geo.config import Settings
 
 

@@ -5,9 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from geo.commands.data import status_table
+from geo.cli.data import status_table
 from geo.config import Settings
-from geo.sources import DATASETS
+from geo.data.sources import DATASETS
 
 
 def test_status_lists_every_dataset(settings: Settings) -> None:

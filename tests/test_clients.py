@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from geo._errors import InputError
-from geo.clients import (
+from geo.measures.clients import (
     client_counts,
     clients_by_lad,
     clients_by_quintile,
@@ -19,7 +19,7 @@ from geo.clients import (
     synthetic_clients,
     write_synthetic_clients,
 )
-from geo.disclosure import check_disclosure, scan_file
+from geo.measures.disclosure import check_disclosure, scan_file
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def synth_northants(northants, settings) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def real_postcodes(settings, rutland) -> list[str]:
     """A few live Rutland postcodes (read from the bundle at test time, never stored)."""
-    from geo.loaders import load_postcodes
+    from geo.data.loaders import load_postcodes
 
     pcs = load_postcodes(settings)
     return sorted(pcs.index[pcs["lsoa21cd"].isin(rutland.lsoas.index)])[:6]

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from geo._errors import InputError, SchemaError
-from geo.closure import (
+from geo.planning.closure import (
     area_origins,
     best_two,
     closure_impact,
@@ -94,7 +94,7 @@ def test_need_column_must_exist(rutland) -> None:
 
 
 def test_rutland_real_sites(settings, rutland) -> None:
-    from geo.sites import load_sites
+    from geo.data.sites import load_sites
 
     sites = load_sites(settings, area=rutland, types=["hub", "pharmacy"])
     router = StraightLineRouter()
@@ -114,8 +114,8 @@ def test_rutland_real_sites(settings, rutland) -> None:
 
 
 def test_rutland_estimate_router(settings, rutland) -> None:
-    from geo.estimate import EstimateRouter
-    from geo.sites import load_sites
+    from geo.travel.estimate import EstimateRouter
+    from geo.data.sites import load_sites
 
     sites = load_sites(settings, area=rutland, types=["hub"])
     res = closure_impact(rutland, sites, EstimateRouter(mode="drive", settings=settings), threshold_minutes=20)
@@ -138,8 +138,8 @@ def test_cli_closure_impact(settings, capsys) -> None:
 
 
 def test_rutland_network_router_matches_oracle(settings, rutland) -> None:
-    from geo.routing import make_router
-    from geo.sites import load_sites
+    from geo.travel.routing import make_router
+    from geo.data.sites import load_sites
 
     router = make_router("drive", area=rutland, settings=settings)
     if router.method != "network":

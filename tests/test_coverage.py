@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from geo._errors import InputError, SchemaError
-from geo.coverage import (
+from geo.measures.coverage import (
     coverage_summary,
     coverage_table,
     nearest_site_straight_line,
@@ -19,7 +19,7 @@ from geo.coverage import (
     weighted_median,
 )
 
-#: Stand-in for routed drive times until geo.catchments is used: straight line x 1.3 at 30 km/h.
+#: Stand-in for routed drive times until geo.travel.catchments is used: straight line x 1.3 at 30 km/h.
 SPEED_KPH, DETOUR = 30.0, 1.3
 
 
@@ -78,14 +78,14 @@ def test_buffer_ring_is_not_counted() -> None:
 
 @pytest.fixture(scope="module")
 def northants_times(settings, northants):
-    from geo.sites import load_sites
+    from geo.data.sites import load_sites
 
     sites = load_sites(settings, area=northants, types=["hub"], buffer_km=15.0)
     return sites, northants
 
 
 def test_rutland_adults_and_deciles(settings, rutland) -> None:
-    from geo.sites import load_sites
+    from geo.data.sites import load_sites
 
     sites = load_sites(settings, area=rutland, types=["hub"], buffer_km=15.0)
     times = straight_line_times(rutland.all_lsoas, sites, speed_kph=SPEED_KPH, detour_factor=DETOUR)
@@ -130,7 +130,7 @@ def test_nearest_site_straight_line_matches_brute_force(rutland) -> None:
 
 @pytest.mark.slow
 def test_england_pharmacy_straight_line(settings, lsoa_table) -> None:
-    from geo.sites import load_pharmacy_sites
+    from geo.data.sites import load_pharmacy_sites
 
     ph = load_pharmacy_sites(settings)
     assert len(ph) > 10_000
@@ -152,9 +152,9 @@ def test_seed_method_northants_real_router(settings, northants) -> None:
     """Seed method ('adults 18+ needing 45+ minutes to the nearest hub, in-county sites only')
     with the real router: no OSM network for Northamptonshire offline, so drive times are the
     calibrated estimate, labelled as such."""
-    from geo.catchments import nearest_times
-    from geo.routing import make_router
-    from geo.sites import load_sites
+    from geo.travel.catchments import nearest_times
+    from geo.travel.routing import make_router
+    from geo.data.sites import load_sites
 
     sites = restrict_sites(load_sites(settings, area=northants, types=["hub"], buffer_km=15.0))
     assert len(sites) == 4  # CGL Northampton, Kettering, Wellingborough, Corby
@@ -184,7 +184,7 @@ def test_larger_threshold_never_covers_fewer() -> None:
 
 # --------------------------------------------------------------------------- several thresholds
 def test_parse_thresholds() -> None:
-    from geo.coverage import parse_thresholds
+    from geo.measures.coverage import parse_thresholds
 
     assert parse_thresholds("45") == (45.0,)
     assert parse_thresholds(" 45, 15,30,15 ") == (15.0, 30.0, 45.0)
@@ -205,7 +205,7 @@ def _check_long_table(long: pd.DataFrame, total: int, thresholds: tuple[float, .
 
 
 def test_coverage_by_thresholds_toy() -> None:
-    from geo.coverage import coverage_by_thresholds
+    from geo.measures.coverage import coverage_by_thresholds
 
     long = coverage_by_thresholds(_toy(), thresholds_minutes=[45, 15, 30], breakdowns=("imd_decile",))
     _check_long_table(long, 1000, (15.0, 30.0, 45.0))
@@ -215,10 +215,10 @@ def test_coverage_by_thresholds_toy() -> None:
 
 
 def test_multi_threshold_rutland_real_roads(settings, rutland) -> None:
-    from geo.catchments import nearest_times
-    from geo.coverage import coverage_by_thresholds
-    from geo.routing import make_router
-    from geo.sites import load_sites
+    from geo.travel.catchments import nearest_times
+    from geo.measures.coverage import coverage_by_thresholds
+    from geo.travel.routing import make_router
+    from geo.data.sites import load_sites
 
     sites = load_sites(settings, area=rutland, types=["hub", "pharmacy"], buffer_km=15.0)
     router = make_router("drive", area=rutland, settings=settings)
@@ -229,10 +229,10 @@ def test_multi_threshold_rutland_real_roads(settings, rutland) -> None:
 
 
 def test_multi_threshold_northants_estimate(settings, northants) -> None:
-    from geo.catchments import nearest_times
-    from geo.coverage import coverage_by_thresholds
-    from geo.routing import make_router
-    from geo.sites import load_sites
+    from geo.travel.catchments import nearest_times
+    from geo.measures.coverage import coverage_by_thresholds
+    from geo.travel.routing import make_router
+    from geo.data.sites import load_sites
 
     sites = restrict_sites(load_sites(settings, area=northants, types=["hub"], buffer_km=15.0))
     router = make_router("drive", area=northants, settings=settings, network=None)

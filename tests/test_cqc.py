@@ -8,8 +8,8 @@ import pytest
 
 from geo._errors import SchemaError
 from geo.config import Settings
-from geo.cqc import read_cqc_directory
-from geo.sites import unlocated_sites
+from geo.data.cqc import read_cqc_directory
+from geo.data.sites import unlocated_sites
 
 HEADER = ("Name,Also known as,Address,Postcode,Phone number,Service's website (if available),Service types,"
           "Date of latest check,Specialisms/services,Provider name,Local authority,Region,Location URL,"

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from geo._errors import DisclosureError, InputError, SchemaError
-from geo.disclosure import (
+from geo.measures.disclosure import (
     audit_suppression,
     check_disclosure,
     find_disclosure_problems,

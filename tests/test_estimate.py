@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from geo.estimate import EstimateRouter, calibrate
+from geo.travel.estimate import EstimateRouter, calibrate
 
 
 def test_calibration_error_is_reported_and_small(settings):

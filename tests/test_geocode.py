@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 
 from geo.config import Settings
-from geo.geocode import geocode_postcodes, town_centres
+from geo.data.geocode import geocode_postcodes, town_centres
 
 
 def test_postcode_statuses(settings: Settings) -> None:

@@ -12,7 +12,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from geo._errors import InputError, SchemaError
-from geo.hours import (
+from geo.measures.hours import (
     REFERENCE_MONDAY,
     is_open_at,
     is_valid_osm_hours,
@@ -181,7 +181,7 @@ def test_text_to_osm(text: str | None, expected: str | None) -> None:
 
 @pytest.fixture(scope="module")
 def seeds(settings) -> pd.DataFrame:
-    from geo.sites import load_seed_sites
+    from geo.data.sites import load_seed_sites
 
     return load_seed_sites(settings)
 
@@ -209,7 +209,7 @@ def test_seed_sites_parse_and_closed_sites_not_counted(seeds) -> None:
 
 
 def test_rutland_pharmacies_have_no_hours(settings, rutland) -> None:
-    from geo.sites import load_sites
+    from geo.data.sites import load_sites
 
     sites = load_sites(settings, area=rutland, types=("hub", "pharmacy"), buffer_km=0)
     assert len(sites) > 0
@@ -258,7 +258,7 @@ def test_open_matrix_missing_policy_and_errors() -> None:
 
 
 def test_open_matrix_evaluates_each_string_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    import geo.hours as hours
+    import geo.measures.hours as hours
 
     calls: list[str] = []
     real = hours._state_codes

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo import loaders
+from geo.data import loaders
 from geo._errors import DataSourceError, SchemaError
 from geo.config import Settings
-from geo.sources import DATASETS, sha256_file
+from geo.data.sources import DATASETS, sha256_file
 
 
 @pytest.mark.parametrize(("fn", "rows", "key"), [

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from geo._errors import InputError, SchemaError
-from geo.need import composite_need_index, need_table
+from geo.measures.need import composite_need_index, need_table
 
 
 def test_need_table_northants(settings, northants) -> None:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from geo._errors import InputError, NetworkError
-from geo.network import Network, edge_speeds_kph, oneway_flags, parse_maxspeed_kph, read_network, to_csr
+from geo.travel.network import Network, edge_speeds_kph, oneway_flags, parse_maxspeed_kph, read_network, to_csr
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +81,7 @@ def test_second_load_from_cache_is_fast(rutland_pbf, settings, drive):
 
 
 def test_osm_xml_reader_agrees_with_pbf(settings, drive):
-    from geo.sources import get_dataset
+    from geo.data.sources import get_dataset
 
     xml = get_dataset("rutland_highways_xml").path(settings.data_dir)
     if not xml.is_file():
@@ -90,8 +90,8 @@ def test_osm_xml_reader_agrees_with_pbf(settings, drive):
     assert isinstance(net, Network) and net.mode == "drive"
     # pyrosm's driving filter drops service driveways/parking aisles that the XML keeps, so
     # compare what matters: times from every Rutland LSOA to the Oakham hub.
-    from geo.routing import NetworkRouter
-    from geo.tables import load_lsoa_table
+    from geo.travel.routing import NetworkRouter
+    from geo.data.tables import load_lsoa_table
 
     table = load_lsoa_table(settings)
     oxy = table.loc[table["lad24nm"] == "Rutland", ["easting", "northing"]].to_numpy(float)
@@ -119,7 +119,7 @@ def test_bad_network_inputs(tmp_path, rutland_pbf, settings):
 @pytest.mark.network
 def test_download_by_place_and_polygon(settings, rutland):
     """With internet: osmnx by place name and by the area polygon give routable networks."""
-    from geo.network import download_network, download_network_by_place
+    from geo.travel.network import download_network, download_network_by_place
 
     by_place = download_network_by_place("Rutland, England", settings=settings)
     by_poly = download_network(rutland, settings=settings, buffer_metres=0)
@@ -129,7 +129,7 @@ def test_download_by_place_and_polygon(settings, rutland):
 def test_download_offline_fails_clearly(settings, monkeypatch):
     import osmnx as ox
 
-    from geo.network import download_network_by_place
+    from geo.travel.network import download_network_by_place
 
     def boom(*_a, **_k):
         raise ConnectionError("no route to host")

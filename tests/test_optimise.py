@@ -8,8 +8,8 @@ import pulp
 import pytest
 
 from geo._errors import InputError, OptimisationError
-from geo.closure import area_origins, best_two, site_origin_matrix
-from geo.optimise import (
+from geo.planning.closure import area_origins, best_two, site_origin_matrix
+from geo.planning.optimise import (
     brute_force,
     load_candidates,
     objective_value,
@@ -26,8 +26,8 @@ SOLVER = pulp.PULP_CBC_CMD(msg=False)
 @pytest.fixture(scope="module")
 def rutland_problem(settings, rutland):
     """Real Rutland: existing hubs fixed, pharmacies and GP practices within 10 km as candidates."""
-    from geo.estimate import EstimateRouter
-    from geo.sites import load_sites
+    from geo.travel.estimate import EstimateRouter
+    from geo.data.sites import load_sites
 
     router = EstimateRouter(mode="drive", settings=settings)
     existing = load_sites(settings, area=rutland, types=["hub"])
@@ -41,8 +41,8 @@ def rutland_problem(settings, rutland):
 @pytest.fixture(scope="module")
 def northants_problem(settings, northants):
     """Real Northamptonshire (442 LSOAs), hubs fixed, 14 pharmacies spread over the county."""
-    from geo.estimate import EstimateRouter
-    from geo.sites import load_sites
+    from geo.travel.estimate import EstimateRouter
+    from geo.data.sites import load_sites
 
     router = EstimateRouter(mode="drive", settings=settings)
     existing = load_sites(settings, area=northants, types=["hub"], buffer_km=0)
@@ -131,7 +131,7 @@ def test_greedy_ranks_500_candidates(settings, northants) -> None:
     origins = area_origins(northants)
     lo, hi = origins.xy.min(axis=0), origins.xy.max(axis=0)
     cand_xy = rng.uniform(lo, hi, size=(500, 2))
-    from geo.estimate import EstimateRouter
+    from geo.travel.estimate import EstimateRouter
 
     cm = EstimateRouter(mode="drive", settings=settings).site_origin_minutes(cand_xy, origins.xy)
     res = rank_greedy(cm, origins.weights, k=10, objective="mclp", threshold_minutes=10)
@@ -175,8 +175,8 @@ def test_non_optimal_status_raises() -> None:
 
 
 def test_optimise_sites_rutland_network(settings, rutland) -> None:
-    from geo.routing import make_router
-    from geo.sites import load_sites
+    from geo.travel.routing import make_router
+    from geo.data.sites import load_sites
 
     router = make_router("drive", area=rutland, settings=settings)
     existing = load_sites(settings, area=rutland, types=["hub"])

@@ -9,7 +9,7 @@ import sys
 import pandas as pd
 
 from geo.config import Settings
-from geo.profile import profile_area
+from geo.measures.profile import profile_area
 
 
 def test_rutland_profile_matches_sources(settings: Settings, rutland) -> None:

@@ -195,7 +195,7 @@ def test_corrupt_parquet_is_dropped(tmp_path: Path, damage: str) -> None:
 
 def test_corrupt_postcode_cache_is_rebuilt(settings, tmp_path: Path) -> None:
     """The real postcode table: truncate its parquet cache entry, load again, get the same table."""
-    from geo import loaders
+    from geo.data import loaders
 
     s = settings.with_(cache_dir=tmp_path / "cache")
     loaders._load_postcodes_cached.cache_clear()
@@ -212,7 +212,7 @@ def test_corrupt_postcode_cache_is_rebuilt(settings, tmp_path: Path) -> None:
 
 
 def test_corrupt_network_cache_is_rebuilt(settings, rutland_pbf: Path, tmp_path: Path) -> None:
-    network = pytest.importorskip("geo.network")
+    network = pytest.importorskip("geo.travel.network")
     s = settings.with_(cache_dir=tmp_path / "cache")
     first = network.read_network(rutland_pbf, mode="drive", settings=s)
     entries = list((tmp_path / "cache" / "networks").glob("*.npz"))
@@ -250,7 +250,7 @@ def mirror(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 @pytest.fixture
 def tiny_dataset(monkeypatch: pytest.MonkeyPatch):
     """Register a small synthetic dataset with a known SHA-256 (the registry is restored after)."""
-    from geo import sources
+    from geo.data import sources
 
     content = b"lsoa21cd,value\nE01000001,1\nE01000002,2\n"
     ds = sources.Dataset("test_tiny", "tables/test_tiny.csv", "Reliability test table", "geo tests",
@@ -267,7 +267,7 @@ def _serve(root: Path, relpath: str, data: bytes) -> None:
 
 
 def test_fetch_accepts_a_good_file(mirror, tiny_dataset, tmp_path: Path) -> None:
-    from geo.sources import fetch_dataset, verify_checksum
+    from geo.data.sources import fetch_dataset, verify_checksum
 
     base, root = mirror
     ds, content = tiny_dataset
@@ -281,7 +281,7 @@ def test_fetch_accepts_a_good_file(mirror, tiny_dataset, tmp_path: Path) -> None
 
 
 def test_fetch_via_geo_data_url(mirror, tiny_dataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from geo.sources import fetch_dataset
+    from geo.data.sources import fetch_dataset
 
     base, root = mirror
     ds, content = tiny_dataset
@@ -292,7 +292,7 @@ def test_fetch_via_geo_data_url(mirror, tiny_dataset, tmp_path: Path, monkeypatc
 
 @pytest.mark.parametrize("tamper", ["one-byte-changed", "truncated", "appended", "html-error-page", "empty"])
 def test_fetch_refuses_a_tampered_file(mirror, tiny_dataset, tmp_path: Path, tamper: str) -> None:
-    from geo.sources import fetch_dataset
+    from geo.data.sources import fetch_dataset
 
     base, root = mirror
     ds, content = tiny_dataset
@@ -314,7 +314,7 @@ def test_fetch_refuses_a_tampered_file(mirror, tiny_dataset, tmp_path: Path, tam
 
 def test_fetch_tampered_replaces_nothing_and_removes_bad_local_copy(mirror, tiny_dataset, tmp_path: Path) -> None:
     """A local copy that fails its checksum is not kept as if valid when the re-download also fails."""
-    from geo.sources import fetch_dataset, verify_checksum
+    from geo.data.sources import fetch_dataset, verify_checksum
 
     base, root = mirror
     ds, content = tiny_dataset
@@ -332,7 +332,7 @@ def test_fetch_tampered_replaces_nothing_and_removes_bad_local_copy(mirror, tiny
 
 
 def test_fetch_keeps_a_valid_local_copy_when_the_mirror_is_tampered(mirror, tiny_dataset, tmp_path: Path) -> None:
-    from geo.sources import fetch_dataset
+    from geo.data.sources import fetch_dataset
 
     base, root = mirror
     ds, content = tiny_dataset
@@ -343,7 +343,7 @@ def test_fetch_keeps_a_valid_local_copy_when_the_mirror_is_tampered(mirror, tiny
 
 
 def test_fetch_missing_on_mirror_is_a_clear_error(mirror, tiny_dataset, tmp_path: Path) -> None:
-    from geo.sources import fetch_dataset
+    from geo.data.sources import fetch_dataset
 
     base, _root = mirror
     ds, _content = tiny_dataset
@@ -354,7 +354,7 @@ def test_fetch_missing_on_mirror_is_a_clear_error(mirror, tiny_dataset, tmp_path
 
 def test_fetch_real_bundle_file_from_loopback_mirror(mirror, settings, tmp_path: Path) -> None:
     """A real registry entry: serve the bundle file (good) and a one-byte-altered copy (tampered)."""
-    from geo.sources import fetch_dataset, get_dataset, verify_checksum
+    from geo.data.sources import fetch_dataset, get_dataset, verify_checksum
 
     ds = get_dataset("drug_deaths_national")
     src = ds.path(settings.data_dir)

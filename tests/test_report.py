@@ -15,9 +15,9 @@ from geo.cli import main
 @pytest.fixture(scope="module")
 def rutland_run(settings, rutland):
     """Real routing on the bundled Rutland roads (network if available, else estimate)."""
-    from geo.catchments import nearest_times
-    from geo.routing import make_router
-    from geo.sites import load_sites
+    from geo.travel.catchments import nearest_times
+    from geo.travel.routing import make_router
+    from geo.data.sites import load_sites
 
     sites = load_sites(settings, area=rutland, types=["hub", "pharmacy"], buffer_km=15.0)
     router = make_router("drive", area=rutland, settings=settings)
@@ -25,8 +25,8 @@ def rutland_run(settings, rutland):
 
 
 def test_report_data_and_html(settings, rutland, rutland_run, tmp_path) -> None:
-    from geo.need import composite_need_index, need_table
-    from geo.report import build_report, report_data
+    from geo.measures.need import composite_need_index, need_table
+    from geo.outputs.report import build_report, report_data
 
     sites, times, router = rutland_run
     need = composite_need_index(need_table(rutland.lsoas, settings))
@@ -51,11 +51,11 @@ def test_report_data_and_html(settings, rutland, rutland_run, tmp_path) -> None:
 
 
 def test_estimate_is_labelled(settings, northants, tmp_path) -> None:
-    from geo.catchments import nearest_times
-    from geo.coverage import restrict_sites
-    from geo.report import build_report
-    from geo.routing import make_router
-    from geo.sites import load_sites
+    from geo.travel.catchments import nearest_times
+    from geo.measures.coverage import restrict_sites
+    from geo.outputs.report import build_report
+    from geo.travel.routing import make_router
+    from geo.data.sites import load_sites
 
     sites = restrict_sites(load_sites(settings, area=northants, types=["hub"]))
     router = make_router("drive", area=northants, settings=settings, network=None)
@@ -69,7 +69,7 @@ def test_estimate_is_labelled(settings, northants, tmp_path) -> None:
 
 
 def test_report_escapes_html(rutland_run, rutland, tmp_path) -> None:
-    from geo.report import build_report
+    from geo.outputs.report import build_report
 
     sites, times, _ = rutland_run
     evil = sites.copy()
@@ -129,7 +129,7 @@ def test_cli_bad_mode_for_gaps(capsys) -> None:
 
 
 def test_report_with_no_reachable_site(rutland, tmp_path) -> None:
-    from geo.report import build_report
+    from geo.outputs.report import build_report
 
     t = rutland.all_lsoas.drop(columns="geometry").assign(minutes=np.nan, method="estimate", site_name=None)
     res = build_report(rutland, t, out_path=tmp_path / "none.html", threshold_minutes=20, deaths={})
@@ -150,7 +150,7 @@ def test_cli_coverage_multi_threshold_csv_and_json(tmp_path, capsys) -> None:
     sums = df.groupby(["threshold_minutes", "breakdown"])[["adults", "adults_within", "adults_beyond"]].sum()
     assert (sums["adults"] == 614188).all()
     assert (sums["adults_within"] + sums["adults_beyond"] == 614188).all()
-    from geo.disclosure import scan_file
+    from geo.measures.disclosure import scan_file
 
     assert scan_file(out) == []
     capsys.readouterr()
@@ -175,7 +175,7 @@ def test_cli_coverage_bad_threshold(capsys) -> None:
 
 # --------------------------------------------------------------------------- maps
 def test_minute_bands() -> None:
-    from geo.report_html import minute_bands
+    from geo.outputs.report_html import minute_bands
 
     band, labels = minute_bands(np.array([1.0, 6.0, 14.9, 15.0, 22.4, 30.0, np.nan]), threshold_minutes=15)
     assert band.tolist() == [0, 1, 2, 3, 3, 4, 5]
@@ -183,7 +183,7 @@ def test_minute_bands() -> None:
 
 
 def test_report_maps(settings, rutland, rutland_run, tmp_path) -> None:
-    from geo.report import build_report, report_data
+    from geo.outputs.report import build_report, report_data
 
     sites, times, router = rutland_run
     data = report_data(rutland, times, threshold_minutes=15, sites=sites, deaths={})
@@ -199,11 +199,11 @@ def test_report_maps(settings, rutland, rutland_run, tmp_path) -> None:
 
 
 def test_estimate_maps_say_estimate(settings, northants) -> None:
-    from geo.catchments import nearest_times
-    from geo.coverage import restrict_sites
-    from geo.report import report_data
-    from geo.routing import make_router
-    from geo.sites import load_sites
+    from geo.travel.catchments import nearest_times
+    from geo.measures.coverage import restrict_sites
+    from geo.outputs.report import report_data
+    from geo.travel.routing import make_router
+    from geo.data.sites import load_sites
 
     sites = restrict_sites(load_sites(settings, area=northants, types=["hub"]))
     times = nearest_times(northants, sites, make_router("drive", area=northants, settings=settings,

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from geo._errors import InputError
-from geo.estimate import EstimateRouter
-from geo.network import read_network
-from geo.routing import NetworkRouter, Router, make_router, nearest_from_matrix
+from geo.travel.estimate import EstimateRouter
+from geo.travel.network import read_network
+from geo.travel.routing import NetworkRouter, Router, make_router, nearest_from_matrix
 
 
 @pytest.fixture(scope="module")

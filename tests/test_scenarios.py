@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from geo._errors import InputError
-from geo.scenarios import (
+from geo.planning.scenarios import (
     AccessModel,
     AddSite,
     ChangeCapacity,
@@ -30,14 +30,14 @@ from tests.test_closure import StraightLineRouter
 
 @pytest.fixture(scope="module")
 def rutland_hubs(settings, rutland):
-    from geo.sites import load_sites
+    from geo.data.sites import load_sites
 
     return load_sites(settings, area=rutland, types=["hub"])
 
 
 @pytest.fixture(scope="module")
 def estimate(settings):
-    from geo.estimate import EstimateRouter
+    from geo.travel.estimate import EstimateRouter
 
     return EstimateRouter(mode="drive", settings=settings)
 
@@ -201,7 +201,7 @@ def test_compare_uppingham_rutland(settings, rutland, rutland_hubs, estimate) ->
 
 
 def test_remove_only_hub_northants(settings, northants, estimate) -> None:
-    from geo.sites import load_sites
+    from geo.data.sites import load_sites
 
     sites = load_sites(settings, area=northants, types=["hub", "satellite"], buffer_km=0)
     model = AccessModel.build(northants, sites, estimate)
@@ -216,7 +216,7 @@ def test_remove_only_hub_northants(settings, northants, estimate) -> None:
     lost = (base.nearest_site_id == target) & base.within & ~after.within
     assert s["adults_newly_beyond"] == pytest.approx(base.origins.weights[lost].sum())
     # equals the closure module's leave-one-out answer
-    from geo.closure import closure_impact
+    from geo.planning.closure import closure_impact
 
     ci = closure_impact(northants, sites, estimate, threshold_minutes=15).set_index("site_id")
     assert ci.loc[target, "newly_beyond_adults"] == pytest.approx(s["adults_newly_beyond"])
@@ -232,7 +232,7 @@ def test_evaluate_summary(rutland, rutland_hubs, estimate) -> None:
 
 
 def test_network_router_rutland(settings, rutland, rutland_hubs) -> None:
-    from geo.routing import make_router
+    from geo.travel.routing import make_router
 
     router = make_router("drive", area=rutland, settings=settings)
     if router.method != "network":

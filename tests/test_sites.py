@@ -9,7 +9,7 @@ import pytest
 
 from geo._errors import InputError, SchemaError
 from geo.config import Settings
-from geo.sites import (
+from geo.data.sites import (
     SITE_TYPES,
     load_pharmacy_sites,
     load_seed_sites,

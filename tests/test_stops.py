@@ -1,4 +1,4 @@
-"""geo.stops: nearest NaPTAN bus stop per LSOA on real data (Rutland, North/West Northamptonshire)."""
+"""geo.measures.stops: nearest NaPTAN bus stop per LSOA on real data (Rutland, North/West Northamptonshire)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from geo._errors import DataSourceError, InputError
-from geo.areas import select_area
+from geo.data.areas import select_area
 from geo.cli import main
-from geo.stops import (
+from geo.measures.stops import (
     CIRCUITY_FACTOR,
     compute_stop_access,
     load_bus_stops,

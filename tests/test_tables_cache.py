@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from geo import tables
+from geo.data import tables
 
 
 def test_cache_roundtrip_and_corrupt_rebuild(settings, tmp_path):

@@ -1,4 +1,4 @@
-"""geo.gtfs and geo.transit on a SYNTHETIC GTFS feed laid on real Rutland stops and roads.
+"""geo.travel.gtfs and geo.travel.transit on a SYNTHETIC GTFS feed laid on real Rutland stops and roads.
 
 Expected journey times are worked out by hand from the synthetic timetable
 (tests/fixtures/synthetic_gtfs.py): origins and sites sit on the stops themselves, so walking
@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from geo._errors import CrsError, InputError, NetworkError, SchemaError
-from geo.gtfs import clip_feed, read_gtfs, resolve_service_datetime, service_dates, summarise_feed
+from geo.travel.gtfs import clip_feed, read_gtfs, resolve_service_datetime, service_dates, summarise_feed
 from tests.fixtures.synthetic_gtfs import build_synthetic_feed, feed_tables, write_feed_zip
 
 UNDER_MINUTES, OVER_MINUTES = 1.0, 2.5
@@ -167,7 +167,7 @@ def test_stops_must_be_in_england(tmp_path, naptan_rutland_csv) -> None:
 def test_gtfs_seconds_parses_after_midnight_and_blanks() -> None:
     import pandas as pd
 
-    from geo.gtfs import gtfs_seconds
+    from geo.travel.gtfs import gtfs_seconds
 
     out = gtfs_seconds(pd.Series(["07:05:00", "25:10:30", "", " 7:01:02 "]), name="f.zip",
                        fname="stop_times.txt", column="arrival_time")
@@ -200,13 +200,13 @@ def valhalla_module():
 
 @pytest.fixture(scope="session")
 def tiles(valhalla_module, synthetic_feed, settings, rutland, rutland_pbf):
-    from geo.transit import build_transit_tiles
+    from geo.travel.transit import build_transit_tiles
 
     return build_transit_tiles(synthetic_feed.path, pbf=rutland_pbf, settings=settings, area=rutland)
 
 
 def _router(tiles, settings, when: dt.datetime, *, arrive_by: bool, **kw):
-    from geo.transit import TransitRouter
+    from geo.travel.transit import TransitRouter
 
     return TransitRouter(tiles, when=when, arrive_by=arrive_by, settings=settings,
                          window_minutes=kw.pop("window_minutes", 0), feed_name="synthetic", **kw)
@@ -218,7 +218,7 @@ def _xy(feed, *keys: str) -> np.ndarray:
 
 @pytest.mark.transit
 def test_tiles_built_then_reused(tiles, synthetic_feed, settings, rutland, rutland_pbf) -> None:
-    from geo.transit import build_transit_tiles
+    from geo.travel.transit import build_transit_tiles
 
     assert not tiles.reused and tiles.build_seconds > 0
     assert (tiles.folder / "tiles" / "3").is_dir()  # transit level
@@ -312,7 +312,7 @@ def test_lsoa_walk_and_ride(tiles, settings, synthetic_feed, rutland) -> None:
 
 @pytest.mark.transit
 def test_make_router_integration(valhalla_module, synthetic_feed, settings, rutland) -> None:
-    from geo.routing import make_router
+    from geo.travel.routing import make_router
 
     when = _next(1, "12:00")
     r = make_router("transit", area=rutland, settings=settings, gtfs=synthetic_feed.path,
@@ -333,7 +333,7 @@ def test_make_router_integration(valhalla_module, synthetic_feed, settings, rutl
 
 @pytest.mark.transit
 def test_area_without_osm_extract(valhalla_module, synthetic_feed, settings, northants) -> None:
-    from geo.transit import make_transit_router
+    from geo.travel.transit import make_transit_router
 
     with pytest.raises(NetworkError, match="no OpenStreetMap extract for Northamptonshire"):
         make_transit_router(area=northants, settings=settings, gtfs=synthetic_feed.path, arrive_by="Tue 12:00")
@@ -361,7 +361,7 @@ def test_cli_check_and_build(valhalla_module, synthetic_feed, settings, tiles, c
 
 @pytest.mark.transit
 def test_router_protocol_and_determinism(tiles, settings, synthetic_feed, rutland) -> None:
-    from geo.routing import Router
+    from geo.travel.routing import Router
 
     lsoa_xy = rutland.lsoas[["easting", "northing"]].to_numpy(dtype=float)[:8]
     sites = _xy(synthetic_feed, "uppingham_bay3", "oakham_bus_station")
@@ -374,7 +374,7 @@ def test_router_protocol_and_determinism(tiles, settings, synthetic_feed, rutlan
 @pytest.mark.transit
 def test_failed_build_is_clear_and_leaves_no_graph(valhalla_module, synthetic_feed, settings, rutland,
                                                     tmp_path) -> None:
-    from geo.transit import build_transit_tiles
+    from geo.travel.transit import build_transit_tiles
 
     bad = tmp_path / "broken.osm.pbf"
     bad.write_bytes(b"not a pbf" * 100)
@@ -408,7 +408,7 @@ def test_cli_times(valhalla_module, synthetic_feed, settings, tiles, capsys, mon
 
 @pytest.mark.transit
 def test_dates_outside_timetable_window(valhalla_module, synthetic_feed, settings, rutland, tiles) -> None:
-    from geo.transit import build_transit_tiles, make_transit_router
+    from geo.travel.transit import build_transit_tiles, make_transit_router
 
     far = (dt.date.today() + dt.timedelta(days=120)).isoformat()
     with pytest.raises(InputError, match="outside the dates Valhalla can hold the timetable"):

@@ -1,7 +1,7 @@
 """Clients view: upload a treatment-client extract, see it aggregated with disclosure control.
 
 The extract stays in memory for this session only: postcodes are mapped to LSOA 2021 and
-dropped (``geo.clients``), and every table shown passes through ``geo.disclosure`` (counts
+dropped (``geo.measures.clients``), and every table shown passes through ``geo.measures.disclosure`` (counts
 1-4 hidden, plus complementary cells).  Nothing is written to disk.
 
 Layout::
@@ -30,7 +30,7 @@ def _clear() -> None:
 
 
 def _load(raw: bytes | pd.DataFrame, name: str, an: Any) -> None:
-    from geo.clients import client_counts, penetration, read_client_extract, summarise_clients
+    from geo.measures.clients import client_counts, penetration, read_client_extract, summarise_clients
 
     clients = read_client_extract(raw, data.settings(), source=name)
     summary = summarise_clients(clients, an.area)
@@ -61,7 +61,7 @@ def render(an: Any) -> None:
         "this session only**: postcodes are turned into neighbourhood codes and discarded, nothing is "
         "saved, and counts of 1–4 (plus any that would reveal them) are hidden.")
     if not data.has_module("clients"):
-        st.info("Client analysis is coming (geo.clients is not installed yet).")
+        st.info("Client analysis is coming (geo.measures.clients is not installed yet).")
         return
     if an is None:
         st.info("Choose a study area first.")
@@ -75,7 +75,7 @@ def render(an: Any) -> None:
     ident = (f.name, f.size, an.area.key) if f is not None else None
     try:
         if use_synth:
-            from geo.clients import synthetic_clients
+            from geo.measures.clients import synthetic_clients
 
             n = max(50, int(an.area.adults / 200))
             ss["clients_loaded_name"] = ident  # a file already in the uploader is not re-read

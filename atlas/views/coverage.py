@@ -23,7 +23,7 @@ from atlas.context import Analysis
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _summary(key: tuple[Any, ...], _times: pd.DataFrame, threshold: int) -> dict[str, Any]:
-    from geo.coverage import coverage_summary
+    from geo.measures.coverage import coverage_summary
 
     return coverage_summary(_times, threshold_minutes=float(threshold))
 

@@ -26,17 +26,17 @@ NEED_SOURCES = {"imd": "IMD 2025 score (deprivation)",
 def _gap_table(key: tuple[Any, ...], _times: pd.DataFrame, _lsoas: pd.DataFrame, threshold: int,
                w_need: float, w_time: float, need_source: str, clients_key: str | None,
                _clients: dict[str, float] | None) -> pd.DataFrame:
-    from geo.gaps import gap_scores
+    from geo.measures.gaps import gap_scores
 
     need = None
     if need_source == "composite" and data.has_module("need"):
-        from geo.need import composite_need_index, need_table
+        from geo.measures.need import composite_need_index, need_table
 
         counts = pd.Series(_clients, dtype=float) if _clients else None
         nt = need_table(_lsoas, data.settings(), client_counts=counts)
         weights = None
         if counts is not None:
-            from geo.need import DEFAULT_WEIGHTS
+            from geo.measures.need import DEFAULT_WEIGHTS
 
             weights = {**DEFAULT_WEIGHTS, "clients_per_1000_adults": 1.0}
         need = composite_need_index(nt, weights=weights)
@@ -61,7 +61,7 @@ def gap_table(an: Analysis) -> pd.DataFrame | None:
 def render(an: Analysis) -> None:
     """The Gaps tab."""
     if not data.has_module("gaps"):
-        st.info("Gap scoring is coming (geo.gaps is not installed yet).")
+        st.info("Gap scoring is coming (geo.measures.gaps is not installed yet).")
         return
     if an.times is None:
         st.info("Gaps need travel times: choose site types that have sites.")

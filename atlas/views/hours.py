@@ -32,7 +32,7 @@ ASSUMPTIONS = {
 @st.cache_data(show_spinner="Working out the weekly profile…", max_entries=32)
 def weekly_profile(key: tuple[Any, ...], _an: Any, threshold: int, assumption: str) -> pd.DataFrame:
     """Per hourly slot: % of adults within ``threshold`` of an open site and sites open."""
-    from geo.hours import open_matrix, weekly_slots
+    from geo.measures.hours import open_matrix, weekly_slots
 
     an = _an
     c = an.controls
@@ -91,7 +91,7 @@ def _heat(prof: pd.DataFrame) -> alt.Chart:
 def render(an: Any) -> None:
     """The Opening hours tab."""
     if not data.has_module("hours"):
-        st.info("Opening-hours analysis is coming (geo.hours is not installed yet).")
+        st.info("Opening-hours analysis is coming (geo.measures.hours is not installed yet).")
         return
     c = an.controls
     s = an.sites_all

@@ -22,7 +22,7 @@ import streamlit as st
 
 from atlas import data, mapview
 from atlas.context import Analysis, metric_frame
-from geo import maps
+from geo.outputs import maps
 from geo._errors import GeoError
 
 KEY = "scenario_changes"
@@ -37,7 +37,7 @@ def _changes_key() -> tuple[tuple[tuple[str, Any], ...], ...]:
 
 
 def _to_scenario(changes: list[dict[str, Any]]) -> Any:
-    from geo.scenarios import AddSite, MoveSite, RemoveSite, Scenario
+    from geo.planning.scenarios import AddSite, MoveSite, RemoveSite, Scenario
 
     out = []
     for c in changes:
@@ -55,7 +55,7 @@ def _to_scenario(changes: list[dict[str, Any]]) -> Any:
 
 @st.cache_resource(show_spinner="Comparing before and after…", max_entries=32)
 def _run(key: tuple[Any, ...], _an: Analysis, changes_key: tuple[Any, ...], threshold: int) -> dict[str, Any]:
-    from geo.scenarios import run_scenario
+    from geo.planning.scenarios import run_scenario
 
     an = _an
     c = an.controls
@@ -207,9 +207,9 @@ def _nice(df: pd.DataFrame | None) -> pd.DataFrame:
 def _optimiser(an: Analysis) -> None:
     st.markdown("**3. Where would new sites help most?**")
     if not data.has_module("optimise"):
-        st.info("The optimiser is coming (geo.optimise is not installed yet).")
+        st.info("The optimiser is coming (geo.planning.optimise is not installed yet).")
         return
-    from geo.optimise import CANDIDATE_KINDS
+    from geo.planning.optimise import CANDIDATE_KINDS
 
     labels = {"pharmacy": "community pharmacies", "gp": "GP practices", "town": "town centres"}
     with st.form("optimiser"):
@@ -251,7 +251,7 @@ def _optimiser(an: Analysis) -> None:
 
 def _optimise(key: tuple[Any, ...], an: Analysis, k: int, objective: str, kinds: tuple[str, ...],
               threshold: int) -> dict[str, Any]:
-    from geo.optimise import load_candidates, optimise_sites
+    from geo.planning.optimise import load_candidates, optimise_sites
 
     if not kinds:
         from geo._errors import InputError
@@ -269,7 +269,7 @@ def _optimise(key: tuple[Any, ...], an: Analysis, k: int, objective: str, kinds:
 def render(an: Analysis) -> None:
     """The Scenario tab."""
     if not data.has_module("scenarios"):
-        st.info("Scenarios are coming (geo.scenarios is not installed yet).")
+        st.info("Scenarios are coming (geo.planning.scenarios is not installed yet).")
         return
     st.markdown("**1. Change the sites** – click the map to pick a point, or use a postcode.")
     left, right = st.columns([3, 2], gap="medium")

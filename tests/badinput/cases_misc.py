@@ -34,7 +34,7 @@ EMPTY_AREAS = ["", "   ", ";", " ; ; ", "\t"]
 
 def _select(spec: Any, **kw: Any):
     def call(_arg: Any, s: Settings, _w: Path) -> Any:
-        from geo.areas import select_area
+        from geo.data.areas import select_area
 
         return select_area(spec, settings=s, **kw)
     return call
@@ -60,7 +60,7 @@ def area_cases() -> list[Case]:
                         r"buffer_km must be >= 0", names=f"{b}", category="areas"))
     for i, missing in enumerate(["no_such_area.geojson", "missing/folder/area.gpkg", "typo.shp"]):
         def call(_a: Any, s: Settings, w: Path, missing=missing) -> Any:
-            from geo.areas import select_area
+            from geo.data.areas import select_area
 
             return select_area(str(w / missing), settings=s)
         out.append(Case(f"area-file-not-found-{i}", _nothing, call, InputError, r"not found", names=Path(missing).name,
@@ -76,7 +76,7 @@ def area_cases() -> list[Case]:
 
 def _bundle_call(key: str):
     def call(_p: Path, s: Settings, w: Path) -> Any:
-        from geo.loaders import read_dataset
+        from geo.data.loaders import read_dataset
 
         return read_dataset(key, s.with_(data_dir=w / "bundle"))
     return call
@@ -96,7 +96,7 @@ def _gz(data: bytes) -> bytes:
 
 
 def bundle_cases() -> list[Case]:
-    from geo.sources import DATASETS
+    from geo.data.sources import DATASETS
 
     out: list[Case] = []
     junk = bytes((i * 7919 + 13) % 256 for i in range(4096))
@@ -130,7 +130,7 @@ def bundle_cases() -> list[Case]:
         ds = DATASETS[key]
 
         def call(_p: Path, s: Settings, w: Path, key=key) -> Any:
-            from geo import loaders
+            from geo.data import loaders
 
             fn = loaders.load_lsoa_boundaries if key == "lsoa_boundaries" else loaders.load_lad_boundaries
             return fn(s.with_(data_dir=w / "bundle"))
@@ -147,7 +147,7 @@ def registry_cases() -> list[Case]:
     out: list[Case] = []
     for k in ("nope", "", "IMD2025", "postcode", "rutland pbf"):
         def call(_a: Any, s: Settings, w: Path, k=k) -> Any:
-            from geo.sources import get_dataset
+            from geo.data.sources import get_dataset
 
             return get_dataset(k)
         out.append(Case(f"registry-unknown-{k or 'blank'}".replace(" ", "_"), _nothing, call, DataSourceError,
@@ -157,7 +157,7 @@ def registry_cases() -> list[Case]:
         def call(_a: Any, s: Settings, w: Path, key=key, monkey=True) -> Any:
             import os
 
-            from geo.sources import fetch_dataset
+            from geo.data.sources import fetch_dataset
 
             old = os.environ.pop("GEO_DATA_URL", None)
             try:
@@ -166,7 +166,7 @@ def registry_cases() -> list[Case]:
                 if old is not None:
                     os.environ["GEO_DATA_URL"] = old
         out.append(Case(f"fetch-no-mirror-{key}", _nothing, call, DataSourceError, r"no download mirror configured",
-                        names=Path(__import__("geo.sources", fromlist=["x"]).DATASETS[key].relpath).name,
+                        names=Path(__import__("geo.data.sources", fromlist=["x"]).DATASETS[key].relpath).name,
                         category="sources"))
     for i, rel in enumerate(["does/not/exist", "nowhere"]):
         def call(_a: Any, s: Settings, w: Path, rel=rel) -> Any:
@@ -178,7 +178,7 @@ def registry_cases() -> list[Case]:
     return out
 
 
-# -- road networks (geo.network) ----------------------------------------------------------------
+# -- road networks (geo.travel.network) ----------------------------------------------------------------
 
 def _pbf_truncated(n: int | float, name: str):
     def build(tmp: Path) -> Path:
@@ -192,13 +192,13 @@ def _pbf_truncated(n: int | float, name: str):
 
 
 def _net_call(p: Path, s: Settings, _w: Path) -> Any:
-    from geo.network import read_network
+    from geo.travel.network import read_network
 
     return read_network(p, settings=s)
 
 
 def network_cases() -> list[Case]:
-    if not _has("geo.network") or not (BUNDLE / "networks" / "rutland-2018.osm.pbf").is_file():
+    if not _has("geo.travel.network") or not (BUNDLE / "networks" / "rutland-2018.osm.pbf").is_file():
         return []
     from geo._errors import NetworkError
 
@@ -233,7 +233,7 @@ def network_cases() -> list[Case]:
     return out
 
 
-# -- GTFS (geo.gtfs) ------------------------------------------------------------------------------
+# -- GTFS (geo.travel.gtfs) ------------------------------------------------------------------------------
 
 GTFS_OK = {
     "agency.txt": "agency_id,agency_name,agency_url,agency_timezone\nA,Rutland Buses,https://example.org,Europe/London\n",
@@ -256,13 +256,13 @@ def _gtfs_zip(files: dict[str, str | bytes]) -> bytes:
 
 
 def _gtfs_call(p: Path, s: Settings, _w: Path) -> Any:
-    from geo.gtfs import read_gtfs
+    from geo.travel.gtfs import read_gtfs
 
     return read_gtfs(p)
 
 
 def gtfs_cases() -> list[Case]:
-    if not _has("geo.gtfs"):
+    if not _has("geo.travel.gtfs"):
         return []
     out: list[Case] = []
     good = _gtfs_zip(GTFS_OK)
@@ -298,7 +298,7 @@ def gtfs_cases() -> list[Case]:
     return out
 
 
-# -- opening hours (geo.hours) -------------------------------------------------------------------
+# -- opening hours (geo.measures.hours) -------------------------------------------------------------------
 
 BAD_HOURS = ["Mo-Fr 9-5", "Monday to Friday 9am-5pm", "Mo-Fr 25:00-26:00", "Mo-Fr 09:00-", "Mo-Zz 09:00-17:00",
              "09:00-17:00 Mo-Fr;;", "Mo-Fr 09:60-17:00", "always", "Mo-Fr 09:00-17:00 Sa",
@@ -306,14 +306,14 @@ BAD_HOURS = ["Mo-Fr 9-5", "Monday to Friday 9am-5pm", "Mo-Fr 25:00-26:00", "Mo-F
 
 
 def hours_cases() -> list[Case]:
-    if not _has("geo.hours") or not _has("opening_hours"):
+    if not _has("geo.measures.hours") or not _has("opening_hours"):
         return []
     import pandas as pd
 
     out: list[Case] = []
     for i, h in enumerate(BAD_HOURS):
         def call(_a: Any, s: Settings, w: Path, h=h) -> Any:
-            from geo.hours import is_open_at
+            from geo.measures.hours import is_open_at
 
             sites = pd.DataFrame({"site_id": ["a", "b"], "name": ["Hub A", "Hub B"],
                                   "opening_hours": ["Mo-Fr 09:00-17:00", h]})

@@ -46,19 +46,19 @@ ABROAD_BNG = {
 
 
 def sites(p: Path, s: Settings, _w: Path) -> Any:
-    from geo.sites import read_sites_file
+    from geo.data.sites import read_sites_file
 
     return read_sites_file(p, s)
 
 
 def sites_upload(p: Path, s: Settings, _w: Path) -> Any:
-    from geo.sites import read_sites_file
+    from geo.data.sites import read_sites_file
 
     return read_sites_file(p.read_bytes(), s, source=p.name)
 
 
 def user_csv(p: Path, s: Settings, _w: Path) -> Any:
-    from geo.uploads import read_user_csv
+    from geo.data.uploads import read_user_csv
 
     return read_user_csv(p, max_bytes=s.max_upload_bytes)
 
@@ -142,7 +142,7 @@ def _frame_call(columns: list[str], rows: list[list[str]]):
     def call(_p: Any, s: Settings, _w: Path) -> Any:
         import pandas as pd
 
-        from geo.sites import sites_from_table
+        from geo.data.sites import sites_from_table
 
         df = pd.DataFrame(rows, columns=range(len(columns)))
         df.columns = columns

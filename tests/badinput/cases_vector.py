@@ -38,40 +38,40 @@ def poly(*rings: list[list[float]]) -> dict:
 
 
 def area_file(p: Path, s: Settings, _w: Path) -> Any:
-    from geo.areas import read_area_polygon
+    from geo.data.areas import read_area_polygon
 
     return read_area_polygon(p)
 
 
 def area_select(p: Path, s: Settings, _w: Path) -> Any:
-    from geo.areas import select_area
+    from geo.data.areas import select_area
 
     return select_area(str(p), settings=s)
 
 
 def area_repair(p: Path, s: Settings, _w: Path) -> Any:
-    from geo.areas import read_area_polygon
+    from geo.data.areas import read_area_polygon
 
     return read_area_polygon(p, repair=True)
 
 
 def vector_upload(p: Path, s: Settings, _w: Path) -> Any:
-    from geo.uploads import read_user_vector
+    from geo.data.uploads import read_user_vector
 
     return read_user_vector(p.read_bytes(), source=p.name, max_bytes=s.max_upload_bytes)
 
 
 def area_upload(p: Path, s: Settings, _w: Path) -> Any:
     """The app's path for an uploaded area: read in memory, then validate as polygons."""
-    from geo.areas import polygon_from_frame
-    from geo.uploads import read_user_vector
+    from geo.data.areas import polygon_from_frame
+    from geo.data.uploads import read_user_vector
 
     return polygon_from_frame(read_user_vector(p.read_bytes(), source=p.name, max_bytes=s.max_upload_bytes),
                               source=p.name)
 
 
 def sites_file(p: Path, s: Settings, _w: Path) -> Any:
-    from geo.sites import read_sites_file
+    from geo.data.sites import read_sites_file
 
     return read_sites_file(p, s)
 
@@ -236,7 +236,7 @@ def zip_cases() -> list[Case]:
         geom = "point" if tag == "sites" else "polygon"
         name = f"no_prj_{tag}.zip"
         out.append(Case(f"shpzip-missing-prj-{tag}", zip_builder(name, drop=(".prj",), geom=geom),
-                        (lambda p, s, w: __import__("geo.areas", fromlist=["x"]).polygon_from_frame(
+                        (lambda p, s, w: __import__("geo.data.areas", fromlist=["x"]).polygon_from_frame(
                             vector_upload(p, s, w), source=p.name)) if tag == "upload" else call,
                         CrsError if tag == "upload" else InputError, r"no CRS", names=name, category="zip"))
         for missing in (".shp", ".dbf", ".shx"):

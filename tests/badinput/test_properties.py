@@ -27,7 +27,7 @@ _header = st.sampled_from(["name", "site_name", "postcode", "easting", "northing
 @PROFILE
 @given(data=st.binary(max_size=2048))
 def test_any_bytes_as_csv_upload(data: bytes) -> None:
-    from geo.uploads import read_user_csv
+    from geo.data.uploads import read_user_csv
 
     try:
         df = read_user_csv(data, source="fuzz.csv")
@@ -42,7 +42,7 @@ def test_any_bytes_as_csv_upload(data: bytes) -> None:
 @given(text=st.text(alphabet=string.printable + "£é\u00a0\ufeff", max_size=600),
        encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"]))
 def test_any_text_in_any_accepted_encoding(text: str, encoding: str) -> None:
-    from geo.uploads import read_user_csv
+    from geo.data.uploads import read_user_csv
 
     try:
         data = text.encode(encoding)
@@ -59,7 +59,7 @@ def test_any_text_in_any_accepted_encoding(text: str, encoding: str) -> None:
 @given(headers=st.lists(_header, min_size=1, max_size=6), rows=st.lists(st.lists(_cell, min_size=6, max_size=6),
                                                                          min_size=1, max_size=4))
 def test_any_sites_table(settings: Settings, headers: list[str], rows: list[list[str]]) -> None:
-    from geo.sites import sites_from_table
+    from geo.data.sites import sites_from_table
 
     df = pd.DataFrame([r[: len(headers)] for r in rows], columns=range(len(headers)))
     df.columns = headers
@@ -77,7 +77,7 @@ def test_any_sites_table(settings: Settings, headers: list[str], rows: list[list
 @given(pcs=st.lists(st.one_of(st.text(max_size=10), st.from_regex(r"[A-Z]{1,2}[0-9]{1,2} ?[0-9][A-Z]{2}",
                                                                     fullmatch=True)), min_size=1, max_size=8))
 def test_any_postcodes_get_a_status(settings: Settings, pcs: list[str]) -> None:
-    from geo.geocode import geocode_postcodes
+    from geo.data.geocode import geocode_postcodes
 
     g = geocode_postcodes(pcs, settings)
     assert len(g) == len(pcs)
@@ -88,7 +88,7 @@ def test_any_postcodes_get_a_status(settings: Settings, pcs: list[str]) -> None:
 @hsettings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(spec=st.text(max_size=30))
 def test_any_area_name(settings: Settings, spec: str) -> None:
-    from geo.areas import select_area
+    from geo.data.areas import select_area
 
     try:
         area = select_area(spec, settings=settings)
@@ -108,8 +108,8 @@ _json = st.recursive(st.none() | st.booleans() | st.floats(allow_nan=False) | st
 @PROFILE
 @given(doc=_json)
 def test_any_json_as_area_upload(doc: object) -> None:
-    from geo.areas import polygon_from_frame
-    from geo.uploads import read_user_vector
+    from geo.data.areas import polygon_from_frame
+    from geo.data.uploads import read_user_vector
 
     data = json.dumps(doc).encode()
     try:

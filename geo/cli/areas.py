@@ -1,0 +1,25 @@
+"""``geo areas [--kind lad|county|icb|region]``: names accepted by ``--area``."""
+
+from __future__ import annotations
+
+import argparse
+
+import pandas as pd
+
+from geo.cli._common import add_format_options, emit, settings_from_args
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("areas", help="list area names accepted by --area")
+    p.add_argument("--kind", choices=("lad", "county", "icb", "region", "other"), default=None)
+    add_format_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from geo.data.areas import list_area_names
+
+    names = list_area_names(settings_from_args(args))
+    rows = [{"kind": k, "name": n} for k, v in names.items() if args.kind in (None, k) for n in v]
+    emit(pd.DataFrame(rows).set_index("kind"), args.format, args.out)
+    return 0

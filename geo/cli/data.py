@@ -1,0 +1,100 @@
+"""``geo data status|fetch|sources``: what data is found, where, and whether it is intact."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from geo._errors import DataSourceError, GeoError
+from geo.cli._common import add_format_options, emit
+from geo.config import resolve_data_dir
+from geo.data.sources import DATASETS, EXTRA_SOURCES, fetch_dataset, sha256_file
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("data", help="data status, sources and download")
+    dsub = p.add_subparsers(dest="data_command", required=True, metavar="ACTION")
+    st = dsub.add_parser("status", help="each dataset: found or missing, path, rows, checksum")
+    st.add_argument("--no-checksum", action="store_true", help="skip SHA-256 checks (faster)")
+    add_format_options(st)
+    st.set_defaults(func=run_status)
+    f = dsub.add_parser("fetch", help="download the bundle from a mirror (checksums verified)")
+    f.add_argument("--dataset", action="append", help="only these dataset keys (repeatable)")
+    f.add_argument("--base-url", help="bundle mirror URL (default: GEO_DATA_URL)")
+    f.add_argument("--dest", type=Path, help="folder to download into (default: the data directory)")
+    f.set_defaults(func=run_fetch)
+    so = dsub.add_parser("sources", help="publisher, licence, vintage and URL of every dataset")
+    add_format_options(so)
+    so.set_defaults(func=run_sources)
+
+
+def status_table(data_dir: Path, *, checksum: bool = True) -> pd.DataFrame:
+    """One row per dataset: found, path, rows (data rows), checksum verdict."""
+    rows = []
+    for ds in DATASETS.values():
+        path = ds.path(data_dir)
+        found = path.is_file()
+        n_rows: int | None = None
+        verdict = "-"
+        error = ""
+        if found:
+            if checksum:
+                verdict = "ok" if sha256_file(path) == ds.sha256 else "MISMATCH"
+            try:
+                n_rows = _count_rows(ds.key, path, data_dir)
+            except GeoError as exc:
+                error = str(exc)
+            except Exception as exc:  # report unreadable files instead of stopping the listing
+                error = f"{type(exc).__name__}: {exc}"
+        rows.append({"dataset": ds.key, "status": "found" if found else "MISSING",
+                     "rows": n_rows, "expected_rows": ds.rows, "checksum": verdict,
+                     "path": str(path), "error": error[:160]})
+    out = pd.DataFrame(rows).set_index("dataset")
+    for c in ("rows", "expected_rows"):
+        out[c] = out[c].astype("Int64")
+    return out
+
+
+def _count_rows(key: str, path: Path, data_dir: Path) -> int | None:
+    from geo.data import loaders
+    from geo.config import Settings
+
+    ds = DATASETS[key]
+    if ds.kind == "gpkg":
+        import pyogrio
+
+        return int(pyogrio.read_info(path, layer=ds.layer)["features"])
+    if ds.kind in {"pbf", "osm-xml"}:
+        return None
+    return len(loaders.read_dataset(key, Settings.from_env(data_dir)))
+
+
+def run_status(args: argparse.Namespace) -> int:
+    data_dir = resolve_data_dir(args.data_dir)
+    table = status_table(data_dir, checksum=not args.no_checksum)
+    emit(table, args.format, args.out, title=f"Data directory: {data_dir}")
+    bad = (table["status"] != "found") | (table["checksum"] == "MISMATCH") | (table["error"] != "")
+    return 1 if bad.any() else 0
+
+
+def run_fetch(args: argparse.Namespace) -> int:
+    try:
+        dest = args.dest or resolve_data_dir(args.data_dir)
+    except DataSourceError:
+        dest = Path("data")
+    keys = args.dataset or list(DATASETS)
+    for key in keys:
+        fetch_dataset(key, dest, base_url=args.base_url)
+    return 0
+
+
+def run_sources(args: argparse.Namespace) -> int:
+    rows = [{"dataset": d.key, "title": d.title, "publisher": d.publisher, "licence": d.licence,
+             "vintage": d.vintage, "url": d.url, "file": d.relpath} for d in DATASETS.values()]
+    rows += [{"dataset": k, "title": v["title"], "publisher": v["publisher"], "licence": v["licence"],
+              "vintage": "latest", "url": v["url"], "file": "(fetch yourself) " + v["note"]}
+             for k, v in EXTRA_SOURCES.items()]
+    emit(pd.DataFrame(rows).set_index("dataset"), args.format, args.out)
+    return 0

@@ -1,0 +1,27 @@
+"""``geo profile --area NAME``: population, deprivation, rurality, sites and deaths of an area."""
+
+from __future__ import annotations
+
+import argparse
+
+from geo.cli._common import add_format_options, emit, settings_from_args
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("profile", help="area profile: LSOAs, adults, IMD deciles, rurality, sites, deaths")
+    p.add_argument("--area", required=True, help="LAD, county, ICB, region, 'England', 'A;B' or polygon file")
+    add_format_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from geo.data.areas import select_area
+    from geo.measures.profile import profile_area
+
+    s = settings_from_args(args)
+    prof = profile_area(select_area(args.area, settings=s), s)
+    if args.format == "csv":
+        emit(prof["imd2025_deciles"], "csv", args.out)
+    else:
+        emit(prof, args.format, args.out, title=f"Profile: {prof['area']}")
+    return 0

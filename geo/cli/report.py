@@ -1,0 +1,61 @@
+"""``geo report``: a standalone HTML access and equity report for an area.
+
+Example::
+
+    geo report --area Rutland --sites hub,pharmacy --mode drive --threshold 20 --out report.html
+    geo report --area Rutland --threshold 15 --out r.html --gpkg r.gpkg --csv r_lsoas.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from geo.cli.coverage import add_threshold_options, compute_times
+from geo.cli.gaps import add_need_options, build_need
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("report", help="standalone HTML report: coverage, equity, outreach, sources")
+    add_threshold_options(p)
+    add_need_options(p)
+    p.add_argument("--top", type=int, default=20, help="outreach LSOAs listed (default 20)")
+    p.add_argument("--title", default=None, help="report title")
+    p.add_argument("--pdf", action="store_true", help="also write a PDF (needs WeasyPrint)")
+    p.add_argument("--no-charts", action="store_true", help="leave out the charts")
+    p.add_argument("--out", type=Path, required=True, help="output .html file")
+    p.add_argument("--gpkg", type=Path, default=None,
+                   help="also write a GeoPackage: layer 'lsoas' (polygons + metrics) and 'sites'")
+    p.add_argument("--csv", type=Path, default=None, help="also write the per-LSOA metrics as CSV")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from geo.cli._common import settings_from_args
+    from geo.outputs.report import build_report
+
+    s = settings_from_args(args)
+    area, sites, times, label = compute_times(args, needs_minutes="geo report")
+    need = build_need(area, s, args)
+    notes = ["Sites: in-county only (seed method)." if args.in_county_only else
+             "Sites: in the area plus cross-border sites within the buffer."]
+    allowed = None
+    if args.gpkg is not None:
+        from geo.data.sites import public_site_postcodes
+
+        allowed = public_site_postcodes(s)
+    res = build_report(area, times, out_path=args.out, threshold_minutes=args.threshold, sites=sites,
+                       need=need, settings=s, pdf=args.pdf, router_label=label, mode_label=args.mode,
+                       title=args.title, outreach_top=args.top, notes=notes,
+                       charts=not args.no_charts, gpkg_path=args.gpkg, csv_path=args.csv,
+                       allowed_postcodes=allowed)
+    tag = "ESTIMATED times" if res["is_estimate"] else "network times"
+    print(f"wrote {res['html']} ({tag}; {res['headline']['pct_beyond']:.1f}% of adults "
+          f"{args.threshold:g}+ min)", file=sys.stderr)
+    if args.pdf:
+        print(res["pdf_note"], file=sys.stderr)
+    for key in ("gpkg", "csv"):
+        if res[key] is not None:
+            print(f"wrote {res[key]}", file=sys.stderr)
+    return 0

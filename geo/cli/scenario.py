@@ -1,0 +1,164 @@
+"""``geo scenario``: what-if changes to the sites and their effect on access.
+
+Examples::
+
+    geo scenario add --area Rutland --sites hub --mode drive --threshold 20 \\
+        --postcode "LE15 9PZ" --name "Uppingham satellite" --save uppingham.json
+    geo scenario remove --area Rutland --sites hub,pharmacy --site-id ods:FC826 --threshold 15
+    geo scenario move --area Rutland --site-id seed:tp-oakham --postcode "LE15 9PZ"
+    geo scenario compare --scenario uppingham.json
+
+Each action evaluates the changed sites against the baseline (adults newly within/beyond the
+threshold by IMD decile, rurality and district, mean minutes, LSOAs whose nearest site
+changes).  ``--scenario FILE`` starts from a saved scenario and ``--save FILE`` writes the
+result, so changes can be built up one command at a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from geo._errors import InputError
+from geo.cli._common import add_format_options, add_routing_options, emit, prepare_run
+
+ACTIONS = ("add", "remove", "move", "hours", "capacity", "compare")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("scenario", help="what-if: add/remove/move sites, change hours; compare access")
+    acts = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for action in ACTIONS:
+        a = acts.add_parser(action, help=_HELP[action])
+        add_routing_options(a)
+        for act in a._actions:
+            if act.dest == "area":
+                act.required = False
+        a.set_defaults(sites=None, mode=None, network=None, func=run)
+        a.add_argument("--threshold", type=float, default=None,
+                       help="travel-time threshold in minutes (default: the scenario's, else 20)")
+        a.add_argument("--scenario", type=Path, default=None, required=action == "compare",
+                       help="start from this saved scenario JSON")
+        a.add_argument("--save", type=Path, default=None, help="save the scenario (with this change) as JSON")
+        a.add_argument("--scenario-name", default=None, help="name of the scenario (default: from the change)")
+        a.add_argument("--need-column", default="adults", help="LSOA column weighting the results (default adults)")
+        a.add_argument("--at", default=None,
+                       help='only sites open at this time, e.g. "Sat 19:00" (sites without hours count as open)')
+        a.add_argument("--show-lsoas", type=int, default=20, help="list this many changed LSOAs (0 = none)")
+        add_format_options(a)
+        if action in {"remove", "move", "hours", "capacity"}:
+            a.add_argument("--site-id", required=True, help="site to change (see `geo sites`)")
+        if action in {"add", "move"}:
+            a.add_argument("--postcode", nargs="+", default=None, help="new location by postcode")
+            a.add_argument("--easting", type=float, default=None, help="new location, EPSG:27700 metres")
+            a.add_argument("--northing", type=float, default=None, help="new location, EPSG:27700 metres")
+        if action == "add":
+            a.add_argument("--name", required=True, help="name of the new site")
+            a.add_argument("--ods", default=None, help="open at an existing pharmacy/GP practice (ODS code)")
+            a.add_argument("--from-site", default=None, help="open at this candidate site_id (e.g. ods:FC826)")
+            a.add_argument("--type", dest="site_type", default="satellite", help="site type (default satellite)")
+            a.add_argument("--new-site-id", default=None, help="site_id for the new site")
+            a.add_argument("--hours", default="", help="opening hours, OSM syntax (Mo-Fr 09:00-17:00)")
+            a.add_argument("--capacity", type=float, default=None, help="capacity (e.g. client places)")
+        if action == "hours":
+            a.add_argument("--hours", required=True, help="opening hours, OSM syntax")
+        if action == "capacity":
+            a.add_argument("--capacity", type=float, required=True, help="new capacity")
+
+
+_HELP = {
+    "add": "open a new site (postcode, coordinates, or at a pharmacy/GP practice)",
+    "remove": "close a site",
+    "move": "relocate a site",
+    "hours": "change a site's opening hours",
+    "capacity": "change a site's capacity",
+    "compare": "evaluate a saved scenario against the baseline",
+}
+
+
+def _change(args: argparse.Namespace) -> Any:
+    from geo.planning.scenarios import AddSite, ChangeCapacity, ChangeHours, MoveSite, RemoveSite
+
+    postcode = " ".join(args.postcode) if getattr(args, "postcode", None) else None
+    if args.action in {"add", "move"}:
+        has_xy = args.easting is not None and args.northing is not None
+        if (args.easting is None) != (args.northing is None):
+            msg = "give both --easting and --northing"
+            raise InputError(msg)
+        located = has_xy or postcode or (args.action == "add" and (args.ods or args.from_site))
+        if not located:
+            msg = "give a location: --postcode, --easting/--northing" + (
+                ", --ods or --from-site" if args.action == "add" else "")
+            raise InputError(msg)
+    if args.action == "add":
+        return AddSite(name=args.name, site_type=args.site_type, easting=args.easting, northing=args.northing,
+                       postcode=postcode, ods_code=args.ods, from_site_id=args.from_site, site_id=args.new_site_id,
+                       opening_hours=args.hours, capacity=args.capacity)
+    if args.action == "remove":
+        return RemoveSite(site_id=args.site_id)
+    if args.action == "move":
+        return MoveSite(site_id=args.site_id, easting=args.easting, northing=args.northing, postcode=postcode)
+    if args.action == "hours":
+        return ChangeHours(site_id=args.site_id, opening_hours=args.hours)
+    return ChangeCapacity(site_id=args.site_id, capacity=args.capacity)
+
+
+def _fill_from_base(args: argparse.Namespace, base: dict[str, Any]) -> None:
+    defaults = {"area": None, "sites": "hub", "mode": "drive", "network": "auto", "threshold": 20.0}
+    keys = {"area": "area", "sites": "sites", "mode": "mode", "network": "network", "threshold": "threshold_minutes"}
+    for dest, key in keys.items():
+        if getattr(args, dest, None) is None:
+            setattr(args, dest, base.get(key, defaults[dest]))
+    if args.area is None:
+        msg = "give --area (or --scenario FILE saved with one)"
+        raise InputError(msg)
+    if args.buffer_km is None and base.get("buffer_km") is not None:
+        args.buffer_km = base["buffer_km"]
+    if not args.in_county_only and base.get("in_county_only"):
+        args.in_county_only = True
+
+
+def run(args: argparse.Namespace) -> int:
+    from geo.planning.scenarios import Scenario, load_scenario, run_scenario, save_scenario
+
+    scenario = load_scenario(args.scenario) if args.scenario else None
+    _fill_from_base(args, scenario.base if scenario else {})
+    if args.action != "compare":
+        change = _change(args)
+        if scenario is None:
+            label = args.scenario_name or (args.name if args.action == "add" else f"{args.action} {args.site_id}")
+            scenario = Scenario(name=label)
+        scenario = scenario.with_change(change)
+    assert scenario is not None
+    base = {"area": args.area, "sites": args.sites, "mode": args.mode, "network": str(args.network),
+            "threshold_minutes": args.threshold, "buffer_km": args.buffer_km, "in_county_only": args.in_county_only}
+    scenario = Scenario(name=args.scenario_name or scenario.name, changes=scenario.changes, base=base,
+                        created=scenario.created, description=scenario.description)
+    run_ = prepare_run(args)
+    res = run_scenario(scenario, run_.area, run_.sites, run_.router, threshold_minutes=args.threshold,
+                       settings=run_.settings, weight_column=args.need_column, at=args.at)
+    if args.save:
+        save_scenario(scenario, args.save)
+        print(f"saved scenario to {args.save}", file=sys.stderr)
+    res["summary"]["router"] = run_.router.label
+    res["summary"]["area"] = run_.area.name
+    changed = res["changed_lsoas"]
+    out: dict[str, Any] = {"summary": res["summary"],
+                           "changes": [f"{c.kind}: {_describe(c)}" for c in scenario.changes]}
+    for key in ("by_imd_decile", "by_urban_rural", "by_lad"):
+        if key in res:
+            out[key] = res[key]
+    if args.format == "csv":
+        emit(changed, "csv", args.out)
+        return 0
+    if args.show_lsoas > 0 or args.format == "json":
+        out["changed_lsoas"] = changed if args.format == "json" else changed.head(args.show_lsoas)
+    emit(out, args.format, args.out, title=f"Scenario: {scenario.name} ({run_.area.name})")
+    return 0
+
+
+def _describe(c: Any) -> str:
+    parts = [f"{k}={v}" for k, v in vars(c).items() if v not in (None, "")]
+    return ", ".join(parts)

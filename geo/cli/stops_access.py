@@ -1,0 +1,35 @@
+"""``geo stops-access --area NAME``: share of adults with no bus stop within 400 m / 800 m (NaPTAN)."""
+
+from __future__ import annotations
+
+import argparse
+
+from geo.cli._common import add_format_options, emit, settings_from_args
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "stops-access",
+        help="bus-stop access proxy (no timetable): distance from each LSOA to the nearest NaPTAN bus stop")
+    p.add_argument("--area", required=True, help="LAD, county, 'A;B' or polygon file inside the NaPTAN coverage")
+    p.add_argument("--circuity", type=float, default=None,
+                   help="street/straight-line distance factor for walking minutes (default 1.3)")
+    p.add_argument("--per-lsoa", action="store_true", help="print the per-LSOA table instead of the summary")
+    add_format_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from geo.data.areas import select_area
+    from geo.measures.stops import CIRCUITY_FACTOR, compute_stop_access, summarise_stop_access
+
+    s = settings_from_args(args)
+    area = select_area(args.area, settings=s)
+    access = compute_stop_access(area, settings=s,
+                                 circuity_factor=args.circuity if args.circuity else CIRCUITY_FACTOR)
+    if args.per_lsoa or args.format == "csv":
+        emit(access.lsoas, args.format, args.out, title=f"Bus-stop access by LSOA: {area.name}")
+        return 0
+    summary = summarise_stop_access(access)
+    emit(summary, args.format, args.out, title=f"Bus-stop access (NaPTAN): {area.name}")
+    return 0

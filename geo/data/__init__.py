@@ -1,0 +1,7 @@
+"""Data: the open-data bundle and users' files, turned into frames in EPSG:27700.
+
+Owns the dataset registry (publisher, URL, licence, checksum), loaders for boundaries, IMD,
+population, rurality and deaths, the LSOA master table, areas, geocoding, the service-site
+registry and user uploads.  Imports only the foundation modules (``geo._errors``,
+``geo.config``, ``geo.crs``, ``geo.cache``, ``geo.progress``).
+"""

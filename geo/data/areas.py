@@ -1,0 +1,310 @@
+"""Study areas: select LSOAs by LAD, county, ICB, region, England, several LADs or a polygon.
+
+A study area keeps its *core* LSOAs (whose people we measure) apart from a *buffer* ring of
+neighbouring LSOAs, so that services across the border count (the seeds report villages near
+Corby with Leicestershire postcodes).  LSOAs belong to a polygon area when their ONS
+population-weighted centroid lies inside it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from geo._errors import AreaError, CrsError, InputError
+from geo.config import Settings
+from geo.crs import BNG, in_england_bng
+from geo.data.tables import load_lsoa_table
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    from shapely.geometry.base import BaseGeometry
+
+logger = logging.getLogger(__name__)
+
+#: Counties as the seed documents use them, by LAD 2024 codes or UTLA names.
+COUNTY_ALIASES: dict[str, tuple[str, ...]] = {
+    "northamptonshire": ("E06000061", "E06000062"),  # North + West Northamptonshire
+    "northants": ("E06000061", "E06000062"),
+    "leicester, leicestershire and rutland": ("utla:E10000018", "E06000016", "E06000017"),
+    "llr": ("utla:E10000018", "E06000016", "E06000017"),
+    "greater essex": ("utla:E10000012", "E06000033", "E06000034"),
+}
+_ALIAS_NAMES = {"northants": "Northamptonshire", "northamptonshire": "Northamptonshire",
+                "llr": "Leicester, Leicestershire and Rutland",
+                "leicester, leicestershire and rutland": "Leicester, Leicestershire and Rutland",
+                "greater essex": "Greater Essex"}
+_CODE = re.compile(r"^E(06|07|08|09|10|11|12|38|54|92)\d{6}$", re.IGNORECASE)
+
+
+def _norm(text: str) -> str:
+    t = text.strip().lower().replace("&", "and")
+    t = re.sub(r"\s+", " ", t)
+    return re.sub(r"\b(nhs|integrated care board|icb|county council|council)\b", "", t).strip(" ,")
+
+
+@dataclass(frozen=True, eq=False)
+class Area:
+    """A study area: core LSOAs plus a ring of neighbouring LSOAs within ``buffer_km``."""
+
+    name: str
+    kind: str
+    lsoas: gpd.GeoDataFrame
+    buffer_lsoas: gpd.GeoDataFrame
+    buffer_km: float = 0.0
+    notes: tuple[str, ...] = field(default_factory=tuple)
+    spec: str = ""
+
+    @property
+    def key(self) -> str:
+        """Stable text id for caches (kind, name, buffer, LSOA count)."""
+        return f"{self.kind}:{self.name}:{self.buffer_km:g}:{len(self.lsoas)}"
+
+    @property
+    def lad_codes(self) -> tuple[str, ...]:
+        """LAD 2024 codes of the core LSOAs."""
+        return tuple(sorted(self.lsoas["lad24cd"].astype(str).unique()))
+
+    @property
+    def all_lsoas(self) -> gpd.GeoDataFrame:
+        """Core and buffer LSOAs with an ``in_area`` flag (core first)."""
+        core = self.lsoas.assign(in_area=True)
+        ring = self.buffer_lsoas.assign(in_area=False)
+        return pd.concat([core, ring]) if len(ring) else core
+
+    @cached_property
+    def polygon(self) -> BaseGeometry:
+        """Union of the core LSOA polygons (EPSG:27700)."""
+        from shapely import union_all
+
+        return union_all(self.lsoas.geometry.buffer(0.5).to_numpy())
+
+    def polygon_buffered(self, metres: float) -> BaseGeometry:
+        """The area polygon grown by ``metres`` (e.g. to clip networks or find border sites)."""
+        return self.polygon.buffer(metres) if metres > 0 else self.polygon
+
+    @property
+    def adults(self) -> int:
+        """Adults (18+) living in the core LSOAs."""
+        return int(self.lsoas["adults"].sum())
+
+
+def list_area_names(settings: Settings | None = None) -> dict[str, list[str]]:
+    """Names accepted by :func:`select_area`, by kind."""
+    t = load_lsoa_table(settings)
+    return {
+        "lad": sorted(t["lad24nm"].astype(str).unique()),
+        "county": sorted(set(t["utla23nm"].astype(str).unique()) | {"Northamptonshire"}),
+        "icb": sorted(t["icb24nm"].astype(str).unique()),
+        "region": sorted(t["rgn24nm"].astype(str).unique()),
+        "other": ["England", *[k.title() for k in COUNTY_ALIASES if len(k) > 4]],
+    }
+
+
+def select_area(spec: str | Path | Sequence[str] | BaseGeometry, *, settings: Settings | None = None,
+                buffer_km: float = 0.0, name: str | None = None, repair: bool = False) -> Area:
+    """Resolve a study area.
+
+    Parameters
+    ----------
+    spec
+        ``"England"``; a LAD name or code (``"Rutland"``, ``"E06000017"``); a county
+        (``"Northamptonshire"`` = North + West Northamptonshire, ``"Leicestershire"``,
+        ``"Essex"``); an ICB or region name or code; several LADs separated by ``;`` or given
+        as a list; a path to a GeoJSON/GeoPackage polygon; or a shapely polygon in EPSG:27700.
+    buffer_km
+        Width of the ring of neighbouring LSOAs (by centroid distance to the area polygon).
+    name
+        Display name (defaults to the resolved name).
+    repair
+        Repair invalid user polygons with ``make_valid`` instead of raising.
+    """
+    s = settings if settings is not None else Settings.from_env()
+    table = load_lsoa_table(s)
+    notes: list[str] = []
+    if buffer_km < 0:
+        msg = f"buffer_km must be >= 0, got {buffer_km}; use 0 for no ring of neighbouring LSOAs"
+        raise AreaError(msg)
+    if isinstance(spec, Path) or (isinstance(spec, str) and _looks_like_file(spec)):
+        geom = read_area_polygon(Path(spec), repair=repair)
+        mask = _centroids_in(table, geom)
+        kind, resolved = "polygon", name or Path(spec).stem
+        notes.append("LSOAs selected by population-weighted centroid inside the polygon")
+    elif hasattr(spec, "geom_type"):
+        mask = _centroids_in(table, spec)  # type: ignore[arg-type]
+        kind, resolved = "polygon", name or "polygon"
+    else:
+        parts = [spec] if isinstance(spec, str) else list(spec)
+        parts = [p2.strip() for p in parts for p2 in str(p).split(";") if p2.strip()]
+        if not parts:
+            msg = "empty area: give a LAD, county, ICB, region name or code, 'England' or a polygon file"
+            raise AreaError(msg)
+        mask = np.zeros(len(table), dtype=bool)
+        kinds, names = [], []
+        for part in parts:
+            k, n, m = _resolve_one(table, part)
+            mask |= m
+            kinds.append(k)
+            names.append(n)
+        kind = kinds[0] if len(kinds) == 1 else "lads"
+        resolved = name or " + ".join(names)
+    core = table[mask]
+    if core.empty:
+        msg = f"area {resolved!r} contains no English LSOA (check the polygon lies in England)"
+        raise AreaError(msg)
+    ring = _buffer_ring(table, core, buffer_km) if buffer_km > 0 else table.iloc[0:0]
+    logger.info("area %s: %d LSOAs, %d adults, buffer %g km (+%d LSOAs)",
+                resolved, len(core), int(core["adults"].sum()), buffer_km, len(ring))
+    return Area(name=resolved, kind=kind, lsoas=core, buffer_lsoas=ring, buffer_km=float(buffer_km),
+                notes=tuple(notes), spec=str(spec) if not hasattr(spec, "geom_type") else "polygon")
+
+
+def _looks_like_file(spec: str) -> bool:
+    return spec.lower().endswith((".geojson", ".json", ".gpkg", ".shp")) or Path(spec).is_file()
+
+
+def _resolve_one(table: gpd.GeoDataFrame, part: str) -> tuple[str, str, np.ndarray]:
+    p = part.strip()
+    low = _norm(p)
+    if low in {"england", "all"}:
+        return "england", "England", np.ones(len(table), dtype=bool)
+    if _CODE.match(p):
+        code = p.upper()
+        for col, kind, name_col in (("lad24cd", "lad", "lad24nm"), ("utla23cd", "county", "utla23nm"),
+                                    ("icb24cd", "icb", "icb24nm"), ("rgn24cd", "region", "rgn24nm")):
+            m = (table[col] == code).to_numpy()
+            if m.any():
+                return kind, str(table.loc[m, name_col].iloc[0]), m
+        msg = f"no English LSOAs have code {code}; use a LAD 2024, county/UTLA 2023, ICB 2024 or region code"
+        raise AreaError(msg)
+    if low in COUNTY_ALIASES:
+        m = np.zeros(len(table), dtype=bool)
+        for c in COUNTY_ALIASES[low]:
+            m |= (table["utla23cd"] == c[5:]).to_numpy() if c.startswith("utla:") else (
+                table["lad24cd"] == c).to_numpy()
+        return "county", _ALIAS_NAMES.get(low, p.title()), m
+    for col, kind in (("lad24nm", "lad"), ("utla23nm", "county"), ("rgn24nm", "region"), ("icb24nm", "icb")):
+        names = table[col].astype(str)
+        m = (names.map(_norm) == low).to_numpy()
+        if m.any():
+            return kind, str(names[m].iloc[0]), m
+    candidates = sorted({*table["lad24nm"].astype(str), *table["utla23nm"].astype(str),
+                         *table["rgn24nm"].astype(str), *table["icb24nm"].astype(str),
+                         "Northamptonshire", "England"})
+    close = difflib.get_close_matches(p, candidates, n=3, cutoff=0.6)
+    hint = f" Did you mean: {', '.join(close)}?" if close else " Run `geo areas` to list names."
+    msg = f"unknown area {p!r}: not a LAD, county, ICB, region or code.{hint}"
+    raise AreaError(msg)
+
+
+def _centroids_in(table: gpd.GeoDataFrame, geom: BaseGeometry) -> np.ndarray:
+    import shapely
+
+    pts = shapely.points(table["easting"].to_numpy(), table["northing"].to_numpy())
+    shapely.prepare(geom)
+    return shapely.contains_xy(geom, table["easting"].to_numpy(), table["northing"].to_numpy()) | \
+        shapely.touches(geom, pts)
+
+
+def _buffer_ring(table: gpd.GeoDataFrame, core: gpd.GeoDataFrame, buffer_km: float) -> gpd.GeoDataFrame:
+    from shapely import union_all
+
+    poly = union_all(core.geometry.buffer(0.5).to_numpy()).buffer(buffer_km * 1000.0)
+    inside = _centroids_in(table, poly)
+    inside &= ~table.index.isin(core.index)
+    return table[inside]
+
+
+def read_area_polygon(path: Path, *, repair: bool = False, max_bytes: int = 50 * 1024 * 1024) -> BaseGeometry:
+    """Read a user polygon file (GeoJSON, GeoPackage, Shapefile) as one geometry in EPSG:27700.
+
+    Raises :class:`InputError` naming the file and the fix for: missing/oversized/unreadable
+    files, no polygons, no CRS, coordinates outside England, invalid (e.g. self-intersecting)
+    polygons unless ``repair`` is set.
+    """
+    import geopandas as gpd
+
+    if not path.is_file():
+        msg = f"{path}: polygon file not found; check the path, or give a LAD, county, ICB or region name"
+        raise InputError(msg)
+    size = path.stat().st_size
+    if size > max_bytes:
+        msg = f"{path}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit for area polygons; simplify it first"
+        raise InputError(msg)
+    if size == 0:
+        msg = f"{path}: the file is empty; export the polygon as GeoJSON or GeoPackage"
+        raise InputError(msg)
+    if path.suffix.lower() in {".geojson", ".json"}:
+        from geo.data.uploads import check_json_vector
+
+        check_json_vector(path.read_bytes(), name=str(path))
+    try:
+        gdf = gpd.read_file(path, engine="pyogrio")
+    except Exception as exc:  # pyogrio.errors.DataSourceError and friends
+        msg = (f"{path}: not a readable GeoJSON/GeoPackage ({type(exc).__name__}: {str(exc)[:200]}). "
+               "Export the area from QGIS as GeoJSON (EPSG:4326) or GeoPackage")
+        raise InputError(msg) from exc
+    return polygon_from_frame(gdf, source=str(path), repair=repair)
+
+
+def polygon_from_frame(gdf: gpd.GeoDataFrame, *, source: str, repair: bool = False) -> BaseGeometry:
+    """Validate a frame of user polygons and return their union in EPSG:27700."""
+    import shapely
+
+    if gdf.empty or gdf.geometry.isna().all():
+        msg = (f"{source}: no features with geometry; the file must hold at least one polygon. Draw the "
+               "study area as a polygon and export it again")
+        raise InputError(msg)
+    types = set(gdf.geometry.dropna().geom_type)
+    if not types <= {"Polygon", "MultiPolygon"}:
+        msg = (f"{source}: expected polygons, found {', '.join(sorted(types))}; draw the study area "
+               "as a polygon (points and lines cannot define an area)")
+        raise InputError(msg)
+    if gdf.crs is None:
+        msg = f"{source}: no CRS; save it with EPSG:4326 (lon/lat) or EPSG:27700 (British National Grid)"
+        raise CrsError(msg)
+    bng = gdf.to_crs(BNG)
+    x0, y0, x1, y1 = bng.total_bounds
+    if not (in_england_bng(np.array([x0, x1]), np.array([y0, y1])).all()):
+        hint = ""
+        ox0, oy0, ox1, oy1 = gdf.total_bounds
+        if gdf.crs.to_epsg() == 4326 and -8 < oy0 < 3 and 49 < ox0 < 56:
+            hint = " The coordinates look like lat/lon swapped: GeoJSON wants longitude first, so swap the two numbers."
+        elif gdf.crs.to_epsg() == 4326 and abs(ox0) > 180:
+            hint = " The numbers look like metres (EPSG:27700) labelled as degrees: set the right CRS."
+        hint = hint or (" Check the file is the right one: the study area must be drawn in England, "
+                        "saved with EPSG:4326 (lon/lat) or EPSG:27700.")
+        msg = f"{source}: the polygon lies outside England (bounds {x0:.0f},{y0:.0f},{x1:.0f},{y1:.0f} in EPSG:27700).{hint}"
+        raise CrsError(msg)
+    geoms = bng.geometry.dropna().to_numpy()
+    valid = shapely.is_valid(geoms)
+    if not valid.all():
+        i = int(np.flatnonzero(~valid)[0])
+        reason = shapely.is_valid_reason(geoms[i])
+        if not repair:
+            msg = (f"{source}: feature {i + 1} is an invalid polygon ({reason}). Fix it (QGIS: Vector > "
+                   "Geometry Tools > Fix Geometries) or pass repair=True / --repair-polygon")
+            raise InputError(msg)
+        geoms = shapely.make_valid(geoms)
+        logger.warning("%s: repaired %d invalid polygon(s) with make_valid", source, int((~valid).sum()))
+    out = shapely.union_all(geoms)
+    if out.area <= 0:
+        msg = f"{source}: the polygon has zero area; draw the study area with at least three distinct corners"
+        raise InputError(msg)
+    return out
+
+
+def area_summary(area: Area) -> dict[str, Any]:
+    """Small dict describing an area (for logs, reports and the app)."""
+    return {"name": area.name, "kind": area.kind, "lsoas": len(area.lsoas), "adults": area.adults,
+            "lads": list(area.lsoas["lad24nm"].astype(str).unique()), "buffer_km": area.buffer_km,
+            "buffer_lsoas": len(area.buffer_lsoas)}

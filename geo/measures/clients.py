@@ -1,0 +1,463 @@
+"""Treatment-client extracts: read, map to LSOA 2021, count, and summarise by deprivation.
+
+No public client-level data exists; services upload their own extract (one row per client)
+or generate a clearly labelled synthetic one with :func:`synthetic_clients`.
+
+Privacy rules (``docs/privacy.md``):
+
+* the extract is read in memory (:func:`geo.data.uploads.read_user_csv`); nothing is written;
+* postcodes are mapped to LSOA 2021 and then **dropped**: no returned frame, log line or error
+  message contains a postcode value (problems are given as ``row 17: postcode not found``);
+* unmapped rows are kept and reported by row number, never silently dropped;
+* every summary (:func:`penetration`, :func:`clients_by_quintile`, :func:`clients_by_lad`)
+  passes through :mod:`geo.measures.disclosure` (counts 1-4 hidden, plus complementary cells).
+
+Row numbers are data rows: row 1 is the first line after the header.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from geo._errors import InputError, SchemaError
+from geo.config import Settings
+from geo.measures.disclosure import DEFAULT_THRESHOLD, check_disclosure, safe_total, suppress_counts
+from geo.data.geocode import geocode_postcodes
+from geo.data.loaders import load_postcodes
+from geo.data.tables import load_lsoa_table
+
+if TYPE_CHECKING:
+    from geo.data.areas import Area
+
+logger = logging.getLogger(__name__)
+
+POSTCODE_ALIASES = ("postcode", "post_code", "pcd", "client_postcode", "home_postcode", "postcode_of_residence")
+LSOA_ALIASES = ("lsoa21cd", "lsoa21", "lsoa_2021", "lsoa_code", "lsoa")
+SUBSTANCE_ALIASES = ("substance_group", "substance", "drug_group", "primary_substance")
+TREATMENT_ALIASES = ("in_treatment", "in_treatment_yn", "treatment")
+DATE_ALIASES = ("date", "referral_date", "episode_start", "start_date", "triage_date")
+CLIENT_COLUMNS = ("row", "lsoa21cd", "geo_status", "substance_group", "in_treatment", "date", "synthetic")
+_YES = {"y", "yes", "true", "1", "t"}
+_NO = {"n", "no", "false", "0", "f"}
+_LSOA21 = re.compile(r"^E01\d{6}$")
+#: Clients per adult in each national IMD quintile relative to the area average, from the
+#: Northamptonshire 2013-14 CRI data (seed 001:964-967: 38.5% of clients vs 12.6% of adults in the
+#: most deprived quintile -> 3.06; 8.4% vs 31.0% in the least deprived -> 0.27; the middle
+#: quintiles are interpolated geometrically).  Used only to make synthetic extracts realistic.
+SEED_QUINTILE_RATE_RATIOS = (3.06, 1.6, 0.95, 0.5, 0.27)
+SUBSTANCE_GROUPS = ("opiate", "non-opiate only", "non-opiate and alcohol", "alcohol only")
+_SUBSTANCE_SHARES = (0.40, 0.15, 0.12, 0.33)
+
+
+def _find(df: pd.DataFrame, aliases: tuple[str, ...]) -> str | None:
+    return next((c for c in aliases if c in df.columns), None)
+
+
+def _settings(settings: Settings | None) -> Settings:
+    return settings if settings is not None else Settings.from_env()
+
+
+def read_client_extract(src: str | Path | bytes | pd.DataFrame, settings: Settings | None = None, *,
+                        source: str | None = None, max_unmapped_share: float = 1.0) -> pd.DataFrame:
+    """Read a client extract (one row per client) and map each client to an LSOA 2021.
+
+    Parameters
+    ----------
+    src
+        CSV path, bytes of an upload, or an already-read frame.  Needs a ``postcode`` column
+        or an ``lsoa21cd`` column (aliases accepted); optional ``substance_group``,
+        ``in_treatment`` (yes/no) and ``date`` (ISO or day-first).  A ``synthetic`` column is
+        carried over (True/False).
+    settings
+        Bundle settings (postcode and LSOA tables).
+    source
+        Name of the file for messages (default the path, or ``upload``).
+    max_unmapped_share
+        Raise if more than this share of rows cannot be mapped (default 1.0: only when none map).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per input row: ``row`` (1-based data row), ``lsoa21cd`` (NA when unmapped),
+        ``geo_status`` (``postcode``, ``lsoa``, ``missing``, ``invalid``, ``not_found``,
+        ``bad_lsoa``), ``substance_group``, ``in_treatment`` (boolean, NA if blank), ``date``,
+        ``synthetic``.  **No postcode column.**  ``attrs["problems"]`` lists unmapped rows as
+        ``{"row": 17, "problem": "postcode not found"}`` and ``attrs["summary"]`` the counts.
+
+    Raises
+    ------
+    InputError
+        No postcode/LSOA column, unreadable values, or too few rows mapped; messages name the
+        row and column, never the postcode.
+    """
+    s = _settings(settings)
+    if isinstance(src, pd.DataFrame):
+        raw = src.copy()
+        raw.columns = [str(c).strip().lower().replace(" ", "_") for c in raw.columns]
+        name = source or "client extract"
+    else:
+        from geo.data.uploads import read_user_csv
+
+        name = source or (str(src) if not isinstance(src, bytes | bytearray) else "upload")
+        raw = read_user_csv(src, source=name)
+    pc_col, lsoa_col = _find(raw, POSTCODE_ALIASES), _find(raw, LSOA_ALIASES)
+    if pc_col is None and lsoa_col is None:
+        msg = (f"{name}: needs a 'postcode' or an 'lsoa21cd' column (one row per client); "
+               f"found columns {list(raw.columns)[:12]}")
+        raise InputError(msg)
+    n = len(raw)
+    lsoa = pd.Series(pd.NA, index=raw.index, dtype="string")
+    status = pd.Series("missing", index=raw.index, dtype="object")
+    valid_lsoas = load_lsoa_table(s).index
+    if lsoa_col is not None:
+        codes = raw[lsoa_col].fillna("").astype(str).str.strip().str.upper()
+        has = codes != ""
+        good = has & codes.str.match(_LSOA21.pattern) & codes.isin(valid_lsoas)
+        lsoa[good] = codes[good]
+        status[good] = "lsoa"
+        status[has & ~good] = "bad_lsoa"
+    if pc_col is not None:
+        todo = lsoa.isna()
+        if todo.any():
+            g = geocode_postcodes(raw.loc[todo, pc_col].fillna("").astype(str), s)
+            g.index = raw.index[todo.to_numpy()]
+            found = g["status"] == "found"
+            lsoa[found[found].index] = g.loc[found, "lsoa21cd"].astype("string")
+            st = g["status"].map({"found": "postcode", "missing": "missing", "invalid": "invalid",
+                                  "unknown": "not_found"})
+            keep_bad_lsoa = status[todo] == "bad_lsoa"
+            status[todo] = np.where(keep_bad_lsoa & (st != "postcode"), "bad_lsoa", st)
+    out = pd.DataFrame({"row": np.arange(1, n + 1), "lsoa21cd": lsoa.to_numpy(), "geo_status": status.to_numpy()})
+    out["substance_group"] = _substance(raw, name)
+    out["in_treatment"] = _yes_no(raw, name)
+    out["date"] = _dates(raw, name)
+    syn = raw["synthetic"].fillna("").astype(str).str.strip().str.lower() if "synthetic" in raw.columns else None
+    out["synthetic"] = syn.isin(_YES).to_numpy() if syn is not None else False
+    problems = _problems(out)
+    mapped = int(out["lsoa21cd"].notna().sum())
+    out.attrs = {"source": Path(name).name, "problems": problems,
+                 "summary": {"rows": n, "mapped": mapped, "unmapped": n - mapped,
+                             **{k: int(v) for k, v in out["geo_status"].value_counts().items()}}}
+    logger.info("%s: %d client rows, %d mapped to LSOA 2021, %d not mapped", Path(name).name, n, mapped, n - mapped)
+    if mapped == 0 or (n - mapped) / n > max_unmapped_share:
+        rows = ", ".join(f"row {p['row']}: {p['problem']}" for p in problems[:5])
+        msg = (f"{name}: {n - mapped} of {n} rows could not be mapped to an LSOA ({rows}); check the "
+               "postcode column holds full English postcodes (e.g. 'NN1 5BA') or lsoa21cd holds LSOA 2021 codes")
+        raise InputError(msg)
+    return out
+
+
+def _problems(out: pd.DataFrame) -> list[dict[str, Any]]:
+    words = {"missing": "no postcode or LSOA", "invalid": "postcode not in a valid format",
+             "not_found": "postcode not found (terminated, mistyped, or outside England)",
+             "bad_lsoa": "not an English LSOA 2021 code"}
+    bad = out[out["lsoa21cd"].isna()]
+    return [{"row": int(r), "problem": words.get(st, st)} for r, st in zip(bad["row"], bad["geo_status"], strict=True)]
+
+
+def _substance(raw: pd.DataFrame, name: str) -> np.ndarray:
+    col = _find(raw, SUBSTANCE_ALIASES)
+    if col is None:
+        return np.full(len(raw), pd.NA, dtype=object)
+    return raw[col].fillna("").astype(str).str.strip().str.lower().replace("", pd.NA).to_numpy()
+
+
+def _yes_no(raw: pd.DataFrame, name: str) -> pd.arrays.BooleanArray:
+    col = _find(raw, TREATMENT_ALIASES)
+    if col is None:
+        return pd.array([pd.NA] * len(raw), dtype="boolean")
+    v = raw[col].fillna("").astype(str).str.strip().str.lower()
+    bad = (v != "") & ~v.isin(_YES | _NO)
+    if bad.any():
+        rows = ", ".join(str(i + 1) for i in np.flatnonzero(bad.to_numpy())[:5])
+        msg = f"{name}: column {col!r} must be yes/no (row {rows}); use yes, no or leave blank"
+        raise InputError(msg)
+    arr = pd.array([True if x in _YES else False if x in _NO else pd.NA for x in v], dtype="boolean")
+    return arr
+
+
+def _dates(raw: pd.DataFrame, name: str) -> pd.Series:
+    col = _find(raw, DATE_ALIASES)
+    if col is None:
+        return pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]").to_numpy()
+    text = raw[col].fillna("").astype(str).str.strip()
+    iso = text.str.match(r"^\d{4}-\d{2}-\d{2}")
+    parsed = pd.to_datetime(text.where(iso), errors="coerce", format="ISO8601")
+    other = ~iso & (text != "")
+    if other.any():
+        parsed[other] = pd.to_datetime(text[other], errors="coerce", dayfirst=True, format="mixed")
+    bad = (text != "") & parsed.isna()
+    if bad.any():
+        rows = ", ".join(str(i + 1) for i in np.flatnonzero(bad.to_numpy())[:5])
+        msg = f"{name}: column {col!r} has dates that cannot be read (row {rows}); use YYYY-MM-DD"
+        raise InputError(msg)
+    return parsed.to_numpy()
+
+
+# --------------------------------------------------------------------------------------------
+# counts and summaries
+# --------------------------------------------------------------------------------------------
+def _area_lsoas(area_lsoas: Area | pd.DataFrame) -> pd.DataFrame:
+    lsoas = getattr(area_lsoas, "lsoas", area_lsoas)
+    if not isinstance(lsoas, pd.DataFrame) or lsoas.index.name != "lsoa21cd":
+        msg = "area_lsoas: give an Area or the LSOA table rows of the area (indexed by lsoa21cd)"
+        raise SchemaError(msg)
+    return lsoas
+
+
+def client_counts(clients: pd.DataFrame, area_lsoas: Area | pd.DataFrame, *,
+                  in_treatment_only: bool = False) -> pd.DataFrame:
+    """True (unsuppressed) client counts per LSOA of the area - for analysis, not for display.
+
+    Parameters
+    ----------
+    clients
+        Output of :func:`read_client_extract`.
+    area_lsoas
+        An :class:`~geo.data.areas.Area` or its LSOA rows (indexed by ``lsoa21cd``).
+    in_treatment_only
+        Count only rows with ``in_treatment`` True.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``lsoa21cd`` (every LSOA of the area, zeros included), column ``clients``.
+        ``attrs``: ``outside_area`` (mapped clients living elsewhere), ``unmapped`` and
+        ``synthetic``.  Pass it to :func:`penetration` / :func:`clients_by_quintile`, which
+        apply disclosure control; never show it directly.
+    """
+    lsoas = _area_lsoas(area_lsoas)
+    c = clients
+    if in_treatment_only:
+        c = c[c["in_treatment"].fillna(False).astype(bool)]
+    mapped = c["lsoa21cd"].dropna().astype(str)
+    per = mapped.value_counts()
+    out = pd.DataFrame({"clients": per.reindex(lsoas.index, fill_value=0).astype("int64")}, index=lsoas.index)
+    out.attrs = {"outside_area": int((~mapped.isin(lsoas.index)).sum()),
+                 "unmapped": int(c["lsoa21cd"].isna().sum()),
+                 "synthetic": bool(c["synthetic"].any()) if "synthetic" in c.columns else False}
+    logger.info("client counts: %d in area, %d outside, %d unmapped", int(out["clients"].sum()),
+                out.attrs["outside_area"], out.attrs["unmapped"])
+    return out
+
+
+def penetration(counts: pd.DataFrame, lsoas: Area | pd.DataFrame, *, per_adults: int = 1000,
+                threshold: int = DEFAULT_THRESHOLD, round_to: int | None = None) -> pd.DataFrame:
+    """Clients per 1,000 adults by LSOA, disclosure-controlled.
+
+    Parameters
+    ----------
+    counts
+        Output of :func:`client_counts`.
+    lsoas
+        The area or its LSOA rows (``adults`` column: Census 2021 18+ estimate).
+    per_adults
+        Rate denominator (1,000 adults).
+    threshold, round_to
+        Disclosure rules (see :func:`geo.measures.disclosure.suppress_counts`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``lsoa21cd``: ``lad24cd``, ``imd_decile``, ``adults``, ``clients`` (NA when
+        suppressed), ``clients_per_1000_adults`` (NA when suppressed), ``suppressed``.
+        ``attrs["area"]``: total clients, adults and the area rate (from true totals, shown
+        unless the total itself is small).
+    """
+    table = _area_lsoas(lsoas)
+    df = table[["lad24cd", "imd_decile", "adults"]].join(counts[["clients"]], how="left")
+    df["clients"] = df["clients"].fillna(0).astype("int64")
+    safe = suppress_counts(df, ["clients"], threshold=threshold, by="lad24cd", round_to=round_to,
+                           source="clients by LSOA")
+    rate_col = f"clients_per_{per_adults}_adults"
+    safe[rate_col] = (safe["clients"].astype("Float64") / safe["adults"].astype(float) * per_adults).round(2)
+    total = safe_total(df["clients"], threshold=threshold, round_to=round_to)
+    adults = float(df["adults"].sum())
+    safe.attrs["area"] = {"clients": total, "adults": round(adults),
+                          rate_col: None if total is None or adults == 0 else round(total / adults * per_adults, 2)}
+    check_disclosure(safe, count_cols=["clients"], threshold=threshold, source="clients by LSOA")
+    return safe
+
+
+def _quintile(decile: pd.Series) -> pd.Series:
+    return ((decile.astype(int) + 1) // 2).astype(int)
+
+
+def clients_by_quintile(counts: pd.DataFrame, lsoas: Area | pd.DataFrame, *, decile_col: str = "imd_decile",
+                        threshold: int = DEFAULT_THRESHOLD, round_to: int | None = None) -> pd.DataFrame:
+    """Share of clients vs share of adults by national IMD quintile (1 = 20% most deprived).
+
+    Parameters
+    ----------
+    counts
+        Output of :func:`client_counts`.
+    lsoas
+        The area or its LSOA rows (``adults`` and ``decile_col``).
+    decile_col
+        National IMD decile column (``imd_decile`` = IMD 2025; ``imd2019_decile`` for 2019).
+    threshold, round_to
+        Disclosure rules.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``imd_quintile`` 1-5: ``lsoas``, ``adults``, ``clients`` (NA when suppressed),
+        ``share_of_clients_pct``, ``share_of_adults_pct``, ``representation_ratio`` (client share
+        / adult share; > 1 over-represented), ``suppressed``.  Shares use the true total; a
+        suppressed quintile's share is NA.
+    """
+    table = _area_lsoas(lsoas)
+    df = table[["adults", decile_col]].join(counts[["clients"]], how="left")
+    df["clients"] = df["clients"].fillna(0)
+    q = _quintile(df[decile_col]).rename("imd_quintile")
+    grp = df.groupby(q).agg(lsoas=("adults", "size"), adults=("adults", "sum"), clients=("clients", "sum"))
+    grp = grp.reindex(range(1, 6), fill_value=0)
+    grp.index.name = "imd_quintile"
+    total_clients, total_adults = float(grp["clients"].sum()), float(grp["adults"].sum())
+    safe = suppress_counts(grp, ["clients"], threshold=threshold, round_to=round_to, source="clients by IMD quintile")
+    client_share = safe["clients"].astype("Float64") / total_clients if total_clients else \
+        pd.array([pd.NA] * len(safe), dtype="Float64")
+    adult_share = grp["adults"].astype(float) / total_adults if total_adults else grp["adults"] * np.nan
+    safe["share_of_clients_pct"] = (client_share * 100).round(1)
+    safe["share_of_adults_pct"] = (adult_share * 100).round(1)
+    ratio = pd.Series(client_share, index=safe.index) / adult_share.where(adult_share > 0)
+    safe["representation_ratio"] = ratio.astype("Float64").round(2)
+    safe["adults"] = safe["adults"].round().astype("int64")
+    safe = safe[["lsoas", "adults", "clients", "share_of_clients_pct", "share_of_adults_pct",
+                 "representation_ratio", "suppressed"]]
+    safe.attrs["total_clients"] = safe_total(grp["clients"], threshold=threshold, round_to=round_to)
+    safe.attrs["decile_col"] = decile_col
+    check_disclosure(safe, count_cols=["clients"], threshold=threshold, source="clients by IMD quintile")
+    return safe
+
+
+def clients_by_lad(counts: pd.DataFrame, lsoas: Area | pd.DataFrame, *, per_adults: int = 1000,
+                   threshold: int = DEFAULT_THRESHOLD, round_to: int | None = None) -> pd.DataFrame:
+    """Clients and clients per 1,000 adults by local authority district, disclosure-controlled."""
+    table = _area_lsoas(lsoas)
+    df = table[["lad24cd", "lad24nm", "adults"]].join(counts[["clients"]], how="left")
+    df["clients"] = df["clients"].fillna(0)
+    grp = df.groupby(["lad24cd", "lad24nm"]).agg(adults=("adults", "sum"), clients=("clients", "sum")).reset_index()
+    grp = grp.set_index("lad24cd")
+    safe = suppress_counts(grp, ["clients"], threshold=threshold, round_to=round_to, source="clients by LAD")
+    rate_col = f"clients_per_{per_adults}_adults"
+    safe[rate_col] = (safe["clients"].astype("Float64") / safe["adults"] * per_adults).round(2)
+    safe["adults"] = safe["adults"].round().astype("int64")
+    check_disclosure(safe, count_cols=["clients"], threshold=threshold, source="clients by LAD")
+    return safe
+
+
+def summarise_clients(clients: pd.DataFrame, area: Area, *, threshold: int = DEFAULT_THRESHOLD,
+                      round_to: int | None = None, decile_col: str = "imd_decile") -> dict[str, Any]:
+    """Disclosure-safe summary of an extract for an area (what the CLI and app show)."""
+    counts = client_counts(clients, area)
+    summ = clients.attrs.get("summary", {})
+    pen = penetration(counts, area, threshold=threshold, round_to=round_to)
+    return {
+        "area": area.name,
+        "synthetic_data": bool(counts.attrs.get("synthetic")),
+        "rows_read": summ.get("rows", len(clients)),
+        "rows_not_mapped": summ.get("unmapped", int(clients["lsoa21cd"].isna().sum())),
+        "clients_outside_area": counts.attrs.get("outside_area"),
+        "clients_in_area": pen.attrs["area"]["clients"],
+        "adults_in_area": pen.attrs["area"]["adults"],
+        "clients_per_1000_adults": pen.attrs["area"]["clients_per_1000_adults"],
+        "suppression": f"counts 1-{threshold - 1} hidden, plus complementary cells"
+                       + (f"; rounded to {round_to}" if round_to else ""),
+        "by_imd_quintile": clients_by_quintile(counts, area, threshold=threshold, round_to=round_to,
+                                               decile_col=decile_col),
+        "by_lad": clients_by_lad(counts, area, threshold=threshold, round_to=round_to),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# synthetic extracts
+# --------------------------------------------------------------------------------------------
+def synthetic_clients(area: Area, n: int, seed: int, settings: Settings | None = None, *,
+                      rate_ratios: tuple[float, ...] = SEED_QUINTILE_RATE_RATIOS,
+                      decile_col: str = "imd_decile") -> pd.DataFrame:
+    """A synthetic client extract: real postcodes in the area, sampled with the seed's deprivation pattern.
+
+    Each client's LSOA is drawn with probability proportional to adults x the quintile rate
+    ratio (:data:`SEED_QUINTILE_RATE_RATIOS`), then a live postcode is drawn uniformly within
+    that LSOA.  **The rows are invented**; every row has ``synthetic=True``.
+
+    Parameters
+    ----------
+    area
+        Study area (core LSOAs are sampled).
+    n
+        Number of synthetic clients (1 to 1,000,000).
+    seed
+        Random seed; the same seed, area and bundle give the same extract.
+    settings
+        Bundle settings.
+    rate_ratios
+        Relative clients-per-adult in IMD quintiles 1..5.
+    decile_col
+        IMD decile column used for the gradient.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``client_ref`` (``SYN000001``...), ``postcode``, ``substance_group``,
+        ``in_treatment`` (yes/no), ``date`` (ISO, in 2024), ``synthetic`` (True).
+    """
+    if not isinstance(n, int | np.integer) or not 1 <= n <= 1_000_000:
+        msg = f"n={n!r}: the number of synthetic clients must be a whole number from 1 to 1,000,000"
+        raise InputError(msg)
+    if len(rate_ratios) != 5 or min(rate_ratios) < 0:
+        msg = "rate_ratios: give 5 non-negative numbers (IMD quintile 1 = most deprived first)"
+        raise InputError(msg)
+    s = _settings(settings)
+    rng = np.random.default_rng(int(seed))
+    lsoas = area.lsoas.sort_index()
+    pcs = load_postcodes(s)
+    pcs = pcs[pcs["lsoa21cd"].isin(lsoas.index)]
+    by_lsoa = pcs.reset_index().sort_values(["lsoa21cd", "pcd"]).groupby("lsoa21cd")["pcd"].agg(list)
+    lsoas = lsoas[lsoas.index.isin(by_lsoa.index)]
+    if lsoas.empty:
+        msg = f"{area.name}: no live postcodes found in its LSOAs; cannot sample synthetic clients"
+        raise InputError(msg)
+    ratio = np.asarray(rate_ratios, dtype=float)[_quintile(lsoas[decile_col]).to_numpy() - 1]
+    weight = lsoas["adults"].to_numpy(dtype=float) * ratio
+    pick = rng.choice(len(lsoas), size=int(n), p=weight / weight.sum())
+    codes = lsoas.index.to_numpy()[pick]
+    lists = by_lsoa.reindex(lsoas.index)
+    sizes = lists.map(len).to_numpy()[pick]
+    within = (rng.random(int(n)) * sizes).astype(int)
+    postcodes = [lists.iloc[i][j] for i, j in zip(pick, within, strict=True)]
+    start = np.datetime64("2024-01-01")
+    out = pd.DataFrame({
+        "client_ref": [f"SYN{i:06d}" for i in range(1, int(n) + 1)],
+        "postcode": postcodes,
+        "substance_group": rng.choice(SUBSTANCE_GROUPS, size=int(n), p=_SUBSTANCE_SHARES),
+        "in_treatment": np.where(rng.random(int(n)) < 0.8, "yes", "no"),
+        "date": (start + rng.integers(0, 366, size=int(n)).astype("timedelta64[D]")).astype(str),
+        "synthetic": True,
+    })
+    out.attrs = {"synthetic": True, "area": area.name, "seed": int(seed), "lsoa21cd": codes}
+    logger.info("synthetic clients: %d for %s (seed %d) from %d LSOAs", int(n), area.name, int(seed), len(lsoas))
+    return out
+
+
+def write_synthetic_clients(df: pd.DataFrame, out: str | Path) -> Path:
+    """Write a synthetic extract to CSV; the file name must contain 'synthetic'."""
+    path = Path(out)
+    if "synthetic" not in path.name.lower():
+        msg = f"{path}: synthetic extracts must have 'synthetic' in the file name (e.g. synthetic_clients.csv)"
+        raise InputError(msg)
+    if "synthetic" not in df.columns or not df["synthetic"].astype(bool).all():
+        msg = "only frames made by synthetic_clients (synthetic=True on every row) may be written here"
+        raise InputError(msg)
+    from geo.cache import atomic_write_text
+
+    atomic_write_text(df.to_csv(index=False), path)
+    logger.info("wrote %d SYNTHETIC clients to %s", len(df), path.name)
+    return path

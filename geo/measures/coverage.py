@@ -1,0 +1,386 @@
+"""Coverage: how many adults live within a travel-time (or distance) threshold of a service.
+
+The core works on a *times frame*: one row per LSOA (index ``lsoa21cd``) with the LSOA-table
+columns (``adults``, ``imd_decile``, ``urban_rural``, ``ruc21nm``, ``lad24nm`` ...), an
+``in_area`` flag (core LSOAs vs the buffer ring) and ``minutes`` to the nearest site (NaN =
+unreachable).  :func:`geo.travel.catchments.nearest_times` builds it from a router; tests and the
+straight-line mode build it with :func:`nearest_site_straight_line`.
+
+Definitions (used everywhere in ``geo``):
+
+* an LSOA is *within* the threshold when ``minutes < threshold_minutes`` and *beyond* when
+  ``minutes >= threshold_minutes`` **or** no site is reachable.  This matches the seed method
+  "share of adults 18+ who need 45+ minutes to reach the nearest hub";
+* adults are counted at the LSOA population-weighted centroid (all adults of an LSOA share its
+  time);
+* mean and median minutes are adults-weighted over *reachable* LSOAs only; unreachable adults
+  are reported separately (``adults_unreachable``) and always count as beyond;
+* only core LSOAs (``in_area``) are residents of the area; buffer-ring LSOAs are dropped.
+
+The seed's "in-county sites only" rule is :func:`restrict_sites` (``in_county_only=True``)
+applied to the sites *before* routing; cross-border coverage keeps the buffer sites.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from geo._errors import InputError, SchemaError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+logger = logging.getLogger(__name__)
+
+#: Breakdowns reported by :func:`coverage_summary`, in order.
+BREAKDOWNS = ("imd_decile", "urban_rural", "ruc21nm", "lad24nm")
+
+
+# --------------------------------------------------------------------------- weighted statistics
+def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    """Weighted median: the smallest value at which the cumulative weight reaches half the total.
+
+    NaN values and non-positive weights are ignored; NaN when nothing is left.
+    """
+    v = np.asarray(values, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    keep = np.isfinite(v) & np.isfinite(w) & (w > 0)
+    v, w = v[keep], w[keep]
+    if not len(v):
+        return float("nan")
+    order = np.argsort(v, kind="stable")
+    v, w = v[order], w[order]
+    cum = np.cumsum(w)
+    return float(v[np.searchsorted(cum, 0.5 * cum[-1])])
+
+
+def weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
+    """Weighted mean over finite values (NaN when the weights sum to zero)."""
+    v = np.asarray(values, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    keep = np.isfinite(v) & np.isfinite(w)
+    tot = w[keep].sum()
+    return float((v[keep] * w[keep]).sum() / tot) if tot > 0 else float("nan")
+
+
+# --------------------------------------------------------------------------- sites
+def restrict_sites(sites: pd.DataFrame, *, in_county_only: bool = True) -> pd.DataFrame:
+    """Keep only sites inside the study area (``in_area``) when ``in_county_only``.
+
+    The seed Northamptonshire method counts in-county hubs only; cross-border analysis keeps the
+    buffer sites that :func:`geo.data.sites.load_sites` returns with ``in_area=False``.
+    """
+    if not in_county_only:
+        return sites
+    if "in_area" not in sites.columns:
+        msg = "sites have no 'in_area' column; load them with geo.data.sites.load_sites(area=...)"
+        raise SchemaError(msg)
+    out = sites[sites["in_area"].astype(bool)]
+    logger.info("in-county sites only: %d of %d kept", len(out), len(sites))
+    return out.reset_index(drop=True) if isinstance(out.index, pd.RangeIndex) else out
+
+
+# --------------------------------------------------------------------------- core table
+def _check(times: pd.DataFrame, cols: Sequence[str]) -> None:
+    missing = [c for c in cols if c not in times.columns]
+    if missing:
+        msg = (f"times frame lacks column(s) {missing}; build it with "
+               "geo.travel.catchments.nearest_times() or from the LSOA table")
+        raise SchemaError(msg)
+
+
+def residents(times: pd.DataFrame) -> pd.DataFrame:
+    """Core LSOAs only (rows with ``in_area`` False are the buffer ring and are dropped)."""
+    if "in_area" in times.columns:
+        return times[times["in_area"].astype(bool)]
+    return times
+
+
+def coverage_table(times: pd.DataFrame, *, threshold_minutes: float, by: str | None = None,
+                   weight: str = "adults", value_col: str = "minutes",
+                   core_only: bool = True) -> pd.DataFrame:
+    """Adults and LSOAs within / beyond a threshold, overall or per group.
+
+    Parameters
+    ----------
+    times : pandas.DataFrame
+        Times frame (see module docstring): one row per LSOA with ``value_col`` and ``weight``.
+    threshold_minutes : float
+        Threshold in the units of ``value_col`` (minutes; kilometres for ``distance_km``).
+    by : str, optional
+        Group column (``imd_decile``, ``urban_rural``, ``ruc21nm``, ``lad24nm``, ...);
+        ``None`` gives one row labelled ``"All"``.
+    weight : str, default "adults"
+        Population column counted.
+    value_col : str, default "minutes"
+        Travel cost per LSOA; NaN = unreachable.
+    core_only : bool, default True
+        Drop buffer-ring LSOAs (``in_area`` False).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per group: ``lsoas``, ``adults`` (named after ``weight``), ``adults_within``,
+        ``adults_beyond`` (includes unreachable), ``adults_unreachable``, ``lsoas_within``,
+        ``lsoas_beyond``, ``lsoas_unreachable``, ``pct_within``, ``pct_beyond``,
+        ``mean_minutes`` and ``median_minutes`` (weighted, reachable LSOAs; named after
+        ``value_col``), ``pct_of_all_beyond`` (group's share of all adults beyond).
+    """
+    if not np.isfinite(threshold_minutes) or threshold_minutes <= 0:
+        msg = f"threshold must be a positive number, got {threshold_minutes!r}"
+        raise InputError(msg)
+    cols = [value_col, weight] + ([by] if by else [])
+    _check(times, cols)
+    df = residents(times) if core_only else times
+    v = df[value_col].to_numpy(dtype=float)
+    w = df[weight].to_numpy(dtype=float)
+    within = np.isfinite(v) & (v < threshold_minutes)
+    unreach = ~np.isfinite(v)
+    frame = pd.DataFrame({
+        "g": "All" if by is None else df[by].to_numpy(),
+        "w": w, "v": v, "within": within, "unreach": unreach,
+    })
+    rows: dict[Any, dict[str, float]] = {}
+    for key, g in frame.groupby("g", sort=True, observed=True, dropna=False):
+        gw = g["w"].to_numpy()
+        rows[key] = {
+            "lsoas": len(g),
+            weight: gw.sum(),
+            f"{weight}_within": gw[g["within"].to_numpy()].sum(),
+            f"{weight}_beyond": gw[~g["within"].to_numpy()].sum(),
+            f"{weight}_unreachable": gw[g["unreach"].to_numpy()].sum(),
+            "lsoas_within": int(g["within"].sum()),
+            "lsoas_beyond": int((~g["within"]).sum()),
+            "lsoas_unreachable": int(g["unreach"].sum()),
+            f"mean_{value_col}": weighted_mean(g["v"].to_numpy(), gw),
+            f"median_{value_col}": weighted_median(g["v"].to_numpy(), gw),
+        }
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = by or "group"
+    tot = out[weight].replace(0, np.nan)
+    out.insert(5, "pct_within", 100.0 * out[f"{weight}_within"] / tot)
+    out.insert(6, "pct_beyond", 100.0 * out[f"{weight}_beyond"] / tot)
+    all_beyond = out[f"{weight}_beyond"].sum()
+    out["pct_of_all_beyond"] = 100.0 * out[f"{weight}_beyond"] / all_beyond if all_beyond else 0.0
+    for c in ("lsoas", "lsoas_within", "lsoas_beyond", "lsoas_unreachable"):
+        out[c] = out[c].astype(int)
+    wcols = [weight, f"{weight}_within", f"{weight}_beyond", f"{weight}_unreachable"]
+    vals = out[wcols].to_numpy(dtype=float)
+    if np.isfinite(vals).all() and (vals == np.round(vals)).all():
+        out[wcols] = out[wcols].astype("int64")
+    if by == "imd_decile":
+        out = out.reindex([d for d in range(1, 11) if d in out.index])
+    return out
+
+
+def coverage_headline(times: pd.DataFrame, *, threshold_minutes: float, weight: str = "adults",
+                      value_col: str = "minutes") -> dict[str, Any]:
+    """One-line summary: adults, adults beyond, percentage beyond, weighted mean/median."""
+    row = coverage_table(times, threshold_minutes=threshold_minutes, weight=weight,
+                         value_col=value_col).iloc[0]
+    res = residents(times)
+    method = res["method"].dropna().unique().tolist() if "method" in res.columns else []
+    return {
+        "threshold": threshold_minutes,
+        "unit": "km" if value_col.endswith("_km") else "minutes",
+        "lsoas": int(row["lsoas"]),
+        weight: round(float(row[weight])),
+        f"{weight}_within": round(float(row[f"{weight}_within"])),
+        f"{weight}_beyond": round(float(row[f"{weight}_beyond"])),
+        f"{weight}_unreachable": round(float(row[f"{weight}_unreachable"])),
+        "pct_within": round(float(row["pct_within"]), 2),
+        "pct_beyond": round(float(row["pct_beyond"]), 2),
+        f"mean_{value_col}": round(float(row[f"mean_{value_col}"]), 2),
+        f"median_{value_col}": round(float(row[f"median_{value_col}"]), 2),
+        "method": ", ".join(str(m) for m in method) or "unknown",
+    }
+
+
+def coverage_summary(times: pd.DataFrame, *, threshold_minutes: float, weight: str = "adults",
+                     value_col: str = "minutes",
+                     breakdowns: Sequence[str] = BREAKDOWNS) -> dict[str, Any]:
+    """Headline plus one :func:`coverage_table` per breakdown present in ``times``.
+
+    Returns a dict ``{"headline": {...}, "by_imd_decile": DataFrame, ...}``; breakdown
+    columns missing from ``times`` are skipped.
+    """
+    out: dict[str, Any] = {"headline": coverage_headline(
+        times, threshold_minutes=threshold_minutes, weight=weight, value_col=value_col)}
+    for b in breakdowns:
+        if b in times.columns:
+            out[f"by_{b}"] = coverage_table(times, threshold_minutes=threshold_minutes, by=b,
+                                            weight=weight, value_col=value_col)
+    return out
+
+
+# --------------------------------------------------------------------------- straight line
+def nearest_site_straight_line(lsoas: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
+    """Straight-line distance from each LSOA population-weighted centroid to its nearest site.
+
+    A KD-tree on the site coordinates (EPSG:27700 metres) answers all LSOAs at once, so all of
+    England (33,755 LSOAs x ~10,500 pharmacies) takes well under a second.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``lsoas`` plus ``distance_metres``, ``distance_km``, ``site_id``, ``site_name``,
+        ``site_type``, ``site_in_area`` (NaN/None columns when there are no sites).
+    """
+    from scipy.spatial import cKDTree
+
+    for frame, what in ((lsoas, "LSOAs"), (sites, "sites")):
+        missing = [c for c in ("easting", "northing") if c not in frame.columns]
+        if missing:
+            msg = f"{what} lack column(s) {missing} (EPSG:27700 metres)"
+            raise SchemaError(msg)
+    site_xy = sites[["easting", "northing"]].to_numpy(dtype=float)
+    ok = np.isfinite(site_xy).all(axis=1)
+    site_xy = site_xy[ok]
+    s = sites[ok]
+    out = pd.DataFrame(lsoas).copy()
+    if "geometry" in out.columns:
+        out = out.drop(columns="geometry")
+    xy = out[["easting", "northing"]].to_numpy(dtype=float)
+    if not len(site_xy):
+        out["distance_metres"] = np.nan
+        out["distance_km"] = np.nan
+        for c in ("site_id", "site_name", "site_type", "site_in_area"):
+            out[c] = None
+        return out
+    t0 = time.perf_counter()
+    dist, idx = cKDTree(site_xy).query(xy, k=1)
+    logger.info("KD-tree nearest site: %d origins x %d sites in %.3f s", len(xy), len(site_xy),
+                time.perf_counter() - t0)
+    out["distance_metres"] = dist
+    out["distance_km"] = dist / 1000.0
+    out["site_id"] = s["site_id"].to_numpy()[idx] if "site_id" in s else idx
+    out["site_name"] = s["name"].to_numpy()[idx] if "name" in s else None
+    out["site_type"] = s["site_type"].to_numpy()[idx] if "site_type" in s else None
+    out["site_in_area"] = s["in_area"].to_numpy()[idx] if "in_area" in s else True
+    return out
+
+
+def straight_line_times(lsoas: pd.DataFrame, sites: pd.DataFrame, *, speed_kph: float,
+                        detour_factor: float = 1.0) -> pd.DataFrame:
+    """A times frame from straight-line distance: ``minutes = km x detour / speed_kph x 60``.
+
+    A crude stand-in for routed times (labelled ``method="straight-line"``); useful for tests,
+    sensitivity checks and places without a network.
+    """
+    if speed_kph <= 0 or detour_factor <= 0:
+        msg = "speed_kph and detour_factor must be positive"
+        raise InputError(msg)
+    out = nearest_site_straight_line(lsoas, sites)
+    out["minutes"] = out["distance_km"] * detour_factor / speed_kph * 60.0
+    out["method"] = "straight-line"
+    if "in_area" not in out.columns:
+        out["in_area"] = True
+    return out
+
+
+def straight_line_coverage(lsoas: pd.DataFrame, sites: pd.DataFrame, *, threshold_km: float = 1.6,
+                           weight: str = "adults",
+                           breakdowns: Sequence[str] = ("imd_decile", "urban_rural"),
+                           ) -> dict[str, Any]:
+    """Share of adults whose LSOA centroid lies within ``threshold_km`` (straight line) of a site.
+
+    Parameters
+    ----------
+    lsoas : pandas.DataFrame
+        LSOA rows with ``easting``/``northing`` (population-weighted centroids) and ``weight``.
+    sites : pandas.DataFrame
+        Sites with ``easting``/``northing``.
+    threshold_km : float, default 1.6
+        Distance threshold (1.6 km = 1 mile, the usual pharmacy-access benchmark).
+    weight : str, default "adults"
+        Population column.
+    breakdowns : sequence of str
+        Group columns for the breakdown tables.
+
+    Returns
+    -------
+    dict
+        ``headline`` (dict), ``by_<col>`` tables as :func:`coverage_table`, ``distances``
+        (the per-LSOA frame), ``seconds`` (compute time).
+    """
+    t0 = time.perf_counter()
+    d = nearest_site_straight_line(lsoas, sites)
+    if "in_area" not in d.columns:
+        d["in_area"] = True
+    d["method"] = "straight-line"
+    out = coverage_summary(d, threshold_minutes=threshold_km, weight=weight, value_col="distance_km",
+                           breakdowns=breakdowns)
+    out["seconds"] = round(time.perf_counter() - t0, 3)
+    out["distances"] = d
+    logger.info("straight-line coverage %.1f km: %.1f%% of %s within (%.2f s)", threshold_km,
+                out["headline"]["pct_within"], weight, out["seconds"])
+    return out
+
+
+# --------------------------------------------------------------------------- several thresholds
+def parse_thresholds(text: str | float | Sequence[float]) -> tuple[float, ...]:
+    """Thresholds from ``"15,30,45"`` (or one number, or a sequence): sorted, unique, positive.
+
+    Raises
+    ------
+    InputError
+        On an empty list, a non-number or a non-positive value.
+    """
+    if isinstance(text, str):
+        parts = [t.strip() for t in text.split(",") if t.strip()]
+    elif isinstance(text, int | float | np.integer | np.floating):
+        parts = [str(text)]
+    else:
+        parts = [str(t) for t in text]
+    if not parts:
+        msg = "give at least one threshold, e.g. 45 or 15,30,45"
+        raise InputError(msg)
+    values: list[float] = []
+    for t in parts:
+        try:
+            v = float(t)
+        except ValueError:
+            msg = f"threshold {t!r} is not a number (use e.g. 15,30,45)"
+            raise InputError(msg) from None
+        if not np.isfinite(v) or v <= 0:
+            msg = f"threshold must be a positive number, got {t!r}"
+            raise InputError(msg)
+        values.append(v)
+    return tuple(sorted(set(values)))
+
+
+def coverage_by_thresholds(times: pd.DataFrame, *, thresholds_minutes: Sequence[float],
+                           breakdowns: Sequence[str] = BREAKDOWNS, weight: str = "adults",
+                           value_col: str = "minutes") -> pd.DataFrame:
+    """One long table: :func:`coverage_table` for every threshold, overall and per breakdown.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``threshold_minutes``, ``breakdown`` (``"all"`` or the group column), ``group``
+        (``"All"`` or the group value) and the :func:`coverage_table` columns; within each
+        (threshold, breakdown) the ``weight`` columns add up to the area's total.
+    """
+    frames = []
+    for thr in parse_thresholds(list(thresholds_minutes)):
+        for b in (None, *[b for b in breakdowns if b in times.columns]):
+            t = coverage_table(times, threshold_minutes=thr, by=b, weight=weight, value_col=value_col)
+            t = t.reset_index(names="group")
+            t.insert(0, "breakdown", b or "all")
+            t.insert(0, "threshold_minutes", thr)
+            frames.append(t)
+    out = pd.concat(frames, ignore_index=True)
+    out["group"] = out["group"].astype(str)
+    logger.info("coverage at %d threshold(s): %d rows", len(set(out["threshold_minutes"])), len(out))
+    return out
+
+
+__all__ = ["BREAKDOWNS", "coverage_by_thresholds", "coverage_headline", "coverage_summary",
+           "coverage_table", "nearest_site_straight_line", "parse_thresholds", "residents",
+           "restrict_sites", "straight_line_coverage", "straight_line_times", "weighted_mean",
+           "weighted_median"]

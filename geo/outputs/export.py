@@ -1,0 +1,229 @@
+"""GIS and table exports of an access run: a GeoPackage (``lsoas`` + ``sites`` layers) and a CSV.
+
+:func:`lsoa_metrics` joins everything known about each core LSOA -- polygon (EPSG:27700), adults,
+deprivation, rurality, minutes to the nearest site, routing status and method, need index and
+gap score -- into one GeoDataFrame.  :func:`export_geopackage` and :func:`export_lsoa_csv` write
+it atomically (temporary file in the same folder, then rename), after the disclosure checks of
+:mod:`geo.measures.disclosure`.  Only open, area-level data goes out: no client records, no client
+postcodes.  Site postcodes are public service addresses and are kept only when they are in the
+``allowed_postcodes`` set (see :func:`geo.data.sites.public_site_postcodes`); the free-text
+``address`` column is never exported.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from geo._errors import SchemaError
+from geo.crs import BNG
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    import geopandas as gpd
+
+    from geo.data.areas import Area
+
+logger = logging.getLogger(__name__)
+
+#: Columns of the ``lsoas`` layer / CSV, in order (those present are written).
+LSOA_COLUMNS = ("lsoa21cd", "lsoa21nm", "lad24cd", "lad24nm", "adults", "population", "imd_score",
+                "imd_decile", "urban_rural", "ruc21nm", "minutes", "site_id", "site_name",
+                "site_type", "site_in_area", "status", "method", "threshold_minutes",
+                "beyond_threshold", "unreachable", "need_index", "need_percentile", "time_ratio",
+                "gap_score", "gap_rank", "rural_gap", "easting", "northing")
+#: Columns of the ``sites`` layer (``address`` is left out on purpose).
+SITE_COLUMNS = ("site_id", "name", "site_type", "provider", "town", "postcode", "in_area",
+                "opening_hours", "opening_hours_text", "location_precision", "capacity", "status",
+                "source", "easting", "northing")
+
+
+def lsoa_metrics(area: Area, times: pd.DataFrame, *, threshold_minutes: float,
+                 need: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
+    """Core LSOA polygons with every access metric, one row per LSOA (EPSG:27700).
+
+    Parameters
+    ----------
+    area : Area
+        Study area (its core LSOA polygons are used).
+    times : pandas.DataFrame
+        Times frame from :func:`geo.travel.catchments.nearest_times` indexed by ``lsoa21cd``.
+    threshold_minutes : float
+        Threshold used for ``beyond_threshold``, ``rural_gap`` and the gap score.
+    need : pandas.DataFrame, optional
+        Output of :func:`geo.measures.need.composite_need_index` (``need_index``, ``need_percentile``);
+        default: IMD score percentile (as :func:`geo.measures.gaps.gap_scores`).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        :data:`LSOA_COLUMNS` (those available) plus ``geometry``, indexed by ``lsoa21cd``.
+    """
+    import geopandas as gpd
+
+    from geo.crs import require_bng
+    from geo.measures.gaps import gap_scores
+
+    polys = area.lsoas
+    require_bng(polys, what="LSOA boundaries")
+    scores = gap_scores(times, need, threshold_minutes=threshold_minutes)
+    scores = scores.rename(columns={"score": "gap_score", "rank": "gap_rank"})
+    missing = polys.index.difference(scores.index)
+    if len(missing):
+        msg = f"times frame lacks {len(missing)} core LSOA(s) of {area.name} (e.g. {missing[0]})"
+        raise SchemaError(msg)
+    df = scores.reindex(polys.index)
+    df["threshold_minutes"] = float(threshold_minutes)
+    if need is not None and "need_index" in need.columns:
+        df["need_index"] = need["need_index"].reindex(df.index).astype(float)
+    df.index.name = "lsoa21cd"
+    df = df.reset_index()
+    keep = [c for c in LSOA_COLUMNS if c in df.columns]
+    out = gpd.GeoDataFrame(df[keep], geometry=polys.geometry.to_numpy(), crs=BNG)
+    for c in ("beyond_threshold", "unreachable", "rural_gap"):
+        if c in out.columns:
+            out[c] = out[c].astype(bool)
+    for c in ("site_in_area",):
+        if c in out.columns:
+            out[c] = out[c].map(lambda v: None if v is None or v is pd.NA else bool(v)).astype(object)
+    out = out.set_index("lsoa21cd", drop=False)
+    out.index.name = None
+    logger.info("LSOA metrics: %d LSOAs, %d columns, CRS %s", len(out), len(keep), out.crs)
+    return out
+
+
+def _plain(df: pd.DataFrame) -> pd.DataFrame:
+    """Columns GDAL writes cleanly: text as object, nullable ints/bools as float/object."""
+    out = df.copy()
+    for c in out.columns:
+        if c == "geometry":
+            continue
+        s = out[c]
+        if isinstance(s.dtype, pd.StringDtype) or pd.api.types.is_string_dtype(s):
+            out[c] = s.astype(object).where(s.notna(), None)
+        elif isinstance(s.dtype, pd.CategoricalDtype):
+            out[c] = s.astype(str)
+    return out
+
+
+def site_layer(sites: pd.DataFrame, *, allowed_postcodes: Iterable[str] | None = None) -> gpd.GeoDataFrame:
+    """Sites as points (EPSG:27700) with :data:`SITE_COLUMNS`; never the ``address`` column.
+
+    Postcodes not in ``allowed_postcodes`` are blanked (the whole column is dropped when it is
+    None), so a user's own private location can never leave through an export.
+    """
+    import geopandas as gpd
+
+    from geo.measures.disclosure import _norm_pc  # same normalisation as the checks
+
+    for c in ("easting", "northing"):
+        if c not in sites.columns:
+            msg = f"sites lack {c!r} (EPSG:27700 metres)"
+            raise SchemaError(msg)
+    df = pd.DataFrame(sites).reset_index(drop=True)
+    keep = [c for c in SITE_COLUMNS if c in df.columns]
+    df = df[keep].copy()
+    if "postcode" in df.columns:
+        if allowed_postcodes is None:
+            df = df.drop(columns="postcode")
+        else:
+            ok = {_norm_pc(p) for p in allowed_postcodes}
+            pcs = df["postcode"].fillna("").astype(str)
+            public = pcs.map(_norm_pc).isin(ok) | (pcs.str.strip() == "")
+            if (~public).any():
+                logger.warning("%d site postcode(s) are not public service addresses; left blank",
+                               int((~public).sum()))
+            df["postcode"] = pcs.where(public, "")
+    if "in_area" in df.columns:
+        df["in_area"] = df["in_area"].astype(bool)
+    xy = df[["easting", "northing"]].to_numpy(dtype=float)
+    located = np.isfinite(xy).all(axis=1)
+    if (~located).any():
+        logger.info("%d unlocated site(s) left out of the sites layer", int((~located).sum()))
+    df = df[located].reset_index(drop=True)
+    xy = xy[located]
+    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=BNG)
+
+
+def _check(frame: pd.DataFrame, *, allowed: Iterable[str], source: str) -> None:
+    from geo.measures.disclosure import check_disclosure
+
+    check_disclosure(pd.DataFrame(frame.drop(columns="geometry", errors="ignore")),
+                     allowed_postcodes=allowed, source=source)
+
+
+def export_geopackage(path: str | Path, lsoas_with_metrics: gpd.GeoDataFrame, sites: pd.DataFrame,
+                      *, allowed_postcodes: Iterable[str] | None = None) -> Path:
+    """Write layers ``lsoas`` (polygons + metrics) and ``sites`` (points) to one GeoPackage.
+
+    The file is built under a temporary name in the target folder and renamed into place, so
+    readers never see a half-written GeoPackage.  Both layers pass
+    :func:`geo.measures.disclosure.check_disclosure` first (``DisclosureError`` otherwise).
+
+    Parameters
+    ----------
+    path : str or Path
+        Output ``.gpkg``.
+    lsoas_with_metrics : geopandas.GeoDataFrame
+        From :func:`lsoa_metrics` (EPSG:27700 polygons).
+    sites : pandas.DataFrame
+        Sites with ``easting``/``northing``; see :func:`site_layer`.
+    allowed_postcodes : iterable of str, optional
+        Public service-site postcodes that may be written; None drops the postcode column.
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    from geo.cache import atomic_path
+    from geo.crs import require_bng
+
+    target = Path(path)
+    if target.suffix.lower() != ".gpkg":
+        msg = f"GeoPackage output must end in .gpkg, got {target.name!r}"
+        raise SchemaError(msg)
+    require_bng(lsoas_with_metrics, what="LSOA metrics")
+    allowed = list(allowed_postcodes or ())
+    lsoas = _plain(lsoas_with_metrics.reset_index(drop=True))
+    pts = _plain(site_layer(sites, allowed_postcodes=allowed_postcodes))
+    _check(lsoas, allowed=allowed, source="lsoas layer")
+    _check(pts, allowed=allowed, source="sites layer")
+    with atomic_path(target) as tmp:
+        lsoas.to_file(tmp, layer="lsoas", driver="GPKG", engine="pyogrio")
+        pts.to_file(tmp, layer="sites", driver="GPKG", engine="pyogrio", append=True)
+    logger.info("GeoPackage %s: lsoas %d polygons, sites %d points (EPSG:27700)", target,
+                len(lsoas), len(pts))
+    return target
+
+
+def lsoa_table(lsoas_with_metrics: pd.DataFrame) -> pd.DataFrame:
+    """The metrics without geometry (what the CSV holds)."""
+    return pd.DataFrame(lsoas_with_metrics.drop(columns="geometry", errors="ignore")).reset_index(drop=True)
+
+
+def export_lsoa_csv(path: str | Path, lsoas_with_metrics: pd.DataFrame) -> Path:
+    """Write the LSOA metrics table (no geometry) to CSV atomically after the disclosure check."""
+    from geo.cache import atomic_write_text
+
+    table = lsoa_table(lsoas_with_metrics)
+    _check(table, allowed=(), source="LSOA metrics CSV")
+    target = Path(path)
+    atomic_write_text(table.to_csv(index=False, float_format="%.4f"), target)
+    logger.info("LSOA metrics CSV %s: %d rows", target, len(table))
+    return target
+
+
+def describe_export(lsoas_with_metrics: pd.DataFrame) -> dict[str, Any]:
+    """Row count and columns of an LSOA metrics frame (for logs and CLI messages)."""
+    return {"lsoas": len(lsoas_with_metrics),
+            "columns": [c for c in lsoas_with_metrics.columns if c != "geometry"]}
+
+
+__all__ = ["LSOA_COLUMNS", "SITE_COLUMNS", "describe_export", "export_geopackage", "export_lsoa_csv",
+           "lsoa_metrics", "lsoa_table", "site_layer"]

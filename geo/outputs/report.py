@@ -1,0 +1,264 @@
+"""Access and equity report for a study area: numbers assembled here, HTML in
+:mod:`geo.outputs.report_html`.
+
+:func:`report_data` is pure (a times frame, sites and need table in; a dict of headline numbers,
+tables, equity indices, outreach list, method notes and data-source attributions out).
+:func:`build_report` writes it as one standalone HTML file, atomically, and optionally a PDF when
+a renderer (WeasyPrint) is installed -- otherwise the PDF is skipped and the result says so.
+Whether times were routed on a network or *estimated* is carried from the times frame
+(``method`` column) and shown prominently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from geo import __version__
+from geo.measures.coverage import coverage_summary, residents
+from geo.measures.equity import equity_summary
+from geo.measures.gaps import outreach_list
+from geo.data.sources import DATASETS
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from geo.data.areas import Area
+    from geo.config import Settings
+
+logger = logging.getLogger(__name__)
+
+#: Datasets every report rests on (LSOA table, deaths); site and network sources are added.
+BASE_SOURCES = ("lsoa_boundaries", "population", "centroids", "imd2025", "ruc", "lookup_geographies",
+                "drug_deaths_la")
+
+
+def _sources(times: pd.DataFrame, sites: pd.DataFrame | None) -> list[dict[str, str]]:
+    keys = list(BASE_SOURCES)
+    if sites is not None and "site_type" in sites.columns and (sites["site_type"] == "pharmacy").any():
+        keys.append("pharmacies")
+    method = " ".join(str(m) for m in times.get("method", pd.Series(dtype=str)).dropna().unique())
+    if "estimate" in method:
+        keys.append("stroke_drive_times")
+    if "network" in method:
+        keys.append("rutland_pbf")
+    out = []
+    for k in keys:
+        d = DATASETS.get(k)
+        if d is not None:
+            out.append({"key": k, "title": d.title, "publisher": d.publisher, "vintage": d.vintage,
+                        "licence": d.licence, "attribution": d.attribution, "url": d.url})
+    if sites is not None and "source" in sites.columns:
+        other = sorted({str(s) for s in sites["source"].dropna().unique()} - {"ods"})
+        for s in other:
+            out.append({"key": s, "title": f"Service sites: {s}", "publisher": "see source",
+                        "vintage": "", "licence": "as stated by the source", "attribution": "",
+                        "url": ""})
+    return out
+
+
+def report_data(area: Area | str, times: pd.DataFrame, *, threshold_minutes: float,
+                sites: pd.DataFrame | None = None, need: pd.DataFrame | None = None,
+                deaths: dict[str, Any] | None = None, mode_label: str | None = None,
+                router_label: str | None = None, title: str | None = None,
+                outreach_top: int = 20, notes: Sequence[str] = (),
+                charts: bool = True) -> dict[str, Any]:
+    """Everything the report shows, as plain Python/pandas objects.
+
+    Parameters
+    ----------
+    area : Area or str
+        Study area (or its name).
+    times : pandas.DataFrame
+        Times frame from :func:`geo.travel.catchments.nearest_times` (``minutes``, ``method``, LSOA
+        columns, ``in_area``).
+    threshold_minutes : float
+        Coverage threshold.
+    sites : pandas.DataFrame, optional
+        Sites used (listed, and drive the attributions).
+    need : pandas.DataFrame, optional
+        Output of :func:`geo.measures.need.composite_need_index` (outreach scores use its percentile;
+        IMD score percentile otherwise).
+    deaths : dict, optional
+        Output of :func:`geo.measures.profile.drug_deaths_for_area`.
+    mode_label, router_label, title : str, optional
+        Labels; ``router_label`` defaults to ``times.attrs["router_label"]``.
+    outreach_top : int, default 20
+        Rows of the outreach list.
+    notes : sequence of str
+        Extra method notes (e.g. "in-county sites only").
+    charts : bool, default True
+        Draw the decile chart when matplotlib is installed.
+
+    Returns
+    -------
+    dict
+        Keys used by :func:`geo.outputs.report_html.render_report_html`.
+    """
+    from geo.measures.need import describe_need
+    from geo.outputs.report_html import decile_chart_png
+
+    name = area if isinstance(area, str) else area.name
+    methods = sorted({str(m) for m in times.get("method", pd.Series(dtype=str)).dropna().unique()})
+    is_estimate = not methods or any(m != "network" for m in methods)
+    rlabel = router_label or times.attrs.get("router_label") or ", ".join(methods) or "unknown"
+    cov = coverage_summary(times, threshold_minutes=threshold_minutes)
+    core = residents(times)
+    deprived_pct = (100.0 * core.loc[core["imd_decile"] <= 2, "adults"].sum() / core["adults"].sum()
+                    if "imd_decile" in core.columns and core["adults"].sum() else float("nan"))
+    eq = equity_summary(times)
+    out = outreach_list(times, need, threshold_minutes=threshold_minutes, top=outreach_top)
+    chart = (decile_chart_png(cov["by_imd_decile"], threshold=threshold_minutes)
+             if charts and "by_imd_decile" in cov and len(cov["by_imd_decile"]) else None)
+    metrics = None
+    maps: dict[str, str | None] = {}
+    if not isinstance(area, str):
+        from geo.outputs.export import lsoa_metrics
+
+        metrics = lsoa_metrics(area, times, threshold_minutes=threshold_minutes, need=need)
+        if charts:
+            from geo.outputs.report_html import access_maps_png
+
+            districts = metrics.dissolve(by="lad24nm").geometry.tolist() if "lad24nm" in metrics else None
+            maps = access_maps_png(metrics, threshold_minutes=threshold_minutes, sites=sites,
+                                   outline=area.polygon, districts=districts, is_estimate=is_estimate,
+                                   mode_label=mode_label or "travel")
+    sites_table = None
+    sites_summary = "Sites: not listed."
+    if sites is not None:
+        cols = [c for c in ("name", "site_type", "town", "postcode", "in_area", "location_precision")
+                if c in sites.columns]
+        sites_table = pd.DataFrame(sites[cols]).reset_index(drop=True)
+        n_in = int(sites["in_area"].sum()) if "in_area" in sites.columns else len(sites)
+        sites_summary = (f"{len(sites)} site(s) used: {n_in} inside {name}, {len(sites) - n_in} "
+                         "across the border.")
+        if "location_precision" in sites.columns:
+            rough = int((sites["location_precision"].astype(str) == "town").sum())
+            if rough:
+                sites_summary += (f" {rough} site(s) are located only to a town centre (no address "
+                                  "published); their times are approximate.")
+    method_notes = [
+        f"Residents: adults 18+ per LSOA 2021 (Census 2021, 18+ estimated from ONS age bands), "
+        f"counted at the ONS population-weighted centroid; {cov['headline']['lsoas']} core LSOAs.",
+        f"Travel times: {rlabel}.",
+        f"Coverage: an LSOA is beyond the threshold when its time to the nearest site is "
+        f"{threshold_minutes:g} minutes or more, or no site is reachable (seed method: 'share of "
+        "adults 18+ who need 45+ minutes to reach the nearest hub').",
+        "Mean and median minutes are adults-weighted over reachable LSOAs.",
+        "Deprivation: English Indices of Deprivation 2025, national deciles (1 = most deprived 10%).",
+        "Equity: concentration index (Wagstaff/Kakwani covariance form, adults-weighted, LSOAs "
+        "ranked most to least deprived), Gini and Palma ratio of minutes across adults.",
+        *notes,
+    ]
+    return {
+        "title": title or f"Access to drug and alcohol services: {name}",
+        "area": name,
+        "mode_label": mode_label or ", ".join(methods) or "travel",
+        "router_label": rlabel,
+        "methods": methods,
+        "is_estimate": is_estimate,
+        "threshold_minutes": float(threshold_minutes),
+        "headline": cov["headline"],
+        "adults_most_deprived_20pct_pct": round(float(deprived_pct), 1),
+        "coverage": {k: v for k, v in cov.items() if k.startswith("by_")},
+        "equity": eq,
+        "outreach": out,
+        "gap_method": out.attrs.get("gap_method", ""),
+        "need": describe_need(need) if need is not None else None,
+        "deaths": deaths,
+        "chart": chart,
+        "maps": maps,
+        "maps_note": ("Left: minutes from each LSOA's population-weighted centroid to the nearest "
+                      f"site, in bands around the {threshold_minutes:g}-minute threshold (reds are "
+                      "beyond it). Right: gap score (need percentile x minutes/threshold); hatched "
+                      "LSOAs are rural gaps (rural and beyond the threshold); numbers mark the five "
+                      "highest-ranked outreach LSOAs. Sites outside the map frame are not drawn."
+                      + (" Times are ESTIMATES, not routed." if is_estimate else "")),
+        "lsoa_metrics": metrics,
+        "sites_table": sites_table,
+        "sites_summary": sites_summary,
+        "method_notes": method_notes,
+        "sources": _sources(times, sites),
+        "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "version": __version__,
+        "footer": ("Produced with geo (open source). Figures are modelled from open data; small "
+                   "areas and estimated times carry uncertainty. No client-level data is included."),
+    }
+
+
+def build_report(area: Area | str, times: pd.DataFrame, *, out_path: str | Path,
+                 threshold_minutes: float, sites: pd.DataFrame | None = None,
+                 need: pd.DataFrame | None = None, deaths: dict[str, Any] | None = None,
+                 settings: Settings | None = None, pdf: bool = False,
+                 gpkg_path: str | Path | None = None, csv_path: str | Path | None = None,
+                 allowed_postcodes: Sequence[str] | frozenset[str] | None = None,
+                 **options: Any) -> dict[str, Any]:
+    """Write the HTML report (atomically) and, if asked and possible, a PDF next to it.
+
+    ``options`` go to :func:`report_data`.  When ``deaths`` is None and ``area`` is an
+    :class:`~geo.data.areas.Area`, ONS drug-poisoning deaths are looked up (``settings``).
+    ``gpkg_path`` / ``csv_path`` also export the per-LSOA metrics (and sites) with
+    :func:`geo.outputs.export.export_geopackage` / :func:`geo.outputs.export.export_lsoa_csv` (needs an
+    :class:`~geo.data.areas.Area`); site postcodes outside ``allowed_postcodes`` are not written.
+
+    Returns
+    -------
+    dict
+        ``html`` (path), ``pdf`` (path or None), ``pdf_note``, ``is_estimate``, ``headline``,
+        ``gpkg`` and ``csv`` (paths or None).
+    """
+    from geo.cache import atomic_write_bytes, atomic_write_text
+    from geo.outputs.report_html import render_report_html
+
+    if deaths is None and not isinstance(area, str):
+        from geo.measures.profile import drug_deaths_for_area
+
+        try:
+            deaths = drug_deaths_for_area(area, settings)
+        except Exception as exc:
+            logger.warning("drug deaths unavailable for the report: %s", exc)
+    data = report_data(area, times, threshold_minutes=threshold_minutes, sites=sites, need=need,
+                       deaths=deaths, **options)
+    text = render_report_html(data)
+    out = Path(out_path)
+    atomic_write_text(text, out)
+    logger.info("report written to %s (%d bytes, %s)", out, len(text),
+                "ESTIMATE" if data["is_estimate"] else "network")
+    result: dict[str, Any] = {"html": out, "pdf": None, "pdf_note": "PDF not requested",
+                              "is_estimate": data["is_estimate"], "headline": data["headline"],
+                              "gpkg": None, "csv": None}
+    if gpkg_path is not None or csv_path is not None:
+        from geo._errors import InputError
+        from geo.outputs.export import export_geopackage, export_lsoa_csv
+
+        metrics = data["lsoa_metrics"]
+        if metrics is None:
+            msg = "GeoPackage/CSV exports need a study Area (with LSOA polygons), not a name"
+            raise InputError(msg)
+        if gpkg_path is not None:
+            result["gpkg"] = export_geopackage(
+                gpkg_path, metrics, sites if sites is not None else pd.DataFrame(
+                    columns=["site_id", "easting", "northing"]),
+                allowed_postcodes=allowed_postcodes)
+        if csv_path is not None:
+            result["csv"] = export_lsoa_csv(csv_path, metrics)
+    if pdf:
+        try:
+            import weasyprint  # type: ignore[import-not-found]
+        except ImportError:
+            result["pdf_note"] = ("PDF skipped: no renderer installed (pip install weasyprint); "
+                                  "print the HTML to PDF from a browser instead")
+            logger.warning(result["pdf_note"])
+        else:
+            pdf_path = out.with_suffix(".pdf")
+            atomic_write_bytes(weasyprint.HTML(string=text).write_pdf(), pdf_path)
+            result["pdf"] = pdf_path
+            result["pdf_note"] = "PDF written with WeasyPrint"
+    return result
+
+
+__all__ = ["build_report", "report_data"]

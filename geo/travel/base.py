@@ -1,0 +1,89 @@
+"""Shared travel-time types: the :class:`Router` protocol and :class:`NearestResult`.
+
+Every router (road network, straight-line estimate, public transport) answers with arrays
+in EPSG:27700 metres; see :mod:`geo.travel.routing` for the implementations and the factory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from geo._errors import InputError
+
+MODES = ("drive", "walk", "cycle", "transit")
+METHODS = ("network", "estimate", "transit", "straight-line")
+
+
+@dataclass(frozen=True)
+class NearestResult:
+    """Nearest site per origin.
+
+    ``minutes`` is NaN and ``site_index`` -1 where no site is reachable within the limit.
+    ``origin_snap_metres``/``site_snap_metres`` are the straight-line distances from each point
+    to the network node it was joined to (0 for estimate routers).
+    """
+
+    minutes: np.ndarray
+    site_index: np.ndarray
+    origin_snap_metres: np.ndarray
+    site_snap_metres: np.ndarray
+    method: str
+    unsnapped_origins: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+
+@runtime_checkable
+class Router(Protocol):
+    """What every router offers (network, estimate, transit)."""
+
+    mode: str
+    method: str
+    label: str
+
+    def site_origin_minutes(self, sites_xy: np.ndarray, origins_xy: np.ndarray, *,
+                            max_minutes: float | None = None) -> np.ndarray:
+        """``(n_sites, n_origins)`` minutes from each origin to each site; NaN = unreachable."""
+        ...
+
+    def nearest(self, sites_xy: np.ndarray, origins_xy: np.ndarray, *,
+                max_minutes: float | None = None) -> NearestResult:
+        """Minutes from each origin to its nearest site, and which site."""
+        ...
+
+
+def check_xy(xy: Any, *, what: str) -> np.ndarray:
+    """Validate an ``(n, 2)`` array of BNG metres."""
+    arr = np.asarray(xy, dtype=float)
+    if arr.ndim != 2 or arr.shape[1] != 2:
+        msg = f"{what}: expected an (n, 2) array of easting/northing metres, got shape {arr.shape}"
+        raise InputError(msg)
+    if len(arr) and not np.isfinite(arr).all():
+        bad = int(np.flatnonzero(~np.isfinite(arr).all(axis=1))[0])
+        msg = f"{what}: row {bad} has no coordinates; locate it or drop it before routing"
+        raise InputError(msg)
+    return arr
+
+
+def nearest_from_matrix(matrix: np.ndarray, *, method: str,
+                        origin_snap_metres: np.ndarray | None = None,
+                        site_snap_metres: np.ndarray | None = None) -> NearestResult:
+    """Reduce a ``(n_sites, n_origins)`` minutes matrix to the nearest site per origin."""
+    n_sites, n_origins = matrix.shape
+    if n_sites == 0:
+        minutes = np.full(n_origins, np.nan)
+        idx = np.full(n_origins, -1, dtype=np.int64)
+    else:
+        filled = np.where(np.isnan(matrix), np.inf, matrix)
+        idx = np.argmin(filled, axis=0).astype(np.int64)
+        minutes = filled[idx, np.arange(n_origins)]
+        none = ~np.isfinite(minutes)
+        minutes = np.where(none, np.nan, minutes)
+        idx[none] = -1
+    zeros = np.zeros(n_origins)
+    site_snap = np.zeros(n_origins) if site_snap_metres is None else np.where(
+        idx >= 0, np.asarray(site_snap_metres)[np.clip(idx, 0, None)] if n_sites else 0.0, np.nan)
+    return NearestResult(minutes=minutes, site_index=idx,
+                         origin_snap_metres=zeros if origin_snap_metres is None else origin_snap_metres,
+                         site_snap_metres=site_snap, method=method)

@@ -1,0 +1,186 @@
+"""Routers: travel minutes between sites and origins, on a network or estimated.
+
+Every router answers the same two questions with arrays in EPSG:27700 metres:
+
+* :meth:`Router.site_origin_minutes` -- a dense ``(n_sites, n_origins)`` matrix of minutes
+  from each origin to each site (NaN where unreachable or beyond ``max_minutes``);
+* :meth:`Router.nearest` -- for every origin, the minutes to its nearest site and which site.
+
+Travel is *to* the site (origin -> site), so on a directed network the search runs on the
+transposed graph from the sites.  Edges store seconds; minutes appear only here.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from geo._errors import InputError, NetworkError
+from geo.travel.base import METHODS, MODES, NearestResult, Router, check_xy, nearest_from_matrix
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from geo.data.areas import Area
+    from geo.config import Settings
+    from geo.travel.network import Network
+    from geo.progress import ProgressFn
+
+logger = logging.getLogger(__name__)
+
+def make_router(mode: str, *, area: Area | None = None, settings: Settings | None = None,
+                network: str | Path | Network | None = "auto", progress: ProgressFn | None = None,
+                **transit_options: Any) -> Router:
+    """The best router for ``mode`` and area.
+
+    ``network``: ``"auto"`` uses a cached/bundled OSM network that covers the area and falls
+    back to the calibrated straight-line estimate (labelled "estimate") when there is none;
+    a path reads that ``.osm.pbf``/``.osm``/``.osm.xml(.bz2)`` file; ``"download"`` fetches
+    the area's roads through osmnx (internet needed); ``None``/``"none"`` forces the estimate.
+    ``mode="transit"`` needs ``gtfs=`` (a GTFS zip) and the ``transit`` extra.
+    """
+    from geo.config import Settings
+
+    s = settings if settings is not None else Settings.from_env()
+    if mode not in MODES:
+        msg = f"unknown travel mode {mode!r}; choose one of {', '.join(MODES)}"
+        raise InputError(msg)
+    if mode == "transit":
+        from geo.travel.transit import make_transit_router  # type: ignore[attr-defined]
+
+        return make_transit_router(area=area, settings=s, network=network, progress=progress,
+                                   **transit_options)
+    from geo.travel.estimate import EstimateRouter
+    from geo.travel.network import Network, network_for_area
+
+    if network is None or (isinstance(network, str) and network.lower() in {"none", "estimate"}):
+        return EstimateRouter(mode=mode, settings=s)
+    if isinstance(network, Network):
+        net = network
+    else:
+        net = network_for_area(area, mode=mode, settings=s, source=network, progress=progress)
+    if net is None:
+        logger.info("no road network covers %s; using the straight-line estimate",
+                    getattr(area, "name", "the area"))
+        return EstimateRouter(mode=mode, settings=s)
+    return NetworkRouter(net, settings=s)
+
+
+class NetworkRouter:
+    """Shortest travel times on an OSM :class:`~geo.travel.network.Network` with csgraph Dijkstra.
+
+    Searches run from the sites on the *transposed* graph, so one-way streets are honoured in
+    the direction people travel (origin -> site).  Each site enters the graph as a virtual
+    node joined to its snapped node by its connector time, so ``min_only`` multi-source
+    Dijkstra gives the exact nearest site including both snap legs.  Nothing loops in Python
+    over nodes or origins.
+    """
+
+    method = "network"
+
+    def __init__(self, network: Network, *, settings: Settings | None = None) -> None:
+        from geo.config import Settings
+        from geo.travel.snapping import Snapper
+
+        self.network = network
+        self.mode = network.mode
+        self.settings = settings if settings is not None else Settings.from_env()
+        self.label = network.label
+        self.snapper = Snapper(network)
+        self.csr_to_site = network.csr.T.tocsr()  # reversed edges: search from sites
+        self.csr_to_site.sort_indices()
+
+    # ------------------------------------------------------------------ helpers
+    def snap(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(node_idx, snap metres, connector seconds; NaN beyond the snap tolerance)."""
+        from geo.travel.snapping import connector_seconds
+
+        snap = self.snapper.snap(xy, tolerance_metres=self.settings.snap_tolerance_metres)
+        secs = connector_seconds(snap.distance_metres, self.mode)
+        return snap.node_idx, snap.distance_metres, np.where(snap.within_tolerance, secs, np.nan)
+
+    def _with_virtual_sites(self, nodes: np.ndarray, seconds: np.ndarray) -> Any:
+        """Transposed CSR plus one row per site (virtual node -> its snapped node)."""
+        from scipy.sparse import csr_matrix
+
+        g = self.csr_to_site
+        n, k = g.shape[0], len(nodes)
+        indptr = np.concatenate([g.indptr, g.indptr[-1] + np.arange(1, k + 1)])
+        indices = np.concatenate([g.indices, nodes.astype(g.indices.dtype)])
+        data = np.concatenate([g.data, np.maximum(seconds, 1e-9)])
+        return csr_matrix((data, indices, indptr), shape=(n + k, n + k))
+
+    def node_seconds_to(self, sites_xy: np.ndarray, *, max_minutes: float | None = None,
+                        _snapped: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        """Seconds from every node to its nearest site, and that site's index (-1 if none)."""
+        from scipy.sparse.csgraph import dijkstra
+
+        sites_xy = check_xy(sites_xy, what="sites")
+        nodes, _, secs = _snapped if _snapped is not None else self.snap(sites_xy)
+        ok = np.isfinite(secs)
+        n = self.network.n_nodes
+        if not ok.any():
+            return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
+        graph = self._with_virtual_sites(nodes[ok], secs[ok])
+        sources = n + np.arange(int(ok.sum()))
+        limit = np.inf if max_minutes is None else float(max_minutes) * 60.0
+        dist, _, src = dijkstra(graph, directed=True, indices=sources, min_only=True,
+                                return_predecessors=True, limit=limit)
+        site_of_virtual = np.flatnonzero(ok)
+        site = np.where(src >= n, site_of_virtual[np.clip(src - n, 0, None)], -1)
+        return dist[:n], site[:n].astype(np.int64)
+
+    # ------------------------------------------------------------------ Router API
+    def nearest(self, sites_xy: np.ndarray, origins_xy: np.ndarray, *,
+                max_minutes: float | None = None) -> NearestResult:
+        """Minutes from each origin to its nearest site (both snap legs included)."""
+        origins_xy = check_xy(origins_xy, what="origins")
+        sites_xy = check_xy(sites_xy, what="sites")
+        site_snap = self.snap(sites_xy)
+        node_secs, node_site = self.node_seconds_to(sites_xy, max_minutes=max_minutes,
+                                                    _snapped=site_snap)
+        o_nodes, o_metres, o_secs = self.snap(origins_xy)
+        total = node_secs[o_nodes] + o_secs
+        if max_minutes is not None:
+            total = np.where(total <= max_minutes * 60.0, total, np.inf)
+        reach = np.isfinite(total)
+        site_idx = np.where(reach, node_site[o_nodes], -1)
+        s_metres = site_snap[1]
+        site_metres = (np.where(site_idx >= 0, s_metres[np.clip(site_idx, 0, None)], np.nan)
+                       if len(s_metres) else np.full(len(site_idx), np.nan))
+        return NearestResult(minutes=np.where(reach, total / 60.0, np.nan), site_index=site_idx,
+                             origin_snap_metres=o_metres, site_snap_metres=site_metres,
+                             method=self.method, unsnapped_origins=np.flatnonzero(~np.isfinite(o_secs)))
+
+    def site_origin_minutes(self, sites_xy: np.ndarray, origins_xy: np.ndarray, *,
+                            max_minutes: float | None = None, chunk: int = 64) -> np.ndarray:
+        """``(n_sites, n_origins)`` minutes; searches run in chunks of unique site nodes."""
+        from scipy.sparse.csgraph import dijkstra
+
+        sites_xy = check_xy(sites_xy, what="sites")
+        origins_xy = check_xy(origins_xy, what="origins")
+        s_nodes, _, s_secs = self.snap(sites_xy)
+        o_nodes, _, o_secs = self.snap(origins_xy)
+        out = np.full((len(sites_xy), len(origins_xy)), np.nan)
+        ok = np.flatnonzero(np.isfinite(s_secs))
+        if len(ok) == 0 or len(origins_xy) == 0:
+            return out
+        uniq, inv = np.unique(s_nodes[ok], return_inverse=True)
+        limit = np.inf if max_minutes is None else float(max_minutes) * 60.0
+        node_rows = np.empty((len(uniq), len(origins_xy)))
+        for start in range(0, len(uniq), chunk):  # chunks of sites bound memory, not a hot loop
+            block = dijkstra(self.csr_to_site, directed=True, indices=uniq[start:start + chunk],
+                             limit=limit)
+            node_rows[start:start + chunk] = block[:, o_nodes]
+        total = node_rows[inv] + s_secs[ok, None] + o_secs[None, :]
+        if max_minutes is not None:
+            total = np.where(total <= limit, total, np.inf)
+        out[ok] = np.where(np.isfinite(total), total / 60.0, np.nan)
+        return out
+
+
+__all__ = ["METHODS", "MODES", "NearestResult", "NetworkError", "Router", "check_xy",
+           "make_router", "nearest_from_matrix"]
