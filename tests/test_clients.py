@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from geo._errors import InputError
+from geo.measures.client_release import build_release
 from geo.measures.clients import (
     client_counts,
     clients_by_lad,
@@ -18,7 +19,6 @@ from geo.measures.clients import (
     synthetic_clients,
     write_synthetic_clients,
 )
-from geo.measures.client_release import build_release
 from geo.measures.disclosure import check_disclosure, scan_file
 
 
