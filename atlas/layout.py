@@ -61,10 +61,12 @@ def header() -> None:
 
 def area_line(an) -> None:  # noqa: ANN001 - Analysis, kept untyped to avoid an import cycle
     c = an.controls
-    lads = ", ".join(an.area.lsoas["lad24nm"].astype(str).unique()[:6])
+    from html import escape
+
+    lads = escape(", ".join(an.area.lsoas["lad24nm"].astype(str).unique()[:6]))
     method = "ESTIMATED straight-line times" if an.is_estimate else "real road network"
     st.markdown(
-        f'<div class="atlas-area"><b>{an.area.name}</b> ({lads}) · {len(an.area.lsoas):,} neighbourhoods · '
+        f'<div class="atlas-area"><b>{escape(an.area.name)}</b> ({lads}) · {len(an.area.lsoas):,} neighbourhoods · '
         f"{data.fmt_int(an.area.adults)} adults · mode: <b>{c.mode_key}</b> ({method}) · threshold "
         f"<b>{c.threshold_minutes} min</b> · {c.when_label}</div>",
         unsafe_allow_html=True)

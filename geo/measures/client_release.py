@@ -186,7 +186,11 @@ def build_release(clients: pd.DataFrame, area: Area, *, threshold: int = DEFAULT
     items += [Item("headline", "clients_outside_area", np.array([i_out]), kind="headline"),
               Item("headline", "rows_not_mapped", np.array([i_unm]), kind="headline"),
               Item("headline", "rows_read", np.arange(n + 2), kind="headline")]
-    plan = protect(values, items, threshold=threshold, total_base=TOTAL_BASE, cell_base=round_to)
+    tiny = 1 <= x.sum() < threshold  # a handful of clients: no cell or total at all, not even zeros
+    for it in items if tiny else ():
+        it.forced_hidden = it.kind == "total"
+    plan = protect(values, items, threshold=threshold, total_base=TOTAL_BASE, cell_base=round_to,
+                   hide_all_cells=bool(tiny))
     shown = {(it.table, it.label): plan.published(it) for it in items}
 
     def count_array(table: str, labels: Any) -> pd.array:

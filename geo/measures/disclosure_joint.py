@@ -190,7 +190,7 @@ def _set_ways(items: list[Item], hidden_vars: set[int], *, threshold: int, cell_
 
 
 def protect(values: np.ndarray, items: list[Item], *, threshold: int = DEFAULT_THRESHOLD, total_base: int = 5,
-            cell_base: int | None = None, max_iterations: int = 200) -> Plan:
+            cell_base: int | None = None, max_iterations: int = 200, hide_all_cells: bool = False) -> Plan:
     """Choose how each item is published so that no small item can be worked out.
 
     Parameters
@@ -207,6 +207,9 @@ def protect(values: np.ndarray, items: list[Item], *, threshold: int = DEFAULT_T
         Round visible cells (and every total) to this base as well (``--round-to``); None: exact.
     max_iterations
         Safety bound on audit rounds.
+    hide_all_cells
+        Hide every cell, zeros included (used when the whole release is about fewer than
+        ``threshold`` people: shown zeros would point at where they live).
 
     Returns
     -------
@@ -227,7 +230,8 @@ def protect(values: np.ndarray, items: list[Item], *, threshold: int = DEFAULT_T
     cells = {int(it.support[0]): it for it in items if it.kind == "cell"}
     hidden: set[int] = set()
     for j, it in cells.items():
-        it.way = "hidden" if 1 <= it.value < threshold else ("rounded" if cell_base else "exact")
+        small = 1 <= it.value < threshold or hide_all_cells
+        it.way = "hidden" if small else ("rounded" if cell_base else "exact")
         if it.way == "hidden":
             hidden.add(j)
     totals = [it for it in items if it.kind == "total"]

@@ -1,0 +1,91 @@
+"""A hostile site / neighbourhood name is shown as text in real Chromium, never run as script.
+
+Builds the atlas map layers (``geo.outputs.maps``: LSOA choropleth with tooltips, site markers
+with tooltips and popups, legend) with names like ``<img src=x onerror=...>``, opens the page in
+headless Chromium (offline Leaflet), hovers and clicks, and checks that the tooltip and popup show
+the name literally and that no ``onerror`` handler ran.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+HOSTILE = '<img src=x onerror="window.__xss=(window.__xss||0)+1">'
+
+
+@pytest.fixture(scope="module")
+def hostile_map(rutland, tmp_path_factory) -> Path:  # noqa: ANN001
+    from geo.outputs import maps
+
+    lsoas = rutland.lsoas.sort_index().head(3).copy()
+    lsoas["lsoa21nm"] = [HOSTILE, "Rutland & <b>Oakham</b>", "plain"]
+    lsoas["minutes"] = [5.0, 12.0, 40.0]
+    gj = maps.choropleth_geojson(lsoas, "minutes", bins=maps.MINUTES_BINS, colours=maps.MINUTES_COLOURS)
+    c = lsoas.geometry.representative_point()
+    sites = pd.DataFrame({"name": [HOSTILE], "site_type": ["hub"], "easting": [c.x.iloc[0]],
+                          "northing": [c.y.iloc[0]], "provider": [HOSTILE], "opening_hours": ["Mo-Fr 09:00-17:00"]})
+    m = maps.base_map(maps.geojson_bounds(gj), tiles=None, width_px=900, height_px=600)
+    maps.lsoa_choropleth(gj, legend_title=HOSTILE, bins=maps.MINUTES_BINS, colours=maps.MINUTES_COLOURS,
+                         value_label="Minutes").add_to(m)
+    maps.site_markers(sites).add_to(m)
+    leaflet = maps.find_leaflet_dir(str(ROOT / "atlas" / "static" / "leaflet"))
+    if leaflet is None:
+        pytest.skip("no local Leaflet copy")
+    maps.use_assets(m, maps.leaflet_data_urls(leaflet))
+    out = tmp_path_factory.mktemp("xss") / "hostile_map.html"
+    out.write_text(m.get_root().render(), encoding="utf-8")
+    return out
+
+
+def test_hostile_names_are_text_in_chromium(hostile_map: Path) -> None:
+    if CHROMIUM is None:
+        pytest.skip("no chromium binary (install the Debian 'chromium' package)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            pg = browser.new_page(viewport={"width": 1000, "height": 700})
+            pg.goto(hostile_map.as_uri(), wait_until="load")
+            pg.wait_for_selector(".leaflet-interactive", timeout=60_000)
+            # site marker: tooltip on hover, popup on click
+            marker = pg.locator(".geo-site").first
+            marker.hover()
+            pg.wait_for_selector(".leaflet-tooltip", timeout=10_000)
+            tip = pg.locator(".leaflet-tooltip").first
+            assert HOSTILE in tip.inner_text()
+            assert tip.locator("img").count() == 0
+            marker.click()
+            pg.wait_for_selector(".leaflet-popup-content", timeout=10_000)
+            popup = pg.locator(".leaflet-popup-content").first
+            assert HOSTILE in popup.inner_text()
+            assert popup.locator("img").count() == 0
+            pg.keyboard.press("Escape")
+            # LSOA polygon: the folium GeoJsonTooltip of the first (hostile) neighbourhood
+            paths = pg.locator("path.leaflet-interactive")
+            hovered = False
+            for i in range(paths.count()):
+                box = paths.nth(i).bounding_box()
+                if not box:
+                    continue
+                pg.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+                pg.wait_for_timeout(300)
+                texts = pg.locator(".leaflet-tooltip").all_inner_texts()
+                if any("window.__xss" in t and "Minutes" in t for t in texts):
+                    hovered = True
+                    break
+            assert hovered, "the hostile neighbourhood name should show, as text, in a polygon tooltip"
+            legend = pg.locator(".leaflet-control").all_inner_texts()
+            assert any(HOSTILE in t for t in legend)
+            assert pg.locator(".leaflet-container img[src='x']").count() == 0
+            assert pg.evaluate("window.__xss === undefined"), "an onerror handler ran"
+        finally:
+            browser.close()
