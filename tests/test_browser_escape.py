@@ -23,8 +23,9 @@ HOSTILE = '<img src=x onerror="window.__xss=(window.__xss||0)+1">'
 
 
 @pytest.fixture(scope="module")
-def hostile_map(rutland, tmp_path_factory) -> Path:  # noqa: ANN001
-    from geo.outputs import maps
+def hostile_map(rutland, tmp_path_factory) -> Path:
+    from atlas import leaflet
+    from geo.outputs import geojson as maps
 
     lsoas = rutland.lsoas.sort_index().head(3).copy()
     lsoas["lsoa21nm"] = [HOSTILE, "Rutland & <b>Oakham</b>", "plain"]
@@ -33,14 +34,14 @@ def hostile_map(rutland, tmp_path_factory) -> Path:  # noqa: ANN001
     c = lsoas.geometry.representative_point()
     sites = pd.DataFrame({"name": [HOSTILE], "site_type": ["hub"], "easting": [c.x.iloc[0]],
                           "northing": [c.y.iloc[0]], "provider": [HOSTILE], "opening_hours": ["Mo-Fr 09:00-17:00"]})
-    m = maps.base_map(maps.geojson_bounds(gj), tiles=None, width_px=900, height_px=600)
-    maps.lsoa_choropleth(gj, legend_title=HOSTILE, bins=maps.MINUTES_BINS, colours=maps.MINUTES_COLOURS,
-                         value_label="Minutes").add_to(m)
-    maps.site_markers(sites).add_to(m)
-    leaflet = maps.find_leaflet_dir(str(ROOT / "atlas" / "static" / "leaflet"))
-    if leaflet is None:
+    m = leaflet.base_map(maps.geojson_bounds(gj), tiles=None, width_px=900, height_px=600)
+    leaflet.lsoa_choropleth(gj, legend_title=HOSTILE, bins=maps.MINUTES_BINS, colours=maps.MINUTES_COLOURS,
+                            value_label="Minutes").add_to(m)
+    leaflet.site_markers(sites).add_to(m)
+    local = leaflet.find_leaflet_dir(str(ROOT / "atlas" / "static" / "leaflet"))
+    if local is None:
         pytest.skip("no local Leaflet copy")
-    maps.use_assets(m, maps.leaflet_data_urls(leaflet))
+    leaflet.use_assets(m, leaflet.leaflet_data_urls(local))
     out = tmp_path_factory.mktemp("xss") / "hostile_map.html"
     out.write_text(m.get_root().render(), encoding="utf-8")
     return out

@@ -34,7 +34,7 @@ THRESHOLD = 5
 
 
 # ----------------------------------------------------------------------------- the extracts
-def _postcodes(settings, codes: Iterable[str]) -> dict[str, list[str]]:  # noqa: ANN001
+def _postcodes(settings, codes: Iterable[str]) -> dict[str, list[str]]:
     from geo.data.loaders import load_postcodes
 
     pcs = load_postcodes(settings)
@@ -42,8 +42,8 @@ def _postcodes(settings, codes: Iterable[str]) -> dict[str, list[str]]:  # noqa:
     return pcs.sort_values("pcd").groupby("lsoa21cd")["pcd"].agg(list).to_dict()
 
 
-def _synthetic_extract(settings, area, pattern: dict[int, int], *, outside: int = 0, unmapped: int = 0,  # noqa: ANN001
-                       outside_area=None, seed: int = 0) -> tuple[pd.DataFrame, dict[str, int]]:  # noqa: ANN001
+def _synthetic_extract(settings, area, pattern: dict[int, int], *, outside: int = 0, unmapped: int = 0,
+                       outside_area=None, seed: int = 0) -> tuple[pd.DataFrame, dict[str, int]]:
     """An extract with ``pattern[i]`` clients in the area's i-th LSOA (sorted by code), plus rows
     living outside the area and rows that cannot be mapped.  Returns (rows, true counts by LSOA)."""
     rng = np.random.default_rng(seed)
@@ -81,7 +81,7 @@ def _small_pattern(n_lsoas: int, seed: int) -> dict[int, int]:
 class Intruder:
     """Collects published numbers as interval constraints on the unknown counts and attacks them."""
 
-    def __init__(self, area, *, round_to: int | None = None) -> None:  # noqa: ANN001
+    def __init__(self, area, *, round_to: int | None = None) -> None:
         self.round_to = round_to
         lsoas = area.lsoas.sort_index()
         self.codes = list(lsoas.index)
@@ -224,11 +224,11 @@ class Intruder:
 
 
 # ----------------------------------------------------------------------------- running the CLI
-def _cli(settings, *args: str) -> int:  # noqa: ANN001
+def _cli(settings, *args: str) -> int:
     return main(["--data-dir", str(settings.data_dir), "clients", "summarise", *args])
 
 
-def _publish_all(settings, extract: Path, area: str, tmp: Path, *, round_to: int | None = None,  # noqa: ANN001
+def _publish_all(settings, extract: Path, area: str, tmp: Path, *, round_to: int | None = None,
                  every_table: bool = False) -> dict[str, Any]:
     """The CLI's outputs for the extract: JSON of --table summary, all and lsoa, the LSOA CSV, and
     (``every_table``) the JSON of each single table, which must equal the same table in ``all``."""
@@ -253,7 +253,7 @@ def _publish_all(settings, extract: Path, area: str, tmp: Path, *, round_to: int
     return out
 
 
-def _intruder_from(area, published: dict[str, Any], sources: tuple[str, ...]) -> Intruder:  # noqa: ANN001
+def _intruder_from(area, published: dict[str, Any], sources: tuple[str, ...]) -> Intruder:
     it = Intruder(area, round_to=published.get("round_to"))
     # LSOA cells first: the intruder needs them to know which totals are rounded
     if "lsoa" in sources:
@@ -297,7 +297,7 @@ SCENARIOS = {
 
 
 @pytest.fixture(scope="module")
-def published(settings, tmp_path_factory) -> dict[str, Any]:  # noqa: ANN001
+def published(settings, tmp_path_factory) -> dict[str, Any]:
     from geo.data.areas import select_area
 
     melton = select_area("Melton", settings=settings)
@@ -318,15 +318,15 @@ def published(settings, tmp_path_factory) -> dict[str, Any]:  # noqa: ANN001
 
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 @pytest.mark.parametrize("attack", list(ATTACKS))
-def test_differencing_attack_recovers_nothing(published, scenario: str, attack: str) -> None:  # noqa: ANN001
+def test_differencing_attack_recovers_nothing(published, scenario: str, attack: str) -> None:
     area, truth, outside, unmapped, pub = published[scenario]
     intruder = _intruder_from(area, pub, ATTACKS[attack])
     assert intruder.hidden_cells, "the extract must have hidden cells to attack"
     assert intruder.attack(truth, outside, unmapped) == []
 
 
-def test_extract_has_small_counts_to_protect(published) -> None:  # noqa: ANN001
-    for area, truth, outside, unmapped, pub in published.values():
+def test_extract_has_small_counts_to_protect(published) -> None:
+    for _area, truth, _outside, _unmapped, pub in published.values():
         small = [v for v in truth.values() if 1 <= v < THRESHOLD]
         assert len(small) >= 5
         shown = [r["clients"] for r in pub["lsoa"] if r["clients"] is not None]
@@ -335,12 +335,12 @@ def test_extract_has_small_counts_to_protect(published) -> None:  # noqa: ANN001
         assert pub["summary"]["rows_not_mapped"] in {"fewer than 5", 0}
 
 
-def test_quintile_minus_visible_cells_is_not_a_count(settings, rutland, tmp_path) -> None:  # noqa: ANN001
+def test_quintile_minus_visible_cells_is_not_a_count(settings, rutland, tmp_path) -> None:
     """The issue's first finding: one small LSOA alone among large ones in its quintile."""
     codes = sorted(rutland.lsoas.index)
     q = ((rutland.lsoas.loc[codes, "imd_decile"].astype(int) + 1) // 2).to_numpy()
     members = [i for i in range(len(codes)) if q[i] == q[0]]
-    pattern = {i: 9 for i in range(len(codes))}
+    pattern = dict.fromkeys(range(len(codes)), 9)
     pattern[members[0]] = 4
     df, truth = _synthetic_extract(settings, rutland, pattern, seed=5)
     extract = tmp_path / "synthetic_one_small.csv"
@@ -352,7 +352,7 @@ def test_quintile_minus_visible_cells_is_not_a_count(settings, rutland, tmp_path
     assert intruder.attack(truth, 0, 0) == []
 
 
-def test_one_row_extract_gives_nothing_away(settings, rutland, tmp_path) -> None:  # noqa: ANN001
+def test_one_row_extract_gives_nothing_away(settings, rutland, tmp_path) -> None:
     df, truth = _synthetic_extract(settings, rutland, {3: 1}, seed=2)
     extract = tmp_path / "synthetic_one_row.csv"
     df.to_csv(extract, index=False)
@@ -365,7 +365,7 @@ def test_one_row_extract_gives_nothing_away(settings, rutland, tmp_path) -> None
     assert intruder.attack(truth, 0, 0) == []
 
 
-def test_polygon_round_one_lsoa_is_refused(settings, rutland, tmp_path, capsys) -> None:  # noqa: ANN001
+def test_polygon_round_one_lsoa_is_refused(settings, rutland, tmp_path, capsys) -> None:
     from geo.data.loaders import load_lsoa_boundaries
 
     code = sorted(rutland.lsoas.index)[4]
@@ -383,7 +383,7 @@ def test_polygon_round_one_lsoa_is_refused(settings, rutland, tmp_path, capsys) 
     assert len(cap.err.strip().splitlines()) == 1
 
 
-def test_headerless_extract_and_verbose_logs_echo_nothing(settings, rutland, tmp_path, capsys, caplog) -> None:  # noqa: ANN001
+def test_headerless_extract_and_verbose_logs_echo_nothing(settings, rutland, tmp_path, capsys, caplog) -> None:
     df, truth = _synthetic_extract(settings, rutland, {0: 3, 1: 7, 2: 2}, outside=0, unmapped=0, seed=8)
     headerless = tmp_path / "synthetic_headerless.csv"
     headerless.write_text("\n".join(f"c{i},{pc}" for i, pc in enumerate(df["postcode"])) + "\n")
@@ -405,7 +405,7 @@ def test_headerless_extract_and_verbose_logs_echo_nothing(settings, rutland, tmp
     assert "in area" not in text
 
 
-def test_written_outputs_scan_clean(published) -> None:  # noqa: ANN001
+def test_written_outputs_scan_clean(published) -> None:
     from geo.measures.disclosure import check_disclosure
 
     for *_, pub in published.values():
@@ -414,7 +414,7 @@ def test_written_outputs_scan_clean(published) -> None:  # noqa: ANN001
             check_disclosure(pd.DataFrame(pub[table]), count_cols=["clients"])
 
 
-def test_map_layer_rates_come_from_published_counts(published) -> None:  # noqa: ANN001
+def test_map_layer_rates_come_from_published_counts(published) -> None:
     """The app's map metric: a rate only where the count is published, and rate x adults gives it back."""
     from geo.measures.client_release import RATE_COL
 
@@ -427,7 +427,7 @@ def test_map_layer_rates_come_from_published_counts(published) -> None:  # noqa:
                 assert round(r[RATE_COL] * adults[r["lsoa21cd"]] / 1000) == r["clients"]
 
 
-def test_release_audit_agrees(settings, rutland) -> None:  # noqa: ANN001
+def test_release_audit_agrees(settings, rutland) -> None:
     from geo.measures.client_release import build_release
     from geo.measures.clients import read_client_extract
 

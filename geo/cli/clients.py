@@ -10,7 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from geo.cli._common import add_format_options, emit, settings_from_args
+from geo.cli._options import add_format_options, settings_from_args
+from geo.cli._output import emit
 
 TABLES = ("summary", "all", "quintile", "decile", "lad", "lsoa")
 
