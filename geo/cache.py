@@ -123,3 +123,42 @@ def cached_npz(path: Path, build: Callable[[], dict[str, Any]]) -> dict[str, Any
     with atomic_path(path) as tmp, tmp.open("wb") as fh:
         np.savez(fh, **arrays)
     return arrays
+
+
+# --------------------------------------------------------------------------- spreadsheet-safe CSV
+#: A cell starting with one of these is run as a formula by Excel / LibreOffice / Sheets.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _defuse(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy in which no text cell, header or index label can run as a spreadsheet formula.
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
+    apostrophe (OWASP "CSV injection" advice); numbers are left alone, so ``-3`` in a numeric
+    column stays a number.
+    """
+    out = df.copy()
+    for c in out.columns:
+        col = out[c]
+        if pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col):
+            out[c] = col.map(_defuse)
+    out.columns = [_defuse(c) for c in out.columns]
+    if pd.api.types.is_object_dtype(out.index) or pd.api.types.is_string_dtype(out.index):
+        out.index = pd.Index([_defuse(v) for v in out.index], name=_defuse(out.index.name))
+    return out
+
+
+def csv_text(df: pd.DataFrame, **kwargs: Any) -> str:
+    """``DataFrame.to_csv`` text after :func:`spreadsheet_safe`: the one way geo writes CSV."""
+    return str(spreadsheet_safe(df).to_csv(**kwargs))
+
+
+def atomic_write_csv(df: pd.DataFrame, target: Path, **kwargs: Any) -> None:
+    """Write a frame as spreadsheet-safe CSV, atomically."""
+    atomic_write_text(csv_text(df, **kwargs), Path(target))

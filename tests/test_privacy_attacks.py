@@ -197,10 +197,14 @@ class Intruder:
         for name, idx in targets.items():
             c = np.zeros(self.nv)
             c[idx] = 1.0
-            vals = []
-            for sign in (1.0, -1.0):
-                res = milp(sign * c, constraints=cons, bounds=Bounds(0, np.inf), integrality=np.ones(self.nv))
-                vals.append(sign * res.fun if res.status == 0 else (np.inf if sign < 0 else 0.0))
+            for integer in (False, True):  # the LP relaxation first; whole numbers when it is narrow
+                vals = []
+                for sign in (1.0, -1.0):
+                    res = milp(sign * c, constraints=cons, bounds=Bounds(0, np.inf),
+                               integrality=np.full(self.nv, 1 if integer else 0))
+                    vals.append(sign * res.fun if res.status == 0 else (np.inf if sign < 0 else 0.0))
+                if vals[1] - vals[0] >= 2:
+                    break
             out[name] = (vals[0], vals[1])
         return out
 

@@ -447,8 +447,8 @@ def write_synthetic_clients(df: pd.DataFrame, out: str | Path) -> Path:
     if "synthetic" not in df.columns or not df["synthetic"].astype(bool).all():
         msg = "only frames made by synthetic_clients (synthetic=True on every row) may be written here"
         raise InputError(msg)
-    from geo.cache import atomic_write_text
+    from geo.cache import atomic_write_csv
 
-    atomic_write_text(df.to_csv(index=False), path)
+    atomic_write_csv(df, path, index=False)
     logger.info("wrote %d SYNTHETIC clients to %s", len(df), path.name)
     return path
