@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from geo.cache import atomic_write_text, cache_key
+from geo.cache import cache_key, cache_write_text
 from geo.config import Settings
 
 if TYPE_CHECKING:
@@ -98,7 +98,7 @@ def calibrate(settings: Settings | None = None) -> Calibration:
         except (OSError, ValueError, KeyError):
             logger.warning("estimate calibration cache %s unreadable; refitting", target)
     cal = _calibrate(s)
-    atomic_write_text(json.dumps(asdict(cal)), target)
+    cache_write_text(json.dumps(asdict(cal)), target)
     return cal
 
 
