@@ -44,13 +44,13 @@ def uploader(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(DeltaGenerator, "file_uploader", file_uploader)
 
 
-def _extract(settings, rutland, seed: int) -> bytes:  # noqa: ANN001
+def _extract(settings, rutland, seed: int) -> bytes:
     from geo.measures.clients import synthetic_clients
 
     return synthetic_clients(rutland, 240, seed, settings).to_csv(index=False).encode()
 
 
-def _session(data: bytes, file_id: str):  # noqa: ANN202
+def _session(data: bytes, file_id: str):
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(APP, default_timeout=600)
@@ -66,13 +66,13 @@ def _session(data: bytes, file_id: str):  # noqa: ANN202
     return at
 
 
-def _map_html(at) -> str:  # noqa: ANN001
-    frames = [el for el in at.get("iframe")]
+def _map_html(at) -> str:
+    frames = list(at.get("iframe"))
     assert frames, "the map iframe"
     return "\n".join(str(getattr(f, "proto", f)) for f in frames)
 
 
-def test_same_name_same_rows_sessions_stay_apart(settings, rutland, uploader) -> None:  # noqa: ANN001
+def test_same_name_same_rows_sessions_stay_apart(settings, rutland, uploader) -> None:
     from geo.measures.client_release import build_release
     from geo.measures.clients import read_client_extract
 
