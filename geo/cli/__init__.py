@@ -51,7 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from geo.cache import check_output_path, output_set
 
         for name, path in outputs:
-            check_output_path(path, inputs=inputs, what=f"--{name.replace('_', '-')}")
+            # saving a scenario over the file it was read from is an update, not an accident
+            guard = [i for i in inputs if not (name == "save" and i == getattr(args, "scenario", None))]
+            check_output_path(path, inputs=guard, what=f"--{name.replace('_', '-')}")
         # every file of the command is staged and renamed into place only when it succeeds
         with output_set([p for _, p in outputs]):
             return int(args.func(args) or 0)

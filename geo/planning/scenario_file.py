@@ -196,12 +196,12 @@ def load_scenario(path: str | Path) -> Scenario:
     depth = _nesting_depth(text)
     if depth > MAX_NESTING:
         msg = (f"scenario file {p} is nested {depth} levels deep (at most {MAX_NESTING}); it is not a "
-               "scenario saved by geo")
+               "scenario saved by geo; check you chose the right file")
         raise InputError(msg)
     try:
         data = json.loads(text)
     except (json.JSONDecodeError, RecursionError) as exc:
         where = f" (line {exc.lineno}, column {exc.colno}: {exc.msg})" if isinstance(exc, json.JSONDecodeError) else ""
-        msg = f"scenario file {p} is not valid JSON{where}"
+        msg = f"scenario file {p} is not valid JSON{where}; save it again from geo or fix the JSON"
         raise InputError(msg) from exc
     return Scenario.from_dict(data, source=f"scenario file {p}")

@@ -105,8 +105,8 @@ class ScenarioFileModel(_Strict):
 
 
 _FIXES = {
-    "version": f"this geo reads scenario version {SCHEMA_VERSION} (a whole number; upgrade geo for newer files)",
-    "schema": f"must be {SCHEMA_NAME!r}; this is not a geo scenario file",
+    "version": f"use version {SCHEMA_VERSION} (a whole number); newer files need a newer geo",
+    "schema": f"must be {SCHEMA_NAME!r}; check you chose a scenario file saved by geo",
     "threshold_minutes": "give minutes as a number above 0 and at most 600",
     "buffer_km": "give kilometres as a number from 0 to 200",
     "capacity": "give a number of places from 0 to 1,000,000",
@@ -126,8 +126,8 @@ def _message(exc: ValidationError, *, where: str) -> str:
     if err["type"] == "extra_forbidden":
         return f"{where}: unknown field '{loc}'; remove it (see docs for the scenario file format)"
     if err["type"] == "missing":
-        return f"{where}: field '{loc}' is missing"
-    fix = _FIXES.get(field, err["msg"].replace("Input should", "should"))
+        return f"{where}: field '{loc}' is missing; add it (see a file saved by geo scenario --save)"
+    fix = _FIXES.get(field, err["msg"].replace("Input should", "it should") + "; give a value of that kind")
     return f"{where}: field '{loc}' is not valid: {fix}"
 
 
