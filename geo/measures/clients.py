@@ -163,7 +163,7 @@ def _no_key_column(raw: pd.DataFrame, name: str) -> str:
     if head is not None:
         return (f"{name}: {head}; add a header row with a 'postcode' (or 'lsoa21cd') column above the "
                 "first client")
-    fix = f" ({hint}: name its header 'postcode' or 'lsoa21cd')" if hint else ""
+    fix = f" ({hint}: rename its header to 'postcode' or 'lsoa21cd')" if hint else ""
     return (f"{name}: needs a 'postcode' or an 'lsoa21cd' column (one row per client); none of its "
             f"{len(raw.columns)} column(s) has that name{fix}")
 

@@ -239,14 +239,17 @@ def client_cases() -> list[Case]:
     ]
 
 
-def _release_for(spec: str) -> Any:
+def _release_for(n: int) -> Any:
+    """A client release for a polygon drawn round a few LSOAs (a 'ward-sized' area)."""
     def call(arg: Any, settings: Any, tmp: Path) -> Any:
         from geo.data.areas import select_area
+        from geo.data.loaders import load_lsoa_boundaries
         from geo.measures.client_release import build_release
         from geo.measures.clients import read_client_extract
 
-        area = select_area(spec, settings=settings)
-        codes = sorted(area.lsoas.index)
+        codes = sorted(select_area("Rutland", settings=settings).lsoas.index)[:n]
+        geom = load_lsoa_boundaries(settings).loc[codes].union_all()
+        area = select_area(geom, settings=settings, name="three neighbourhoods")
         clients = read_client_extract(b"lsoa21cd\n" + "\n".join(codes * 3).encode() + b"\n", settings,
                                       source="synthetic_small_area.csv")
         return build_release(clients, area)
@@ -264,7 +267,7 @@ def area_cases() -> list[Case]:
         from geo.measures.client_release import build_release
         from geo.measures.clients import read_client_extract
 
-        code = "E01013800"
+        code = sorted(select_area("Rutland", settings=settings).lsoas.index)[0]
         geom = load_lsoa_boundaries(settings).loc[code, "geometry"]
         area = select_area(geom, settings=settings, name="my polygon")
         clients = read_client_extract(b"lsoa21cd\n" + f"{code}\n".encode() * 3, settings, source="synthetic_poly.csv")
@@ -273,8 +276,8 @@ def area_cases() -> list[Case]:
     return [
         Case("clients-polygon-round-one-lsoa", polygon, one_lsoa, InputError, r"at least 10 neighbourhoods",
              names="my polygon", category="clients"),
-        Case("clients-ward-sized-area", _nothing, _release_for("E01013800;E01013801;E01013802"), InputError,
-             r"at least 10 neighbourhoods", category="clients"),
+        Case("clients-ward-sized-area", _nothing, _release_for(3), InputError,
+             r"at least 10 neighbourhoods", names="three neighbourhoods", category="clients"),
     ]
 
 
