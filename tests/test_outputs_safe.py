@@ -61,7 +61,7 @@ def test_full_disk_is_one_line(tmp_path: Path) -> None:
 
     if not Path("/dev/full").exists():
         pytest.skip("no /dev/full")
-    with pytest.raises(OSError) as info, open("/dev/full", "wb") as fh:  # noqa: PTH123
+    with pytest.raises(OSError) as info, open("/dev/full", "wb") as fh:
         fh.write(b"x" * 65536)
         fh.flush()
     assert info.value.errno == errno.ENOSPC
