@@ -32,8 +32,8 @@ def hostile_map(rutland, tmp_path_factory) -> Path:
     lsoas["minutes"] = [5.0, 12.0, 40.0]
     gj = maps.choropleth_geojson(lsoas, "minutes", bins=maps.MINUTES_BINS, colours=maps.MINUTES_COLOURS)
     c = lsoas.geometry.representative_point()
-    sites = pd.DataFrame({"name": [HOSTILE], "site_type": ["hub"], "easting": [c.x.iloc[0]],
-                          "northing": [c.y.iloc[0]], "provider": [HOSTILE], "opening_hours": ["Mo-Fr 09:00-17:00"]})
+    sites = pd.DataFrame({"name": [HOSTILE], "site_type": ["hub"], "easting": [c.x.iloc[2]],
+                          "northing": [c.y.iloc[2]], "provider": [HOSTILE], "opening_hours": ["Mo-Fr 09:00-17:00"]})
     m = leaflet.base_map(maps.geojson_bounds(gj), tiles=None, width_px=900, height_px=600)
     leaflet.lsoa_choropleth(gj, legend_title=HOSTILE, bins=maps.MINUTES_BINS, colours=maps.MINUTES_COLOURS,
                             value_label="Minutes").add_to(m)
@@ -69,20 +69,25 @@ def test_hostile_names_are_text_in_chromium(hostile_map: Path) -> None:
             popup = pg.locator(".leaflet-popup-content").first
             assert HOSTILE in popup.inner_text()
             assert popup.locator("img").count() == 0
-            pg.keyboard.press("Escape")
-            # LSOA polygon: the folium GeoJsonTooltip of the first (hostile) neighbourhood
+            pg.locator(".leaflet-popup-close-button").first.click()
+            # LSOA polygon: the folium GeoJsonTooltip of the first (hostile) neighbourhood; hover a
+            # grid of points over each polygon's box until its tooltip shows
             paths = pg.locator("path.leaflet-interactive")
             hovered = False
             for i in range(paths.count()):
                 box = paths.nth(i).bounding_box()
-                if not box:
+                if not box or hovered:
                     continue
-                pg.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-                pg.wait_for_timeout(300)
-                texts = pg.locator(".leaflet-tooltip").all_inner_texts()
-                if any("window.__xss" in t and "Minutes" in t for t in texts):
-                    hovered = True
-                    break
+                for fx in (0.5, 0.3, 0.7, 0.4, 0.6):
+                    for fy in (0.5, 0.3, 0.7, 0.4, 0.6):
+                        pg.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+                        pg.wait_for_timeout(120)
+                        texts = pg.locator(".leaflet-tooltip").all_inner_texts()
+                        if any("window.__xss" in t and "Minutes" in t for t in texts):
+                            hovered = True
+                            break
+                    if hovered:
+                        break
             assert hovered, "the hostile neighbourhood name should show, as text, in a polygon tooltip"
             legend = pg.locator(".leaflet-control").all_inner_texts()
             assert any(HOSTILE in t for t in legend)
