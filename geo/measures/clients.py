@@ -15,6 +15,10 @@ Privacy rules (``docs/privacy.md``):
   from :func:`geo.measures.client_release.build_release`, which protects all of them jointly.
 
 Row numbers are data rows: row 1 is the first line after the header.
+
+Why this module is long: reading an extract (column aliases, yes/no, dates, unmapped rows),
+counting, the single-table summaries and the synthetic generator share the same column
+conventions and privacy rules; the joint release is in :mod:`geo.measures.client_release`.
 """
 
 from __future__ import annotations

@@ -18,6 +18,9 @@ Rules (see ``docs/privacy.md``):
   :func:`scan_file` scans written CSV / GeoJSON / HTML / GeoPackage / JSON / Markdown outputs.
 
 Error messages and findings never contain the postcode found, only its outward code.
+
+Why this module is long: single-table suppression, its LP audit and the output scanners are one
+set of rules that must agree (the joint, whole-release audit is :mod:`geo.measures.disclosure_joint`).
 """
 
 from __future__ import annotations
