@@ -33,11 +33,11 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import calibrate_estimate as ce  # noqa: E402
+import calibrate_estimate as ce
 
-from geo.config import Settings  # noqa: E402
-from geo.travel import calibration as cal  # noqa: E402
-from geo.travel.estimate import EstimateRouter, calibrate  # noqa: E402
+from geo.config import Settings
+from geo.travel import calibration as cal
+from geo.travel.estimate import EstimateRouter, calibrate
 
 OLD_WALK_CYCLE_CIRCUITY = 1.3
 
@@ -127,8 +127,8 @@ def main() -> int:
         circuity = cal.measured_circuity(r)
         held, _ = ce.out_of_fold(mode, r, sam, circuity)
         f_road, f_sam = cal.geographic_folds(r, sam)
-        fold_models[mode] = [ce.fit(mode, r[f_road != f], sam[f_sam != f] if sam is not None else None,
-                                    circuity) + (circuity,) for f in (0, 1)]
+        fold_models[mode] = [(*ce.fit(mode, r[f_road != f], sam[f_sam != f] if sam is not None else None,
+                                      circuity), circuity) for f in (0, 1)]
         rows = {
             "before": legacy_minutes(mode, legacy, km, cls, s) - truth,
             "after (held out)": held - truth,

@@ -20,6 +20,7 @@ validation script and the tests share:
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -49,7 +50,7 @@ REFERENCE_SNAP_METRES = 400.0
 
 def band_labels(bands: tuple[float, ...] = BANDS_KM) -> list[str]:
     """``["0-2", "2-5", ...]`` for the band edges."""
-    return [f"{lo:g}-{hi:g}" for lo, hi in zip(bands[:-1], bands[1:])]
+    return [f"{lo:g}-{hi:g}" for lo, hi in itertools.pairwise(bands)]
 
 
 def band_of(km: np.ndarray, bands: tuple[float, ...] = BANDS_KM) -> np.ndarray:
@@ -75,12 +76,14 @@ def rutland_reference_points(settings: Settings, *, postcode_sample: int = 300) 
 
     Returns ``point_id``, ``kind``, ``easting``, ``northing``.  The postcodes are every n-th
     live Rutland postcode in postcode order (deterministic), so residential streets and
-    villages are represented as well as the LSOA centroids.
+    villages are represented as well as the LSOA centroids (``postcode_sample=0``: none).
     """
+    import shapely
+
     from geo.data.areas import select_area
     from geo.data.geocode import town_centres
     from geo.data.loaders import load_postcodes
-    from geo.data.sites import load_sites
+    from geo.data.sites import load_gp_sites, load_sites
 
     area = select_area("Rutland", settings=settings)
     lsoas = area.lsoas
@@ -96,27 +99,16 @@ def rutland_reference_points(settings: Settings, *, postcode_sample: int = 300) 
                                 "kind": "site:" + sites["site_type"].astype(str),
                                 "easting": sites["easting"].to_numpy(float),
                                 "northing": sites["northing"].to_numpy(float)}))
-    try:
-        from geo.data.sites import load_gp_sites
-
-        gps = load_gp_sites(settings)
-        import shapely
-
-        inside = shapely.contains_xy(area.polygon, gps["easting"].to_numpy(float),
-                                     gps["northing"].to_numpy(float))
-        gps = gps[inside]
-        frames.append(pd.DataFrame({"point_id": "gp:" + gps["site_id"].astype(str), "kind": "gp",
-                                    "easting": gps["easting"].to_numpy(float),
-                                    "northing": gps["northing"].to_numpy(float)}))
-    except (ImportError, KeyError):  # pragma: no cover - GP file is part of the bundle
-        logger.info("no GP practices for the reference points")
-    pcs = load_postcodes(settings)
-    lad = area.lsoas["lad24cd"].iloc[0] if "lad24cd" in area.lsoas.columns else None
-    pcs = pcs[pcs["lad24cd"] == lad] if lad is not None else pcs[pcs["lsoa21cd"].isin(lsoas.index)]
-    pcs = pcs.dropna(subset=["easting", "northing"]).sort_index()
-    if postcode_sample and len(pcs):
-        step = max(1, len(pcs) // postcode_sample)
-        pcs = pcs.iloc[::step]
+    gps = load_gp_sites(settings)
+    inside = shapely.contains_xy(area.polygon, gps["easting"].to_numpy(float), gps["northing"].to_numpy(float))
+    gps = gps[inside]
+    frames.append(pd.DataFrame({"point_id": "gp:" + gps["site_id"].astype(str), "kind": "gp",
+                                "easting": gps["easting"].to_numpy(float),
+                                "northing": gps["northing"].to_numpy(float)}))
+    if postcode_sample:
+        pcs = load_postcodes(settings)
+        pcs = pcs[pcs["lsoa21cd"].isin(lsoas.index)].dropna(subset=["easting", "northing"]).sort_index()
+        pcs = pcs.iloc[::max(1, len(pcs) // postcode_sample)]
         frames.append(pd.DataFrame({"point_id": "pc:" + pcs.index.astype(str), "kind": "postcode",
                                     "easting": pcs["easting"].to_numpy(float),
                                     "northing": pcs["northing"].to_numpy(float)}))
@@ -187,8 +179,12 @@ def samuel_reference_pairs(settings: Settings, *, nearest_units: int = 5,
     """
     from scipy.spatial import cKDTree
 
-    from geo.data.loaders import (load_geography_lookup, load_lsoa11_lsoa21_lookup,
-                                  load_stroke_drive_times, load_stroke_units)
+    from geo.data.loaders import (
+        load_geography_lookup,
+        load_lsoa11_lsoa21_lookup,
+        load_stroke_drive_times,
+        load_stroke_units,
+    )
     from geo.data.tables import load_lsoa_table
 
     times = load_stroke_drive_times(settings)
@@ -252,7 +248,7 @@ def band_errors(km: np.ndarray, error: np.ndarray, *,
     rows = []
     for i, label in enumerate(band_labels(bands)):
         e = err[(b == i) & np.isfinite(err)]
-        rows.append({"band_km": label, "n": int(len(e)),
+        rows.append({"band_km": label, "n": len(e),
                      "bias": float(e.mean()) if len(e) else np.nan,
                      "mae": float(np.abs(e).mean()) if len(e) else np.nan,
                      "p10": float(np.percentile(e, 10)) if len(e) else np.nan,

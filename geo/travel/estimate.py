@@ -42,6 +42,7 @@ way round.  ``error_bands`` holds, per distance band, the 10th and 90th percenti
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -206,19 +207,19 @@ class Calibration:
 
     def describe(self) -> str:
         """One line for labels and reports."""
-        bands = self.error_bands
-        short = bands[band_labels()[0]][3], bands[band_labels()[2]][3]
-        text = (f"calibrated on {self.source}; held-out MAE {short[0]:.1f} min under 2 km, "
-                f"{short[1]:.1f} min at 5-10 km")
+        labels = band_labels()
+        text = (f"calibrated on real road times; held-out error {self.error_bands[labels[0]][3]:.1f} "
+                f"min under 2 km, {self.error_bands[labels[2]][3]:.1f} min at 5-10 km")
         if self.mae_minutes:
-            text += ", SAMueL " + ", ".join(f"{k.lower()} {v:.1f} min" for k, v in self.mae_minutes.items())
+            text += (", SAMueL " + ", ".join(f"{k.lower()} {v:.1f}" for k, v in self.mae_minutes.items())
+                     + " min")
         return text
 
 
 def band_labels() -> list[str]:
     """Labels of the error-table bands: ``["0-2", "2-5", "5-10", "10-20", "20-60"]``."""
     e = BAND_EDGES_KM
-    return [f"{lo:g}-{hi:g}" for lo, hi in zip(e[:-1], e[1:])]
+    return [f"{lo:g}-{hi:g}" for lo, hi in itertools.pairwise(e)]
 
 
 def calibrate(settings: Settings | None = None, *, mode: str = "drive") -> Calibration:
@@ -273,8 +274,7 @@ class EstimateRouter:
             kph = self.settings.walk_kph if mode == "walk" else self.settings.cycle_kph
             speed = f" at {kph:g} km/h"
         self.label = (f"{mode.capitalize()}, straight-line ESTIMATE{speed} (no road network loaded; "
-                      f"{self.calibration.describe()}; ranges are the 10th-90th percentile of "
-                      "held-out errors; load real roads with --network PATH.osm.pbf)")
+                      f"{self.calibration.describe()}; for real roads use --network PATH.osm.pbf)")
 
     def origin_classes(self, origins_xy: np.ndarray) -> np.ndarray:
         """Urban/Rural class of each origin (nearest LSOA centroid)."""
