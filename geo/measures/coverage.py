@@ -19,6 +19,14 @@ Definitions (used everywhere in ``geo``):
 
 The seed's "in-county sites only" rule is :func:`restrict_sites` (``in_county_only=True``)
 applied to the sites *before* routing; cross-border coverage keeps the buffer sites.
+
+Estimates carry a range: when the times frame has ``minutes_low``/``minutes_high`` (see
+:mod:`geo.travel.estimate`), every table also counts adults within on those times
+(``pct_within_low``/``_high``, :func:`range_text`).
+
+Why this module is long: the within/beyond definition above, its estimate range and the
+straight-line (distance) variant are one definition of coverage and are kept together so
+they cannot drift apart.
 """
 
 from __future__ import annotations
