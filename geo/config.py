@@ -117,6 +117,12 @@ class Settings:
     max_upload_bytes: int = 50 * 1024 * 1024
     #: Primary suppression threshold for client and death counts.
     suppress_below: int = 5
+    #: Base URL (or local folder) of an OpenStreetMap extract mirror laid out like
+    #: download.geofabrik.de (``GEO_OSM_MIRROR``); None = Geofabrik.
+    osm_mirror: str | None = None
+    #: ``--network auto`` downloads the area's extracts when no local one covers it and the
+    #: server is reachable (``GEO_OSM_AUTO_FETCH=0`` turns this off).
+    osm_auto_fetch: bool = True
 
     @classmethod
     def from_env(cls, data_dir: str | Path | None = None, **overrides: Any) -> Settings:
@@ -126,6 +132,11 @@ class Settings:
             kwargs["sites_dir"] = Path(os.environ["GEO_SITES_DIR"]).expanduser()
         if os.environ.get("GEO_MAX_UPLOAD_MB"):
             kwargs["max_upload_bytes"] = int(float(os.environ["GEO_MAX_UPLOAD_MB"]) * 1024 * 1024)
+        if os.environ.get("GEO_OSM_MIRROR"):
+            kwargs["osm_mirror"] = os.environ["GEO_OSM_MIRROR"].strip()
+        if os.environ.get("GEO_OSM_AUTO_FETCH"):
+            kwargs["osm_auto_fetch"] = os.environ["GEO_OSM_AUTO_FETCH"].strip().lower() not in {
+                "0", "false", "no", "off"}
         kwargs.update(overrides)
         return cls(**kwargs)
 
