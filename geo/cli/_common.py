@@ -163,7 +163,8 @@ def add_routing_options(p: argparse.ArgumentParser, *, default_sites: str = "hub
                    help="also use sites the seeds list as historical (2015)")
     p.add_argument("--mode", choices=ROUTING_MODES, default="drive", help="travel mode")
     p.add_argument("--network", default="auto",
-                   help="road network: auto (bundled extract covering the area, else estimate), "
+                   help="road network: auto (bundled or cached OSM extract covering the area, "
+                        "fetched from Geofabrik/GEO_OSM_MIRROR when reachable, else estimate), "
                         "none (straight-line estimate), download (osmnx, area polygon, internet), "
                         "place:NAME (osmnx by place name), or an "
                         ".osm.pbf/.osm file")

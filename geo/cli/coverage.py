@@ -173,9 +173,13 @@ def run(args: argparse.Namespace) -> int:
         out.update({"thresholds": list(thresholds), "unit": unit, "lsoas": first["lsoas"],
                     "adults": first["adults"], f"mean_{value_col}": first[f"mean_{value_col}"],
                     f"median_{value_col}": first[f"median_{value_col}"], "method": first["method"]})
-    out["sites"] = len(sites)
+    out["sites"] = times.attrs.get("sites_used", len(sites))
     out["sites_in_area"] = int(sites["in_area"].sum()) if "in_area" in sites.columns else len(sites)
     out["times"] = label
+    if times.attrs.get("warnings"):
+        out["warnings"] = list(times.attrs["warnings"])
+        for text in out["warnings"]:
+            print(f"warning: {text}", file=sys.stderr)
     out["equity"] = {k: v for k, v in equity_summary(times, value_col=value_col).items()
                      if not isinstance(v, dict)}
     if len(per) == 1:

@@ -25,17 +25,19 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from geo._errors import AreaError, NetworkError
+from geo.travel.fetch import GEOFABRIK
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from pathlib import Path
 
     from geo.config import Settings
     from geo.data.areas import Area
+    from geo.progress import ProgressFn
     from geo.travel.graph import Network
 
 logger = logging.getLogger(__name__)
 
-GEOFABRIK = "https://download.geofabrik.de"
 ENGLAND_DIR = "europe/united-kingdom/england"
 
 
@@ -85,7 +87,9 @@ _COUNTIES: dict[str, tuple[tuple[float, float, float, float], float, tuple[str, 
     "devon": ((203, 24, 339, 160), 54, ("E10000008", "E06000026", "E06000027")),
     "dorset": ((332, 67, 423, 132), 29, ("E06000059", "E06000058")),
     "durham": ((377, 506, 458, 559), 22, ("E06000047", "E06000005", "E06000001", "E06000004")),
-    "east-sussex": ((530, 91, 603, 143), 20, ("E10000011", "E06000043")),
+    # Brighton and Hove: Geofabrik's East Sussex box stops at 0.137 W, west of which half of
+    # Hove lies; the West Sussex extract holds all of it.
+    "east-sussex": ((530, 91, 603, 143), 20, ("E10000011",)),
     "east-yorkshire-with-hull": ((458, 407, 565, 482), 18, ("E06000011", "E06000010")),
     "essex": ((536, 174, 630, 249), 47, ("E10000012", "E06000033", "E06000034")),
     "gloucestershire": ((351, 168, 427, 247), 38, ("E10000013", "E06000025")),
@@ -122,7 +126,7 @@ _COUNTIES: dict[str, tuple[tuple[float, float, float, float], float, tuple[str, 
     "west-midlands": ((386, 272, 439, 308), 56, ("E08000025", "E08000026", "E08000027",
                                                  "E08000028", "E08000029", "E08000030",
                                                  "E08000031")),
-    "west-sussex": ((473, 90, 544, 143), 46, ("E10000032",)),
+    "west-sussex": ((473, 90, 544, 143), 46, ("E10000032", "E06000043")),
     "west-yorkshire": ((388, 402, 453, 452), 50, ("E08000032", "E08000033", "E08000034",
                                                   "E08000035", "E08000036")),
     "wiltshire": ((375, 116, 436, 201), 32, ("E06000054", "E06000030")),
@@ -252,6 +256,43 @@ def merge_networks(networks: Sequence[Network]) -> Network:
     return merged
 
 
+def local_extracts(extracts: Sequence[Extract], settings: Settings) -> list[Path] | None:
+    """Cached files of all ``extracts``, or None when any is missing."""
+    from geo.travel.fetch import cached_extract
+
+    paths = [cached_extract(ex, settings) for ex in extracts]
+    return None if any(p is None for p in paths) else [p for p in paths if p is not None]
+
+
+def network_from_extracts(area: Area, *, mode: str, settings: Settings, buffer_km: float,
+                          fetch: bool = True, progress: ProgressFn | None = None) -> Network | None:
+    """The ``mode`` network of the extracts that cover ``area`` + ``buffer_km``.
+
+    Cached extracts are used as they are; missing ones are downloaded when ``fetch`` and the
+    server (or ``GEO_OSM_MIRROR``) is reachable, otherwise None (the caller falls back to the
+    labelled estimate).  Several extracts are merged (:func:`merge_networks`).
+    """
+    from geo.travel.fetch import base_url, fetch_extract, is_reachable
+    from geo.travel.network import read_network
+
+    chosen = choose_extracts(area, buffer_km=buffer_km, settings=settings)
+    paths = local_extracts(chosen, settings)
+    if paths is None:
+        if not fetch or not is_reachable(base_url(settings)):
+            logger.info("extracts %s not cached and %s not reachable", [e.slug for e in chosen],
+                        base_url(settings))
+            return None
+        paths = [fetch_extract(ex, settings=settings, progress=progress) for ex in chosen]
+    nets = [read_network(p, mode=mode, settings=settings, progress=progress) for p in paths]
+    return nets[0] if len(nets) == 1 else merge_networks(nets)
+
+
+def fetch_hint(area_name: str) -> str:
+    """How to get real roads for an area (for estimate labels, errors and app offers)."""
+    return (f"for real roads run `geo network fetch --area \"{area_name}\"` "
+            "or set GEO_OSM_MIRROR to a local mirror")
+
+
 def area_extent_text(area: Area) -> str:
     """``Essex (E 536-630 km, N 174-249 km)`` for error messages."""
     x = area.lsoas["easting"].to_numpy(float) / 1000.0
@@ -266,4 +307,5 @@ def network_extent_text(network: Network) -> str:
 
 
 __all__ = ["CATALOGUE", "ENGLAND", "GEOFABRIK", "Extract", "area_extent_text", "choose_extracts",
-           "find_extract", "merge_networks", "network_extent_text"]
+           "fetch_hint", "find_extract", "local_extracts", "merge_networks", "network_extent_text",
+           "network_from_extracts"]

@@ -31,7 +31,7 @@ import socket
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
 
 from geo._errors import DataSourceError, NetworkError
@@ -40,7 +40,20 @@ from geo.cache import atomic_path, atomic_write_text
 if TYPE_CHECKING:
     from geo.config import Settings
     from geo.progress import ProgressFn
-    from geo.travel.extracts import Extract
+
+GEOFABRIK = "https://download.geofabrik.de"
+
+
+class Extract(Protocol):
+    """What a download needs of a catalogue entry (:class:`geo.travel.extracts.Extract`)."""
+
+    slug: str
+    path: str
+
+    @property
+    def filename(self) -> str:
+        """File name on the server and in the cache."""
+        ...
 
 logger = logging.getLogger(__name__)
 
@@ -49,13 +62,11 @@ CONNECT_TIMEOUT_SECONDS = 2.0
 #: Seconds without data before a transfer counts as dropped (then resumed).
 READ_TIMEOUT_SECONDS = 60.0
 DOWNLOAD_ATTEMPTS = 4
-CHUNK_BYTES = 1 << 20
+CHUNK_BYTES = 1 << 16
 
 
 def base_url(settings: Settings) -> str:
     """The mirror in use: ``Settings.osm_mirror`` or Geofabrik."""
-    from geo.travel.extracts import GEOFABRIK
-
     return (settings.osm_mirror or GEOFABRIK).rstrip("/")
 
 
@@ -331,5 +342,5 @@ def remote_size_bytes(extract: Extract, settings: Settings) -> int | None:
         return None
 
 
-__all__ = ["ResumingDownloader", "base_url", "cache_folder", "cached_extract", "check_reachable",
+__all__ = ["GEOFABRIK", "ResumingDownloader", "base_url", "cache_folder", "cached_extract", "check_reachable",
            "fetch_extract", "is_reachable", "offline_hint", "remote_size_bytes"]

@@ -23,23 +23,39 @@ from geo.travel.base import METHODS, MODES, NearestResult, Router, check_xy, nea
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from geo.data.areas import Area
     from geo.config import Settings
-    from geo.travel.network import Network
+    from geo.data.areas import Area
     from geo.progress import ProgressFn
+    from geo.travel.network import Network
 
 logger = logging.getLogger(__name__)
 
+#: Extracts fetched for ``network="auto"`` cover the area plus this many km (cross-border sites).
+EXTRACT_BUFFER_KM = 15.0
+#: A network must join at least this share of the area's LSOA centroids (within the snap
+#: tolerance) to be used; below it the run stops with both extents named.
+MIN_COVERED_SHARE = 0.9
+
+
 def make_router(mode: str, *, area: Area | None = None, settings: Settings | None = None,
                 network: str | Path | Network | None = "auto", progress: ProgressFn | None = None,
-                **transit_options: Any) -> Router:
+                extract_buffer_km: float = EXTRACT_BUFFER_KM, **transit_options: Any) -> Router:
     """The best router for ``mode`` and area.
 
-    ``network``: ``"auto"`` uses a cached/bundled OSM network that covers the area and falls
-    back to the calibrated straight-line estimate (labelled "estimate") when there is none;
-    a path reads that ``.osm.pbf``/``.osm``/``.osm.xml(.bz2)`` file; ``"download"`` fetches
-    the area's roads through osmnx (internet needed); ``None``/``"none"`` forces the estimate.
-    ``mode="transit"`` needs ``gtfs=`` (a GTFS zip) and the ``transit`` extra.
+    ``network``: ``"auto"`` uses a bundled OSM network that covers the area, else the cached
+    Geofabrik extracts covering the area + ``extract_buffer_km`` (downloaded when missing, if
+    ``Settings.osm_auto_fetch`` and the server or ``GEO_OSM_MIRROR`` is reachable), and falls
+    back to the calibrated straight-line estimate (labelled "estimate", with how to get real
+    roads) when there is none; a path reads that ``.osm.pbf``/``.osm``/``.osm.xml(.bz2)`` file;
+    ``"download"`` fetches the area's roads through osmnx (internet needed); ``None``/``"none"``
+    forces the estimate.  ``mode="transit"`` needs ``gtfs=`` (a GTFS zip) and the ``transit``
+    extra.
+
+    Raises
+    ------
+    NetworkError
+        The network does not cover the area (fewer than :data:`MIN_COVERED_SHARE` of its LSOA
+        centroids within the snap tolerance of its roads); the message names both extents.
     """
     from geo.config import Settings
 
@@ -53,7 +69,7 @@ def make_router(mode: str, *, area: Area | None = None, settings: Settings | Non
         return make_transit_router(area=area, settings=s, network=network, progress=progress,
                                    **transit_options)
     from geo.travel.estimate import EstimateRouter
-    from geo.travel.network import Network, network_for_area
+    from geo.travel.network import NETWORK_MODES, Network, network_for_area
 
     if network is None or (isinstance(network, str) and network.lower() in {"none", "estimate"}):
         return EstimateRouter(mode=mode, settings=s)
@@ -61,11 +77,25 @@ def make_router(mode: str, *, area: Area | None = None, settings: Settings | Non
         net = network
     else:
         net = network_for_area(area, mode=mode, settings=s, source=network, progress=progress)
+    auto = isinstance(network, str) and network.lower() == "auto"
+    if net is None and auto and area is not None and mode in NETWORK_MODES:
+        from geo.travel.extracts import network_from_extracts
+
+        net = network_from_extracts(area, mode=mode, settings=s, buffer_km=extract_buffer_km,
+                                    fetch=s.osm_auto_fetch, progress=progress)
     if net is None:
         logger.info("no road network covers %s; using the straight-line estimate",
                     getattr(area, "name", "the area"))
-        return EstimateRouter(mode=mode, settings=s)
-    return NetworkRouter(net, settings=s)
+        estimate = EstimateRouter(mode=mode, settings=s)
+        if area is not None:
+            from geo.travel.extracts import fetch_hint
+
+            estimate.label = f"{estimate.label}; {fetch_hint(area.name)}"
+        return estimate
+    router = NetworkRouter(net, settings=s)
+    if area is not None:
+        router.require_covers(area)
+    return router
 
 
 class NetworkRouter:
@@ -133,6 +163,27 @@ class NetworkRouter:
         site = np.where(src >= n, site_of_virtual[np.clip(src - n, 0, None)], -1)
         return dist[:n], site[:n].astype(np.int64)
 
+    def covered_share(self, xy: np.ndarray) -> float:
+        """Share of points within the snap tolerance of this network's roads."""
+        if not len(xy):
+            return 1.0
+        snap = self.snapper.snap(check_xy(xy, what="points"),
+                                 tolerance_metres=self.settings.snap_tolerance_metres)
+        return float(np.mean(snap.within_tolerance))
+
+    def require_covers(self, area: Area) -> None:
+        """Raise :class:`NetworkError` naming both extents unless the network covers ``area``."""
+        from geo.travel.extracts import area_extent_text, fetch_hint, network_extent_text
+
+        xy = area.lsoas[["easting", "northing"]].to_numpy(float)
+        share = self.covered_share(xy)
+        if share < MIN_COVERED_SHARE:
+            msg = (f"the road network {network_extent_text(self.network)} does not cover "
+                   f"{area_extent_text(area)}: only {share:.0%} of its LSOA centroids lie within "
+                   f"{self.settings.snap_tolerance_metres:g} m of its roads; {fetch_hint(area.name)}, "
+                   "or use --network none")
+            raise NetworkError(msg)
+
     # ------------------------------------------------------------------ Router API
     def nearest(self, sites_xy: np.ndarray, origins_xy: np.ndarray, *,
                 max_minutes: float | None = None) -> NearestResult:
@@ -153,7 +204,8 @@ class NetworkRouter:
                        if len(s_metres) else np.full(len(site_idx), np.nan))
         return NearestResult(minutes=np.where(reach, total / 60.0, np.nan), site_index=site_idx,
                              origin_snap_metres=o_metres, site_snap_metres=site_metres,
-                             method=self.method, unsnapped_origins=np.flatnonzero(~np.isfinite(o_secs)))
+                             method=self.method, unsnapped_origins=np.flatnonzero(~np.isfinite(o_secs)),
+                             unsnapped_sites=np.flatnonzero(~np.isfinite(site_snap[2])))
 
     def site_origin_minutes(self, sites_xy: np.ndarray, origins_xy: np.ndarray, *,
                             max_minutes: float | None = None, chunk: int = 64) -> np.ndarray:
