@@ -117,25 +117,24 @@ def _split_pbf(source: Path, out_dir: Path) -> tuple[Path, Path]:
     """
     import osmium
 
-    lons = [n.location.lon for n in osmium.FileProcessor(str(source), osmium.osm.NODE)]
-    cut = float(np.median(lons))
-    node_lon = {}
-    for n in osmium.FileProcessor(str(source), osmium.osm.NODE):
-        node_lon[n.id] = n.location.lon
+    node_lon = {n.id: n.location.lon for n in osmium.FileProcessor(str(source), osmium.osm.NODE)}
+    cut = float(np.median(np.fromiter(node_lon.values(), dtype=float)))
     keep_nodes: list[set[int]] = [set(), set()]
     keep_ways: list[set[int]] = [set(), set()]
     for w in osmium.FileProcessor(str(source), osmium.osm.WAY):
         refs = [r.ref for r in w.nodes]
-        sides = {0 if node_lon.get(r, cut) < cut else 1 for r in refs if r in node_lon}
+        sides = {0 if node_lon[r] < cut else 1 for r in refs if r in node_lon}
         for side in sides:
             keep_ways[side].add(w.id)
             keep_nodes[side].update(refs)
     paths = (out_dir / "west.osm.pbf", out_dir / "east.osm.pbf")
-    for side, path in enumerate(paths):
-        writer = osmium.SimpleWriter(str(path))
-        for obj in osmium.FileProcessor(str(source), osmium.osm.NODE | osmium.osm.WAY):
-            if (obj.is_node() and obj.id in keep_nodes[side]) or (obj.is_way() and obj.id in keep_ways[side]):
-                writer.add(obj)
+    writers = [osmium.SimpleWriter(str(p)) for p in paths]
+    for obj in osmium.FileProcessor(str(source), osmium.osm.NODE | osmium.osm.WAY):
+        keep = keep_nodes if obj.is_node() else keep_ways
+        for side in (0, 1):
+            if obj.id in keep[side]:
+                writers[side].add(obj)
+    for writer in writers:
         writer.close()
     return paths
 
@@ -272,6 +271,6 @@ def test_network_auto_fetches_from_mirror(fresh: Settings, mirror: Mirror, rutla
     # unreachable mirror and nothing cached: the estimate, labelled with how to get real roads
     offline = settings.with_(cache_dir=tmp_path / "empty", osm_mirror="http://osm-mirror.invalid",
                              osm_auto_fetch=True)
-    est = make_router("drive", area=select_area("Essex", settings=settings), settings=offline,
+    est = make_router("walk", area=select_area("Essex", settings=settings), settings=offline,
                       network="auto")
     assert est.method == "estimate" and 'geo network fetch --area "Essex"' in est.label
