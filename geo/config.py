@@ -120,9 +120,10 @@ class Settings:
     #: Base URL (or local folder) of an OpenStreetMap extract mirror laid out like
     #: download.geofabrik.de (``GEO_OSM_MIRROR``); None = Geofabrik.
     osm_mirror: str | None = None
-    #: ``--network auto`` downloads the area's extracts when no local one covers it and the
-    #: server is reachable (``GEO_OSM_AUTO_FETCH=0`` turns this off).
-    osm_auto_fetch: bool = True
+    #: ``network="auto"`` downloads the area's extracts when no local one covers it and the
+    #: server is reachable.  Off in the library and the app (which offers the download
+    #: instead); the CLI turns it on; ``GEO_OSM_AUTO_FETCH=1/0`` decides everywhere.
+    osm_auto_fetch: bool = False
 
     @classmethod
     def from_env(cls, data_dir: str | Path | None = None, **overrides: Any) -> Settings:

@@ -53,7 +53,7 @@ def _handler(mirror: Mirror) -> type[http.server.BaseHTTPRequestHandler]:
         def log_message(self, *args: object) -> None:  # keep test output clean
             pass
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server API
+        def do_GET(self) -> None:  # http.server API name
             path = self.path.lstrip("/")
             mirror.requests.append((path, self.headers.get("Range")))
             if path.endswith(".md5") and path[:-4] in mirror.md5:

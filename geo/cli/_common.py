@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +21,13 @@ FORMATS = ("table", "json", "csv")
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    """Settings for this run, honouring ``--data-dir``."""
-    return Settings.from_env(getattr(args, "data_dir", None))
+    """Settings for this run, honouring ``--data-dir``.
+
+    ``--network auto`` on the command line downloads missing OSM extracts (unless
+    ``GEO_OSM_AUTO_FETCH`` says otherwise).
+    """
+    s = Settings.from_env(getattr(args, "data_dir", None))
+    return s if "GEO_OSM_AUTO_FETCH" in os.environ else s.with_(osm_auto_fetch=True)
 
 
 def add_area_options(p: argparse.ArgumentParser, *, required: bool = True) -> None:

@@ -293,6 +293,24 @@ def fetch_hint(area_name: str) -> str:
             "or set GEO_OSM_MIRROR to a local mirror")
 
 
+def real_roads_offer(area: Area, *, settings: Settings,
+                     buffer_km: float = 15.0) -> tuple[str, list[Extract]] | None:
+    """An offer to download real roads for ``area``, or None.
+
+    None when the extracts are already cached (``network="auto"`` uses them) or the server
+    (or ``GEO_OSM_MIRROR``) cannot be reached.  Otherwise ``(text, extracts)`` with text such as
+    "Get real roads for this area (47 MB from OpenStreetMap: Essex)".
+    """
+    from geo.travel.fetch import base_url, is_reachable
+
+    chosen = choose_extracts(area, buffer_km=buffer_km, settings=settings)
+    if local_extracts(chosen, settings) is not None or not is_reachable(base_url(settings)):
+        return None
+    mb = sum(e.approx_mb for e in chosen)
+    names = ", ".join(e.name for e in chosen)
+    return f"Get real roads for this area (about {mb:,.0f} MB from OpenStreetMap: {names})", chosen
+
+
 def area_extent_text(area: Area) -> str:
     """``Essex (E 536-630 km, N 174-249 km)`` for error messages."""
     x = area.lsoas["easting"].to_numpy(float) / 1000.0
@@ -308,4 +326,4 @@ def network_extent_text(network: Network) -> str:
 
 __all__ = ["CATALOGUE", "ENGLAND", "GEOFABRIK", "Extract", "area_extent_text", "choose_extracts",
            "fetch_hint", "find_extract", "local_extracts", "merge_networks", "network_extent_text",
-           "network_from_extracts"]
+           "network_from_extracts", "real_roads_offer"]

@@ -126,13 +126,25 @@ def check_reachable(base: str, *, timeout_seconds: float = CONNECT_TIMEOUT_SECON
         raise NetworkError(msg) from None
 
 
+#: Answers of :func:`is_reachable` (base -> (monotonic time, answer)), kept for a minute so an
+#: offline app does not pay the check on every rerun.
+_REACHABLE: dict[str, tuple[float, bool]] = {}
+REACHABLE_TTL_SECONDS = 60.0
+
+
 def is_reachable(base: str, *, timeout_seconds: float = CONNECT_TIMEOUT_SECONDS) -> bool:
-    """True when :func:`check_reachable` passes."""
+    """True when :func:`check_reachable` passes (remembered for a minute)."""
+    now = time.monotonic()
+    known = _REACHABLE.get(base)
+    if known is not None and now - known[0] < REACHABLE_TTL_SECONDS:
+        return known[1]
     try:
         check_reachable(base, timeout_seconds=timeout_seconds)
+        answer = True
     except NetworkError:
-        return False
-    return True
+        answer = False
+    _REACHABLE[base] = (now, answer)
+    return answer
 
 
 def cache_folder(settings: Settings) -> Path:

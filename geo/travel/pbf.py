@@ -116,7 +116,8 @@ class WayTable:
 
     ``offsets`` (n_ways + 1) index ``node_id``/``x``/``y`` (one entry per way node with a known
     location; fixed-point 1e-7 degrees); ``modes`` is the :data:`MODE_BITS` mask per way and
-    ``codes[key]`` indexes ``values[key]`` (-1 = tag absent) for the keys in :data:`TAG_KEYS`.
+    ``codes[key]`` indexes ``values[key]`` (-1 = tag absent) for the keys in :data:`TAG_KEYS`;
+    ``ways_read`` counts every ``highway`` way in the file (routable or not).
     """
 
     offsets: np.ndarray
@@ -127,6 +128,7 @@ class WayTable:
     codes: dict[str, np.ndarray]
     values: dict[str, list[str]]
     source: str
+    ways_read: int = 0
 
     @property
     def n_ways(self) -> int:
@@ -201,7 +203,8 @@ def read_ways(path: str | Path, *, storage: str = "flex_mem",
     table = WayTable(offsets=np.frombuffer(offsets, dtype=np.int64), node_id=node_id, x=x, y=y,
                      modes=np.frombuffer(modes, dtype=np.uint8),
                      codes={k: np.frombuffer(v, dtype=np.int32) for k, v in codes.items()},
-                     values={k: list(d) for k, d in lookup.items()}, source=path.name)
+                     values={k: list(d) for k, d in lookup.items()}, source=path.name,
+                     ways_read=n_seen)
     logger.info("pbf %s: %d highway ways read, %d routable, %d way nodes in %.2f s", path.name,
                 n_seen, table.n_ways, len(node_id), time.perf_counter() - start)
     return table
