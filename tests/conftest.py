@@ -16,6 +16,7 @@ os.environ.setdefault("GEO_OSM_AUTO_FETCH", "0")
 
 pytest_plugins = [
     "tests.fixtures.data",
+    "tests.fixtures.transit",
 ]
 
 
@@ -63,8 +64,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     findings: list[str] = []
     if files:
         try:
-            from geo.measures.disclosure import scan_file
             from geo.data.sites import public_site_postcodes
+            from geo.measures.disclosure import scan_file
 
             allowed = public_site_postcodes()
             for p in files:

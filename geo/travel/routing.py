@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from geo._errors import InputError, NetworkError
-from geo.travel.base import METHODS, MODES, NearestResult, Router, check_xy, nearest_from_matrix
+from geo.travel.base import NearestResult, Router, check_xy, nearest_from_matrix
+from geo.travel.modes import Method, TransitOptions, TravelMode, TravelSpec
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -30,26 +31,28 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: Extracts fetched for ``network="auto"`` cover the area plus this many km (cross-border sites).
-EXTRACT_BUFFER_KM = 15.0
 #: A network must join at least this share of the area's LSOA centroids (within the snap
 #: tolerance) to be used; below it the run stops with both extents named.
 MIN_COVERED_SHARE = 0.9
 
 
-def make_router(mode: str, *, area: Area | None = None, settings: Settings | None = None,
-                network: str | Path | Network | None = "auto", progress: ProgressFn | None = None,
-                extract_buffer_km: float = EXTRACT_BUFFER_KM, **transit_options: Any) -> Router:
-    """The best router for ``mode`` and area.
+def make_router(travel: TravelSpec | TravelMode | str, *, area: Area | None = None,
+                settings: Settings | None = None, network: str | Path | Network | None = None,
+                method: str | Method | None = None, progress: ProgressFn | None = None,
+                extract_buffer_km: float | None = None, **transit_options: Any) -> Router:
+    """The router a :class:`~geo.travel.modes.TravelSpec` asks for.
 
-    ``network``: ``"auto"`` uses a bundled OSM network that covers the area, else the cached
-    Geofabrik extracts covering the area + ``extract_buffer_km`` (downloaded when missing, if
-    ``Settings.osm_auto_fetch`` and the server or ``GEO_OSM_MIRROR`` is reachable), and falls
-    back to the calibrated straight-line estimate (labelled "estimate", with how to get real
-    roads) when there is none; a path reads that ``.osm.pbf``/``.osm``/``.osm.xml(.bz2)`` file;
-    ``"download"`` fetches the area's roads through osmnx (internet needed); ``None``/``"none"``
-    forces the estimate.  ``mode="transit"`` needs ``gtfs=`` (a GTFS zip) and the ``transit``
-    extra.
+    ``travel`` is a spec, or a mode name parsed together with ``method``/``network`` by
+    :meth:`TravelSpec.parse` (the one parser).  Method ``auto`` uses a network on disk or in the
+    cache that covers the area and falls back to the calibrated straight-line estimate
+    (labelled "estimate"); ``network`` insists on real roads (an error when there are none);
+    ``estimate`` forces the estimate.  ``network`` may also be a loaded :class:`Network`.
+    ``mode=transit`` needs a GTFS feed (``transit.gtfs`` or ``gtfs=``) and the ``transit`` extra.
+
+    Where no bundled network covers the area, network ``auto`` uses the cached Geofabrik extracts
+    covering the area + ``extract_buffer_km`` (default ``Settings.cross_border_buffer_km``),
+    downloaded when missing if ``Settings.osm_auto_fetch`` and the server (or
+    ``GEO_OSM_MIRROR``) is reachable; the estimate's label then says how to get real roads.
 
     Raises
     ------
@@ -58,39 +61,55 @@ def make_router(mode: str, *, area: Area | None = None, settings: Settings | Non
         centroids within the snap tolerance of its roads); the message names both extents.
     """
     from geo.config import Settings
+    from geo.travel.estimate import EstimateRouter
+    from geo.travel.network import Network, network_for_area
 
     s = settings if settings is not None else Settings.from_env()
-    if mode not in MODES:
-        msg = f"unknown travel mode {mode!r}; choose one of {', '.join(MODES)}"
-        raise InputError(msg)
-    if mode == "transit":
-        from geo.travel.transit import make_transit_router  # type: ignore[attr-defined]
-
-        return make_transit_router(area=area, settings=s, network=network, progress=progress,
-                                   **transit_options)
-    from geo.travel.estimate import EstimateRouter
-    from geo.travel.network import NETWORK_MODES, Network, network_for_area
-
-    if network is None or (isinstance(network, str) and network.lower() in {"none", "estimate"}):
-        return EstimateRouter(mode=mode, settings=s)
-    if isinstance(network, Network):
-        net = network
+    loaded = network if isinstance(network, Network) else None
+    if isinstance(travel, TravelSpec):
+        spec = travel
     else:
-        net = network_for_area(area, mode=mode, settings=s, source=network, progress=progress)
-    auto = isinstance(network, str) and network.lower() == "auto"
-    if net is None and auto and area is not None and mode in NETWORK_MODES:
+        unknown = sorted(set(transit_options) - set(TransitOptions.__dataclass_fields__))
+        if unknown:
+            msg = f"unknown transit option(s) {', '.join(unknown)}"
+            raise InputError(msg)
+        options = TransitOptions(**transit_options) if transit_options else None
+        source = None if loaded is not None or isinstance(network, Network) else network
+        spec = TravelSpec.parse(mode=travel, method=method, network=source, transit=options)
+    if spec.method is Method.STRAIGHT_LINE:
+        msg = "straight-line distance has no router: use geo.measures.coverage.nearest_site_straight_line"
+        raise InputError(msg)
+    if spec.mode is TravelMode.TRANSIT:
+        from geo.travel.transit import make_transit_router
+
+        t = spec.transit or TransitOptions()
+        return make_transit_router(area=area, settings=s, network=spec.network, progress=progress,
+                                   gtfs=t.gtfs, arrive_by=t.arrive_by, depart_at=t.depart_at,
+                                   window_minutes=t.window_minutes, step_minutes=t.step_minutes,
+                                   statistic=t.statistic)
+    mode = spec.mode.value
+    if spec.method is Method.ESTIMATE:
+        return EstimateRouter(mode=mode, settings=s)
+    net = loaded if loaded is not None else network_for_area(area, mode=mode, settings=s, source=spec.network,
+                                                             progress=progress)
+    if net is None and str(spec.network).lower() == "auto" and area is not None:
         from geo.travel.extracts import network_from_extracts
 
-        net = network_from_extracts(area, mode=mode, settings=s, buffer_km=extract_buffer_km,
+        buffer_km = s.cross_border_buffer_km if extract_buffer_km is None else extract_buffer_km
+        net = network_from_extracts(area, mode=mode, settings=s, buffer_km=buffer_km,
                                     fetch=s.osm_auto_fetch, progress=progress)
     if net is None:
-        logger.info("no road network covers %s; using the straight-line estimate",
-                    getattr(area, "name", "the area"))
-        estimate = EstimateRouter(mode=mode, settings=s)
-        if area is not None:
-            from geo.travel.extracts import fetch_hint
+        from geo.travel.extracts import fetch_hint
 
-            estimate.label = f"{estimate.label}; {fetch_hint(area.name)}"
+        where = getattr(area, "name", "the area")
+        hint = fetch_hint(where)
+        if spec.method is Method.NETWORK:
+            msg = (f"no road network covers {where}: pass --network FILE.osm.pbf (an OpenStreetMap extract "
+                   f"of the area) or use --method estimate; {hint}")
+            raise NetworkError(msg)
+        logger.info("no road network covers %s; using the straight-line estimate", where)
+        estimate = EstimateRouter(mode=mode, settings=s)
+        estimate.label = f"{estimate.label}; {hint}"
         return estimate
     router = NetworkRouter(net, settings=s)
     if area is not None:
@@ -234,5 +253,5 @@ class NetworkRouter:
         return out
 
 
-__all__ = ["METHODS", "MODES", "NearestResult", "NetworkError", "Router", "check_xy",
+__all__ = ["NearestResult", "NetworkError", "Router", "check_xy",
            "make_router", "nearest_from_matrix"]
