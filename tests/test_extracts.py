@@ -232,6 +232,7 @@ def test_offline_fails_fast_with_one_clear_line(settings: Settings, tmp_path: Pa
 
 
 # --------------------------------------------------------------------------- merge and auto
+@pytest.mark.slow
 def test_two_extracts_merged_equal_the_single_one(fresh: Settings, mirror: Mirror, rutland_pbf: Path,
                                                    tmp_path: Path) -> None:
     west, east = _split_pbf(rutland_pbf, tmp_path)

@@ -41,14 +41,15 @@ def test_sites_and_lsoas_off_the_network_are_not_counted(settings: Settings, rut
     assert times.loc[ring_off, "minutes"].isna().all()
 
 
+@pytest.mark.slow
 def test_empty_catchments_reported_not_written(settings: Settings, rutland_pbf: Path) -> None:
     area = select_area("Rutland", settings=settings)
     hubs = load_sites(settings, area=area, types=("hub",), buffer_km=15.0)
     router = make_router("drive", area=area, settings=settings, network=rutland_pbf)
-    iso = isochrones(router, hubs, bands_minutes=(10, 20))
+    iso = isochrones(router, hubs, bands_minutes=(10,))
     empty = iso.attrs["empty_catchments"]
     assert len(empty) > 0 and {"Corby", "Kettering"} <= {n.split()[1] for n in empty["site_name"]}
-    assert (iso.geometry.area > 0).all() and len(iso) == 2 * len(hubs) - len(empty)
+    assert (iso.geometry.area > 0).all() and len(iso) == len(hubs) - len(empty) > 0
     assert "were not written" in iso.attrs["warnings"][0]
 
 
