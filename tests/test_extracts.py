@@ -275,3 +275,23 @@ def test_network_auto_fetches_from_mirror(fresh: Settings, mirror: Mirror, rutla
     est = make_router("walk", area=select_area("Essex", settings=settings), settings=offline,
                       network="auto")
     assert est.method == "estimate" and 'geo network fetch --area "Essex"' in est.label
+
+
+def test_cli_network_fetch_end_to_end(mirror: Mirror, rutland_pbf: Path, tmp_path: Path, settings: Settings,
+                                      monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from geo.cli import main
+
+    mirror.serve(CATALOGUE["rutland"].path, rutland_pbf.read_bytes())
+    monkeypatch.setenv("GEO_OSM_MIRROR", mirror.url)
+    monkeypatch.setenv("GEO_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("GEO_DATA_DIR", str(settings.data_dir))
+    assert main(["network", "fetch", "--area", "Rutland", "--buffer-km", "0", "--format", "json"]) == 0
+    assert (tmp_path / "cache" / "osm" / "rutland-latest.osm.pbf").read_bytes() == rutland_pbf.read_bytes()
+    assert "rutland-latest.osm.pbf" in capsys.readouterr().out
+    monkeypatch.setenv("GEO_OSM_MIRROR", "http://osm-mirror.invalid")
+    monkeypatch.setenv("GEO_CACHE_DIR", str(tmp_path / "empty"))
+    start = time.perf_counter()
+    assert main(["network", "fetch", "--area", "Essex"]) == 2
+    assert time.perf_counter() - start <= 5.0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--network FILE.osm.pbf" in err[0]

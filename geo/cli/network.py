@@ -50,10 +50,12 @@ def run_fetch(args: argparse.Namespace) -> int:
     from geo.data.areas import select_area
     from geo.progress import TqdmProgress
     from geo.travel.extracts import choose_extracts, merge_networks
-    from geo.travel.fetch import base_url, fetch_extract
+    from geo.travel.fetch import base_url, cache_folder, check_reachable, fetch_extract, is_reachable
     from geo.travel.network import read_network
 
     s = settings_from_args(args)
+    if not is_reachable(base_url(s)) and not any(cache_folder(s).glob("*.osm.pbf")):
+        check_reachable(base_url(s))  # offline with nothing cached: say so at once, in one line
     area = select_area(args.area, settings=s)
     chosen = choose_extracts(area, buffer_km=args.buffer_km, settings=s)
     print(f"{area.name} + {args.buffer_km:g} km: {', '.join(e.slug for e in chosen)} "
