@@ -233,26 +233,33 @@ def network_from_ways(table: WayTable, *, mode: str, settings: Settings) -> Netw
         msg = f"{table.source}: no {mode} roads in this file; check it covers your study area"
         raise NetworkError(msg)
     # Way nodes with a known location (a way cut by the extract border keeps its other nodes).
-    starts, ends = table.offsets[:-1][keep], table.offsets[1:][keep]
-    counts = ends - starts
-    way_of = np.repeat(np.arange(len(starts)), counts)
-    pos = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(starts, counts)
+    # 32-bit positions and indices where they fit: memory, not speed, bounds England-size files.
+    idx = np.int32 if len(table.x) < 2**31 else np.int64
+    starts = table.offsets[:-1][keep].astype(idx)
+    counts = table.offsets[1:][keep].astype(idx) - starts
+    way_of = np.repeat(np.arange(len(starts), dtype=np.int32), counts)
+    pos = np.arange(int(counts.sum()), dtype=idx)
+    pos += np.repeat(starts - (np.cumsum(counts, dtype=idx) - counts), counts)
     valid = table.x[pos] != UNDEFINED_COORDINATE
     pos, way_of = pos[valid], way_of[valid]
+    del valid, starts, counts
+    # Nodes: unique OSM ids of the remaining way nodes (nodes no edge uses are dropped later).
+    node_osmid, inverse = np.unique(table.node_id[pos], return_inverse=True)
+    inverse = inverse.reshape(-1).astype(np.int32 if len(node_osmid) < 2**31 else np.int64)
+    first = np.empty(len(node_osmid), dtype=idx)
+    first[inverse] = pos  # any occurrence: every copy of a node has the same location
+    node_lon, node_lat = table.x[first] * 1e-7, table.y[first] * 1e-7
+    del first
     # Segments join consecutive remaining nodes of the same way.
     same = way_of[1:] == way_of[:-1]
-    a, b = pos[:-1][same], pos[1:][same]
     seg_way = way_of[:-1][same]
-    lon, lat = table.x * 1e-7, table.y * 1e-7
-    metres = haversine_metres(lon[a], lat[a], lon[b], lat[b]).round(3)
-    # Nodes: unique ids of the segments' ends.
-    node_osmid, inverse = np.unique(np.concatenate([table.node_id[a], table.node_id[b]]),
-                                    return_inverse=True)
-    u, v = inverse[:len(a)], inverse[len(a):]
-    first = np.zeros(len(node_osmid), dtype=np.int64)
-    ends_pos = np.concatenate([a, b])
-    first[inverse] = ends_pos  # any occurrence: every copy of a node has the same location
-    node_lon, node_lat = lon[first], lat[first]
+    del way_of
+    u, v = inverse[:-1][same], inverse[1:][same]
+    a, b = pos[:-1][same], pos[1:][same]
+    del inverse, pos, same
+    metres = haversine_metres(table.x[a] * 1e-7, table.y[a] * 1e-7,
+                              table.x[b] * 1e-7, table.y[b] * 1e-7).round(3)
+    del a, b
     # Rules once per distinct tag combination, spread to ways then segments.
     tags = pd.DataFrame({k: table.codes[k][keep] for k in TAG_KEYS})
     combos, combo_of_way = np.unique(tags.to_numpy(), axis=0, return_inverse=True)
