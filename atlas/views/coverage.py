@@ -45,6 +45,8 @@ def headline(an: Analysis) -> None:
     cols[1].metric("Sites in the area", f"{n_in:,}",
                    help=f"{len(an.sites) - n_in} more within {an.study.buffer_km:g} km across the border "
                         "are counted" if c.cross_border else "Cross-border sites are excluded.")
+    for text in (an.times.attrs.get("warnings", []) if an.times is not None else []):
+        st.warning(text, icon=":material/warning:")  # off-network sites/LSOAs, no site inside, ...
     if s is None:
         cols[2].metric(f"Adults beyond {c.threshold_minutes} min", "–")
         cols[3].metric("Median minutes", "–")

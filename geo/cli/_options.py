@@ -7,6 +7,7 @@ change the CLI and the app alike); the flags only say "not given" (``None``).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,8 +30,13 @@ SITE_HELP = ("site types or services, comma separated (hub,satellite,outreach,ph
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    """Settings for this run, honouring ``--data-dir``."""
-    return Settings.from_env(getattr(args, "data_dir", None))
+    """Settings for this run, honouring ``--data-dir``.
+
+    On the command line ``--network auto`` downloads missing OSM extracts (Geofabrik or
+    ``GEO_OSM_MIRROR``) unless ``GEO_OSM_AUTO_FETCH`` says otherwise.
+    """
+    s = Settings.from_env(getattr(args, "data_dir", None))
+    return s if "GEO_OSM_AUTO_FETCH" in os.environ else s.with_(osm_auto_fetch=True)
 
 
 def add_area_options(p: argparse.ArgumentParser, *, required: bool = True) -> None:
@@ -82,7 +88,8 @@ def add_study_options(p: argparse.ArgumentParser, *, default_sites: str | None =
                         "(real roads or error), estimate (calibrated straight-line time), straight-line "
                         "(distance in km)")
     p.add_argument("--network", default=None,
-                   help="where real roads come from: auto (an extract on disk/in the cache), download "
+                   help="where real roads come from: auto (an extract on disk/in the cache, else the "
+                        "Geofabrik county extracts, fetched if reachable), download "
                         "(osmnx, internet), place:NAME, or an .osm.pbf/.osm file; 'none' = --method estimate")
     p.add_argument("--gtfs", type=Path, default=None, help="GTFS zip for --mode transit")
     p.add_argument("--arrive-by", default=None, help='transit: arrive by, e.g. "Tue 12:00" (default Settings.transit_arrive_by)')

@@ -10,6 +10,7 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING, Any
 
 from geo.cli._options import add_format_options, add_study_options, study_from_args
@@ -106,10 +107,14 @@ def run(args: argparse.Namespace) -> int:
     ranges = [text for p in per if (text := range_text(p))]
     if ranges:  # estimate mode: every coverage figure carries its range
         out["estimate_range"] = ranges[0] if len(ranges) == 1 else ranges
-    out["sites"] = len(sites)
+    out["sites"] = times.attrs.get("sites_used", len(sites))
     out["sites_in_area"] = int(sites["in_area"].sum()) if "in_area" in sites.columns else len(sites)
     out["times"] = study.label
     out["sites_counted"] = study.sites_label
+    if times.attrs.get("warnings"):
+        out["warnings"] = list(times.attrs["warnings"])
+        for text in out["warnings"]:
+            print(f"warning: {text}", file=sys.stderr)
     out["equity"] = {k: v for k, v in equity_summary(times, value_col=value_col).items()
                      if not isinstance(v, dict)}
     if len(per) == 1:
