@@ -159,6 +159,9 @@ def add_routing_options(p: argparse.ArgumentParser, *, default_sites: str = "hub
     p.add_argument("--in-county-only", action="store_true",
                    help="count only sites inside the area (the seed method); default also counts "
                         "cross-border sites within --buffer-km")
+    p.add_argument("--any-commissioner", action="store_true",
+                   help="also count other authorities' commissioned treatment sites within --buffer-km "
+                        "(default: only the services commissioned for the area; pharmacies always cross borders)")
     p.add_argument("--include-historical", action="store_true",
                    help="also use sites the seeds list as historical (2015)")
     p.add_argument("--mode", choices=ROUTING_MODES, default="drive", help="travel mode")
@@ -185,13 +188,14 @@ class RoutingRun:
     area: Any
     sites: Any
     router: Any
+    site_rule: str = ""
 
 
 def prepare_run(args: argparse.Namespace, *, progress: Any = None) -> RoutingRun:
     """Settings, area (with buffer), sites (in-county only on request) and router from args."""
     from geo.data.areas import select_area
-    from geo.travel.routing import make_router
     from geo.data.sites import load_sites, parse_site_types
+    from geo.travel.routing import make_router
 
     s = settings_from_args(args)
     buffer_km = 15.0 if args.buffer_km is None else float(args.buffer_km)
@@ -202,6 +206,7 @@ def prepare_run(args: argparse.Namespace, *, progress: Any = None) -> RoutingRun
                        extra=[str(p) for p in args.extra_sites])
     if args.in_county_only:
         sites = sites[sites["in_area"]].reset_index(drop=True)
+    sites = apply_site_rules(sites, area, args, s)
     if len(sites) == 0:
         msg = (f"no sites of type {', '.join(types)} in or near {area.name}; add your own with "
                "--extra-sites FILE or widen --buffer-km")
@@ -215,4 +220,14 @@ def prepare_run(args: argparse.Namespace, *, progress: Any = None) -> RoutingRun
     router = make_router(args.mode, area=area, settings=s, network=network, progress=progress,
                          **transit)
     print(f"travel times: {router.label}", file=sys.stderr)
-    return RoutingRun(settings=s, area=area, sites=sites, router=router)
+    return RoutingRun(settings=s, area=area, sites=sites, router=router, site_rule=sites.attrs.get("site_rule", ""))
+
+
+def apply_site_rules(sites: Any, area: Any, args: argparse.Namespace, settings: Settings) -> Any:
+    """The commissioning rule (geo.data.commissioning) on loaded sites; prints the rule and gaps."""
+    from geo.data.commissioning import restrict_to_commissioner
+
+    out = restrict_to_commissioner(sites, area, settings=settings,
+                                   any_commissioner=bool(getattr(args, "any_commissioner", False)))
+    print(f"sites: {out.attrs['site_rule']}", file=sys.stderr)
+    return out

@@ -82,6 +82,9 @@ def compute_times(args: argparse.Namespace, *, needs_minutes: str | None = None)
                                include_historical=args.include_historical,
                                extra=[str(p) for p in args.extra_sites])
             sites = restrict_sites(sites, in_county_only=args.in_county_only)
+            from geo.cli._common import apply_site_rules
+
+            sites = apply_site_rules(sites, area, args, s)
         if len(sites) == 0:
             msg = f"no sites of type {', '.join(types)} in or near {area.name}"
             raise InputError(msg)
@@ -176,6 +179,8 @@ def run(args: argparse.Namespace) -> int:
     out["sites"] = len(sites)
     out["sites_in_area"] = int(sites["in_area"].sum()) if "in_area" in sites.columns else len(sites)
     out["times"] = label
+    if sites.attrs.get("site_rule"):
+        out["sites_counted"] = sites.attrs["site_rule"]
     out["equity"] = {k: v for k, v in equity_summary(times, value_col=value_col).items()
                      if not isinstance(v, dict)}
     if len(per) == 1:

@@ -110,7 +110,11 @@ def _split_unlocated(gdf: gpd.GeoDataFrame, *, source: str) -> gpd.GeoDataFrame:
         seed_unlocated = (gdf.loc[bad, "location_precision"] == "unlocated").to_numpy()
         rep.loc[seed_unlocated, "problem"] = "unlocated: the source names the service but gives no town or address"
     out.attrs["unlocated"] = rep.to_dict("records")
-    if bad.any():
+    expected = rep["problem"].str.startswith("unlocated").to_numpy()
+    if expected.any():
+        logger.info("%s: %d service(s) named without a location (listed as unlocated)", source, int(expected.sum()))
+    if (~expected).any():
+        bad = bad & ~np.isin(gdf["site_id"].astype(str).to_numpy(), rep.loc[expected, "site_id"].astype(str))
         logger.warning("%s: %d site(s) could not be located: %s", source, int(bad.sum()),
                        ", ".join(gdf.loc[bad, "site_id"].astype(str).head(5)))
     return out
@@ -120,13 +124,20 @@ def load_pharmacy_sites(settings: Settings | None = None) -> gpd.GeoDataFrame:
     """Every active NHS community pharmacy in England (ODS), at postcode precision."""
     ph = load_pharmacies(settings)
     addr = ph[["address_1", "address_2", "address_3", "address_4"]].fillna("").astype(str)
+    address = np.full(len(ph), "", dtype=object)
+    town = np.full(len(ph), "", dtype=object)
+    for c in addr.columns:  # vectorised over rows: join non-empty parts, town = the last non-empty part
+        part = addr[c].str.strip().str.title().to_numpy(dtype=object)
+        has = part != ""
+        address = np.where(has, np.where(address == "", part, address + ", " + part), address)
+        town = np.where(has, part, town)
     df = pd.DataFrame({
         "site_id": "ods:" + ph["ods_code"].astype(str),
         "name": ph["name"].astype(str).str.title(),
         "site_type": "pharmacy",
         "provider": ph["parent_org_code"].fillna("").astype(str),
-        "address": addr.apply(lambda r: ", ".join(x.title() for x in r if x), axis=1),
-        "town": addr.replace("", np.nan).ffill(axis=1).iloc[:, -1].fillna("").str.title(),
+        "address": address,
+        "town": town,
         "postcode": ph["postcode"].astype(str),
         "opening_hours": "",
         "opening_hours_text": "",
