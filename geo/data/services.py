@@ -85,7 +85,7 @@ def parse_services(text: object, *, source: str = "services", row: int | None = 
 
 def join_services(services: Iterable[str]) -> str:
     """``;``-joined canonical text of a set of services (stable order)."""
-    return ";".join(sorted(set(services), key=SERVICES.index))
+    return ";".join(sorted({s for s in services if s}, key=SERVICES.index))
 
 
 def services_column(df: pd.DataFrame, *, source: str = "sites") -> pd.Series:

@@ -190,12 +190,21 @@ def _registry(settings: Settings) -> pd.DataFrame:
         "reg_status": ph["status"].astype(str),
         "easting": pd.to_numeric(ph["easting"], errors="coerce"),
         "northing": pd.to_numeric(ph["northing"], errors="coerce"),
-        "town": ph[[c for c in ("address_4", "address_3", "address_2") if c in ph]].fillna("").astype(str)
-        .replace("", np.nan).bfill(axis=1).iloc[:, 0].fillna("").str.title(),
+        "town": _last_part(ph),
     })
     # active rows first so a code or postcode shared with a closed record prefers the active one
     reg["_active"] = reg["reg_status"] == "active"
     return reg.sort_values("_active", ascending=False, kind="stable").drop(columns="_active")
+
+
+def _last_part(ph: pd.DataFrame) -> np.ndarray:
+    """Town of each registry row: the last non-empty address line (vectorised over rows)."""
+    town = np.full(len(ph), "", dtype=object)
+    for c in ("address_1", "address_2", "address_3", "address_4"):
+        if c in ph.columns:
+            part = ph[c].fillna("").astype(str).str.strip().str.title().to_numpy(dtype=object)
+            town = np.where(part != "", part, town)
+    return town
 
 
 def match_rows(df: pd.DataFrame, registry: pd.DataFrame, *, source: str) -> pd.DataFrame:
@@ -219,7 +228,8 @@ def match_rows(df: pd.DataFrame, registry: pd.DataFrame, *, source: str) -> pd.D
     pcs = df["postcode"].fillna("").astype(str) if "postcode" in df.columns else pd.Series("", index=df.index)
     pc_key = normalise_postcodes(pcs.astype("string")).fillna("").str.replace(" ", "")
     by_code = registry.drop_duplicates("ods_code").set_index("ods_code")
-    by_pc = {k: g for k, g in registry.groupby("pc_key") if k}
+    wanted = set(pc_key[pc_key != ""])
+    by_pc = {k: g for k, g in registry[registry["pc_key"].isin(wanted)].groupby("pc_key")}
     rows = []
     for i in range(n):
         code, nm, pk = codes.iloc[i], names.iloc[i], pc_key.iloc[i]
