@@ -12,7 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from geo.cli._common import add_format_options, add_routing_options, emit, prepare_run
+from geo.cli._options import add_format_options, add_study_options, study_from_args
+from geo.cli._output import emit
 
 OUTPUT_COLUMNS = ("lsoa21nm", "lad24nm", "in_area", "adults", "imd_decile", "urban_rural",
                   "minutes", "minutes_if_missing_closed", "site_id", "site_name", "site_type", "site_in_area",
@@ -22,7 +23,7 @@ MEASURES = ("nearest", "2sfca", "e2sfca")
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("access", help="minutes from every LSOA to the nearest site, or 2SFCA/E2SFCA access")
-    add_routing_options(p)
+    add_study_options(p, thresholds=False)
     p.add_argument("--measure", choices=MEASURES, default="nearest",
                    help="nearest = minutes to the nearest site; 2sfca / e2sfca = capacity per 1,000 adults "
                         "within the catchment (two-step floating catchment; E2SFCA weights 1/0.68/0.22 by "
@@ -63,16 +64,16 @@ def filter_open_at(sites, when: str, missing: str):
     return sites[mask].reset_index(drop=True), None
 
 
-def _capacity_run(args: argparse.Namespace, run_) -> int:
+def _capacity_run(args: argparse.Namespace, study) -> int:
     from geo.measures.access import capacity_access
 
     if args.at:
-        sites, _ = filter_open_at(run_.sites, args.at, "open" if args.missing_hours == "range" else args.missing_hours)
+        sites, _ = filter_open_at(study.sites, args.at, "open" if args.missing_hours == "range" else args.missing_hours)
     else:
-        sites = run_.sites
-    res = capacity_access(run_.area, sites, run_.router, measure=args.measure, max_minutes=args.catchment_minutes)
+        sites = study.sites
+    res = capacity_access(study.area, sites, study.router, measure=args.measure, max_minutes=args.catchment_minutes)
     col = res.attrs["score_column"]
-    lsoas = run_.area.all_lsoas
+    lsoas = study.area.all_lsoas
     keep = [c for c in ("lsoa21nm", "lad24nm", "imd_decile", "urban_rural") if c in lsoas.columns]
     out = res.join(lsoas[keep][~lsoas.index.duplicated()])
     out = out[[*keep, "in_area", "adults", col]]
@@ -81,32 +82,27 @@ def _capacity_run(args: argparse.Namespace, run_) -> int:
     mean = float((core[col] * w).sum() / w.sum()) if w.sum() else 0.0
     a = res.attrs
     note = (f"{args.measure.upper()}: capacity per 1,000 adults within {a['catchment_minutes']:g} min "
-            f"({run_.router.label}); {a['sites']} sites, total capacity {a['total_capacity']:g}"
+            f"({study.label}); {a['sites']} sites, total capacity {a['total_capacity']:g}"
             + (f" ({a['sites_without_capacity']} sites without capacity counted as 1)" if a["sites_without_capacity"] else "")
             + f"; adults-weighted mean {mean:.3f}")
     print(note, file=sys.stderr)
-    if run_.site_rule:
-        print(f"sites counted: {run_.site_rule}", file=sys.stderr)
-    emit(out, args.format, args.out, title=f"Access ({args.measure}): {run_.area.name}")
+    emit(out, args.format, args.out, title=f"Access ({args.measure}): {study.area.name}")
     return 0
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo.travel.catchments import nearest_times
-
-    run_ = prepare_run(args)
+    study = study_from_args(args, needs_minutes="geo access")
     if args.measure != "nearest":
-        return _capacity_run(args, run_)
-    sites = run_.sites
+        return _capacity_run(args, study)
+    sites = study.sites
     closed_mask = None
     if args.at:
         sites, closed_mask = filter_open_at(sites, args.at, args.missing_hours)
-    table = nearest_times(run_.area, sites, run_.router, by_type=args.by_type,
-                          max_minutes=args.max_minutes, k=args.k)
+    table = study.times(sites=sites, by_type=args.by_type, max_minutes=args.max_minutes, k=args.k)
     if closed_mask is not None and not closed_mask.all():
         strict = sites[closed_mask].reset_index(drop=True)
         if len(strict):
-            lo = nearest_times(run_.area, strict, run_.router, max_minutes=args.max_minutes)
+            lo = study.times(sites=strict, max_minutes=args.max_minutes)
             table["minutes_if_missing_closed"] = lo["minutes"].reindex(table.index).to_numpy()
         else:
             table["minutes_if_missing_closed"] = float("nan")
@@ -115,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
     extra = [c for c in table.columns if c.startswith(("minutes_", "site_id_")) and c not in OUTPUT_COLUMNS]
     out = table[[c for c in OUTPUT_COLUMNS if c in table.columns] + extra]
     if args.format == "table":
-        emit(out, "table", args.out, title=f"Access: {run_.area.name} ({run_.router.label})")
+        emit(out, "table", args.out, title=f"Access: {study.area.name} ({study.label})")
     else:
         emit(out, args.format, args.out)
     bad = (out["status"] != "ok").sum()

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from geo.cli._common import add_area_options, add_format_options, emit, settings_from_args
+from geo.cli._options import add_area_options, add_format_options, settings_from_args
+from geo.cli._output import emit
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -77,7 +78,7 @@ def run_at(args: argparse.Namespace) -> int:
     parse_when(args.when)  # fail on a bad time before loading any data
     s = settings_from_args(args)
     area = select_area(args.area, settings=s)
-    buffer_km = 15.0 if args.buffer_km is None else args.buffer_km
+    buffer_km = s.cross_border_buffer_km if args.buffer_km is None else args.buffer_km
     extra: list = list(args.add)
     if args.osm:
         from geo.data.osm_pois import harvest_osm_sites

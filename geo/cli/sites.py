@@ -15,7 +15,8 @@ import json
 import sys
 from pathlib import Path
 
-from geo.cli._common import FORMATS, add_area_options, emit, settings_from_args
+from geo.cli._options import add_area_options, settings_from_args
+from geo.cli._output import FORMATS, emit
 
 _COLUMNS = ["site_id", "name", "site_type", "services", "town", "postcode", "easting", "northing", "lat", "lon",
             "location_precision", "in_area", "commissioner", "opening_hours", "hours_source", "source"]
@@ -105,7 +106,7 @@ def run_list(args: argparse.Namespace) -> int:
 
     s = settings_from_args(args)
     area = select_area(args.area, settings=s)
-    buffer_km = 15.0 if args.buffer_km is None else args.buffer_km
+    buffer_km = s.cross_border_buffer_km if args.buffer_km is None else args.buffer_km
     extra: list = list(args.add)
     if args.osm:
         from geo.data.osm_pois import harvest_osm_sites

@@ -19,16 +19,16 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from geo import __version__
+from geo.data.sources import DATASETS
 from geo.measures.coverage import coverage_summary, residents
 from geo.measures.equity import equity_summary
 from geo.measures.gaps import outreach_list
-from geo.data.sources import DATASETS
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from geo.data.areas import Area
     from geo.config import Settings
+    from geo.data.areas import Area
 
 logger = logging.getLogger(__name__)
 
@@ -248,7 +248,7 @@ def build_report(area: Area | str, times: pd.DataFrame, *, out_path: str | Path,
             result["csv"] = export_lsoa_csv(csv_path, metrics)
     if pdf:
         try:
-            import weasyprint  # type: ignore[import-not-found]
+            import weasyprint
         except ImportError:
             result["pdf_note"] = ("PDF skipped: no renderer installed (pip install weasyprint); "
                                   "print the HTML to PDF from a browser instead")
