@@ -12,16 +12,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from atlas import data
-
 
 @st.cache_data(show_spinner="Calculating capacity-based access…", max_entries=16)
 def _change(key: tuple[Any, ...], _an: Any, _after: pd.DataFrame, measure: str, catchment: float) -> dict[str, Any]:
     from geo.measures.access import capacity_access_change
 
-    c = _an.controls
-    r = data.router(_an.area.key, _an.area, c.mode, c.use_network)
-    return capacity_access_change(_an.area, _an.sites, _after, r, measure=measure, max_minutes=catchment)
+    return capacity_access_change(_an.area, _an.sites, _after, _an.study.router, measure=measure,
+                                  max_minutes=catchment)
 
 
 def edited_sites(sites: pd.DataFrame, edits: pd.DataFrame) -> pd.DataFrame:
@@ -35,7 +32,8 @@ def edited_sites(sites: pd.DataFrame, edits: pd.DataFrame) -> pd.DataFrame:
 
 def render_section(an: Any) -> None:
     """The 'Capacity-based access' expander (needs travel times for the area)."""
-    if an is None or an.times is None or an.controls.mode == "transit" or not len(an.sites):
+    if an is None or an.times is None or str(getattr(an.controls.mode, "value", an.controls.mode)) == "transit" \
+            or not len(an.sites):
         return
     if not st.toggle("Capacity-based access (2SFCA): places per 1,000 adults within reach", value=False,
                      key="cap_show", help="Two-step floating catchment: each site's places shared among the adults "

@@ -167,13 +167,11 @@ def run(args: argparse.Namespace) -> int:
     if args.measure != "nearest":
         from geo.measures.access import capacity_access_change
 
-        cap = capacity_access_change(run_.area, run_.sites, res["sites_after"], run_.router, measure=args.measure,
+        cap = capacity_access_change(study.area, study.sites, res["sites_after"], study.router, measure=args.measure,
                                      max_minutes=args.catchment_minutes)
         out["capacity_access"] = cap["summary"]
         if "by_imd_decile" in cap:
             out["capacity_access_by_imd_decile"] = cap["by_imd_decile"]
-    if run_.site_rule:
-        out["summary"]["sites_counted"] = run_.site_rule
     if args.format == "csv":
         emit(changed, "csv", args.out)
         return 0

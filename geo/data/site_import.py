@@ -229,7 +229,7 @@ def match_rows(df: pd.DataFrame, registry: pd.DataFrame, *, source: str) -> pd.D
     pc_key = normalise_postcodes(pcs.astype("string")).fillna("").str.replace(" ", "")
     by_code = registry.drop_duplicates("ods_code").set_index("ods_code")
     wanted = set(pc_key[pc_key != ""])
-    by_pc = {k: g for k, g in registry[registry["pc_key"].isin(wanted)].groupby("pc_key")}
+    by_pc = dict(list(registry[registry["pc_key"].isin(wanted)].groupby("pc_key")))
     rows = []
     for i in range(n):
         code, nm, pk = codes.iloc[i], names.iloc[i], pc_key.iloc[i]
