@@ -5,11 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from geo.cli._options import add_area_options, add_format_options, settings_from_args
 from geo.cli._output import emit
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from geo.config import Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     at.set_defaults(func=run_at)
 
 
-def _read_any(path: Path, s: object):
+def _read_any(path: Path, s: Settings) -> pd.DataFrame:
     from geo.data.uploads import read_user_csv
 
     if path.suffix.lower() == ".csv":

@@ -15,6 +15,8 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from geo.cli._options import add_area_options, settings_from_args
 from geo.cli._output import FORMATS, emit
 
@@ -78,7 +80,7 @@ def sites_geojson(sites, columns: list[str]) -> str:
         rec = r._asdict()
         props = {c: (None if isinstance(rec.get(c), float) and math.isnan(rec[c]) else rec.get(c))
                  for c in columns if c in rec}
-        props = {k: (v.item() if hasattr(v, "item") else v) for k, v in props.items()}
+        props = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in props.items()}
         feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [rec["lon"], rec["lat"]]},
                       "properties": props})
     return json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False, indent=1)

@@ -77,7 +77,8 @@ def _scan(path: Path) -> tuple[list[dict[str, Any]], dt.datetime | None]:
     rows: list[dict[str, Any]] = []
     newest: dt.datetime | None = None
     fp = osmium.FileProcessor(str(path)).with_locations().with_filter(osmium.filter.KeyFilter(*OSM_KEYS))
-    for obj in fp:
+    for raw in fp:
+        obj: Any = raw  # Node or Way (the filter passes no changesets)
         if obj.is_relation():
             continue
         tags = dict(obj.tags)

@@ -299,14 +299,14 @@ def capacity_access_change(area: Area, before: pd.DataFrame, after: pd.DataFrame
     w = lsoas["adults"].to_numpy(dtype=float)
     wsum = w.sum() if w.sum() > 0 else 1.0
     changed = ~np.isclose(lsoas["score_before"].to_numpy(float), lsoas["score_after"].to_numpy(float))
+    mean_b = float((lsoas["score_before"] * w).sum() / wsum)
+    mean_a = float((lsoas["score_after"] * w).sum() / wsum)
     summary = {"measure": measure, "catchment_minutes": max_minutes, "per_adults": per,
-               "mean_score_before": float((lsoas["score_before"] * w).sum() / wsum),
-               "mean_score_after": float((lsoas["score_after"] * w).sum() / wsum),
+               "mean_score_before": mean_b, "mean_score_after": mean_a, "mean_score_change": mean_a - mean_b,
                "total_capacity_before": cap_b, "total_capacity_after": cap_a, "sites_routed": len(union),
                "lsoas": len(lsoas), "lsoas_score_changed": int(changed.sum()),
                "lsoas_score_up": int((lsoas["score_change"] > 1e-12).sum()),
                "lsoas_score_down": int((lsoas["score_change"] < -1e-12).sum())}
-    summary["mean_score_change"] = summary["mean_score_after"] - summary["mean_score_before"]
     out: dict = {"summary": summary, "lsoas": lsoas}
     dec = area.lsoas["imd_decile"].reindex(lsoas.index) if "imd_decile" in area.lsoas.columns else None
     if dec is not None:
