@@ -98,7 +98,12 @@ def _emit_sites(sites, fmt: str, out: Path | None, *, title: str) -> None:
             atomic_write_text(text, Path(out))
             print(f"wrote {out}", file=sys.stderr)
         return
-    emit(sites[cols].set_index("site_id"), fmt, out, title=title)
+    table = sites[cols].set_index("site_id")
+    if fmt == "table":  # coordinates as text: metres whole, degrees to 6 places
+        for c, f in (("easting", "{:.0f}"), ("northing", "{:.0f}"), ("lat", "{:.6f}"), ("lon", "{:.6f}")):
+            if c in table.columns:
+                table[c] = table[c].map(lambda v, f=f: "" if v != v else f.format(v))
+    emit(table, fmt, out, title=title)
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -123,6 +128,10 @@ def run_list(args: argparse.Namespace) -> int:
     for msg in expected["message"]:
         print(f"known vs expected: {msg}", file=sys.stderr)
     bad = unlocated_sites(sites)
+    if len(bad) and "area" in bad.columns:  # seed services named for another area are not this area's gap
+        names = {area.name.lower(), *(str(n).lower() for n in area.lsoas.get("lad24nm", []))}
+        here = [not str(a) or any(str(a).lower() in n or n in str(a).lower() for n in names) for a in bad["area"]]
+        bad = bad[here]
     if len(bad):
         cols = [c for c in ("site_id", "name", "services", "area", "problem") if c in bad.columns]
         text = bad[cols].to_string(index=False)

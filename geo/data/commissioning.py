@@ -176,12 +176,17 @@ def known_vs_expected(sites: pd.DataFrame, area: Area, *, settings: Settings | N
         if not lads & their:
             continue
         sel = has_service(sites, [r.service]) & (sites["site_type"] == r.site_type).to_numpy()
+        provider = str(getattr(r, "provider", "") or "")
+        if provider and "provider" in sites.columns:
+            sel &= sites["provider"].astype(str).str.contains(provider, case=False, regex=False).to_numpy()
         if lad_of is not None:
             sel &= lad_of.isin(their).to_numpy()
         elif "in_area" in sites.columns:
             sel &= sites["in_area"].to_numpy(dtype=bool)
         n = int(sel.sum())
         label = f"{SERVICE_LABELS.get(r.service, r.service)} {'pharmacies' if r.site_type == 'pharmacy' else 'sites'}"
+        if provider:
+            label = f"{provider} {label}"
         if pd.isna(r.expected_count):
             msg = f"{n} {label} located; the needs assessment gives no count ({r.expected_text})"
         else:

@@ -27,6 +27,11 @@ at the *end* of Monday, so the caller must say ``"Tue 00:00"`` or ``"Mon 23:59"`
 **Gaps.** :func:`open_range` gives the number of sites open under both assumptions (sites
 without hours closed / open), so a report can say "between 3 and 41 of 76 open" rather than
 one number that depends on a silent choice.
+
+Why this module is long: it holds the three halves of evaluating hours that share one reference
+week -- reading times of the week, evaluating per site and slot (with the missing-hours policy),
+and the best-effort free-text converter the seed documents need; the syntax checks already live
+in :mod:`geo.data.hours_syntax`.
 """
 
 from __future__ import annotations
