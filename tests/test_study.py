@@ -73,7 +73,8 @@ def test_env_default_reaches_the_cli(monkeypatch, capsys) -> None:
     from geo.cli import main
 
     def sites_used() -> tuple[int, str]:
-        assert main(["coverage", "--area", "Rutland", "--sites", "hub", "--method", "estimate",
+        # pharmacies count across the border (hubs only where commissioned for Rutland: Oakham)
+        assert main(["coverage", "--area", "Rutland", "--sites", "hub,pharmacy", "--method", "estimate",
                      "--threshold", "30", "--format", "json"]) == 0
         cap = capsys.readouterr()
         return int(json.loads(cap.out)["sites"]), cap.err

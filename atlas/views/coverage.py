@@ -151,3 +151,6 @@ def render(an: Analysis) -> None:
     st.caption("Hover a neighbourhood for details; click a site for its address and hours. "
                "Faded areas lie outside the study area and are shown for context.")
     charts(an)
+    from atlas.views import capacity
+
+    capacity.render_section(an)
