@@ -215,7 +215,8 @@ def build_release(clients: pd.DataFrame, area: Area, *, threshold: int = DEFAULT
     by_lad[RATE_COL] = _rate(by_lad["clients"], grp_adults)
     by_lad["suppressed"] = by_lad["clients"].isna()
 
-    total_shown = shown[("area", "total")]
+    total_value = shown[("area", "total")]
+    total_shown = total_value if isinstance(total_value, int) else None  # "fewer than N" gives no base
     by_decile = _deprivation_table("imd_decile", dec, range(1, 11), adults, count_array, "decile", total_shown)
     by_quintile = _deprivation_table("imd_quintile", quint, range(1, 6), adults, count_array, "quintile",
                                      total_shown)
@@ -226,7 +227,7 @@ def build_release(clients: pd.DataFrame, area: Area, *, threshold: int = DEFAULT
         "rows_read": _headline_value(rows_read, threshold),
         "rows_not_mapped": _headline_value(unmapped, threshold),
         "clients_outside_area": _headline_value(outside, threshold),
-        "clients_in_area": total_shown,
+        "clients_in_area": total_value,
         "adults_in_area": round(adults_total),
         RATE_COL: None if total_shown is None or not adults_total
         else round(float(total_shown) / adults_total * PER_ADULTS, 2),

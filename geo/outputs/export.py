@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 #: Columns of the ``lsoas`` layer / CSV, in order (those present are written).
 LSOA_COLUMNS = ("lsoa21cd", "lsoa21nm", "lad24cd", "lad24nm", "adults", "population", "imd_score",
-                "imd_decile", "urban_rural", "ruc21nm", "minutes", "site_id", "site_name",
+                "imd_decile", "urban_rural", "ruc21nm", "minutes", "minutes_low", "minutes_high", "site_id", "site_name",
                 "site_type", "site_in_area", "status", "method", "threshold_minutes",
                 "beyond_threshold", "unreachable", "need_index", "need_percentile", "time_ratio",
                 "gap_score", "gap_rank", "rural_gap", "easting", "northing")
