@@ -196,7 +196,8 @@ def _client(scheduler: str, n_workers: int | None) -> tuple[Any, Any]:
         raise InputError(msg) from exc
     if scheduler == "local":
         workers = n_workers or os.cpu_count() or 1
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=logging.WARNING)
         return Client(cluster), cluster
     if scheduler.startswith(("tcp://", "tls://", "inproc://", "ucx://")):
         return Client(scheduler), None
