@@ -26,6 +26,7 @@ import logging
 import os
 import platform
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -229,14 +230,15 @@ def run_tasks(tasks: Sequence[LadTask], n_lsoas: dict[str, int], *, scheduler: s
     cluster = None
     if own:
         client, cluster = _client(scheduler, n_workers)
+    run_id = uuid.uuid4().hex[:8]  # keys unique per run: a second run never gets the first's results
     try:
         futures = []
         for task in tasks:
             chunks = [client.submit(run_transit_chunk, c, retries=retries, pure=False,
-                                    key=f"transit-{c.lad24cd}-{c.time_index}-{c.start}-{task.job.key}")
+                                    key=f"transit-{c.lad24cd}-{c.time_index}-{c.start}-{run_id}")
                       for c in transit_chunks(task, n_lsoas[task.lad24cd])]
             futures.append(client.submit(run_lad, task, *chunks, retries=retries, pure=False,
-                                         key=f"lad-{task.lad24cd}-{task.job.key}"))
+                                         key=f"lad-{task.lad24cd}-{run_id}"))
         for i, fut in enumerate(as_completed(futures)):
             marker = fut.result()
             out[marker["lad24cd"]] = marker
