@@ -225,3 +225,31 @@ def test_transit_chunks_equal_serial_router(valhalla_module, synthetic_feed, set
     np.testing.assert_array_equal(part["minutes_transit"].to_numpy(), ref["minutes"].to_numpy())
     assert np.isfinite(part["minutes_transit"]).sum() >= 3
     assert parallel.summary.loc["E06000017", "method_transit"] == "transit"
+
+
+@pytest.mark.app
+@pytest.mark.slow
+def test_national_view_in_the_app(serial_run) -> None:
+    """The atlas opens a batch output: LAD map (payload <= 5 MB), rank table, drill-down (<= 2 s), downloads."""
+    import re
+
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=600)
+    app.run()
+    app.radio(key="view").set_value("National").run()
+    app.text_input(key="national_run").set_value(str(serial_run.out_dir)).run()
+    assert not app.exception, app.exception
+    assert not app.error, [e.value for e in app.error]
+    captions = " ".join(c.value for c in app.caption)
+    payload_mb = float(re.search(r"Map payload ([\d.]+) MB", captions)[1])
+    assert payload_mb <= 5.0
+    assert "ESTIMATE for 1 of 2 authorities" in " ".join(w.value for w in app.warning)
+    assert {b.label for b in app.get("download_button")} >= {"Download the national summary (CSV)"}
+    app.selectbox(key="national_lad").set_value("E06000017").run()
+    assert not app.exception, app.exception
+    captions = " ".join(c.value for c in app.caption)
+    seconds = float(re.search(r"Rutland: 26 LSOAs, read from one partition in ([\d.]+) s", captions)[1])
+    assert seconds <= 2.0
+    app.selectbox(key="national_mode").set_value("walk").run()
+    assert not app.exception and len(app.dataframe) >= 1

@@ -35,6 +35,7 @@ import pandas as pd
 
 from geo._errors import InputError
 from geo.config import Settings
+from geo.planning.batch_summary import MODE_COLUMNS, area_row, lsoa_frame, mode_row, mode_times
 from geo.travel.modes import Method, TransitOptions, TravelMode, TravelSpec
 
 if TYPE_CHECKING:
@@ -47,11 +48,6 @@ logger = logging.getLogger(__name__)
 
 #: Bump when the partition layout changes (a resumed run never mixes layouts).
 PARTITION_FORMAT = 1
-#: LSOA columns kept in every partition (plus geometry and the per-mode columns).
-LSOA_COLUMNS = ("lsoa21nm", "lad24cd", "lad24nm", "rgn24nm", "adults", "imd_rank", "imd_decile",
-                "urban_rural")
-#: Per-mode columns of a partition, each suffixed ``_<mode>``.
-MODE_COLUMNS = ("minutes", "site_id", "site_name", "site_type", "method", "status")
 
 
 # --------------------------------------------------------------------------- the job
@@ -145,7 +141,6 @@ class BatchJob:
         return TravelSpec.parse(mode=mode, method=self.method, network=self.network)
 
 
-# --------------------------------------------------------------------------- settings on the wire
 def settings_to_dict(settings: Settings) -> dict[str, Any]:
     """Settings as JSON-able values (tasks and the manifest; ``MappingProxyType`` does not pickle)."""
     out: dict[str, Any] = {}
@@ -237,7 +232,6 @@ def sha256_of(path: Path) -> str:
     return sha256_file(path)
 
 
-# --------------------------------------------------------------------------- per-worker caches
 @lru_cache(maxsize=2)
 def national_pharmacies(settings: Settings) -> gpd.GeoDataFrame:
     """Every community pharmacy, built once per worker process (read-only)."""
@@ -380,13 +374,13 @@ def run_lad(task: LadTask, *transit_parts: np.ndarray) -> dict[str, Any]:
         study = lad_study(task.lad24cd, job, s, mode, base=base, router=router)
         if base is None:
             base = study
-            frame = _lsoa_frame(study)
-            row.update(_area_row(study))
+            frame = lsoa_frame(study)
+            row.update(area_row(study))
         assert frame is not None
-        times = _mode_times(study, router)
+        times = mode_times(study, router)
         for col in MODE_COLUMNS:
             frame[f"{col}_{mode.value}"] = times[col].reindex(frame.index).to_numpy()
-        row.update(_mode_row(study, times, mode.value))
+        row.update(mode_row(study, times, mode.value))
     assert frame is not None
     gdf = gpd.GeoDataFrame(frame.reset_index(), geometry="geometry", crs="EPSG:27700")
     target = partition_path(task.out_dir, task.lad24cd)
@@ -403,11 +397,8 @@ def run_lad(task: LadTask, *transit_parts: np.ndarray) -> dict[str, Any]:
 
 
 def _json_default(o: Any) -> Any:
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return None if not np.isfinite(o) else float(o)
-    return str(o)
+    return int(o) if isinstance(o, np.integer) else (float(o) if np.isfinite(o) else None) if isinstance(
+        o, np.floating) else str(o)
 
 
 def _transit_router(task: LadTask, base: Study | None, parts: tuple[np.ndarray, ...]) -> Any:
@@ -421,73 +412,6 @@ def _transit_router(task: LadTask, base: Study | None, parts: tuple[np.ndarray, 
         raise InputError(msg)
     window = np.stack([np.concatenate(parts[t * per_time:(t + 1) * per_time], axis=1) for t in range(n_times)])
     return WindowRouter(window, statistic=setup.statistic, label=f"Public transport (GTFS {setup.feed_name})")
-
-
-def _mode_times(study: Study, router: Any) -> pd.DataFrame:
-    """Times for one mode; LSOAs keep their rows (NaN and a status) when nothing can be routed."""
-    if router is None:
-        out = pd.DataFrame(index=study.area.lsoas.index)
-        return out.assign(minutes=np.nan, site_id=None, site_name=None, site_type=None,
-                          method="none (no public-transport network covers this authority)", status="no_network")
-    try:
-        return study.times()
-    except InputError as exc:
-        if "no sites" not in str(exc):
-            raise
-        out = pd.DataFrame(index=study.area.lsoas.index)
-        return out.assign(minutes=np.nan, site_id=None, site_name=None, site_type=None, method=str(router.method),
-                          status="no_site")
-
-
-def _lsoa_frame(study: Study) -> pd.DataFrame:
-    lsoas = study.area.lsoas
-    cols = [c for c in LSOA_COLUMNS if c in lsoas.columns]
-    out = pd.DataFrame(lsoas[cols]).copy()
-    out["geometry"] = lsoas.geometry.to_numpy()
-    out.index.name = "lsoa21cd"
-    return out
-
-
-def _area_row(study: Study) -> dict[str, Any]:
-    lsoas = study.area.lsoas
-    try:
-        sites = study.sites
-        n_sites, n_in = len(sites), int(sites["in_area"].sum())
-    except InputError:
-        n_sites = n_in = 0
-    return {"lad24nm": str(lsoas["lad24nm"].iloc[0]), "rgn24nm": str(lsoas["rgn24nm"].iloc[0]),
-            "lsoas": len(lsoas), "adults": int(lsoas["adults"].sum()), "sites": n_sites, "sites_in_area": n_in}
-
-
-def _mode_row(study: Study, times: pd.DataFrame, mode: str) -> dict[str, Any]:
-    """Coverage at each threshold, equity indices and gap counts for one mode."""
-    from geo.measures.coverage import coverage_summary
-    from geo.measures.equity import equity_summary
-
-    row: dict[str, Any] = {f"method_{mode}": str(times["method"].iloc[0]) if len(times) else ""}
-    core = times[times["in_area"].astype(bool)] if "in_area" in times.columns else times.assign(in_area=True)
-    minutes = pd.to_numeric(core["minutes"], errors="coerce")
-    for thr in study.thresholds_minutes:
-        if minutes.notna().any():
-            cov = coverage_summary(core, threshold_minutes=thr)["headline"]
-            row[f"pct_within_{thr:g}min_{mode}"] = float(cov["pct_within"])
-        else:
-            row[f"pct_within_{thr:g}min_{mode}"] = 0.0
-    w = core["adults"].to_numpy(float)
-    ok = minutes.notna().to_numpy()
-    row[f"mean_minutes_{mode}"] = float(np.average(minutes[ok], weights=w[ok])) if ok.any() and w[ok].sum() else np.nan
-    if ok.sum() >= 2:
-        eq = equity_summary(core)
-        row[f"concentration_index_{mode}"] = eq.get("concentration_index", np.nan)
-        row[f"gini_{mode}"] = eq.get("gini", np.nan)
-        row[f"decile_ratio_{mode}"] = eq.get("decile1_to_decile10_ratio", np.nan)
-    else:
-        row[f"concentration_index_{mode}"] = row[f"gini_{mode}"] = row[f"decile_ratio_{mode}"] = np.nan
-    gap = ~(minutes <= study.threshold_minutes).to_numpy()
-    row[f"gap_lsoas_{mode}"] = int(gap.sum())
-    row[f"gap_adults_{mode}"] = int(w[gap].sum())
-    row[f"unreachable_lsoas_{mode}"] = int((~ok).sum())
-    return row
 
 
 __all__ = ["BatchJob", "LadTask", "TransitChunk", "TransitSetup", "WindowRouter", "lad_study", "marker_path",
