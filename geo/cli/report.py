@@ -12,8 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from geo.cli._options import add_study_options, study_from_args
-from geo.cli.gaps import add_need_options, build_need
+from geo.cli._options import add_need_options, add_study_options, build_need, study_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
