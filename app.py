@@ -21,7 +21,7 @@ import streamlit as st
 
 from atlas import layout, state
 from atlas.context import build
-from atlas.views import clients, coverage, data_sources, gaps, hours, scenario
+from atlas.views import clients, coverage, data_sources, gaps, hours, national, scenario
 from geo import GeoError
 
 st.set_page_config(page_title="Drug & alcohol service access atlas", page_icon="🗺️", layout="wide",
@@ -42,7 +42,7 @@ if analysis is not None:
     layout.area_line(analysis)
 
 VIEWS = {"Coverage": coverage, "Gaps": gaps, "Scenario": scenario, "Opening hours": hours,
-         "Clients": clients, "Data & sources": data_sources}
+         "Clients": clients, "Data & sources": data_sources, "National": national}
 # Only the chosen view runs (st.tabs would run all six, with their maps and charts, on every rerun).
 # View widgets keep their values while hidden (persist_state="page"); results live in session_state.
 view = layout.view_switcher(list(VIEWS))

@@ -48,7 +48,7 @@ def test_rutland_default_runs(at) -> None:
     assert "Rutland" in text
     assert "real road network" in text
     assert at.radio(key="view").options == ["Coverage", "Gaps", "Scenario", "Opening hours", "Clients",
-                                            "Data & sources"]
+                                            "Data & sources", "National"]
     assert at.radio(key="view").value == "Coverage"
     assert not at.tabs  # only the chosen view is run
 

@@ -21,7 +21,7 @@ from geo._errors import GeoError
 COMMAND_MODULES = (
     "data", "areas", "profile", "sites", "access", "catchments", "coverage", "gaps", "report",
     "synthetic_clients", "clients", "scenario", "closure_impact", "optimise", "hours",
-    "stops_access", "transit", "network",
+    "stops_access", "transit", "network", "batch",
 )
 
 

@@ -288,6 +288,35 @@ def build_transit_tiles(feed: GtfsFeed | str | Path, *, pbf: str | Path, setting
                         service_dates=frozenset(dt.date.fromisoformat(d) for d in days))
 
 
+def tiles_from_folder(folder: str | Path) -> TransitTiles:
+    """A built tile folder (from :func:`build_transit_tiles`) read back from its ``meta.json``.
+
+    Batch workers get the folder path, not the object, and open the tiles themselves.
+    """
+    final = Path(folder)
+    meta_path, cfg_path = final / "meta.json", final / "valhalla.json"
+    if not (meta_path.is_file() and cfg_path.is_file()):
+        msg = f"{final}: not a built transit tile folder (no meta.json/valhalla.json); build it with `geo transit build`"
+        raise InputError(msg)
+    meta = json.loads(meta_path.read_text())
+    return TransitTiles(folder=final, config_path=cfg_path, key=final.name,
+                        build_date=dt.date.fromisoformat(meta["build_date"]), reused=True,
+                        build_seconds=float(meta["build_seconds"]), feed_summary=meta["feed_summary"],
+                        service_dates=frozenset(dt.date.fromisoformat(d) for d in meta["service_dates"]))
+
+
+def reduce_window(window: np.ndarray, statistic: str) -> np.ndarray:
+    """Median / worst / best over the window axis; a time with no journey counts as infinite."""
+    filled = np.where(np.isnan(window), np.inf, window)
+    if statistic == "worst":
+        red = filled.max(axis=0)
+    elif statistic == "best":
+        red = filled.min(axis=0)
+    else:
+        red = np.median(filled, axis=0)
+    return np.where(np.isfinite(red), red, np.nan)
+
+
 @lru_cache(maxsize=4)
 def _actor(config_path: str) -> Any:
     return _valhalla().Actor(config_path)
@@ -426,15 +455,8 @@ class TransitRouter:
         return out
 
     def reduce_window(self, window: np.ndarray) -> np.ndarray:
-        """Median / worst / best over the window axis; a time with no journey counts as infinite."""
-        filled = np.where(np.isnan(window), np.inf, window)
-        if self.statistic == "worst":
-            red = filled.max(axis=0)
-        elif self.statistic == "best":
-            red = filled.min(axis=0)
-        else:
-            red = np.median(filled, axis=0)
-        return np.where(np.isfinite(red), red, np.nan)
+        """Median / worst / best over the window axis (:func:`reduce_window`)."""
+        return reduce_window(window, self.statistic)
 
     def site_origin_minutes(self, sites_xy: np.ndarray, origins_xy: np.ndarray, *,
                             max_minutes: float | None = None) -> np.ndarray:
@@ -515,4 +537,4 @@ def make_transit_router(*, area: Area | None = None, settings: Settings, network
 
 
 __all__ = ["STATISTICS", "TransitRouter", "TransitTiles", "build_transit_tiles", "make_transit_router",
-           "valhalla_bin_dir", "window_times"]
+           "reduce_window", "tiles_from_folder", "valhalla_bin_dir", "window_times"]
