@@ -45,6 +45,16 @@ WALK_KPH = 4.8
 CYCLE_KPH = 15.0
 
 _MARKER = Path("tables") / "imd2025_lsoa21.csv"
+#: English Indices of Deprivation editions the LSOA table can carry.
+IMD_VERSIONS = (2025, 2019)
+
+
+def _imd_from_text(text: str, *, source: str) -> int:
+    try:
+        return int(str(text).strip().removeprefix("IMD").removeprefix("imd").strip())
+    except ValueError:
+        msg = f"{source}={text!r}: give an IMD year, one of {', '.join(map(str, IMD_VERSIONS))}"
+        raise DataSourceError(msg) from None
 
 
 def _default_cache_dir() -> Path:
@@ -117,6 +127,17 @@ class Settings:
     max_upload_bytes: int = 50 * 1024 * 1024
     #: Primary suppression threshold for client and death counts.
     suppress_below: int = 5
+    #: Which English Indices of Deprivation fill ``imd_rank``/``imd_decile`` of the LSOA table:
+    #: 2025 (published on LSOA 2021) or 2019 (the seeds' version; LSOA 2011 mapped to 2021,
+    #: see :func:`geo.data.loaders.imd2019_on_lsoa21`).  ``imd_score`` is always IMD 2025
+    #: (IMD 2019 has no scores in the bundle).
+    imd_version: int = 2025
+
+    def __post_init__(self) -> None:
+        if self.imd_version not in IMD_VERSIONS:
+            msg = (f"IMD version {self.imd_version!r} is not available; choose one of "
+                   f"{', '.join(map(str, IMD_VERSIONS))} (GEO_IMD or --imd)")
+            raise DataSourceError(msg)
 
     @classmethod
     def from_env(cls, data_dir: str | Path | None = None, **overrides: Any) -> Settings:
@@ -124,6 +145,8 @@ class Settings:
         kwargs: dict[str, Any] = {"data_dir": resolve_data_dir(data_dir)}
         if os.environ.get("GEO_SITES_DIR"):
             kwargs["sites_dir"] = Path(os.environ["GEO_SITES_DIR"]).expanduser()
+        if os.environ.get("GEO_IMD"):
+            kwargs["imd_version"] = _imd_from_text(os.environ["GEO_IMD"], source="GEO_IMD")
         if os.environ.get("GEO_MAX_UPLOAD_MB"):
             kwargs["max_upload_bytes"] = int(float(os.environ["GEO_MAX_UPLOAD_MB"]) * 1024 * 1024)
         kwargs.update(overrides)

@@ -20,8 +20,9 @@ FORMATS = ("table", "json", "csv")
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    """Settings for this run, honouring ``--data-dir``."""
-    return Settings.from_env(getattr(args, "data_dir", None))
+    """Settings for this run, honouring ``--data-dir`` and ``--imd``."""
+    imd = getattr(args, "imd", None)
+    return Settings.from_env(getattr(args, "data_dir", None), **({"imd_version": int(imd)} if imd else {}))
 
 
 def add_area_options(p: argparse.ArgumentParser, *, required: bool = True) -> None:
@@ -32,6 +33,14 @@ def add_area_options(p: argparse.ArgumentParser, *, required: bool = True) -> No
     p.add_argument("--buffer-km", type=float, default=None,
                    help="also count sites (and LSOAs) this far beyond the area border (default 15 km "
                         "for sites; 0 disables cross-border sites)")
+    add_imd_option(p)
+
+
+def add_imd_option(p: argparse.ArgumentParser) -> None:
+    """``--imd 2019|2025``: which Indices of Deprivation fill the deprivation deciles."""
+    p.add_argument("--imd", choices=("2019", "2025"), default=None,
+                   help="Indices of Deprivation edition for deciles and ranks (default 2025, or "
+                        "GEO_IMD); 2019 = the seeds' version, mapped from LSOA 2011 to 2021")
 
 
 def add_format_options(p: argparse.ArgumentParser, *, default: str = "table") -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from geo.cli._common import add_format_options, emit, settings_from_args
+from geo.cli._common import add_format_options, add_imd_option, emit, settings_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,6 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     sm.add_argument("--table", choices=("summary", "quintile", "lad", "lsoa"), default="summary",
                     help="what to output (csv needs a single table: quintile, lad or lsoa)")
     sm.add_argument("--round-to", type=int, default=None, help="round visible counts to this base (e.g. 5)")
+    add_imd_option(sm)
     add_format_options(sm)
     sm.set_defaults(func=run)
 

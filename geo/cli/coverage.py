@@ -19,7 +19,7 @@ from geo.cli._common import ROUTING_MODES, add_format_options, add_routing_optio
 if TYPE_CHECKING:
     import pandas as pd
 
-BY_CHOICES = ("imd_decile", "urban_rural", "ruc21nm", "lad24nm")
+BY_CHOICES = ("imd_decile", "urban_rural", "ruc21nm", "lad24nm", "former_district", "ward")
 STRAIGHT_LINE = "straight-line"
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from geo.cli._common import add_format_options, emit, settings_from_args
+from geo.cli._common import add_format_options, add_imd_option, emit, settings_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("profile", help="area profile: LSOAs, adults, IMD deciles, rurality, sites, deaths")
     p.add_argument("--area", required=True, help="LAD, county, ICB, region, 'England', 'A;B' or polygon file")
+    add_imd_option(p)
     add_format_options(p)
     p.set_defaults(func=run)
 
@@ -21,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     s = settings_from_args(args)
     prof = profile_area(select_area(args.area, settings=s), s)
     if args.format == "csv":
-        emit(prof["imd2025_deciles"], "csv", args.out)
+        emit(prof["imd" + prof["imd"].removeprefix("IMD ") + "_deciles"], "csv", args.out)
     else:
         emit(prof, args.format, args.out, title=f"Profile: {prof['area']}")
     return 0

@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from geo.cli.coverage import add_threshold_options, compute_times
+from geo.cli.coverage import BY_CHOICES, add_threshold_options, compute_times
 from geo.cli.gaps import add_need_options, build_need
 
 
@@ -22,6 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_need_options(p)
     p.add_argument("--top", type=int, default=20, help="outreach LSOAs listed (default 20)")
     p.add_argument("--title", default=None, help="report title")
+    p.add_argument("--by", action="append", choices=BY_CHOICES, default=None,
+                   help="coverage tables to include (repeatable; default: deprivation, rurality, "
+                        "district, and former district where districts were merged)")
     p.add_argument("--pdf", action="store_true", help="also write a PDF (needs WeasyPrint)")
     p.add_argument("--no-charts", action="store_true", help="leave out the charts")
     p.add_argument("--out", type=Path, required=True, help="output .html file")
@@ -29,6 +32,17 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="also write a GeoPackage: layer 'lsoas' (polygons + metrics) and 'sites'")
     p.add_argument("--csv", type=Path, default=None, help="also write the per-LSOA metrics as CSV")
     p.set_defaults(func=run)
+
+
+def _context_network(args: argparse.Namespace, area: object, s: object) -> object:
+    """The drive network whose main roads the report maps draw: the ``--network`` file, else a
+    bundled extract covering the area (never a download just for the map)."""
+    from geo.travel.network import network_for_area
+
+    source = str(args.network)
+    if source.lower() in {"download", "none", "estimate"} or source.lower().startswith("place:"):
+        source = "auto"
+    return network_for_area(area, mode="drive", settings=s, source=source)  # type: ignore[arg-type]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
                        need=need, settings=s, pdf=args.pdf, router_label=label, mode_label=args.mode,
                        title=args.title, outreach_top=args.top, notes=notes,
                        charts=not args.no_charts, gpkg_path=args.gpkg, csv_path=args.csv,
-                       allowed_postcodes=allowed)
+                       allowed_postcodes=allowed, breakdowns=args.by,
+                       network=_context_network(args, area, s))
     tag = "ESTIMATED times" if res["is_estimate"] else "network times"
     print(f"wrote {res['html']} ({tag}; {res['headline']['pct_beyond']:.1f}% of adults "
           f"{args.threshold:g}+ min)", file=sys.stderr)

@@ -52,6 +52,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 NETWORK_MODES = ("drive", "walk", "cycle")
+#: Bumped when the cached arrays change (2: per-edge road class).
+NETWORK_SCHEMA = 2
 PYROSM_TYPES = {"drive": "driving", "walk": "walking", "cycle": "cycling"}
 OSMNX_TYPES = {"drive": "drive", "walk": "walk", "cycle": "bike"}
 #: National speed limits (km/h) used when ``maxspeed`` says "national" / "GB:nsl_*".
@@ -60,6 +62,8 @@ MPH_TO_KPH = 1.609344
 MINOR_ROADS = ("unclassified", "residential", "service", "living_street", "track", "road")
 MINOR_ROAD_CAP = 1.25
 ONEWAY_YES = {"yes", "true", "1"}
+#: Road classes kept per edge for maps (code = position; links count as their road).
+ROAD_CLASSES = ("other", "motorway", "trunk", "primary", "secondary")
 _SPEED_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(mph|km/h|kmh|kph)?\s*$", re.IGNORECASE)
 
 
@@ -74,6 +78,7 @@ class Network:
     osmid : OSM node ids (``node_idx`` is the position in these arrays).
     edge_u, edge_v : node_idx of each directed edge (travel from u to v).
     edge_metres, edge_seconds : length and travel time of each edge.
+    edge_road_class : :data:`ROAD_CLASSES` code of each edge (motorway, trunk, primary, ...).
     source : where it came from (file name or "osmnx download").
     """
 
@@ -88,6 +93,8 @@ class Network:
     source: str
     key: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: Road class code of each edge (index into :data:`ROAD_CLASSES`; 0 = other), for map context.
+    edge_road_class: np.ndarray | None = None
 
     @property
     def n_nodes(self) -> int:
@@ -139,7 +146,8 @@ class Network:
         return {"mode": np.array(self.mode), "node_x": self.node_x, "node_y": self.node_y,
                 "osmid": self.osmid, "edge_u": self.edge_u, "edge_v": self.edge_v,
                 "edge_metres": self.edge_metres, "edge_seconds": self.edge_seconds,
-                "source": np.array(self.source), "notes": np.array(json.dumps(list(self.notes)))}
+                "source": np.array(self.source), "notes": np.array(json.dumps(list(self.notes))),
+                **({"edge_road_class": self.edge_road_class} if self.edge_road_class is not None else {})}
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, Any], *, key: str = "") -> Network:
@@ -148,7 +156,8 @@ class Network:
                    osmid=arrays["osmid"], edge_u=arrays["edge_u"], edge_v=arrays["edge_v"],
                    edge_metres=arrays["edge_metres"], edge_seconds=arrays["edge_seconds"],
                    source=str(arrays["source"]), key=key,
-                   notes=tuple(json.loads(str(arrays["notes"]))))
+                   notes=tuple(json.loads(str(arrays["notes"]))),
+                   edge_road_class=arrays.get("edge_road_class"))
 
 
 def to_csr(u: np.ndarray, v: np.ndarray, weight: np.ndarray, n: int) -> csr_matrix:
@@ -273,9 +282,11 @@ def _assemble(*, mode: str, osmid_u: np.ndarray, osmid_v: np.ndarray, length_met
     ev = np.concatenate([v[fwd], u[rev]])
     metres = np.concatenate([length_metres[fwd], length_metres[rev]]).astype(float)
     secs = np.concatenate([seconds[fwd], seconds[rev]])
+    cls = road_class_codes(highway)
+    rclass = np.concatenate([cls[fwd], cls[rev]])
     ok = (eu >= 0) & (ev >= 0) & (eu != ev) & np.isfinite(secs)
     dropped = int((~ok).sum())
-    eu, ev, metres, secs = eu[ok], ev[ok], metres[ok], secs[ok]
+    eu, ev, metres, secs, rclass = eu[ok], ev[ok], metres[ok], secs[ok], rclass[ok]
     used = np.unique(np.concatenate([eu, ev]))
     if len(used) == 0:
         msg = f"{source}: no routable {mode} ways found; is this an OpenStreetMap road extract?"
@@ -290,9 +301,16 @@ def _assemble(*, mode: str, osmid_u: np.ndarray, osmid_v: np.ndarray, length_met
     net = Network(mode=mode, node_x=np.asarray(x, dtype=float), node_y=np.asarray(y, dtype=float),
                   osmid=np.asarray(node_osmid)[used].astype(np.int64),
                   edge_u=remap[eu].astype(np.int32), edge_v=remap[ev].astype(np.int32),
-                  edge_metres=metres, edge_seconds=secs, source=source, notes=tuple(notes))
+                  edge_metres=metres, edge_seconds=secs, source=source, notes=tuple(notes),
+                  edge_road_class=rclass.astype(np.int8))
     logger.info("network %s %s: %d nodes, %d edges", source, mode, net.n_nodes, net.n_edges)
     return net
+
+
+def road_class_codes(highway: pd.Series) -> np.ndarray:
+    """:data:`ROAD_CLASSES` code per OSM ``highway`` value (``primary_link`` counts as primary)."""
+    base = highway.astype(str).str.removesuffix("_link")
+    return pd.Categorical(base, categories=ROAD_CLASSES[1:]).codes.astype(np.int8) + 1
 
 
 def _read_pbf(path: Path, mode: str, settings: Settings) -> Network:
@@ -409,8 +427,8 @@ def read_network(source: str | Path, *, mode: str = "drive", settings: Settings 
     from geo.data.sources import sha256_file
 
     digest = sha256_file(path)
-    key = cache_key("network", digest, mode, sorted(s.drive_speeds_kph.items()), s.maxspeed_factor,
-                    s.walk_kph, s.cycle_kph, __version__)
+    key = cache_key("network", NETWORK_SCHEMA, digest, mode, sorted(s.drive_speeds_kph.items()),
+                    s.maxspeed_factor, s.walk_kph, s.cycle_kph, __version__)
     report(progress, 0, 1, f"loading {mode} network from {path.name}")
     start = time.perf_counter()
     if not use_cache:
