@@ -26,8 +26,8 @@ SOLVER = pulp.PULP_CBC_CMD(msg=False)
 @pytest.fixture(scope="module")
 def rutland_problem(settings, rutland):
     """Real Rutland: existing hubs fixed, pharmacies and GP practices within 10 km as candidates."""
-    from geo.travel.estimate import EstimateRouter
     from geo.data.sites import load_sites
+    from geo.travel.estimate import EstimateRouter
 
     router = EstimateRouter(mode="drive", settings=settings)
     existing = load_sites(settings, area=rutland, types=["hub"])
@@ -41,8 +41,8 @@ def rutland_problem(settings, rutland):
 @pytest.fixture(scope="module")
 def northants_problem(settings, northants):
     """Real Northamptonshire (442 LSOAs), hubs fixed, 14 pharmacies spread over the county."""
-    from geo.travel.estimate import EstimateRouter
     from geo.data.sites import load_sites
+    from geo.travel.estimate import EstimateRouter
 
     router = EstimateRouter(mode="drive", settings=settings)
     existing = load_sites(settings, area=northants, types=["hub"], buffer_km=0)
@@ -175,8 +175,8 @@ def test_non_optimal_status_raises() -> None:
 
 
 def test_optimise_sites_rutland_network(settings, rutland) -> None:
-    from geo.travel.routing import make_router
     from geo.data.sites import load_sites
+    from geo.travel.routing import make_router
 
     router = make_router("drive", area=rutland, settings=settings)
     existing = load_sites(settings, area=rutland, types=["hub"])

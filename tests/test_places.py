@@ -182,3 +182,22 @@ def test_report_maps_label_places(settings: Settings, rutland) -> None:
     assert "Oakham" in texts and "Uppingham" in texts
     assert any(t.startswith("Turning Point") for t in texts)
     assert len(texts) == len(set(texts))
+
+
+def test_nothing_beyond_says_so_and_suggests_a_threshold(settings: Settings, rutland) -> None:
+    from geo.data.sites import load_sites
+    from geo.measures.coverage import coverage_headline, nothing_beyond_hint
+    from geo.travel.catchments import nearest_times
+    from geo.travel.routing import make_router
+
+    sites = load_sites(settings, area=rutland, types=["hub", "pharmacy"], buffer_km=15.0)
+    times = nearest_times(rutland, sites, make_router("drive", area=rutland, settings=settings, network=None))
+    longest = float(times.loc[times["in_area"], "minutes"].max())
+    hint = nothing_beyond_hint(times, threshold_minutes=30)
+    assert hint is not None and hint.startswith("Everyone is within 30 minutes")
+    suggested = float(hint.split("Try ")[1].split(" minutes")[0])
+    assert 0 < suggested < longest
+    beyond = coverage_headline(times, threshold_minutes=suggested)["pct_beyond"]
+    assert f"{beyond:.0f}% of adults are beyond" in hint
+    assert beyond > 0
+    assert nothing_beyond_hint(times, threshold_minutes=suggested) is None

@@ -147,6 +147,11 @@ def run(args: argparse.Namespace) -> int:
     thr_text = ", ".join(f"{t:g}" for t in thresholds)
     if straight:
         print(f"distances: {label}", file=sys.stderr)
+    from geo.measures.coverage import nothing_beyond_hint
+
+    hint = nothing_beyond_hint(times, threshold_minutes=max(thresholds), value_col=value_col)
+    if hint:
+        print(hint, file=sys.stderr)
     if args.by:  # one breakdown: rows are its groups (repeated per threshold)
         long = coverage_by_thresholds(times, thresholds_minutes=thresholds, value_col=value_col,
                                       breakdowns=(args.by,))

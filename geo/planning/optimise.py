@@ -34,8 +34,8 @@ from geo._errors import InputError, OptimisationError
 from geo.planning.closure import area_origins, best_two, site_origin_matrix
 
 if TYPE_CHECKING:
-    from geo.data.areas import Area
     from geo.config import Settings
+    from geo.data.areas import Area
     from geo.travel.routing import Router
 
 logger = logging.getLogger(__name__)
