@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine:
 #   make app    -> installs into .venv and opens the atlas (streamlit run app.py) on the bundled data
-#   make test   -> installs into .venv (+ Debian chromium for browser tests) and runs the test suite
+#   make test   -> installs into .venv (+ Debian chromium for browser tests), runs ruff + mypy, then the test suite
 # Python >= 3.12 is preferred (public transport needs pyvalhalla wheels); 3.11 works without transit.
 
 PYTHON ?= $(firstword $(wildcard /root/.pyenv/versions/3.12*/bin/python3.12 $(HOME)/.pyenv/versions/3.12*/bin/python3.12) $(shell command -v python3.12 2>/dev/null) $(shell command -v python3 2>/dev/null))
@@ -9,7 +9,7 @@ BIN     = $(VENV)/bin
 PORT   ?= 8501
 PYTEST_ARGS ?=
 
-.PHONY: app test setup browser-deps bench clean-cache
+.PHONY: app test lint setup browser-deps bench clean-cache
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,11 @@ browser-deps:
 	  else echo "note: install Debian 'chromium' for the browser tests"; fi; \
 	fi
 
-test: setup browser-deps
+lint: setup
+	$(BIN)/ruff check geo atlas tests benchmarks app.py
+	$(BIN)/mypy
+
+test: setup browser-deps lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: setup

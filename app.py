@@ -22,7 +22,7 @@ import streamlit as st
 from atlas import layout, state
 from atlas.context import build
 from atlas.views import clients, coverage, data_sources, gaps, hours, scenario
-from geo._errors import GeoError
+from geo import GeoError
 
 st.set_page_config(page_title="Drug & alcohol service access atlas", page_icon="🗺️", layout="wide",
                    initial_sidebar_state="expanded")

@@ -9,13 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from atlas import data
 from atlas.state import Controls, resolve_area
-from geo._errors import GeoError
+from geo import GeoError, Study
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -28,6 +27,7 @@ class Analysis:
     """Shared results for one set of controls (frames are cached: do not mutate)."""
 
     controls: Controls
+    study: Study
     area: Area
     sites_all: pd.DataFrame
     sites: pd.DataFrame  # after the "open at this time" filter
@@ -41,9 +41,13 @@ class Analysis:
         return self.method != "network"
 
     @property
+    def study_key(self) -> tuple[Any, ...]:
+        """Identifies the area, services, buffer and travel spec (not which sites are open)."""
+        return (self.area.key, self.controls.site_types, self.controls.cross_border, self.controls.travel)
+
+    @property
     def cache_key(self) -> tuple[Any, ...]:
-        c = self.controls
-        return (self.area.key, c.mode_key, data.site_key(self.sites))
+        return (*self.study_key, data.site_key(self.sites))
 
 
 def _opening(sites: pd.DataFrame, c: Controls) -> tuple[pd.DataFrame, list[str]]:
@@ -52,7 +56,7 @@ def _opening(sites: pd.DataFrame, c: Controls) -> tuple[pd.DataFrame, list[str]]
     out = sites.copy()
     out["open_when"] = c.when_label
     out["open_now"] = None
-    if not data.has_module("hours") or out.empty:
+    if out.empty:
         return out, warnings
     from geo.measures.hours import is_open_at
 
@@ -72,32 +76,33 @@ def _sites_with_hours(key: tuple[Any, ...], _sites: pd.DataFrame, _c: Controls) 
 
 
 def build(c: Controls) -> Analysis:
-    """Resolve the area, sites and travel times for ``c`` (GeoError propagates to the caller)."""
+    """Resolve the area, sites and travel times for ``c`` (GeoError propagates to the caller).
+
+    One :class:`~geo.planning.study.Study` per rerun, built from the controls' spec with its
+    heavy parts (area, sites, router) taken from the caches in :mod:`atlas.data`.
+    """
     a = resolve_area(c)
-    cross_km = 15.0 if c.cross_border else 0.0
-    s_all = data.sites(a.key, a, c.site_types, cross_km)
-    s_hours, warnings = _sites_with_hours((a.key, c.site_types, cross_km, c.when), s_all, c)
+    spec = c.study_spec(a.name if c.area_upload is not None else c.area_spec)
+    study = Study(spec, settings=data.settings(), area=a)
+    skey = (a.key, c.site_types, study.buffer_km)
+    s_all = data.sites(study, skey)
+    router = data.router(a.key, a, c.travel) if len(s_all) else None
+    study = Study(spec, settings=data.settings(), area=a, sites=s_all, router=router)
+    s_hours, warnings = _sites_with_hours((*skey, c.when), s_all, c)
     sites = s_hours
     if c.open_only:
         keep = s_hours["open_now"].map(lambda v: v is not False).to_numpy(dtype=bool)
         sites = s_hours[keep]
-    sites = apply_scenario_edits(sites)
     times = None
     method, label = "estimate", "straight-line estimate"
     if len(sites):
-        times = data.times(a.key, a, data.site_key(sites), sites, c.mode, c.use_network)
-        method = str(times.attrs.get("method", times["method"].iloc[0] if "method" in times else "estimate"))
+        times = data.times(study, (a.key, c.travel), data.site_key(sites), sites)
+        method = str(times.attrs.get("method", "estimate"))
         label = str(times.attrs.get("label", method))
     else:
         warnings.append("No sites of the chosen types: pick at least one site type with sites in or near the area.")
-    return Analysis(controls=c, area=a, sites_all=s_hours, sites=sites, times=times, method=method,
+    return Analysis(controls=c, study=study, area=a, sites_all=s_hours, sites=sites, times=times, method=method,
                     label=label, warnings=warnings)
-
-
-def apply_scenario_edits(sites: pd.DataFrame) -> pd.DataFrame:
-    """Sites after the scenario edits kept in session state are applied (removed only here;
-    additions are shown in the Scenario view and never change the baseline)."""
-    return sites
 
 
 # ---------------------------------------------------------------- metric for the map
@@ -128,7 +133,7 @@ class MetricSpec:
 
 def metric_frame(an: Analysis) -> tuple[gpd.GeoDataFrame, MetricSpec]:
     """LSOA frame (core + ring) with the tooltip columns and the chosen metric column."""
-    from geo.outputs import maps
+    from geo.outputs import geojson
 
     c = an.controls
     frame = an.area.all_lsoas[["lsoa21nm", "lad24nm", "lad24cd", "adults", "population", "imd_decile",
@@ -154,25 +159,25 @@ def metric_frame(an: Analysis) -> tuple[gpd.GeoDataFrame, MetricSpec]:
     if metric == "deaths":
         rates = death_rates(an)
         frame["deaths_rate"] = frame["lad24cd"].map(rates)
-        bins = maps.quantile_bins(frame["deaths_rate"], 5)
-        cols = maps.SEQUENTIAL_COLOURS[: len(bins) + 1]
+        bins = geojson.quantile_bins(frame["deaths_rate"], 5)
+        cols = geojson.SEQUENTIAL_COLOURS[: len(bins) + 1]
         return frame, MetricSpec("deaths_rate", "Drug-poisoning deaths per 100,000 a year (district)", bins,
-                                 cols, maps.legend_labels(bins, decimals=1), "{:.1f}",
+                                 cols, geojson.legend_labels(bins, decimals=1), "{:.1f}",
                                  note="ONS, district level, 3 years pooled")
     if metric == "clients":
         rates = st.session_state.get("client_rates")
         if rates is not None:
             frame["clients_per_1000"] = pd.Series(rates, dtype=float).reindex(frame.index)
-            bins = maps.quantile_bins(frame["clients_per_1000"], 5)
-            cols = maps.SEQUENTIAL_COLOURS[: len(bins) + 1]
+            bins = geojson.quantile_bins(frame["clients_per_1000"], 5)
+            cols = geojson.SEQUENTIAL_COLOURS[: len(bins) + 1]
             return frame, MetricSpec("clients_per_1000", "Clients per 1,000 adults", bins, cols,
-                                     maps.legend_labels(bins, decimals=1), "{:.1f}",
+                                     geojson.legend_labels(bins, decimals=1), "{:.1f}",
                                      note="Uploaded extract; small counts suppressed")
         metric = "minutes"
     if metric == "imd":
         bins = tuple(float(x) for x in range(1, 10))
         labels = ["1 – most deprived 10%", *[str(i) for i in range(2, 10)], "10 – least deprived 10%"]
-        return frame, MetricSpec("imd_decile", "IMD 2025 decile (national)", bins, maps.DECILE_COLOURS, labels,
+        return frame, MetricSpec("imd_decile", "IMD 2025 decile (national)", bins, geojson.DECILE_COLOURS, labels,
                                  "{:.0f}")
     bins, cols, labels = minutes_bins(c.threshold_minutes)
     title = "Minutes to nearest site" + (" (ESTIMATE)" if an.is_estimate else "")
@@ -182,8 +187,8 @@ def metric_frame(an: Analysis) -> tuple[gpd.GeoDataFrame, MetricSpec]:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _death_rates(lad_codes: tuple[str, ...]) -> dict[str, float]:
-    from geo.measures.need import la_drug_death_rates
     from geo.data.tables import load_lsoa_table
+    from geo.measures.need import la_drug_death_rates
 
     pop = load_lsoa_table(data.settings()).groupby("lad24cd")["population"].sum()
     r = la_drug_death_rates(data.settings(), population=pop)
@@ -195,12 +200,18 @@ def death_rates(an: Analysis) -> dict[str, float]:
 
 
 def gap_scores(an: Analysis) -> pd.Series | None:
-    """Gap score per LSOA from :mod:`geo.measures.gaps` when it is available, else None."""
-    if an.times is None or not data.has_module("gaps"):
-        return None
-    from atlas.views import gaps as gaps_view
-
-    table = gaps_view.gap_table(an)
+    """Gap score per LSOA for the weights chosen in the Gaps view (see :func:`gap_table`)."""
+    table = gap_table(an)
     if table is None or "gap_score" not in table.columns:
         return None
     return table["gap_score"]
+
+
+def gap_table(an: Analysis) -> pd.DataFrame | None:
+    """Gap scores for the current analysis and the weights chosen in the Gaps view."""
+    if an.times is None:
+        return None
+    ss = st.session_state
+    return data.gap_table(an.cache_key, an.times, an.area.lsoas, an.controls.threshold_minutes,
+                          float(ss.get("gap_w_need", 1.0)), float(ss.get("gap_w_time", 1.0)),
+                          ss.get("gap_need", "imd"), ss.get("client_counts_key"), ss.get("client_counts"))

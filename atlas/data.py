@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import io
 import logging
 from typing import TYPE_CHECKING, Any
@@ -18,23 +17,16 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from geo.outputs import maps
-from geo.config import Settings
+from geo import Settings, Study, StudySpec
+from geo.outputs import geojson
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
     from geo.data.areas import Area
+    from geo.travel.modes import TravelSpec
 
 logger = logging.getLogger(__name__)
-
-#: Buffer ring of neighbouring LSOAs shown faded around the area (km).
-RING_KM = 5.0
-
-
-def has_module(name: str) -> bool:
-    """True when ``geo.<name>`` exists (modules land in parallel while the atlas grows)."""
-    return importlib.util.find_spec(f"geo.{name}") is not None
 
 
 # ------------------------------------------------------------------ resources
@@ -52,15 +44,13 @@ def area_names() -> dict[str, list[str]]:
 
 
 @st.cache_resource(show_spinner="Selecting the study area…", max_entries=16)
-def area(spec: str, buffer_km: float = RING_KM) -> Area:
-    """A named area (LAD, county, ICB, region) with a buffer ring."""
-    from geo.data.areas import select_area
-
-    return select_area(spec, settings=settings(), buffer_km=buffer_km)
+def area(spec: str) -> Area:
+    """A named area (LAD, county, ICB, region) with the display ring of Settings.display_ring_km."""
+    return Study(StudySpec(area=spec, display_ring_km=settings().display_ring_km), settings=settings()).area
 
 
 @st.cache_resource(show_spinner="Reading the uploaded polygon…", max_entries=8)
-def area_from_upload(digest: str, _data: bytes, filename: str, buffer_km: float = RING_KM) -> Area:
+def area_from_upload(digest: str, _data: bytes, filename: str) -> Area:
     """An area from an uploaded GeoJSON/GeoPackage/zipped Shapefile (held in memory only)."""
     from geo.data.areas import polygon_from_frame, select_area
     from geo.data.uploads import read_user_vector
@@ -68,7 +58,7 @@ def area_from_upload(digest: str, _data: bytes, filename: str, buffer_km: float 
     gdf = read_user_vector(_data, source=filename)
     poly = polygon_from_frame(gdf, source=filename)
     name = filename.rsplit(".", 1)[0] or "Uploaded area"
-    return select_area(poly, settings=settings(), buffer_km=buffer_km, name=name)
+    return select_area(poly, settings=settings(), buffer_km=settings().display_ring_km, name=name)
 
 
 def digest(data: bytes) -> str:
@@ -76,13 +66,17 @@ def digest(data: bytes) -> str:
 
 
 @st.cache_resource(show_spinner="Loading service sites…", max_entries=24)
-def sites(area_key: str, _area: Area, types: tuple[str, ...], cross_border_km: float) -> gpd.GeoDataFrame:
-    """Sites of ``types`` in the area, plus those within ``cross_border_km`` of its border."""
-    from geo.data.sites import load_sites
+def sites(_study: Study, key: tuple[Any, ...]) -> gpd.GeoDataFrame:
+    """The study's sites (``key`` = area key, services, buffer); an empty frame when there are none."""
+    from geo import InputError
 
-    s = load_sites(settings(), area=_area, types=list(types), buffer_km=cross_border_km,
-                   include_pharmacies="pharmacy" in types)
-    return s
+    try:
+        return _study.sites
+    except InputError:
+        import geopandas as gpd
+
+        return gpd.GeoDataFrame({"site_id": [], "name": [], "site_type": [], "easting": [], "northing": [],
+                                 "in_area": []}, geometry=[], crs="EPSG:27700")
 
 
 @st.cache_resource(show_spinner="Loading district boundaries…")
@@ -93,22 +87,15 @@ def lads() -> gpd.GeoDataFrame:
 
 
 @st.cache_resource(show_spinner="Preparing the road network (first time only)…", max_entries=8)
-def router(area_key: str, _area: Area, mode: str, use_network: bool, gtfs: str | None = None,
-           when: str | None = None) -> Any:
-    """A router for the area and mode: the real road network where one exists, else the estimate.
+def router(area_key: str, _area: Area, travel: TravelSpec) -> Any:
+    """The router a travel spec asks for (real roads where one exists, else the estimate).
 
-    ``mode="transit"`` needs ``gtfs`` (a path to a GTFS zip) and routes arriving by ``when``.
+    ``travel`` is hashable and carries everything that decides the router, including the
+    public-transport arrive-by time from the sidebar.
     """
     from geo.travel.routing import make_router
 
-    if mode == "transit":
-        return make_router("transit", area=_area, settings=settings(), gtfs=gtfs, arrive_by=when or "Tue 12:00")
-    return make_router(mode, area=_area, settings=settings(), network="auto" if use_network else None)
-
-
-def gtfs_path() -> str | None:
-    """Path of the GTFS feed uploaded in this session (public timetable data, kept in the cache dir)."""
-    return st.session_state.get("gtfs_path")
+    return make_router(travel, area=_area, settings=settings())
 
 
 def save_gtfs(raw: bytes, name: str) -> str:
@@ -121,33 +108,13 @@ def save_gtfs(raw: bytes, name: str) -> str:
     return str(path)
 
 
-def routing_available() -> bool:
-    return has_module("routing") and has_module("estimate")
-
-
 @st.cache_resource(show_spinner="Calculating travel times…", max_entries=48)
-def times(area_key: str, _area: Area, site_key: tuple[str, ...], _sites: pd.DataFrame, mode: str,
-          use_network: bool) -> pd.DataFrame:
-    """Per-LSOA minutes to the nearest site (core + ring LSOAs), with method and label attrs."""
-    r = router(area_key, _area, mode, use_network, gtfs_path() if mode == "transit" else None)
-    if has_module("catchments"):
-        from geo.travel.catchments import nearest_times
+def times(_study: Study, key: tuple[Any, ...], site_key: tuple[str, ...], _sites: pd.DataFrame) -> pd.DataFrame:
+    """Per-LSOA minutes to the nearest of ``_sites`` (core + ring LSOAs), with method and label attrs.
 
-        out = nearest_times(_area, _sites, r)
-    else:  # until geo.travel.catchments lands: the router's own nearest-site answer
-        lsoas = _area.all_lsoas.drop(columns="geometry")
-        res = r.nearest(_sites[["easting", "northing"]].to_numpy(float),
-                        lsoas[["easting", "northing"]].to_numpy(float))
-        out = pd.DataFrame(lsoas).copy()
-        idx = np.clip(res.site_index, 0, None)
-        found = res.site_index >= 0
-        out["minutes"] = res.minutes
-        for col, src in (("site_id", "site_id"), ("site_name", "name"), ("site_type", "site_type")):
-            out[col] = np.where(found, _sites[src].to_numpy()[idx], None)
-        out["method"] = r.method
-    out.attrs["label"] = str(getattr(r, "label", r.method))
-    out.attrs["method"] = str(r.method)
-    return out
+    ``key`` identifies the study's area and travel spec; ``site_key`` the sites.
+    """
+    return _study.times(sites=_sites)
 
 
 def site_key(s: pd.DataFrame) -> tuple[str, ...]:
@@ -174,24 +141,24 @@ def show_chart(key: tuple[Any, ...], build: Any) -> None:
 def choropleth_dict(key: tuple[Any, ...], _frame: gpd.GeoDataFrame, column: str,
                     bins: tuple[float, ...], colours: tuple[str, ...], label_format: str) -> dict[str, Any]:
     """Cached GeoJSON for a choropleth (``key`` identifies the frame; it is not hashed)."""
-    return maps.choropleth_geojson(_frame, column, bins=bins, colours=colours, label_format=label_format)
+    return geojson.choropleth_geojson(_frame, column, bins=bins, colours=colours, label_format=label_format)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def sites_dict(key: tuple[Any, ...], _sites: pd.DataFrame) -> dict[str, Any]:
-    return maps.sites_geojson(_sites)
+    return geojson.sites_geojson(_sites)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def district_dict(lad_codes: tuple[str, ...]) -> dict[str, Any]:
     l = lads()
     sel = l[l.index.isin(lad_codes)]
-    return maps.district_geojson(sel)
+    return geojson.district_geojson(sel)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def outline_dict(area_key: str, _area: Area) -> dict[str, Any]:
-    return maps.outline_geojson(_area.polygon)
+    return geojson.outline_geojson(_area.polygon)
 
 
 def neighbour_lads(a: Area) -> tuple[str, ...]:
@@ -215,19 +182,16 @@ def fmt_int(x: float | int | None) -> str:
 
 
 @st.cache_resource(show_spinner="Routing every site to every neighbourhood…", max_entries=24)
-def matrix(area_key: str, _area: Area, site_key: tuple[str, ...], _sites: pd.DataFrame, mode: str,
-           use_network: bool) -> tuple[np.ndarray, np.ndarray]:
+def matrix(_study: Study, key: tuple[Any, ...], site_key: tuple[str, ...],
+           _sites: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """``(n_sites, n_core_lsoas)`` minutes and the adults weights of the core LSOAs."""
-    from geo.planning.closure import area_origins, site_origin_matrix
-
-    origins = area_origins(_area)
-    r = router(area_key, _area, mode, use_network, gtfs_path() if mode == "transit" else None)
-    return site_origin_matrix(r, _sites, origins), origins.weights
+    m, origins = _study.matrix(sites=_sites)
+    return m, origins.weights
 
 
 @st.cache_resource(show_spinner="Drawing catchments…", max_entries=16)
-def catchments(area_key: str, _area: Area, site_key: tuple[str, ...], _sites: pd.DataFrame, mode: str,
-               use_network: bool, bands: tuple[float, ...]) -> dict[str, Any] | None:
+def catchments(_study: Study, key: tuple[Any, ...], site_key: tuple[str, ...], _sites: pd.DataFrame,
+               bands: tuple[float, ...]) -> dict[str, Any] | None:
     """Catchment polygons (GeoJSON) around the in-area sites, one per band (sites unioned)."""
     import geopandas as gpd
     import shapely
@@ -235,13 +199,30 @@ def catchments(area_key: str, _area: Area, site_key: tuple[str, ...], _sites: pd
     from geo.travel.catchments import isochrones
 
     inside = _sites[_sites["in_area"]] if "in_area" in _sites else _sites
-    if inside.empty:
+    if inside.empty or not _study.is_time:
         return None
-    r = router(area_key, _area, mode, use_network)
-    iso = isochrones(r, inside, bands_minutes=bands)
+    iso = isochrones(_study.router, inside, bands_minutes=bands)
     if iso.empty:
         return None
     merged = iso.groupby("band_minutes")["geometry"].apply(lambda g: shapely.union_all(g.to_numpy()))
     gdf = gpd.GeoDataFrame({"minutes": merged.index.astype(float)}, geometry=list(merged.to_numpy()), crs=iso.crs)
-    return maps.frame_to_geojson(gdf.sort_values("minutes", ascending=False).reset_index(drop=True),
-                                 properties=["minutes"], simplify_metres=30.0)
+    return geojson.frame_to_geojson(gdf.sort_values("minutes", ascending=False).reset_index(drop=True),
+                                    properties=["minutes"], simplify_metres=30.0)
+
+
+@st.cache_data(show_spinner="Scoring gaps…", max_entries=64)
+def gap_table(key: tuple[Any, ...], _times: pd.DataFrame, _lsoas: pd.DataFrame, threshold: int,
+               w_need: float, w_time: float, need_source: str, clients_key: str | None,
+               _clients: dict[str, float] | None) -> pd.DataFrame:
+    from geo.measures.gaps import gap_scores
+
+    need = None
+    if need_source == "composite":
+        from geo.measures.need import area_need
+
+        counts = pd.Series(_clients, dtype=float) if _clients else None
+        need = area_need(_lsoas, settings(), client_counts=counts)
+    g = gap_scores(_times, need, threshold_minutes=float(threshold), w_need=w_need, w_time=w_time)
+    g = pd.DataFrame(g.drop(columns="geometry", errors="ignore"))
+    g["gap_score"] = g["score"]
+    return g

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import streamlit as st
@@ -59,14 +60,14 @@ def header() -> None:
                 unsafe_allow_html=True)
 
 
-def area_line(an) -> None:  # noqa: ANN001 - Analysis, kept untyped to avoid an import cycle
+def area_line(an) -> None:
     c = an.controls
-    lads = ", ".join(an.area.lsoas["lad24nm"].astype(str).unique()[:6])
+    lads = html.escape(", ".join(an.area.lsoas["lad24nm"].astype(str).unique()[:6]))
     method = "ESTIMATED straight-line times" if an.is_estimate else "real road network"
     st.markdown(
-        f'<div class="atlas-area"><b>{an.area.name}</b> ({lads}) · {len(an.area.lsoas):,} neighbourhoods · '
-        f"{data.fmt_int(an.area.adults)} adults · mode: <b>{c.mode_key}</b> ({method}) · threshold "
-        f"<b>{c.threshold_minutes} min</b> · {c.when_label}</div>",
+        f'<div class="atlas-area"><b>{html.escape(an.area.name)}</b> ({lads}) · {len(an.area.lsoas):,} neighbourhoods · '
+        f"{data.fmt_int(an.area.adults)} adults · mode: <b>{c.travel.mode.label}</b> ({method}) · threshold "
+        f"<b>{c.threshold_minutes} min</b> · {c.when_label} · {html.escape(an.study.sites_label)}</div>",
         unsafe_allow_html=True)
     for n in c.notes:
         st.info(n)

@@ -16,9 +16,9 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from atlas import data
+from atlas import data, leaflet
 from atlas.context import Analysis, MetricSpec, metric_frame
-from geo.outputs import maps
+from geo.outputs import geojson
 
 if TYPE_CHECKING:
     import folium
@@ -41,27 +41,27 @@ def build_map(an: Analysis, *, sites: pd.DataFrame | None = None, frame: Any = N
            ss.get("gap_need"), ss.get("gap_w_need"), ss.get("gap_w_time"), *extra_key)
     gj = data.choropleth_dict(key, frame, spec.column, spec.bins, spec.colours, spec.label_format)
     outline = data.outline_dict(an.area.key, an.area)
-    m = maps.base_map(maps.geojson_bounds(outline), tiles=c.tiles, width_px=width_px, height_px=height_px)
-    group = maps.lsoa_choropleth(gj, legend_title=spec.title, bins=spec.bins, colours=spec.colours,
+    m = leaflet.base_map(geojson.geojson_bounds(outline), tiles=c.tiles, width_px=width_px, height_px=height_px)
+    group = leaflet.lsoa_choropleth(gj, legend_title=spec.title, bins=spec.bins, colours=spec.colours,
                                  labels=spec.labels, value_label=spec.title.split(" (")[0],
                                  fill_opacity=0.62 if c.tiles else 0.78)
     group.add_to(m)
     if catchments is not None:
-        maps.catchment_layer(catchments).add_to(m)
-    maps.district_boundaries(data.district_dict(data.neighbour_lads(an.area))).add_to(m)
-    maps.area_outline(outline).add_to(m)
+        leaflet.catchment_layer(catchments).add_to(m)
+    leaflet.district_boundaries(data.district_dict(data.neighbour_lads(an.area))).add_to(m)
+    leaflet.area_outline(outline).add_to(m)
     s = an.sites if sites is None else sites
     if len(s):
         skey = (an.area.key, data.site_key(s), c.when)
-        maps.site_markers(data.sites_dict(skey, s), legend=site_legend).add_to(m)
+        leaflet.site_markers(data.sites_dict(skey, s), legend=site_legend).add_to(m)
     if proposed is not None and len(proposed):
-        maps.site_markers(maps.sites_geojson(proposed.assign(site_type="proposed")), name="Proposed sites",
+        leaflet.site_markers(geojson.sites_geojson(proposed.assign(site_type="proposed")), name="Proposed sites",
                           legend=False).add_to(m)
     folium.LayerControl(collapsed=True, position="topleft").add_to(m)
     if c.tiles is None:
         assets = offline_assets()
         if assets is not None:
-            maps.use_assets(m, assets)
+            leaflet.use_assets(m, assets)
     return m
 
 
@@ -70,8 +70,8 @@ def offline_assets() -> dict[str, list[tuple[str, str]]] | None:
     """Leaflet inlined from a local copy (GEO_LEAFLET_DIR or the libjs-leaflet package), if any."""
     import os
 
-    d = maps.find_leaflet_dir(os.environ.get("GEO_LEAFLET_DIR"))
-    return maps.leaflet_data_urls(d) if d else None
+    d = leaflet.find_leaflet_dir(os.environ.get("GEO_LEAFLET_DIR"))
+    return leaflet.leaflet_data_urls(d) if d else None
 
 
 def _html_key(an: Analysis, *, sites: pd.DataFrame | None, extra_key: tuple[Any, ...],

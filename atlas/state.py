@@ -30,6 +30,7 @@ from typing import Any
 import streamlit as st
 
 from atlas import data
+from geo import Method, StudySpec, TransitOptions, TravelMode, TravelSpec
 
 PRESET_AREAS = ("Rutland", "Northamptonshire", "Leicestershire", "Leicester", "Essex",
                 "North Northamptonshire", "West Northamptonshire", "Southend-on-Sea", "Thurrock")
@@ -48,7 +49,6 @@ MODE_LABELS = {
     "drive": "Drive",
     "walk": "Walk",
     "cycle": "Cycle",
-    "estimate": "Drive – force straight-line estimate",
     "transit": "Public transport (GTFS feed)",
 }
 
@@ -72,8 +72,9 @@ class Controls:
     area_upload: tuple[str, str] | None  # (digest, filename) when the area came from a file
     site_types: tuple[str, ...]
     cross_border: bool
-    mode: str  # drive | walk | cycle | transit
-    use_network: bool  # False = straight-line estimate
+    mode: TravelMode
+    force_estimate: bool  # True = the calibrated straight-line estimate even where roads are loaded
+    gtfs_path: str | None
     threshold_minutes: int
     day: int  # 0 = Monday
     clock: dt.time
@@ -92,8 +93,21 @@ class Controls:
         return f"{DAY_NAMES[self.day]} {self.clock.strftime('%H:%M')}"
 
     @property
-    def mode_key(self) -> str:
-        return self.mode if self.use_network else "estimate"
+    def travel(self) -> TravelSpec:
+        """Mode + method (+ the public-transport feed and arrive-by time), parsed once."""
+        transit = None
+        if self.mode is TravelMode.TRANSIT:
+            transit = TransitOptions(gtfs=self.gtfs_path, arrive_by=self.when)
+        method = Method.ESTIMATE if self.force_estimate and self.mode is not TravelMode.TRANSIT else Method.AUTO
+        return TravelSpec.parse(mode=self.mode, method=method, transit=transit)
+
+    def study_spec(self, area_spec: str) -> StudySpec:
+        """The :class:`~geo.planning.study.StudySpec` these controls describe (defaults from Settings)."""
+        s = data.settings()
+        return StudySpec(area=area_spec, services=self.site_types, travel=self.travel,
+                         buffer_km=None if self.cross_border else 0.0,
+                         thresholds_minutes=(float(self.threshold_minutes),),
+                         display_ring_km=s.display_ring_km)
 
 
 def _init_defaults() -> None:
@@ -117,7 +131,7 @@ def sidebar() -> Controls:
         try:
             names = data.area_names()
             options = sorted(set(names.get("lad", [])) | set(names.get("county", [])))
-        except Exception:  # noqa: BLE001 - the list is a convenience; typing a name still works
+        except Exception:
             options = list(PRESET_AREAS)
         spec = sb.selectbox("District or county", options, key="area_other",
                             index=options.index("Corby") if "Corby" in options else 0)
@@ -141,22 +155,28 @@ def sidebar() -> Controls:
                       help="People use the nearest service even if it is in the next county.")
 
     sb.markdown("### Travel")
-    modes = ["drive", "walk", "cycle", "estimate"]
-    if data.has_module("transit"):
-        with sb.expander("Public transport (GTFS timetable)"):
-            g = st.file_uploader("GTFS feed (.zip)", type=["zip"], key="gtfs_file",
-                                 help="e.g. a regional GTFS zip from the Bus Open Data Service. Needs the area's "
-                                      "road network (Rutland) and may take minutes to prepare.")
-            if g is not None:
-                st.session_state["gtfs_path"] = data.save_gtfs(g.getvalue(), g.name)
-            elif st.session_state.get("gtfs_path"):
-                st.session_state["gtfs_path"] = None
-        if st.session_state.get("gtfs_path"):
-            modes.append("transit")
-    mode_key = sb.radio("Travel mode", modes, format_func=MODE_LABELS.get, key="mode",
-                        help="Drive/walk/cycle use the real road network where the atlas has one "
-                             "(Rutland); elsewhere times are a calibrated straight-line estimate.")
-    threshold = sb.slider("Threshold (minutes)", 5, 90, 30, step=5, key="threshold",
+    modes = ["drive", "walk", "cycle"]
+    with sb.expander("Public transport (GTFS timetable)"):
+        g = st.file_uploader("GTFS feed (.zip)", type=["zip"], key="gtfs_file",
+                             help="e.g. a regional GTFS zip from the Bus Open Data Service. Needs the area's "
+                                  "road network (Rutland) and may take minutes to prepare.")
+        if g is not None:
+            st.session_state["gtfs_path"] = data.save_gtfs(g.getvalue(), g.name)
+        elif st.session_state.get("gtfs_path") and st.session_state.get("gtfs_uploaded"):
+            st.session_state["gtfs_path"] = None
+        st.session_state["gtfs_uploaded"] = g is not None
+    if st.session_state.get("gtfs_path"):
+        modes.append("transit")
+    mode = sb.radio("Travel mode", modes, format_func=MODE_LABELS.get, key="mode",
+                    help="Drive/walk/cycle use the real road network where the atlas has one "
+                         "(Rutland); elsewhere times are a calibrated straight-line estimate. Public "
+                         "transport arrives by the day and time below.")
+    force_estimate = sb.toggle("Use the straight-line estimate", value=False, key="force_estimate",
+                               disabled=mode == "transit",
+                               help="Calibrated straight-line times even where real roads are loaded "
+                                    "(to compare with areas that have no road network).")
+    default_threshold = int(data.settings().threshold_minutes)
+    threshold = sb.slider("Threshold (minutes)", 5, 90, default_threshold, step=5, key="threshold",
                           help="Adults further than this from every site count as 'beyond'.")
     c1, c2 = sb.columns(2)
     day = c1.selectbox("Day", range(7), index=1, format_func=lambda i: DAYS[i], key="day")
@@ -169,7 +189,8 @@ def sidebar() -> Controls:
     online = sb.toggle("Street map background (needs internet)", value=False, key="tiles_online")
     return Controls(
         area_spec=spec, area_upload=upload, site_types=tuple(types) or DEFAULT_TYPES, cross_border=cross,
-        mode="drive" if mode_key == "estimate" else mode_key, use_network=mode_key != "estimate",
+        mode=TravelMode.parse(mode), force_estimate=bool(force_estimate),
+        gtfs_path=st.session_state.get("gtfs_path") if mode == "transit" else None,
         threshold_minutes=int(threshold), day=int(day), clock=clock, open_only=open_only, metric=metric,
         tiles="auto" if online else None, notes=tuple(notes))
 

@@ -26,11 +26,12 @@ def payload_mb(area_name: str, *, metric: str = "minutes") -> dict[str, float]:
     """Size of what st_folium ships for the Coverage map of ``area_name`` (script + GeoJSON + assets)."""
     import numpy as np
 
-    from geo.outputs import maps
-    from geo.data.areas import select_area
+    from atlas import leaflet
     from geo.config import Settings
-    from geo.travel.routing import make_router
+    from geo.data.areas import select_area
     from geo.data.sites import load_sites
+    from geo.outputs import geojson
+    from geo.travel.routing import make_router
 
     s = Settings.from_env()
     t0 = time.perf_counter()
@@ -43,12 +44,12 @@ def payload_mb(area_name: str, *, metric: str = "minutes") -> dict[str, float]:
     frame["site_name"] = np.where(res.site_index >= 0, sites["name"].to_numpy()[np.clip(res.site_index, 0, None)], None)
     t_analysis = time.perf_counter() - t0
     t1 = time.perf_counter()
-    gj = maps.choropleth_geojson(frame, "minutes", bins=maps.MINUTES_BINS, colours=maps.MINUTES_COLOURS)
-    m = maps.base_map(maps.geojson_bounds(gj))
-    maps.lsoa_choropleth(gj, legend_title="Minutes").add_to(m)
-    maps.site_markers(sites).add_to(m)
-    d = maps.leaflet_data_urls(maps.find_leaflet_dir()) if maps.find_leaflet_dir() else {"js": [], "css": []}
-    maps.use_assets(m, d)
+    gj = geojson.choropleth_geojson(frame, "minutes", bins=geojson.MINUTES_BINS, colours=geojson.MINUTES_COLOURS)
+    m = leaflet.base_map(geojson.geojson_bounds(gj))
+    leaflet.lsoa_choropleth(gj, legend_title="Minutes").add_to(m)
+    leaflet.site_markers(sites).add_to(m)
+    d = leaflet.leaflet_data_urls(leaflet.find_leaflet_dir()) if leaflet.find_leaflet_dir() else {"js": [], "css": []}
+    leaflet.use_assets(m, d)
     html = m.get_root().render()
     t_map = time.perf_counter() - t1
     assets = sum(len(u) for _, u in d["js"] + d["css"])
@@ -80,7 +81,7 @@ def browser_timings() -> dict[str, float]:
         url = f"http://127.0.0.1:{port}"
         while True:
             try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):  # noqa: S310
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
                     break
             except OSError:
                 time.sleep(0.2)

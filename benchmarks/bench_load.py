@@ -209,7 +209,7 @@ class Session:
                 msg = ForwardMsg()
                 try:
                     msg.ParseFromString(payload)
-                except Exception:  # noqa: BLE001 - not a ForwardMsg we can read; ignore
+                except Exception:
                     return
                 if msg.WhichOneof("type") == "script_finished":
                     self.ws_events.append((time.perf_counter(), "finished"))
@@ -221,7 +221,7 @@ class Session:
         if self.ctx is not None:
             try:
                 await self.ctx.close()
-            except Exception:  # noqa: BLE001 - closing a crashed context may fail; nothing to do
+            except Exception:
                 pass
 
     async def _rendered(self, thr: int | None, mode: str | None, area: str | None, timeout_ms: int) -> None:
@@ -293,7 +293,7 @@ class Session:
                 self.stats.latencies.append((kind, dt))
                 if think_s > 0:
                     await asyncio.sleep(min(think_s, max(0.0, deadline - time.monotonic())))
-            except Exception as exc:  # noqa: BLE001 - any failure is an error of this interaction
+            except Exception as exc:
                 if time.monotonic() >= deadline and "Target page, context or browser has been closed" in str(exc):
                     return
                 self.stats.errors.append(f"s{self.idx} interaction: {type(exc).__name__}: "
@@ -303,7 +303,7 @@ class Session:
                 try:  # recover: reload and start again from the defaults (bounded by the deadline)
                     self.stats.recoveries += 1
                     await asyncio.wait_for(self.load(), timeout=max(1.0, deadline - time.monotonic()))
-                except Exception as exc2:  # noqa: BLE001
+                except Exception as exc2:
                     self.stats.errors.append(f"s{self.idx} reload: {type(exc2).__name__}: {str(exc2)[:200]}")
                     return
 
@@ -315,7 +315,7 @@ async def warm_up(warm: object, stats: object, label: str) -> None:
         await warm.load()
         for _ in range(4):
             await warm.interact()
-    except Exception as exc:  # noqa: BLE001 - reported as an error; the sessions still run
+    except Exception as exc:
         warm.stats.errors.append(f"warm-up: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
     await warm.close()
     stats.errors.extend(warm.stats.errors)
@@ -329,7 +329,7 @@ async def load_all(sessions: list, stats: object, timeout_seconds: float) -> tup
         try:  # one bound for the whole first load (navigation, first render, area switch)
             stats.page_loads.append(await asyncio.wait_for(s.load(), timeout=timeout_seconds))
             return True
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             stats.errors.append(f"s{s.idx} first load: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
             return False
 
@@ -469,7 +469,7 @@ class WsSession:
                     run.status = ForwardMsg.ScriptFinishedStatus.Name(msg.script_finished)
                     if run.status != "FINISHED_EARLY_FOR_RERUN":
                         self.done.set_result(run)
-        except Exception as exc:  # noqa: BLE001 - a closed or broken socket fails the run that is waiting
+        except Exception as exc:
             if self.done is not None and not self.done.done():
                 self.done.set_exception(ConnectionError(f"websocket closed: {type(exc).__name__}: {exc}"))
             return
@@ -581,7 +581,7 @@ class WsSession:
                 if think_s > 0:
                     pause = think_s * (rng.uniform(0.5, 1.5) if jitter else 1.0)
                     await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
-            except Exception as exc:  # noqa: BLE001 - timeout or disconnect: an error of this interaction
+            except Exception as exc:
                 self.stats.errors.append(f"s{self.idx} interaction: {type(exc).__name__}: "
                                          f"{' '.join(str(exc).split())[:200]}")
                 if time.monotonic() >= deadline:
@@ -589,7 +589,7 @@ class WsSession:
                 try:  # recover: a new connection (a new session, like a page reload), bounded by the deadline
                     self.stats.recoveries += 1
                     await asyncio.wait_for(self.load(), timeout=max(1.0, deadline - time.monotonic()))
-                except Exception as exc2:  # noqa: BLE001
+                except Exception as exc2:
                     self.stats.errors.append(f"s{self.idx} reconnect: {type(exc2).__name__}: {str(exc2)[:200]}")
                     return
 
@@ -663,7 +663,7 @@ def main() -> int:
     try:
         while True:
             try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:  # noqa: S310
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
                     if r.status == 200:
                         break
             except OSError:

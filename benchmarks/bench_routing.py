@@ -24,14 +24,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from geo.data.areas import select_area  # noqa: E402
-from geo.config import Settings  # noqa: E402
-from geo.travel.network import Network, read_network  # noqa: E402
-from geo.travel.routing import NetworkRouter  # noqa: E402
-from geo.data.sites import load_sites  # noqa: E402
+from geo.config import Settings
+from geo.data.areas import select_area
+from geo.data.sites import load_sites
+from geo.travel.network import Network, read_network
+from geo.travel.routing import NetworkRouter
 
 
-def best_of(fn, repeat: int = 5) -> tuple[float, object]:  # noqa: ANN001
+def best_of(fn, repeat: int = 5) -> tuple[float, object]:
     """Fastest wall time of ``repeat`` runs, and the last result."""
     times, out = [], None
     for _ in range(repeat):

@@ -26,15 +26,16 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from geo.data.areas import select_area  # noqa: E402
-from geo.planning.closure import area_origins, closure_impact_from_matrix, site_origin_matrix  # noqa: E402
-from geo.config import Settings  # noqa: E402
-from geo.planning.optimise import load_candidates, rank_greedy, solve_mclp, solve_p_median  # noqa: E402
-from geo.travel.routing import make_router  # noqa: E402
-from geo.planning.scenarios import AccessModel  # noqa: E402
+import spopt.locate  # noqa: F401  - import once up front (slow cold start), so solves are timed alone
 
-import spopt.locate  # noqa: E402,F401  - import once up front (slow cold start), so solves are timed alone
-from geo.data.sites import load_sites  # noqa: E402
+from geo.config import Settings
+from geo.data.areas import select_area
+from geo.data.sites import load_sites
+from geo.planning.closure import closure_impact_from_matrix
+from geo.planning.optimise import load_candidates, rank_greedy, solve_mclp, solve_p_median
+from geo.planning.scenarios import AccessModel
+from geo.travel.matrix import area_origins, site_origin_matrix
+from geo.travel.routing import make_router
 
 
 def _ms(f, n: int = 1) -> float:

@@ -1,7 +1,11 @@
 """geo: drug and alcohol service access and equity analysis for England.
 
-Data flows one way: sources -> loaders/tables -> network -> routing -> access/equity ->
-scenarios/optimise -> maps/report.  The library never configures logging or prints.
+Data flows one way through five subpackages -- ``geo.data`` (bundle and user files) ->
+``geo.travel`` (modes, networks, routing, estimate, transit, matrices) -> ``geo.measures``
+(coverage, equity, access, need, gaps, clients, disclosure, hours) -> ``geo.planning`` (the
+:class:`Study` pipeline, scenarios, closure, optimisation, batch) -> ``geo.outputs`` (report,
+exports, GeoJSON) -- with ``geo.cli`` as a thin adapter on top.  The library never configures
+logging or prints.
 """
 
 from __future__ import annotations
@@ -27,15 +31,22 @@ from geo.config import Settings  # noqa: E402
 
 #: Public API, imported lazily on first use (``geo.select_area``...) so ``import geo`` stays fast.
 _LAZY = {
+    # the pipeline
+    "Study": "geo.planning.study", "StudySpec": "geo.planning.study",
+    "TravelSpec": "geo.travel.modes", "TravelMode": "geo.travel.modes", "Method": "geo.travel.modes",
+    "TransitOptions": "geo.travel.modes",
+    # building blocks
     "select_area": "geo.data.areas", "load_lsoa_table": "geo.data.tables", "load_sites": "geo.data.sites",
     "read_sites_file": "geo.data.sites", "make_router": "geo.travel.routing", "read_network": "geo.travel.network",
     "nearest_times": "geo.travel.catchments", "site_lsoa_minutes": "geo.travel.catchments",
-    "isochrones": "geo.travel.catchments", "coverage_table": "geo.measures.coverage",
-    "coverage_summary": "geo.measures.coverage", "straight_line_coverage": "geo.measures.coverage",
-    "equity_summary": "geo.measures.equity", "gap_scores": "geo.measures.gaps", "outreach_list": "geo.measures.gaps",
+    "isochrones": "geo.travel.catchments", "site_origin_matrix": "geo.travel.matrix",
+    "coverage_table": "geo.measures.coverage", "coverage_summary": "geo.measures.coverage",
+    "straight_line_coverage": "geo.measures.coverage", "equity_summary": "geo.measures.equity",
+    "gap_scores": "geo.measures.gaps", "outreach_list": "geo.measures.gaps", "area_need": "geo.measures.need",
     "is_open_at": "geo.measures.hours", "suppress_counts": "geo.measures.disclosure",
     "read_client_extract": "geo.measures.clients", "closure_impact": "geo.planning.closure",
-    "optimise_sites": "geo.planning.optimise", "Scenario": "geo.planning.scenarios", "build_report": "geo.outputs.report",
+    "optimise_sites": "geo.planning.optimise", "Scenario": "geo.planning.scenarios",
+    "build_report": "geo.outputs.report",
 }
 
 

@@ -6,7 +6,7 @@ Nothing here reads argv, writes files or touches the network; paths are only res
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -47,14 +47,6 @@ CYCLE_KPH = 15.0
 _MARKER = Path("tables") / "imd2025_lsoa21.csv"
 #: English Indices of Deprivation editions the LSOA table can carry.
 IMD_VERSIONS = (2025, 2019)
-
-
-def _imd_from_text(text: str, *, source: str) -> int:
-    try:
-        return int(str(text).strip().removeprefix("IMD").removeprefix("imd").strip())
-    except ValueError:
-        msg = f"{source}={text!r}: give an IMD year, one of {', '.join(map(str, IMD_VERSIONS))}"
-        raise DataSourceError(msg) from None
 
 
 def _default_cache_dir() -> Path:
@@ -107,6 +99,32 @@ def resolve_data_dir(explicit: str | Path | None = None) -> Path:
     raise DataSourceError(msg)
 
 
+def _parse_env(name: str, text: str, default: Any) -> Any:
+    """``GEO_<NAME>`` text read as the type of the field's default; a clear error when it is not."""
+    var = f"GEO_{name.upper()}"
+    try:
+        if isinstance(default, bool):
+            if text.strip().lower() not in {"1", "0", "true", "false", "yes", "no"}:
+                raise ValueError(text)
+            return text.strip().lower() in {"1", "true", "yes"}
+        if isinstance(default, int):
+            return int(text)
+        if isinstance(default, float):
+            return float(text)
+        if isinstance(default, Path):
+            return Path(text).expanduser()
+        if isinstance(default, tuple):
+            items = [x.strip() for x in text.split(",") if x.strip()]
+            return tuple(float(x) for x in items) if default and isinstance(default[0], float) else tuple(items)
+        if isinstance(default, str):
+            return text
+    except ValueError:
+        msg = f"{var}={text!r} is not a valid {type(default).__name__}; unset it or fix its value"
+        raise DataSourceError(msg) from None
+    msg = f"{var} cannot be set from the environment; pass it in code (Settings.with_)"
+    raise DataSourceError(msg)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Paths, speeds and limits for one run.  Build with :meth:`from_env`; pass explicitly."""
@@ -132,21 +150,41 @@ class Settings:
     #: see :func:`geo.data.loaders.imd2019_on_lsoa21`).  ``imd_score`` is always IMD 2025
     #: (IMD 2019 has no scores in the bundle).
     imd_version: int = 2025
+    #: Sites (and LSOAs) this far beyond the area border also count (km); 0 = in-area only.
+    cross_border_buffer_km: float = 15.0
+    #: Neighbouring LSOAs drawn faded around the area on maps (km).
+    display_ring_km: float = 5.0
+    #: Travel-time thresholds reported by coverage (minutes).
+    thresholds_minutes: tuple[float, ...] = (15.0, 30.0, 45.0)
+    #: The one threshold used where a single value is needed (gaps, scenarios, optimise, closure, app).
+    threshold_minutes: float = 30.0
+    #: Straight-line distance threshold (km; 1.6 km = 1 mile) for ``--method straight-line``.
+    threshold_km: float = 1.6
+    #: Service types studied when none are named.
+    default_services: tuple[str, ...] = ("hub",)
+    #: Public transport: arrive by this time when neither arrive-by nor depart-at is given.
+    transit_arrive_by: str = "Tue 12:00"
 
     def __post_init__(self) -> None:
         if self.imd_version not in IMD_VERSIONS:
             msg = (f"IMD version {self.imd_version!r} is not available; choose one of "
-                   f"{', '.join(map(str, IMD_VERSIONS))} (GEO_IMD or --imd)")
+                   f"{', '.join(map(str, IMD_VERSIONS))} (GEO_IMD_VERSION or --imd)")
             raise DataSourceError(msg)
 
     @classmethod
     def from_env(cls, data_dir: str | Path | None = None, **overrides: Any) -> Settings:
-        """Defaults, then ``GEO_*`` environment variables, then keyword overrides."""
+        """Defaults, then ``GEO_*`` environment variables, then keyword overrides.
+
+        Every number, text, path or tuple field can be set as ``GEO_<FIELD>`` (upper case), e.g.
+        ``GEO_CROSS_BORDER_BUFFER_KM=10`` or ``GEO_THRESHOLDS_MINUTES=10,20``; a new field gets its
+        variable, its CLI default and its app default from here, with no other change.
+        """
         kwargs: dict[str, Any] = {"data_dir": resolve_data_dir(data_dir)}
-        if os.environ.get("GEO_SITES_DIR"):
-            kwargs["sites_dir"] = Path(os.environ["GEO_SITES_DIR"]).expanduser()
-        if os.environ.get("GEO_IMD"):
-            kwargs["imd_version"] = _imd_from_text(os.environ["GEO_IMD"], source="GEO_IMD")
+        for f in fields(cls):
+            text = os.environ.get(f"GEO_{f.name.upper()}")
+            if text is None or f.name in {"data_dir", "cache_dir"} or not text.strip():
+                continue
+            kwargs[f.name] = _parse_env(f.name, text, cls.__dataclass_fields__[f.name].default)
         if os.environ.get("GEO_MAX_UPLOAD_MB"):
             kwargs["max_upload_bytes"] = int(float(os.environ["GEO_MAX_UPLOAD_MB"]) * 1024 * 1024)
         kwargs.update(overrides)

@@ -12,6 +12,7 @@ from geo.config import Settings
 
 pytest_plugins = [
     "tests.fixtures.data",
+    "tests.fixtures.transit",
 ]
 
 
@@ -59,8 +60,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     findings: list[str] = []
     if files:
         try:
-            from geo.measures.disclosure import scan_file
             from geo.data.sites import public_site_postcodes
+            from geo.measures.disclosure import scan_file
 
             allowed = public_site_postcodes()
             for p in files:

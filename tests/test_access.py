@@ -95,8 +95,8 @@ def test_cost_table_from_matrix() -> None:
 
 
 def test_real_rutland_pharmacies(settings, rutland_buffered) -> None:
-    from geo.measures.coverage import straight_line_times  # noqa: F401  (same stand-in as coverage tests)
     from geo.data.sites import load_sites
+    from geo.measures.coverage import straight_line_times  # noqa: F401  (same stand-in as coverage tests)
 
     area = rutland_buffered
     sites = load_sites(settings, area=area, types=["pharmacy"], buffer_km=10.0)
@@ -113,9 +113,9 @@ def test_real_rutland_pharmacies(settings, rutland_buffered) -> None:
 
 
 def test_area_adapter_rutland_network(settings, rutland) -> None:
+    from geo.data.sites import load_sites
     from geo.measures.access import area_two_stage_fca
     from geo.travel.routing import make_router
-    from geo.data.sites import load_sites
 
     sites = load_sites(settings, area=rutland, types=["pharmacy"], buffer_km=0.0)
     router = make_router("drive", area=rutland, settings=settings)

@@ -24,7 +24,7 @@ def _bundle() -> None:
 
 
 @pytest.fixture
-def at(_bundle: None):  # noqa: ANN201
+def at(_bundle: None):
     from streamlit.testing.v1 import AppTest
 
     app = AppTest.from_file(APP, default_timeout=TIMEOUT)
@@ -33,13 +33,13 @@ def at(_bundle: None):  # noqa: ANN201
     return app
 
 
-def _texts(at) -> str:  # noqa: ANN001
+def _texts(at) -> str:
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [w.value for w in at.warning]
     parts += [s.value for s in at.success] + [i.value for i in at.info] + [e.value for e in at.error]
     return "\n".join(str(p) for p in parts)
 
 
-def test_rutland_default_runs(at) -> None:  # noqa: ANN001
+def test_rutland_default_runs(at) -> None:
     labels = {m.label: m.value for m in at.metric}
     assert labels["Adults (18+) in the area"] not in {"", "–"}
     assert "Median minutes" in labels
@@ -53,7 +53,7 @@ def test_rutland_default_runs(at) -> None:  # noqa: ANN001
     assert not at.tabs  # only the chosen view is run
 
 
-def _view(at, label: str):  # noqa: ANN001, ANN202
+def _view(at, label: str):
     """Switch the view (only that view's script runs)."""
     at.radio(key="view").set_value(label).run()
     assert not at.exception, (label, at.exception)
@@ -64,7 +64,7 @@ def _view(at, label: str):  # noqa: ANN001, ANN202
                                                   ("Opening hours", "recorded opening hours"),
                                                   ("Clients", "client extract"), ("Data & sources", "Attribution"),
                                                   ("Coverage", "By deprivation")])
-def test_every_view_renders(at, label: str, expected: str) -> None:  # noqa: ANN001
+def test_every_view_renders(at, label: str, expected: str) -> None:
     assert "Outreach list" not in _texts(at)  # Coverage only: the other views are not run
     _view(at, label)
     text = _texts(at)
@@ -75,7 +75,7 @@ def test_every_view_renders(at, label: str, expected: str) -> None:  # noqa: ANN
         assert any(b.label == "Download the outreach list (CSV)" for b in at.get("download_button"))
 
 
-def test_view_state_survives_switching(at) -> None:  # noqa: ANN001
+def test_view_state_survives_switching(at) -> None:
     _view(at, "Gaps")
     at.slider(key="gap_w_need").set_value(2.5).run()
     _view(at, "Scenario")
@@ -90,7 +90,7 @@ def test_view_state_survives_switching(at) -> None:  # noqa: ANN001
     assert "What changes" in _texts(at)  # the scenario change is kept
 
 
-def test_northamptonshire_shows_estimate(at) -> None:  # noqa: ANN001
+def test_northamptonshire_shows_estimate(at) -> None:
     at.sidebar.selectbox(key="area_choice").select("Northamptonshire").run()
     assert not at.exception, at.exception
     text = _texts(at)
@@ -98,7 +98,7 @@ def test_northamptonshire_shows_estimate(at) -> None:  # noqa: ANN001
     assert "Northamptonshire" in text
 
 
-def test_threshold_and_mode_change(at) -> None:  # noqa: ANN001
+def test_threshold_and_mode_change(at) -> None:
     before = {m.label: m.value for m in at.metric}
     at.sidebar.slider(key="threshold").set_value(5).run()
     assert not at.exception
@@ -113,14 +113,14 @@ def test_threshold_and_mode_change(at) -> None:  # noqa: ANN001
     assert "ESTIMATE" in _texts(at)
 
 
-def test_metric_choices_render(at) -> None:  # noqa: ANN001
+def test_metric_choices_render(at) -> None:
     for metric in ("imd", "deaths", "gap", "clients", "minutes"):
         at.sidebar.selectbox(key="metric").select(metric).run()
         assert not at.exception, (metric, at.exception)
         assert not at.error, metric
 
 
-def test_scenario_add_by_postcode(at) -> None:  # noqa: ANN001
+def test_scenario_add_by_postcode(at) -> None:
     _view(at, "Scenario")
     at.radio(key="scen_place_by").set_value("postcode").run()
     at.text_input(key="scen_postcode").input("LE15 9EH").run()
@@ -130,17 +130,16 @@ def test_scenario_add_by_postcode(at) -> None:  # noqa: ANN001
     assert "What changes" in _texts(at)
 
 
-def test_bad_area_upload_shows_error(at, tmp_path: Path) -> None:  # noqa: ANN001
+def test_bad_area_upload_shows_error(at, tmp_path: Path) -> None:
     # AppTest cannot drive st.file_uploader, so feed the bytes the uploader would hand over.
-    from geo._errors import GeoError
-
     from atlas import data
+    from geo._errors import GeoError
 
     with pytest.raises(GeoError, match=r"(?i)readable|polygon|geojson"):
         data.area_from_upload.__wrapped__("x", b"this is not geojson", "bad.geojson")
 
 
-def test_bad_client_upload_shows_error(at) -> None:  # noqa: ANN001
+def test_bad_client_upload_shows_error(at) -> None:
     import streamlit as st  # noqa: F401
 
     from geo._errors import GeoError
@@ -150,13 +149,13 @@ def test_bad_client_upload_shows_error(at) -> None:  # noqa: ANN001
         read_client_extract(b"name,age\nx,1\n", source="bad.csv")
 
 
-def test_catchments_toggle(at) -> None:  # noqa: ANN001
+def test_catchments_toggle(at) -> None:
     at.toggle(key="cov_catchments").set_value(True).run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
 
 
-def test_synthetic_clients_and_map_metric(at) -> None:  # noqa: ANN001
+def test_synthetic_clients_and_map_metric(at) -> None:
     _view(at, "Clients")
     at.button(key="clients_synth").click().run()
     assert not at.exception, at.exception
@@ -169,7 +168,7 @@ def test_synthetic_clients_and_map_metric(at) -> None:  # noqa: ANN001
     assert not at.error, [e.value for e in at.error]
 
 
-def test_optimiser_runs(at) -> None:  # noqa: ANN001
+def test_optimiser_runs(at) -> None:
     _view(at, "Scenario")
     at.number_input(key="opt_k").set_value(1)
     at.multiselect(key="opt_kinds").set_value(["town"])
@@ -186,46 +185,47 @@ def test_maps_geojson_is_small_rounded_wgs84() -> None:
     import geopandas as gpd
     from shapely.geometry import box
 
-    from geo.outputs import maps
+    from geo.outputs import geojson
 
     gdf = gpd.GeoDataFrame({"lsoa21nm": ["A", "B"], "adults": [100, 200], "minutes": [5.0, float("nan")]},
                            geometry=[box(500000, 300000, 501000, 301000), box(501000, 300000, 502000, 301000)],
                            crs="EPSG:27700", index=["E1", "E2"])
-    gj = maps.choropleth_geojson(gdf, "minutes", bins=maps.MINUTES_BINS, colours=maps.MINUTES_COLOURS)
+    gj = geojson.choropleth_geojson(gdf, "minutes", bins=geojson.MINUTES_BINS, colours=geojson.MINUTES_COLOURS)
     assert [f["id"] for f in gj["features"]] == ["E1", "E2"]
     x, y = gj["features"][0]["geometry"]["coordinates"][0][0]
     assert -2 < x < 0 and 52 < y < 53  # degrees, lon first
     assert round(x, 5) == x
-    assert gj["features"][1]["properties"]["fill"] == maps.NO_DATA_COLOUR
+    assert gj["features"][1]["properties"]["fill"] == geojson.NO_DATA_COLOUR
     assert gj["features"][1]["properties"]["value_label"] == "no data"
 
 
 def test_maps_classify_and_labels() -> None:
-    from geo.outputs import maps
+    from geo.outputs import geojson
 
     cols = ("a", "b", "c")
-    assert maps.classify([1, 10, 11, float("nan")], (10, 20), cols) == ["a", "a", "b", maps.NO_DATA_COLOUR]
-    assert maps.legend_labels((10, 20), unit="min") == ["up to 10 min", "10–20 min", "over 20 min"]
+    assert geojson.classify([1, 10, 11, float("nan")], (10, 20), cols) == ["a", "a", "b", geojson.NO_DATA_COLOUR]
+    assert geojson.legend_labels((10, 20), unit="min") == ["up to 10 min", "10–20 min", "over 20 min"]
     with pytest.raises(Exception, match="colours"):
-        maps.classify([1], (10, 20), ("a",))
+        geojson.classify([1], (10, 20), ("a",))
 
 
 def test_maps_offline_map_has_no_cdn_links() -> None:
     import geopandas as gpd
     from shapely.geometry import box
 
-    from geo.outputs import maps
+    from atlas import leaflet
+    from geo.outputs import geojson
 
     gdf = gpd.GeoDataFrame({"lsoa21nm": ["A"], "minutes": [5.0]}, geometry=[box(500000, 300000, 501000, 301000)],
                            crs="EPSG:27700")
-    gj = maps.choropleth_geojson(gdf, "minutes", bins=maps.MINUTES_BINS, colours=maps.MINUTES_COLOURS)
-    m = maps.base_map(maps.geojson_bounds(gj), tiles=None)
-    maps.lsoa_choropleth(gj, legend_title="Minutes").add_to(m)
+    gj = geojson.choropleth_geojson(gdf, "minutes", bins=geojson.MINUTES_BINS, colours=geojson.MINUTES_COLOURS)
+    m = leaflet.base_map(geojson.geojson_bounds(gj), tiles=None)
+    leaflet.lsoa_choropleth(gj, legend_title="Minutes").add_to(m)
     import pandas as pd
 
     sites = pd.DataFrame({"name": ["Hub"], "site_type": ["hub"], "easting": [500500.0], "northing": [300500.0]})
-    maps.site_markers(sites).add_to(m)
-    maps.use_assets(m, {"js": [("leaflet", "leaflet.js")], "css": [("leaflet_css", "leaflet.css")]})
+    leaflet.site_markers(sites).add_to(m)
+    leaflet.use_assets(m, {"js": [("leaflet", "leaflet.js")], "css": [("leaflet_css", "leaflet.css")]})
     html = m.get_root().render()
     assert "tile.openstreetmap" not in html and "basemaps.cartocdn" not in html
-    assert 5 <= maps.zoom_for_bounds(maps.geojson_bounds(gj)) <= 16
+    assert 5 <= leaflet.zoom_for_bounds(geojson.geojson_bounds(gj)) <= 16

@@ -22,7 +22,7 @@ ATLAS = ROOT / "atlas"
 
 #: Subpackages (and top-level foundation modules), upstream first.
 LAYERS = ["foundation", "data", "travel", "measures", "planning", "outputs", "cli"]
-FOUNDATION = {"_errors", "config", "crs", "cache", "progress", "__init__", "__main__"}
+FOUNDATION = {"_errors", "config", "crs", "cache", "progress", "__init__"}
 RANK = {name: i for i, name in enumerate(LAYERS)}
 
 ALL_GEO = sorted(GEO.rglob("*.py"))
@@ -61,6 +61,8 @@ def _layer(module: str) -> str | None:
         return None
     if len(parts) == 1 or parts[1] in FOUNDATION:
         return "foundation"
+    if parts[1] == "__main__":  # ``python -m geo`` is the CLI's entry point
+        return "cli"
     return parts[1] if parts[1] in RANK else None
 
 

@@ -10,8 +10,8 @@ import pytest
 from shapely.geometry import Polygon, box
 
 from geo._errors import AreaError, CrsError, InputError
-from geo.data.areas import select_area
 from geo.config import Settings
+from geo.data.areas import select_area
 
 
 def test_lad_by_name_and_code_agree(settings: Settings) -> None:

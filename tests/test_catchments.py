@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import shapely
 
+from geo.data.sites import load_sites
 from geo.travel.catchments import isochrones, nearest_times, site_lsoa_minutes
 from geo.travel.routing import make_router
-from geo.data.sites import load_sites
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,8 @@ import pandas as pd
 import pytest
 
 from geo._errors import InputError, SchemaError
-from geo.planning.closure import (
-    area_origins,
-    best_two,
-    closure_impact,
-    closure_impact_from_matrix,
-    site_origin_matrix,
-)
+from geo.planning.closure import closure_impact, closure_impact_from_matrix
+from geo.travel.matrix import area_origins, best_two, site_origin_matrix
 
 
 class StraightLineRouter:
@@ -114,8 +109,8 @@ def test_rutland_real_sites(settings, rutland) -> None:
 
 
 def test_rutland_estimate_router(settings, rutland) -> None:
-    from geo.travel.estimate import EstimateRouter
     from geo.data.sites import load_sites
+    from geo.travel.estimate import EstimateRouter
 
     sites = load_sites(settings, area=rutland, types=["hub"])
     res = closure_impact(rutland, sites, EstimateRouter(mode="drive", settings=settings), threshold_minutes=20)
@@ -138,8 +133,8 @@ def test_cli_closure_impact(settings, capsys) -> None:
 
 
 def test_rutland_network_router_matches_oracle(settings, rutland) -> None:
-    from geo.travel.routing import make_router
     from geo.data.sites import load_sites
+    from geo.travel.routing import make_router
 
     router = make_router("drive", area=rutland, settings=settings)
     if router.method != "network":

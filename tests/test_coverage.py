@@ -152,9 +152,9 @@ def test_seed_method_northants_real_router(settings, northants) -> None:
     """Seed method ('adults 18+ needing 45+ minutes to the nearest hub, in-county sites only')
     with the real router: no OSM network for Northamptonshire offline, so drive times are the
     calibrated estimate, labelled as such."""
+    from geo.data.sites import load_sites
     from geo.travel.catchments import nearest_times
     from geo.travel.routing import make_router
-    from geo.data.sites import load_sites
 
     sites = restrict_sites(load_sites(settings, area=northants, types=["hub"], buffer_km=15.0))
     assert len(sites) == 4  # CGL Northampton, Kettering, Wellingborough, Corby
@@ -215,10 +215,10 @@ def test_coverage_by_thresholds_toy() -> None:
 
 
 def test_multi_threshold_rutland_real_roads(settings, rutland) -> None:
-    from geo.travel.catchments import nearest_times
-    from geo.measures.coverage import coverage_by_thresholds
-    from geo.travel.routing import make_router
     from geo.data.sites import load_sites
+    from geo.measures.coverage import coverage_by_thresholds
+    from geo.travel.catchments import nearest_times
+    from geo.travel.routing import make_router
 
     sites = load_sites(settings, area=rutland, types=["hub", "pharmacy"], buffer_km=15.0)
     router = make_router("drive", area=rutland, settings=settings)
@@ -229,10 +229,10 @@ def test_multi_threshold_rutland_real_roads(settings, rutland) -> None:
 
 
 def test_multi_threshold_northants_estimate(settings, northants) -> None:
-    from geo.travel.catchments import nearest_times
-    from geo.measures.coverage import coverage_by_thresholds
-    from geo.travel.routing import make_router
     from geo.data.sites import load_sites
+    from geo.measures.coverage import coverage_by_thresholds
+    from geo.travel.catchments import nearest_times
+    from geo.travel.routing import make_router
 
     sites = restrict_sites(load_sites(settings, area=northants, types=["hub"], buffer_km=15.0))
     router = make_router("drive", area=northants, settings=settings, network=None)

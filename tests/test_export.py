@@ -15,11 +15,11 @@ gpd = pytest.importorskip("geopandas")
 @pytest.fixture(scope="module")
 def rutland_metrics(settings, rutland):
     """Rutland on the bundled roads: sites, LSOA metrics and the public site postcodes."""
-    from geo.travel.catchments import nearest_times
-    from geo.outputs.export import lsoa_metrics
-    from geo.measures.need import composite_need_index, need_table
-    from geo.travel.routing import make_router
     from geo.data.sites import load_sites, public_site_postcodes
+    from geo.measures.need import composite_need_index, need_table
+    from geo.outputs.export import lsoa_metrics
+    from geo.travel.catchments import nearest_times
+    from geo.travel.routing import make_router
 
     sites = load_sites(settings, area=rutland, types=["hub", "pharmacy"], buffer_km=15.0)
     times = nearest_times(rutland, sites, make_router("drive", area=rutland, settings=settings))
@@ -97,11 +97,11 @@ def test_export_refuses_bad_inputs(rutland_metrics, tmp_path) -> None:
 
 
 def test_northants_estimate_export(settings, northants, tmp_path) -> None:
-    from geo.travel.catchments import nearest_times
+    from geo.data.sites import load_sites
     from geo.measures.coverage import restrict_sites
     from geo.outputs.export import export_geopackage, lsoa_metrics
+    from geo.travel.catchments import nearest_times
     from geo.travel.routing import make_router
-    from geo.data.sites import load_sites
 
     sites = restrict_sites(load_sites(settings, area=northants, types=["hub"]))
     times = nearest_times(northants, sites, make_router("drive", area=northants, settings=settings,
@@ -115,8 +115,8 @@ def test_northants_estimate_export(settings, northants, tmp_path) -> None:
 
 
 def test_cli_report_exports(settings, tmp_path, capsys) -> None:
-    from geo.measures.disclosure import scan_file
     from geo.data.sites import public_site_postcodes
+    from geo.measures.disclosure import scan_file
 
     rc = main(["report", "--area", "Rutland", "--sites", "hub,pharmacy", "--mode", "drive",
                "--threshold", "15", "--no-charts", "--out", str(tmp_path / "r.html"),

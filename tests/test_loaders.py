@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.data import loaders
 from geo._errors import DataSourceError, SchemaError
 from geo.config import Settings
+from geo.data import loaders
 from geo.data.sources import DATASETS, sha256_file
 
 

@@ -9,7 +9,14 @@ import pandas as pd
 import pytest
 
 from geo._errors import InputError, NetworkError
-from geo.travel.network import Network, edge_speeds_kph, oneway_flags, parse_maxspeed_kph, read_network, to_csr
+from geo.travel.network import (
+    Network,
+    edge_speeds_kph,
+    oneway_flags,
+    parse_maxspeed_kph,
+    read_network,
+    to_csr,
+)
 
 
 @pytest.fixture(scope="module")
@@ -90,8 +97,8 @@ def test_osm_xml_reader_agrees_with_pbf(settings, drive):
     assert isinstance(net, Network) and net.mode == "drive"
     # pyrosm's driving filter drops service driveways/parking aisles that the XML keeps, so
     # compare what matters: times from every Rutland LSOA to the Oakham hub.
-    from geo.travel.routing import NetworkRouter
     from geo.data.tables import load_lsoa_table
+    from geo.travel.routing import NetworkRouter
 
     table = load_lsoa_table(settings)
     oxy = table.loc[table["lad24nm"] == "Rutland", ["easting", "northing"]].to_numpy(float)

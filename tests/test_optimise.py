@@ -8,7 +8,6 @@ import pulp
 import pytest
 
 from geo._errors import InputError, OptimisationError
-from geo.planning.closure import area_origins, best_two, site_origin_matrix
 from geo.planning.optimise import (
     brute_force,
     load_candidates,
@@ -19,6 +18,7 @@ from geo.planning.optimise import (
     solve_mclp,
     solve_p_median,
 )
+from geo.travel.matrix import area_origins, best_two, site_origin_matrix
 
 SOLVER = pulp.PULP_CBC_CMD(msg=False)
 

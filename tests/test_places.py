@@ -186,7 +186,8 @@ def test_report_maps_label_places(settings: Settings, rutland) -> None:
 
 def test_nothing_beyond_says_so_and_suggests_a_threshold(settings: Settings, rutland) -> None:
     from geo.data.sites import load_sites
-    from geo.measures.coverage import coverage_headline, nothing_beyond_hint
+    from geo.measures.coverage import coverage_headline
+    from geo.measures.hints import nothing_beyond_hint
     from geo.travel.catchments import nearest_times
     from geo.travel.routing import make_router
 

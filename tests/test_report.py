@@ -15,9 +15,9 @@ from geo.cli import main
 @pytest.fixture(scope="module")
 def rutland_run(settings, rutland):
     """Real routing on the bundled Rutland roads (network if available, else estimate)."""
+    from geo.data.sites import load_sites
     from geo.travel.catchments import nearest_times
     from geo.travel.routing import make_router
-    from geo.data.sites import load_sites
 
     sites = load_sites(settings, area=rutland, types=["hub", "pharmacy"], buffer_km=15.0)
     router = make_router("drive", area=rutland, settings=settings)
@@ -51,11 +51,11 @@ def test_report_data_and_html(settings, rutland, rutland_run, tmp_path) -> None:
 
 
 def test_estimate_is_labelled(settings, northants, tmp_path) -> None:
-    from geo.travel.catchments import nearest_times
+    from geo.data.sites import load_sites
     from geo.measures.coverage import restrict_sites
     from geo.outputs.report import build_report
+    from geo.travel.catchments import nearest_times
     from geo.travel.routing import make_router
-    from geo.data.sites import load_sites
 
     sites = restrict_sites(load_sites(settings, area=northants, types=["hub"]))
     router = make_router("drive", area=northants, settings=settings, network=None)
@@ -108,7 +108,7 @@ def test_cli_gaps_csv(tmp_path, capsys) -> None:
     assert rc == 0
     df = pd.read_csv(out)
     assert len(df) == 25
-    assert list(df.columns[:3]) == ["lsoa21cd", "lsoa21nm", "lad24nm"]
+    assert list(df.columns[:4]) == ["lsoa21cd", "lsoa21nm", "place", "lad24nm"]
     assert np.all(np.diff(df["score"]) <= 1e-9)
     assert df["lsoa21cd"].str.match(r"^E01\d{6}$").all()
 
@@ -199,11 +199,11 @@ def test_report_maps(settings, rutland, rutland_run, tmp_path) -> None:
 
 
 def test_estimate_maps_say_estimate(settings, northants) -> None:
-    from geo.travel.catchments import nearest_times
+    from geo.data.sites import load_sites
     from geo.measures.coverage import restrict_sites
     from geo.outputs.report import report_data
+    from geo.travel.catchments import nearest_times
     from geo.travel.routing import make_router
-    from geo.data.sites import load_sites
 
     sites = restrict_sites(load_sites(settings, area=northants, types=["hub"]))
     times = nearest_times(northants, sites, make_router("drive", area=northants, settings=settings,

@@ -11,13 +11,13 @@ import pytest
 
 from geo._errors import InputError
 from geo.planning.scenarios import (
-    AccessModel,
     AddSite,
     ChangeCapacity,
     ChangeHours,
     MoveSite,
     RemoveSite,
     Scenario,
+    ScenarioModel,
     apply_scenario,
     compare,
     evaluate,
@@ -136,13 +136,13 @@ def test_apply_errors(settings, rutland_hubs) -> None:
 @pytest.mark.parametrize("router_name", ["straight", "estimate"])
 def test_add_site_matches_full_recompute(rutland, rutland_hubs, estimate, router_name) -> None:
     router = StraightLineRouter() if router_name == "straight" else estimate
-    model = AccessModel.build(rutland, rutland_hubs, router)
+    model = ScenarioModel.build(rutland, rutland_hubs, router)
     rng = np.random.default_rng(7)
     xy = model.origins.xy[rng.choice(model.origins.n, 5, replace=False)] + rng.normal(0, 500, (5, 2))
     for p in xy:
         fast = model.add_site_minutes(p[None, :])
         extra = pd.DataFrame({"site_id": ["new"], "easting": [p[0]], "northing": [p[1]]})
-        full = AccessModel.build(rutland, pd.concat([rutland_hubs, extra], ignore_index=True), router)
+        full = ScenarioModel.build(rutland, pd.concat([rutland_hubs, extra], ignore_index=True), router)
         np.testing.assert_allclose(fast, full.nearest_minutes)
         assert (fast <= model.nearest_minutes + 1e-12).all()  # adding never makes anything worse
 
@@ -158,7 +158,7 @@ def test_apply_reuses_rows_and_equals_rebuild(settings, rutland, rutland_hubs, e
             return estimate.site_origin_minutes(s, o, max_minutes=max_minutes)
 
     router = Counting()
-    model = AccessModel.build(rutland, rutland_hubs, router)
+    model = ScenarioModel.build(rutland, rutland_hubs, router)
     assert calls == [3]
     sc = Scenario(name="mix", changes=(AddSite(name="Uppingham", postcode="LE15 9PZ"),
                                        RemoveSite("seed:cgl-corby"),
@@ -166,18 +166,18 @@ def test_apply_reuses_rows_and_equals_rebuild(settings, rutland, rutland_hubs, e
     after_sites = apply_scenario(sc, rutland_hubs, settings=settings)
     after = model.apply(after_sites)
     assert calls == [3, 2]  # only the added and the moved site are routed
-    full = AccessModel.build(rutland, after_sites, estimate)
+    full = ScenarioModel.build(rutland, after_sites, estimate)
     np.testing.assert_allclose(after.nearest_minutes, full.nearest_minutes)
     np.testing.assert_array_equal(after.nearest_index, full.nearest_index)
 
 
 def test_capped_rows_rerouted_after_removal(rutland, rutland_hubs, estimate) -> None:
-    model = AccessModel.build(rutland, rutland_hubs, estimate)
+    model = ScenarioModel.build(rutland, rutland_hubs, estimate)
     extra = pd.DataFrame({"site_id": ["far"], "easting": [520000.0], "northing": [330000.0]})
     added = model.apply(pd.concat([rutland_hubs, extra], ignore_index=True))
     assert added.capped_rows[-1]
     removed = added.apply(pd.concat([rutland_hubs.iloc[:0], extra], ignore_index=True))
-    full = AccessModel.build(rutland, extra, estimate)
+    full = ScenarioModel.build(rutland, extra, estimate)
     np.testing.assert_allclose(removed.nearest_minutes, full.nearest_minutes)
 
 
@@ -204,7 +204,7 @@ def test_remove_only_hub_northants(settings, northants, estimate) -> None:
     from geo.data.sites import load_sites
 
     sites = load_sites(settings, area=northants, types=["hub", "satellite"], buffer_km=0)
-    model = AccessModel.build(northants, sites, estimate)
+    model = ScenarioModel.build(northants, sites, estimate)
     base = model.evaluate(threshold_minutes=15)
     target = sites["site_id"].iloc[0]
     sc = Scenario(name="close", changes=(RemoveSite(target),))
@@ -237,11 +237,11 @@ def test_network_router_rutland(settings, rutland, rutland_hubs) -> None:
     router = make_router("drive", area=rutland, settings=settings)
     if router.method != "network":
         pytest.skip("no Rutland road network")
-    model = AccessModel.build(rutland, rutland_hubs, router)
+    model = ScenarioModel.build(rutland, rutland_hubs, router)
     p = np.array([[486614.0, 299849.0]])  # Uppingham
     fast = model.add_site_minutes(p)
     extra = pd.DataFrame({"site_id": ["new"], "easting": [p[0, 0]], "northing": [p[0, 1]]})
-    full = AccessModel.build(rutland, pd.concat([rutland_hubs, extra], ignore_index=True), router)
+    full = ScenarioModel.build(rutland, pd.concat([rutland_hubs, extra], ignore_index=True), router)
     np.testing.assert_allclose(fast, full.nearest_minutes, rtol=1e-9)
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from geo._errors import DataSourceError, InputError
-from geo.data.areas import select_area
 from geo.cli import main
+from geo.data.areas import select_area
 from geo.measures.stops import (
     CIRCUITY_FACTOR,
     compute_stop_access,

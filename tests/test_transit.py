@@ -19,7 +19,7 @@ import pytest
 
 from geo._errors import CrsError, InputError, NetworkError, SchemaError
 from geo.travel.gtfs import clip_feed, read_gtfs, resolve_service_datetime, service_dates, summarise_feed
-from tests.fixtures.synthetic_gtfs import build_synthetic_feed, feed_tables, write_feed_zip
+from tests.fixtures.synthetic_gtfs import feed_tables, write_feed_zip
 
 UNDER_MINUTES, OVER_MINUTES = 1.0, 2.5
 
@@ -36,19 +36,6 @@ def _next(weekday: int, hhmm: str) -> dt.datetime:
     day = today + dt.timedelta(days=(weekday - today.weekday()) % 7)
     h, m = map(int, hhmm.split(":"))
     return dt.datetime.combine(day, dt.time(h, m))
-
-
-@pytest.fixture(scope="session")
-def naptan_rutland_csv(settings) -> Path:
-    path = settings.data_dir / "sites" / "naptan_stops_rutland.csv"
-    if not path.is_file():
-        pytest.skip("NaPTAN Rutland file missing from the bundle")
-    return path
-
-
-@pytest.fixture(scope="session")
-def synthetic_feed(naptan_rutland_csv, tmp_path_factory):
-    return build_synthetic_feed(naptan_rutland_csv, tmp_path_factory.mktemp("gtfs"))
 
 
 # --------------------------------------------------------------------------- GTFS (no Valhalla)
@@ -188,15 +175,6 @@ def test_resolve_service_datetime() -> None:
 
 
 # --------------------------------------------------------------------------- Valhalla
-
-@pytest.fixture(scope="session")
-def valhalla_module():
-    try:
-        import valhalla
-    except ImportError as exc:  # Python < 3.12 or the transit extra not installed
-        pytest.skip(f"pyvalhalla not importable ({exc}); pip install 'geo-access[transit]' on Python >= 3.12")
-    return valhalla
-
 
 @pytest.fixture(scope="session")
 def tiles(valhalla_module, synthetic_feed, settings, rutland, rutland_pbf):

@@ -21,7 +21,7 @@ import pandas as pd
 import streamlit as st
 
 from atlas import data
-from geo._errors import GeoError
+from geo import GeoError
 
 
 def _clear() -> None:
@@ -60,9 +60,6 @@ def render(an: Any) -> None:
         "`lsoa21cd` column) to see where clients live relative to need. **The file stays in memory for "
         "this session only**: postcodes are turned into neighbourhood codes and discarded, nothing is "
         "saved, and counts of 1–4 (plus any that would reveal them) are hidden.")
-    if not data.has_module("clients"):
-        st.info("Client analysis is coming (geo.measures.clients is not installed yet).")
-        return
     if an is None:
         st.info("Choose a study area first.")
         return

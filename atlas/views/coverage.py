@@ -29,7 +29,7 @@ def _summary(key: tuple[Any, ...], _times: pd.DataFrame, threshold: int) -> dict
 
 
 def summary(an: Analysis) -> dict[str, Any] | None:
-    if an.times is None or not data.has_module("coverage"):
+    if an.times is None:
         return None
     return _summary(an.cache_key, an.times, an.controls.threshold_minutes)
 
@@ -43,8 +43,8 @@ def headline(an: Analysis) -> None:
                    help="Census 2021 residents aged 18+ (ONS-band estimate), core LSOAs only.")
     n_in = int(an.sites["in_area"].sum()) if "in_area" in an.sites else len(an.sites)
     cols[1].metric("Sites in the area", f"{n_in:,}",
-                   help=f"{len(an.sites) - n_in} more within 15 km across the border are counted"
-                   if c.cross_border else "Cross-border sites are excluded.")
+                   help=f"{len(an.sites) - n_in} more within {an.study.buffer_km:g} km across the border "
+                        "are counted" if c.cross_border else "Cross-border sites are excluded.")
     if s is None:
         cols[2].metric(f"Adults beyond {c.threshold_minutes} min", "–")
         cols[3].metric("Median minutes", "–")
@@ -133,15 +133,14 @@ def render(an: Analysis) -> None:
     headline(an)
     mapview.method_badge(an)
     catch = None
-    if data.has_module("catchments") and an.controls.mode != "transit":
+    if an.controls.mode != "transit":
         show = st.toggle(f"Show {an.controls.threshold_minutes}-minute catchments around sites in the area",
                          value=False, key="cov_catchments", persist_state="page",
                          help="Roads from which a site is reached within the threshold (circles for estimates).")
         if show:
             c = an.controls
             t = float(c.threshold_minutes)
-            catch = data.catchments(an.area.key, an.area, data.site_key(an.sites), an.sites, c.mode, c.use_network,
-                                    (round(t / 2), t))
+            catch = data.catchments(an.study, an.study_key, data.site_key(an.sites), an.sites, (round(t / 2), t))
     mapview.show_html(an, key="map-coverage", catchments=catch, extra_key=("catch", catch is not None))
     st.caption("Hover a neighbourhood for details; click a site for its address and hours. "
                "Faded areas lie outside the study area and are shown for context.")

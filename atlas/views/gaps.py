@@ -10,59 +10,17 @@ Layout::
 
 from __future__ import annotations
 
-from typing import Any
-
-import pandas as pd
 import streamlit as st
 
 from atlas import data, mapview
-from atlas.context import Analysis, metric_frame
+from atlas.context import Analysis, gap_table, metric_frame
 
 NEED_SOURCES = {"imd": "IMD 2025 score (deprivation)",
                 "composite": "Composite need (deprivation, health, drug deaths, clients if uploaded)"}
 
 
-@st.cache_data(show_spinner="Scoring gaps…", max_entries=64)
-def _gap_table(key: tuple[Any, ...], _times: pd.DataFrame, _lsoas: pd.DataFrame, threshold: int,
-               w_need: float, w_time: float, need_source: str, clients_key: str | None,
-               _clients: dict[str, float] | None) -> pd.DataFrame:
-    from geo.measures.gaps import gap_scores
-
-    need = None
-    if need_source == "composite" and data.has_module("need"):
-        from geo.measures.need import composite_need_index, need_table
-
-        counts = pd.Series(_clients, dtype=float) if _clients else None
-        nt = need_table(_lsoas, data.settings(), client_counts=counts)
-        weights = None
-        if counts is not None:
-            from geo.measures.need import DEFAULT_WEIGHTS
-
-            weights = {**DEFAULT_WEIGHTS, "clients_per_1000_adults": 1.0}
-        need = composite_need_index(nt, weights=weights)
-    g = gap_scores(_times, need, threshold_minutes=float(threshold), w_need=w_need, w_time=w_time)
-    g = pd.DataFrame(g.drop(columns="geometry", errors="ignore"))
-    g["gap_score"] = g["score"]
-    return g
-
-
-def gap_table(an: Analysis) -> pd.DataFrame | None:
-    """Gap scores for the current analysis and the weights chosen in this tab."""
-    if an.times is None or not data.has_module("gaps"):
-        return None
-    ss = st.session_state
-    clients = ss.get("client_counts")
-    ckey = ss.get("client_counts_key")
-    return _gap_table(an.cache_key, an.times, an.area.lsoas, an.controls.threshold_minutes,
-                      float(ss.get("gap_w_need", 1.0)), float(ss.get("gap_w_time", 1.0)),
-                      ss.get("gap_need", "imd"), ckey, clients)
-
-
 def render(an: Analysis) -> None:
     """The Gaps tab."""
-    if not data.has_module("gaps"):
-        st.info("Gap scoring is coming (geo.measures.gaps is not installed yet).")
-        return
     if an.times is None:
         st.info("Gaps need travel times: choose site types that have sites.")
         return

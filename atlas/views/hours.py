@@ -20,7 +20,6 @@ import streamlit as st
 from atlas import data
 from atlas.state import DAY_NAMES
 
-
 #: What to assume for sites with no published hours: label and OSM hours ("" = always open/closed).
 ASSUMPTIONS = {
     "open": ("open at all times", ""),
@@ -35,8 +34,7 @@ def weekly_profile(key: tuple[Any, ...], _an: Any, threshold: int, assumption: s
     from geo.measures.hours import open_matrix, weekly_slots
 
     an = _an
-    c = an.controls
-    mat, w = data.matrix(an.area.key, an.area, data.site_key(an.sites_all), an.sites_all, c.mode, c.use_network)
+    mat, w = data.matrix(an.study, an.study_key, data.site_key(an.sites_all), an.sites_all)
     slots = weekly_slots(60)
     sites = an.sites_all.copy()
     typical = ASSUMPTIONS[assumption][1]
@@ -90,9 +88,6 @@ def _heat(prof: pd.DataFrame) -> alt.Chart:
 
 def render(an: Any) -> None:
     """The Opening hours tab."""
-    if not data.has_module("hours"):
-        st.info("Opening-hours analysis is coming (geo.measures.hours is not installed yet).")
-        return
     c = an.controls
     s = an.sites_all
     has = (s["opening_hours"].astype(str).str.strip() != "") | (s["opening_hours_text"].astype(str).str.strip() != "")

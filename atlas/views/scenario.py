@@ -22,8 +22,8 @@ import streamlit as st
 
 from atlas import data, mapview
 from atlas.context import Analysis, metric_frame
-from geo.outputs import maps
-from geo._errors import GeoError
+from geo import GeoError
+from geo.outputs import geojson
 
 KEY = "scenario_changes"
 
@@ -58,9 +58,7 @@ def _run(key: tuple[Any, ...], _an: Analysis, changes_key: tuple[Any, ...], thre
     from geo.planning.scenarios import run_scenario
 
     an = _an
-    c = an.controls
-    r = data.router(an.area.key, an.area, c.mode, c.use_network, data.gtfs_path() if c.mode == "transit" else None)
-    return run_scenario(_to_scenario(_changes()), an.area, an.sites, r, threshold_minutes=float(threshold),
+    return run_scenario(_to_scenario(_changes()), an.area, an.sites, an.study.router, threshold_minutes=float(threshold),
                         settings=data.settings())
 
 
@@ -128,7 +126,7 @@ def _click_map(an: Analysis) -> None:
     out = mapview.show(m, key="map-scenario-click", clicks=True, height=520)
     lc = (out or {}).get("last_clicked")
     if lc and lc.get("lat") is not None:
-        pt = maps.click_to_bng(float(lc["lat"]), float(lc["lng"]))
+        pt = geojson.click_to_bng(float(lc["lat"]), float(lc["lng"]))
         if st.session_state.get("scenario_click") != pt:
             st.session_state["scenario_click"] = pt
             st.rerun()
@@ -164,8 +162,7 @@ def _result(an: Analysis) -> None:
                    delta=f"{s['mean_minutes_change']:+.1f}", delta_color="inverse")
     cols[3].metric("Nearest site changes", value=f"{s['lsoas_nearest_site_changed']:,}")
     after_sites = res["sites_after"]
-    after_times = data.times(an.area.key, an.area, data.site_key(after_sites), after_sites,
-                             an.controls.mode, an.controls.use_network)
+    after_times = data.times(an.study, (an.area.key, an.controls.travel), data.site_key(after_sites), after_sites)
     after = replace(an, sites=after_sites, times=after_times)
     l, r = st.columns(2)
     with l:
@@ -206,9 +203,6 @@ def _nice(df: pd.DataFrame | None) -> pd.DataFrame:
 
 def _optimiser(an: Analysis) -> None:
     st.markdown("**3. Where would new sites help most?**")
-    if not data.has_module("optimise"):
-        st.info("The optimiser is coming (geo.planning.optimise is not installed yet).")
-        return
     from geo.planning.optimise import CANDIDATE_KINDS
 
     labels = {"pharmacy": "community pharmacies", "gp": "GP practices", "town": "town centres"}
@@ -254,11 +248,10 @@ def _optimise(key: tuple[Any, ...], an: Analysis, k: int, objective: str, kinds:
     from geo.planning.optimise import load_candidates, optimise_sites
 
     if not kinds:
-        from geo._errors import InputError
+        from geo import InputError
 
         raise InputError("choose at least one kind of candidate location")
-    c = an.controls
-    r = data.router(an.area.key, an.area, c.mode, c.use_network, data.gtfs_path() if c.mode == "transit" else None)
+    r = an.study.router
     cands = load_candidates(list(kinds), an.area, settings=data.settings(), existing=an.sites)
     with st.spinner(f"Testing {len(cands)} candidate locations…"):
         out = optimise_sites(an.area, an.sites, cands, r, k=k, objective=objective,
@@ -268,9 +261,6 @@ def _optimise(key: tuple[Any, ...], an: Analysis, k: int, objective: str, kinds:
 
 def render(an: Analysis) -> None:
     """The Scenario tab."""
-    if not data.has_module("scenarios"):
-        st.info("Scenarios are coming (geo.planning.scenarios is not installed yet).")
-        return
     st.markdown("**1. Change the sites** – click the map to pick a point, or use a postcode.")
     left, right = st.columns([3, 2], gap="medium")
     with left:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from geo.cli._common import add_format_options, add_routing_options, emit, prepare_run
+from geo.cli._options import add_format_options, add_study_options, study_from_args
+from geo.cli._output import emit
 
 OUTPUT_COLUMNS = ("lsoa21nm", "lad24nm", "in_area", "adults", "imd_decile", "urban_rural",
                   "minutes", "site_id", "site_name", "site_type", "site_in_area",
@@ -14,7 +15,7 @@ OUTPUT_COLUMNS = ("lsoa21nm", "lad24nm", "in_area", "adults", "imd_decile", "urb
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("access", help="minutes from every LSOA to the nearest site")
-    add_routing_options(p)
+    add_study_options(p, thresholds=False)
     p.add_argument("--by-type", action="store_true", help="also minutes to the nearest site of each type")
     p.add_argument("--k", type=int, default=1, help="also the 2nd..k-th nearest sites")
     p.add_argument("--max-minutes", type=float, default=None, help="search limit (minutes)")
@@ -38,18 +39,15 @@ def filter_open_at(sites, when: str, missing: str):
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo.travel.catchments import nearest_times
-
-    run_ = prepare_run(args)
-    sites = run_.sites
+    study = study_from_args(args, needs_minutes="geo access")
+    sites = study.sites
     if args.at:
         sites = filter_open_at(sites, args.at, args.missing_hours)
-    table = nearest_times(run_.area, sites, run_.router, by_type=args.by_type,
-                          max_minutes=args.max_minutes, k=args.k)
+    table = study.times(sites=sites, by_type=args.by_type, max_minutes=args.max_minutes, k=args.k)
     extra = [c for c in table.columns if c.startswith(("minutes_", "site_id_"))]
     out = table[[c for c in OUTPUT_COLUMNS if c in table.columns] + extra]
     if args.format == "table":
-        emit(out, "table", args.out, title=f"Access: {run_.area.name} ({run_.router.label})")
+        emit(out, "table", args.out, title=f"Access: {study.area.name} ({study.label})")
     else:
         emit(out, args.format, args.out)
     bad = (out["status"] != "ok").sum()

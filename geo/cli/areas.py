@@ -8,7 +8,8 @@ import argparse
 
 import pandas as pd
 
-from geo.cli._common import add_format_options, emit, settings_from_args
+from geo.cli._options import add_format_options, settings_from_args
+from geo.cli._output import emit
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -7,12 +7,12 @@ import sys
 from pathlib import Path
 
 from geo._errors import InputError
-from geo.cli._common import add_routing_options, prepare_run
+from geo.cli._options import add_study_options, study_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("catchments", help="catchment isochrones per site for time bands")
-    add_routing_options(p)
+    add_study_options(p, thresholds=False)
     p.add_argument("--bands", default="10,20,30,45,60", help="minutes, comma separated")
     p.add_argument("--site-id", action="append", default=[], help="only these sites (repeatable)")
     p.add_argument("--out", type=Path, required=True, help=".gpkg or .geojson output file")
@@ -41,19 +41,19 @@ def run(args: argparse.Namespace) -> int:
     if out.suffix.lower() not in {".gpkg", ".geojson"}:
         msg = f"--out {out}: use a .gpkg or .geojson file name"
         raise InputError(msg)
-    run_ = prepare_run(args)
-    sites = run_.sites
+    study = study_from_args(args, needs_minutes="geo catchments")
+    sites = study.sites
     if args.site_id:
         unknown = sorted(set(args.site_id) - set(sites["site_id"]))
         if unknown:
             msg = f"--site-id {unknown[0]}: no such site here; list them with `geo sites list --area ...`"
             raise InputError(msg)
         sites = sites[sites["site_id"].isin(args.site_id)]
-    iso = isochrones(run_.router, sites, bands_minutes=bands)
-    iso["label"] = run_.router.label
+    iso = isochrones(study.router, sites, bands_minutes=bands)
+    iso["label"] = study.router.label
     with atomic_path(out) as tmp:
         driver = "GPKG" if out.suffix.lower() == ".gpkg" else "GeoJSON"
         iso.to_file(tmp, driver=driver, layer="catchments" if driver == "GPKG" else None)
     print(f"wrote {len(iso)} catchment polygons for {len(sites)} sites to {out} "
-          f"({run_.router.label})", file=sys.stderr)
+          f"({study.router.label})", file=sys.stderr)
     return 0

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from geo.cli._common import add_format_options, add_imd_option, emit, settings_from_args
+from geo.cli._options import add_format_options, add_imd_option, settings_from_args
+from geo.cli._output import emit
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import argparse
 
-from geo.cli._common import add_format_options, add_routing_options, emit, prepare_run
+from geo.cli._options import add_format_options, add_study_options, study_from_args
+from geo.cli._output import emit
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("closure-impact", help="leave-one-out impact of closing each site")
-    add_routing_options(p, default_sites="hub,pharmacy")
-    p.add_argument("--threshold", type=float, default=15.0, help="travel-time threshold in minutes (default 15)")
+    add_study_options(p, default_sites="hub,pharmacy")
     p.add_argument("--need-column", default="adults", help="LSOA column weighting the results (default adults)")
     p.add_argument("--in-area-sites-only", action="store_true",
                    help="list only sites inside the area (cross-border sites still count as alternatives)")
@@ -32,8 +32,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from geo.planning.closure import closure_impact
 
-    r = prepare_run(args)
-    res = closure_impact(r.area, r.sites, r.router, threshold_minutes=args.threshold, weight_column=args.need_column)
+    study = study_from_args(args, needs_minutes="geo closure-impact")
+    threshold = study.threshold_minutes
+    res = closure_impact(study.area, study.sites, study.router, threshold_minutes=threshold,
+                         weight_column=args.need_column)
     if args.in_area_sites_only and "in_area" in res:
         res = res[res["in_area"]].reset_index(drop=True)
     if not args.deciles:
@@ -46,9 +48,9 @@ def run(args: argparse.Namespace) -> int:
         emit(res, "csv", args.out)
         return 0
     wc = args.need_column
-    summary = {"area": r.area.name, "router": r.router.label, "threshold_minutes": args.threshold,
-               "sites": len(r.sites), "irreplaceable_sites": int(res["irreplaceable"].sum()),
+    summary = {"area": study.area.name, "router": study.label, "sites_counted": study.sites_label,
+               "threshold_minutes": threshold, "sites": len(study.sites), "irreplaceable_sites": int(res["irreplaceable"].sum()),
                f"{wc}_at_risk_worst_closure": float(res[f"newly_beyond_{wc}"].max()) if len(res) else 0.0}
     emit({"summary": summary, "sites": res}, args.format, args.out,
-         title=f"Closure impact: {r.area.name}, {args.threshold:g} min")
+         title=f"Closure impact: {study.area.name}, {threshold:g} min")
     return 0

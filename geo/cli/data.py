@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from geo._errors import DataSourceError, GeoError
-from geo.cli._common import add_format_options, emit
+from geo.cli._options import add_format_options
+from geo.cli._output import emit
 from geo.config import resolve_data_dir
 from geo.data.sources import DATASETS, EXTRA_SOURCES, fetch_dataset, sha256_file
 
@@ -58,8 +59,8 @@ def status_table(data_dir: Path, *, checksum: bool = True) -> pd.DataFrame:
 
 
 def _count_rows(key: str, path: Path, data_dir: Path) -> int | None:
-    from geo.data import loaders
     from geo.config import Settings
+    from geo.data import loaders
 
     ds = DATASETS[key]
     if ds.kind == "gpkg":

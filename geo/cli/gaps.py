@@ -10,9 +10,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from geo.cli._common import FORMATS, emit
-from geo.cli.coverage import add_threshold_options, compute_times
+from geo.cli._options import add_study_options, study_from_args
+from geo.cli._output import FORMATS, emit
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from geo.planning.study import Study
 
 
 def add_need_options(p: argparse.ArgumentParser) -> None:
@@ -50,17 +56,17 @@ def parse_weights(text: str | None) -> dict[str, float] | None:
     return out
 
 
-def build_need(area, settings, args: argparse.Namespace):
-    """Composite need for the area's core LSOAs from the options."""
-    from geo.measures.need import composite_need_index, need_table
+def build_need(study: Study, args: argparse.Namespace) -> pd.Series:
+    """Composite need for the study's core LSOAs from the options."""
+    from geo.measures.need import area_need
 
-    return composite_need_index(need_table(area.lsoas, settings),
-                                weights=parse_weights(args.need_weights), method=args.need_method)
+    return area_need(study.area.lsoas, study.settings, weights=parse_weights(args.need_weights),
+                     method=args.need_method)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("gaps", help="outreach priority list: need x travel time, rural gaps flagged")
-    add_threshold_options(p)
+    add_study_options(p)
     add_need_options(p)
     p.add_argument("--top", type=int, default=50, help="rows to list (0 = all LSOAs)")
     p.add_argument("--beyond-only", action="store_true", help="only LSOAs beyond the threshold")
@@ -70,12 +76,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo.cli._common import settings_from_args
     from geo.measures.gaps import export_outreach_csv, outreach_list
 
-    area, _sites, times, label = compute_times(args, needs_minutes="geo gaps")
-    need = build_need(area, settings_from_args(args), args)
-    out = outreach_list(times, need, threshold_minutes=args.threshold, top=args.top or None,
+    study = study_from_args(args, needs_minutes="geo gaps")
+    area, times, label = study.area, study.baseline_times, study.label
+    need = build_need(study, args)
+    out = outreach_list(times, need, threshold_minutes=study.threshold_minutes, top=args.top or None,
                         beyond_only=args.beyond_only, w_need=args.w_need, w_time=args.w_time,
                         form=args.score_form)
     if args.out is not None and (args.format == "csv" or str(args.out).lower().endswith(".csv")):

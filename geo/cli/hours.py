@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from geo.cli._common import add_area_options, add_format_options, emit, settings_from_args
+from geo.cli._options import add_area_options, add_format_options, settings_from_args, sites_study_from_args
+from geo.cli._output import emit
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from geo.config import Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     at.set_defaults(func=run_at)
 
 
-def _read_any(path: Path, s: object):
+def _read_any(path: Path, s: Settings) -> pd.DataFrame:
     from geo.data.uploads import read_user_csv
 
     if path.suffix.lower() == ".csv":
@@ -43,8 +50,8 @@ def _read_any(path: Path, s: object):
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from geo.measures.hours import validate_hours, weekly_summary
     from geo.data.sites import load_seed_sites
+    from geo.measures.hours import validate_hours, weekly_summary
 
     s = settings_from_args(args)
     sites = _read_any(args.sites, s) if args.sites else load_seed_sites(s)
@@ -63,15 +70,11 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_at(args: argparse.Namespace) -> int:
-    from geo.data.areas import select_area
     from geo.measures.hours import is_open_at, parse_when
-    from geo.data.sites import load_sites, parse_site_types
 
     parse_when(args.when)  # fail on a bad time before loading any data
-    s = settings_from_args(args)
-    area = select_area(args.area, settings=s)
-    buffer_km = 15.0 if args.buffer_km is None else args.buffer_km
-    sites = load_sites(s, area=area, types=parse_site_types(args.sites), buffer_km=buffer_km, extra=args.add)
+    study = sites_study_from_args(args)
+    area, sites = study.area, study.sites
     is_open = is_open_at(sites, args.when, missing=args.missing, source="sites")
     notes = is_open.attrs
     assumed = set(notes["assumed_open"]) | set(notes["assumed_closed"])

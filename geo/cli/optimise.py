@@ -17,13 +17,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from geo.cli._common import add_format_options, add_routing_options, emit, prepare_run
+from geo.cli._options import add_format_options, add_study_options, study_from_args
+from geo.cli._output import emit
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("optimise", help="choose k new sites (MCLP or p-median), existing sites fixed",
                        aliases=["optimize"])
-    add_routing_options(p)
+    add_study_options(p)
     p.add_argument("--candidates", default="pharmacy",
                    help="candidate locations, comma separated: pharmacy, gp, town (default pharmacy)")
     p.add_argument("--candidates-file", type=Path, default=None, help="your own candidate sites (CSV/GeoJSON)")
@@ -31,9 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="also consider candidates this far outside the area (default 0)")
     p.add_argument("--k", type=int, default=1, help="number of new sites (default 1)")
     p.add_argument("--objective", choices=("mclp", "pmedian"), default="mclp", help="what to optimise")
-    p.add_argument("--threshold", type=float, default=15.0, help="coverage threshold in minutes (mclp; default 15)")
     p.add_argument("--need-column", default="adults", help="LSOA column weighting demand (default adults)")
-    p.add_argument("--method", choices=("exact", "greedy"), default="exact", help="exact (ILP) or greedy ranking")
+    p.add_argument("--solver", choices=("exact", "greedy"), default="exact", help="exact (ILP) or greedy ranking")
     add_format_options(p)
     p.set_defaults(func=run)
 
@@ -42,23 +42,23 @@ def run(args: argparse.Namespace) -> int:
     from geo._errors import InputError
     from geo.planning.optimise import load_candidates, optimise_sites
 
-    r = prepare_run(args)
+    study = study_from_args(args, needs_minutes="geo optimise")
     kinds = [k for k in args.candidates.split(",") if k.strip() and k.strip() != "none"]
-    cand = load_candidates(kinds, r.area, settings=r.settings, existing=r.sites,
+    cand = load_candidates(kinds, study.area, settings=study.settings, existing=study.sites,
                            user_file=str(args.candidates_file) if args.candidates_file else None,
                            buffer_km=args.candidate_buffer_km)
     if len(cand) == 0:
-        msg = f"no candidate sites ({args.candidates}) in {r.area.name}; try --candidates pharmacy,gp,town"
+        msg = f"no candidate sites ({args.candidates}) in {study.area.name}; try --candidates pharmacy,gp,town"
         raise InputError(msg)
-    out = optimise_sites(r.area, r.sites, cand, r.router, k=args.k, objective=args.objective,
-                         threshold_minutes=args.threshold if args.objective == "mclp" else None,
-                         need_column=args.need_column, method=args.method)
+    out = optimise_sites(study.area, study.sites, cand, study.router, k=args.k, objective=args.objective,
+                         threshold_minutes=study.threshold_minutes if args.objective == "mclp" else None,
+                         need_column=args.need_column, method=args.solver)
     if out["summary"]["useful_sites"] < args.k:
         print(f"geo optimise: {out['summary']['message']}", file=sys.stderr)
     if args.format == "csv":
         emit(out["chosen"], "csv", args.out)
         return 0
-    out["summary"]["area"] = r.area.name
+    out["summary"]["area"] = study.area.name
     emit({"summary": out["summary"], "chosen": out["chosen"]}, args.format, args.out,
-         title=f"Optimise: {args.k} new site(s), {args.objective}, {r.area.name}")
+         title=f"Optimise: {args.k} new site(s), {args.objective}, {study.area.name}")
     return 0

@@ -12,13 +12,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from geo.cli.coverage import BY_CHOICES, add_threshold_options, compute_times
+from geo.cli._options import add_study_options, study_from_args
+from geo.cli.coverage import BY_CHOICES
 from geo.cli.gaps import add_need_options, build_need
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="standalone HTML report: coverage, equity, outreach, sources")
-    add_threshold_options(p)
+    add_study_options(p)
     add_need_options(p)
     p.add_argument("--top", type=int, default=20, help="outreach LSOAs listed (default 20)")
     p.add_argument("--title", default=None, help="report title")
@@ -34,40 +35,41 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _context_network(args: argparse.Namespace, area: object, s: object) -> object:
-    """The drive network whose main roads the report maps draw: the ``--network`` file, else a
-    bundled extract covering the area (never a download just for the map)."""
+def _context_network(study: object) -> object:
+    """The drive network whose main roads the report maps draw: the one routed on, else a bundled
+    extract covering the area (never a download just for the map)."""
     from geo.travel.network import network_for_area
 
-    source = str(args.network)
+    net = getattr(study.router, "network", None) if study.is_time else None  # type: ignore[attr-defined]
+    if net is not None and getattr(net, "mode", "") == "drive":
+        return net
+    source = str(study.travel.network)  # type: ignore[attr-defined]
     if source.lower() in {"download", "none", "estimate"} or source.lower().startswith("place:"):
         source = "auto"
-    return network_for_area(area, mode="drive", settings=s, source=source)  # type: ignore[arg-type]
+    return network_for_area(study.area, mode="drive", settings=study.settings, source=source)  # type: ignore[attr-defined]
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo.cli._common import settings_from_args
     from geo.outputs.report import build_report
 
-    s = settings_from_args(args)
-    area, sites, times, label = compute_times(args, needs_minutes="geo report")
-    need = build_need(area, s, args)
-    notes = ["Sites: in-county only (seed method)." if args.in_county_only else
-             "Sites: in the area plus cross-border sites within the buffer."]
+    study = study_from_args(args, needs_minutes="geo report")
+    s, area, sites, times, label = study.settings, study.area, study.sites, study.baseline_times, study.label
+    need = build_need(study, args)
+    notes = [f"Sites counted: {study.sites_label}."]
     allowed = None
     if args.gpkg is not None:
         from geo.data.sites import public_site_postcodes
 
         allowed = public_site_postcodes(s)
-    res = build_report(area, times, out_path=args.out, threshold_minutes=args.threshold, sites=sites,
-                       need=need, settings=s, pdf=args.pdf, router_label=label, mode_label=args.mode,
+    res = build_report(area, times, out_path=args.out, threshold_minutes=study.threshold_minutes, sites=sites,
+                       need=need, settings=s, pdf=args.pdf, router_label=label, mode_label=study.travel.mode.label,
                        title=args.title, outreach_top=args.top, notes=notes,
                        charts=not args.no_charts, gpkg_path=args.gpkg, csv_path=args.csv,
                        allowed_postcodes=allowed, breakdowns=args.by,
-                       network=_context_network(args, area, s))
+                       network=_context_network(study))
     tag = "ESTIMATED times" if res["is_estimate"] else "network times"
     print(f"wrote {res['html']} ({tag}; {res['headline']['pct_beyond']:.1f}% of adults "
-          f"{args.threshold:g}+ min)", file=sys.stderr)
+          f"{study.threshold_minutes:g}+ min)", file=sys.stderr)
     if args.pdf:
         print(res["pdf_note"], file=sys.stderr)
     for key in ("gpkg", "csv"):

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from geo._errors import InputError
-from geo.cli._common import add_format_options, add_routing_options, emit, prepare_run
+from geo.cli._options import add_format_options, add_study_options, study_from_args
+from geo.cli._output import emit
 
 ACTIONS = ("add", "remove", "move", "hours", "capacity", "compare")
 
@@ -32,13 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     acts = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     for action in ACTIONS:
         a = acts.add_parser(action, help=_HELP[action])
-        add_routing_options(a)
-        for act in a._actions:
-            if act.dest == "area":
-                act.required = False
+        add_study_options(a, area_required=False)
         a.set_defaults(sites=None, mode=None, network=None, func=run)
-        a.add_argument("--threshold", type=float, default=None,
-                       help="travel-time threshold in minutes (default: the scenario's, else 20)")
         a.add_argument("--scenario", type=Path, default=None, required=action == "compare",
                        help="start from this saved scenario JSON")
         a.add_argument("--save", type=Path, default=None, help="save the scenario (with this change) as JSON")
@@ -106,16 +102,19 @@ def _change(args: argparse.Namespace) -> Any:
 
 
 def _fill_from_base(args: argparse.Namespace, base: dict[str, Any]) -> None:
-    defaults = {"area": None, "sites": "hub", "mode": "drive", "network": "auto", "threshold": 20.0}
-    keys = {"area": "area", "sites": "sites", "mode": "mode", "network": "network", "threshold": "threshold_minutes"}
+    """Options not given on the command line come from the saved scenario's ``base``."""
+    keys = {"area": "area", "sites": "sites", "mode": "mode", "method": "method", "network": "network",
+            "buffer_km": "buffer_km"}
     for dest, key in keys.items():
-        if getattr(args, dest, None) is None:
-            setattr(args, dest, base.get(key, defaults[dest]))
+        if getattr(args, dest, None) is None and base.get(key) is not None:
+            setattr(args, dest, base[key])
+    if args.mode is None:
+        args.mode = "drive"
+    if args.threshold is None and base.get("threshold_minutes") is not None:
+        args.threshold = (float(base["threshold_minutes"]),)
     if args.area is None:
         msg = "give --area (or --scenario FILE saved with one)"
         raise InputError(msg)
-    if args.buffer_km is None and base.get("buffer_km") is not None:
-        args.buffer_km = base["buffer_km"]
     if not args.in_county_only and base.get("in_county_only"):
         args.in_county_only = True
 
@@ -131,19 +130,24 @@ def run(args: argparse.Namespace) -> int:
             label = args.scenario_name or (args.name if args.action == "add" else f"{args.action} {args.site_id}")
             scenario = Scenario(name=label)
         scenario = scenario.with_change(change)
-    assert scenario is not None
-    base = {"area": args.area, "sites": args.sites, "mode": args.mode, "network": str(args.network),
-            "threshold_minutes": args.threshold, "buffer_km": args.buffer_km, "in_county_only": args.in_county_only}
+    if scenario is None:  # compare always has --scenario (argparse requires it)
+        msg = "give --scenario FILE to compare"
+        raise InputError(msg)
+    study = study_from_args(args, needs_minutes="geo scenario")
+    threshold = study.threshold_minutes
+    base = {"area": args.area, "sites": args.sites, "mode": study.travel.mode.value,
+            "method": study.travel.method.value, "network": study.travel.network, "threshold_minutes": threshold,
+            "buffer_km": args.buffer_km, "in_county_only": args.in_county_only}
     scenario = Scenario(name=args.scenario_name or scenario.name, changes=scenario.changes, base=base,
                         created=scenario.created, description=scenario.description)
-    run_ = prepare_run(args)
-    res = run_scenario(scenario, run_.area, run_.sites, run_.router, threshold_minutes=args.threshold,
-                       settings=run_.settings, weight_column=args.need_column, at=args.at)
+    res = run_scenario(scenario, study.area, study.sites, study.router, threshold_minutes=threshold,
+                       settings=study.settings, weight_column=args.need_column, at=args.at)
     if args.save:
         save_scenario(scenario, args.save)
         print(f"saved scenario to {args.save}", file=sys.stderr)
-    res["summary"]["router"] = run_.router.label
-    res["summary"]["area"] = run_.area.name
+    res["summary"]["router"] = study.label
+    res["summary"]["sites_counted"] = study.sites_label
+    res["summary"]["area"] = study.area.name
     changed = res["changed_lsoas"]
     out: dict[str, Any] = {"summary": res["summary"],
                            "changes": [f"{c.kind}: {_describe(c)}" for c in scenario.changes]}
@@ -155,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.show_lsoas > 0 or args.format == "json":
         out["changed_lsoas"] = changed if args.format == "json" else changed.head(args.show_lsoas)
-    emit(out, args.format, args.out, title=f"Scenario: {scenario.name} ({run_.area.name})")
+    emit(out, args.format, args.out, title=f"Scenario: {scenario.name} ({study.area.name})")
     return 0
 
 

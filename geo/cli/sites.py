@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from geo.cli._common import add_area_options, add_format_options, emit, settings_from_args
+from geo.cli._options import add_area_options, add_format_options, settings_from_args, sites_study_from_args
+from geo.cli._output import emit
 
 _COLUMNS = ["site_id", "name", "site_type", "town", "postcode", "location_precision", "in_area",
             "opening_hours", "source"]
@@ -27,15 +28,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from geo.data.areas import select_area
-    from geo.data.sites import load_sites, parse_site_types, unlocated_sites
+    from geo.data.sites import unlocated_sites
 
-    s = settings_from_args(args)
-    area = select_area(args.area, settings=s)
-    buffer_km = 15.0 if args.buffer_km is None else args.buffer_km
-    sites = load_sites(s, area=area, types=parse_site_types(args.sites), buffer_km=buffer_km, extra=args.add)
+    study = sites_study_from_args(args)
+    sites = study.sites
     emit(sites[_COLUMNS].set_index("site_id"), args.format, args.out,
-         title=f"Sites in and within {buffer_km:g} km of {area.name}")
+         title=f"Sites in and within {study.buffer_km:g} km of {study.area.name}")
     bad = unlocated_sites(sites)
     if len(bad):
         emit(bad, "table", None, title="Not located (not included above)")

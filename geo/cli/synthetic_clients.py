@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from geo.cli._common import settings_from_args
+from geo.cli._options import settings_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:

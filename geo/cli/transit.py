@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from geo.cli._common import add_format_options, emit, settings_from_args
+from geo.cli._options import add_format_options, settings_from_args
+from geo.cli._output import emit
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,7 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     when.add_argument("--depart-at", default=None, help="e.g. 'Tue 09:30'")
     t.add_argument("--window-minutes", type=float, default=120.0, help="window of times evaluated (default 120)")
     t.add_argument("--step-minutes", type=float, default=15.0, help="step between times (default 15)")
-    t.add_argument("--threshold", type=float, default=45.0, help="report the share of adults within this many minutes")
+    t.add_argument("--threshold", type=float, default=None,
+                   help="report the share of adults within this many minutes (default Settings.threshold_minutes)")
     t.add_argument("--clip-buffer-km", type=float, default=10.0, help="feed clipping buffer (default 10 km)")
     t.add_argument("--network", default="auto", help="OpenStreetMap .osm.pbf (default: bundled Rutland)")
     add_format_options(t)
@@ -62,9 +64,9 @@ def run(args: argparse.Namespace) -> int:
                               if k in {"routes", "stops", "trips", "stop_times", "service_days"}}
         emit(out, "json" if args.format == "csv" else args.format, args.out, title=f"GTFS check: {feed.source}")
         return 0
-    from geo.travel.transit import _pbf_for, build_transit_tiles
+    from geo.travel.transit import build_transit_tiles, pbf_for_area
 
-    pbf = _pbf_for(area, args.network, s)
+    pbf = pbf_for_area(area, args.network, s)
     tiles = build_transit_tiles(feed, pbf=pbf, settings=s, area=area,
                                 clip_buffer_metres=args.clip_buffer_km * 1000, rebuild=args.rebuild)
     first, last = tiles.schedule_dates
@@ -103,9 +105,11 @@ def run_times(args: argparse.Namespace) -> int:
     area = select_area(args.area, settings=s)
     x, y, dest = _destination_xy(args.to, s)
     router = make_transit_router(area=area, settings=s, network=args.network, gtfs=args.gtfs,
-                                 arrive_by=args.arrive_by, depart_at=args.depart_at,
+                                 arrive_by=args.arrive_by or (s.transit_arrive_by if args.depart_at is None else None),
+                                 depart_at=args.depart_at,
                                  window_minutes=args.window_minutes, step_minutes=args.step_minutes,
                                  clip_buffer_metres=args.clip_buffer_km * 1000)
+    threshold = s.threshold_minutes if args.threshold is None else float(args.threshold)
     lsoas = area.lsoas
     window = router.site_origin_minutes_window(np.array([[x, y]]), lsoas[["easting", "northing"]].to_numpy(float))
     table = pd.DataFrame({"lsoa21nm": lsoas["lsoa21nm"].astype(str), "adults": lsoas["adults"],
@@ -115,10 +119,10 @@ def run_times(args: argparse.Namespace) -> int:
         table[f"{stat}_minutes"] = np.round(router.reduce_window(window)[0], 1)
     router.statistic = "median"
     adults = table["adults"].to_numpy(float)
-    within = (table["median_minutes"] <= args.threshold).to_numpy()
+    within = (table["median_minutes"] <= threshold).to_numpy()
     out: dict[str, Any] = {
         "label": router.label, "destination": dest, "lsoas": len(table), "adults": int(adults.sum()),
-        f"share_adults_within_{args.threshold:g}_minutes_median": float(adults[within].sum() / adults.sum()),
+        f"share_adults_within_{threshold:g}_minutes_median": float(adults[within].sum() / adults.sum()),
         "share_adults_no_journey_median": float(adults[table["median_minutes"].isna().to_numpy()].sum() / adults.sum()),
         "valhalla_routes": router.n_requests, "lsoa_minutes": table,
     }

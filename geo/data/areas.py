@@ -145,7 +145,7 @@ def select_area(spec: str | Path | Sequence[str] | BaseGeometry, *, settings: Se
         kind, resolved = "polygon", name or Path(spec).stem
         notes.append("LSOAs selected by population-weighted centroid inside the polygon")
     elif hasattr(spec, "geom_type"):
-        mask = _centroids_in(table, spec)  # type: ignore[arg-type]
+        mask = _centroids_in(table, spec)
         kind, resolved = "polygon", name or "polygon"
     else:
         parts = [spec] if isinstance(spec, str) else list(spec)

@@ -49,7 +49,7 @@ def read_cqc_directory(src: str | Path | bytes, settings: Settings | None = None
     keep = df["service_types"].fillna("").str.lower().str.contains(SUBSTANCE_SERVICE, regex=False)
     sub = df[keep]
     logger.info("%s: %d of %d CQC locations provide substance misuse services", name, len(sub), len(df))
-    provider = sub["provider_name"] if "provider_name" in sub else ""
+    provider = sub.get("provider_name", "")
     loc_id = sub.get("cqc_location_id_(for_office_use_only)", pd.Series("", index=sub.index)).fillna("")
     table = pd.DataFrame({
         "site_id": ("cqc:" + loc_id).where(loc_id != "", ""),

@@ -27,10 +27,10 @@ import pandas as pd
 
 from geo._errors import InputError, SchemaError
 from geo.config import Settings
-from geo.measures.disclosure import DEFAULT_THRESHOLD, check_disclosure, safe_total, suppress_counts
 from geo.data.geocode import geocode_postcodes
 from geo.data.loaders import load_postcodes
 from geo.data.tables import load_lsoa_table
+from geo.measures.disclosure import DEFAULT_THRESHOLD, check_disclosure, safe_total, suppress_counts
 
 if TYPE_CHECKING:
     from geo.data.areas import Area

@@ -429,9 +429,9 @@ def find_disclosure_problems(df: pd.DataFrame, *, count_cols: Sequence[str] | No
         if ok:
             hit &= ~text.map(_norm_pc).isin(ok)
         if hit.any():
-            rows = [int(frame.index.get_loc(i)) + 1 for i in text.index[hit.to_numpy()][:5]]
+            row_numbers = [int(frame.index.get_loc(i)) + 1 for i in text.index[hit.to_numpy()][:5]]
             problems.append(f"{source}: column {c!r} holds {int(hit.sum())} postcode-like value(s) "
-                            f"(row {', '.join(map(str, rows))}); outputs must not contain postcodes")
+                            f"(row {', '.join(map(str, row_numbers))}); outputs must not contain postcodes")
     return problems
 
 

@@ -220,6 +220,21 @@ def composite_need_index(need: pd.DataFrame, *, weights: Mapping[str, float] | N
     return out
 
 
+def area_need(lsoas: pd.DataFrame, settings: Settings | None = None, *,
+              weights: Mapping[str, float] | None = None, method: str = "z",
+              client_counts: pd.Series | None = None) -> pd.Series:
+    """Composite need per LSOA: :func:`need_table` then :func:`composite_need_index`.
+
+    The one place need is weighted for gaps, the report and the app.  With ``client_counts``
+    (already disclosure-controlled) and no explicit ``weights``, clients per 1,000 adults joins
+    :data:`DEFAULT_WEIGHTS` with weight 1.
+    """
+    table = need_table(lsoas, settings, client_counts=client_counts)
+    if weights is None and client_counts is not None:
+        weights = {**DEFAULT_WEIGHTS, "clients_per_1000_adults": 1.0}
+    return composite_need_index(table, weights=weights, method=method)
+
+
 def describe_need(need: pd.DataFrame) -> dict[str, Any]:
     """Short text description of the composite recipe (for reports)."""
     wts = need.attrs.get("need_weights", {})
@@ -231,5 +246,5 @@ def describe_need(need: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-__all__ = ["DEFAULT_WEIGHTS", "composite_need_index", "describe_need", "la_drug_death_rates",
+__all__ = ["DEFAULT_WEIGHTS", "area_need", "composite_need_index", "describe_need", "la_drug_death_rates",
            "lad_basis", "need_table"]

@@ -33,8 +33,8 @@ from geo._errors import DataSourceError, InputError
 from geo.data.loaders import NAPTAN_AREAS, load_naptan
 
 if TYPE_CHECKING:
-    from geo.data.areas import Area
     from geo.config import Settings
+    from geo.data.areas import Area
 
 logger = logging.getLogger(__name__)
 

@@ -280,7 +280,7 @@ def build_report(area: Area | str, times: pd.DataFrame, *, out_path: str | Path,
             result["csv"] = export_lsoa_csv(csv_path, metrics)
     if pdf:
         try:
-            import weasyprint  # type: ignore[import-not-found]
+            import weasyprint
         except ImportError:
             result["pdf_note"] = ("PDF skipped: no renderer installed (pip install weasyprint); "
                                   "print the HTML to PDF from a browser instead")

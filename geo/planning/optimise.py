@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from geo._errors import InputError, OptimisationError
-from geo.planning.closure import area_origins, best_two, site_origin_matrix
+from geo.travel.matrix import area_origins, best_two, site_origin_matrix
 
 if TYPE_CHECKING:
     from geo.config import Settings

@@ -2,7 +2,7 @@
 and compare access before and after.
 
 A :class:`Scenario` is a named list of changes saved as versioned JSON.  Evaluation runs on
-arrays: :class:`AccessModel` keeps the ``(n_sites, n_origins)`` minutes matrix of the current
+arrays: :class:`ScenarioModel` keeps the ``(n_sites, n_origins)`` minutes matrix of the current
 sites, so
 
 * adding a site routes *one* new row (capped at the slowest current answer, since a new site
@@ -26,7 +26,6 @@ import numpy as np
 import pandas as pd
 
 from geo._errors import InputError
-from geo.planning.closure import Origins, area_origins, best_two, site_origin_matrix, sites_xy
 from geo.measures.coverage import weighted_mean
 from geo.planning.scenario_file import (  # noqa: F401 - re-exported: the scenario API lives here too
     CHANGE_TYPES,
@@ -42,12 +41,13 @@ from geo.planning.scenario_file import (  # noqa: F401 - re-exported: the scenar
     load_scenario,
     save_scenario,
 )
+from geo.travel.matrix import Origins, area_origins, best_two, site_origin_matrix, sites_xy
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from geo.data.areas import Area
     from geo.config import Settings
+    from geo.data.areas import Area
     from geo.travel.routing import Router
 
 logger = logging.getLogger(__name__)
@@ -229,7 +229,7 @@ class Evaluation:
         return t
 
 
-class AccessModel:
+class ScenarioModel:
     """The cached site x origin minutes of one set of sites, answering changes incrementally.
 
     Build once with :meth:`build` (one routing call for every site); :meth:`add_site_minutes`
@@ -250,7 +250,7 @@ class AccessModel:
 
     @classmethod
     def build(cls, area: Area | Origins, sites: pd.DataFrame, router: Router, *,
-              weight_column: str = "adults") -> AccessModel:
+              weight_column: str = "adults") -> ScenarioModel:
         """Route every site once for the core LSOAs of ``area`` (or given origins)."""
         origins = area if isinstance(area, Origins) else area_origins(area, weight_column=weight_column)
         m = site_origin_matrix(router, sites, origins)
@@ -292,7 +292,7 @@ class AccessModel:
                           threshold_minutes=threshold_minutes, label=label,
                           method=str(getattr(self.router, "method", "")))
 
-    def apply(self, new_sites: pd.DataFrame) -> AccessModel:
+    def apply(self, new_sites: pd.DataFrame) -> ScenarioModel:
         """The model of ``new_sites``, reusing rows of sites whose id and coordinates are unchanged."""
         new = pd.DataFrame(new_sites).reset_index(drop=True)
         key_old = {(sid, round(float(e), 1), round(float(n), 1)): i for i, (sid, e, n) in enumerate(
@@ -316,13 +316,13 @@ class AccessModel:
             m[todo] = rows
             capped[todo] = cap is not None
         logger.info("scenario: reused %d site rows, routed %d", int(old.sum()), len(todo))
-        return AccessModel(self.router, self.origins, new, m, capped_rows=capped)
+        return ScenarioModel(self.router, self.origins, new, m, capped_rows=capped)
 
 
 def evaluate(area: Area, sites: pd.DataFrame, router: Router, *, threshold_minutes: float,
              weight_column: str = "adults", label: str = "") -> Evaluation:
     """Nearest-site minutes for the core LSOAs of ``area`` under ``sites``."""
-    return AccessModel.build(area, sites, router, weight_column=weight_column).evaluate(
+    return ScenarioModel.build(area, sites, router, weight_column=weight_column).evaluate(
         threshold_minutes=threshold_minutes, label=label)
 
 
@@ -373,7 +373,7 @@ def compare(baseline: Evaluation, scenario: Evaluation) -> dict[str, Any]:
             out[key] = _group(frame, t[col], wc)
     ch = changed_site | changed_min
     tab = pd.DataFrame({
-        "lsoa21nm": t["lsoa21nm"] if "lsoa21nm" in t else "", wc: w,
+        "lsoa21nm": t.get("lsoa21nm", ""), wc: w,
         "minutes_before": np.where(np.isfinite(b), b, np.nan), "minutes_after": np.where(np.isfinite(s), s, np.nan),
         "site_before": baseline.nearest_site_id, "site_after": scenario.nearest_site_id,
         "within_before": bw, "within_after": sw,
@@ -410,10 +410,10 @@ def open_at_mask(sites: pd.DataFrame, when: Any, *, missing: str = "open") -> np
 def run_scenario(scenario: Scenario, area: Area, sites: pd.DataFrame, router: Router, *,
                  threshold_minutes: float, settings: Settings | None = None,
                  weight_column: str = "adults", pool: pd.DataFrame | None = None,
-                 model: AccessModel | None = None, at: Any = None) -> dict[str, Any]:
+                 model: ScenarioModel | None = None, at: Any = None) -> dict[str, Any]:
     """Apply ``scenario`` to ``sites`` and compare with the baseline.
 
-    ``model`` reuses an already-built :class:`AccessModel` of ``sites``; ``at`` (a datetime)
+    ``model`` reuses an already-built :class:`ScenarioModel` of ``sites``; ``at`` (a datetime)
     keeps only sites open at that moment in both baseline and scenario.
     Returns :func:`compare`'s dict plus ``sites_after`` (the changed sites).
     """
@@ -423,7 +423,7 @@ def run_scenario(scenario: Scenario, area: Area, sites: pd.DataFrame, router: Ro
         base_sites = base_sites[open_at_mask(base_sites, at)].reset_index(drop=True)
         new_sites = new_sites[open_at_mask(new_sites, at)].reset_index(drop=True)
         model = None
-    base = model if model is not None else AccessModel.build(area, base_sites, router, weight_column=weight_column)
+    base = model if model is not None else ScenarioModel.build(area, base_sites, router, weight_column=weight_column)
     after = base.apply(new_sites)
     res = compare(base.evaluate(threshold_minutes=threshold_minutes, label="baseline"),
                   after.evaluate(threshold_minutes=threshold_minutes, label=scenario.name))
@@ -434,6 +434,23 @@ def run_scenario(scenario: Scenario, area: Area, sites: pd.DataFrame, router: Ro
     return res
 
 
-__all__ = ["CHANGE_TYPES", "SCHEMA_VERSION", "AccessModel", "AddSite", "ChangeCapacity", "ChangeHours",
-           "Evaluation", "MoveSite", "RemoveSite", "Scenario", "apply_scenario", "compare", "evaluate",
-           "load_scenario", "open_at_mask", "resolve_location", "run_scenario", "save_scenario"]
+__all__ = [
+    "CHANGE_TYPES",
+    "SCHEMA_VERSION",
+    "AddSite",
+    "ChangeCapacity",
+    "ChangeHours",
+    "Evaluation",
+    "MoveSite",
+    "RemoveSite",
+    "Scenario",
+    "ScenarioModel",
+    "apply_scenario",
+    "compare",
+    "evaluate",
+    "load_scenario",
+    "open_at_mask",
+    "resolve_location",
+    "run_scenario",
+    "save_scenario",
+]

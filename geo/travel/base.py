@@ -13,9 +13,6 @@ import numpy as np
 
 from geo._errors import InputError
 
-MODES = ("drive", "walk", "cycle", "transit")
-METHODS = ("network", "estimate", "transit", "straight-line")
-
 
 @dataclass(frozen=True)
 class NearestResult:

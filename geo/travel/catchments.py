@@ -160,7 +160,7 @@ def isochrones(router: Router, sites: pd.DataFrame, *,
     if getattr(router, "method", "") == "network":
         for i, sid in enumerate(sites["site_id"].to_numpy()):
             geoms = _network_isochrone(router, sxy[i], bands, simplify_metres)  # type: ignore[arg-type]
-            rows += [{"site_id": sid, "band_minutes": b, "geometry": g} for b, g in zip(bands, geoms)]
+            rows += [{"site_id": sid, "band_minutes": b, "geometry": g} for b, g in zip(bands, geoms, strict=True)]
     else:
         rows = _estimate_isochrones(router, sites, sxy, bands)
     gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=BNG) if rows else gpd.GeoDataFrame(

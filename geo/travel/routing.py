@@ -18,52 +18,71 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from geo._errors import InputError, NetworkError
-from geo.travel.base import METHODS, MODES, NearestResult, Router, check_xy, nearest_from_matrix
+from geo.travel.base import NearestResult, Router, check_xy, nearest_from_matrix
+from geo.travel.modes import Method, TransitOptions, TravelMode, TravelSpec
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from geo.data.areas import Area
     from geo.config import Settings
-    from geo.travel.network import Network
+    from geo.data.areas import Area
     from geo.progress import ProgressFn
+    from geo.travel.network import Network
 
 logger = logging.getLogger(__name__)
 
-def make_router(mode: str, *, area: Area | None = None, settings: Settings | None = None,
-                network: str | Path | Network | None = "auto", progress: ProgressFn | None = None,
+def make_router(travel: TravelSpec | TravelMode | str, *, area: Area | None = None,
+                settings: Settings | None = None, network: str | Path | Network | None = None,
+                method: str | Method | None = None, progress: ProgressFn | None = None,
                 **transit_options: Any) -> Router:
-    """The best router for ``mode`` and area.
+    """The router a :class:`~geo.travel.modes.TravelSpec` asks for.
 
-    ``network``: ``"auto"`` uses a cached/bundled OSM network that covers the area and falls
-    back to the calibrated straight-line estimate (labelled "estimate") when there is none;
-    a path reads that ``.osm.pbf``/``.osm``/``.osm.xml(.bz2)`` file; ``"download"`` fetches
-    the area's roads through osmnx (internet needed); ``None``/``"none"`` forces the estimate.
-    ``mode="transit"`` needs ``gtfs=`` (a GTFS zip) and the ``transit`` extra.
+    ``travel`` is a spec, or a mode name parsed together with ``method``/``network`` by
+    :meth:`TravelSpec.parse` (the one parser).  Method ``auto`` uses a network on disk or in the
+    cache that covers the area and falls back to the calibrated straight-line estimate
+    (labelled "estimate"); ``network`` insists on real roads (an error when there are none);
+    ``estimate`` forces the estimate.  ``network`` may also be a loaded :class:`Network`.
+    ``mode=transit`` needs a GTFS feed (``transit.gtfs`` or ``gtfs=``) and the ``transit`` extra.
     """
     from geo.config import Settings
-
-    s = settings if settings is not None else Settings.from_env()
-    if mode not in MODES:
-        msg = f"unknown travel mode {mode!r}; choose one of {', '.join(MODES)}"
-        raise InputError(msg)
-    if mode == "transit":
-        from geo.travel.transit import make_transit_router  # type: ignore[attr-defined]
-
-        return make_transit_router(area=area, settings=s, network=network, progress=progress,
-                                   **transit_options)
     from geo.travel.estimate import EstimateRouter
     from geo.travel.network import Network, network_for_area
 
-    if network is None or (isinstance(network, str) and network.lower() in {"none", "estimate"}):
-        return EstimateRouter(mode=mode, settings=s)
-    if isinstance(network, Network):
-        net = network
+    s = settings if settings is not None else Settings.from_env()
+    loaded = network if isinstance(network, Network) else None
+    if isinstance(travel, TravelSpec):
+        spec = travel
     else:
-        net = network_for_area(area, mode=mode, settings=s, source=network, progress=progress)
+        unknown = sorted(set(transit_options) - set(TransitOptions.__dataclass_fields__))
+        if unknown:
+            msg = f"unknown transit option(s) {', '.join(unknown)}"
+            raise InputError(msg)
+        options = TransitOptions(**transit_options) if transit_options else None
+        source = None if loaded is not None or isinstance(network, Network) else network
+        spec = TravelSpec.parse(mode=travel, method=method, network=source, transit=options)
+    if spec.method is Method.STRAIGHT_LINE:
+        msg = "straight-line distance has no router: use geo.measures.coverage.nearest_site_straight_line"
+        raise InputError(msg)
+    if spec.mode is TravelMode.TRANSIT:
+        from geo.travel.transit import make_transit_router
+
+        t = spec.transit or TransitOptions()
+        return make_transit_router(area=area, settings=s, network=spec.network, progress=progress,
+                                   gtfs=t.gtfs, arrive_by=t.arrive_by, depart_at=t.depart_at,
+                                   window_minutes=t.window_minutes, step_minutes=t.step_minutes,
+                                   statistic=t.statistic)
+    mode = spec.mode.value
+    if spec.method is Method.ESTIMATE:
+        return EstimateRouter(mode=mode, settings=s)
+    net = loaded if loaded is not None else network_for_area(area, mode=mode, settings=s, source=spec.network,
+                                                             progress=progress)
     if net is None:
-        logger.info("no road network covers %s; using the straight-line estimate",
-                    getattr(area, "name", "the area"))
+        where = getattr(area, "name", "the area")
+        if spec.method is Method.NETWORK:
+            msg = (f"no road network covers {where}: pass --network FILE.osm.pbf (an OpenStreetMap extract "
+                   "of the area) or use --method estimate")
+            raise NetworkError(msg)
+        logger.info("no road network covers %s; using the straight-line estimate", where)
         return EstimateRouter(mode=mode, settings=s)
     return NetworkRouter(net, settings=s)
 
@@ -182,5 +201,5 @@ class NetworkRouter:
         return out
 
 
-__all__ = ["METHODS", "MODES", "NearestResult", "NetworkError", "Router", "check_xy",
+__all__ = ["NearestResult", "NetworkError", "Router", "check_xy",
            "make_router", "nearest_from_matrix"]

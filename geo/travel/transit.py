@@ -48,6 +48,8 @@ import numpy as np
 from geo._errors import InputError, NetworkError
 from geo.cache import cache_key
 from geo.crs import lonlat_from_bng
+from geo.progress import report
+from geo.travel.base import NearestResult, check_xy, nearest_from_matrix
 from geo.travel.gtfs import (
     GtfsFeed,
     clip_feed,
@@ -57,12 +59,10 @@ from geo.travel.gtfs import (
     summarise_feed,
     write_gtfs_dir,
 )
-from geo.progress import report
-from geo.travel.base import NearestResult, check_xy, nearest_from_matrix
 
 if TYPE_CHECKING:
-    from geo.data.areas import Area
     from geo.config import Settings
+    from geo.data.areas import Area
     from geo.progress import ProgressFn
 
 logger = logging.getLogger(__name__)
@@ -449,7 +449,7 @@ class TransitRouter:
                                    method=self.method)
 
 
-def _pbf_for(area: Area | None, network: Any, settings: Settings) -> Path:
+def pbf_for_area(area: Area | None, network: Any, settings: Settings) -> Path:
     if network is not None and not (isinstance(network, str) and network.lower() in {"auto", "none", "estimate"}):
         if isinstance(network, str | Path):
             return Path(network)
@@ -490,11 +490,11 @@ def make_transit_router(*, area: Area | None = None, settings: Settings, network
     if arrive_by is not None and depart_at is not None:
         msg = "give either arrive_by or depart_at, not both"
         raise InputError(msg)
-    spec = arrive_by if arrive_by is not None else depart_at if depart_at is not None else "Tue 12:00"
+    spec = arrive_by if arrive_by is not None else depart_at if depart_at is not None else settings.transit_arrive_by
     when = spec if isinstance(spec, dt.datetime) else resolve_service_datetime(spec)
     arriving = arrive_by is not None or depart_at is None
     times = window_times(when, arrive_by=arriving, window_minutes=window_minutes, step_minutes=step_minutes)
-    pbf = _pbf_for(area, network, settings)
+    pbf = pbf_for_area(area, network, settings)
     tiles = build_transit_tiles(Path(gtfs), pbf=pbf, settings=settings, area=area,
                                 clip_buffer_metres=clip_buffer_metres,
                                 needed_dates=tuple(sorted({t.date() for t in times})), rebuild=rebuild,

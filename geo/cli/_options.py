@@ -1,0 +1,173 @@
+"""CLI option groups and the one adapter from flags to a :class:`~geo.planning.study.Study`.
+
+Every default shown here comes from :class:`~geo.config.Settings` (so ``GEO_*`` variables
+change the CLI and the app alike); the flags only say "not given" (``None``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from geo._errors import InputError
+from geo.cli._output import FORMATS
+from geo.config import Settings
+from geo.travel.modes import TRANSIT_STATISTICS, Method, TransitOptions, TravelMode, TravelSpec
+
+if TYPE_CHECKING:
+    from geo.planning.study import Study, StudySpec
+    from geo.progress import ProgressFn
+
+#: ``--mode`` choices: the travel modes plus the older spelling ``straight-line`` (= ``--method straight-line``).
+MODE_CHOICES = (*(m.value for m in TravelMode), "straight-line")
+SITE_HELP = ("site types or services, comma separated (hub,satellite,outreach,pharmacy,nsp,"
+             "supervised_consumption,young_people,hospital,recovery,other)")
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Settings for this run, honouring ``--data-dir`` and ``--imd``."""
+    imd = getattr(args, "imd", None)
+    return Settings.from_env(getattr(args, "data_dir", None), **({"imd_version": int(imd)} if imd else {}))
+
+
+def add_area_options(p: argparse.ArgumentParser, *, required: bool = True) -> None:
+    """``--area`` (name/code/county/ICB/region/England/polygon file) and ``--buffer-km``."""
+    p.add_argument("--area", required=required,
+                   help="LAD name or code, county (e.g. Northamptonshire), ICB, region, former district "
+                        "(e.g. Daventry), ward, 'England', several separated by ';', or a "
+                        "GeoJSON/GeoPackage polygon file")
+    p.add_argument("--buffer-km", type=float, default=None,
+                   help="also count sites this far beyond the area border (default: Settings."
+                        "cross_border_buffer_km, 15 km; GEO_CROSS_BORDER_BUFFER_KM; 0 = in-area sites only)")
+    add_imd_option(p)
+
+
+def add_imd_option(p: argparse.ArgumentParser) -> None:
+    """``--imd 2019|2025``: which Indices of Deprivation fill the deprivation deciles."""
+    p.add_argument("--imd", choices=("2019", "2025"), default=None,
+                   help="Indices of Deprivation edition for deciles and ranks (default Settings.imd_version "
+                        "2025, GEO_IMD_VERSION); 2019 = the seeds' version, mapped from LSOA 2011 to 2021")
+
+
+def add_format_options(p: argparse.ArgumentParser, *, default: str = "table") -> None:
+    """``--format`` and ``--out``."""
+    p.add_argument("--format", choices=FORMATS, default=default, help="output format")
+    p.add_argument("--out", type=Path, default=None, help="write to this file instead of stdout")
+
+
+def _thresholds(text: str) -> tuple[float, ...]:
+    from geo.measures.coverage import parse_thresholds
+
+    try:
+        return parse_thresholds(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_study_options(p: argparse.ArgumentParser, *, default_sites: str | None = None,
+                      area_required: bool = True, thresholds: bool = True) -> None:
+    """Area, services, travel and threshold options shared by every analysis command.
+
+    ``--threshold`` takes one value or a comma list (``15,30,45``); commands that need one
+    threshold use the first.  Defaults: Settings.thresholds_minutes / threshold_minutes.
+    """
+    add_area_options(p, required=area_required)
+    p.add_argument("--sites", default=default_sites,
+                   help=f"{SITE_HELP}; default {default_sites or 'Settings.default_services (hub)'}")
+    p.add_argument("--extra-sites", action="append", type=Path, default=[],
+                   help="your own sites (CSV with postcode or easting/northing or lat/lon, or GeoJSON/GPKG)")
+    p.add_argument("--in-county-only", "--in-area-only", dest="in_county_only", action="store_true",
+                   help="count only sites inside the area (the seed method); default also counts "
+                        "cross-border sites within --buffer-km")
+    p.add_argument("--include-historical", action="store_true",
+                   help="also use sites the seeds list as historical (2015)")
+    p.add_argument("--mode", choices=MODE_CHOICES, default="drive",
+                   help="how people travel (straight-line = --method straight-line)")
+    p.add_argument("--method", choices=[m.value for m in Method], default=None,
+                   help="auto (real roads where a network covers the area, else the estimate), network "
+                        "(real roads or error), estimate (calibrated straight-line time), straight-line "
+                        "(distance in km)")
+    p.add_argument("--network", default=None,
+                   help="where real roads come from: auto (an extract on disk/in the cache), download "
+                        "(osmnx, internet), place:NAME, or an .osm.pbf/.osm file; 'none' = --method estimate")
+    p.add_argument("--gtfs", type=Path, default=None, help="GTFS zip for --mode transit")
+    p.add_argument("--arrive-by", default=None, help='transit: arrive by, e.g. "Tue 12:00" (default Settings.transit_arrive_by)')
+    p.add_argument("--depart-at", default=None, help='transit: depart at, e.g. "Tue 10:00"')
+    p.add_argument("--window-minutes", type=float, default=120.0,
+                   help="transit: evaluate times across this window before arrive-by / after depart-at")
+    p.add_argument("--step-minutes", type=float, default=15.0, help="transit: step within the window")
+    p.add_argument("--statistic", choices=TRANSIT_STATISTICS, default="median",
+                   help="transit: which journey time across the window to report")
+    if thresholds:
+        p.add_argument("--threshold", type=_thresholds, default=None,
+                       help="travel-time threshold(s) in minutes, one value or a comma list "
+                            "(default: Settings.thresholds_minutes 15,30,45 for coverage, else 30)")
+        p.add_argument("--threshold-km", type=float, default=None,
+                       help="distance threshold for --method straight-line (default 1.6 km = 1 mile)")
+
+
+def travel_from_args(args: argparse.Namespace, settings: Settings) -> TravelSpec:
+    """The travel spec the flags describe (parsed once, by :meth:`TravelSpec.parse`)."""
+    transit = None
+    if str(args.mode) == TravelMode.TRANSIT.value:
+        if args.arrive_by is not None and args.depart_at is not None:
+            msg = "give either --arrive-by or --depart-at, not both"
+            raise InputError(msg)
+        arrive = args.arrive_by if args.depart_at is None else None
+        transit = TransitOptions(gtfs=None if args.gtfs is None else str(args.gtfs),
+                                 arrive_by=arrive or (settings.transit_arrive_by if args.depart_at is None else None),
+                                 depart_at=args.depart_at, window_minutes=args.window_minutes,
+                                 step_minutes=args.step_minutes, statistic=args.statistic)
+    return TravelSpec.parse(mode=args.mode, method=args.method, network=args.network, transit=transit)
+
+
+def spec_from_args(args: argparse.Namespace, settings: Settings) -> StudySpec:
+    """The :class:`StudySpec` the flags describe."""
+    from geo.data.sites import parse_site_types
+    from geo.planning.study import StudySpec
+
+    sites = getattr(args, "sites", None)
+    thresholds = getattr(args, "threshold", None)
+    if isinstance(thresholds, int | float):
+        thresholds = (float(thresholds),)
+    return StudySpec(
+        area=str(args.area), services=None if sites is None else parse_site_types(sites),
+        travel=travel_from_args(args, settings), buffer_km=args.buffer_km,
+        in_area_only=bool(args.in_county_only), include_historical=bool(args.include_historical),
+        extra_sites=tuple(str(p) for p in args.extra_sites), thresholds_minutes=thresholds,
+        threshold_km=getattr(args, "threshold_km", None))
+
+
+def study_from_args(args: argparse.Namespace, *, progress: ProgressFn | None = None,
+                    needs_minutes: str | None = None, announce: bool = True) -> Study:
+    """Build the run's :class:`Study` from the flags; say on stderr how travel is measured.
+
+    ``needs_minutes`` names the command when it cannot work on straight-line distances.
+    """
+    from geo.planning.study import Study
+
+    s = settings_from_args(args)
+    study = Study(spec_from_args(args, s), settings=s, progress=progress)
+    if needs_minutes:
+        study.require_minutes(needs_minutes)
+    if announce:
+        what = "travel times" if study.is_time else "distances"
+        print(f"{what}: {study.label}; {study.sites_label}", file=sys.stderr)
+    return study
+
+
+def sites_study_from_args(args: argparse.Namespace, *, extra_attr: str = "add") -> Study:
+    """A :class:`Study` for commands that list or check sites (no travel options).
+
+    ``--area``, ``--buffer-km`` and ``--sites`` as everywhere; user files come from ``--add``.
+    """
+    from geo.data.sites import parse_site_types
+    from geo.planning.study import Study, StudySpec
+
+    s = settings_from_args(args)
+    spec = StudySpec(area=str(args.area), services=parse_site_types(getattr(args, "sites", None)),
+                     buffer_km=args.buffer_km,
+                     extra_sites=tuple(str(p) for p in getattr(args, extra_attr, None) or ()))
+    return Study(spec, settings=s)

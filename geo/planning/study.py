@@ -1,0 +1,302 @@
+"""The one study pipeline: area -> sites -> router -> times, with every default from ``Settings``.
+
+Both front ends are adapters over this module: the CLI turns its flags into a
+:class:`StudySpec`, the atlas turns its widgets into one, and both ask a :class:`Study` the
+same questions.  A new option is added once -- a :class:`~geo.config.Settings` field (its
+``GEO_*`` variable comes free) or a :class:`StudySpec` field -- and reaches both.
+
+r5py's ``TransportNetwork`` / ``TravelTimeMatrix`` are the model: the spec is plain, hashable
+data; the heavy parts (area, sites, router, times, matrix) are built lazily, once, and can be
+handed in already built (the app shares one router between studies that differ only in sites).
+
+>>> from geo import Settings, Study, StudySpec, TravelSpec
+>>> study = Study(StudySpec(area="Rutland", services=("hub",), travel=TravelSpec.parse(mode="drive")),
+...               settings=Settings.from_env())                     # doctest: +SKIP
+>>> study.times()[["minutes", "site_name"]].head()                   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from geo._errors import InputError
+from geo.config import Settings
+from geo.travel.modes import Method, TravelSpec
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from geo.data.areas import Area
+    from geo.progress import ProgressFn
+    from geo.travel.base import Router
+    from geo.travel.matrix import Origins
+
+logger = logging.getLogger(__name__)
+
+#: Longest area text accepted (names, codes, ``;`` lists).
+MAX_AREA_CHARS = 255
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """What a study is, as plain hashable values (a cache key and a run record).
+
+    ``None`` means "the default in :class:`~geo.config.Settings`": ``services`` ->
+    ``default_services``, ``buffer_km`` -> ``cross_border_buffer_km``, ``thresholds_minutes`` ->
+    ``thresholds_minutes``, ``threshold_km`` -> ``threshold_km``.
+
+    Parameters
+    ----------
+    area : LAD/county/ICB/region name or code, ``"England"``, ``"A; B"`` lists, or a polygon file.
+    services : site types or services to study (``hub``, ``pharmacy``, ``nsp`` ...).
+    travel : mode + method + network source (:class:`~geo.travel.modes.TravelSpec`).
+    buffer_km : sites (and LSOAs) this far beyond the border also count; 0 = in-area sites only.
+    in_area_only : count only sites inside the area (the seeds' method).
+    include_historical : also use sites the seeds list as historical (2015).
+    extra_sites : the user's own site files (CSV/GeoJSON/GeoPackage paths).
+    thresholds_minutes : travel-time thresholds (the first is the headline one).
+    threshold_km : distance threshold for ``method="straight-line"``.
+    display_ring_km : neighbouring LSOAs shown faded around the area (maps); not counted.
+    """
+
+    area: str
+    services: tuple[str, ...] | None = None
+    travel: TravelSpec = field(default_factory=TravelSpec)
+    buffer_km: float | None = None
+    in_area_only: bool = False
+    include_historical: bool = False
+    extra_sites: tuple[str, ...] = ()
+    thresholds_minutes: tuple[float, ...] | None = None
+    threshold_km: float | None = None
+    display_ring_km: float = 0.0
+
+    def __post_init__(self) -> None:
+        area = str(self.area)
+        if not area.strip():
+            msg = "--area is empty: name a district, county, region or 'England', or give a polygon file"
+            raise InputError(msg)
+        if len(area) > MAX_AREA_CHARS:
+            msg = (f"--area is {len(area):,} characters long (at most {MAX_AREA_CHARS}); name fewer districts "
+                   "or give a polygon file instead")
+            raise InputError(msg)
+        if self.buffer_km is not None and not (0.0 <= float(self.buffer_km) <= 200.0):
+            msg = f"--buffer-km must be between 0 and 200 km (got {self.buffer_km:g})"
+            raise InputError(msg)
+        for t in self.thresholds_minutes or ():
+            if not (0.0 < float(t) <= 24 * 60):
+                msg = f"threshold {t:g} minutes is out of range: use a number of minutes between 1 and 1440"
+                raise InputError(msg)
+        if self.threshold_km is not None and not (0.0 < float(self.threshold_km) <= 500.0):
+            msg = f"--threshold-km must be between 0 and 500 km (got {self.threshold_km:g})"
+            raise InputError(msg)
+
+
+class Study:
+    """One analysis: a :class:`StudySpec` resolved against :class:`~geo.config.Settings`.
+
+    Parts are built lazily and once.  ``area``, ``sites`` and ``router`` may be passed in
+    already built (they must match the spec); nothing here is mutated after it is built.
+    """
+
+    def __init__(self, spec: StudySpec, *, settings: Settings | None = None, area: Area | None = None,
+                 sites: gpd.GeoDataFrame | None = None, router: Router | None = None,
+                 progress: ProgressFn | None = None) -> None:
+        self.spec = spec
+        self.settings = settings if settings is not None else Settings.from_env()
+        self.progress = progress
+        if area is not None:
+            self.__dict__["area"] = area
+        if sites is not None:
+            self.__dict__["sites"] = sites
+        if router is not None:
+            self.__dict__["router"] = router
+
+    def __repr__(self) -> str:
+        return f"Study({self.spec.area!r}, services={self.services}, travel={self.travel.key})"
+
+    # ------------------------------------------------------------------ resolved defaults
+    @property
+    def travel(self) -> TravelSpec:
+        """Mode, method and network source."""
+        return self.spec.travel
+
+    @property
+    def services(self) -> tuple[str, ...]:
+        """Site types/services studied."""
+        return tuple(self.spec.services) if self.spec.services else self.settings.default_services
+
+    @property
+    def buffer_km(self) -> float:
+        """Cross-border buffer for sites (0 when only in-area sites count)."""
+        if self.spec.in_area_only:
+            return 0.0
+        return float(self.settings.cross_border_buffer_km if self.spec.buffer_km is None else self.spec.buffer_km)
+
+    @property
+    def thresholds_minutes(self) -> tuple[float, ...]:
+        """Travel-time thresholds (sorted)."""
+        t = self.spec.thresholds_minutes or self.settings.thresholds_minutes
+        return tuple(sorted(float(x) for x in t))
+
+    @property
+    def threshold_minutes(self) -> float:
+        """The single threshold for gaps, scenarios, optimisation and closure impact."""
+        t = self.spec.thresholds_minutes
+        return float(t[0]) if t else float(self.settings.threshold_minutes)
+
+    @property
+    def threshold_km(self) -> float:
+        """Distance threshold for straight-line runs."""
+        return float(self.settings.threshold_km if self.spec.threshold_km is None else self.spec.threshold_km)
+
+    @property
+    def is_time(self) -> bool:
+        """True when answers are minutes; False for straight-line distance (km)."""
+        return self.travel.is_time
+
+    # ------------------------------------------------------------------ parts
+    @cached_property
+    def area(self) -> Area:
+        """The study area, with a faded display ring when the spec asks for one."""
+        from geo.data.areas import select_area
+
+        return select_area(self.spec.area, settings=self.settings, buffer_km=self.spec.display_ring_km)
+
+    @cached_property
+    def sites(self) -> gpd.GeoDataFrame:
+        """Sites of the chosen services in the area, and across the border within the buffer.
+
+        An error when there are none, naming the area and how to add sites.
+        """
+        from geo.data.sites import load_sites
+
+        a = self.area
+        extra = [str(p) for p in self.spec.extra_sites]
+        if a.kind == "england":
+            sites = load_sites(self.settings, types=self.services, include_historical=self.spec.include_historical,
+                               extra=extra)
+            sites = sites.assign(in_area=True) if "in_area" not in sites.columns else sites
+        else:
+            sites = load_sites(self.settings, area=a, types=self.services, buffer_km=self.buffer_km,
+                               include_historical=self.spec.include_historical, extra=extra)
+            if self.spec.in_area_only:
+                sites = sites[sites["in_area"].astype(bool)].reset_index(drop=True)
+        if len(sites) == 0:
+            where = "in" if self.spec.in_area_only or self.buffer_km == 0 else "in or near"
+            msg = (f"no sites of type {', '.join(self.services)} {where} {a.name}; add your own with "
+                   "--extra-sites FILE" + ("" if self.spec.in_area_only else " or widen --buffer-km"))
+            raise InputError(msg)
+        return sites
+
+    @cached_property
+    def router(self) -> Router:
+        """The router the travel spec asks for (an error for straight-line distance studies)."""
+        self.require_minutes("routing")
+        from geo.travel.routing import make_router
+
+        return make_router(self.travel, area=self.area, settings=self.settings, progress=self.progress)
+
+    @property
+    def method(self) -> str:
+        """How the answers were made: ``network``, ``estimate``, ``transit`` or ``straight-line``."""
+        return str(self.router.method) if self.is_time else Method.STRAIGHT_LINE.value
+
+    @property
+    def label(self) -> str:
+        """One line saying how travel was measured (shown with every figure)."""
+        if not self.is_time:
+            return f"straight-line distance to the nearest of {len(self.sites):,} sites (not travel time)"
+        return str(self.router.label)
+
+    @property
+    def sites_label(self) -> str:
+        """Which sites count, in words (in-area only, or across the border within the buffer)."""
+        if self.spec.in_area_only or self.buffer_km == 0:
+            return f"sites inside {self.area.name} only"
+        return f"sites inside {self.area.name} and within {self.buffer_km:g} km of its border"
+
+    # ------------------------------------------------------------------ answers
+    def times(self, *, sites: pd.DataFrame | None = None, by_type: bool = False, k: int = 1,
+              max_minutes: float | None = None) -> pd.DataFrame:
+        """One row per LSOA (core and ring, ``in_area`` flags them): nearest site and minutes.
+
+        Straight-line studies give ``distance_km`` instead of ``minutes``.  ``sites`` overrides
+        the study's sites (e.g. those open at a given time) without rebuilding anything else.
+        """
+        use = self.sites if sites is None else sites
+        if k < 1:
+            msg = f"--k must be 1 or more (got {k})"
+            raise InputError(msg)
+        if max_minutes is not None and not max_minutes > 0:
+            msg = f"--max-minutes must be above 0 (got {max_minutes:g})"
+            raise InputError(msg)
+        if not self.is_time:
+            from geo.measures.coverage import nearest_site_straight_line
+
+            out = nearest_site_straight_line(self.area.all_lsoas, use)
+            out["method"] = Method.STRAIGHT_LINE.value
+        else:
+            from geo.travel.catchments import nearest_times
+
+            out = nearest_times(self.area, use, self.router, by_type=by_type, k=k, max_minutes=max_minutes)
+        out.attrs["label"] = self.label
+        out.attrs["method"] = self.method
+        return out
+
+    @cached_property
+    def baseline_times(self) -> pd.DataFrame:
+        """:meth:`times` for the study's own sites, computed once."""
+        return self.times()
+
+    def require_minutes(self, what: str) -> None:
+        """An error for questions that need travel *times* when the study measures distance."""
+        if not self.is_time:
+            msg = f"{what} needs travel times; use --method auto/network/estimate (not straight-line)"
+            raise InputError(msg)
+
+    def origins(self, *, weight_column: str = "adults") -> Origins:
+        """The core LSOAs as weighted demand points."""
+        from geo.travel.matrix import area_origins
+
+        return area_origins(self.area, weight_column=weight_column)
+
+    def matrix(self, *, sites: pd.DataFrame | None = None, weight_column: str = "adults",
+               max_minutes: float | None = None) -> tuple[npt.NDArray[np.float64], Origins]:
+        """``(n_sites, n_core_lsoas)`` minutes (NaN = unreachable) and the origins they refer to."""
+        from geo.travel.matrix import site_origin_matrix
+
+        self.require_minutes("a site x neighbourhood matrix")
+        origins = self.origins(weight_column=weight_column)
+        assert self.router is not None
+        use = self.sites if sites is None else sites
+        return site_origin_matrix(self.router, use, origins, max_minutes=max_minutes), origins
+
+    def coverage(self, *, thresholds_minutes: tuple[float, ...] | None = None,
+                 times: pd.DataFrame | None = None) -> list[dict[str, object]]:
+        """Coverage summary per threshold (minutes, or km for straight-line studies)."""
+        from geo.measures.coverage import coverage_summary
+
+        t = self.baseline_times if times is None else times
+        value_col = "minutes" if self.is_time else "distance_km"
+        thresholds = thresholds_minutes or (self.thresholds_minutes if self.is_time else (self.threshold_km,))
+        out: list[dict[str, object]] = []
+        for thr in thresholds:
+            summary = coverage_summary(t, threshold_minutes=thr, value_col=value_col)
+            out.append({**summary.pop("headline"), **summary})
+        return out
+
+    def describe(self) -> dict[str, object]:
+        """How this study was made, for run records and headers."""
+        return {"area": self.area.name, "services": list(self.services), "mode": self.travel.mode.value,
+                "method": self.method, "times": self.label, "sites_counted": self.sites_label,
+                "buffer_km": self.buffer_km}
+
+
+__all__ = ["MAX_AREA_CHARS", "Study", "StudySpec"]

@@ -1,0 +1,162 @@
+"""The travel vocabulary: how people travel (:class:`TravelMode`) and how the time is worked out
+(:class:`Method`), parsed once into a :class:`TravelSpec` that both front ends share.
+
+r5py's ``TransportMode`` is the model: a mode is an enum, never a free string, and the way the
+answer is computed is a separate option, so "estimate" is a method, not a pseudo-mode.
+
+=============  ==================================================================================
+method         what it means
+=============  ==================================================================================
+``auto``       real roads (or the timetable) where a network covers the area, else the estimate
+``network``    real OpenStreetMap roads, or a GTFS timetable for ``transit``; an error if none
+``estimate``   calibrated straight-line *time* estimate (labelled, with its error range)
+``straight-line``  straight-line *distance* in km (KD-tree) -- no time at all; thresholds in km
+=============  ==================================================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from geo._errors import InputError
+
+
+class TravelMode(StrEnum):
+    """How people travel to a service."""
+
+    DRIVE = "drive"
+    WALK = "walk"
+    CYCLE = "cycle"
+    TRANSIT = "transit"
+
+    @classmethod
+    def parse(cls, value: str | TravelMode) -> TravelMode:
+        """The mode named ``value`` (case-insensitive), or an :class:`InputError` listing the choices."""
+        try:
+            return cls(str(value).strip().lower())
+        except ValueError:
+            msg = f"unknown travel mode {value!r}; choose one of {', '.join(m.value for m in cls)}"
+            raise InputError(msg) from None
+
+    @property
+    def label(self) -> str:
+        """Words for a person: ``"public transport"`` rather than ``"transit"``."""
+        return {"drive": "drive", "walk": "walk", "cycle": "cycle", "transit": "public transport"}[self.value]
+
+
+class Method(StrEnum):
+    """How travel is worked out (see the module table)."""
+
+    AUTO = "auto"
+    NETWORK = "network"
+    ESTIMATE = "estimate"
+    STRAIGHT_LINE = "straight-line"
+
+    @classmethod
+    def parse(cls, value: str | Method) -> Method:
+        """The method named ``value`` (``none`` and ``straight_line`` accepted as spellings)."""
+        text = str(value).strip().lower().replace("_", "-")
+        text = {"none": "estimate", "straightline": "straight-line"}.get(text, text)
+        try:
+            return cls(text)
+        except ValueError:
+            msg = f"unknown method {value!r}; choose one of {', '.join(m.value for m in cls)}"
+            raise InputError(msg) from None
+
+    @property
+    def is_time(self) -> bool:
+        """False only for straight-line distance (answers in km, not minutes)."""
+        return self is not Method.STRAIGHT_LINE
+
+
+#: Transit statistics across a departure window.
+TRANSIT_STATISTICS = ("median", "worst", "best")
+
+
+@dataclass(frozen=True)
+class TransitOptions:
+    """Public-transport options: the feed, the time of day and how a window is summarised.
+
+    Exactly one of ``arrive_by`` / ``depart_at`` is used; ``arrive_by`` wins when both are set
+    and the default (:attr:`geo.config.Settings.transit_arrive_by`) applies when neither is.
+    """
+
+    gtfs: str | None = None
+    arrive_by: str | None = None
+    depart_at: str | None = None
+    window_minutes: float = 120.0
+    step_minutes: float = 15.0
+    statistic: str = "median"
+
+    def __post_init__(self) -> None:
+        if self.statistic not in TRANSIT_STATISTICS:
+            msg = f"unknown transit statistic {self.statistic!r}; choose one of {', '.join(TRANSIT_STATISTICS)}"
+            raise InputError(msg)
+        if not (0 < self.step_minutes <= 24 * 60 and 0 <= self.window_minutes <= 24 * 60):
+            msg = ("transit window: --window-minutes must be 0-1440 and --step-minutes 1-1440 "
+                   f"(got {self.window_minutes:g} and {self.step_minutes:g})")
+            raise InputError(msg)
+
+
+@dataclass(frozen=True)
+class TravelSpec:
+    """Mode + method + where the network comes from: everything that decides a router.
+
+    Hashable, so it is a cache key in the app and a field of :class:`geo.planning.study.StudySpec`.
+
+    Parameters
+    ----------
+    mode : how people travel.
+    method : how the time is worked out (``auto`` by default).
+    network : where real roads come from when the method allows them: ``"auto"`` (an extract on
+        disk or in the cache that covers the area), ``"download"`` / ``"place:NAME"`` (osmnx), or
+        a path to a ``.osm.pbf`` / ``.osm(.xml)(.bz2)`` file.
+    transit : public-transport options (only for ``mode=transit``).
+    """
+
+    mode: TravelMode = TravelMode.DRIVE
+    method: Method = Method.AUTO
+    network: str = "auto"
+    transit: TransitOptions | None = None
+
+    @classmethod
+    def parse(cls, *, mode: str | TravelMode = "drive", method: str | Method | None = None,
+              network: str | Path | None = None, transit: TransitOptions | None = None) -> TravelSpec:
+        """The one place free text becomes a travel spec (CLI flags, app widgets, scenario files).
+
+        Older spellings are read here and nowhere else: ``mode="straight-line"`` means
+        ``method="straight-line"`` (mode drive), and ``network="none"``/``"estimate"`` means
+        ``method="estimate"``.
+        """
+        mode_text = str(mode).strip().lower()
+        chosen_method = Method.parse(method) if method is not None else Method.AUTO
+        if mode_text in {"straight-line", "straight_line", "estimate"}:
+            chosen_method = Method.STRAIGHT_LINE if mode_text != "estimate" else Method.ESTIMATE
+            mode_text = "drive"
+        travel_mode = TravelMode.parse(mode_text)
+        source = "auto" if network is None else str(network)
+        if source.strip().lower() in {"none", "estimate"}:
+            if chosen_method not in {Method.AUTO, Method.ESTIMATE}:
+                msg = f"--network {source} asks for the estimate but --method is {chosen_method.value}"
+                raise InputError(msg)
+            chosen_method, source = Method.ESTIMATE, "auto"
+        if travel_mode is TravelMode.TRANSIT:
+            if chosen_method in {Method.ESTIMATE, Method.STRAIGHT_LINE}:
+                msg = "public transport has no straight-line estimate: supply a GTFS feed (--gtfs) or choose drive/walk/cycle"
+                raise InputError(msg)
+            transit = transit if transit is not None else TransitOptions()
+        else:
+            transit = None
+        return cls(mode=travel_mode, method=chosen_method, network=source, transit=transit)
+
+    @property
+    def is_time(self) -> bool:
+        """True when answers are minutes (every method but straight-line distance)."""
+        return self.method.is_time
+
+    @property
+    def key(self) -> str:
+        """Short stable text for labels and cache keys, e.g. ``"drive/auto"``."""
+        return f"{self.mode.value}/{self.method.value}"
