@@ -59,6 +59,8 @@ def lsoa_choropleth(frame: gpd.GeoDataFrame | Mapping[str, Any], column: str | N
     if not feats:
         return group
     present = [c for c, _ in TOOLTIP_FIELDS if c in feats[0]["properties"]]
+    if "value_label" in present and dict(TOOLTIP_FIELDS).get("minutes", "").startswith(value_label):
+        present = [c for c in present if c != "minutes"]  # the value line already says the minutes
     aliases = [value_label if c == "value_label" else dict(TOOLTIP_FIELDS)[c] for c in present]
 
     def style(feature: dict[str, Any]) -> dict[str, Any]:
@@ -87,10 +89,15 @@ def _legend_html(title: str, items: Sequence[tuple[str, str]], *, note: str = ""
         f'border:1px solid #888"></span><span>{html.escape(lab)}</span></div>'
         for lab, c in items)
     extra = f'<div style="margin-top:4px;color:#555;font-size:11px">{html.escape(note)}</div>' if note else ""
-    return (f'<div style="background:rgba(255,255,255,0.94);padding:8px 10px;border-radius:6px;'
+    return _collapsible(title, rows + extra)
+
+
+def _collapsible(title: str, body_html: str) -> str:
+    """A legend box that folds to its title (a ``<details>`` element: no script needed)."""
+    return (f'<details open style="background:rgba(255,255,255,0.94);padding:6px 10px;border-radius:6px;'
             f'box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.35 system-ui,sans-serif;color:#222;'
-            f'max-width:230px"><div style="font-weight:600;margin-bottom:4px">{html.escape(title)}</div>'
-            f"{rows}{extra}</div>")
+            f'max-width:{LEGEND_WIDTH_PX - 20}px"><summary style="font-weight:600;cursor:pointer;'
+            f'margin-bottom:3px">{html.escape(title)}</summary>{body_html}</details>')
 
 
 def _make_legend_class() -> type:
@@ -123,7 +130,7 @@ def _make_legend_class() -> type:
 
 
 def Legend(title: str, items: Sequence[tuple[str, str]], *, note: str = "",  # noqa: N802
-           position: str = "bottomright") -> Any:
+           position: str = "topright") -> Any:
     """A legend control (attach to a map or a FeatureGroup; it follows the group's visibility)."""
     cls = _make_legend_class()
     return cls(_legend_html(title, items, note=note), position)
@@ -219,14 +226,13 @@ def site_markers(sites: pd.DataFrame | Mapping[str, Any], *, name: str = "Servic
             f"<span>{html.escape(st.label)}</span></div>" for _, st in items)
         note = ('<div style="margin-top:4px;color:#555;font-size:11px">Faded: across the border</div>'
                 if any(f["properties"].get("in_area") is False for f in feats) else "")
-        box = (f'<div style="background:rgba(255,255,255,0.94);padding:8px 10px;border-radius:6px;'
-               f'box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.35 system-ui,sans-serif;color:#222">'
-               f'<div style="font-weight:600;margin-bottom:4px">Sites</div>{rows}{note}</div>')
+        box = _collapsible("Sites", rows + note)
         _make_legend_class()(box, legend_position).add_to(group)
     return group
 
 
-CATCHMENT_COLOURS = ("#1b9e77", "#66c2a5", "#b3e2cd", "#e0f3ec")
+#: Catchment bands, nearest first: dark green, then a clearly different light yellow-green.
+CATCHMENT_COLOURS = ("#006d2c", "#c2e699", "#ffffb2", "#f0f0f0")
 
 
 def catchment_layer(polygons: gpd.GeoDataFrame | Mapping[str, Any], *, band_column: str = "minutes",
@@ -250,11 +256,12 @@ def catchment_layer(polygons: gpd.GeoDataFrame | Mapping[str, Any], *, band_colu
     folium.GeoJson(
         gj, name=name,
         style_function=lambda f: {"fillColor": colour.get(f["properties"].get(band_column), "#66c2a5"),
-                                  "color": "#14523d", "weight": 1.8, "fillOpacity": 0.22},
+                                  "color": colour.get(f["properties"].get(band_column), "#14523d"),
+                                  "weight": 0.8, "opacity": 0.6, "fillOpacity": 0.35},
         interactive=False,
     ).add_to(group)
     if bands:
-        Legend(name, [(f"within {b:g} min", colour[b]) for b in bands], position="bottomleft").add_to(group)
+        Legend(name, [(f"within {b:g} min", colour[b]) for b in bands], position="topright").add_to(group)
     return group
 
 
@@ -294,21 +301,32 @@ TILES = {
 ATTRIBUTION = "Contains OS data and National Statistics data © Crown copyright and database right 2025"
 
 
+#: Width kept free on the right of every map for the legends (they never cover the study area).
+LEGEND_WIDTH_PX = 240
+
+
 def base_map(bounds: Sequence[Sequence[float]] | None, *, tiles: str | None = None,
-             attribution: str = ATTRIBUTION, width_px: int = 900, height_px: int = 540) -> folium.Map:
+             attribution: str = ATTRIBUTION, width_px: int = 900, height_px: int = 540,
+             legend_gutter_px: int = LEGEND_WIDTH_PX) -> folium.Map:
     """A folium map fitted to ``bounds`` (``[[south, west], [north, east]]`` in degrees).
 
     ``tiles=None`` (default) draws no tiles: a plain background, no network requests, works
     offline.  ``"auto"`` or ``"carto"`` use CARTO Positron (quiet, good under choropleths);
-    ``"osm"`` uses OpenStreetMap standard tiles.
+    ``"osm"`` uses OpenStreetMap standard tiles; a tile that fails to load shows a note on
+    the map instead of leaving it blank (the layers never depend on tiles).  The study area
+    is fitted into the map left of a ``legend_gutter_px`` strip where the legends sit.
     """
     import folium
     from branca.element import MacroElement
     from jinja2 import Template
 
     b = bounds or [[49.9, -6.4], [55.8, 1.8]]
-    centre = [(b[0][0] + b[1][0]) / 2, (b[0][1] + b[1][1]) / 2]
-    m = folium.Map(location=centre, zoom_start=zoom_for_bounds(b, width_px=width_px, height_px=height_px),
+    gutter = legend_gutter_px if width_px - legend_gutter_px >= 320 else 0
+    zoom = zoom_for_bounds(b, width_px=width_px - gutter, height_px=height_px)
+    shift_lon = (gutter / 2.0) / (256.0 * 2.0 ** zoom) * 360.0  # move the view right: area sits left
+    area_centre = [(b[0][0] + b[1][0]) / 2, (b[0][1] + b[1][1]) / 2]
+    centre = [area_centre[0], area_centre[1] + shift_lon]
+    m = folium.Map(location=centre, zoom_start=zoom,
                    tiles=None, control_scale=True, prefer_canvas=False,
                    zoom_snap=0.25)
     key = None if tiles is None else ("carto" if tiles in {"auto", "carto"} else tiles)
@@ -318,6 +336,7 @@ def base_map(bounds: Sequence[Sequence[float]] | None, *, tiles: str | None = No
             raise InputError(msg)
         url, attr = TILES[key]
         folium.TileLayer(url, attr=attr, name="Street map", control=False, max_zoom=18).add_to(m)
+    tile_note = TILE_ERROR_NOTE if key is not None else ""
     bg = MacroElement()
     bg._template = Template("""
     {% macro script(this, kwargs) %}
@@ -332,11 +351,90 @@ def base_map(bounds: Sequence[Sequence[float]] | None, *, tiles: str | None = No
         + '.geo-site{background:transparent;border:none}';
       document.head.appendChild(css);
       m.attributionControl.addAttribution(""" + json.dumps(html.escape(attribution)) + """);
+      window.geoMap = m; window.geoAreaCentre = """ + json.dumps(area_centre) + """;
+      var note = """ + json.dumps(tile_note) + """, shown = false;
+      if (note) { m.eachLayer(function(l){ if (l instanceof L.TileLayer) { l.on('tileerror', function(){
+        if (shown) return; shown = true;
+        var c = L.control({position: 'bottomleft'});
+        c.onAdd = function(){ var d = L.DomUtil.create('div', 'geo-tile-note');
+          d.style.cssText = 'background:#fff4e5;border:1px solid #ed8b00;padding:4px 8px;border-radius:4px;'
+            + 'font:12px system-ui,sans-serif;color:#7a3e00';
+          d.innerHTML = note; return d; };
+        c.addTo(m); }); } }); }
     })();
     {% endmacro %}
     """)
     m.add_child(bg)
     return m
+
+
+#: Shown on the map when street-map tiles cannot be fetched (offline): the map stays usable.
+TILE_ERROR_NOTE = "Street map unavailable (no internet?): showing the map without it."
+
+
+def context_layer(context: Mapping[str, Any], *, name: str = "Places and roads") -> folium.FeatureGroup:
+    """Place names, main roads and site names that orient the map, all offline.
+
+    ``context`` is :meth:`geo.outputs.map_context.MapContext.geojson`.  Labels are placed in the
+    browser at each zoom: the biggest towns first, then hub and site names from their
+    ``min_zoom``, then smaller places, skipping any label that would overlap one already shown.
+    """
+    import folium
+    from branca.element import MacroElement
+    from jinja2 import Template
+
+    group = folium.FeatureGroup(name=name, show=True)
+    el = MacroElement()
+    el._template = Template("""
+    {% macro script(this, kwargs) %}
+    (function(){
+      var g = {{ this._parent.get_name() }}, ctx = """ + json.dumps(context, separators=(",", ":")) + """;
+      L.geoJSON(ctx.roads, {interactive: false, style: function(f){
+        return {color: f.properties.color, weight: f.properties.weight, opacity: 0.9, lineCap: 'round'}; }}).addTo(g);
+      var esc = function(t){ var d = document.createElement('div'); d.textContent = t; return d.innerHTML; };
+      var items = [];
+      ctx.places.features.forEach(function(f){
+        var p = f.properties, big = p.rank <= 3;
+        items.push({ll: [f.geometry.coordinates[1], f.geometry.coordinates[0]], text: p.name, z: p.min_zoom,
+                    order: big ? p.rank : 100 + p.rank, cls: 'geo-place geo-place-' + p.kind + (p.min_zoom <= 9 ? ' geo-place-big' : ''),
+                    dy: 0, place: true});
+      });
+      ctx.sites.features.forEach(function(f, i){
+        var p = f.properties; if (!p.name) return;
+        items.push({ll: [f.geometry.coordinates[1], f.geometry.coordinates[0]], text: p.name, z: p.min_zoom,
+                    order: 10 + p.min_zoom + i / 10000, cls: 'geo-site-label', dy: 14, place: false});
+      });
+      items.sort(function(a, b){ return a.order - b.order; });
+      var layer = L.layerGroup().addTo(g);
+      function update(){
+        var m = g._map; if (!m) return;
+        var z = m.getZoom(), taken = []; layer.clearLayers();
+        items.forEach(function(it){
+          if (it.place ? z < it.z - 1.5 : z < it.z) return;
+          var pt = m.latLngToContainerPoint(it.ll), w = it.text.length * (it.place ? 7.2 : 6.4) + 6, h = 16;
+          var box = [pt.x - w / 2, pt.y + it.dy - h / 2, pt.x + w / 2, pt.y + it.dy + h / 2];
+          for (var k = 0; k < taken.length; k++) { var t = taken[k];
+            if (!(box[2] < t[0] || box[0] > t[2] || box[3] < t[1] || box[1] > t[3])) return; }
+          taken.push(box);
+          L.marker(it.ll, {interactive: false, keyboard: false, icon: L.divIcon({className: it.cls,
+            html: '<span style="transform:translate(-50%, ' + (it.dy ? '4px' : '-50%') + ')">' + esc(it.text) + '</span>',
+            iconSize: [0, 0]})}).addTo(layer);
+        });
+      }
+      var css = document.createElement('style');
+      css.innerHTML = '.geo-place span,.geo-site-label span{position:absolute;white-space:nowrap;pointer-events:none;'
+        + 'text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 2px #fff;font-family:system-ui,sans-serif}'
+        + '.geo-place span{font-size:12px;font-weight:600;color:#222}.geo-place-big span{font-size:14px;font-weight:700}'
+        + '.geo-place-locality span{font-size:11px;font-weight:500;color:#444}'
+        + '.geo-site-label span{font-size:11px;font-style:italic;color:#4a1a5c}';
+      document.head.appendChild(css);
+      function hook(){ var m = g._map; if (!m) return; m.on('zoomend', update); update(); }
+      if (g._map) { hook(); } else { g.on('add', hook); }
+    })();
+    {% endmacro %}
+    """)
+    group.add_child(el)
+    return group
 
 
 def zoom_for_bounds(bounds: Sequence[Sequence[float]], *, width_px: int = 900, height_px: int = 540,
@@ -412,4 +510,4 @@ def use_assets(m: folium.Map, assets: Mapping[str, Sequence[tuple[str, str]]]) -
     return m
 
 
-__all__ = ["ATTRIBUTION", "CATCHMENT_COLOURS", "LEAFLET_DIRS", "Legend", "TILES", "area_outline", "base_map", "catchment_layer", "district_boundaries", "find_leaflet_dir", "leaflet_data_urls", "lsoa_choropleth", "site_markers", "use_assets", "zoom_for_bounds"]
+__all__ = ["ATTRIBUTION", "CATCHMENT_COLOURS", "LEAFLET_DIRS", "LEGEND_WIDTH_PX", "TILE_ERROR_NOTE", "Legend", "TILES", "area_outline", "base_map", "catchment_layer", "context_layer", "district_boundaries", "find_leaflet_dir", "leaflet_data_urls", "lsoa_choropleth", "site_markers", "use_assets", "zoom_for_bounds"]

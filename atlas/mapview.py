@@ -51,6 +51,7 @@ def build_map(an: Analysis, *, sites: pd.DataFrame | None = None, frame: Any = N
     leaflet.district_boundaries(data.district_dict(data.neighbour_lads(an.area))).add_to(m)
     leaflet.area_outline(outline).add_to(m)
     s = an.sites if sites is None else sites
+    leaflet.context_layer(data.context_dict(an.area.key, data.site_key(s), an.area, s)).add_to(m)
     if len(s):
         skey = (an.area.key, data.site_key(s), c.when)
         leaflet.site_markers(data.sites_dict(skey, s), legend=site_legend).add_to(m)
@@ -58,10 +59,9 @@ def build_map(an: Analysis, *, sites: pd.DataFrame | None = None, frame: Any = N
         leaflet.site_markers(geojson.sites_geojson(proposed.assign(site_type="proposed")), name="Proposed sites",
                           legend=False).add_to(m)
     folium.LayerControl(collapsed=True, position="topleft").add_to(m)
-    if c.tiles is None:
-        assets = offline_assets()
-        if assets is not None:
-            leaflet.use_assets(m, assets)
+    assets = offline_assets()  # Leaflet from the vendored copy always: the map never needs a CDN
+    if assets is not None:
+        leaflet.use_assets(m, assets)
     return m
 
 

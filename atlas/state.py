@@ -55,7 +55,7 @@ MODE_LABELS = {
 METRICS = {
     "minutes": "Minutes to nearest site",
     "gap": "Gap score (need × poor access)",
-    "imd": "IMD 2025 decile",
+    "imd": "IMD decile (deprivation)",
     "clients": "Clients per 1,000 adults",
     "deaths": "Drug-poisoning deaths per 100,000",
 }
@@ -82,6 +82,7 @@ class Controls:
     metric: str
     tiles: str | None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    imd_version: int = 2025
 
     @property
     def when(self) -> str:
@@ -130,10 +131,11 @@ def sidebar() -> Controls:
     if choice == OTHER_AREA:
         try:
             names = data.area_names()
-            options = sorted(set(names.get("lad", [])) | set(names.get("county", [])))
+            options = sorted(set(names.get("lad", [])) | set(names.get("county", []))
+                             | set(names.get("former_district", [])))
         except Exception:
             options = list(PRESET_AREAS)
-        spec = sb.selectbox("District or county", options, key="area_other",
+        spec = sb.selectbox("District, former district or county", options, key="area_other",
                             index=options.index("Corby") if "Corby" in options else 0)
     elif choice == UPLOAD_AREA:
         f = sb.file_uploader("Boundary file (GeoJSON, GeoPackage or zipped Shapefile)",
@@ -186,18 +188,28 @@ def sidebar() -> Controls:
 
     sb.markdown("### Map")
     metric = sb.selectbox("Colour neighbourhoods by", list(METRICS), format_func=METRICS.get, key="metric")
-    online = sb.toggle("Street map background (needs internet)", value=False, key="tiles_online")
+    imd = sb.selectbox("Deprivation index", [2025, 2019], key="imd_version",
+                       format_func=lambda v: {2025: "IMD 2025", 2019: "IMD 2019 (the seeds' version)"}[v],
+                       help="Which English Indices of Deprivation give the deciles in charts, tables and the map. "
+                            "IMD 2019 is published for 2011 neighbourhoods: split ones keep their parent's rank, "
+                            "merged ones take the mean rank of their parents.")
+    online = sb.toggle("Street map background (needs internet)", value=False, key="tiles_online",
+                       help="Place names, main roads and site names are drawn without it.")
+    if online and not data.tiles_reachable():
+        sb.caption(":orange[Street map tiles cannot be reached from here (offline?): the map is drawn "
+                   "without them.]")
+        online = False
     return Controls(
         area_spec=spec, area_upload=upload, site_types=tuple(types) or DEFAULT_TYPES, cross_border=cross,
         mode=TravelMode.parse(mode), force_estimate=bool(force_estimate),
         gtfs_path=st.session_state.get("gtfs_path") if mode == "transit" else None,
         threshold_minutes=int(threshold), day=int(day), clock=clock, open_only=open_only, metric=metric,
-        tiles="auto" if online else None, notes=tuple(notes))
+        tiles="auto" if online else None, notes=tuple(notes), imd_version=int(imd))
 
 
 def resolve_area(c: Controls) -> Any:
     """The :class:`geo.data.areas.Area` the controls point at (cached)."""
     if c.area_upload is not None:
         dig, name, raw = st.session_state["area_bytes"]
-        return data.area_from_upload(dig, raw, name)
-    return data.area(c.area_spec)
+        return data.area_from_upload(dig, raw, name, c.imd_version)
+    return data.area(c.area_spec, c.imd_version)

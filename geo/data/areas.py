@@ -67,8 +67,10 @@ class Area:
 
     @property
     def key(self) -> str:
-        """Stable text id for caches (kind, name, buffer, LSOA count)."""
-        return f"{self.kind}:{self.name}:{self.buffer_km:g}:{len(self.lsoas)}"
+        """Stable text id for caches (kind, name, buffer, LSOA count, IMD edition if not 2025)."""
+        imd = (int(self.lsoas["imd_version"].iloc[0]) if "imd_version" in self.lsoas.columns and len(self.lsoas)
+               else 2025)
+        return f"{self.kind}:{self.name}:{self.buffer_km:g}:{len(self.lsoas)}" + (f":imd{imd}" if imd != 2025 else "")
 
     @property
     def lad_codes(self) -> tuple[str, ...]:

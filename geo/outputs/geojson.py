@@ -217,6 +217,7 @@ def quantile_bins(values: pd.Series | np.ndarray, k: int = 5) -> tuple[float, ..
 
 #: Tooltip fields shown when present: (column, label).
 TOOLTIP_FIELDS = (
+    ("place", "Place (ward)"),
     ("lsoa21nm", "Neighbourhood (LSOA)"),
     ("lad24nm", "District"),
     ("adults", "Adults (18+)"),
