@@ -62,8 +62,15 @@ def _opening(sites: pd.DataFrame, c: Controls) -> tuple[pd.DataFrame, list[str]]
 
     has = (out.get("opening_hours", "").astype(str).str.strip() != "") | (
         out.get("opening_hours_text", "").astype(str).str.strip() != "")
+    from atlas.state import MISSING_HOURS
+
+    filled = out
+    typical = MISSING_HOURS.get(c.missing_hours, ("", ""))[1]
+    if typical:
+        filled = out.copy()
+        filled.loc[~has.to_numpy(), "opening_hours"] = typical
     try:
-        is_open = is_open_at(out, c.when, missing="open")
+        is_open = is_open_at(filled, c.when, missing="closed" if c.missing_hours == "closed" else "open")
         out["open_now"] = [bool(o) if h else None for o, h in zip(is_open.to_numpy(), has.to_numpy(), strict=True)]
     except GeoError as exc:
         warnings.append(f"Opening hours could not be read for every site: {exc}")

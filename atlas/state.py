@@ -60,6 +60,20 @@ METRICS = {
     "deaths": "Drug-poisoning deaths per 100,000",
 }
 
+#: The one assumption for sites with no published opening hours (most pharmacies), chosen in the
+#: sidebar and stated the same in every view: key -> (words, OSM hours filled in; "" = none).
+MISSING_HOURS = {
+    "open": ("open at all times", ""),
+    "typical": ("open typical weekday hours (Mo-Fr 09:00-17:30, Sa 09:00-12:30)", "Mo-Fr 09:00-17:30; Sa 09:00-12:30"),
+    "closed": ("closed (only sites with published hours count)", ""),
+}
+
+
+def missing_hours_text(key: str) -> str:
+    """E.g. "Sites without published opening hours are assumed open at all times"."""
+    return f"Sites without published opening hours are assumed {MISSING_HOURS[key][0]}"
+
+
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -83,6 +97,7 @@ class Controls:
     tiles: str | None
     notes: tuple[str, ...] = field(default_factory=tuple)
     imd_version: int = 2025
+    missing_hours: str = "open"
 
     @property
     def when(self) -> str:
@@ -184,7 +199,11 @@ def sidebar() -> Controls:
     day = c1.selectbox("Day", range(7), index=1, format_func=lambda i: DAYS[i], key="day")
     clock = c2.time_input("Time", dt.time(10, 0), step=dt.timedelta(minutes=30), key="clock")
     open_only = sb.toggle("Only sites open at this time", value=False, key="open_only",
-                          help="Sites without recorded hours are assumed open (most pharmacies).")
+                          help="Uses the opening-hours assumption below for sites without published hours.")
+    missing = sb.selectbox("Sites without published hours are…", list(MISSING_HOURS), key="missing_hours",
+                           format_func=lambda k: "assumed " + MISSING_HOURS[k][0].split(" (")[0],
+                           help="Most pharmacies publish no hours in the open data. This one assumption is used by "
+                                "the open-now filter, the Opening hours view and the method notes.")
 
     sb.markdown("### Map")
     metric = sb.selectbox("Colour neighbourhoods by", list(METRICS), format_func=METRICS.get, key="metric")
@@ -204,7 +223,8 @@ def sidebar() -> Controls:
         mode=TravelMode.parse(mode), force_estimate=bool(force_estimate),
         gtfs_path=st.session_state.get("gtfs_path") if mode == "transit" else None,
         threshold_minutes=int(threshold), day=int(day), clock=clock, open_only=open_only, metric=metric,
-        tiles="auto" if online else None, notes=tuple(notes), imd_version=int(imd))
+        tiles="auto" if online else None, notes=tuple(notes), imd_version=int(imd),
+        missing_hours=str(missing))
 
 
 def resolve_area(c: Controls) -> Any:
