@@ -373,7 +373,7 @@ def test_cli_times(valhalla_module, synthetic_feed, settings, tiles, capsys, mon
     when = _next(1, "12:00").strftime("%Y-%m-%dT%H:%M")
     args = ["--data-dir", str(settings.data_dir), "transit", "times", "--gtfs", str(synthetic_feed.path),
             "--area", "Rutland", "--to", f"{dest['easting']:.0f},{dest['northing']:.0f}", "--arrive-by", when,
-            "--window-minutes", "30", "--format", "json"]
+            "--window-minutes", "30", "--threshold", "45", "--format", "json"]
     assert main(args) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["label"].startswith("Public transport (GTFS synthetic_rutland_gtfs.zip, arrive by")

@@ -17,6 +17,8 @@ from geo.config import Settings
 from geo.travel.modes import TRANSIT_STATISTICS, Method, TransitOptions, TravelMode, TravelSpec
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from geo.planning.study import Study, StudySpec
     from geo.progress import ProgressFn
 
@@ -171,3 +173,44 @@ def sites_study_from_args(args: argparse.Namespace, *, extra_attr: str = "add") 
                      buffer_km=args.buffer_km,
                      extra_sites=tuple(str(p) for p in getattr(args, extra_attr, None) or ()))
     return Study(spec, settings=s)
+
+
+def add_need_options(p: argparse.ArgumentParser) -> None:
+    """Gap-score weights and need-index weights."""
+    p.add_argument("--w-need", type=float, default=1.0, help="exponent (weight) of need (default 1)")
+    p.add_argument("--w-time", type=float, default=1.0, help="exponent (weight) of travel time (default 1)")
+    p.add_argument("--score-form", choices=("product", "rank"), default="product",
+                   help="product: need^w x (minutes/threshold)^w; rank: weighted mean of percentiles")
+    p.add_argument("--need-weights", default=None,
+                   help="composite need weights, e.g. 'imd_score=0.4,health_deprivation_disability_score=0.3,"
+                        "drug_deaths_rate_per_100k=0.3' (default)")
+    p.add_argument("--need-method", choices=("z", "rank"), default="z",
+                   help="standardise need indicators as weighted z-scores or percentile ranks")
+
+
+def parse_weights(text: str | None) -> dict[str, float] | None:
+    """``"a=1,b=0.5"`` -> {"a": 1.0, "b": 0.5}."""
+    if not text:
+        return None
+    out: dict[str, float] = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        key, sep, val = part.partition("=")
+        try:
+            out[key.strip()] = float(val)
+        except ValueError as exc:
+            msg = f"--need-weights {text!r}: write name=number pairs separated by commas"
+            raise InputError(msg) from exc
+        if not sep:
+            msg = f"--need-weights {text!r}: write name=number pairs separated by commas"
+            raise InputError(msg)
+    return out
+
+
+def build_need(study: Study, args: argparse.Namespace) -> pd.Series:
+    """Composite need for the study's core LSOAs from the options."""
+    from geo.measures.need import area_need
+
+    return area_need(study.area.lsoas, study.settings, weights=parse_weights(args.need_weights),
+                     method=args.need_method)

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from geo.cli._options import add_format_options, add_study_options, study_from_args
 from geo.cli._output import emit
+from geo.measures.coverage import BREAKDOWNS, PLACE_BREAKDOWNS
 
 if TYPE_CHECKING:
     import pandas as pd
 
-#: ``--by`` breakdowns (LSOA-table columns): former_district = the councils before 2021
-#: (Daventry, Corby, ...), ward = 2024 wards.
-BY_CHOICES = ("imd_decile", "urban_rural", "ruc21nm", "lad24nm", "former_district", "ward")
+#: ``--by`` breakdowns: the default ones plus former districts (councils before 2021) and 2024 wards.
+BY_CHOICES = (*BREAKDOWNS, *PLACE_BREAKDOWNS)
 
 
 def compact_by_threshold(long: pd.DataFrame, *, unit: str = "minutes") -> pd.DataFrame:
@@ -31,9 +31,10 @@ def compact_by_threshold(long: pd.DataFrame, *, unit: str = "minutes") -> pd.Dat
     ``beyond <T>`` (adults; beyond includes unreachable) and ``% beyond <T>``.
     """
     short = "km" if unit == "km" else "min"
-    first = long[long["threshold_minutes"] == long["threshold_minutes"].min()]
+    thr_col = "threshold_km" if unit == "km" else "threshold_minutes"
+    first = long[long[thr_col] == long[thr_col].min()]
     out = first.set_index("group")[["adults"]].copy()
-    for thr, g in long.groupby("threshold_minutes", sort=True):
+    for thr, g in long.groupby(thr_col, sort=True):
         g = g.set_index("group")
         out[f"within {thr:g} {short}"] = g["adults_within"]
         out[f"beyond {thr:g} {short}"] = g["adults_beyond"]
@@ -73,25 +74,30 @@ def run(args: argparse.Namespace) -> int:
     thresholds = (study.threshold_km,) if straight else study.thresholds_minutes
     unit = "km" if straight else "minutes"
     thr_col = "threshold_km" if straight else "threshold_minutes"
+
+    def by_thresholds(breakdowns: tuple[str, ...] = BREAKDOWNS) -> pd.DataFrame:
+        if straight:
+            return coverage_by_thresholds(times, thresholds_km=thresholds, breakdowns=breakdowns)
+        return coverage_by_thresholds(times, thresholds_minutes=thresholds, breakdowns=breakdowns)
+
     thr_text = ", ".join(f"{t:g}" for t in thresholds)
     hint = nothing_beyond_hint(times, threshold_minutes=max(thresholds), value_col=value_col)
     if hint:
         print(hint, file=sys.stderr)
     if args.by:  # one breakdown: rows are its groups (repeated per threshold)
-        long = coverage_by_thresholds(times, thresholds_minutes=thresholds, value_col=value_col,
-                                      breakdowns=(args.by,))
+        long = by_thresholds((args.by,))
         table = long[long["breakdown"] == args.by].drop(columns="breakdown")
-        table = table.rename(columns={"threshold_minutes": thr_col, "group": args.by})
+        table = table.rename(columns={"group": args.by})
         if args.by == "imd_decile":
             table[args.by] = table[args.by].astype(int)
         emit(table.set_index(args.by), args.format, args.out,
              title=f"Coverage of {area.name}: adults within {thr_text} {unit}, by {args.by}")
         return 0
     if args.format == "csv":  # one long table: threshold, breakdown, group, counts
-        long = coverage_by_thresholds(times, thresholds_minutes=thresholds, value_col=value_col)
-        emit(long.rename(columns={"threshold_minutes": thr_col}).set_index(thr_col), "csv", args.out)
+        long = by_thresholds()
+        emit(long.set_index(thr_col), "csv", args.out)
         return 0
-    per = study.coverage(thresholds_minutes=thresholds)
+    per = study.coverage(thresholds=thresholds)
     first = per[0]
     out: dict[str, Any] = {"area": area.name}
     if len(per) == 1:
@@ -111,8 +117,8 @@ def run(args: argparse.Namespace) -> int:
     elif args.format == "json":
         out["by_threshold"] = per
     else:
-        long = coverage_by_thresholds(times, thresholds_minutes=thresholds, value_col=value_col)
-        for b in ("all", *BY_CHOICES[:4]):
+        long = by_thresholds()
+        for b in ("all", *BREAKDOWNS):
             if (long["breakdown"] == b).any():
                 out["overall" if b == "all" else f"by_{b}"] = compact_by_threshold(
                     long[long["breakdown"] == b], unit=unit)

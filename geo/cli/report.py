@@ -12,9 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from geo.cli._options import add_study_options, study_from_args
-from geo.cli.coverage import BY_CHOICES
-from geo.cli.gaps import add_need_options, build_need
+from geo.cli._options import add_need_options, add_study_options, build_need, study_from_args
+from geo.measures.coverage import BREAKDOWNS, PLACE_BREAKDOWNS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_need_options(p)
     p.add_argument("--top", type=int, default=20, help="outreach LSOAs listed (default 20)")
     p.add_argument("--title", default=None, help="report title")
-    p.add_argument("--by", action="append", choices=BY_CHOICES, default=None,
+    p.add_argument("--by", action="append", choices=(*BREAKDOWNS, *PLACE_BREAKDOWNS), default=None,
                    help="coverage tables to include (repeatable; default: deprivation, rurality, "
                         "district, and former district where districts were merged)")
     p.add_argument("--pdf", action="store_true", help="also write a PDF (needs WeasyPrint)")

@@ -39,6 +39,8 @@ logger = logging.getLogger(__name__)
 
 #: Breakdowns reported by :func:`coverage_summary`, in order.
 BREAKDOWNS = ("imd_decile", "urban_rural", "ruc21nm", "lad24nm")
+#: Further breakdowns on request (``--by``): councils before 2021 (Daventry, Corby, ...) and 2024 wards.
+PLACE_BREAKDOWNS = ("former_district", "ward")
 
 
 # --------------------------------------------------------------------------- weighted statistics
@@ -201,14 +203,36 @@ def coverage_headline(times: pd.DataFrame, *, threshold_minutes: float, weight: 
     }
 
 
-def coverage_summary(times: pd.DataFrame, *, threshold_minutes: float, weight: str = "adults",
-                     value_col: str = "minutes",
+def _threshold(threshold_minutes: float | None, threshold_km: float | None,
+               value_col: str | None) -> tuple[float, str]:
+    """The one threshold given and the column it applies to (minutes, or km for ``distance_km``)."""
+    if (threshold_minutes is None) == (threshold_km is None):
+        msg = "give exactly one of threshold_minutes or threshold_km"
+        raise InputError(msg)
+    if threshold_km is not None:
+        col = value_col or "distance_km"
+        if not col.endswith("_km"):
+            msg = f"threshold_km needs a distance column (e.g. distance_km), not {col!r}"
+            raise InputError(msg)
+        return float(threshold_km), col
+    col = value_col or "minutes"
+    if col.endswith("_km"):
+        msg = f"{col!r} holds kilometres: pass threshold_km, not threshold_minutes"
+        raise InputError(msg)
+    return float(threshold_minutes), col  # type: ignore[arg-type]
+
+
+def coverage_summary(times: pd.DataFrame, *, threshold_minutes: float | None = None,
+                     threshold_km: float | None = None, weight: str = "adults",
+                     value_col: str | None = None,
                      breakdowns: Sequence[str] = BREAKDOWNS) -> dict[str, Any]:
     """Headline plus one :func:`coverage_table` per breakdown present in ``times``.
 
-    Returns a dict ``{"headline": {...}, "by_imd_decile": DataFrame, ...}``; breakdown
-    columns missing from ``times`` are skipped.
+    Give ``threshold_minutes`` for travel times or ``threshold_km`` for straight-line
+    distances (``distance_km``).  Returns a dict ``{"headline": {...}, "by_imd_decile":
+    DataFrame, ...}``; breakdown columns missing from ``times`` are skipped.
     """
+    threshold_minutes, value_col = _threshold(threshold_minutes, threshold_km, value_col)
     out: dict[str, Any] = {"headline": coverage_headline(
         times, threshold_minutes=threshold_minutes, weight=weight, value_col=value_col)}
     for b in breakdowns:
@@ -313,8 +337,7 @@ def straight_line_coverage(lsoas: pd.DataFrame, sites: pd.DataFrame, *, threshol
     if "in_area" not in d.columns:
         d["in_area"] = True
     d["method"] = "straight-line"
-    out = coverage_summary(d, threshold_minutes=threshold_km, weight=weight, value_col="distance_km",
-                           breakdowns=breakdowns)
+    out = coverage_summary(d, threshold_km=threshold_km, weight=weight, breakdowns=breakdowns)
     out["seconds"] = round(time.perf_counter() - t0, 3)
     out["distances"] = d
     logger.info("straight-line coverage %.1f km: %.1f%% of %s within (%.2f s)", threshold_km,
@@ -354,34 +377,43 @@ def parse_thresholds(text: str | float | Sequence[float]) -> tuple[float, ...]:
     return tuple(sorted(set(values)))
 
 
-def coverage_by_thresholds(times: pd.DataFrame, *, thresholds_minutes: Sequence[float],
+def coverage_by_thresholds(times: pd.DataFrame, *, thresholds_minutes: Sequence[float] | None = None,
+                           thresholds_km: Sequence[float] | None = None,
                            breakdowns: Sequence[str] = BREAKDOWNS, weight: str = "adults",
-                           value_col: str = "minutes") -> pd.DataFrame:
+                           value_col: str | None = None) -> pd.DataFrame:
     """One long table: :func:`coverage_table` for every threshold, overall and per breakdown.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``threshold_minutes``, ``breakdown`` (``"all"`` or the group column), ``group``
-        (``"All"`` or the group value) and the :func:`coverage_table` columns; within each
-        (threshold, breakdown) the ``weight`` columns add up to the area's total.
+        Columns ``threshold_minutes`` (``threshold_km`` for distances), ``breakdown`` (``"all"``
+        or the group column), ``group`` (``"All"`` or the group value) and the
+        :func:`coverage_table` columns; within each (threshold, breakdown) the ``weight`` columns
+        add up to the area's total.
     """
+    if (thresholds_minutes is None) == (thresholds_km is None):
+        msg = "give exactly one of thresholds_minutes or thresholds_km"
+        raise InputError(msg)
+    km = thresholds_km is not None
+    _, value_col = _threshold(None if km else 1.0, 1.0 if km else None, value_col)
+    thr_col = "threshold_km" if km else "threshold_minutes"
     frames = []
-    for thr in parse_thresholds(list(thresholds_minutes)):
+    for thr in parse_thresholds(list(thresholds_km if km else thresholds_minutes)):  # type: ignore[arg-type]
         for b in (None, *[b for b in breakdowns if b in times.columns]):
             t = coverage_table(times, threshold_minutes=thr, by=b, weight=weight, value_col=value_col)
             t = t.reset_index(names="group")
             t.insert(0, "breakdown", b or "all")
-            t.insert(0, "threshold_minutes", thr)
+            t.insert(0, thr_col, thr)
             frames.append(t)
     out = pd.concat(frames, ignore_index=True)
     out["group"] = out["group"].astype(str)
-    logger.info("coverage at %d threshold(s): %d rows", len(set(out["threshold_minutes"])), len(out))
+    logger.info("coverage at %d threshold(s): %d rows", len(set(out[thr_col])), len(out))
     return out
 
 
 __all__ = [
     "BREAKDOWNS",
+    "PLACE_BREAKDOWNS",
     "coverage_by_thresholds",
     "coverage_headline",
     "coverage_summary",

@@ -17,6 +17,8 @@ milliseconds once routed) and :func:`brute_force` the exhaustive oracle used in 
 
 Every function works on arrays: ``candidate_minutes`` is ``(n_candidates, n_origins)``,
 ``baseline_minutes`` is ``(n_origins,)`` (``inf``/NaN where nothing is reachable).
+
+Why this module is long: it holds both location models (MCLP and p-median) with their shared candidate loading, the greedy fallback and the optimality checks; splitting them would scatter one solver path (build matrix -> reduce -> solve -> check) over several files.
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ sites, so
 Nothing already routed is routed again.  :func:`compare` reports adults and LSOAs newly within
 or beyond the threshold, by IMD decile, rurality and local authority, the change in
 adults-weighted mean minutes and the LSOAs whose nearest site changes.
+
+Why this module is long: a scenario's changes, how each is applied to the sites and how the result is evaluated share one data model (the site x origin matrix of :class:`ScenarioModel`); the file format lives apart in :mod:`geo.planning.scenario_file`.
 """
 
 from __future__ import annotations

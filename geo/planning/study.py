@@ -278,17 +278,21 @@ class Study:
         use = self.sites if sites is None else sites
         return site_origin_matrix(self.router, use, origins, max_minutes=max_minutes), origins
 
-    def coverage(self, *, thresholds_minutes: tuple[float, ...] | None = None,
+    def coverage(self, *, thresholds: tuple[float, ...] | None = None,
                  times: pd.DataFrame | None = None) -> list[dict[str, object]]:
-        """Coverage summary per threshold (minutes, or km for straight-line studies)."""
+        """Coverage summary per threshold: minutes for travel-time studies, km for straight-line ones.
+
+        ``thresholds`` default to the study's (``thresholds_minutes`` or ``threshold_km``).
+        """
         from geo.measures.coverage import coverage_summary
 
         t = self.baseline_times if times is None else times
-        value_col = "minutes" if self.is_time else "distance_km"
-        thresholds = thresholds_minutes or (self.thresholds_minutes if self.is_time else (self.threshold_km,))
         out: list[dict[str, object]] = []
-        for thr in thresholds:
-            summary = coverage_summary(t, threshold_minutes=thr, value_col=value_col)
+        for thr in thresholds or (self.thresholds_minutes if self.is_time else (self.threshold_km,)):
+            if self.is_time:
+                summary = coverage_summary(t, threshold_minutes=thr)
+            else:
+                summary = coverage_summary(t, threshold_km=thr)
             out.append({**summary.pop("headline"), **summary})
         return out
 

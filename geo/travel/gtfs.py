@@ -12,6 +12,8 @@ Errors
 * :class:`~geo._errors.SchemaError` -- a required column is missing, a time or coordinate does
   not parse, a trip or stop reference dangles.
 * :class:`~geo._errors.CrsError` -- no stop lies in England (or ``stop_lat``/``stop_lon`` swapped).
+
+Why this module is long: one file format -- reading, every validation rule with its file/row/column message, clipping and summarising a GTFS feed -- so the rules a user's feed must pass are in one place.
 """
 
 from __future__ import annotations

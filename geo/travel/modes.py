@@ -19,8 +19,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TypeVar
 
 from geo._errors import InputError
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+def _member(cls: type[_E], text: str, *, what: str) -> _E:
+    """The member of ``cls`` whose value is ``text``, or an :class:`InputError` listing the choices."""
+    try:
+        return cls(text)
+    except ValueError:
+        msg = f"unknown {what} {text!r}; choose one of {', '.join(m.value for m in cls)}"
+        raise InputError(msg) from None
 
 
 class TravelMode(StrEnum):
@@ -34,11 +46,7 @@ class TravelMode(StrEnum):
     @classmethod
     def parse(cls, value: str | TravelMode) -> TravelMode:
         """The mode named ``value`` (case-insensitive), or an :class:`InputError` listing the choices."""
-        try:
-            return cls(str(value).strip().lower())
-        except ValueError:
-            msg = f"unknown travel mode {value!r}; choose one of {', '.join(m.value for m in cls)}"
-            raise InputError(msg) from None
+        return _member(cls, str(value).strip().lower(), what="travel mode")
 
     @property
     def label(self) -> str:
@@ -58,12 +66,7 @@ class Method(StrEnum):
     def parse(cls, value: str | Method) -> Method:
         """The method named ``value`` (``none`` and ``straight_line`` accepted as spellings)."""
         text = str(value).strip().lower().replace("_", "-")
-        text = {"none": "estimate", "straightline": "straight-line"}.get(text, text)
-        try:
-            return cls(text)
-        except ValueError:
-            msg = f"unknown method {value!r}; choose one of {', '.join(m.value for m in cls)}"
-            raise InputError(msg) from None
+        return _member(cls, {"none": "estimate", "straightline": "straight-line"}.get(text, text), what="method")
 
     @property
     def is_time(self) -> bool:

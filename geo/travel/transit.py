@@ -26,6 +26,8 @@ Pipeline
 
 Dates: Valhalla stores a transit schedule for 60 days from the day the tiles are built, so
 "Tue 12:00" means the next Tuesday and the feed's calendar must cover it.
+
+Why this module is long: building Valhalla tiles from a feed and routing on them are one engine's life cycle (config, build, cache, query, window reduction); the GTFS format itself lives in :mod:`geo.travel.gtfs`.
 """
 
 from __future__ import annotations
