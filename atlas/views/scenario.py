@@ -196,30 +196,30 @@ def _result(an: Analysis) -> None:
     est = " (ESTIMATE)" if an.is_estimate else ""
     st.markdown(f"**2. What changes**{est}")
     cols = st.columns(4)
+    d_adults = s["adults_within_after"] - s["adults_within_before"]
+    d_pct = s["pct_within_after"] - s["pct_within_before"]
+    d_mean = s["mean_minutes_change"]
     cols[0].metric(f"Adults within {t} min", data.fmt_int(s["adults_within_after"]),
-                   delta=f"{s['adults_within_after'] - s['adults_within_before']:+,.0f}")
+                   delta=f"{d_adults:+,.0f}", delta_arrow="auto" if round(d_adults) else "off")
     cols[1].metric("% of adults within", f"{s['pct_within_after']:.1f}%",
-                   delta=f"{s['pct_within_after'] - s['pct_within_before']:+.1f} pts")
+                   delta=f"{d_pct:+.1f} pts", delta_arrow="auto" if round(d_pct, 1) else "off")
     cols[2].metric("Mean minutes", f"{s['mean_minutes_after']:.1f}",
-                   delta=f"{s['mean_minutes_change']:+.1f}", delta_color="inverse")
+                   delta=f"{d_mean:+.1f}", delta_color="inverse", delta_arrow="auto" if round(d_mean, 1) else "off")
     cols[3].metric("Nearest site changes", value=f"{s['lsoas_nearest_site_changed']:,}")
     after_sites = res["sites_after"]
     after_times = data.times(an.study, (an.area.key, an.controls.travel), data.site_key(after_sites), after_sites)
     after = replace(an, sites=after_sites, times=after_times)
     st.markdown("**Before and after** – minutes to the nearest site; ★ added, → moved (new place), "
                 "✕ closed or moved away")
-    l, r = st.columns(2)
-    with l:
-        st.markdown("Before")
-        before = replace(an, controls=replace(an.controls, metric="minutes"))
-        mapview.show_html(before, key="map-scenario-before", frame_spec=lambda: metric_frame(before),
-                          extra_key=("before",), width_px=620, height=520, site_legend=False)
-    with r:
-        st.markdown("After")
-        after = replace(after, controls=replace(an.controls, metric="minutes"))
-        mapview.show_html(after, key="map-scenario-after", frame_spec=lambda: metric_frame(after),
-                          extra_key=("after", _changes_key()),
-                          width_px=620, height=520, proposed=_proposed(an, with_click=False), site_legend=False)
+    st.markdown("Before")
+    before = replace(an, controls=replace(an.controls, metric="minutes"))
+    mapview.show_html(before, key="map-scenario-before", frame_spec=lambda: metric_frame(before),
+                      extra_key=("before",), height=480, site_legend=False)
+    st.markdown("After")
+    after = replace(after, controls=replace(an.controls, metric="minutes"))
+    mapview.show_html(after, key="map-scenario-after", frame_spec=lambda: metric_frame(after),
+                      extra_key=("after", _changes_key()), height=480,
+                      proposed=_proposed(an, with_click=False), site_legend=False)
     st.markdown("**Minutes saved or lost** – green: the nearest site is now closer; red: further away")
     mapview.show_html(after, key="map-scenario-saved", frame_spec=lambda: _saved_frame(an, after),
                       extra_key=("saved", _changes_key()), proposed=_proposed(an, with_click=False),
