@@ -4,6 +4,10 @@ The data comes from :mod:`geo.outputs.geojson` as small cacheable dicts; this mo
 them in folium ``FeatureGroup``s (built fresh on each render, never cached).  :func:`base_map`
 works offline: Leaflet is served from the copy vendored under ``atlas/static/leaflet``, tiles
 only when asked for.
+
+Why this module is long: every folium layer of the atlas (choropleth, markers, catchments,
+boundaries, base map with its offline assets and tile note) shares one legend and styling
+vocabulary; the map-context labels live in :mod:`atlas.labels`.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from geo.outputs.geojson import (
     frame_to_geojson,
     legend_labels,
     popup_html,
+    safe_text,
     site_style,
     sites_geojson,
 )
@@ -61,7 +66,7 @@ def lsoa_choropleth(frame: gpd.GeoDataFrame | Mapping[str, Any], column: str | N
     present = [c for c, _ in TOOLTIP_FIELDS if c in feats[0]["properties"]]
     if "value_label" in present and dict(TOOLTIP_FIELDS).get("minutes", "").startswith(value_label):
         present = [c for c in present if c != "minutes"]  # the value line already says the minutes
-    aliases = [value_label if c == "value_label" else dict(TOOLTIP_FIELDS)[c] for c in present]
+    aliases = [safe_text(value_label if c == "value_label" else dict(TOOLTIP_FIELDS)[c]) for c in present]
 
     def style(feature: dict[str, Any]) -> dict[str, Any]:
         p = feature["properties"]
@@ -86,9 +91,9 @@ def _legend_html(title: str, items: Sequence[tuple[str, str]], *, note: str = ""
     rows = "".join(
         f'<div style="display:flex;align-items:center;gap:6px;margin:2px 0">'
         f'<span style="display:inline-block;width:18px;height:12px;background:{c};'
-        f'border:1px solid #888"></span><span>{html.escape(lab)}</span></div>'
+        f'border:1px solid #888"></span><span>{safe_text(lab)}</span></div>'
         for lab, c in items)
-    extra = f'<div style="margin-top:4px;color:#555;font-size:11px">{html.escape(note)}</div>' if note else ""
+    extra = f'<div style="margin-top:4px;color:#555;font-size:11px">{safe_text(note)}</div>' if note else ""
     return _collapsible(title, rows + extra)
 
 
@@ -97,7 +102,7 @@ def _collapsible(title: str, body_html: str) -> str:
     return (f'<details open style="background:rgba(255,255,255,0.94);padding:6px 10px;border-radius:6px;'
             f'box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.35 system-ui,sans-serif;color:#222;'
             f'max-width:{LEGEND_WIDTH_PX - 20}px"><summary style="font-weight:600;cursor:pointer;'
-            f'margin-bottom:3px">{html.escape(title)}</summary>{body_html}</details>')
+            f'margin-bottom:3px">{safe_text(title)}</summary>{body_html}</details>')
 
 
 def _make_legend_class() -> type:
@@ -214,7 +219,7 @@ def site_markers(sites: pd.DataFrame | Mapping[str, Any], *, name: str = "Servic
         types_seen[t] = site_style(t)
         slim.append({"type": "Feature", "geometry": f["geometry"],
                      "properties": {"t": t if t in SITE_STYLES else "other", "f": p.get("in_area") is False,
-                                    "n": str(p.get("name", "")), "p": popup_html(p)}})
+                                    "n": safe_text(p.get("name", "")), "p": popup_html(p)}})
     icons = {k: {"svg": _marker_svg(v), "faded": _marker_svg(v, faded=True), "s": v.size_px}
              for k, v in SITE_STYLES.items() if k in types_seen or k == "other"}
     _site_layer_class()({"type": "FeatureCollection", "features": slim}, icons).add_to(group)
@@ -372,71 +377,6 @@ def base_map(bounds: Sequence[Sequence[float]] | None, *, tiles: str | None = No
 TILE_ERROR_NOTE = "Street map unavailable (no internet?): showing the map without it."
 
 
-def context_layer(context: Mapping[str, Any], *, name: str = "Places and roads") -> folium.FeatureGroup:
-    """Place names, main roads and site names that orient the map, all offline.
-
-    ``context`` is :meth:`geo.outputs.map_context.MapContext.geojson`.  Labels are placed in the
-    browser at each zoom: the biggest towns first, then hub and site names from their
-    ``min_zoom``, then smaller places, skipping any label that would overlap one already shown.
-    """
-    import folium
-    from branca.element import MacroElement
-    from jinja2 import Template
-
-    group = folium.FeatureGroup(name=name, show=True)
-    el = MacroElement()
-    el._template = Template("""
-    {% macro script(this, kwargs) %}
-    (function(){
-      var g = {{ this._parent.get_name() }}, ctx = """ + json.dumps(context, separators=(",", ":")) + """;
-      L.geoJSON(ctx.roads, {interactive: false, style: function(f){
-        return {color: f.properties.color, weight: f.properties.weight, opacity: 0.9, lineCap: 'round'}; }}).addTo(g);
-      var esc = function(t){ var d = document.createElement('div'); d.textContent = t; return d.innerHTML; };
-      var items = [];
-      ctx.places.features.forEach(function(f){
-        var p = f.properties, big = p.rank <= 3;
-        items.push({ll: [f.geometry.coordinates[1], f.geometry.coordinates[0]], text: p.name, z: p.min_zoom,
-                    order: big ? p.rank : 100 + p.rank, cls: 'geo-place geo-place-' + p.kind + (p.min_zoom <= 9 ? ' geo-place-big' : ''),
-                    dy: 0, place: true});
-      });
-      ctx.sites.features.forEach(function(f, i){
-        var p = f.properties; if (!p.name) return;
-        items.push({ll: [f.geometry.coordinates[1], f.geometry.coordinates[0]], text: p.name, z: p.min_zoom,
-                    order: 10 + p.min_zoom + i / 10000, cls: 'geo-site-label', dy: 14, place: false});
-      });
-      items.sort(function(a, b){ return a.order - b.order; });
-      var layer = L.layerGroup().addTo(g);
-      function update(){
-        var m = g._map; if (!m) return;
-        var z = m.getZoom(), taken = []; layer.clearLayers();
-        items.forEach(function(it){
-          if (it.place ? z < it.z - 1.5 : z < it.z) return;
-          var pt = m.latLngToContainerPoint(it.ll), w = it.text.length * (it.place ? 7.2 : 6.4) + 6, h = 16;
-          var box = [pt.x - w / 2, pt.y + it.dy - h / 2, pt.x + w / 2, pt.y + it.dy + h / 2];
-          for (var k = 0; k < taken.length; k++) { var t = taken[k];
-            if (!(box[2] < t[0] || box[0] > t[2] || box[3] < t[1] || box[1] > t[3])) return; }
-          taken.push(box);
-          L.marker(it.ll, {interactive: false, keyboard: false, icon: L.divIcon({className: it.cls,
-            html: '<span style="transform:translate(-50%, ' + (it.dy ? '4px' : '-50%') + ')">' + esc(it.text) + '</span>',
-            iconSize: [0, 0]})}).addTo(layer);
-        });
-      }
-      var css = document.createElement('style');
-      css.innerHTML = '.geo-place span,.geo-site-label span{position:absolute;white-space:nowrap;pointer-events:none;'
-        + 'text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 2px #fff;font-family:system-ui,sans-serif}'
-        + '.geo-place span{font-size:12px;font-weight:600;color:#222}.geo-place-big span{font-size:14px;font-weight:700}'
-        + '.geo-place-locality span{font-size:11px;font-weight:500;color:#444}'
-        + '.geo-site-label span{font-size:11px;font-style:italic;color:#4a1a5c}';
-      document.head.appendChild(css);
-      function hook(){ var m = g._map; if (!m) return; m.on('zoomend', update); update(); }
-      if (g._map) { hook(); } else { g.on('add', hook); }
-    })();
-    {% endmacro %}
-    """)
-    group.add_child(el)
-    return group
-
-
 def zoom_for_bounds(bounds: Sequence[Sequence[float]], *, width_px: int = 900, height_px: int = 540,
                     padding_px: int = 36) -> float:
     """Web-Mercator zoom (quarter steps) that fits ``bounds`` in a ``width_px`` x ``height_px`` map.
@@ -510,4 +450,4 @@ def use_assets(m: folium.Map, assets: Mapping[str, Sequence[tuple[str, str]]]) -
     return m
 
 
-__all__ = ["ATTRIBUTION", "CATCHMENT_COLOURS", "LEAFLET_DIRS", "LEGEND_WIDTH_PX", "TILE_ERROR_NOTE", "Legend", "TILES", "area_outline", "base_map", "catchment_layer", "context_layer", "district_boundaries", "find_leaflet_dir", "leaflet_data_urls", "lsoa_choropleth", "site_markers", "use_assets", "zoom_for_bounds"]
+__all__ = ["ATTRIBUTION", "CATCHMENT_COLOURS", "LEAFLET_DIRS", "LEGEND_WIDTH_PX", "TILE_ERROR_NOTE", "Legend", "TILES", "area_outline", "base_map", "catchment_layer", "district_boundaries", "find_leaflet_dir", "leaflet_data_urls", "lsoa_choropleth", "site_markers", "use_assets", "zoom_for_bounds"]

@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from atlas import data, leaflet
+from atlas import data, labels, leaflet
 from atlas.context import Analysis, MetricSpec, metric_frame
 from geo.outputs import geojson
 
@@ -51,7 +51,7 @@ def build_map(an: Analysis, *, sites: pd.DataFrame | None = None, frame: Any = N
     leaflet.district_boundaries(data.district_dict(data.neighbour_lads(an.area))).add_to(m)
     leaflet.area_outline(outline).add_to(m)
     s = an.sites if sites is None else sites
-    leaflet.context_layer(data.context_dict(an.area.key, data.site_key(s), an.area, s)).add_to(m)
+    labels.context_layer(data.context_dict(an.area.key, data.site_key(s), an.area, s)).add_to(m)
     if len(s):
         skey = (an.area.key, data.site_key(s), c.when)
         leaflet.site_markers(data.sites_dict(skey, s), legend=site_legend).add_to(m)
@@ -130,5 +130,25 @@ def method_badge(an: Analysis) -> None:
     if an.is_estimate:
         st.warning(f"**Travel times are an ESTIMATE** – {an.label}. No road network is loaded for "
                    f"{an.area.name}; treat minutes as indicative.", icon=":material/warning:")
+        _real_roads_offer(an)
     else:
         st.success(f"Travel times on the **real road network**  – {an.label}.")
+
+
+def _real_roads_offer(an: Analysis) -> None:
+    """Offer to download the area's OpenStreetMap roads when the server is reachable."""
+    from geo.travel.extracts import real_roads_offer
+    from geo.travel.fetch import fetch_extract
+
+    offer = real_roads_offer(an.area, settings=data.settings())
+    if offer is None:
+        return
+    text, extracts = offer
+    if st.button(text, key=f"real-roads-{an.area.name}", icon=":material/download:"):
+        bar = st.progress(0.0)
+        for ex in extracts:
+            fetch_extract(ex, settings=data.settings(),
+                          progress=lambda done, total, label: bar.progress(min(done / max(total, 1), 1.0), label))
+        data.router.clear()  # the next run finds the cached extracts and routes on real roads
+        data.times.clear()
+        st.rerun()

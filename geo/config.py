@@ -103,6 +103,8 @@ def _parse_env(name: str, text: str, default: Any) -> Any:
     """``GEO_<NAME>`` text read as the type of the field's default; a clear error when it is not."""
     var = f"GEO_{name.upper()}"
     try:
+        if default is None:  # optional text (e.g. GEO_OSM_MIRROR)
+            return text.strip()
         if isinstance(default, bool):
             if text.strip().lower() not in {"1", "0", "true", "false", "yes", "no"}:
                 raise ValueError(text)
@@ -164,6 +166,13 @@ class Settings:
     default_services: tuple[str, ...] = ("hub",)
     #: Public transport: arrive by this time when neither arrive-by nor depart-at is given.
     transit_arrive_by: str = "Tue 12:00"
+    #: Base URL (or local folder) of an OpenStreetMap extract mirror laid out like
+    #: download.geofabrik.de (``GEO_OSM_MIRROR``); None = Geofabrik.
+    osm_mirror: str | None = None
+    #: ``network="auto"`` downloads the area's extracts when no local one covers it and the
+    #: server is reachable.  Off in the library and the app (which offers the download
+    #: instead); the CLI turns it on; ``GEO_OSM_AUTO_FETCH=1/0`` decides everywhere.
+    osm_auto_fetch: bool = False
 
     def __post_init__(self) -> None:
         if self.imd_version not in IMD_VERSIONS:

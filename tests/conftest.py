@@ -10,6 +10,10 @@ import pytest
 from geo._errors import DataSourceError
 from geo.config import Settings
 
+# `--network auto` may download OpenStreetMap extracts; never in the test run (tests that check
+# the download set Settings.osm_auto_fetch and a loopback mirror themselves).
+os.environ.setdefault("GEO_OSM_AUTO_FETCH", "0")
+
 pytest_plugins = [
     "tests.fixtures.data",
     "tests.fixtures.transit",

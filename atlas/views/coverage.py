@@ -46,16 +46,22 @@ def headline(an: Analysis) -> None:
     cols[1].metric("Sites in the area", f"{n_in:,}",
                    help=f"{len(an.sites) - n_in} more within {an.study.buffer_km:g} km across the border "
                         "are counted" if c.cross_border else "Cross-border sites are excluded.")
+    for text in (an.times.attrs.get("warnings", []) if an.times is not None else []):
+        st.warning(text, icon=":material/warning:")  # off-network sites/LSOAs, no site inside, ...
     if s is None:
         cols[2].metric(f"Adults beyond {c.threshold_minutes} min", "–")
         cols[3].metric("Median minutes", "–")
         return
     h = s["headline"]
     est = " (est.)" if an.is_estimate else ""
+    rng = (f" (range {h['pct_beyond_low']:.1f}–{h['pct_beyond_high']:.1f}%)"
+           if "pct_beyond_low" in h else "")
     cols[2].metric(f"Adults beyond {c.threshold_minutes} min{est}", data.fmt_int(h["adults_beyond"]),
-                   delta=f"{h['pct_beyond']:.1f}% of adults", delta_color="off", delta_arrow="off",
+                   delta=f"{h['pct_beyond']:.1f}% of adults{rng}", delta_color="off", delta_arrow="off",
                    help="Adults whose nearest site (by the chosen mode) is at or over the threshold, "
-                        "or unreachable.")
+                        "or unreachable." + (" The range allows for the estimate's measured error "
+                                             "against real road times (10th-90th percentile)."
+                                             if rng else ""))
     cols[3].metric(f"Median minutes{est}", f"{h['median_minutes']:.0f}",
                    help="Adults-weighted median of minutes to the nearest site (reachable LSOAs).")
 
@@ -178,3 +184,6 @@ def render(an: Analysis) -> None:
     st.caption("Hover a neighbourhood for details; click a site for its address and hours. "
                "Faded areas lie outside the study area and are shown for context.")
     charts(an)
+    from atlas.views import capacity
+
+    capacity.render_section(an)

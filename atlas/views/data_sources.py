@@ -27,6 +27,9 @@ def render(an: Any) -> None:
 
         st.markdown(f"**Travel times in this view:** {an.label}.")
         st.markdown(f"**Opening hours in this view:** {missing_hours_text(an.controls.missing_hours)}.")
+    from atlas.views import site_lists
+
+    site_lists.render_section()
     st.markdown("#### Sources")
     st.dataframe(sources_table(), width="stretch", hide_index=True)
     st.markdown(layout.text("attribution"))

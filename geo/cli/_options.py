@@ -7,6 +7,7 @@ change the CLI and the app alike); the flags only say "not given" (``None``).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,14 +25,19 @@ if TYPE_CHECKING:
 
 #: ``--mode`` choices: the travel modes plus the older spelling ``straight-line`` (= ``--method straight-line``).
 MODE_CHOICES = (*(m.value for m in TravelMode), "straight-line")
-SITE_HELP = ("site types or services, comma separated (hub,satellite,outreach,pharmacy,nsp,"
-             "supervised_consumption,young_people,hospital,recovery,other)")
+SITE_HELP = ("site types or services, comma separated (types: hub,satellite,outreach,pharmacy,young_people,"
+             "hospital,recovery,other; services: treatment,nsp,supervised_consumption,naloxone,...)")
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    """Settings for this run, honouring ``--data-dir`` and ``--imd``."""
+    """Settings for this run, honouring ``--data-dir`` and ``--imd``.
+
+    On the command line ``--network auto`` downloads missing OSM extracts (Geofabrik or
+    ``GEO_OSM_MIRROR``) unless ``GEO_OSM_AUTO_FETCH`` says otherwise.
+    """
     imd = getattr(args, "imd", None)
-    return Settings.from_env(getattr(args, "data_dir", None), **({"imd_version": int(imd)} if imd else {}))
+    s = Settings.from_env(getattr(args, "data_dir", None), **({"imd_version": int(imd)} if imd else {}))
+    return s if "GEO_OSM_AUTO_FETCH" in os.environ else s.with_(osm_auto_fetch=True)
 
 
 def add_area_options(p: argparse.ArgumentParser, *, required: bool = True) -> None:
@@ -83,6 +89,9 @@ def add_study_options(p: argparse.ArgumentParser, *, default_sites: str | None =
     p.add_argument("--in-county-only", "--in-area-only", dest="in_county_only", action="store_true",
                    help="count only sites inside the area (the seed method); default also counts "
                         "cross-border sites within --buffer-km")
+    p.add_argument("--any-commissioner", action="store_true",
+                   help="also count other authorities' commissioned treatment sites within --buffer-km "
+                        "(default: only services commissioned for the area; pharmacy services always cross borders)")
     p.add_argument("--include-historical", action="store_true",
                    help="also use sites the seeds list as historical (2015)")
     p.add_argument("--mode", choices=MODE_CHOICES, default="drive",
@@ -92,7 +101,8 @@ def add_study_options(p: argparse.ArgumentParser, *, default_sites: str | None =
                         "(real roads or error), estimate (calibrated straight-line time), straight-line "
                         "(distance in km)")
     p.add_argument("--network", default=None,
-                   help="where real roads come from: auto (an extract on disk/in the cache), download "
+                   help="where real roads come from: auto (an extract on disk/in the cache, else the "
+                        "Geofabrik county extracts, fetched if reachable), download "
                         "(osmnx, internet), place:NAME, or an .osm.pbf/.osm file; 'none' = --method estimate")
     p.add_argument("--gtfs", type=Path, default=None, help="GTFS zip for --mode transit")
     p.add_argument("--arrive-by", default=None, help='transit: arrive by, e.g. "Tue 12:00" (default Settings.transit_arrive_by)')
@@ -139,7 +149,8 @@ def spec_from_args(args: argparse.Namespace, settings: Settings) -> StudySpec:
         travel=travel_from_args(args, settings), buffer_km=args.buffer_km,
         in_area_only=bool(args.in_county_only), include_historical=bool(args.include_historical),
         extra_sites=tuple(str(p) for p in args.extra_sites), thresholds_minutes=thresholds,
-        threshold_km=getattr(args, "threshold_km", None))
+        threshold_km=getattr(args, "threshold_km", None),
+        any_commissioner=bool(getattr(args, "any_commissioner", False)))
 
 
 def study_from_args(args: argparse.Namespace, *, progress: ProgressFn | None = None,

@@ -50,6 +50,12 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(msg)
         sites = sites[sites["site_id"].isin(args.site_id)]
     iso = isochrones(study.router, sites, bands_minutes=bands)
+    for text in iso.attrs.get("warnings", []):
+        print(f"warning: {text}", file=sys.stderr)
+    if len(iso) == 0:
+        msg = (f"no catchment has any area for these {len(sites)} site(s) ({study.router.label}); "
+               "nothing written - check the sites lie on the road network or widen --bands")
+        raise InputError(msg)
     iso["label"] = study.router.label
     with atomic_path(out) as tmp:
         driver = "GPKG" if out.suffix.lower() == ".gpkg" else "GeoJSON"

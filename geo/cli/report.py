@@ -11,9 +11,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from geo.cli._options import add_need_options, add_study_options, build_need, study_from_args
 from geo.measures.coverage import BREAKDOWNS, PLACE_BREAKDOWNS
+
+if TYPE_CHECKING:
+    from geo.planning.study import Study
+    from geo.travel.network import Network
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,18 +39,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _context_network(study: object) -> object:
+def _context_network(study: Study) -> Network | None:
     """The drive network whose main roads the report maps draw: the one routed on, else a bundled
     extract covering the area (never a download just for the map)."""
-    from geo.travel.network import network_for_area
+    from geo.travel.network import Network, network_for_area
 
-    net = getattr(study.router, "network", None) if study.is_time else None  # type: ignore[attr-defined]
-    if net is not None and getattr(net, "mode", "") == "drive":
+    net = getattr(study.router, "network", None) if study.is_time else None
+    if isinstance(net, Network) and net.mode == "drive":
         return net
-    source = str(study.travel.network)  # type: ignore[attr-defined]
+    source = str(study.travel.network)
     if source.lower() in {"download", "none", "estimate"} or source.lower().startswith("place:"):
         source = "auto"
-    return network_for_area(study.area, mode="drive", settings=study.settings, source=source)  # type: ignore[attr-defined]
+    return network_for_area(study.area, mode="drive", settings=study.settings, source=source)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -168,6 +168,8 @@ def report_data(area: Area | str, times: pd.DataFrame, *, threshold_minutes: flo
         f"{threshold_minutes:g} minutes or more, or no site is reachable (seed method: 'share of "
         "adults 18+ who need 45+ minutes to reach the nearest hub').",
         "Mean and median minutes are adults-weighted over reachable LSOAs.",
+        *([f"Estimate range: {cov['headline']['range_note']} (per-LSOA minutes_low/minutes_high "
+           "in the exports)."] if "range_note" in cov["headline"] else []),
         (f"Deprivation: English Indices of Deprivation {imd_version_of(core)}, national deciles "
          "(1 = most deprived 10%)" + (". IMD 2019 is published on LSOA 2011: split LSOAs inherit "
                                       "their parent's rank, merged ones the mean rank of their parents."

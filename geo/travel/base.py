@@ -20,7 +20,9 @@ class NearestResult:
 
     ``minutes`` is NaN and ``site_index`` -1 where no site is reachable within the limit.
     ``origin_snap_metres``/``site_snap_metres`` are the straight-line distances from each point
-    to the network node it was joined to (0 for estimate routers).
+    to the network node it was joined to (0 for estimate routers).  ``unsnapped_origins`` and
+    ``unsnapped_sites`` index the origins and sites further than the snap tolerance from the
+    network: they take no part in the result (reported, never silently used).
     """
 
     minutes: np.ndarray
@@ -29,6 +31,7 @@ class NearestResult:
     site_snap_metres: np.ndarray
     method: str
     unsnapped_origins: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    unsnapped_sites: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 @runtime_checkable

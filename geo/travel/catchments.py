@@ -64,12 +64,18 @@ def nearest_times(area: Area, sites: pd.DataFrame, router: Router, *,
     DataFrame indexed by ``lsoa21cd``: the LSOA table columns plus ``in_area``, ``minutes``,
     ``site_id``, ``site_name``, ``site_type``, ``site_in_area``, ``origin_snap_metres``,
     ``site_snap_metres``, ``method`` and ``status`` (``ok``, ``unsnapped`` or ``no_site``).
+    Estimate routers add ``minutes_low`` and ``minutes_high``: the range of ``minutes`` from
+    the estimate's held-out errors (10th-90th percentile; see :mod:`geo.travel.estimate`).
     """
     out = _origins(area)
     oxy = out[["easting", "northing"]].to_numpy(float)
     sxy = _site_xy(sites)
     res = router.nearest(sxy, oxy, max_minutes=max_minutes)
     out["minutes"] = res.minutes
+    if hasattr(router, "nearest_range"):
+        low, high = router.nearest_range(sxy, oxy, max_minutes=max_minutes)
+        out["minutes_low"] = low
+        out["minutes_high"] = high
     idx = res.site_index
     has = idx >= 0
     take = np.clip(idx, 0, None)
@@ -102,7 +108,52 @@ def nearest_times(area: Area, sites: pd.DataFrame, router: Router, *,
                     pd.Series(status).value_counts().to_dict())
     out.attrs["router_label"] = router.label
     out.attrs["method"] = res.method
+    out.attrs.update(routing_checks(area, sites, router, res, out))
+    for text in out.attrs["warnings"]:
+        logger.info("%s", text)  # front ends show attrs["warnings"] themselves
     return out
+
+
+def routing_checks(area: Area, sites: pd.DataFrame, router: Router, res: Any,
+                   times: pd.DataFrame) -> dict[str, Any]:
+    """What a front end must show next to the figures (no silent wrong answers).
+
+    Returns
+    -------
+    dict with ``sites_used`` (sites joined to the network; all for estimates),
+    ``sites_unsnapped`` (DataFrame: ``site_id``, ``name``, ``snap_metres`` of the sites beyond
+    ``Settings.snap_tolerance_metres``, which take no part), ``lsoas_unsnapped`` (codes of the
+    LSOAs beyond it), ``sites_in_area`` and ``warnings`` (one line each, for CLI and headlines).
+    """
+    warnings: list[str] = []
+    bad_sites = np.asarray(getattr(res, "unsnapped_sites", np.zeros(0, dtype=np.int64)), dtype=np.int64)
+    tolerance = getattr(getattr(router, "settings", None), "snap_tolerance_metres", None)
+    names = (sites["name"] if "name" in sites else sites["site_id"]).astype(str).to_numpy()
+    snap_metres = np.full(len(bad_sites), np.nan)
+    if len(bad_sites) and hasattr(router, "snap"):
+        snap_metres = router.snap(_site_xy(sites)[bad_sites])[1]
+    unsnapped = pd.DataFrame({"site_id": sites["site_id"].to_numpy()[bad_sites],
+                              "name": names[bad_sites], "snap_metres": np.round(snap_metres)})
+    if len(bad_sites):
+        listed = "; ".join(f"{n} ({m / 1000:.1f} km)" for n, m in
+                           zip(unsnapped["name"].head(8), unsnapped["snap_metres"].head(8), strict=True))
+        more = f" and {len(bad_sites) - 8} more" if len(bad_sites) > 8 else ""
+        warnings.append(f"{len(bad_sites)} of {len(sites)} sites are more than {tolerance:g} m from the "
+                        f"road network and are not used: {listed}{more}")
+    bad_lsoas = times.index[times["status"].to_numpy() == "unsnapped"] if "status" in times else []
+    if len(bad_lsoas):
+        adults = float(times.loc[bad_lsoas, "adults"].sum()) if "adults" in times else float("nan")
+        codes = ", ".join(map(str, list(bad_lsoas)[:8])) + (" ..." if len(bad_lsoas) > 8 else "")
+        warnings.append(f"{len(bad_lsoas)} LSOAs ({adults:,.0f} adults) are more than {tolerance:g} m "
+                        f"from the road network and count as unreachable: {codes}")
+    in_area = int(sites["in_area"].astype(bool).sum()) if "in_area" in sites else len(sites)
+    if "in_area" in sites and in_area == 0 and len(sites):
+        kinds = ", ".join(sorted(sites["site_type"].dropna().astype(str).unique())) if "site_type" in sites else "chosen"
+        warnings.append(f"no {kinds} sites inside {area.name}: all {len(sites)} sites counted are "
+                        f"across the border (within {getattr(area, 'buffer_km', 0) or 'the buffer'} km)")
+    return {"sites_used": len(sites) - len(bad_sites), "sites_unsnapped": unsnapped,
+            "lsoas_unsnapped": [str(c) for c in bad_lsoas], "sites_in_area": in_area,
+            "warnings": warnings}
 
 
 def _add_k_nearest(out: pd.DataFrame, matrix: np.ndarray, sites: pd.DataFrame, k: int) -> None:
@@ -169,7 +220,32 @@ def isochrones(router: Router, sites: pd.DataFrame, *,
     names = sites.set_index("site_id")["name"] if "name" in sites else None
     if names is not None:
         gdf["site_name"] = gdf["site_id"].map(names)
-    return gdf
+    return drop_empty_catchments(gdf)
+
+
+def drop_empty_catchments(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Remove catchments with no area and list them in ``attrs["empty_catchments"]``.
+
+    A 0 km² polygon is not a catchment: the site is off the network (beyond the snap
+    tolerance), or the band is shorter than the time to join the roads.  The caller reports
+    them (``attrs["warnings"]``) instead of writing them.
+    """
+    empty = gdf.geometry.is_empty.to_numpy() | (gdf.geometry.area.to_numpy() <= 0)
+    cols = [c for c in ("site_id", "site_name", "band_minutes") if c in gdf.columns]
+    dropped = pd.DataFrame(gdf.loc[empty, cols]).reset_index(drop=True)
+    out = gdf.loc[~empty].reset_index(drop=True)
+    warnings = []
+    if len(dropped):
+        label = dropped["site_name"] if "site_name" in dropped else dropped["site_id"]
+        listed = "; ".join(f"{n} {b:g} min" for n, b in
+                           zip(label.astype(str).head(10), dropped["band_minutes"].head(10), strict=True))
+        more = f" and {len(dropped) - 10} more" if len(dropped) > 10 else ""
+        warnings.append(f"{len(dropped)} catchment(s) have no area and were not written (site off the "
+                        f"road network, or the band is shorter than reaching the roads): {listed}{more}")
+        logger.warning("%s", warnings[0])
+    out.attrs["empty_catchments"] = dropped
+    out.attrs["warnings"] = warnings
+    return out
 
 
 def _network_isochrone(router: NetworkRouter, site_xy: np.ndarray, bands: tuple[float, ...],
@@ -205,19 +281,20 @@ def _network_isochrone(router: NetworkRouter, site_xy: np.ndarray, bands: tuple[
 
 def _estimate_isochrones(router: Any, sites: pd.DataFrame, sxy: np.ndarray,
                          bands: tuple[float, ...]) -> list[dict[str, Any]]:
+    """Circles whose estimated time equals each band, for the urban/rural class at the site."""
     import shapely
 
     km_grid = np.linspace(0, 150, 3001)
-    rows = []
-    for cls in ("Urban", "Rural"):
+    classes = router.origin_classes(sxy) if len(sxy) else np.array([], dtype=object)
+    radius: dict[str, dict[float, float]] = {}
+    for cls in sorted(set(classes.tolist())):
         mins = router.minutes_for_km(km_grid, np.full(len(km_grid), cls))
-        radii = {b: float(np.interp(b, mins, km_grid)) * 1000.0 for b in bands}
-        if cls == "Rural":
-            continue
-        for i, sid in enumerate(sites["site_id"].to_numpy()):
-            for b in bands:
-                rows.append({"site_id": sid, "band_minutes": b,
-                             "geometry": shapely.Point(sxy[i]).buffer(radii[b], quad_segs=16)})
+        radius[cls] = {b: float(np.interp(b, mins, km_grid)) * 1000.0 for b in bands}
+    rows = []
+    for i, sid in enumerate(sites["site_id"].to_numpy()):
+        for b in bands:
+            rows.append({"site_id": sid, "band_minutes": b,
+                         "geometry": shapely.Point(sxy[i]).buffer(radius[classes[i]][b], quad_segs=16)})
     return rows
 
 

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from geo.travel.network import ROAD_CLASSES
+from geo.travel.graph import ROAD_CLASSES
 
 if TYPE_CHECKING:
-    from geo.travel.network import Network
+    from geo.travel.graph import Network
 
 
 def main_roads(net: Network, *, classes: tuple[str, ...] = ("motorway", "trunk", "primary"),
@@ -32,7 +32,7 @@ def main_roads(net: Network, *, classes: tuple[str, ...] = ("motorway", "trunk",
     lo, hi = np.minimum(u, v), np.maximum(u, v)
     pairs, first = np.unique(np.column_stack([lo, hi]), axis=0, return_index=True)
     codes = net.edge_road_class[keep][first]
-    rows = []
+    rows: list[dict[str, object]] = []
     for code in sorted(set(codes.tolist())):
         sel = pairs[codes == code]
         coords = np.stack([np.column_stack([net.node_x[sel[:, 0]], net.node_y[sel[:, 0]]]),

@@ -31,10 +31,15 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+#: A network must join at least this share of the area's LSOA centroids (within the snap
+#: tolerance) to be used; below it the run stops with both extents named.
+MIN_COVERED_SHARE = 0.9
+
+
 def make_router(travel: TravelSpec | TravelMode | str, *, area: Area | None = None,
                 settings: Settings | None = None, network: str | Path | Network | None = None,
                 method: str | Method | None = None, progress: ProgressFn | None = None,
-                **transit_options: Any) -> Router:
+                extract_buffer_km: float | None = None, **transit_options: Any) -> Router:
     """The router a :class:`~geo.travel.modes.TravelSpec` asks for.
 
     ``travel`` is a spec, or a mode name parsed together with ``method``/``network`` by
@@ -43,6 +48,17 @@ def make_router(travel: TravelSpec | TravelMode | str, *, area: Area | None = No
     (labelled "estimate"); ``network`` insists on real roads (an error when there are none);
     ``estimate`` forces the estimate.  ``network`` may also be a loaded :class:`Network`.
     ``mode=transit`` needs a GTFS feed (``transit.gtfs`` or ``gtfs=``) and the ``transit`` extra.
+
+    Where no bundled network covers the area, network ``auto`` uses the cached Geofabrik extracts
+    covering the area + ``extract_buffer_km`` (default ``Settings.cross_border_buffer_km``),
+    downloaded when missing if ``Settings.osm_auto_fetch`` and the server (or
+    ``GEO_OSM_MIRROR``) is reachable; the estimate's label then says how to get real roads.
+
+    Raises
+    ------
+    NetworkError
+        The network does not cover the area (fewer than :data:`MIN_COVERED_SHARE` of its LSOA
+        centroids within the snap tolerance of its roads); the message names both extents.
     """
     from geo.config import Settings
     from geo.travel.estimate import EstimateRouter
@@ -76,15 +92,29 @@ def make_router(travel: TravelSpec | TravelMode | str, *, area: Area | None = No
         return EstimateRouter(mode=mode, settings=s)
     net = loaded if loaded is not None else network_for_area(area, mode=mode, settings=s, source=spec.network,
                                                              progress=progress)
+    if net is None and str(spec.network).lower() == "auto" and area is not None:
+        from geo.travel.extracts import network_from_extracts
+
+        buffer_km = s.cross_border_buffer_km if extract_buffer_km is None else extract_buffer_km
+        net = network_from_extracts(area, mode=mode, settings=s, buffer_km=buffer_km,
+                                    fetch=s.osm_auto_fetch, progress=progress)
     if net is None:
+        from geo.travel.extracts import fetch_hint
+
         where = getattr(area, "name", "the area")
+        hint = fetch_hint(where)
         if spec.method is Method.NETWORK:
             msg = (f"no road network covers {where}: pass --network FILE.osm.pbf (an OpenStreetMap extract "
-                   "of the area) or use --method estimate")
+                   f"of the area) or use --method estimate; {hint}")
             raise NetworkError(msg)
         logger.info("no road network covers %s; using the straight-line estimate", where)
-        return EstimateRouter(mode=mode, settings=s)
-    return NetworkRouter(net, settings=s)
+        estimate = EstimateRouter(mode=mode, settings=s)
+        estimate.label = f"{estimate.label}; {hint}"
+        return estimate
+    router = NetworkRouter(net, settings=s)
+    if area is not None:
+        router.require_covers(area)
+    return router
 
 
 class NetworkRouter:
@@ -152,6 +182,27 @@ class NetworkRouter:
         site = np.where(src >= n, site_of_virtual[np.clip(src - n, 0, None)], -1)
         return dist[:n], site[:n].astype(np.int64)
 
+    def covered_share(self, xy: np.ndarray) -> float:
+        """Share of points within the snap tolerance of this network's roads."""
+        if not len(xy):
+            return 1.0
+        snap = self.snapper.snap(check_xy(xy, what="points"),
+                                 tolerance_metres=self.settings.snap_tolerance_metres)
+        return float(np.mean(snap.within_tolerance))
+
+    def require_covers(self, area: Area) -> None:
+        """Raise :class:`NetworkError` naming both extents unless the network covers ``area``."""
+        from geo.travel.extracts import area_extent_text, fetch_hint, network_extent_text
+
+        xy = area.lsoas[["easting", "northing"]].to_numpy(float)
+        share = self.covered_share(xy)
+        if share < MIN_COVERED_SHARE:
+            msg = (f"the road network {network_extent_text(self.network)} does not cover "
+                   f"{area_extent_text(area)}: only {share:.0%} of its LSOA centroids lie within "
+                   f"{self.settings.snap_tolerance_metres:g} m of its roads; {fetch_hint(area.name)}, "
+                   "or use --network none")
+            raise NetworkError(msg)
+
     # ------------------------------------------------------------------ Router API
     def nearest(self, sites_xy: np.ndarray, origins_xy: np.ndarray, *,
                 max_minutes: float | None = None) -> NearestResult:
@@ -172,7 +223,8 @@ class NetworkRouter:
                        if len(s_metres) else np.full(len(site_idx), np.nan))
         return NearestResult(minutes=np.where(reach, total / 60.0, np.nan), site_index=site_idx,
                              origin_snap_metres=o_metres, site_snap_metres=site_metres,
-                             method=self.method, unsnapped_origins=np.flatnonzero(~np.isfinite(o_secs)))
+                             method=self.method, unsnapped_origins=np.flatnonzero(~np.isfinite(o_secs)),
+                             unsnapped_sites=np.flatnonzero(~np.isfinite(site_snap[2])))
 
     def site_origin_minutes(self, sites_xy: np.ndarray, origins_xy: np.ndarray, *,
                             max_minutes: float | None = None, chunk: int = 64) -> np.ndarray:

@@ -1,0 +1,303 @@
+"""Streaming ``.osm.pbf`` -> routing graph, with pyosmium (bounded memory, no tag DataFrame).
+
+One pass over the file: libosmium keeps a node-location index (C++, ``flex_mem`` by default;
+``sparse_file_array,PATH`` keeps it on disk), drops every object that is not a way with a
+``highway`` tag before Python sees it, and the handler streams each remaining way into flat
+arrays: its node ids and fixed-point coordinates, plus small integer codes for the few tags the
+speed and direction rules need.  Everything after the pass is vectorised numpy.
+
+The way selection mirrors pyrosm's ``driving``/``walking``/``cycling`` filters (themselves the
+osmnx ``drive``/``walk``/``bike`` filters with OSM access rules), so a network read here equals
+the one :func:`geo.travel.network.read_network` used to build through pyrosm (checked on Rutland
+in tests/test_pbf.py); speeds and one-way rules are the shared ones in
+:mod:`geo.travel.network`.  Segment lengths are haversine metres (mean Earth radius 6371.0088 km)
+rounded to the millimetre, as pyrosm computes them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from array import array
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from geo._errors import NetworkError
+
+if TYPE_CHECKING:
+    from geo.config import Settings
+    from geo.progress import ProgressFn
+    from geo.travel.graph import Network
+
+logger = logging.getLogger(__name__)
+
+#: Highway values no network uses (not a physical way, or not part of the street network).
+ALWAYS_EXCLUDED = frozenset({"abandoned", "construction", "no", "planned", "platform", "proposed",
+                             "raceway", "razed", "rest_area", "services"})
+MOTOR = frozenset({"motor", "motorway", "motorway_link"})
+#: Per mode: excluded ``highway`` values, excluded ``service`` values, the access tags from the
+#: most specific to the general one (the first present decides), and tags whose value
+#: ``separate`` excludes the way (a sidewalk mapped on its own).
+MODE_RULES: dict[str, dict[str, Any]] = {
+    "drive": {
+        "highway": ALWAYS_EXCLUDED | {"bridleway", "bus_guideway", "busway", "corridor", "cycleway",
+                                      "elevator", "escalator", "footway", "ladder", "path",
+                                      "pedestrian", "steps", "track", "trail", "service"},
+        "service": frozenset({"emergency_access", "parking", "parking_aisle", "private", "alley",
+                              "driveway"}),
+        "access": ("motorcar", "motor_vehicle", "vehicle", "access"),
+        "separate": (),
+    },
+    "walk": {
+        "highway": ALWAYS_EXCLUDED | {"bus_guideway", "cycleway"} | MOTOR,
+        "service": frozenset({"private"}),
+        "access": ("foot", "access"),
+        "separate": ("sidewalk", "sidewalk:both", "sidewalk:left", "sidewalk:right"),
+    },
+    "cycle": {
+        "highway": ALWAYS_EXCLUDED | {"bus_guideway", "corridor", "elevator", "escalator",
+                                      "footway", "steps"} | MOTOR,
+        "service": frozenset({"private"}),
+        "access": ("bicycle", "vehicle", "access"),
+        "separate": (),
+    },
+}
+MODE_BITS = {"drive": 1, "walk": 2, "cycle": 4}
+CLOSED = frozenset({"no", "private"})
+YES = frozenset({"yes"})
+SEPARATE = frozenset({"separate"})
+EARTH_RADIUS_METRES = 6_371_008.8
+#: libosmium's coordinate for a node whose location is unknown (not in the file).
+UNDEFINED_COORDINATE = 2_147_483_647
+TAG_KEYS = ("highway", "maxspeed", "oneway", "junction")
+
+
+def _matches(value: str | None, values: frozenset[str]) -> bool:
+    """pyrosm's multi-value match: the value, or one of its ``;``-separated parts, is listed."""
+    if value is None:
+        return False
+    if value in values:
+        return True
+    return ";" in value and any(p.strip() in values for p in value.split(";"))
+
+
+def way_modes(get: Any) -> int:
+    """Bit mask of the modes (:data:`MODE_BITS`) that may use a way.
+
+    ``get(key, default)`` returns a tag value (``dict.get`` of a tag dict works).
+    """
+    hw = get("highway", None)
+    if hw is None or _matches(get("area", None), YES):
+        return 0
+    service = get("service", None)
+    mask = 0
+    for mode, rule in MODE_RULES.items():
+        if _matches(hw, rule["highway"]) or _matches(service, rule["service"]):
+            continue
+        closed = False
+        for key in rule["access"]:
+            value = get(key, None)
+            if value is not None:
+                closed = _matches(value, CLOSED)
+                break
+        if closed or any(_matches(get(k, None), SEPARATE) for k in rule["separate"]):
+            continue
+        mask |= MODE_BITS[mode]
+    return mask
+
+
+@dataclass(frozen=True)
+class WayTable:
+    """Highway ways of one file as flat arrays (read-only).
+
+    ``offsets`` (n_ways + 1) index ``node_id``/``x``/``y`` (one entry per way node with a known
+    location; fixed-point 1e-7 degrees); ``modes`` is the :data:`MODE_BITS` mask per way and
+    ``codes[key]`` indexes ``values[key]`` (-1 = tag absent) for the keys in :data:`TAG_KEYS`;
+    ``ways_read`` counts every ``highway`` way in the file (routable or not).
+    """
+
+    offsets: np.ndarray
+    node_id: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    modes: np.ndarray
+    codes: dict[str, np.ndarray]
+    values: dict[str, list[str]]
+    source: str
+    ways_read: int = 0
+
+    @property
+    def n_ways(self) -> int:
+        """Number of ways kept (usable by at least one mode)."""
+        return len(self.modes)
+
+
+def read_ways(path: str | Path, *, storage: str = "flex_mem",
+              progress: ProgressFn | None = None) -> WayTable:
+    """Stream the routable highway ways of an ``.osm.pbf`` into a :class:`WayTable`.
+
+    Parameters
+    ----------
+    path : the ``.osm.pbf`` file.
+    storage : libosmium node-location index (``flex_mem``; ``sparse_file_array,FILE`` for a
+        disk-backed index on small machines).
+    progress : called as ``(ways_read, 0, label)`` every 100,000 ways (total unknown).
+    """
+    try:
+        import osmium
+    except ImportError as exc:  # pragma: no cover - dependency of the osm extra
+        msg = "reading .osm.pbf files needs pyosmium: pip install 'geo-access[osm]'"
+        raise NetworkError(msg) from exc
+    path = Path(path)
+    start = time.perf_counter()
+    offsets = array("q", [0])
+    ids, xs, ys = array("q"), array("i"), array("i")
+    modes = array("B")
+    codes = {k: array("i") for k in TAG_KEYS}
+    lookup: dict[str, dict[str, int]] = {k: {} for k in TAG_KEYS}
+    n_seen = 0
+    try:
+        fp = (osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+              .with_locations(storage)
+              .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+              .with_filter(osmium.filter.KeyFilter("highway")))
+        wkb = osmium.geom.WKBFactory()
+        all_nodes = osmium.geom.use_nodes.ALL
+        for way in fp:
+            n_seen += 1
+            if progress is not None and n_seen % 100_000 == 0:
+                progress(n_seen, 0, f"reading ways of {path.name}")
+            cway: Any = way._pyosmium_data  # the C++ way: skips pyosmium's per-call Python wrappers
+            get = cway.tags_get_value_by_key
+            mask = way_modes(get)
+            if not mask:
+                continue
+            node_list = cway.nodes()
+            count = node_list.size(cway)
+            ids.extend([node_list.get(cway, i).ref for i in range(count)])
+            try:  # all coordinates of the way in one C++ call (WKB doubles after a 9-byte header)
+                coords = np.frombuffer(bytes.fromhex(wkb.create_linestring(way, all_nodes)),  # type: ignore[arg-type]
+                                       dtype="<f8", offset=9).reshape(-1, 2)
+                xs.extend(np.rint(coords[:, 0] * 1e7).astype(np.int32).tolist())
+                ys.extend(np.rint(coords[:, 1] * 1e7).astype(np.int32).tolist())
+            except (osmium.InvalidLocationError, RuntimeError):  # a node outside the extract
+                refs = [node_list.get(cway, i) for i in range(count)]
+                xs.extend([r.x if r.location.valid() else UNDEFINED_COORDINATE for r in refs])
+                ys.extend([r.y if r.location.valid() else UNDEFINED_COORDINATE for r in refs])
+            offsets.append(len(ids))
+            modes.append(mask)
+            for key in TAG_KEYS:
+                value = get(key, None)
+                codes[key].append(-1 if value is None else lookup[key].setdefault(value, len(lookup[key])))
+    except RuntimeError as exc:
+        msg = (f"{path.name}: cannot read this OpenStreetMap PBF file ({exc}); it may be truncated "
+               "or not a .osm.pbf - download it again (e.g. geo network fetch)")
+        raise NetworkError(msg) from exc
+    node_id = np.frombuffer(ids, dtype=np.int64)
+    x = np.frombuffer(xs, dtype=np.int32)
+    y = np.frombuffer(ys, dtype=np.int32)
+    table = WayTable(offsets=np.frombuffer(offsets, dtype=np.int64), node_id=node_id, x=x, y=y,
+                     modes=np.frombuffer(modes, dtype=np.uint8),
+                     codes={k: np.frombuffer(v, dtype=np.int32) for k, v in codes.items()},
+                     values={k: list(d) for k, d in lookup.items()}, source=path.name,
+                     ways_read=n_seen)
+    logger.info("pbf %s: %d highway ways read, %d routable, %d way nodes in %.2f s", path.name,
+                n_seen, table.n_ways, len(node_id), time.perf_counter() - start)
+    return table
+
+
+def haversine_metres(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray,
+                     lat2: np.ndarray) -> np.ndarray:
+    """Great-circle metres between lon/lat degree arrays (mean Earth radius)."""
+    p1, p2 = np.deg2rad(lat1), np.deg2rad(lat2)
+    dlat, dlon = p2 - p1, np.deg2rad(lon2) - np.deg2rad(lon1)
+    d = np.sin(dlat * 0.5) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon * 0.5) ** 2
+    return 2 * EARTH_RADIUS_METRES * np.arcsin(np.sqrt(d))
+
+
+def network_from_ways(table: WayTable, *, mode: str, settings: Settings) -> Network:
+    """Directed :class:`~geo.travel.network.Network` of one mode from a :class:`WayTable`.
+
+    Speeds and one-way flags are computed once per distinct (highway, maxspeed, oneway,
+    junction) combination with the shared rules of :mod:`geo.travel.graph`, then spread to
+    the segments; nothing loops over ways or nodes in Python.
+    """
+    from geo.travel.graph import build_directed, edge_speeds_kph, oneway_flags, road_class_codes
+
+    keep = (table.modes & MODE_BITS[mode]) > 0
+    if not keep.any():
+        msg = f"{table.source}: no {mode} roads in this file; check it covers your study area"
+        raise NetworkError(msg)
+    # Way nodes with a known location (a way cut by the extract border keeps its other nodes).
+    # 32-bit positions and indices where they fit: memory, not speed, bounds England-size files.
+    idx = np.int32 if len(table.x) < 2**31 else np.int64
+    starts: np.ndarray[Any, Any] = table.offsets[:-1][keep].astype(idx)
+    counts: np.ndarray[Any, Any] = table.offsets[1:][keep].astype(idx) - starts
+    way_of = np.repeat(np.arange(len(starts), dtype=np.int32), counts)
+    pos: np.ndarray[Any, Any] = np.arange(int(counts.sum()), dtype=idx)
+    pos += np.repeat(starts - (np.cumsum(counts, dtype=idx) - counts), counts)
+    valid = table.x[pos] != UNDEFINED_COORDINATE
+    pos, way_of = pos[valid], way_of[valid]
+    del valid, starts, counts
+    # Nodes: unique OSM ids of the remaining way nodes (nodes no edge uses are dropped later).
+    node_osmid, inverse = np.unique(table.node_id[pos], return_inverse=True)
+    inverse = inverse.reshape(-1).astype(np.int32 if len(node_osmid) < 2**31 else np.int64)
+    first = np.empty(len(node_osmid), dtype=idx)
+    first[inverse] = pos  # any occurrence: every copy of a node has the same location
+    node_lon, node_lat = table.x[first] * 1e-7, table.y[first] * 1e-7
+    del first
+    # Segments join consecutive remaining nodes of the same way.
+    same = way_of[1:] == way_of[:-1]
+    seg_way = way_of[:-1][same]
+    del way_of
+    u, v = inverse[:-1][same], inverse[1:][same]
+    a, b = pos[:-1][same], pos[1:][same]
+    del inverse, pos, same
+    metres = haversine_metres(table.x[a] * 1e-7, table.y[a] * 1e-7,
+                              table.x[b] * 1e-7, table.y[b] * 1e-7).round(3)
+    del a, b
+    # Rules once per distinct tag combination, spread to ways then segments.
+    tags = pd.DataFrame({k: table.codes[k][keep] for k in TAG_KEYS})
+    combos, combo_of_way = np.unique(tags.to_numpy(), axis=0, return_inverse=True)
+    combo_of_way = np.asarray(combo_of_way).reshape(-1)
+
+    def col(i: int, key: str) -> pd.Series:
+        vals = np.array(table.values[key] + [None], dtype=object)
+        return pd.Series(vals[np.where(combos[:, i] >= 0, combos[:, i], len(vals) - 1)], dtype=object)
+    hw, ms, ow, jn = (col(i, k) for i, k in enumerate(TAG_KEYS))
+    speed_kph, from_posted = edge_speeds_kph(hw, ms, mode=mode, settings=settings)
+    if mode == "drive":
+        fwd_only, rev_only = oneway_flags(ow, hw, jn)
+    else:
+        fwd_only = rev_only = np.zeros(len(combos), dtype=bool)
+    seg_combo = combo_of_way[seg_way]
+    seconds = metres / (speed_kph[seg_combo] / 3.6)
+    note = (f"{int(from_posted[seg_combo].mean() * 100)}% of ways have a posted maxspeed"
+            if mode == "drive" else f"constant {speed_kph[0] if len(speed_kph) else 0:g} km/h")
+    return build_directed(mode=mode, u=u, v=v, length_metres=metres, seconds=seconds,
+                          forward=~rev_only[seg_combo], backward=~fwd_only[seg_combo],
+                          node_osmid=node_osmid, node_lon=node_lon, node_lat=node_lat,
+                          source=table.source, note=note, road_class=road_class_codes(hw)[seg_combo])
+
+
+def read_pbf_network(path: str | Path, *, mode: str, settings: Settings,
+                     storage: str = "flex_mem", progress: ProgressFn | None = None) -> Network:
+    """One mode's network from an ``.osm.pbf`` (streamed; see :func:`read_ways`)."""
+    return network_from_ways(read_ways(path, storage=storage, progress=progress), mode=mode,
+                             settings=settings)
+
+
+def read_pbf_networks(path: str | Path, *, modes: tuple[str, ...], settings: Settings,
+                      storage: str = "flex_mem", progress: ProgressFn | None = None
+                      ) -> dict[str, Network]:
+    """Several modes from one pass over the file."""
+    table = read_ways(path, storage=storage, progress=progress)
+    return {m: network_from_ways(table, mode=m, settings=settings) for m in modes}
+
+
+__all__ = ["MODE_BITS", "MODE_RULES", "WayTable", "haversine_metres", "network_from_ways",
+           "read_pbf_network", "read_pbf_networks", "read_ways", "way_modes"]
