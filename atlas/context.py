@@ -62,8 +62,15 @@ def _opening(sites: pd.DataFrame, c: Controls) -> tuple[pd.DataFrame, list[str]]
 
     has = (out.get("opening_hours", "").astype(str).str.strip() != "") | (
         out.get("opening_hours_text", "").astype(str).str.strip() != "")
+    from atlas.state import MISSING_HOURS
+
+    filled = out
+    typical = MISSING_HOURS.get(c.missing_hours, ("", ""))[1]
+    if typical:
+        filled = out.copy()
+        filled.loc[~has.to_numpy(), "opening_hours"] = typical
     try:
-        is_open = is_open_at(out, c.when, missing="open")
+        is_open = is_open_at(filled, c.when, missing="closed" if c.missing_hours == "closed" else "open")
         out["open_now"] = [bool(o) if h else None for o, h in zip(is_open.to_numpy(), has.to_numpy(), strict=True)]
     except GeoError as exc:
         warnings.append(f"Opening hours could not be read for every site: {exc}")
@@ -136,8 +143,9 @@ def metric_frame(an: Analysis) -> tuple[gpd.GeoDataFrame, MetricSpec]:
     from geo.outputs import geojson
 
     c = an.controls
-    frame = an.area.all_lsoas[["lsoa21nm", "lad24nm", "lad24cd", "adults", "population", "imd_decile",
-                               "imd_score", "urban_rural", "in_area", "geometry"]].copy()
+    cols = ["place", "lsoa21nm", "lad24nm", "lad24cd", "adults", "population", "imd_decile",
+            "imd_score", "urban_rural", "in_area", "geometry"]
+    frame = an.area.all_lsoas[[c for c in cols if c in an.area.all_lsoas.columns]].copy()
     if an.times is not None:
         t = an.times
         for col in ("minutes", "site_name"):
@@ -147,14 +155,14 @@ def metric_frame(an: Analysis) -> tuple[gpd.GeoDataFrame, MetricSpec]:
     if metric == "gap":
         g = gap_scores(an)
         if g is not None:
-            pct = g.rank(pct=True) * 100.0
             frame["gap_score"] = g.reindex(frame.index).round(3)
-            frame["gap_percentile"] = pct.reindex(frame.index)
-            bins = (20.0, 40.0, 60.0, 80.0)
+            t = c.threshold_minutes
+            bins = (0.25, 0.5, 0.75, 1.0)
             cols = ("#fef0d9", "#fdcc8a", "#fc8d59", "#e34a33", "#b30000")
-            labels = ["lowest 20% of gaps", "20–40%", "40–60%", "60–80%", "highest 20% of gaps"]
-            return frame, MetricSpec("gap_percentile", "Gap score, rank within the area", bins, cols, labels,
-                                     "{:.0f}th percentile", note="need percentile × minutes / threshold")
+            labels = ["under 0.25 (near, or low need)", "0.25–0.5", "0.5–0.75",
+                      f"0.75–1 (high need, nearly {t} min)", f"1 and over (high need, {t}+ min)"]
+            return frame, MetricSpec("gap_score", "Gap score (need × minutes ÷ threshold)", bins, cols, labels,
+                                     "{:.2f}", note=f"1 = the most deprived neighbourhood at the {t}-minute threshold")
         metric = "minutes"
     if metric == "deaths":
         rates = death_rates(an)
@@ -177,7 +185,7 @@ def metric_frame(an: Analysis) -> tuple[gpd.GeoDataFrame, MetricSpec]:
     if metric == "imd":
         bins = tuple(float(x) for x in range(1, 10))
         labels = ["1 – most deprived 10%", *[str(i) for i in range(2, 10)], "10 – least deprived 10%"]
-        return frame, MetricSpec("imd_decile", "IMD 2025 decile (national)", bins, geojson.DECILE_COLOURS, labels,
+        return frame, MetricSpec("imd_decile", f"IMD {c.imd_version} decile (national)", bins, geojson.DECILE_COLOURS, labels,
                                  "{:.0f}")
     bins, cols, labels = minutes_bins(c.threshold_minutes)
     title = "Minutes to nearest site" + (" (ESTIMATE)" if an.is_estimate else "")

@@ -43,13 +43,15 @@ def area_names() -> dict[str, list[str]]:
 
 
 @st.cache_resource(show_spinner="Selecting the study area…", max_entries=16)
-def area(spec: str) -> Area:
-    """A named area (LAD, county, ICB, region) with the display ring of Settings.display_ring_km."""
-    return Study(StudySpec(area=spec, display_ring_km=settings().display_ring_km), settings=settings()).area
+def area(spec: str, imd_version: int | None = None) -> Area:
+    """A named area (LAD, county, ICB, region, former district, ward) with the display ring of
+    Settings.display_ring_km; ``imd_version`` picks the deprivation deciles (default Settings)."""
+    s = settings() if imd_version is None else settings().with_(imd_version=int(imd_version))
+    return Study(StudySpec(area=spec, display_ring_km=s.display_ring_km), settings=s).area
 
 
 @st.cache_resource(show_spinner="Reading the uploaded polygon…", max_entries=8)
-def area_from_upload(digest: str, _data: bytes, filename: str) -> Area:
+def area_from_upload(digest: str, _data: bytes, filename: str, imd_version: int | None = None) -> Area:
     """An area from an uploaded GeoJSON/GeoPackage/zipped Shapefile (held in memory only)."""
     from geo.data.areas import polygon_from_frame, select_area
     from geo.data.uploads import read_user_vector
@@ -57,7 +59,8 @@ def area_from_upload(digest: str, _data: bytes, filename: str) -> Area:
     gdf = read_user_vector(_data, source=filename)
     poly = polygon_from_frame(gdf, source=filename)
     name = filename.rsplit(".", 1)[0] or "Uploaded area"
-    return select_area(poly, settings=settings(), buffer_km=settings().display_ring_km, name=name)
+    s = settings() if imd_version is None else settings().with_(imd_version=int(imd_version))
+    return select_area(poly, settings=s, buffer_km=s.display_ring_km, name=name)
 
 
 def digest(data: bytes) -> str:
@@ -158,6 +161,40 @@ def district_dict(lad_codes: tuple[str, ...]) -> dict[str, Any]:
 @st.cache_data(show_spinner=False, max_entries=16)
 def outline_dict(area_key: str, _area: Area) -> dict[str, Any]:
     return geojson.outline_geojson(_area.polygon)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def road_network(area_key: str, _area: Area) -> Any:
+    """The drive network on disk that covers the area (for main roads on maps), or None."""
+    from geo import GeoError
+    from geo.travel.network import network_for_area
+
+    try:
+        return network_for_area(_area, mode="drive", settings=settings(), source="auto")
+    except GeoError as exc:
+        logger.warning("no road network for map context: %s", exc)
+        return None
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def context_dict(area_key: str, site_key: tuple[str, ...], _area: Area, _sites: pd.DataFrame) -> dict[str, Any]:
+    """Place names, main roads and site names for the maps of an area (GeoJSON, WGS84)."""
+    from geo.outputs.map_context import map_context
+
+    ctx = map_context(_area, sites=_sites, network=road_network(area_key, _area), settings=settings())
+    return ctx.geojson()
+
+
+@st.cache_data(show_spinner=False, ttl=300)
+def tiles_reachable(url: str = "https://a.basemaps.cartocdn.com/light_all/0/0/0.png") -> bool:
+    """Whether street-map tiles can be fetched from here (checked at most every 5 minutes)."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=2.0) as r:
+            return bool(r.status == 200)
+    except OSError:
+        return False
 
 
 def neighbour_lads(a: Area) -> tuple[str, ...]:

@@ -62,7 +62,8 @@ def header() -> None:
 
 def area_line(an) -> None:
     c = an.controls
-    lads = html.escape(", ".join(an.area.lsoas["lad24nm"].astype(str).unique()[:6]))
+    names = list(an.area.lsoas["lad24nm"].astype(str).unique())
+    lads = html.escape(", ".join(names[:6]) + (f", … ({len(names)} districts)" if len(names) > 6 else ""))
     method = "ESTIMATED straight-line times" if an.is_estimate else "real road network"
     st.markdown(
         f'<div class="atlas-area"><b>{html.escape(an.area.name)}</b> ({lads}) · {len(an.area.lsoas):,} neighbourhoods · '

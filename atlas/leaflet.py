@@ -4,6 +4,10 @@ The data comes from :mod:`geo.outputs.geojson` as small cacheable dicts; this mo
 them in folium ``FeatureGroup``s (built fresh on each render, never cached).  :func:`base_map`
 works offline: Leaflet is served from the copy vendored under ``atlas/static/leaflet``, tiles
 only when asked for.
+
+Why this module is long: every folium layer of the atlas (choropleth, markers, catchments,
+boundaries, base map with its offline assets and tile note) shares one legend and styling
+vocabulary; the map-context labels live in :mod:`atlas.labels`.
 """
 
 from __future__ import annotations
@@ -60,6 +64,8 @@ def lsoa_choropleth(frame: gpd.GeoDataFrame | Mapping[str, Any], column: str | N
     if not feats:
         return group
     present = [c for c, _ in TOOLTIP_FIELDS if c in feats[0]["properties"]]
+    if "value_label" in present and dict(TOOLTIP_FIELDS).get("minutes", "").startswith(value_label):
+        present = [c for c in present if c != "minutes"]  # the value line already says the minutes
     aliases = [safe_text(value_label if c == "value_label" else dict(TOOLTIP_FIELDS)[c]) for c in present]
 
     def style(feature: dict[str, Any]) -> dict[str, Any]:
@@ -88,10 +94,15 @@ def _legend_html(title: str, items: Sequence[tuple[str, str]], *, note: str = ""
         f'border:1px solid #888"></span><span>{safe_text(lab)}</span></div>'
         for lab, c in items)
     extra = f'<div style="margin-top:4px;color:#555;font-size:11px">{safe_text(note)}</div>' if note else ""
-    return (f'<div style="background:rgba(255,255,255,0.94);padding:8px 10px;border-radius:6px;'
+    return _collapsible(title, rows + extra)
+
+
+def _collapsible(title: str, body_html: str) -> str:
+    """A legend box that folds to its title (a ``<details>`` element: no script needed)."""
+    return (f'<details open style="background:rgba(255,255,255,0.94);padding:6px 10px;border-radius:6px;'
             f'box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.35 system-ui,sans-serif;color:#222;'
-            f'max-width:230px"><div style="font-weight:600;margin-bottom:4px">{safe_text(title)}</div>'
-            f"{rows}{extra}</div>")
+            f'max-width:{LEGEND_WIDTH_PX - 20}px"><summary style="font-weight:600;cursor:pointer;'
+            f'margin-bottom:3px">{safe_text(title)}</summary>{body_html}</details>')
 
 
 def _make_legend_class() -> type:
@@ -124,7 +135,7 @@ def _make_legend_class() -> type:
 
 
 def Legend(title: str, items: Sequence[tuple[str, str]], *, note: str = "",  # noqa: N802
-           position: str = "bottomright") -> Any:
+           position: str = "topright") -> Any:
     """A legend control (attach to a map or a FeatureGroup; it follows the group's visibility)."""
     cls = _make_legend_class()
     return cls(_legend_html(title, items, note=note), position)
@@ -220,14 +231,13 @@ def site_markers(sites: pd.DataFrame | Mapping[str, Any], *, name: str = "Servic
             f"<span>{html.escape(st.label)}</span></div>" for _, st in items)
         note = ('<div style="margin-top:4px;color:#555;font-size:11px">Faded: across the border</div>'
                 if any(f["properties"].get("in_area") is False for f in feats) else "")
-        box = (f'<div style="background:rgba(255,255,255,0.94);padding:8px 10px;border-radius:6px;'
-               f'box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.35 system-ui,sans-serif;color:#222">'
-               f'<div style="font-weight:600;margin-bottom:4px">Sites</div>{rows}{note}</div>')
+        box = _collapsible("Sites", rows + note)
         _make_legend_class()(box, legend_position).add_to(group)
     return group
 
 
-CATCHMENT_COLOURS = ("#1b9e77", "#66c2a5", "#b3e2cd", "#e0f3ec")
+#: Catchment bands, nearest first: dark green, then a clearly different light yellow-green.
+CATCHMENT_COLOURS = ("#006d2c", "#c2e699", "#ffffb2", "#f0f0f0")
 
 
 def catchment_layer(polygons: gpd.GeoDataFrame | Mapping[str, Any], *, band_column: str = "minutes",
@@ -251,11 +261,12 @@ def catchment_layer(polygons: gpd.GeoDataFrame | Mapping[str, Any], *, band_colu
     folium.GeoJson(
         gj, name=name,
         style_function=lambda f: {"fillColor": colour.get(f["properties"].get(band_column), "#66c2a5"),
-                                  "color": "#14523d", "weight": 1.8, "fillOpacity": 0.22},
+                                  "color": colour.get(f["properties"].get(band_column), "#14523d"),
+                                  "weight": 0.8, "opacity": 0.6, "fillOpacity": 0.35},
         interactive=False,
     ).add_to(group)
     if bands:
-        Legend(name, [(f"within {b:g} min", colour[b]) for b in bands], position="bottomleft").add_to(group)
+        Legend(name, [(f"within {b:g} min", colour[b]) for b in bands], position="topright").add_to(group)
     return group
 
 
@@ -295,21 +306,32 @@ TILES = {
 ATTRIBUTION = "Contains OS data and National Statistics data © Crown copyright and database right 2025"
 
 
+#: Width kept free on the right of every map for the legends (they never cover the study area).
+LEGEND_WIDTH_PX = 240
+
+
 def base_map(bounds: Sequence[Sequence[float]] | None, *, tiles: str | None = None,
-             attribution: str = ATTRIBUTION, width_px: int = 900, height_px: int = 540) -> folium.Map:
+             attribution: str = ATTRIBUTION, width_px: int = 900, height_px: int = 540,
+             legend_gutter_px: int = LEGEND_WIDTH_PX) -> folium.Map:
     """A folium map fitted to ``bounds`` (``[[south, west], [north, east]]`` in degrees).
 
     ``tiles=None`` (default) draws no tiles: a plain background, no network requests, works
     offline.  ``"auto"`` or ``"carto"`` use CARTO Positron (quiet, good under choropleths);
-    ``"osm"`` uses OpenStreetMap standard tiles.
+    ``"osm"`` uses OpenStreetMap standard tiles; a tile that fails to load shows a note on
+    the map instead of leaving it blank (the layers never depend on tiles).  The study area
+    is fitted into the map left of a ``legend_gutter_px`` strip where the legends sit.
     """
     import folium
     from branca.element import MacroElement
     from jinja2 import Template
 
     b = bounds or [[49.9, -6.4], [55.8, 1.8]]
-    centre = [(b[0][0] + b[1][0]) / 2, (b[0][1] + b[1][1]) / 2]
-    m = folium.Map(location=centre, zoom_start=zoom_for_bounds(b, width_px=width_px, height_px=height_px),
+    gutter = legend_gutter_px if width_px - legend_gutter_px >= 320 else 0
+    zoom = zoom_for_bounds(b, width_px=width_px - gutter, height_px=height_px)
+    shift_lon = (gutter / 2.0) / (256.0 * 2.0 ** zoom) * 360.0  # move the view right: area sits left
+    area_centre = [(b[0][0] + b[1][0]) / 2, (b[0][1] + b[1][1]) / 2]
+    centre = [area_centre[0], area_centre[1] + shift_lon]
+    m = folium.Map(location=centre, zoom_start=zoom,
                    tiles=None, control_scale=True, prefer_canvas=False,
                    zoom_snap=0.25)
     key = None if tiles is None else ("carto" if tiles in {"auto", "carto"} else tiles)
@@ -319,6 +341,7 @@ def base_map(bounds: Sequence[Sequence[float]] | None, *, tiles: str | None = No
             raise InputError(msg)
         url, attr = TILES[key]
         folium.TileLayer(url, attr=attr, name="Street map", control=False, max_zoom=18).add_to(m)
+    tile_note = TILE_ERROR_NOTE if key is not None else ""
     bg = MacroElement()
     bg._template = Template("""
     {% macro script(this, kwargs) %}
@@ -333,11 +356,25 @@ def base_map(bounds: Sequence[Sequence[float]] | None, *, tiles: str | None = No
         + '.geo-site{background:transparent;border:none}';
       document.head.appendChild(css);
       m.attributionControl.addAttribution(""" + json.dumps(html.escape(attribution)) + """);
+      window.geoMap = m; window.geoAreaCentre = """ + json.dumps(area_centre) + """;
+      var note = """ + json.dumps(tile_note) + """, shown = false;
+      if (note) { m.eachLayer(function(l){ if (l instanceof L.TileLayer) { l.on('tileerror', function(){
+        if (shown) return; shown = true;
+        var c = L.control({position: 'bottomleft'});
+        c.onAdd = function(){ var d = L.DomUtil.create('div', 'geo-tile-note');
+          d.style.cssText = 'background:#fff4e5;border:1px solid #ed8b00;padding:4px 8px;border-radius:4px;'
+            + 'font:12px system-ui,sans-serif;color:#7a3e00';
+          d.innerHTML = note; return d; };
+        c.addTo(m); }); } }); }
     })();
     {% endmacro %}
     """)
     m.add_child(bg)
     return m
+
+
+#: Shown on the map when street-map tiles cannot be fetched (offline): the map stays usable.
+TILE_ERROR_NOTE = "Street map unavailable (no internet?): showing the map without it."
 
 
 def zoom_for_bounds(bounds: Sequence[Sequence[float]], *, width_px: int = 900, height_px: int = 540,
@@ -413,4 +450,4 @@ def use_assets(m: folium.Map, assets: Mapping[str, Sequence[tuple[str, str]]]) -
     return m
 
 
-__all__ = ["ATTRIBUTION", "CATCHMENT_COLOURS", "LEAFLET_DIRS", "Legend", "TILES", "area_outline", "base_map", "catchment_layer", "district_boundaries", "find_leaflet_dir", "leaflet_data_urls", "lsoa_choropleth", "site_markers", "use_assets", "zoom_for_bounds"]
+__all__ = ["ATTRIBUTION", "CATCHMENT_COLOURS", "LEAFLET_DIRS", "LEGEND_WIDTH_PX", "TILE_ERROR_NOTE", "Legend", "TILES", "area_outline", "base_map", "catchment_layer", "district_boundaries", "find_leaflet_dir", "leaflet_data_urls", "lsoa_choropleth", "site_markers", "use_assets", "zoom_for_bounds"]

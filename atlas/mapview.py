@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from atlas import data, leaflet
+from atlas import data, labels, leaflet
 from atlas.context import Analysis, MetricSpec, metric_frame
 from geo.outputs import geojson
 
@@ -51,17 +51,18 @@ def build_map(an: Analysis, *, sites: pd.DataFrame | None = None, frame: Any = N
     leaflet.district_boundaries(data.district_dict(data.neighbour_lads(an.area))).add_to(m)
     leaflet.area_outline(outline).add_to(m)
     s = an.sites if sites is None else sites
+    labels.context_layer(data.context_dict(an.area.key, data.site_key(s), an.area, s)).add_to(m)
     if len(s):
         skey = (an.area.key, data.site_key(s), c.when)
         leaflet.site_markers(data.sites_dict(skey, s), legend=site_legend).add_to(m)
     if proposed is not None and len(proposed):
-        leaflet.site_markers(geojson.sites_geojson(proposed.assign(site_type="proposed")), name="Proposed sites",
+        marks = proposed if "site_type" in proposed.columns else proposed.assign(site_type="proposed")
+        leaflet.site_markers(geojson.sites_geojson(marks), name="Scenario changes",
                           legend=False).add_to(m)
     folium.LayerControl(collapsed=True, position="topleft").add_to(m)
-    if c.tiles is None:
-        assets = offline_assets()
-        if assets is not None:
-            leaflet.use_assets(m, assets)
+    assets = offline_assets()  # Leaflet from the vendored copy always: the map never needs a CDN
+    if assets is not None:
+        leaflet.use_assets(m, assets)
     return m
 
 
@@ -80,7 +81,8 @@ def _html_key(an: Analysis, *, sites: pd.DataFrame | None, extra_key: tuple[Any,
     """Everything the drawn map depends on, as primitives (controls, view state, sites, extras)."""
     ss = st.session_state
     prop = (None if proposed is None
-            else tuple(map(tuple, proposed[["name", "easting", "northing"]].astype(str).to_numpy())))
+            else tuple(map(tuple, proposed[[c for c in ("name", "easting", "northing", "site_type")
+                                            if c in proposed.columns]].astype(str).to_numpy())))
     return (*an.cache_key, repr(an.controls), ss.get("client_counts_key"), ss.get("gap_need"),
             ss.get("gap_w_need"), ss.get("gap_w_time"), None if sites is None else data.site_key(sites),
             prop, catchments, width_px, height_px, site_legend, offline_assets() is not None, *extra_key)

@@ -56,10 +56,24 @@ MODE_LABELS = {
 METRICS = {
     "minutes": "Minutes to nearest site",
     "gap": "Gap score (need × poor access)",
-    "imd": "IMD 2025 decile",
+    "imd": "IMD decile (deprivation)",
     "clients": "Clients per 1,000 adults",
     "deaths": "Drug-poisoning deaths per 100,000",
 }
+
+#: The one assumption for sites with no published opening hours (most pharmacies), chosen in the
+#: sidebar and stated the same in every view: key -> (words, OSM hours filled in; "" = none).
+MISSING_HOURS = {
+    "open": ("open at all times", ""),
+    "typical": ("open typical weekday hours (Mo-Fr 09:00-17:30, Sa 09:00-12:30)", "Mo-Fr 09:00-17:30; Sa 09:00-12:30"),
+    "closed": ("closed (only sites with published hours count)", ""),
+}
+
+
+def missing_hours_text(key: str) -> str:
+    """E.g. "Sites without published opening hours are assumed open at all times"."""
+    return f"Sites without published opening hours are assumed {MISSING_HOURS[key][0]}"
+
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -83,6 +97,8 @@ class Controls:
     metric: str
     tiles: str | None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    imd_version: int = 2025
+    missing_hours: str = "open"
 
     @property
     def when(self) -> str:
@@ -131,10 +147,11 @@ def sidebar() -> Controls:
     if choice == OTHER_AREA:
         try:
             names = data.area_names()
-            options = sorted(set(names.get("lad", [])) | set(names.get("county", [])))
+            options = sorted(set(names.get("lad", [])) | set(names.get("county", []))
+                             | set(names.get("former_district", [])))
         except Exception:
             options = list(PRESET_AREAS)
-        spec = sb.selectbox("District or county", options, key="area_other",
+        spec = sb.selectbox("District, former district or county", options, key="area_other",
                             index=options.index("Corby") if "Corby" in options else 0)
     elif choice == UPLOAD_AREA:
         f = sb.file_uploader("Boundary file (GeoJSON, GeoPackage or zipped Shapefile)",
@@ -183,22 +200,37 @@ def sidebar() -> Controls:
     day = c1.selectbox("Day", range(7), index=1, format_func=lambda i: DAYS[i], key="day")
     clock = c2.time_input("Time", dt.time(10, 0), step=dt.timedelta(minutes=30), key="clock")
     open_only = sb.toggle("Only sites open at this time", value=False, key="open_only",
-                          help="Sites without recorded hours are assumed open (most pharmacies).")
+                          help="Uses the opening-hours assumption below for sites without published hours.")
+    missing = sb.selectbox("Sites without published hours are…", list(MISSING_HOURS), key="missing_hours",
+                           format_func=lambda k: "assumed " + MISSING_HOURS[k][0].split(" (")[0],
+                           help="Most pharmacies publish no hours in the open data. This one assumption is used by "
+                                "the open-now filter, the Opening hours view and the method notes.")
 
     sb.markdown("### Map")
     metric = sb.selectbox("Colour neighbourhoods by", list(METRICS), format_func=METRICS.get, key="metric")
-    online = sb.toggle("Street map background (needs internet)", value=False, key="tiles_online")
+    imd = sb.selectbox("Deprivation index", [2025, 2019], key="imd_version",
+                       format_func=lambda v: {2025: "IMD 2025", 2019: "IMD 2019 (the seeds' version)"}[v],
+                       help="Which English Indices of Deprivation give the deciles in charts, tables and the map. "
+                            "IMD 2019 is published for 2011 neighbourhoods: split ones keep their parent's rank, "
+                            "merged ones take the mean rank of their parents.")
+    online = sb.toggle("Street map background (needs internet)", value=False, key="tiles_online",
+                       help="Place names, main roads and site names are drawn without it.")
+    if online and not data.tiles_reachable():
+        sb.caption(":orange[Street map tiles cannot be reached from here (offline?): the map is drawn "
+                   "without them.]")
+        online = False
     return Controls(
         area_spec=spec, area_upload=upload, site_types=tuple(types) or DEFAULT_TYPES, cross_border=cross,
         mode=TravelMode.parse(mode), force_estimate=bool(force_estimate),
         gtfs_path=st.session_state.get("gtfs_path") if mode == "transit" else None,
         threshold_minutes=int(threshold), day=int(day), clock=clock, open_only=open_only, metric=metric,
-        tiles="auto" if online else None, notes=tuple(notes))
+        tiles="auto" if online else None, notes=tuple(notes), imd_version=int(imd),
+        missing_hours=str(missing))
 
 
 def resolve_area(c: Controls) -> Any:
     """The :class:`geo.data.areas.Area` the controls point at (cached)."""
     if c.area_upload is not None:
         dig, name, raw = st.session_state["area_bytes"]
-        return data.area_from_upload(dig, raw, name)
-    return data.area(c.area_spec)
+        return data.area_from_upload(dig, raw, name, c.imd_version)
+    return data.area(c.area_spec, c.imd_version)

@@ -45,6 +45,8 @@ WALK_KPH = 4.8
 CYCLE_KPH = 15.0
 
 _MARKER = Path("tables") / "imd2025_lsoa21.csv"
+#: English Indices of Deprivation editions the LSOA table can carry.
+IMD_VERSIONS = (2025, 2019)
 
 
 def _default_cache_dir() -> Path:
@@ -145,6 +147,11 @@ class Settings:
     max_upload_bytes: int = 50 * 1024 * 1024
     #: Primary suppression threshold for client and death counts.
     suppress_below: int = 5
+    #: Which English Indices of Deprivation fill ``imd_rank``/``imd_decile`` of the LSOA table:
+    #: 2025 (published on LSOA 2021) or 2019 (the seeds' version; LSOA 2011 mapped to 2021,
+    #: see :func:`geo.data.loaders.imd2019_on_lsoa21`).  ``imd_score`` is always IMD 2025
+    #: (IMD 2019 has no scores in the bundle).
+    imd_version: int = 2025
     #: Sites (and LSOAs) this far beyond the area border also count (km); 0 = in-area only.
     cross_border_buffer_km: float = 15.0
     #: Neighbouring LSOAs drawn faded around the area on maps (km).
@@ -166,6 +173,12 @@ class Settings:
     #: server is reachable.  Off in the library and the app (which offers the download
     #: instead); the CLI turns it on; ``GEO_OSM_AUTO_FETCH=1/0`` decides everywhere.
     osm_auto_fetch: bool = False
+
+    def __post_init__(self) -> None:
+        if self.imd_version not in IMD_VERSIONS:
+            msg = (f"IMD version {self.imd_version!r} is not available; choose one of "
+                   f"{', '.join(map(str, IMD_VERSIONS))} (GEO_IMD_VERSION or --imd)")
+            raise DataSourceError(msg)
 
     @classmethod
     def from_env(cls, data_dir: str | Path | None = None, **overrides: Any) -> Settings:

@@ -170,6 +170,7 @@ def test_synthetic_clients_and_map_metric(at) -> None:
 
 
 def test_optimiser_runs(at) -> None:
+    at.sidebar.slider(key="threshold").set_value(10).run()  # at 30 min nobody in Rutland is beyond
     _view(at, "Scenario")
     at.number_input(key="opt_k").set_value(1)
     at.multiselect(key="opt_kinds").set_value(["town"])
@@ -179,6 +180,70 @@ def test_optimiser_runs(at) -> None:
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     assert any("Opening these" in s.value for s in at.success)
+
+
+def _run_optimiser(at, k: int, kinds: list[str]) -> None:
+    at.number_input(key="opt_k").set_value(k)
+    at.multiselect(key="opt_kinds").set_value(kinds)
+    [b for b in at.get("button") if "Find the best sites" in str(getattr(b, "label", ""))][0].click().run()
+    assert not at.exception, at.exception
+
+
+def test_optimiser_never_offers_a_zero_gain_pick(at) -> None:
+    _view(at, "Scenario")  # hubs + pharmacies at 30 min: every Rutland adult is within reach
+    _run_optimiser(at, 2, ["town"])
+    assert not any("Opening these" in s.value for s in at.success)
+    assert any("No candidate adds coverage" in i.value for i in at.info)
+    assert not any(b.label == "Add these sites to the scenario" for b in at.get("button"))
+
+
+def test_nothing_beyond_says_so_and_charts_follow_the_threshold(at) -> None:
+    text = _texts(at)
+    assert "Everyone is within 30 minutes" in text and "Try " in text
+    assert at.radio(key="cov_chart_show").value == "median"
+    at.sidebar.slider(key="threshold").set_value(5).run()
+    assert "Everyone is within" not in _texts(at)
+    assert at.radio(key="cov_chart_show").value == "beyond"  # the charts follow the new threshold
+    labels = {m.label: m for m in at.metric}
+    assert "Adults beyond 5 min" in labels
+
+
+def test_imd_version_and_place_breakdowns(at) -> None:
+    assert "IMD 2025 decile" in _texts(at)
+    at.sidebar.selectbox(key="imd_version").select(2019).run()
+    assert not at.exception, at.exception
+    assert "IMD 2019 decile" in _texts(at)
+    at.segmented_control(key="cov_by").set_value("ward").run()
+    assert not at.exception, at.exception
+    frames = [d.value for d in at.dataframe]
+    assert any(getattr(f, "index", None) is not None and "Oakham North West" in set(map(str, f.index))
+               for f in frames if hasattr(f, "index")), "ward table"
+    at.sidebar.selectbox(key="area_choice").select("Another district or county…").run()
+    at.sidebar.selectbox(key="area_other").select("Daventry").run()
+    assert not at.exception, at.exception
+    assert "Daventry" in _texts(at)
+
+
+def test_scenario_bad_postcode_is_refused_and_one_change_removed(at) -> None:
+    _view(at, "Scenario")
+    at.radio(key="scen_place_by").set_value("postcode").run()
+    at.text_input(key="scen_postcode").input("LE15 9EH").run()
+    at.button(key="scen_add").click().run()
+    assert "What changes" in _texts(at)
+    at.text_input(key="scen_postcode").input("ZZ9 9ZZ").run()
+    at.button(key="scen_add").click().run()
+    assert not at.exception, at.exception
+    errors = [e.value for e in at.error]
+    assert any("Not added" in e and "ZZ9 9ZZ" in e for e in errors), errors
+    assert "What changes" in _texts(at)  # the earlier result stays
+    assert len(at.session_state["scenario_changes"]) == 1
+    change = at.session_state["scenario_changes"][0]
+    assert change["easting"] and change["northing"]  # a postcode site is located, so it is drawn
+    remove = [b for b in at.get("button") if str(getattr(b, "key", "")).startswith("scen_del_0")]
+    remove[0].click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["scenario_changes"] == []
+    assert "What changes" not in _texts(at)
 
 
 # ---------------------------------------------------------------- geo.outputs.maps (synthetic, no bundle)

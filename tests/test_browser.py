@@ -124,12 +124,44 @@ def _tab(pg: object, label: str) -> None:
     _idle(pg)
 
 
+def _leaflet_frame(pg: object, index: int = 0) -> object:
+    """The ``index``-th page frame (visible or not) that holds an atlas Leaflet map (``window.geoMap``)."""
+    found = []
+    for fr in pg.frames:
+        try:
+            if fr.evaluate("() => !!window.geoMap && window.geoMap.getContainer().offsetWidth > 0"):
+                found.append(fr)
+        except Exception:  # detached or cross-origin frames
+            continue
+    assert len(found) > index, f"only {len(found)} Leaflet maps on the page"
+    return found[index]
+
+
+def _check_map_context(pg: object, *, expect: tuple[str, ...] = ()) -> None:
+    """Place labels are drawn in the map iframe and no legend covers the study area's centre."""
+    fr = _leaflet_frame(pg)
+    labels = fr.evaluate("() => Array.from(document.querySelectorAll('.geo-place span')).map(e => e.textContent)")
+    assert len(labels) >= 3, labels
+    for name in expect:
+        assert name in labels, (name, labels)
+    centre = fr.evaluate("() => { var p = window.geoMap.latLngToContainerPoint(window.geoAreaCentre);"
+                         " var r = window.geoMap.getContainer().getBoundingClientRect();"
+                         " return [p.x + r.left, p.y + r.top]; }")
+    rects = fr.evaluate("() => Array.from(document.querySelectorAll('.geo-legend')).map(e => {"
+                        " var r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })")
+    assert rects, "legends are drawn"
+    for x0, y0, x1, y1 in rects:
+        assert not (x0 <= centre[0] <= x1 and y0 <= centre[1] <= y1), ("legend covers the centre", rects, centre)
+
+
 def test_map_loads_and_controls_work(page: object, tmp_path: Path) -> None:
     pg = page
     frame = _map_frame(pg)
     _idle(pg)
     assert frame.locator(".geo-site").count() > 0, "site markers are drawn"
     assert frame.locator(".geo-legend").count() >= 1, "a legend is drawn"
+    _check_map_context(pg, expect=("Oakham", "Uppingham"))
+    assert frame.locator(".geo-legend details").count() >= 1, "legends fold away"
     assert _shot(pg, "coverage_rutland", tmp_path).stat().st_size > 10_000
     # change the threshold slider with the keyboard (a control change re-renders the map)
     slider = pg.get_by_role("slider").first
@@ -150,6 +182,8 @@ def test_each_view_renders(page: object, tmp_path: Path, label: str, name: str) 
     assert not pg.locator('[data-testid="stException"]').count(), f"exception in {label}"
     if label in {"Gaps", "Scenario"}:
         pg.wait_for_timeout(1500)
+        _map_frame(pg)
+        _check_map_context(pg, expect=("Oakham",))
     _shot(pg, name, tmp_path)
 
 
@@ -186,6 +220,36 @@ def test_scenario_click_adds_site(page: object, tmp_path: Path) -> None:
     _idle(pg)
     assert not pg.locator('[data-testid="stException"]').count()
     _shot(pg, "scenario_after_click", tmp_path)
+
+
+def test_scenario_bad_postcode_keeps_results(page: object, tmp_path: Path) -> None:
+    """A bad postcode is refused beside the input; earlier results stay; one change can be removed."""
+    pg = page
+    _tab(pg, "Scenario")
+    if pg.get_by_text("Clear all changes").count():  # changes left by the click test
+        pg.get_by_text("Clear all changes").first.click()
+        _idle(pg)
+    pg.locator(".st-key-scen_place_by").get_by_text("postcode", exact=True).click()
+    _idle(pg)
+    box = pg.locator(".st-key-scen_postcode input")
+    box.fill("LE15 9EH")
+    box.press("Enter")
+    _idle(pg)
+    pg.get_by_role("button", name="Add site here").click()
+    pg.get_by_text("What changes").first.wait_for(timeout=240_000)
+    _idle(pg)
+    box.fill("ZZ9 9ZZ")
+    box.press("Enter")
+    _idle(pg)
+    pg.get_by_role("button", name="Add site here").click()
+    pg.get_by_text("Not added").first.wait_for(timeout=120_000)
+    _idle(pg)
+    assert pg.get_by_text("What changes").first.is_visible(), "earlier results stay"
+    assert not pg.locator('[data-testid="stException"]').count()
+    _shot(pg, "scenario_bad_postcode", tmp_path)
+    pg.locator('[class*="st-key-scen_del_0"] button').first.click()
+    _idle(pg)
+    assert pg.get_by_text("None yet").first.is_visible(), "the change was removed on its own"
 
 
 def test_bad_uploads_show_errors(page: object, tmp_path: Path) -> None:
@@ -225,6 +289,7 @@ def test_northamptonshire_estimate(page: object, tmp_path: Path) -> None:
     _map_frame(pg)
     _idle(pg)
     assert pg.get_by_text("ESTIMATE").first.is_visible()
+    _check_map_context(pg, expect=("Northampton", "Kettering"))
     _shot(pg, "coverage_northamptonshire_estimate", tmp_path)
     # a large county: every layer still draws (payload stays small enough for Leaflet)
     box.click()

@@ -185,7 +185,9 @@ def test_optimise_sites_rutland_network(settings, rutland) -> None:
                          solver=SOLVER)
     s = out["summary"]
     assert s["adults_covered_after"] >= s["adults_covered_before"]
-    assert len(out["chosen"]) == 2
+    # only picks that add coverage are listed (the second Rutland pick at 10 min adds nobody)
+    assert 1 <= len(out["chosen"]) == s["useful_sites"] <= 2
+    assert (out["chosen"]["adults_newly_covered"] > 0).all()
     assert out["chosen"]["cumulative_adults_newly_covered"].iloc[-1] == pytest.approx(
         s["adults_covered_after"] - s["adults_covered_before"])
     pm = optimise_sites(rutland, existing, cand, router, k=2, objective="pmedian", solver=SOLVER)
@@ -210,3 +212,20 @@ def test_cli_optimise(settings, capsys) -> None:
                      "--network", "none", "--format", "json"]) == 0
         res = json.loads(capsys.readouterr().out)
         assert len(res["chosen"]) == 2 and res["summary"]["objective"] == obj
+
+
+def test_optimiser_never_recommends_a_zero_gain_pick(settings, capsys) -> None:
+    """Hubs and pharmacies at 30 min leave nobody beyond in Rutland: nothing to recommend."""
+    import json
+
+    from geo.cli import main
+
+    assert main(["--data-dir", str(settings.data_dir), "optimise", "--area", "Rutland", "--sites", "hub,pharmacy",
+                 "--candidates", "pharmacy,town", "--k", "2", "--threshold", "30", "--network", "none",
+                 "--format", "json"]) == 0
+    cap = capsys.readouterr()
+    res = json.loads(cap.out)
+    assert res["chosen"] == [] and res["summary"]["useful_sites"] == 0
+    assert res["summary"]["pct_covered_before"] == res["summary"]["pct_covered_after"]
+    assert "No candidate adds coverage" in res["summary"]["message"]
+    assert "No candidate adds coverage" in cap.err and "tighter threshold" in cap.err

@@ -111,7 +111,7 @@ def test_cli_gaps_csv(tmp_path, capsys) -> None:
     assert rc == 0
     df = pd.read_csv(out)
     assert len(df) == 25
-    assert list(df.columns[:3]) == ["lsoa21cd", "lsoa21nm", "lad24nm"]
+    assert list(df.columns[:4]) == ["lsoa21cd", "lsoa21nm", "place", "lad24nm"]
     assert np.all(np.diff(df["score"]) <= 1e-9)
     assert df["lsoa21cd"].str.match(r"^E01\d{6}$").all()
 

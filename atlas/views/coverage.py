@@ -19,6 +19,7 @@ import streamlit as st
 
 from atlas import data, mapview
 from atlas.context import Analysis
+from geo.data.tables import imd_label
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -56,7 +57,7 @@ def headline(an: Analysis) -> None:
     rng = (f" (range {h['pct_beyond_low']:.1f}–{h['pct_beyond_high']:.1f}%)"
            if "pct_beyond_low" in h else "")
     cols[2].metric(f"Adults beyond {c.threshold_minutes} min{est}", data.fmt_int(h["adults_beyond"]),
-                   delta=f"{h['pct_beyond']:.1f}% of adults{rng}", delta_color="off",
+                   delta=f"{h['pct_beyond']:.1f}% of adults{rng}", delta_color="off", delta_arrow="off",
                    help="Adults whose nearest site (by the chosen mode) is at or over the threshold, "
                         "or unreachable." + (" The range allows for the estimate's measured error "
                                              "against real road times (10th-90th percentile)."
@@ -99,6 +100,29 @@ def _bar(df: pd.DataFrame, x_title: str, *, threshold: int, show: str, horizonta
         height=260)
 
 
+#: Place breakdowns of the coverage table (``--by`` in the CLI).
+PLACE_BREAKDOWNS = {"lad24nm": "District (council)", "former_district": "Former district (before 2021)",
+                    "ward": "Ward (2024)"}
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _by_place(key: tuple[Any, ...], _times: pd.DataFrame, threshold: int, by: str) -> pd.DataFrame:
+    from geo.measures.coverage import coverage_table
+
+    return coverage_table(_times, threshold_minutes=float(threshold), by=by)
+
+
+def nothing_beyond(an: Analysis) -> None:
+    """Say so when nobody is beyond the threshold, with a threshold that gives an answer."""
+    if an.times is None:
+        return
+    from geo.measures.hints import nothing_beyond_hint
+
+    hint = nothing_beyond_hint(an.times, threshold_minutes=float(an.controls.threshold_minutes))
+    if hint:
+        st.info(hint + " Change the threshold in the sidebar.", icon=":material/lightbulb:")
+
+
 def charts(an: Analysis) -> None:
     s = summary(an)
     if s is None:
@@ -106,6 +130,10 @@ def charts(an: Analysis) -> None:
         return
     t = an.controls.threshold_minutes
     anyone_beyond = s["headline"]["adults_beyond"] > 0
+    ss = st.session_state
+    if ss.get("cov_chart_for") != (t, anyone_beyond):  # a new threshold: charts follow it
+        ss["cov_chart_show"] = "beyond" if anyone_beyond else "median"
+        ss["cov_chart_for"] = (t, anyone_beyond)
     show = st.radio("Charts show", ["beyond", "median"], horizontal=True, key="cov_chart_show", persist_state="page",
                     index=0 if anyone_beyond else 1,
                     format_func=lambda v: {"beyond": f"% of adults beyond {t} min",
@@ -114,7 +142,7 @@ def charts(an: Analysis) -> None:
         st.caption(f"Every adult in the area is within {t} minutes of a site; compare median journeys instead.")
     left, right = st.columns(2)
     with left:
-        st.markdown("**By deprivation** – IMD 2025 decile, 1 = most deprived 10% of England")
+        st.markdown(f"**By deprivation** – {imd_label(an.times)} decile, 1 = most deprived 10% of England")
         if "by_imd_decile" in s:
             data.show_chart(("cov-imd", *an.cache_key, t, show),
                             lambda: _bar(s["by_imd_decile"], "IMD decile", threshold=t, show=show))
@@ -124,10 +152,14 @@ def charts(an: Analysis) -> None:
             data.show_chart(("cov-ruc", *an.cache_key, t, show),
                             lambda: _bar(s["by_ruc21nm"], "Rural-urban class", threshold=t, show=show,
                                          horizontal=True))
-    if "by_lad24nm" in s:
-        st.markdown("**By district**")
-        d = s["by_lad24nm"][["adults", "adults_beyond", "pct_beyond", "median_minutes", "lsoas"]].copy()
-        d.index.name = "District"
+    by = st.segmented_control("Break down by place", list(PLACE_BREAKDOWNS), format_func=PLACE_BREAKDOWNS.get,
+                              default="lad24nm", key="cov_by", persist_state="page") or "lad24nm"
+    table = s.get(f"by_{by}")
+    if table is None and by in an.times.columns:
+        table = _by_place(an.cache_key, an.times, t, by)
+    if table is not None:
+        d = table[["adults", "adults_beyond", "pct_beyond", "median_minutes", "lsoas"]].copy()
+        d.index.name = PLACE_BREAKDOWNS[by].split(" (")[0]
         d.columns = ["Adults", f"Adults beyond {t} min", "% beyond", "Median minutes", "Neighbourhoods"]
         st.dataframe(d.style.format({"Adults": "{:,.0f}", f"Adults beyond {t} min": "{:,.0f}",
                                      "% beyond": "{:.1f}", "Median minutes": "{:.0f}"}),
@@ -137,6 +169,7 @@ def charts(an: Analysis) -> None:
 def render(an: Analysis) -> None:
     """The Coverage tab."""
     headline(an)
+    nothing_beyond(an)
     mapview.method_badge(an)
     catch = None
     if an.controls.mode != "transit":

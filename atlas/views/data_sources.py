@@ -23,7 +23,10 @@ def render(an: Any) -> None:
     """The Data & sources tab."""
     st.markdown(layout.text("method"))
     if an is not None:
+        from atlas.state import missing_hours_text
+
         st.markdown(f"**Travel times in this view:** {an.label}.")
+        st.markdown(f"**Opening hours in this view:** {missing_hours_text(an.controls.missing_hours)}.")
     from atlas.views import site_lists
 
     site_lists.render_section()

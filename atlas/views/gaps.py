@@ -45,14 +45,18 @@ def render(an: Analysis) -> None:
                                  st.session_state.get("gap_w_time"), st.session_state.get("client_counts_key")))
 
     rows = g[g["beyond_threshold"]] if beyond_only else g
-    cols = [c for c in ("rank", "lsoa21nm", "lad24nm", "adults", "imd_decile", "urban_rural", "minutes",
+    cols = [c for c in ("rank", "place", "lsoa21nm", "lad24nm", "adults", "imd_decile", "urban_rural", "minutes",
                         "site_name", "need_percentile", "score", "rural_gap") if c in rows.columns]
     out = rows[cols].head(int(top)).copy()
     out.index.name = "lsoa21cd"
-    nice = {"rank": "Rank", "lsoa21nm": "Neighbourhood", "lad24nm": "District", "adults": "Adults",
+    nice = {"rank": "Rank", "place": "Place (ward)", "lsoa21nm": "Neighbourhood", "lad24nm": "District", "adults": "Adults",
             "imd_decile": "IMD decile", "urban_rural": "Urban/rural", "minutes": "Minutes",
             "site_name": "Nearest site", "need_percentile": "Need percentile", "score": "Gap score",
             "rural_gap": "Rural gap"}
+    if rows.empty:
+        st.info(f"No neighbourhood is beyond {t} minutes, so there is no outreach list to download. Turn off "
+                "'Only neighbourhoods beyond' or choose a tighter threshold in the sidebar.")
+        return
     st.markdown(f"**Outreach list** – top {len(out)} of {len(rows):,} neighbourhoods"
                 + (" (ESTIMATED minutes)" if an.is_estimate else ""))
     st.dataframe(out.rename(columns=nice), width="stretch",
@@ -63,6 +67,9 @@ def render(an: Analysis) -> None:
                                 "Adults": st.column_config.NumberColumn(format="%d")})
     full = rows[cols].copy()
     full.index.name = "lsoa21cd"
+    for col, digits in (("minutes", 1), ("score", 3), ("need_percentile", 3)):
+        if col in full.columns:
+            full[col] = full[col].astype(float).round(digits)
     full["method"] = an.method
     st.download_button("Download the outreach list (CSV)", data.csv_bytes(full),
                        file_name=f"outreach_{an.area.name.lower().replace(' ', '_')}_{t}min.csv",

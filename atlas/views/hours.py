@@ -18,14 +18,10 @@ import pandas as pd
 import streamlit as st
 
 from atlas import data
-from atlas.state import DAY_NAMES
+from atlas.state import DAY_NAMES, MISSING_HOURS, missing_hours_text
 
-#: What to assume for sites with no published hours: label and OSM hours ("" = always open/closed).
-ASSUMPTIONS = {
-    "open": ("open at all times", ""),
-    "typical": ("typical weekday hours", "Mo-Fr 09:00-17:30; Sa 09:00-12:30"),
-    "closed": ("closed (count only sites with hours)", ""),
-}
+#: What to assume for sites with no published hours: the sidebar's one assumption.
+ASSUMPTIONS = MISSING_HOURS
 
 
 @st.cache_data(show_spinner="Working out the weekly profile…", max_entries=32)
@@ -80,7 +76,7 @@ def _heat(prof: pd.DataFrame) -> alt.Chart:
     return alt.Chart(_with_when(prof)).mark_rect().encode(
         x=alt.X("hour:O", title="Hour of day"),
         y=alt.Y("day:N", sort=list(DAY_NAMES), title=None),
-        color=alt.Color("pct_within:Q", title="% adults within", scale=alt.Scale(scheme="blues", domain=[0, 100])),
+        color=alt.Color("pct_within:Q", title="% adults within", scale=alt.Scale(domain=[0, 100], range=["#ffffff", "#08519c"])),
         tooltip=[alt.Tooltip("when:N", title="Time"), alt.Tooltip("sites_open:Q", title="Sites open"),
                  alt.Tooltip("pct_within:Q", title="% within", format=".1f")],
     ).properties(height=220)
@@ -94,12 +90,9 @@ def render(an: Any) -> None:
     n_has = int(has.sum())
     st.markdown(f"**{n_has} of {len(s)} sites** have recorded opening hours. "
                 "The rest (most pharmacies) have none in the open data:")
-    assumption = st.radio("For sites without recorded hours, assume…", list(ASSUMPTIONS), horizontal=True,
-                          format_func=lambda m: ASSUMPTIONS[m][0], key="hours_missing", persist_state="page",
-                          index=1)
-    if ASSUMPTIONS[assumption][1]:
-        st.caption(f"Assumed hours: `{ASSUMPTIONS[assumption][1]}` (OpenStreetMap syntax) – an assumption, "
-                   "not published hours. Replace it by adding hours to your sites file.")
+    assumption = c.missing_hours
+    st.info(f"{missing_hours_text(assumption)} – an assumption, not published hours (change it in the "
+            "sidebar; replace it by adding hours to your sites file).", icon=":material/schedule:")
     if len(s) == 0:
         st.info("No sites of the chosen types.")
         return

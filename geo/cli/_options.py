@@ -30,23 +30,33 @@ SITE_HELP = ("site types or services, comma separated (types: hub,satellite,outr
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    """Settings for this run, honouring ``--data-dir``.
+    """Settings for this run, honouring ``--data-dir`` and ``--imd``.
 
     On the command line ``--network auto`` downloads missing OSM extracts (Geofabrik or
     ``GEO_OSM_MIRROR``) unless ``GEO_OSM_AUTO_FETCH`` says otherwise.
     """
-    s = Settings.from_env(getattr(args, "data_dir", None))
+    imd = getattr(args, "imd", None)
+    s = Settings.from_env(getattr(args, "data_dir", None), **({"imd_version": int(imd)} if imd else {}))
     return s if "GEO_OSM_AUTO_FETCH" in os.environ else s.with_(osm_auto_fetch=True)
 
 
 def add_area_options(p: argparse.ArgumentParser, *, required: bool = True) -> None:
     """``--area`` (name/code/county/ICB/region/England/polygon file) and ``--buffer-km``."""
     p.add_argument("--area", required=required,
-                   help="LAD name or code, county (e.g. Northamptonshire), ICB, region, 'England', "
-                        "several LADs separated by ';', or a GeoJSON/GeoPackage polygon file")
+                   help="LAD name or code, county (e.g. Northamptonshire), ICB, region, former district "
+                        "(e.g. Daventry), ward, 'England', several separated by ';', or a "
+                        "GeoJSON/GeoPackage polygon file")
     p.add_argument("--buffer-km", type=float, default=None,
                    help="also count sites this far beyond the area border (default: Settings."
                         "cross_border_buffer_km, 15 km; GEO_CROSS_BORDER_BUFFER_KM; 0 = in-area sites only)")
+    add_imd_option(p)
+
+
+def add_imd_option(p: argparse.ArgumentParser) -> None:
+    """``--imd 2019|2025``: which Indices of Deprivation fill the deprivation deciles."""
+    p.add_argument("--imd", choices=("2019", "2025"), default=None,
+                   help="Indices of Deprivation edition for deciles and ranks (default Settings.imd_version "
+                        "2025, GEO_IMD_VERSION); 2019 = the seeds' version, mapped from LSOA 2011 to 2021")
 
 
 def add_format_options(p: argparse.ArgumentParser, *, default: str = "table") -> None:

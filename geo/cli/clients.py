@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from geo.cli._options import add_format_options, settings_from_args
+from geo.cli._options import add_format_options, add_imd_option, settings_from_args
 from geo.cli._output import emit
 
 TABLES = ("summary", "all", "quintile", "decile", "lad", "lsoa")
@@ -28,6 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help="what to output: summary (headline, quintiles, districts), all, or one table "
                          "(csv needs a single table: quintile, decile, lad or lsoa)")
     sm.add_argument("--round-to", type=int, default=None, help="round visible counts to this base (e.g. 5)")
+    add_imd_option(sm)
     sm.add_argument("--list-unmapped-rows", action="store_true",
                     help="print the row numbers that could not be mapped (to fix the file; not for publication)")
     add_format_options(sm)

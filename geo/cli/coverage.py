@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from geo.cli._options import add_format_options, add_study_options, study_from_args
 from geo.cli._output import emit
+from geo.measures.coverage import BREAKDOWNS, PLACE_BREAKDOWNS
 
 if TYPE_CHECKING:
     import pandas as pd
 
-BY_CHOICES = ("imd_decile", "urban_rural", "ruc21nm", "lad24nm")
+#: ``--by`` breakdowns: the default ones plus former districts (councils before 2021) and 2024 wards.
+BY_CHOICES = (*BREAKDOWNS, *PLACE_BREAKDOWNS)
 
 
 def compact_by_threshold(long: pd.DataFrame, *, unit: str = "minutes") -> pd.DataFrame:
@@ -65,8 +67,9 @@ def run(args: argparse.Namespace) -> int:
     ``breakdown``, ``group`` and the counts.  ``--by`` gives that breakdown's groups as rows
     (repeated per threshold) with a threshold column, in every format.
     """
-    from geo.measures.coverage import BREAKDOWNS, coverage_by_thresholds, range_text
+    from geo.measures.coverage import coverage_by_thresholds, range_text
     from geo.measures.equity import equity_summary
+    from geo.measures.hints import nothing_beyond_hint
 
     study = study_from_args(args)
     area, sites, times = study.area, study.sites, study.baseline_times
@@ -82,6 +85,9 @@ def run(args: argparse.Namespace) -> int:
         return coverage_by_thresholds(times, thresholds_minutes=thresholds, breakdowns=breakdowns)
 
     thr_text = ", ".join(f"{t:g}" for t in thresholds)
+    hint = nothing_beyond_hint(times, threshold_minutes=max(thresholds), value_col=value_col)
+    if hint:
+        print(hint, file=sys.stderr)
     if args.by:  # one breakdown: rows are its groups (repeated per threshold)
         long = by_thresholds((args.by,))
         table = long[long["breakdown"] == args.by].drop(columns="breakdown")
@@ -123,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
         out["by_threshold"] = per
     else:
         long = by_thresholds()
-        for b in ("all", *BY_CHOICES):
+        for b in ("all", *BREAKDOWNS):
             if (long["breakdown"] == b).any():
                 out["overall" if b == "all" else f"by_{b}"] = compact_by_threshold(
                     long[long["breakdown"] == b], unit=unit)

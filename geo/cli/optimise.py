@@ -14,6 +14,7 @@ programme (spopt + CBC); ``greedy`` ranks candidates by marginal gain (fast, nea
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from geo.cli._options import add_format_options, add_study_options, study_from_args
@@ -52,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
     out = optimise_sites(study.area, study.sites, cand, study.router, k=args.k, objective=args.objective,
                          threshold_minutes=study.threshold_minutes if args.objective == "mclp" else None,
                          need_column=args.need_column, method=args.solver)
+    if out["summary"]["useful_sites"] < args.k:
+        print(f"geo optimise: {out['summary']['message']}", file=sys.stderr)
     if args.format == "csv":
         emit(out["chosen"], "csv", args.out)
         return 0

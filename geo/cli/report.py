@@ -11,8 +11,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from geo.cli._options import add_need_options, add_study_options, build_need, study_from_args
+from geo.measures.coverage import BREAKDOWNS, PLACE_BREAKDOWNS
+
+if TYPE_CHECKING:
+    from geo.planning.study import Study
+    from geo.travel.network import Network
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,6 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_need_options(p)
     p.add_argument("--top", type=int, default=20, help="outreach LSOAs listed (default 20)")
     p.add_argument("--title", default=None, help="report title")
+    p.add_argument("--by", action="append", choices=(*BREAKDOWNS, *PLACE_BREAKDOWNS), default=None,
+                   help="coverage tables to include (repeatable; default: deprivation, rurality, "
+                        "district, and former district where districts were merged)")
     p.add_argument("--pdf", action="store_true", help="also write a PDF (needs WeasyPrint)")
     p.add_argument("--no-charts", action="store_true", help="leave out the charts")
     p.add_argument("--out", type=Path, required=True, help="output .html file")
@@ -28,6 +37,20 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="also write a GeoPackage: layer 'lsoas' (polygons + metrics) and 'sites'")
     p.add_argument("--csv", type=Path, default=None, help="also write the per-LSOA metrics as CSV")
     p.set_defaults(func=run)
+
+
+def _context_network(study: Study) -> Network | None:
+    """The drive network whose main roads the report maps draw: the one routed on, else a bundled
+    extract covering the area (never a download just for the map)."""
+    from geo.travel.network import Network, network_for_area
+
+    net = getattr(study.router, "network", None) if study.is_time else None
+    if isinstance(net, Network) and net.mode == "drive":
+        return net
+    source = str(study.travel.network)
+    if source.lower() in {"download", "none", "estimate"} or source.lower().startswith("place:"):
+        source = "auto"
+    return network_for_area(study.area, mode="drive", settings=study.settings, source=source)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
                        need=need, settings=s, pdf=args.pdf, router_label=label, mode_label=study.travel.mode.label,
                        title=args.title, outreach_top=args.top, notes=notes,
                        charts=not args.no_charts, gpkg_path=args.gpkg, csv_path=args.csv,
-                       allowed_postcodes=allowed)
+                       allowed_postcodes=allowed, breakdowns=args.by,
+                       network=_context_network(study))
     tag = "ESTIMATED times" if res["is_estimate"] else "network times"
     print(f"wrote {res['html']} ({tag}; {res['headline']['pct_beyond']:.1f}% of adults "
           f"{study.threshold_minutes:g}+ min)", file=sys.stderr)

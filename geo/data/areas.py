@@ -1,4 +1,5 @@
-"""Study areas: select LSOAs by LAD, county, ICB, region, England, several LADs or a polygon.
+"""Study areas: select LSOAs by LAD, county, ICB, region, former district, ward, England,
+several of those or a polygon.
 
 A study area keeps its *core* LSOAs (whose people we measure) apart from a *buffer* ring of
 neighbouring LSOAs, so that services across the border count (the seeds report villages near
@@ -66,8 +67,10 @@ class Area:
 
     @property
     def key(self) -> str:
-        """Stable text id for caches (kind, name, buffer, LSOA count)."""
-        return f"{self.kind}:{self.name}:{self.buffer_km:g}:{len(self.lsoas)}"
+        """Stable text id for caches (kind, name, buffer, LSOA count, IMD edition if not 2025)."""
+        imd = (int(self.lsoas["imd_version"].iloc[0]) if "imd_version" in self.lsoas.columns and len(self.lsoas)
+               else 2025)
+        return f"{self.kind}:{self.name}:{self.buffer_km:g}:{len(self.lsoas)}" + (f":imd{imd}" if imd != 2025 else "")
 
     @property
     def lad_codes(self) -> tuple[str, ...]:
@@ -106,6 +109,8 @@ def list_area_names(settings: Settings | None = None) -> dict[str, list[str]]:
         "county": sorted(set(t["utla23nm"].astype(str).unique()) | {"Northamptonshire"}),
         "icb": sorted(t["icb24nm"].astype(str).unique()),
         "region": sorted(t["rgn24nm"].astype(str).unique()),
+        "former_district": sorted(t["former_district"].astype(str).unique()),
+        "ward": sorted((t["ward"].astype(str) + ", " + t["lad24nm"].astype(str)).unique()),
         "other": ["England", *[k.title() for k in COUNTY_ALIASES if len(k) > 4]],
     }
 
@@ -119,7 +124,9 @@ def select_area(spec: str | Path | Sequence[str] | BaseGeometry, *, settings: Se
     spec
         ``"England"``; a LAD name or code (``"Rutland"``, ``"E06000017"``); a county
         (``"Northamptonshire"`` = North + West Northamptonshire, ``"Leicestershire"``,
-        ``"Essex"``); an ICB or region name or code; several LADs separated by ``;`` or given
+        ``"Essex"``); an ICB or region name or code; a former (2019) district such as
+        ``"Daventry"`` or ``"Corby"``; a 2024 ward (``"Oakham North West"``, or
+        ``"Abbey, Leicester"`` where the name is used in several districts); several areas separated by ``;`` or given
         as a list; a path to a GeoJSON/GeoPackage polygon; or a shapely polygon in EPSG:27700.
     buffer_km
         Width of the ring of neighbouring LSOAs (by centroid distance to the area polygon).
@@ -192,18 +199,51 @@ def _resolve_one(table: gpd.GeoDataFrame, part: str) -> tuple[str, str, np.ndarr
             m |= (table["utla23cd"] == c[5:]).to_numpy() if c.startswith("utla:") else (
                 table["lad24cd"] == c).to_numpy()
         return "county", _ALIAS_NAMES.get(low, p.title()), m
-    for col, kind in (("lad24nm", "lad"), ("utla23nm", "county"), ("rgn24nm", "region"), ("icb24nm", "icb")):
+    for col, kind in (("lad24nm", "lad"), ("utla23nm", "county"), ("rgn24nm", "region"), ("icb24nm", "icb"),
+                      ("former_district", "former_district")):
+        if col not in table.columns:
+            continue
         names = table[col].astype(str)
         m = (names.map(_norm) == low).to_numpy()
         if m.any():
             return kind, str(names[m].iloc[0]), m
+    ward = _resolve_ward(table, p)
+    if ward is not None:
+        return ward
     candidates = sorted({*table["lad24nm"].astype(str), *table["utla23nm"].astype(str),
                          *table["rgn24nm"].astype(str), *table["icb24nm"].astype(str),
+                         *table.get("former_district", pd.Series(dtype=str)).astype(str),
+                         *table.get("ward", pd.Series(dtype=str)).astype(str),
                          "Northamptonshire", "England"})
     close = difflib.get_close_matches(p, candidates, n=3, cutoff=0.6)
     hint = f" Did you mean: {', '.join(close)}?" if close else " Run `geo areas` to list names."
-    msg = f"unknown area {p!r}: not a LAD, county, ICB, region or code.{hint}"
+    msg = f"unknown area {p!r}: not a LAD, county, ICB, region, former district, ward or code.{hint}"
     raise AreaError(msg)
+
+
+def _resolve_ward(table: gpd.GeoDataFrame, part: str) -> tuple[str, str, np.ndarray] | None:
+    """A 2024 ward by name (``"Oakham North West"``), or ``"Ward, District"`` where the name is
+    used in several districts (``"Abbey, Leicester"``); None when no ward has that name."""
+    if "ward" not in table.columns:
+        return None
+    wards = table["ward"].astype(str).map(_norm)
+    name, _, district = part.rpartition(",") if "," in part else (part, "", "")
+    m = (wards == _norm(name)).to_numpy()
+    if not m.any():
+        return None
+    if district.strip():
+        m = m & (table["lad24nm"].astype(str).map(_norm) == _norm(district)).to_numpy()
+        if not m.any():
+            msg = f"no ward {name.strip()!r} in {district.strip()!r}; run `geo areas --kind ward` to list wards"
+            raise AreaError(msg)
+    districts = sorted(table.loc[m, "lad24nm"].astype(str).unique())
+    if len(districts) > 1:
+        options = "; ".join(f"{name.strip()}, {d}" for d in districts[:6])
+        msg = (f"ward name {name.strip()!r} is used in {len(districts)} districts; "
+               f"say which, e.g. {options}")
+        raise AreaError(msg)
+    label = f"{table.loc[m, 'ward'].iloc[0]} ward ({districts[0]})"
+    return "ward", label, m
 
 
 def _centroids_in(table: gpd.GeoDataFrame, geom: BaseGeometry) -> np.ndarray:

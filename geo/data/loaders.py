@@ -173,6 +173,50 @@ def imd2019_on_lsoa21(imd2019: pd.DataFrame, lookup: pd.DataFrame) -> pd.DataFra
     return out
 
 
+def former_districts_on_lsoa21(imd2019: pd.DataFrame, lookup: pd.DataFrame,
+                               current_lad_name: pd.Series) -> pd.DataFrame:
+    """The 2019 local authority district (``lad19cd``/``lad19nm`` of the IMD 2019 file) of each LSOA 2021.
+
+    These are the districts the seeds report by (Corby, Daventry, East Northamptonshire,
+    Kettering, Northampton, South Northamptonshire, Wellingborough were merged into North and
+    West Northamptonshire in 2021; Leicestershire's and Essex's districts are unchanged).
+
+    Rule: each LSOA 2021 takes the district of its LSOA 2011 parent(s) through the ONS lookup.
+    *U* unchanged and *S* split LSOAs have one parent, so one district; *M* merged LSOAs have
+    several parents, always within one district.  Only a few *X* irregular LSOAs (3 in England,
+    none in the seed areas) have parents in two districts: they take the parent district that
+    is also their current (2024) district, else the district of most parents (ties: first
+    alphabetically).  ``former_district_parts`` counts the districts seen (2 flags those).
+
+    Parameters
+    ----------
+    imd2019 : IMD 2019 frame indexed by ``lsoa11cd`` with ``lad19cd``, ``lad19nm``.
+    lookup : ONS LSOA 2011 -> 2021 lookup (``lsoa11cd``, ``lsoa21cd``).
+    current_lad_name : LAD 2024 name by ``lsoa21cd`` (the tie-break).
+    """
+    pairs = lookup[["lsoa11cd", "lsoa21cd"]].merge(imd2019[["lad19cd", "lad19nm"]], left_on="lsoa11cd",
+                                                   right_index=True, how="inner")
+    counts = pairs.groupby(["lsoa21cd", "lad19cd", "lad19nm"], sort=True).size().rename("n").reset_index()
+    counts["current"] = (counts["lad19nm"].to_numpy() ==
+                         current_lad_name.reindex(counts["lsoa21cd"]).astype(str).to_numpy())
+    parts = counts.groupby("lsoa21cd").size()
+    counts = counts.sort_values(["lsoa21cd", "current", "n", "lad19nm"],
+                                ascending=[True, False, False, True], kind="stable")
+    best = counts.drop_duplicates("lsoa21cd").set_index("lsoa21cd")
+    out = pd.DataFrame({"former_district_code": best["lad19cd"].astype(str),
+                        "former_district": best["lad19nm"].astype(str),
+                        "former_district_parts": parts.reindex(best.index).to_numpy(dtype="int64")},
+                       index=best.index)
+    return out
+
+
+def load_former_districts(settings: Settings | None = None) -> pd.DataFrame:
+    """Former (2019) district of every LSOA 2021 (see :func:`former_districts_on_lsoa21`)."""
+    geo = load_geography_lookup(settings)
+    return former_districts_on_lsoa21(load_imd2019(settings), load_lsoa11_lsoa21_lookup(settings),
+                                      geo["lad24nm"])
+
+
 def load_imd2019_lsoa21(settings: Settings | None = None) -> pd.DataFrame:
     """IMD 2019 ranks and deciles mapped to LSOA 2021 (see :func:`imd2019_on_lsoa21`)."""
     return imd2019_on_lsoa21(load_imd2019(settings), load_lsoa11_lsoa21_lookup(settings))

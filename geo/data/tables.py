@@ -11,12 +11,14 @@ import logging
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from geo._errors import SchemaError
 from geo.config import Settings
 from geo.data.loaders import (
     load_centroids,
+    load_former_districts,
     load_geography_lookup,
     load_imd2019_lsoa21,
     load_imd2025,
@@ -40,6 +42,10 @@ IMD_COLUMNS = (
 )
 LOOKUP_COLUMNS = ("lsoa21nm", "wd24cd", "wd24nm", "lad24cd", "lad24nm", "utla23cd", "utla23nm",
                   "rgn24cd", "rgn24nm", "icb24cd", "icb24nm")
+#: Bumped whenever the built table gains or changes columns (keys the on-disk cache).
+TABLE_SCHEMA = 2
+#: Columns swapped by ``Settings.imd_version``: the ``imd_*`` name and its IMD 2019 source.
+IMD2019_SWAP = {"imd_rank": "imd2019_rank", "imd_decile": "imd2019_decile"}
 
 
 def load_lsoa_table(settings: Settings | None = None) -> gpd.GeoDataFrame:
@@ -48,11 +54,39 @@ def load_lsoa_table(settings: Settings | None = None) -> gpd.GeoDataFrame:
     Columns: ``lsoa21nm``, ward/LAD/UTLA/region/ICB codes and names, ``population`` (all ages),
     ``adults`` (18+, ONS-band estimate), ``easting``/``northing`` (population-weighted
     centroid, metres), IMD 2025 score/rank/decile and domains, ``imd2019_rank``/``imd2019_decile``
-    (mapped from LSOA 2011), ``ruc21cd``/``ruc21nm``/``urban_rural``, ``geometry`` (BSC).
+    (mapped from LSOA 2011), ``ruc21cd``/``ruc21nm``/``urban_rural``, ``former_district``
+    (2019 district, e.g. Daventry), ``ward`` (2024 ward name), ``place`` (ward, with the former
+    district where that is no longer a council, e.g. "Daventry West (Daventry)"),
+    ``lsoa_label`` ("Daventry West (Daventry) — West Northamptonshire 022D"), ``geometry`` (BSC).
+
+    With ``settings.imd_version == 2019`` the ``imd_rank``/``imd_decile`` columns hold IMD 2019
+    (mapped to LSOA 2021: split LSOAs inherit their 2011 parent's rank, merged ones take the mean
+    rank of their parents, deciles re-derived from the published cut-points) and the IMD 2025
+    values move to ``imd2025_rank``/``imd2025_decile``; ``imd_score`` stays IMD 2025 (no IMD 2019
+    scores are published in the bundle).  The ``imd_version`` column (carried into every frame
+    derived from the table) says which; :func:`imd_label` words it.
     The returned frame is shared: copy before mutating.
     """
     s = settings if settings is not None else Settings.from_env()
-    return _load(_inputs_key(s), s)
+    key = _inputs_key(s)
+    base = _load(key, s.with_(imd_version=2025))
+    if s.imd_version == 2025:
+        return base
+    return _with_imd(key, s.with_(imd_version=2025), s.imd_version)
+
+
+@lru_cache(maxsize=2)
+def _with_imd(key: str, s: Settings, version: int) -> gpd.GeoDataFrame:
+    """The cached table with ``imd_rank``/``imd_decile`` taken from IMD ``version`` (2019)."""
+    base = _load(key, s)
+    out = base.copy()
+    for col, src in IMD2019_SWAP.items():
+        out[col.replace("imd_", "imd2025_")] = base[col]
+        out[col] = base[src]
+    out.attrs["imd_version"] = version
+    out["imd_version"] = np.int16(version)
+    logger.info("LSOA table: imd_rank/imd_decile from IMD %d", version)
+    return out
 
 
 #: Bundle datasets the master table is built from (their size/mtime key the disk cache).
@@ -69,7 +103,7 @@ def _inputs_key(s: Settings) -> str:
         path = dataset_path(key, s)
         st = path.stat()
         stamps.append((key, st.st_size, st.st_mtime_ns))
-    return cache_key("lsoa-table", str(s.data_dir), stamps)
+    return cache_key("lsoa-table", TABLE_SCHEMA, str(s.data_dir), stamps)
 
 
 @lru_cache(maxsize=2)
@@ -88,6 +122,7 @@ def _load(key: str, s: Settings) -> gpd.GeoDataFrame:
         try:
             gdf = gpd.read_parquet(target)
             gdf["urban_rural"] = gdf["urban_rural"].astype("string")
+            gdf.attrs["imd_version"] = 2025
             logger.info("LSOA table from cache %s", target.name)
             return gdf
         except Exception as exc:
@@ -112,6 +147,7 @@ def _build(s: Settings) -> gpd.GeoDataFrame:
         load_imd2025(s)[list(IMD_COLUMNS)],
         load_imd2019_lsoa21(s)[["imd2019_rank", "imd2019_decile", "imd2019_change"]],
         load_ruc(s)[["ruc21cd", "ruc21nm", "urban_rural"]],
+        load_former_districts(s)[["former_district_code", "former_district"]],
     ]
     table = pd.DataFrame(index=bounds.index)
     for part in parts:
@@ -124,5 +160,41 @@ def _build(s: Settings) -> gpd.GeoDataFrame:
     gdf = gpd.GeoDataFrame(table, geometry=bounds.geometry, crs=bounds.crs)
     gdf.index.name = "lsoa21cd"
     gdf["urban_rural"] = gdf["urban_rural"].astype("string")
+    gdf["ward"] = gdf["wd24nm"].astype(str)
+    gdf["place"] = local_place_names(gdf)
+    gdf["lsoa_label"] = gdf["place"] + " \u2014 " + gdf["lsoa21nm"].astype(str)
+    gdf.attrs["imd_version"] = 2025
+    gdf["imd_version"] = np.int16(2025)
     logger.info("LSOA table: %d rows, %d columns", len(gdf), gdf.shape[1])
     return gdf
+
+
+def local_place_names(table: pd.DataFrame) -> pd.Series:
+    """A place name people use for each LSOA: its ward, plus the former district where the
+    district is no longer a council and the ward name does not already say it.
+
+    ``"Daventry West"`` stays as is; a West Northamptonshire village ward becomes
+    ``"Brixworth (Daventry)"``; Rutland's ``"Oakham North West"`` needs nothing more.
+    """
+    ward = table["wd24nm"].astype(str)
+    former = table["former_district"].astype(str)
+    gone = former.to_numpy() != table["lad24nm"].astype(str).to_numpy()
+    said = np.char.find(np.char.lower(ward.to_numpy(dtype=str)), np.char.lower(former.to_numpy(dtype=str))) >= 0
+    add = gone & ~said
+    return pd.Series(pd.array(ward.where(~add, ward + " (" + former + ")"), dtype=object),
+                     index=table.index, name="place").astype(str)
+
+
+def imd_version_of(frame: pd.DataFrame | None) -> int:
+    """The IMD edition of the ``imd_rank``/``imd_decile`` columns of a frame derived from the LSOA
+    table (its ``imd_version`` column; 2025 when absent)."""
+    if frame is not None and "imd_version" in frame.columns and len(frame):
+        return int(frame["imd_version"].iloc[0])
+    return 2025
+
+
+def imd_label(frame_or_version: pd.DataFrame | int | None = None) -> str:
+    """``"IMD 2019"`` or ``"IMD 2025"`` for a frame or a version number."""
+    if isinstance(frame_or_version, int):
+        return f"IMD {frame_or_version}"
+    return f"IMD {imd_version_of(frame_or_version)}"

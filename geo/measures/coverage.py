@@ -47,6 +47,8 @@ logger = logging.getLogger(__name__)
 
 #: Breakdowns reported by :func:`coverage_summary`, in order.
 BREAKDOWNS = ("imd_decile", "urban_rural", "ruc21nm", "lad24nm")
+#: Further breakdowns on request (``--by``): councils before 2021 (Daventry, Corby, ...) and 2024 wards.
+PLACE_BREAKDOWNS = ("former_district", "ward")
 #: How an estimate's coverage range is made (shown with every range).
 RANGE_NOTE = ("estimate range: coverage recounted with every LSOA's time at the 90th and 10th "
               "percentile of the estimate's held-out errors against real road times")
@@ -471,8 +473,7 @@ def coverage_by_thresholds(times: pd.DataFrame, *, thresholds_minutes: Sequence[
     return out
 
 
-__all__ = ["BREAKDOWNS", "RANGE_NOTE", "coverage_by_thresholds", "coverage_headline", "coverage_summary",
-           "coverage_table", "has_range_columns", "nearest_site_straight_line", "parse_thresholds",
-           "range_text", "residents",
-           "restrict_sites", "straight_line_coverage", "straight_line_times", "weighted_mean",
-           "weighted_median"]
+__all__ = ["BREAKDOWNS", "PLACE_BREAKDOWNS", "RANGE_NOTE", "coverage_by_thresholds", "coverage_headline",
+           "coverage_summary", "coverage_table", "has_range_columns", "nearest_site_straight_line",
+           "parse_thresholds", "range_text", "residents", "restrict_sites", "straight_line_coverage",
+           "straight_line_times", "weighted_mean", "weighted_median"]

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from geo._errors import InputError, SchemaError
+from geo.data.tables import imd_label
 
 logger = logging.getLogger(__name__)
 
@@ -194,7 +195,7 @@ def equity_summary(times: pd.DataFrame, *, value_col: str = "minutes", weight: s
         f"mean_{value_col}_by_imd_decile": by_dec,
         "n_lsoas": len(df),
         "n_unreachable": unreachable,
-        "note": ("adults-weighted over reachable LSOAs; concentration index by IMD 2025 rank, "
+        "note": (f"adults-weighted over reachable LSOAs; concentration index by {imd_label(times)} rank, "
                  "negative = longer times concentrated among the more deprived"),
     }
 

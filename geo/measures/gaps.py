@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-OUTREACH_COLUMNS = ("lsoa21cd", "lsoa21nm", "lad24nm", "adults", "imd_decile", "urban_rural",
+OUTREACH_COLUMNS = ("lsoa21cd", "lsoa21nm", "place", "lad24nm", "adults", "imd_decile", "urban_rural",
                     "minutes", "site_name", "need_percentile", "beyond_threshold", "rural_gap",
                     "score", "rank")
 

@@ -1,6 +1,7 @@
 """Area profile: who lives in a study area and what services it has, from real data.
 
-LSOA count, population (all ages and adults 18+), population and LSOAs per IMD 2025 decile
+LSOA count, population (all ages and adults 18+), population and LSOAs per IMD decile (2025, or
+2019 with ``Settings.imd_version``)
 (1 = most deprived), rural/urban split, sites by type, and ONS drug-poisoning deaths (latest
 pooled years, crude rate per 100,000 residents).
 """
@@ -15,7 +16,7 @@ import pandas as pd
 
 from geo.config import Settings
 from geo.data.loaders import load_drug_deaths_la
-from geo.data.tables import load_lsoa_table
+from geo.data.tables import imd_label, imd_version_of, load_lsoa_table
 
 if TYPE_CHECKING:
     from geo.data.areas import Area
@@ -29,6 +30,7 @@ def deprivation_table(lsoas: pd.DataFrame, *, decile_col: str = "imd_decile") ->
     out = pd.DataFrame({"lsoas": g.size(), "population": g["population"].sum(), "adults": g["adults"].sum()})
     out = out.reindex(range(1, 11), fill_value=0)
     out.index.name = "imd_decile"
+    out["population_pct"] = 100.0 * out["population"] / max(out["population"].sum(), 1)
     out["adults_pct"] = 100.0 * out["adults"] / max(out["adults"].sum(), 1)
     return out
 
@@ -100,8 +102,11 @@ def profile_area(area: Area, settings: Settings | None = None, *, sites: pd.Data
         "population": int(lsoas["population"].sum()),
         "adults_18_plus": int(lsoas["adults"].sum()),
         "adults_note": "Census 2021; 18+ estimated from ONS age bands (16-24 band minus 2/9)",
-        "imd2025_deciles": dep,
+        "imd": imd_label(imd_version_of(lsoas)),
+        f"imd{imd_version_of(lsoas)}_deciles": dep,
         "most_deprived_20pct_adults_pct": round(float(dep.loc[[1, 2], "adults_pct"].sum()), 1),
+        "most_deprived_40pct_population": int(dep.loc[[1, 2, 3, 4], "population"].sum()),
+        "most_deprived_40pct_population_pct": round(float(dep.loc[[1, 2, 3, 4], "population_pct"].sum()), 1),
         "rural_urban": rural_urban,
         "rural_urban_classes": rurality_table(lsoas),
         "sites_by_type": {str(k): int(v) for k, v in sorted(by_type.items())},

@@ -87,6 +87,8 @@ SITE_STYLES: dict[str, SiteStyle] = {
     "recovery": SiteStyle("Recovery service", "#8c6d31", "circle", "R", 16),
     "other": SiteStyle("Other site", "#555555", "circle", "•", 14),
     "proposed": SiteStyle("Proposed site", "#000000", "square", "★", 22),
+    "moved": SiteStyle("Moved site (new place)", "#000000", "circle", "→", 20),
+    "closed": SiteStyle("Closed site", "#9e9e9e", "square", "✕", 20),
 }
 
 
@@ -232,6 +234,7 @@ def quantile_bins(values: pd.Series | np.ndarray, k: int = 5) -> tuple[float, ..
 
 #: Tooltip fields shown when present: (column, label).
 TOOLTIP_FIELDS = (
+    ("place", "Place (ward)"),
     ("lsoa21nm", "Neighbourhood (LSOA)"),
     ("lad24nm", "District"),
     ("adults", "Adults (18+)"),

@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from geo import __version__
+from geo._errors import GeoError
 from geo.data.sources import DATASETS
-from geo.measures.coverage import coverage_summary, residents
+from geo.data.tables import imd_label, imd_version_of
+from geo.measures.coverage import BREAKDOWNS, coverage_summary, residents
 from geo.measures.equity import equity_summary
 from geo.measures.gaps import outreach_list
 
@@ -61,12 +63,20 @@ def _sources(times: pd.DataFrame, sites: pd.DataFrame | None) -> list[dict[str, 
     return out
 
 
+def _has_former_districts(core: pd.DataFrame) -> bool:
+    """True when some residents live in a former district that is no longer a council."""
+    if "former_district" not in core.columns or "lad24nm" not in core.columns:
+        return False
+    return bool((core["former_district"].astype(str) != core["lad24nm"].astype(str)).any())
+
+
 def report_data(area: Area | str, times: pd.DataFrame, *, threshold_minutes: float,
                 sites: pd.DataFrame | None = None, need: pd.DataFrame | None = None,
                 deaths: dict[str, Any] | None = None, mode_label: str | None = None,
                 router_label: str | None = None, title: str | None = None,
                 outreach_top: int = 20, notes: Sequence[str] = (),
-                charts: bool = True) -> dict[str, Any]:
+                charts: bool = True, breakdowns: Sequence[str] | None = None,
+                context: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything the report shows, as plain Python/pandas objects.
 
     Parameters
@@ -93,6 +103,13 @@ def report_data(area: Area | str, times: pd.DataFrame, *, threshold_minutes: flo
         Extra method notes (e.g. "in-county sites only").
     charts : bool, default True
         Draw the decile chart when matplotlib is installed.
+    breakdowns : sequence of str, optional
+        Coverage tables to show (LSOA-table columns, e.g. ``former_district``, ``ward``);
+        default: deprivation, rurality, district, plus former district where the area's
+        districts were merged (Northamptonshire).
+    context : dict, optional
+        Map context from :func:`geo.outputs.map_context.map_context` (place labels, main
+        roads); drawn on the report maps.
 
     Returns
     -------
@@ -106,13 +123,15 @@ def report_data(area: Area | str, times: pd.DataFrame, *, threshold_minutes: flo
     methods = sorted({str(m) for m in times.get("method", pd.Series(dtype=str)).dropna().unique()})
     is_estimate = not methods or any(m != "network" for m in methods)
     rlabel = router_label or times.attrs.get("router_label") or ", ".join(methods) or "unknown"
-    cov = coverage_summary(times, threshold_minutes=threshold_minutes)
     core = residents(times)
+    if breakdowns is None:
+        breakdowns = (*BREAKDOWNS, *(("former_district",) if _has_former_districts(core) else ()))
+    cov = coverage_summary(times, threshold_minutes=threshold_minutes, breakdowns=tuple(breakdowns))
     deprived_pct = (100.0 * core.loc[core["imd_decile"] <= 2, "adults"].sum() / core["adults"].sum()
                     if "imd_decile" in core.columns and core["adults"].sum() else float("nan"))
     eq = equity_summary(times)
     out = outreach_list(times, need, threshold_minutes=threshold_minutes, top=outreach_top)
-    chart = (decile_chart_png(cov["by_imd_decile"], threshold=threshold_minutes)
+    chart = (decile_chart_png(cov["by_imd_decile"], threshold=threshold_minutes, imd=imd_label(core))
              if charts and "by_imd_decile" in cov and len(cov["by_imd_decile"]) else None)
     metrics = None
     maps: dict[str, str | None] = {}
@@ -126,7 +145,7 @@ def report_data(area: Area | str, times: pd.DataFrame, *, threshold_minutes: flo
             districts = metrics.dissolve(by="lad24nm").geometry.tolist() if "lad24nm" in metrics else None
             maps = access_maps_png(metrics, threshold_minutes=threshold_minutes, sites=sites,
                                    outline=area.polygon, districts=districts, is_estimate=is_estimate,
-                                   mode_label=mode_label or "travel")
+                                   mode_label=mode_label or "travel", context=context)
     sites_table = None
     sites_summary = "Sites: not listed."
     if sites is not None:
@@ -151,7 +170,10 @@ def report_data(area: Area | str, times: pd.DataFrame, *, threshold_minutes: flo
         "Mean and median minutes are adults-weighted over reachable LSOAs.",
         *([f"Estimate range: {cov['headline']['range_note']} (per-LSOA minutes_low/minutes_high "
            "in the exports)."] if "range_note" in cov["headline"] else []),
-        "Deprivation: English Indices of Deprivation 2025, national deciles (1 = most deprived 10%).",
+        (f"Deprivation: English Indices of Deprivation {imd_version_of(core)}, national deciles "
+         "(1 = most deprived 10%)" + (". IMD 2019 is published on LSOA 2011: split LSOAs inherit "
+                                      "their parent's rank, merged ones the mean rank of their parents."
+                                      if imd_version_of(core) == 2019 else ".")),
         "Equity: concentration index (Wagstaff/Kakwani covariance form, adults-weighted, LSOAs "
         "ranked most to least deprived), Gini and Palma ratio of minutes across adults.",
         *notes,
@@ -166,6 +188,7 @@ def report_data(area: Area | str, times: pd.DataFrame, *, threshold_minutes: flo
         "threshold_minutes": float(threshold_minutes),
         "headline": cov["headline"],
         "adults_most_deprived_20pct_pct": round(float(deprived_pct), 1),
+        "imd": imd_label(core),
         "coverage": {k: v for k, v in cov.items() if k.startswith("by_")},
         "equity": eq,
         "outreach": out,
@@ -223,6 +246,15 @@ def build_report(area: Area | str, times: pd.DataFrame, *, out_path: str | Path,
             deaths = drug_deaths_for_area(area, settings)
         except Exception as exc:
             logger.warning("drug deaths unavailable for the report: %s", exc)
+    if "context" not in options and not isinstance(area, str) and options.get("charts", True):
+        from geo.outputs.map_context import map_context
+
+        try:
+            options["context"] = map_context(area, sites=sites, network=options.pop("network", None),
+                                             settings=settings, localities=False)
+        except (GeoError, OSError) as exc:  # labels are an aid; a report without them is still one
+            logger.warning("map labels unavailable for the report: %s", exc)
+    options.pop("network", None)
     data = report_data(area, times, threshold_minutes=threshold_minutes, sites=sites, need=need,
                        deaths=deaths, **options)
     text = render_report_html(data)

@@ -87,7 +87,7 @@ def frame_html(df: pd.DataFrame, *, columns: tuple[str, ...] | None = None, inde
     return "<div class='wrap'><table>" + "".join(rows) + "</table></div>"
 
 
-def decile_chart_png(by_decile: pd.DataFrame, *, threshold: float) -> str | None:
+def decile_chart_png(by_decile: pd.DataFrame, *, threshold: float, imd: str = "IMD 2025") -> str | None:
     """Bar chart of % adults beyond the threshold and mean minutes by IMD decile (data URI)."""
     try:
         from matplotlib.figure import Figure
@@ -99,10 +99,10 @@ def decile_chart_png(by_decile: pd.DataFrame, *, threshold: float) -> str | None
     x = [str(i) for i in by_decile.index]
     ax1.bar(x, by_decile["pct_beyond"].to_numpy(dtype=float), color="#005eb8")
     ax1.set_title(f"% adults {threshold:g}+ min from nearest site", fontsize=9)
-    ax1.set_xlabel("IMD 2025 decile (1 = most deprived)", fontsize=8)
+    ax1.set_xlabel(f"{imd} decile (1 = most deprived)", fontsize=8)
     ax2.bar(x, by_decile["mean_minutes"].to_numpy(dtype=float), color="#ed8b00")
     ax2.set_title("Mean minutes (adults-weighted)", fontsize=9)
-    ax2.set_xlabel("IMD 2025 decile (1 = most deprived)", fontsize=8)
+    ax2.set_xlabel(f"{imd} decile (1 = most deprived)", fontsize=8)
     for ax in (ax1, ax2):
         ax.tick_params(labelsize=8)
     fig.tight_layout()
@@ -202,7 +202,7 @@ def _plot_sites(ax: Any, sites: pd.DataFrame | None, bounds: np.ndarray) -> list
 
 def access_maps_png(lsoas: Any, *, threshold_minutes: float, sites: pd.DataFrame | None = None,
                     outline: Any = None, districts: Any = None, is_estimate: bool = False,
-                    mode_label: str = "travel") -> dict[str, str | None]:
+                    mode_label: str = "travel", context: Any = None) -> dict[str, str | None]:
     """Two LSOA maps as PNG data URIs: minutes to the nearest site, and gap score / rural gaps.
 
     Parameters
@@ -220,6 +220,9 @@ def access_maps_png(lsoas: Any, *, threshold_minutes: float, sites: pd.DataFrame
         Titles say ESTIMATE when the times are not routed on a network.
     mode_label : str
         Travel mode for the title.
+    context : geo.outputs.map_context.MapContext, optional
+        Place names, main roads and hub names drawn on both maps
+        (:func:`geo.outputs.map_context.plot_context`).
 
     Returns
     -------
@@ -234,6 +237,7 @@ def access_maps_png(lsoas: Any, *, threshold_minutes: float, sites: pd.DataFrame
         logger.info("matplotlib not installed: report without maps")
         return {"minutes_map": None, "gap_map": None, "minutes_title": None, "gap_title": None}
     from geo.crs import require_bng
+    from geo.outputs.map_context import plot_context
 
     require_bng(lsoas, what="LSOA map")
     tag = " - ESTIMATE" if is_estimate else ""
@@ -247,6 +251,7 @@ def access_maps_png(lsoas: Any, *, threshold_minutes: float, sites: pd.DataFrame
     lsoas.plot(ax=ax, color=colours[band].tolist(), edgecolor="white", linewidth=0.3, zorder=2)
     _base_map(ax, lsoas, outline=outline, districts=districts)
     site_handles = _plot_sites(ax, sites, bounds)
+    plot_context(ax, context, bounds)
     present = sorted(set(band.tolist()))
     band_handles = [Patch(facecolor=colours[i], edgecolor="#777", label=labels[i]) for i in present]
     fig.legend(handles=band_handles, title="Minutes to the nearest site", loc="upper left",
@@ -272,6 +277,7 @@ def access_maps_png(lsoas: Any, *, threshold_minutes: float, sites: pd.DataFrame
         rural.plot(ax=ax, facecolor="none", edgecolor="#08306b", linewidth=1.6, hatch="///",
                    zorder=3)
     _base_map(ax, lsoas, outline=outline, districts=districts)
+    plot_context(ax, context, bounds, max_sites=0)
     if "gap_rank" in lsoas.columns:
         top = lsoas[lsoas["gap_rank"] <= 5]
         for (_, row), pt in zip(top.iterrows(), top.geometry.representative_point(), strict=True):
@@ -342,10 +348,13 @@ def render_report_html(data: dict[str, Any]) -> str:
             + "</div>" + f"<p class='note'>{esc(data.get('maps_note', ''))}</p>")
     if data.get("chart"):
         parts.append(f"<img alt='Coverage by IMD decile' src='{data['chart']}'>")
-    for key, heading in (("by_imd_decile", "By deprivation (IMD 2025 decile, 1 = most deprived)"),
+    imd = data.get("imd", "IMD 2025")
+    for key, heading in (("by_imd_decile", f"By deprivation ({imd} decile, 1 = most deprived)"),
                          ("by_urban_rural", "Urban and rural"),
                          ("by_ruc21nm", "Rural-urban classification 2021"),
-                         ("by_lad24nm", "By district / unitary authority")):
+                         ("by_lad24nm", "By district / unitary authority"),
+                         ("by_former_district", "By former district (councils before 2021)"),
+                         ("by_ward", "By ward (2024)")):
         if key in data["coverage"]:
             parts.append(f"<h2>{esc(heading)}</h2>" + frame_html(data["coverage"][key],
                                                                     columns=TABLE_COLUMNS))

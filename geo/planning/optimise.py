@@ -490,9 +490,13 @@ def optimise_sites(area: Area, existing: pd.DataFrame, candidates: pd.DataFrame,
                    existing_minutes: np.ndarray | None = None) -> dict[str, Any]:
     """Choose ``k`` of ``candidates`` to open alongside ``existing`` for the core LSOAs of ``area``.
 
-    Returns ``summary`` (need covered / weighted mean minutes before and after, timings) and
-    ``chosen`` (one row per chosen site in marginal-gain order: ``site_id``, ``name``,
-    ``marginal_gain``, cumulative value).
+    Returns ``summary`` (need covered / weighted mean minutes before and after, timings,
+    ``useful_sites`` and a plain ``message``) and ``chosen`` (one row per chosen site in
+    marginal-gain order: ``site_id``, ``name``, ``marginal_gain``, cumulative value).  A pick
+    that adds nothing (zero marginal gain: everyone it could serve is already within the
+    threshold of an existing site, or nobody is brought within it) is never a recommendation:
+    it is left out of ``chosen``, and ``message`` says "no candidate adds coverage" when none
+    does (with the fix: a tighter threshold, or other candidates).
     """
     _check_obj(objective, threshold_minutes)
     origins = area_origins(area, weight_column=need_column)
@@ -517,6 +521,8 @@ def optimise_sites(area: Area, existing: pd.DataFrame, candidates: pd.DataFrame,
     gains = res.marginal_gain if objective == "mclp" else res.marginal_gain / total
     table[gain_name] = gains
     table[f"cumulative_{gain_name}"] = np.cumsum(gains)
+    useful = np.asarray(gains, dtype=float) > ZERO_GAIN
+    table = table[useful]
     wc = need_column
     if objective == "mclp":
         summary = {"objective": "mclp", "k": k, "threshold_minutes": threshold_minutes,
@@ -528,8 +534,30 @@ def optimise_sites(area: Area, existing: pd.DataFrame, candidates: pd.DataFrame,
                    "mean_minutes_before": res.value_before / total, "mean_minutes_after": res.value_after / total}
     summary.update(method=res.method, router=str(getattr(router, "label", getattr(router, "method", ""))),
                    existing_sites=len(existing), candidates=len(candidates), lsoas=origins.n,
-                   routing_seconds=round(t_route, 3), solve_seconds=round(res.seconds, 3))
+                   routing_seconds=round(t_route, 3), solve_seconds=round(res.seconds, 3),
+                   useful_sites=int(useful.sum()),
+                   message=_gain_message(objective, k=k, useful=int(useful.sum()),
+                                         threshold_minutes=threshold_minutes, need=wc))
     return {"summary": summary, "chosen": table, "result": res}
+
+
+#: A marginal gain at or below this (adults, or minutes x adults) counts as nothing.
+ZERO_GAIN = 1e-6
+
+
+def _gain_message(objective: str, *, k: int, useful: int, threshold_minutes: float | None,
+                  need: str) -> str:
+    """What the optimiser found, in words (no zero-gain pick is ever presented as advice)."""
+    if useful == 0:
+        if objective == "mclp":
+            return (f"No candidate adds coverage: no candidate brings any more {need} within "
+                    f"{threshold_minutes:g} minutes (those it could reach already are). Try a tighter "
+                    "threshold or other candidate locations.")
+        return "No candidate adds coverage: none shortens anyone's trip to the nearest site."
+    if useful < k:
+        return (f"Only {useful} of the {k} sites asked for add coverage; the others would add "
+                "nothing and are not listed.")
+    return f"{useful} new site(s), each adding coverage."
 
 
 __all__ = ["CANDIDATE_KINDS", "OBJECTIVES", "OptimisationResult", "brute_force", "load_candidates",

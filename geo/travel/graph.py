@@ -34,6 +34,8 @@ MPH_TO_KPH = 1.609344
 MINOR_ROADS = ("unclassified", "residential", "service", "living_street", "track", "road")
 MINOR_ROAD_CAP = 1.25
 ONEWAY_YES = {"yes", "true", "1"}
+#: Road classes kept per edge for maps (code = position; links count as their road).
+ROAD_CLASSES = ("other", "motorway", "trunk", "primary", "secondary")
 _SPEED_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(mph|km/h|kmh|kph)?\s*$", re.IGNORECASE)
 
 
@@ -48,6 +50,7 @@ class Network:
     osmid : OSM node ids (``node_idx`` is the position in these arrays).
     edge_u, edge_v : node_idx of each directed edge (travel from u to v).
     edge_metres, edge_seconds : length and travel time of each edge.
+    edge_road_class : :data:`ROAD_CLASSES` code of each edge (motorway, trunk, primary, ...).
     source : where it came from (file name or "osmnx download").
     """
 
@@ -62,6 +65,8 @@ class Network:
     source: str
     key: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: Road class code of each edge (index into :data:`ROAD_CLASSES`; 0 = other), for map context.
+    edge_road_class: np.ndarray | None = None
 
     @property
     def n_nodes(self) -> int:
@@ -113,7 +118,8 @@ class Network:
         return {"mode": np.array(self.mode), "node_x": self.node_x, "node_y": self.node_y,
                 "osmid": self.osmid, "edge_u": self.edge_u, "edge_v": self.edge_v,
                 "edge_metres": self.edge_metres, "edge_seconds": self.edge_seconds,
-                "source": np.array(self.source), "notes": np.array(json.dumps(list(self.notes)))}
+                "source": np.array(self.source), "notes": np.array(json.dumps(list(self.notes))),
+                **({"edge_road_class": self.edge_road_class} if self.edge_road_class is not None else {})}
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, Any], *, key: str = "") -> Network:
@@ -122,7 +128,8 @@ class Network:
                    osmid=arrays["osmid"], edge_u=arrays["edge_u"], edge_v=arrays["edge_v"],
                    edge_metres=arrays["edge_metres"], edge_seconds=arrays["edge_seconds"],
                    source=str(arrays["source"]), key=key,
-                   notes=tuple(json.loads(str(arrays["notes"]))))
+                   notes=tuple(json.loads(str(arrays["notes"]))),
+                   edge_road_class=arrays.get("edge_road_class"))
 
 
 def to_csr(u: np.ndarray, v: np.ndarray, weight: np.ndarray, n: int) -> csr_matrix:
@@ -215,23 +222,33 @@ def oneway_flags(oneway: pd.Series | None, highway: pd.Series,
     return forward, reverse
 
 
+def road_class_codes(highway: pd.Series) -> np.ndarray:
+    """:data:`ROAD_CLASSES` code per OSM ``highway`` value (``primary_link`` counts as primary)."""
+    base = highway.astype("string").fillna("").str.split(";").str[0].str.removesuffix("_link")
+    return (pd.Categorical(base, categories=ROAD_CLASSES[1:]).codes + 1).astype(np.int8)
+
+
 def build_directed(*, mode: str, u: np.ndarray, v: np.ndarray, length_metres: np.ndarray,
                    seconds: np.ndarray, forward: np.ndarray, backward: np.ndarray,
                    node_osmid: np.ndarray, node_lon: np.ndarray, node_lat: np.ndarray,
-                   source: str, note: str) -> Network:
+                   source: str, note: str, road_class: np.ndarray | None = None) -> Network:
     """A :class:`Network` from undirected segments ``u``-``v`` (node positions, -1 = missing).
 
     ``forward``/``backward`` say in which directions each segment may be travelled; nodes
-    that no kept edge uses are dropped and the rest renumbered (vectorised).
+    that no kept edge uses are dropped and the rest renumbered (vectorised).  ``road_class``
+    (:func:`road_class_codes` per segment) is kept per edge for map context.
     """
     fwd, rev = forward, backward
     eu = np.concatenate([u[fwd], v[rev]])
     ev = np.concatenate([v[fwd], u[rev]])
     metres = np.concatenate([length_metres[fwd], length_metres[rev]]).astype(float)
     secs = np.concatenate([seconds[fwd], seconds[rev]])
+    rc = (np.concatenate([road_class[fwd], road_class[rev]]).astype(np.int8) if road_class is not None
+          else None)
     ok = (eu >= 0) & (ev >= 0) & (eu != ev) & np.isfinite(secs)
     dropped = int((~ok).sum())
     eu, ev, metres, secs = eu[ok], ev[ok], metres[ok], secs[ok]
+    rc = rc[ok] if rc is not None else None
     used = np.unique(np.concatenate([eu, ev]))
     if len(used) == 0:
         msg = f"{source}: no routable {mode} ways found; is this an OpenStreetMap road extract?"
@@ -245,6 +262,7 @@ def build_directed(*, mode: str, u: np.ndarray, v: np.ndarray, length_metres: np
     net = Network(mode=mode, node_x=np.asarray(x, dtype=float), node_y=np.asarray(y, dtype=float),
                   osmid=np.asarray(node_osmid)[used].astype(np.int64),
                   edge_u=remap[eu].astype(np.int32), edge_v=remap[ev].astype(np.int32),
-                  edge_metres=metres, edge_seconds=secs, source=source, notes=tuple(notes))
+                  edge_metres=metres, edge_seconds=secs, source=source, notes=tuple(notes),
+                  edge_road_class=rc)
     logger.info("network %s %s: %d nodes, %d edges", source, mode, net.n_nodes, net.n_edges)
     return net

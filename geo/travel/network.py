@@ -51,6 +51,7 @@ from geo.travel.graph import (
     edge_speeds_kph,
     oneway_flags,
     parse_maxspeed_kph,
+    road_class_codes,
     to_csr,
 )
 
@@ -59,6 +60,9 @@ if TYPE_CHECKING:
     from geo.progress import ProgressFn
 
 logger = logging.getLogger(__name__)
+
+#: Bumped when the cached arrays change (2: per-edge road class for map context).
+NETWORK_SCHEMA = 2
 
 NETWORK_MODES = ("drive", "walk", "cycle")
 PYROSM_TYPES = {"drive": "driving", "walk": "walking", "cycle": "cycling"}
@@ -100,7 +104,8 @@ def _assemble(*, mode: str, osmid_u: np.ndarray, osmid_v: np.ndarray, length_met
             if mode == "drive" else f"constant {speed_kph[0] if len(speed_kph) else 0:g} km/h")
     return build_directed(mode=mode, u=u, v=v, length_metres=np.asarray(length_metres, dtype=float),
                           seconds=seconds, forward=fwd, backward=rev, node_osmid=node_osmid,
-                          node_lon=node_lon, node_lat=node_lat, source=source, note=note)
+                          node_lon=node_lon, node_lat=node_lat, source=source, note=note,
+                          road_class=road_class_codes(highway))
 
 
 def _read_pbf(path: Path, mode: str, settings: Settings) -> Network:
@@ -229,7 +234,7 @@ def read_network(source: str | Path, *, mode: str = "drive", settings: Settings 
     from geo.data.sources import sha256_file
 
     digest = sha256_file(path)
-    key = cache_key("network", digest, mode, sorted(s.drive_speeds_kph.items()), s.maxspeed_factor,
+    key = cache_key("network", NETWORK_SCHEMA, digest, mode, sorted(s.drive_speeds_kph.items()), s.maxspeed_factor,
                     s.walk_kph, s.cycle_kph, __version__)
     report(progress, 0, 1, f"loading {mode} network from {path.name}")
     start = time.perf_counter()

@@ -226,7 +226,7 @@ def network_from_ways(table: WayTable, *, mode: str, settings: Settings) -> Netw
     junction) combination with the shared rules of :mod:`geo.travel.graph`, then spread to
     the segments; nothing loops over ways or nodes in Python.
     """
-    from geo.travel.graph import build_directed, edge_speeds_kph, oneway_flags
+    from geo.travel.graph import build_directed, edge_speeds_kph, oneway_flags, road_class_codes
 
     keep = (table.modes & MODE_BITS[mode]) > 0
     if not keep.any():
@@ -281,7 +281,7 @@ def network_from_ways(table: WayTable, *, mode: str, settings: Settings) -> Netw
     return build_directed(mode=mode, u=u, v=v, length_metres=metres, seconds=seconds,
                           forward=~rev_only[seg_combo], backward=~fwd_only[seg_combo],
                           node_osmid=node_osmid, node_lon=node_lon, node_lat=node_lat,
-                          source=table.source, note=note)
+                          source=table.source, note=note, road_class=road_class_codes(hw)[seg_combo])
 
 
 def read_pbf_network(path: str | Path, *, mode: str, settings: Settings,

@@ -1,0 +1,43 @@
+"""Plain words when a default gives an empty answer: nobody beyond the threshold, so say so and
+suggest a threshold that shows a difference."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from geo.measures.coverage import _check, residents
+
+
+def nothing_beyond_hint(times: pd.DataFrame, *, threshold_minutes: float, weight: str = "adults",
+                        value_col: str = "minutes", share: float = 0.1) -> str | None:
+    """When nobody is beyond the threshold, say so and suggest one that gives an answer.
+
+    Returns None when some residents are beyond ``threshold_minutes`` (or unreachable).
+    Otherwise a sentence naming the longest trip and a tighter threshold -- the adults-weighted
+    ``1 - share`` quantile of the minutes, rounded down to 5 -- with the share beyond it,
+    e.g. "Everyone is within 30 minutes of a site (longest trip 22 min). Try 15 minutes:
+    12% of adults are beyond that."
+    """
+    res = residents(times)
+    _check(res, (value_col, weight))
+    v = res[value_col].to_numpy(dtype=float)
+    w = res[weight].to_numpy(dtype=float)
+    if not len(v) or (~np.isfinite(v)).any() or (v >= threshold_minutes).any():
+        return None
+    unit = "km" if value_col.endswith("_km") else "minutes"
+    short = "km" if unit == "km" else "min"
+    longest = float(np.nanmax(v))
+    text = f"Everyone is within {threshold_minutes:g} {unit} of a site (longest trip {longest:.0f} {short})."
+    order = np.argsort(v)
+    cum = np.cumsum(w[order]) / max(w.sum(), 1e-9)
+    q = float(v[order][min(np.searchsorted(cum, 1.0 - share), len(v) - 1)])
+    step = 1.0 if unit == "km" else 5.0
+    suggest = max(step, np.floor(q / step) * step) if q >= step else round(q, 1)
+    if suggest >= threshold_minutes or suggest <= 0:
+        return text
+    pct = 100.0 * w[v >= suggest].sum() / max(w.sum(), 1e-9)
+    return text + f" Try {suggest:g} {unit}: {pct:.0f}% of {weight} are beyond that."
+
+
+__all__ = ["nothing_beyond_hint"]
