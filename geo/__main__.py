@@ -1,5 +1,16 @@
-"""``python -m geo`` runs the command-line interface."""
+"""``python -m geo`` runs the command-line interface.
 
-from geo.cli import main
+Ctrl-C while the CLI is still starting (importing pandas, reading options) gets the same one
+line and exit status 130 as Ctrl-C during a command.
+"""
 
-raise SystemExit(main())
+import sys
+
+try:
+    from geo.cli import main
+
+    code = main()
+except KeyboardInterrupt:
+    print("geo: interrupted; no output file was changed", file=sys.stderr)  # noqa: T201
+    code = 130
+raise SystemExit(code)
