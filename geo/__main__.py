@@ -11,6 +11,6 @@ try:
 
     code = main()
 except KeyboardInterrupt:
-    print("geo: interrupted; no output file was changed", file=sys.stderr)  # noqa: T201
+    print("geo: interrupted; no output file was changed", file=sys.stderr)
     code = 130
 raise SystemExit(code)
