@@ -136,6 +136,8 @@ class MetricSpec:
     labels: list[str]
     label_format: str
     note: str = ""
+    #: Legend entry for grey (no value) neighbourhoods, e.g. hidden client counts.
+    no_data_label: str = ""
 
 
 def metric_frame(an: Analysis) -> tuple[gpd.GeoDataFrame, MetricSpec]:
@@ -180,7 +182,8 @@ def metric_frame(an: Analysis) -> tuple[gpd.GeoDataFrame, MetricSpec]:
             cols = geojson.SEQUENTIAL_COLOURS[: len(bins) + 1]
             return frame, MetricSpec("clients_per_1000", "Clients per 1,000 adults", bins, cols,
                                      geojson.legend_labels(bins, decimals=1), "{:.1f}",
-                                     note="Uploaded extract; small counts suppressed")
+                                     note="Uploaded extract; small counts suppressed",
+                                     no_data_label="hidden to protect privacy (fewer than 5, or would reveal one)")
         metric = "minutes"
     if metric == "imd":
         bins = tuple(float(x) for x in range(1, 10))

@@ -48,12 +48,12 @@ def lsoa_choropleth(frame: gpd.GeoDataFrame | Mapping[str, Any], column: str | N
                     legend_title: str, bins: Sequence[float] = MINUTES_BINS,
                     colours: Sequence[str] = MINUTES_COLOURS, labels: Sequence[str] | None = None,
                     name: str = "Neighbourhoods", value_label: str = "Value",
-                    fill_opacity: float = 0.72) -> folium.FeatureGroup:
+                    fill_opacity: float = 0.72, no_data_label: str = "") -> folium.FeatureGroup:
     """An LSOA choropleth layer with tooltips and a legend control.
 
     ``frame`` is an LSOA frame (EPSG:27700, coloured by ``column``) or a dict already made
     by :func:`choropleth_geojson`.  LSOAs outside the study area (``in_area`` False) are
-    drawn faded.
+    drawn faded.  ``no_data_label`` adds a grey legend entry for neighbourhoods with no value.
     """
     import folium
 
@@ -83,7 +83,10 @@ def lsoa_choropleth(frame: gpd.GeoDataFrame | Mapping[str, Any], column: str | N
         smooth_factor=0.5,
     ).add_to(group)
     labs = list(labels) if labels is not None else legend_labels(bins)
-    Legend(legend_title, list(zip(labs, colours, strict=False))).add_to(group)
+    items = list(zip(labs, colours, strict=False))
+    if no_data_label:
+        items.append((no_data_label, NO_DATA_COLOUR))
+    Legend(legend_title, items).add_to(group)
     return group
 
 

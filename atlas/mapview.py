@@ -44,6 +44,7 @@ def build_map(an: Analysis, *, sites: pd.DataFrame | None = None, frame: Any = N
     m = leaflet.base_map(geojson.geojson_bounds(outline), tiles=c.tiles, width_px=width_px, height_px=height_px)
     group = leaflet.lsoa_choropleth(gj, legend_title=spec.title, bins=spec.bins, colours=spec.colours,
                                  labels=spec.labels, value_label=spec.title.split(" (")[0],
+                                 no_data_label=spec.no_data_label,
                                  fill_opacity=0.62 if c.tiles else 0.78)
     group.add_to(m)
     if catchments is not None:

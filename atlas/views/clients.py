@@ -65,13 +65,59 @@ def _load(raw: bytes | pd.DataFrame, name: str, an: Any) -> None:
     ss["client_summary"] = release.summary()
 
 
+#: Readable headers for the release tables.
+HEADERS = {"lad24nm": "District", "lad24cd": "District code", "imd_quintile": "IMD quintile",
+           "imd_decile": "IMD decile", "lsoas": "Neighbourhoods", "adults": "Adults", "clients": "Clients",
+           "clients_per_1000_adults": "Clients per 1,000 adults", "suppressed": "Hidden",
+           "clients_pct": "Share of clients %", "adults_pct": "Share of adults %"}
+HIDDEN = "hidden"
+
+
 def _pretty(df: pd.DataFrame) -> pd.DataFrame:
-    """Readable column names ("clients_per_1000_adults" -> "Clients per 1000 adults")."""
-    out = df.copy()
-    out.columns = [str(c).replace("_pct", " %").replace("_", " ").capitalize() for c in out.columns]
+    """Readable headers, "hidden" for suppressed counts and blanks (never ``None``) elsewhere."""
+    out = pd.DataFrame(df).copy()
+    if "suppressed" in out.columns:
+        hidden = out["suppressed"].astype(bool)
+        out = out.drop(columns="suppressed")
+    else:
+        hidden = pd.Series(False, index=out.index)
+    for col in out.columns:
+        values = out[col]
+        if col == "clients":
+            out[col] = [HIDDEN if h or pd.isna(v) else f"{int(v):,}" for v, h in zip(values, hidden, strict=True)]
+        elif pd.api.types.is_numeric_dtype(values):
+            out[col] = ["" if pd.isna(v) else (f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}")
+                        for v in values]
+        else:
+            out[col] = values.astype(object).where(values.notna(), "").astype(str)
+    out.columns = [HEADERS.get(str(c), str(c).replace("_pct", " %").replace("_", " ").capitalize())
+                   for c in out.columns]
     if out.index.name:
-        out.index.name = str(out.index.name).replace("_", " ").capitalize()
+        out.index.name = HEADERS.get(str(out.index.name), str(out.index.name).replace("_", " ").capitalize())
     return out
+
+
+def _number(v: Any) -> float | None:
+    """A published headline value as a number (None for hidden or "fewer than 5")."""
+    return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+
+
+def extract_warnings(summary: dict[str, Any], area_name: str) -> list[str]:
+    """Warnings when an extract does not look like this area's clients (from published numbers only)."""
+    notes: list[str] = []
+    read = _number(summary.get("rows_read"))
+    unmapped = _number(summary.get("rows_not_mapped"))
+    outside = _number(summary.get("clients_outside_area"))
+    inside = _number(summary.get("clients_in_area"))
+    if read and unmapped is not None and unmapped >= 0.5 * read:
+        notes.append(f"About {unmapped:,.0f} of {read:,.0f} rows could not be placed in a neighbourhood: is this a "
+                     "client extract with a postcode or lsoa21cd column of English addresses?")
+    if outside and outside > (inside or 0):
+        notes.append(f"Most clients in this extract live outside {area_name} (about {outside:,.0f}): check the "
+                     "study area in the sidebar matches the service the extract comes from.")
+    if inside == 0 and not outside:
+        notes.append("No rows look like clients living in this area: check the file is a client extract.")
+    return notes
 
 
 def _count(v: Any, *, hidden: str = "–") -> str:
@@ -126,6 +172,8 @@ def render(an: Any) -> None:
         return
     if summary.get("synthetic_data"):
         st.warning("These are **synthetic** (invented) clients, for trying the tool only.")
+    for note in extract_warnings(summary, an.area.name):
+        st.warning(note)
     c = st.columns(4)
     c[0].metric("Clients in the area", _count(summary.get("clients_in_area"), hidden="suppressed"))
     rate = summary.get("clients_per_1000_adults")
