@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -170,9 +169,10 @@ def neighbour_lads(a: Area) -> tuple[str, ...]:
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:
-    buf = io.StringIO()
-    df.to_csv(buf, index=True)
-    return buf.getvalue().encode("utf-8")
+    """Download bytes: spreadsheet-safe CSV (no cell can run as a formula)."""
+    from geo.cache import csv_text
+
+    return csv_text(df, index=True).encode("utf-8")
 
 
 def fmt_int(x: float | int | None) -> str:

@@ -31,6 +31,7 @@ from geo.outputs.geojson import (
     frame_to_geojson,
     legend_labels,
     popup_html,
+    safe_text,
     site_style,
     sites_geojson,
 )
@@ -59,7 +60,7 @@ def lsoa_choropleth(frame: gpd.GeoDataFrame | Mapping[str, Any], column: str | N
     if not feats:
         return group
     present = [c for c, _ in TOOLTIP_FIELDS if c in feats[0]["properties"]]
-    aliases = [value_label if c == "value_label" else dict(TOOLTIP_FIELDS)[c] for c in present]
+    aliases = [safe_text(value_label if c == "value_label" else dict(TOOLTIP_FIELDS)[c]) for c in present]
 
     def style(feature: dict[str, Any]) -> dict[str, Any]:
         p = feature["properties"]
@@ -84,12 +85,12 @@ def _legend_html(title: str, items: Sequence[tuple[str, str]], *, note: str = ""
     rows = "".join(
         f'<div style="display:flex;align-items:center;gap:6px;margin:2px 0">'
         f'<span style="display:inline-block;width:18px;height:12px;background:{c};'
-        f'border:1px solid #888"></span><span>{html.escape(lab)}</span></div>'
+        f'border:1px solid #888"></span><span>{safe_text(lab)}</span></div>'
         for lab, c in items)
-    extra = f'<div style="margin-top:4px;color:#555;font-size:11px">{html.escape(note)}</div>' if note else ""
+    extra = f'<div style="margin-top:4px;color:#555;font-size:11px">{safe_text(note)}</div>' if note else ""
     return (f'<div style="background:rgba(255,255,255,0.94);padding:8px 10px;border-radius:6px;'
             f'box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.35 system-ui,sans-serif;color:#222;'
-            f'max-width:230px"><div style="font-weight:600;margin-bottom:4px">{html.escape(title)}</div>'
+            f'max-width:230px"><div style="font-weight:600;margin-bottom:4px">{safe_text(title)}</div>'
             f"{rows}{extra}</div>")
 
 
@@ -207,7 +208,7 @@ def site_markers(sites: pd.DataFrame | Mapping[str, Any], *, name: str = "Servic
         types_seen[t] = site_style(t)
         slim.append({"type": "Feature", "geometry": f["geometry"],
                      "properties": {"t": t if t in SITE_STYLES else "other", "f": p.get("in_area") is False,
-                                    "n": str(p.get("name", "")), "p": popup_html(p)}})
+                                    "n": safe_text(p.get("name", "")), "p": popup_html(p)}})
     icons = {k: {"svg": _marker_svg(v), "faded": _marker_svg(v, faded=True), "s": v.size_px}
              for k, v in SITE_STYLES.items() if k in types_seen or k == "other"}
     _site_layer_class()({"type": "FeatureCollection", "features": slim}, icons).add_to(group)

@@ -39,9 +39,10 @@ UPLOAD_AREA = "Upload a boundary file…"
 
 SITE_TYPE_LABELS = {
     "hub": "Treatment hubs", "satellite": "Satellite clinics", "outreach": "Outreach points",
-    "pharmacy": "Community pharmacies", "nsp": "Needle & syringe programmes",
-    "supervised_consumption": "Supervised consumption", "young_people": "Young people's services",
+    "pharmacy": "Community pharmacies", "nsp": "Needle & syringe programmes (hubs and listed pharmacies)",
+    "supervised_consumption": "Supervised consumption (listed pharmacies)", "young_people": "Young people's services",
     "hospital": "Hospitals", "recovery": "Recovery services", "other": "Other sites",
+    "treatment": "Any site offering treatment", "naloxone": "Naloxone supply",
 }
 DEFAULT_TYPES = ("hub", "pharmacy")
 

@@ -42,3 +42,7 @@ class OptimisationError(GeoError, RuntimeError):
 
 class DisclosureError(GeoError):
     """An output would reveal small counts or record-level data."""
+
+
+class OutputError(GeoError, OSError):
+    """An output cannot be written where asked (an input file, a folder, a full or read-only disk)."""

@@ -108,7 +108,8 @@ def test_threshold_and_mode_change(at) -> None:
     at.sidebar.radio(key="mode").set_value("walk").run()
     assert not at.exception
     assert "walk" in _texts(at)
-    at.sidebar.radio(key="mode").set_value("estimate").run()
+    at.sidebar.radio(key="mode").set_value("drive").run()
+    at.sidebar.toggle(key="force_estimate").set_value(True).run()
     assert not at.exception
     assert "ESTIMATE" in _texts(at)
 

@@ -111,6 +111,8 @@ def test_northants_estimate_export(settings, northants, tmp_path) -> None:
     lsoas = gpd.read_file(path, layer="lsoas")
     assert len(lsoas) == 442 and lsoas["adults"].sum() == 614188
     assert set(lsoas["method"]) == {"estimate"}
+    # the estimate's range travels with every LSOA (10th-90th pct of held-out errors)
+    assert (lsoas["minutes_low"] <= lsoas["minutes"]).all() and (lsoas["minutes_high"] >= lsoas["minutes"]).all()
     assert "postcode" not in gpd.read_file(path, layer="sites").columns
 
 

@@ -66,6 +66,9 @@ def test_estimate_is_labelled(settings, northants, tmp_path) -> None:
     assert res["is_estimate"]
     assert "ESTIMATE" in text and "class='banner estimate'" in text
     assert res["headline"]["adults"] == 614188
+    h = res["headline"]
+    assert h["pct_beyond_low"] <= h["pct_beyond"] <= h["pct_beyond_high"]
+    assert "(estimate range " in text  # the headline card carries the range
 
 
 def test_report_escapes_html(rutland_run, rutland, tmp_path) -> None:

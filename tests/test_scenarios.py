@@ -74,11 +74,11 @@ def test_save_load_round_trip(tmp_path) -> None:
     ('{"schema": "geo-scenario", "version": 1, "name": "x", "changes": [{"kind": "teleport"}]}',
      r"changes\[0\]: field 'kind'"),
     ('{"schema": "geo-scenario", "version": 1, "name": "x", "changes": [{"kind": "remove"}]}',
-     r"changes\[0\]: missing required field\(s\) site_id"),
+     r"changes\[0\]: field 'site_id' is missing"),
     ('{"schema": "geo-scenario", "version": 1, "name": "x", "changes": [{"kind": "add", "name": "a"}]}',
      r"changes\[0\]: give a location"),
     ('{"schema": "geo-scenario", "version": 1, "name": "x", "changes": '
-     '[{"kind": "add", "name": "a", "easting": "east", "northing": 1}]}', r"field 'easting' must be a number"),
+     '[{"kind": "add", "name": "a", "easting": "east", "northing": 1}]}', r"changes\[0\]: field 'easting' is not valid: give British National Grid metres"),
     ('{"schema": "geo-scenario", "version": 1, "name": "x", "changes": [{"kind": "remove", "site_id": "a", "x": 1}]}',
      r"unknown field\(s\) x"),
 ])

@@ -24,7 +24,8 @@ def test_seed_registry_locates_every_current_site(settings: Settings) -> None:
     assert seed["site_id"].is_unique
     assert set(seed["site_type"]) <= set(SITE_TYPES)
     assert set(seed["location_precision"]) <= {"postcode", "town"}
-    assert unlocated_sites(seed).empty
+    # Open Road's South Essex centre is named in the seeds with no town: listed, not missing
+    assert unlocated_sites(seed)["site_id"].tolist() == ["seed:openroad-south-essex"]
     nn = seed.set_index("site_id").loc["seed:cgl-northampton"]
     assert nn["location_precision"] == "postcode" and nn["postcode"] == "NN1 5BA"
     assert seed.set_index("site_id").loc["seed:cgl-corby", "location_precision"] == "town"

@@ -73,7 +73,8 @@ def test_env_default_reaches_the_cli(monkeypatch, capsys) -> None:
     from geo.cli import main
 
     def sites_used() -> tuple[int, str]:
-        assert main(["coverage", "--area", "Rutland", "--sites", "hub", "--method", "estimate",
+        # pharmacies count across the border (hubs only where commissioned for Rutland: Oakham)
+        assert main(["coverage", "--area", "Rutland", "--sites", "hub,pharmacy", "--method", "estimate",
                      "--threshold", "30", "--format", "json"]) == 0
         cap = capsys.readouterr()
         return int(json.loads(cap.out)["sites"]), cap.err
@@ -90,14 +91,19 @@ def test_env_default_reaches_the_cli(monkeypatch, capsys) -> None:
 @pytest.mark.slow
 def test_env_default_reaches_the_app(monkeypatch) -> None:
     """The same Settings field reaches the atlas: its area line states the buffer it used."""
+    import streamlit as st
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("GEO_CROSS_BORDER_BUFFER_KM", "7")
+    st.cache_resource.clear()  # the app holds one Settings per process; read the new variable
+    st.cache_data.clear()
     at = AppTest.from_file(APP, default_timeout=600)
     at.run()
     assert not at.exception, at.exception
     line = "\n".join(str(m.value) for m in at.markdown)
     assert "within 7 km of its border" in line
+    st.cache_resource.clear()  # later tests must not see this process's Settings
+    st.cache_data.clear()
 
 
 # --------------------------------------------------------------------------- the pipeline on real data
@@ -147,6 +153,7 @@ def test_app_transit_follows_the_sidebar_time(valhalla_module, synthetic_feed) -
     at.session_state["gtfs_path"] = str(synthetic_feed.path)
     at.run()
     assert not at.exception, at.exception
+    at.multiselect(key="site_types").set_value(["hub"])  # few sites: each change routes sites x LSOAs x window
     at.radio(key="mode").set_value("transit").run()
     assert not at.exception, at.exception
 

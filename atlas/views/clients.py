@@ -25,23 +25,44 @@ from geo import GeoError
 
 
 def _clear() -> None:
-    for k in ("client_counts", "client_rates", "client_counts_key", "client_summary"):
+    for k in ("client_counts", "client_rates", "client_counts_key", "client_summary", "client_release"):
         st.session_state[k] = None
 
 
+def _session_token() -> str:
+    """A random id for this browser session: client-derived cache keys carry it, so no other
+    session can ever hit them (``st.cache_data`` is shared by every session of the server)."""
+    ss = st.session_state
+    if not ss.get("client_session_token"):
+        import secrets
+
+        ss["client_session_token"] = secrets.token_hex(16)
+    return str(ss["client_session_token"])
+
+
+def content_key(raw: bytes | pd.DataFrame, area_key: str) -> str:
+    """Cache key of an extract: content hash + area + this session's token (never the file name)."""
+    import hashlib
+
+    data = raw if isinstance(raw, bytes) else raw.to_csv(index=False).encode("utf-8")
+    digest = hashlib.sha256(data).hexdigest()[:24]
+    return f"clients:{digest}:{area_key}:{_session_token()}"
+
+
 def _load(raw: bytes | pd.DataFrame, name: str, an: Any) -> None:
-    from geo.measures.clients import client_counts, penetration, read_client_extract, summarise_clients
+    from geo.measures.client_release import build_release
+    from geo.measures.clients import read_client_extract
 
     clients = read_client_extract(raw, data.settings(), source=name)
-    summary = summarise_clients(clients, an.area)
-    counts = client_counts(clients, an.area)
-    pen = penetration(counts, an.area)
+    release = build_release(clients, an.area)
     ss = st.session_state
-    ss["client_counts"] = {k: float(v) for k, v in counts["clients"].items()}  # in memory, for need only
-    rate_col = [c for c in pen.columns if c.startswith("clients_per_")][0]
-    ss["client_rates"] = {k: float(v) for k, v in pen[rate_col].dropna().items()}  # suppressed: shown
-    ss["client_counts_key"] = f"{name}:{len(clients)}:{an.area.key}"
-    ss["client_summary"] = summary
+    # Only published numbers leave this function: the map shows published rates, the gap
+    # ranking uses published counts (hidden cells set to a constant), the tables are the release.
+    ss["client_release"] = release
+    ss["client_counts"] = {str(k): float(v) for k, v in release.need_counts().items()}
+    ss["client_rates"] = release.map_rates()
+    ss["client_counts_key"] = content_key(raw, an.area.key)
+    ss["client_summary"] = release.summary()
 
 
 def _pretty(df: pd.DataFrame) -> pd.DataFrame:
@@ -51,6 +72,13 @@ def _pretty(df: pd.DataFrame) -> pd.DataFrame:
     if out.index.name:
         out.index.name = str(out.index.name).replace("_", " ").capitalize()
     return out
+
+
+def _count(v: Any, *, hidden: str = "–") -> str:
+    """A published count: a number, "fewer than 5" (already a string) or hidden."""
+    if v is None:
+        return hidden
+    return v if isinstance(v, str) else data.fmt_int(v)
 
 
 def render(an: Any) -> None:
@@ -69,7 +97,9 @@ def render(an: Any) -> None:
                              help="Invented clients at real postcodes in the area (clearly labelled).")
     right.button("Clear the extract", key="clients_clear", on_click=_clear)
     ss = st.session_state
-    ident = (f.name, f.size, an.area.key) if f is not None else None
+    # the uploader's file_id changes with every upload, so a new file with the same name and size
+    # is always read again (never mistaken for the previous one)
+    ident = (getattr(f, "file_id", f.name), f.size, an.area.key) if f is not None else None
     try:
         if use_synth:
             from geo.measures.clients import synthetic_clients
@@ -97,12 +127,14 @@ def render(an: Any) -> None:
     if summary.get("synthetic_data"):
         st.warning("These are **synthetic** (invented) clients, for trying the tool only.")
     c = st.columns(4)
-    c[0].metric("Clients in the area", data.fmt_int(summary.get("clients_in_area")) if summary.get(
-        "clients_in_area") is not None else "suppressed")
+    c[0].metric("Clients in the area", _count(summary.get("clients_in_area"), hidden="suppressed"))
     rate = summary.get("clients_per_1000_adults")
     c[1].metric("Clients per 1,000 adults", "–" if rate is None else f"{rate:.1f}")
-    c[2].metric("Rows read", data.fmt_int(summary.get("rows_read")))
-    c[3].metric("Rows not mapped to a neighbourhood", data.fmt_int(summary.get("rows_not_mapped")))
+    c[2].metric("Rows read (rounded to 5)", _count(summary.get("rows_read")))
+    c[3].metric("Rows not mapped to a neighbourhood", _count(summary.get("rows_not_mapped")))
+    out = summary.get("clients_outside_area")
+    if out:
+        st.caption(f"{_count(out)} client(s) live outside the area and are not counted.")
     l2, r2 = st.columns(2)
     with l2:
         st.markdown("**By deprivation quintile** (1 = most deprived 20%)")

@@ -53,10 +53,14 @@ def headline(an: Analysis) -> None:
         return
     h = s["headline"]
     est = " (est.)" if an.is_estimate else ""
+    rng = (f" (range {h['pct_beyond_low']:.1f}–{h['pct_beyond_high']:.1f}%)"
+           if "pct_beyond_low" in h else "")
     cols[2].metric(f"Adults beyond {c.threshold_minutes} min{est}", data.fmt_int(h["adults_beyond"]),
-                   delta=f"{h['pct_beyond']:.1f}% of adults", delta_color="off",
+                   delta=f"{h['pct_beyond']:.1f}% of adults{rng}", delta_color="off",
                    help="Adults whose nearest site (by the chosen mode) is at or over the threshold, "
-                        "or unreachable.")
+                        "or unreachable." + (" The range allows for the estimate's measured error "
+                                             "against real road times (10th-90th percentile)."
+                                             if rng else ""))
     cols[3].metric(f"Median minutes{est}", f"{h['median_minutes']:.0f}",
                    help="Adults-weighted median of minutes to the nearest site (reachable LSOAs).")
 
@@ -147,3 +151,6 @@ def render(an: Analysis) -> None:
     st.caption("Hover a neighbourhood for details; click a site for its address and hours. "
                "Faded areas lie outside the study area and are shown for context.")
     charts(an)
+    from atlas.views import capacity
+
+    capacity.render_section(an)

@@ -24,6 +24,9 @@ def render(an: Any) -> None:
     st.markdown(layout.text("method"))
     if an is not None:
         st.markdown(f"**Travel times in this view:** {an.label}.")
+    from atlas.views import site_lists
+
+    site_lists.render_section()
     st.markdown("#### Sources")
     st.dataframe(sources_table(), width="stretch", hide_index=True)
     st.markdown(layout.text("attribution"))

@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 
 #: ``--mode`` choices: the travel modes plus the older spelling ``straight-line`` (= ``--method straight-line``).
 MODE_CHOICES = (*(m.value for m in TravelMode), "straight-line")
-SITE_HELP = ("site types or services, comma separated (hub,satellite,outreach,pharmacy,nsp,"
-             "supervised_consumption,young_people,hospital,recovery,other)")
+SITE_HELP = ("site types or services, comma separated (types: hub,satellite,outreach,pharmacy,young_people,"
+             "hospital,recovery,other; services: treatment,nsp,supervised_consumption,naloxone,...)")
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -79,6 +79,9 @@ def add_study_options(p: argparse.ArgumentParser, *, default_sites: str | None =
     p.add_argument("--in-county-only", "--in-area-only", dest="in_county_only", action="store_true",
                    help="count only sites inside the area (the seed method); default also counts "
                         "cross-border sites within --buffer-km")
+    p.add_argument("--any-commissioner", action="store_true",
+                   help="also count other authorities' commissioned treatment sites within --buffer-km "
+                        "(default: only services commissioned for the area; pharmacy services always cross borders)")
     p.add_argument("--include-historical", action="store_true",
                    help="also use sites the seeds list as historical (2015)")
     p.add_argument("--mode", choices=MODE_CHOICES, default="drive",
@@ -136,7 +139,8 @@ def spec_from_args(args: argparse.Namespace, settings: Settings) -> StudySpec:
         travel=travel_from_args(args, settings), buffer_km=args.buffer_km,
         in_area_only=bool(args.in_county_only), include_historical=bool(args.include_historical),
         extra_sites=tuple(str(p) for p in args.extra_sites), thresholds_minutes=thresholds,
-        threshold_km=getattr(args, "threshold_km", None))
+        threshold_km=getattr(args, "threshold_km", None),
+        any_commissioner=bool(getattr(args, "any_commissioner", False)))
 
 
 def study_from_args(args: argparse.Namespace, *, progress: ProgressFn | None = None,

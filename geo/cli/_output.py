@@ -50,15 +50,17 @@ def emit(obj: pd.DataFrame | dict[str, Any], fmt: str, out: Path | None = None, 
     if fmt == "json":
         text = to_json(obj)
     elif fmt == "csv":
+        from geo.cache import csv_text
+
         if isinstance(obj, pd.DataFrame):
-            text = obj.to_csv()
+            text = csv_text(obj)
         else:
             frames = {k: v for k, v in obj.items() if isinstance(v, pd.DataFrame)}
             if len(frames) != 1:
                 msg = ("CSV output needs a single table; this command gives several "
                        f"({', '.join(frames) or 'none'}): use --format json or table")
                 raise InputError(msg)
-            text = next(iter(frames.values())).to_csv()
+            text = csv_text(next(iter(frames.values())))
     else:
         text = render_table(obj, title=title)
     if out is None:

@@ -26,7 +26,8 @@ def compact_by_threshold(long: pd.DataFrame, *, unit: str = "minutes") -> pd.Dat
     """One breakdown of :func:`geo.measures.coverage.coverage_by_thresholds` as a wide terminal table.
 
     Rows are the groups; columns ``adults`` then, per threshold ``T``, ``within <T>``,
-    ``beyond <T>`` (adults; beyond includes unreachable) and ``% beyond <T>``.
+    ``beyond <T>`` (adults; beyond includes unreachable) and ``% beyond <T>`` (and its
+    ``range`` for estimates).
     """
     short = "km" if unit == "km" else "min"
     thr_col = "threshold_km" if unit == "km" else "threshold_minutes"
@@ -37,6 +38,9 @@ def compact_by_threshold(long: pd.DataFrame, *, unit: str = "minutes") -> pd.Dat
         out[f"within {thr:g} {short}"] = g["adults_within"]
         out[f"beyond {thr:g} {short}"] = g["adults_beyond"]
         out[f"% beyond {thr:g} {short}"] = g["pct_beyond"].round(1)
+        if "pct_beyond_low" in g.columns:  # estimate range
+            out[f"% beyond {thr:g} {short} range"] = [
+                f"{lo:.1f}-{hi:.1f}" for lo, hi in zip(g["pct_beyond_low"], g["pct_beyond_high"], strict=True)]
     b = str(long["breakdown"].iloc[0])
     out.index.name = None if b == "all" else b
     return out
@@ -61,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     ``breakdown``, ``group`` and the counts.  ``--by`` gives that breakdown's groups as rows
     (repeated per threshold) with a threshold column, in every format.
     """
-    from geo.measures.coverage import BREAKDOWNS, coverage_by_thresholds
+    from geo.measures.coverage import BREAKDOWNS, coverage_by_thresholds, range_text
     from geo.measures.equity import equity_summary
 
     study = study_from_args(args)
@@ -100,6 +104,9 @@ def run(args: argparse.Namespace) -> int:
         out.update({"thresholds": list(thresholds), "unit": unit, "lsoas": first["lsoas"],
                     "adults": first["adults"], f"mean_{value_col}": first[f"mean_{value_col}"],
                     f"median_{value_col}": first[f"median_{value_col}"], "method": first["method"]})
+    ranges = [text for p in per if (text := range_text(p))]
+    if ranges:  # estimate mode: every coverage figure carries its range
+        out["estimate_range"] = ranges[0] if len(ranges) == 1 else ranges
     out["sites"] = times.attrs.get("sites_used", len(sites))
     out["sites_in_area"] = int(sites["in_area"].sum()) if "in_area" in sites.columns else len(sites)
     out["times"] = study.label

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from geo.cli._options import add_area_options, add_format_options, settings_from_args, sites_study_from_args
+import numpy as np
+
+from geo.cli._options import add_area_options, add_format_options, settings_from_args
 from geo.cli._output import emit
 
 if TYPE_CHECKING:
@@ -29,11 +32,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     at.add_argument("when", help="day and time ('Sat 19:00', 'Tuesday 9am', 'weekday 17:30') or ISO datetime; "
                                  "days fall in the reference week of Mon 23 Nov 2026 (no bank holidays)")
     add_area_options(at)
-    at.add_argument("--sites", default="all", help="comma-separated site types or 'all' (e.g. hub,pharmacy)")
+    at.add_argument("--sites", default="all",
+                    help="comma-separated site types and/or services or 'all' (e.g. hub,pharmacy or nsp)")
     at.add_argument("--add", action="append", type=Path, default=[], help="user sites file (CSV/GeoJSON)")
-    at.add_argument("--missing", choices=("open", "closed", "error"), required=True,
-                    help="what to assume for sites with no opening hours (pharmacies have none): "
-                         "'open', 'closed' or 'error'")
+    at.add_argument("--osm", type=Path, default=None,
+                    help="OpenStreetMap extract (.osm.pbf/.osm): take pharmacies' opening_hours from it "
+                         "(your own lists still win)")
+    at.add_argument("--missing", choices=("range", "open", "closed", "error"), default="range",
+                    help="sites with no opening hours: 'range' (default) gives the count under both "
+                         "assumptions; or assume 'open' / 'closed'; or 'error'")
     at.add_argument("--all", action="store_true", help="list closed sites too")
     add_format_options(at)
     at.set_defaults(func=run_at)
@@ -70,22 +77,41 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_at(args: argparse.Namespace) -> int:
-    from geo.measures.hours import is_open_at, parse_when
+    from geo.data.areas import select_area
+    from geo.data.sites import load_sites, parse_site_types
+    from geo.measures.hours import is_open_at, open_range, parse_when
 
     parse_when(args.when)  # fail on a bad time before loading any data
-    study = sites_study_from_args(args)
-    area, sites = study.area, study.sites
-    is_open = is_open_at(sites, args.when, missing=args.missing, source="sites")
+    s = settings_from_args(args)
+    area = select_area(args.area, settings=s)
+    buffer_km = s.cross_border_buffer_km if args.buffer_km is None else args.buffer_km
+    extra: list = list(args.add)
+    if args.osm:
+        from geo.data.osm_pois import harvest_osm_sites
+
+        h = harvest_osm_sites(args.osm, s)
+        print(h.summary(), file=sys.stderr)
+        extra.append(h.sites)
+    sites = load_sites(s, area=area, types=parse_site_types(args.sites), buffer_km=buffer_km, extra=extra)
+    rng = open_range(sites, args.when, source="sites") if args.missing == "range" else None
+    is_open = is_open_at(sites, args.when, missing="open" if rng else args.missing, source="sites")
     notes = is_open.attrs
+    for w in notes.get("hours_warnings", [])[:5]:
+        print(f"warning: hours of {w}", file=sys.stderr)
     assumed = set(notes["assumed_open"]) | set(notes["assumed_closed"])
-    table = sites[["site_id", "name", "site_type", "town", "in_area", "opening_hours"]].assign(
-        open=is_open.to_numpy(),
-        basis=["assumed " + notes["missing_policy"] if i in assumed else
+    table = sites[["site_id", "name", "site_type", "services", "town", "in_area", "opening_hours",
+                   "hours_source"]].assign(
+        open=np.where(np.isin(sites["site_id"].astype(str), list(assumed)), "no hours", is_open.to_numpy().astype(str))
+        if rng else is_open.to_numpy(),
+        basis=["no opening hours" if rng and i in assumed else "assumed " + notes["missing_policy"] if i in assumed else
                "opening_hours_text" if i in notes["from_text"] else "opening_hours"
                for i in sites["site_id"].astype(str)],
     ).set_index("site_id")
-    shown = table if args.all else table[table["open"]]
-    title = (f"{int(is_open.sum())} of {len(sites)} site(s) open at {notes['weekday']} {notes['when'][11:]} "
-             f"in/near {area.name}; {len(assumed)} without hours assumed {notes['missing_policy']}")
+    shown = table if args.all else table[table["open"].isin([True, "True", "no hours"])]
+    if rng:
+        title = f"{rng['text'][0].upper()}{rng['text'][1:]}, in/near {area.name}"
+    else:
+        title = (f"{int(is_open.sum())} of {len(sites)} site(s) open at {notes['weekday']} {notes['when'][11:]} "
+                 f"in/near {area.name}; {len(assumed)} without hours assumed {notes['missing_policy']}")
     emit(shown, args.format, args.out, title=title)
     return 0

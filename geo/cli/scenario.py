@@ -43,6 +43,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         a.add_argument("--at", default=None,
                        help='only sites open at this time, e.g. "Sat 19:00" (sites without hours count as open)')
         a.add_argument("--show-lsoas", type=int, default=20, help="list this many changed LSOAs (0 = none)")
+        a.add_argument("--measure", choices=("nearest", "2sfca", "e2sfca"),
+                       default="2sfca" if action == "capacity" else "nearest",
+                       help="also report capacity-based access (2SFCA/E2SFCA per 1,000 adults) before and after "
+                            f"(default {'2sfca' if action == 'capacity' else 'nearest: travel time only'})")
+        a.add_argument("--catchment-minutes", type=float, default=30.0, help="2sfca/e2sfca catchment (default 30)")
         add_format_options(a)
         if action in {"remove", "move", "hours", "capacity"}:
             a.add_argument("--site-id", required=True, help="site to change (see `geo sites`)")
@@ -98,6 +103,11 @@ def _change(args: argparse.Namespace) -> Any:
         return MoveSite(site_id=args.site_id, easting=args.easting, northing=args.northing, postcode=postcode)
     if args.action == "hours":
         return ChangeHours(site_id=args.site_id, opening_hours=args.hours)
+    import math
+
+    if not math.isfinite(args.capacity) or args.capacity < 0:
+        msg = f"--capacity {args.capacity}: give a finite number of places, 0 or more (e.g. 40)"
+        raise InputError(msg)
     return ChangeCapacity(site_id=args.site_id, capacity=args.capacity)
 
 
@@ -154,6 +164,14 @@ def run(args: argparse.Namespace) -> int:
     for key in ("by_imd_decile", "by_urban_rural", "by_lad"):
         if key in res:
             out[key] = res[key]
+    if args.measure != "nearest":
+        from geo.measures.access import capacity_access_change
+
+        cap = capacity_access_change(study.area, study.sites, res["sites_after"], study.router, measure=args.measure,
+                                     max_minutes=args.catchment_minutes)
+        out["capacity_access"] = cap["summary"]
+        if "by_imd_decile" in cap:
+            out["capacity_access_by_imd_decile"] = cap["by_imd_decile"]
     if args.format == "csv":
         emit(changed, "csv", args.out)
         return 0

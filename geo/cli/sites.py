@@ -1,42 +1,141 @@
-"""``geo sites list|check``: the sites registry for an area, and checks of a user's sites file."""
+"""``geo sites list|check|import``: the sites registry for an area (with coordinates, precision,
+source and services), checks of a user's sites file, and import of a commissioner's list.
+
+Examples::
+
+    geo sites list --area Leicestershire --sites nsp,supervised_consumption --format geojson --out nsp.geojson
+    geo sites import leicester_nsp.xlsx --services nsp --save leicester-nsp
+    geo coverage --area Leicester --sites nsp --mode walk     # uses the saved list
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from pathlib import Path
 
-from geo.cli._options import add_area_options, add_format_options, settings_from_args, sites_study_from_args
-from geo.cli._output import emit
+import numpy as np
 
-_COLUMNS = ["site_id", "name", "site_type", "town", "postcode", "location_precision", "in_area",
-            "opening_hours", "source"]
+from geo.cli._options import add_area_options, settings_from_args
+from geo.cli._output import FORMATS, emit
+
+_COLUMNS = ["site_id", "name", "site_type", "services", "town", "postcode", "easting", "northing", "lat", "lon",
+            "location_precision", "in_area", "commissioner", "opening_hours", "hours_source", "source"]
+_SITE_FORMATS = (*FORMATS, "geojson")
+
+
+def _format_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=_SITE_FORMATS, default="table", help="output format (geojson: one point per site)")
+    p.add_argument("--out", type=Path, default=None, help="write to this file instead of stdout")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("sites", help="list service sites of an area, or check a sites file")
+    p = sub.add_parser("sites", help="list service sites of an area, check a sites file, import a commissioner's list")
     ssub = p.add_subparsers(dest="sites_command", required=True, metavar="ACTION")
-    ls = ssub.add_parser("list", help="sites in (and near) an area")
+    ls = ssub.add_parser("list", help="sites in (and near) an area, with coordinates, precision, source and services")
     add_area_options(ls)
-    ls.add_argument("--sites", default="all", help="comma-separated site types or 'all'")
+    ls.add_argument("--sites", default="all",
+                    help="building types and/or services, comma separated (hub, pharmacy, nsp, "
+                         "supervised_consumption, naloxone, treatment, ...) or 'all'")
     ls.add_argument("--add", action="append", type=Path, default=[], help="user sites file (CSV/GeoJSON)")
-    add_format_options(ls)
+    ls.add_argument("--osm", type=Path, default=None,
+                    help="OpenStreetMap extract (.osm.pbf/.osm): add pharmacies' hours and harm-reduction tags")
+    _format_options(ls)
     ls.set_defaults(func=run_list)
     ck = ssub.add_parser("check", help="validate and geocode a sites CSV/GeoJSON; lists every bad row")
     ck.add_argument("file", type=Path)
-    add_format_options(ck)
+    _format_options(ck)
     ck.set_defaults(func=run_check)
+    im = ssub.add_parser("import", help="match a commissioner's list (CSV/XLSX: ODS code, or name + postcode; "
+                                        "services; hours) to the NHS pharmacy registry")
+    im.add_argument("file", type=Path)
+    im.add_argument("--services", default="",
+                    help="services of rows that name none, e.g. 'nsp' for a list of NSP pharmacies")
+    im.add_argument("--type", dest="site_type", default="pharmacy", help="site type of unmatched rows (default pharmacy)")
+    im.add_argument("--save", default=None,
+                    help="save as a registered list under this name: every command then uses it "
+                         "(folder: GEO_USER_SITES_DIR, else data/sites/user)")
+    im.add_argument("--replace", action="store_true", help="overwrite a saved list of the same name")
+    im.add_argument("--sites-out", type=Path, default=None, help="also write the matched sites as CSV here "
+                                                                 "(usable with --extra-sites)")
+    _format_options(im)
+    im.set_defaults(func=run_import)
+
+
+def with_lonlat(sites):
+    """Add WGS84 ``lat``/``lon`` (6 d.p.) to a sites frame."""
+    from geo.crs import lonlat_from_bng
+
+    lon, lat = lonlat_from_bng(sites["easting"].to_numpy(float), sites["northing"].to_numpy(float))
+    return sites.assign(lat=lat.round(6), lon=lon.round(6))
+
+
+def sites_geojson(sites, columns: list[str]) -> str:
+    """GeoJSON FeatureCollection (EPSG:4326) of the sites with ``columns`` as properties."""
+    import math
+
+    feats = []
+    for r in sites.itertuples(index=False):
+        rec = r._asdict()
+        props = {c: (None if isinstance(rec.get(c), float) and math.isnan(rec[c]) else rec.get(c))
+                 for c in columns if c in rec}
+        props = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in props.items()}
+        feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [rec["lon"], rec["lat"]]},
+                      "properties": props})
+    return json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False, indent=1)
+
+
+def _emit_sites(sites, fmt: str, out: Path | None, *, title: str) -> None:
+    cols = [c for c in _COLUMNS if c in sites.columns]
+    if fmt == "geojson":
+        text = sites_geojson(sites, cols)
+        if out is None:
+            sys.stdout.write(text + "\n")
+        else:
+            from geo.cache import atomic_write_text
+
+            atomic_write_text(text, Path(out))
+            print(f"wrote {out}", file=sys.stderr)
+        return
+    table = sites[cols].set_index("site_id")
+    if fmt == "table":  # coordinates as text: metres whole, degrees to 6 places
+        for c, f in (("easting", "{:.0f}"), ("northing", "{:.0f}"), ("lat", "{:.6f}"), ("lon", "{:.6f}")):
+            if c in table.columns:
+                table[c] = table[c].map(lambda v, f=f: "" if v != v else f.format(v))
+    emit(table, fmt, out, title=title)
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from geo.data.sites import unlocated_sites
+    from geo.data.areas import select_area
+    from geo.data.commissioning import known_vs_expected
+    from geo.data.sites import load_sites, parse_site_types, unlocated_sites
 
-    study = sites_study_from_args(args)
-    sites = study.sites
-    emit(sites[_COLUMNS].set_index("site_id"), args.format, args.out,
-         title=f"Sites in and within {study.buffer_km:g} km of {study.area.name}")
+    s = settings_from_args(args)
+    area = select_area(args.area, settings=s)
+    buffer_km = s.cross_border_buffer_km if args.buffer_km is None else args.buffer_km
+    extra: list = list(args.add)
+    if args.osm:
+        from geo.data.osm_pois import harvest_osm_sites
+
+        extra.append(harvest_osm_sites(args.osm, s).sites)
+    types = parse_site_types(args.sites)
+    sites = with_lonlat(load_sites(s, area=area, types=types, buffer_km=buffer_km, extra=extra))
+    _emit_sites(sites, args.format, args.out, title=f"Sites in and within {buffer_km:g} km of {area.name}")
+    expected = known_vs_expected(load_sites(s, area=area, types=types, buffer_km=buffer_km, extra=extra,
+                                            include_pharmacies=False), area, settings=s)
+    expected = expected[expected["service"].isin(types) | expected["site_type"].isin(types)]
+    for msg in expected["message"]:
+        print(f"known vs expected: {msg}", file=sys.stderr)
     bad = unlocated_sites(sites)
+    if len(bad) and "area" in bad.columns:  # seed services named for another area are not this area's gap
+        names = {area.name.lower(), *(str(n).lower() for n in area.lsoas.get("lad24nm", []))}
+        here = [not str(a) or any(str(a).lower() in n or n in str(a).lower() for n in names) for a in bad["area"]]
+        bad = bad[here]
     if len(bad):
-        emit(bad, "table", None, title="Not located (not included above)")
+        cols = [c for c in ("site_id", "name", "services", "area", "problem") if c in bad.columns]
+        text = bad[cols].to_string(index=False)
+        print(f"Named but not located ({len(bad)}, not on the map or in any figure):\n{text}", file=sys.stderr)
     return 0
 
 
@@ -44,11 +143,29 @@ def run_check(args: argparse.Namespace) -> int:
     from geo.data.sites import read_sites_file, unlocated_sites
 
     s = settings_from_args(args)
-    sites = read_sites_file(args.file, s, on_unlocated="report")
-    emit(sites[[c for c in _COLUMNS if c != "in_area"]].set_index("site_id"), args.format, args.out,
-         title=f"{args.file}: {len(sites)} site(s) located")
+    sites = with_lonlat(read_sites_file(args.file, s, on_unlocated="report"))
+    _emit_sites(sites, args.format, args.out, title=f"{args.file}: {len(sites)} site(s) located")
     bad = unlocated_sites(sites)
     if len(bad):
         emit(bad, "table", None, title=f"{len(bad)} row(s) could not be located")
         return 1
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from geo.data.site_import import import_sites, save_site_list
+
+    s = settings_from_args(args)
+    res = import_sites(args.file, s, default_services=args.services, default_type=args.site_type,
+                       list_name=args.save)
+    print(res.summary(), file=sys.stderr)
+    fmt = "table" if args.format == "geojson" else args.format
+    emit(res.report.set_index("row"), fmt, args.out, title=f"Match report: {res.summary()}")
+    if args.save:
+        path = save_site_list(res.sites, args.save, s, overwrite=args.replace)
+        print(f"saved {len(res.sites)} site(s) as list '{args.save}' ({path}); every command now uses it "
+              "(select them with --sites and the service, e.g. --sites nsp)", file=sys.stderr)
+    if args.sites_out:
+        save_site_list(res.sites, args.sites_out.stem, s, folder=args.sites_out.parent, overwrite=True)
+        print(f"wrote {args.sites_out}", file=sys.stderr)
     return 0

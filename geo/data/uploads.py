@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -106,7 +107,7 @@ def decode_text(data: bytes, *, source: str) -> str:
         if bomless:
             return data.decode(bomless)
     except UnicodeDecodeError as exc:
-        msg = f"{source}: damaged UTF-16 text ({exc}); save it again as 'CSV UTF-8'"
+        msg = f"{source}: damaged UTF-16 text (byte {exc.start}); save it again as 'CSV UTF-8'"
         raise InputError(msg) from exc
     try:
         return data.decode("utf-8-sig")
@@ -115,15 +116,75 @@ def decode_text(data: bytes, *, source: str) -> str:
     try:
         text = data.decode("cp1252")
     except UnicodeDecodeError as exc:
-        msg = f"{source}: text is not UTF-8 or Windows-1252 ({exc}); save it as 'CSV UTF-8'"
+        msg = f"{source}: text is not UTF-8 or Windows-1252 (byte {exc.start}); save it as 'CSV UTF-8'"
         raise InputError(msg) from exc
     logger.warning("%s: not UTF-8; read as Windows-1252", source)
     return text
 
 
+#: Most columns a user CSV may have (checked on the first line, before the file is parsed).
+MAX_COLUMNS = 500
+_POSTCODE_CELL = re.compile(r"^\s*[A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*[0-9][A-Za-z]{2}\s*$")
+_LSOA_CELL = re.compile(r"^\s*E0[0-9]{7}\s*$", re.IGNORECASE)
+_NUMBER_CELL = re.compile(r"^\s*[-+]?[0-9][0-9.,/:-]*\s*$")
+
+
+def _no_values(text: str) -> str:
+    """An error text with anything quoted removed (parsers quote the offending value)."""
+    first = text.splitlines()[0] if text else ""
+    return re.sub(r"'[^']*'|\"[^\"]*\"", "'...'", first)[:160]
+
+
+def looks_like(value: object) -> str | None:
+    """What a single cell looks like (``postcodes``, ``LSOA codes``, ``numbers or dates``), or None."""
+    v = str(value)
+    if _POSTCODE_CELL.match(v):
+        return "postcodes"
+    if _LSOA_CELL.match(v):
+        return "LSOA codes"
+    if _NUMBER_CELL.match(v):
+        return "numbers or dates"
+    return None
+
+
+def header_problem(columns: list[str]) -> str | None:
+    """Why a header row looks like data (never quoting it), e.g. ``column 2 looks like postcodes``."""
+    for i, c in enumerate(columns, start=1):
+        what = looks_like(str(c).replace("_", " "))
+        if what is not None:
+            return f"the first row does not look like a header; column {i} looks like {what}"
+    return None
+
+
+def column_kinds(df: pd.DataFrame, *, sample: int = 200) -> dict[int, str]:
+    """1-based column number -> what most of its values look like (postcodes, LSOA codes ...)."""
+    out: dict[int, str] = {}
+    for i, c in enumerate(df.columns, start=1):
+        vals = df[c].dropna().astype(str).head(sample)
+        if vals.empty:
+            continue
+        kinds = vals.map(looks_like).value_counts()
+        if not kinds.empty and kinds.iloc[0] >= 0.6 * len(vals):
+            out[i] = str(kinds.index[0])
+    return out
+
+
+def _check_width(text: str, *, name: str, max_columns: int) -> None:
+    first = text.split("\n", 1)[0][: 64 * max_columns]
+    n = first.count(",") + 1
+    if n > max_columns:
+        msg = (f"{name}: the first line has more than {max_columns:,} columns; a client extract or site "
+               "list needs a few columns (e.g. postcode): check the file is a comma-separated table")
+        raise InputError(msg)
+
+
 def read_user_csv(src: str | Path | bytes, *, source: str | None = None,
-                  max_bytes: int = DEFAULT_MAX_BYTES, max_rows: int = 2_000_000) -> pd.DataFrame:
-    """Parse a user CSV held in memory (all columns as text; caller converts types)."""
+                  max_bytes: int = DEFAULT_MAX_BYTES, max_rows: int = 2_000_000,
+                  max_columns: int = MAX_COLUMNS) -> pd.DataFrame:
+    """Parse a user CSV held in memory (all columns as text; caller converts types).
+
+    Error messages name the file, row and column number, never a value from the file.
+    """
     data, name = read_bytes(src, source=source, max_bytes=max_bytes)
     kind = sniff_kind(data)
     if kind is not None:
@@ -135,11 +196,13 @@ def read_user_csv(src: str | Path | bytes, *, source: str | None = None,
     if not text.strip():
         msg = f"{name}: the file is empty (only a byte-order mark or blanks); check you chose the right file"
         raise InputError(msg)
+    _check_width(text, name=name, max_columns=max_columns)
     try:
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""],
                          skipinitialspace=True, nrows=max_rows + 1)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        msg = f"{name}: not a readable CSV ({str(exc).splitlines()[0]}); check the delimiter is a comma and quotes are balanced"
+        msg = (f"{name}: not a readable CSV ({_no_values(str(exc))}); check the delimiter is a comma and "
+               "quotes are balanced")
         raise InputError(msg) from exc
     if len(df) > max_rows:
         msg = f"{name}: more than {max_rows:,} rows; split the file"
@@ -155,9 +218,11 @@ def read_user_csv(src: str | Path | bytes, *, source: str | None = None,
                    "CSV (UTF-8)")
             raise InputError(msg)
     df.columns = [str(c).strip().lower().replace(" ", "_") for c in df.columns]
-    dup = [c for c in df.columns if str(c).split(".")[0] in df.columns and "." in str(c)]
-    if dup or df.columns.duplicated().any():
-        msg = f"{name}: duplicate column names ({', '.join(dup) or 'repeated header'}); make each header unique"
+    dup = [i + 1 for i, c in enumerate(df.columns)
+           if (str(c).split(".")[0] in df.columns and "." in str(c)) or df.columns[:i].tolist().count(c)]
+    if dup:
+        where = ", ".join(str(i) for i in dup[:5])
+        msg = f"{name}: duplicate column names (column {where}); make each header unique"
         raise InputError(msg)
     unnamed = [c for c in df.columns if c.startswith("unnamed:")]
     if unnamed and len(unnamed) == len(df.columns):

@@ -11,6 +11,8 @@ Privacy rules (``docs/privacy.md``):
 * unmapped rows are kept and reported by row number, never silently dropped;
 * every summary (:func:`penetration`, :func:`clients_by_quintile`, :func:`clients_by_lad`)
   passes through :mod:`geo.measures.disclosure` (counts 1-4 hidden, plus complementary cells).
+  Each protects **one table**; anything published together (the CLI, the app, reports) comes
+  from :func:`geo.measures.client_release.build_release`, which protects all of them jointly.
 
 Row numbers are data rows: row 1 is the first line after the header.
 """
@@ -108,9 +110,7 @@ def read_client_extract(src: str | Path | bytes | pd.DataFrame, settings: Settin
         raw = read_user_csv(src, source=name)
     pc_col, lsoa_col = _find(raw, POSTCODE_ALIASES), _find(raw, LSOA_ALIASES)
     if pc_col is None and lsoa_col is None:
-        msg = (f"{name}: needs a 'postcode' or an 'lsoa21cd' column (one row per client); "
-               f"found columns {list(raw.columns)[:12]}")
-        raise InputError(msg)
+        raise InputError(_no_key_column(raw, name))
     n = len(raw)
     lsoa = pd.Series(pd.NA, index=raw.index, dtype="string")
     status = pd.Series("missing", index=raw.index, dtype="object")
@@ -144,13 +144,28 @@ def read_client_extract(src: str | Path | bytes | pd.DataFrame, settings: Settin
     out.attrs = {"source": Path(name).name, "problems": problems,
                  "summary": {"rows": n, "mapped": mapped, "unmapped": n - mapped,
                              **{k: int(v) for k, v in out["geo_status"].value_counts().items()}}}
-    logger.info("%s: %d client rows, %d mapped to LSOA 2021, %d not mapped", Path(name).name, n, mapped, n - mapped)
+    logger.info("%s: client extract read; postcodes mapped to LSOA 2021 and dropped", Path(name).name)
     if mapped == 0 or (n - mapped) / n > max_unmapped_share:
         rows = ", ".join(f"row {p['row']}: {p['problem']}" for p in problems[:5])
         msg = (f"{name}: {n - mapped} of {n} rows could not be mapped to an LSOA ({rows}); check the "
                "postcode column holds full English postcodes (e.g. 'NN1 5BA') or lsoa21cd holds LSOA 2021 codes")
         raise InputError(msg)
     return out
+
+
+def _no_key_column(raw: pd.DataFrame, name: str) -> str:
+    """Why no postcode/LSOA column was found, naming column numbers, never quoting the file."""
+    from geo.data.uploads import column_kinds, header_problem
+
+    kinds = column_kinds(raw)
+    hint = next((f"column {i} looks like {k}" for i, k in kinds.items() if k in ("postcodes", "LSOA codes")), None)
+    head = header_problem([str(c) for c in raw.columns])
+    if head is not None:
+        return (f"{name}: {head}; add a header row with a 'postcode' (or 'lsoa21cd') column above the "
+                "first client")
+    fix = f" ({hint}: rename its header to 'postcode' or 'lsoa21cd')" if hint else ""
+    return (f"{name}: needs a 'postcode' or an 'lsoa21cd' column (one row per client); none of its "
+            f"{len(raw.columns)} column(s) has that name{fix}")
 
 
 def _problems(out: pd.DataFrame) -> list[dict[str, Any]]:
@@ -242,8 +257,7 @@ def client_counts(clients: pd.DataFrame, area_lsoas: Area | pd.DataFrame, *,
     out.attrs = {"outside_area": int((~mapped.isin(lsoas.index)).sum()),
                  "unmapped": int(c["lsoa21cd"].isna().sum()),
                  "synthetic": bool(c["synthetic"].any()) if "synthetic" in c.columns else False}
-    logger.info("client counts: %d in area, %d outside, %d unmapped", int(out["clients"].sum()),
-                out.attrs["outside_area"], out.attrs["unmapped"])
+    logger.debug("client counts by LSOA for %d LSOAs", len(out))  # never the counts themselves
     return out
 
 
@@ -353,29 +367,6 @@ def clients_by_lad(counts: pd.DataFrame, lsoas: Area | pd.DataFrame, *, per_adul
     return safe
 
 
-def summarise_clients(clients: pd.DataFrame, area: Area, *, threshold: int = DEFAULT_THRESHOLD,
-                      round_to: int | None = None, decile_col: str = "imd_decile") -> dict[str, Any]:
-    """Disclosure-safe summary of an extract for an area (what the CLI and app show)."""
-    counts = client_counts(clients, area)
-    summ = clients.attrs.get("summary", {})
-    pen = penetration(counts, area, threshold=threshold, round_to=round_to)
-    return {
-        "area": area.name,
-        "synthetic_data": bool(counts.attrs.get("synthetic")),
-        "rows_read": summ.get("rows", len(clients)),
-        "rows_not_mapped": summ.get("unmapped", int(clients["lsoa21cd"].isna().sum())),
-        "clients_outside_area": counts.attrs.get("outside_area"),
-        "clients_in_area": pen.attrs["area"]["clients"],
-        "adults_in_area": pen.attrs["area"]["adults"],
-        "clients_per_1000_adults": pen.attrs["area"]["clients_per_1000_adults"],
-        "suppression": f"counts 1-{threshold - 1} hidden, plus complementary cells"
-                       + (f"; rounded to {round_to}" if round_to else ""),
-        "by_imd_quintile": clients_by_quintile(counts, area, threshold=threshold, round_to=round_to,
-                                               decile_col=decile_col),
-        "by_lad": clients_by_lad(counts, area, threshold=threshold, round_to=round_to),
-    }
-
-
 # --------------------------------------------------------------------------------------------
 # synthetic extracts
 # --------------------------------------------------------------------------------------------
@@ -456,8 +447,8 @@ def write_synthetic_clients(df: pd.DataFrame, out: str | Path) -> Path:
     if "synthetic" not in df.columns or not df["synthetic"].astype(bool).all():
         msg = "only frames made by synthetic_clients (synthetic=True on every row) may be written here"
         raise InputError(msg)
-    from geo.cache import atomic_write_text
+    from geo.cache import atomic_write_csv
 
-    atomic_write_text(df.to_csv(index=False), path)
+    atomic_write_csv(df, path, index=False)
     logger.info("wrote %d SYNTHETIC clients to %s", len(df), path.name)
     return path

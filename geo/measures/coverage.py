@@ -19,6 +19,14 @@ Definitions (used everywhere in ``geo``):
 
 The seed's "in-county sites only" rule is :func:`restrict_sites` (``in_county_only=True``)
 applied to the sites *before* routing; cross-border coverage keeps the buffer sites.
+
+Estimates carry a range: when the times frame has ``minutes_low``/``minutes_high`` (see
+:mod:`geo.travel.estimate`), every table also counts adults within on those times
+(``pct_within_low``/``_high``, :func:`range_text`).
+
+Why this module is long: the within/beyond definition above, its estimate range and the
+straight-line (distance) variant are one definition of coverage and are kept together so
+they cannot drift apart.
 """
 
 from __future__ import annotations
@@ -39,6 +47,9 @@ logger = logging.getLogger(__name__)
 
 #: Breakdowns reported by :func:`coverage_summary`, in order.
 BREAKDOWNS = ("imd_decile", "urban_rural", "ruc21nm", "lad24nm")
+#: How an estimate's coverage range is made (shown with every range).
+RANGE_NOTE = ("estimate range: coverage recounted with every LSOA's time at the 90th and 10th "
+              "percentile of the estimate's held-out errors against real road times")
 
 
 # --------------------------------------------------------------------------- weighted statistics
@@ -130,6 +141,11 @@ def coverage_table(times: pd.DataFrame, *, threshold_minutes: float, by: str | N
         ``lsoas_beyond``, ``lsoas_unreachable``, ``pct_within``, ``pct_beyond``,
         ``mean_minutes`` and ``median_minutes`` (weighted, reachable LSOAs; named after
         ``value_col``), ``pct_of_all_beyond`` (group's share of all adults beyond).
+        When ``times`` has ``<value_col>_low`` and ``<value_col>_high`` (the range of an
+        estimate, see :func:`geo.travel.catchments.nearest_times`) also ``adults_within_low``
+        and ``pct_within_low`` (counted on the high times: the pessimistic end),
+        ``adults_within_high`` and ``pct_within_high`` (on the low times), and
+        ``pct_beyond_low`` / ``pct_beyond_high``.
     """
     if not np.isfinite(threshold_minutes) or threshold_minutes <= 0:
         msg = f"threshold must be a positive number, got {threshold_minutes!r}"
@@ -145,6 +161,12 @@ def coverage_table(times: pd.DataFrame, *, threshold_minutes: float, by: str | N
         "g": "All" if by is None else df[by].to_numpy(),
         "w": w, "v": v, "within": within, "unreach": unreach,
     })
+    has_range = has_range_columns(df, value_col)
+    if has_range:
+        lo = df[f"{value_col}_low"].to_numpy(dtype=float)
+        hi = df[f"{value_col}_high"].to_numpy(dtype=float)
+        frame["within_low"] = np.isfinite(hi) & (hi < threshold_minutes)
+        frame["within_high"] = np.isfinite(lo) & (lo < threshold_minutes)
     rows: dict[Any, dict[str, float]] = {}
     for key, g in frame.groupby("g", sort=True, observed=True, dropna=False):
         gw = g["w"].to_numpy()
@@ -160,16 +182,26 @@ def coverage_table(times: pd.DataFrame, *, threshold_minutes: float, by: str | N
             f"mean_{value_col}": weighted_mean(g["v"].to_numpy(), gw),
             f"median_{value_col}": weighted_median(g["v"].to_numpy(), gw),
         }
+        if has_range:
+            rows[key][f"{weight}_within_low"] = gw[g["within_low"].to_numpy()].sum()
+            rows[key][f"{weight}_within_high"] = gw[g["within_high"].to_numpy()].sum()
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = by or "group"
     tot = out[weight].replace(0, np.nan)
     out.insert(5, "pct_within", 100.0 * out[f"{weight}_within"] / tot)
     out.insert(6, "pct_beyond", 100.0 * out[f"{weight}_beyond"] / tot)
+    if has_range:
+        out["pct_within_low"] = 100.0 * out[f"{weight}_within_low"] / tot
+        out["pct_within_high"] = 100.0 * out[f"{weight}_within_high"] / tot
+        out["pct_beyond_low"] = 100.0 - out["pct_within_high"]
+        out["pct_beyond_high"] = 100.0 - out["pct_within_low"]
     all_beyond = out[f"{weight}_beyond"].sum()
     out["pct_of_all_beyond"] = 100.0 * out[f"{weight}_beyond"] / all_beyond if all_beyond else 0.0
     for c in ("lsoas", "lsoas_within", "lsoas_beyond", "lsoas_unreachable"):
         out[c] = out[c].astype(int)
     wcols = [weight, f"{weight}_within", f"{weight}_beyond", f"{weight}_unreachable"]
+    if has_range:
+        wcols += [f"{weight}_within_low", f"{weight}_within_high"]
     vals = out[wcols].to_numpy(dtype=float)
     if np.isfinite(vals).all() and (vals == np.round(vals)).all():
         out[wcols] = out[wcols].astype("int64")
@@ -185,7 +217,7 @@ def coverage_headline(times: pd.DataFrame, *, threshold_minutes: float, weight: 
                          value_col=value_col).iloc[0]
     res = residents(times)
     method = res["method"].dropna().unique().tolist() if "method" in res.columns else []
-    return {
+    out = {
         "threshold": threshold_minutes,
         "unit": "km" if value_col.endswith("_km") else "minutes",
         "lsoas": int(row["lsoas"]),
@@ -199,6 +231,36 @@ def coverage_headline(times: pd.DataFrame, *, threshold_minutes: float, weight: 
         f"median_{value_col}": round(float(row[f"median_{value_col}"]), 2),
         "method": ", ".join(str(m) for m in method) or "unknown",
     }
+    if "pct_within_low" in row.index:
+        out.update({
+            f"{weight}_within_low": round(float(row[f"{weight}_within_low"])),
+            f"{weight}_within_high": round(float(row[f"{weight}_within_high"])),
+            "pct_within_low": round(float(row["pct_within_low"]), 2),
+            "pct_within_high": round(float(row["pct_within_high"]), 2),
+            "pct_beyond_low": round(float(row["pct_beyond_low"]), 2),
+            "pct_beyond_high": round(float(row["pct_beyond_high"]), 2),
+            "range_note": RANGE_NOTE,
+        })
+    return out
+
+
+def has_range_columns(times: pd.DataFrame, value_col: str = "minutes") -> bool:
+    """Whether ``times`` carries an estimate range (``<value_col>_low`` and ``_high``)."""
+    return f"{value_col}_low" in times.columns and f"{value_col}_high" in times.columns
+
+
+def range_text(headline: dict[str, Any], *, what: str = "within", weight: str = "adults") -> str:
+    """``"62.1-71.4% of adults within 30 min (estimate range)"``; ``""`` without a range.
+
+    ``what`` is ``"within"`` or ``"beyond"`` (``beyond`` reads "30+ min").
+    """
+    if f"pct_{what}_low" not in headline:
+        return ""
+    lo, hi = headline[f"pct_{what}_low"], headline[f"pct_{what}_high"]
+    thr = headline["threshold"]
+    unit = "km" if headline.get("unit") == "km" else "min"
+    where = f"within {thr:g} {unit}" if what == "within" else f"{thr:g}+ {unit} away"
+    return f"{lo:.1f}\u2013{hi:.1f}% of {weight} {where} (estimate range)"
 
 
 def _threshold(threshold_minutes: float | None, threshold_km: float | None,
@@ -409,7 +471,8 @@ def coverage_by_thresholds(times: pd.DataFrame, *, thresholds_minutes: Sequence[
     return out
 
 
-__all__ = ["BREAKDOWNS", "coverage_by_thresholds", "coverage_headline", "coverage_summary",
-           "coverage_table", "nearest_site_straight_line", "parse_thresholds", "residents",
+__all__ = ["BREAKDOWNS", "RANGE_NOTE", "coverage_by_thresholds", "coverage_headline", "coverage_summary",
+           "coverage_table", "has_range_columns", "nearest_site_straight_line", "parse_thresholds",
+           "range_text", "residents",
            "restrict_sites", "straight_line_coverage", "straight_line_times", "weighted_mean",
            "weighted_median"]

@@ -156,10 +156,10 @@ def rural_gaps(scores: pd.DataFrame) -> pd.DataFrame:
 
 def export_outreach_csv(outreach: pd.DataFrame, path: str | Path) -> Path:
     """Write an outreach list to CSV atomically; returns the path."""
-    from geo.cache import atomic_write_text
+    from geo.cache import atomic_write_csv
 
     p = Path(path)
-    atomic_write_text(outreach.to_csv(index=False), p)
+    atomic_write_csv(outreach, p, index=False)
     logger.info("outreach list: %d rows written to %s", len(outreach), p)
     return p
 

@@ -19,7 +19,19 @@ that was assumed open or closed (``result.attrs["assumed_open"]`` / ``["assumed_
 Hours whose state is ``unknown`` in OSM syntax are treated like missing hours.
 
 Invalid strings raise :class:`~geo._errors.InputError` naming the site id, the row and the
-string; :func:`validate_hours` lists every problem at once.
+string; :func:`validate_hours` lists every problem at once.  Syntax checks (impossible clock
+times such as ``25:00``, date-dependent rules such as ``Tu[1]`` that draw a warning) live in
+:mod:`geo.data.hours_syntax`.  ``"Mon 24:00"`` as a time of the week is refused: it is midnight
+at the *end* of Monday, so the caller must say ``"Tue 00:00"`` or ``"Mon 23:59"``.
+
+**Gaps.** :func:`open_range` gives the number of sites open under both assumptions (sites
+without hours closed / open), so a report can say "between 3 and 41 of 76 open" rather than
+one number that depends on a silent choice.
+
+Why this module is long: it holds the three halves of evaluating hours that share one reference
+week -- reading times of the week, evaluating per site and slot (with the missing-hours policy),
+and the best-effort free-text converter the seed documents need; the syntax checks already live
+in :mod:`geo.data.hours_syntax`.
 """
 
 from __future__ import annotations
@@ -27,13 +39,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from geo._errors import InputError, SchemaError
+from geo.data.hours_syntax import HOLIDAY_COUNTRY as HOLIDAY_COUNTRY
+from geo.data.hours_syntax import check_hours, compile_hours, short_parser_message
+from geo.data.hours_syntax import is_valid_osm_hours as is_valid_osm_hours
 
 if TYPE_CHECKING:
     import opening_hours as _oh
@@ -43,9 +57,6 @@ logger = logging.getLogger(__name__)
 #: Monday of the fixed reference week used for times of the week (no English bank holidays).
 REFERENCE_MONDAY = dt.date(2026, 11, 23)
 MISSING_POLICIES = ("open", "closed", "error")
-#: Public-holiday calendar used for ``PH`` rules (opening-hours-py's "GB" calendar; it has the
-#: national holidays such as Christmas Day but may lack some regional bank holidays).
-HOLIDAY_COUNTRY = "GB"
 #: Clock times are local to England; aware datetimes are converted to this zone first.
 LOCAL_TIMEZONE = "Europe/London"
 #: Day names accepted by :func:`parse_when` (any unambiguous prefix of 2+ letters also works).
@@ -86,7 +97,9 @@ def _parse_clock(text: str, *, original: str) -> dt.time:
             raise InputError(msg)
         hour = hour % 12 + (12 if ampm == "pm" else 0)
     if hour == 24 and minute == 0:
-        hour = 0  # pragma: no cover - 24:00 of a day is 00:00 of the next; kept simple
+        msg = (f"time {original!r}: 24:00 is midnight at the end of the day, not its start; write the next "
+               "day at 00:00 (e.g. 'Tue 00:00') or 23:59")
+        raise InputError(msg)
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
         msg = f"time {original!r}: {hour:02d}:{minute:02d} is not a valid clock time (00:00-23:59)"
         raise InputError(msg)
@@ -191,21 +204,9 @@ def weekly_slots(step_minutes: int = 60) -> pd.DatetimeIndex:
 # --------------------------------------------------------------------------------------------
 # parsing hours strings
 # --------------------------------------------------------------------------------------------
-@lru_cache(maxsize=4096)
 def _compile(hours: str) -> _oh.OpeningHours:
     """Parsed OSM hours (cached per distinct string).  Raises the library's ParserError."""
-    return _oh_module().OpeningHours(hours, country=HOLIDAY_COUNTRY)
-
-
-def is_valid_osm_hours(hours: str) -> bool:
-    """True if ``hours`` parses as OSM ``opening_hours`` syntax."""
-    if not isinstance(hours, str) or not hours.strip():
-        return False
-    try:
-        _compile(hours.strip())
-    except (SyntaxError, ValueError, _oh_module().ParserError):
-        return False
-    return True
+    return compile_hours(hours)
 
 
 def _clean(value: Any) -> str:
@@ -253,40 +254,28 @@ def validate_hours(sites: pd.DataFrame, *, use_text: bool = True) -> pd.DataFram
     pandas.DataFrame
         One row per site: ``row`` (1-based position), ``site_id``, ``name``, ``opening_hours``
         (the string evaluated), ``origin`` (``opening_hours``, ``opening_hours_text`` or
-        ``missing``), ``status`` (``ok``, ``missing`` or ``invalid``) and ``problem`` (the
-        parser message for invalid strings, else empty).
+        ``missing``), ``status`` (``ok``, ``missing`` or ``invalid``), ``problem`` (why an
+        invalid string is invalid, else empty) and ``warning`` (rules the reference week
+        cannot represent, such as ``Tu[1]``; the string is still used).
     """
     info = _site_hours(sites, use_text=use_text)
-    status, problem = [], []
-    for h in info["hours"]:
-        if not h:
-            status.append("missing")
-            problem.append("")
-            continue
-        try:
-            _compile(h)
-        except (SyntaxError, ValueError, _oh_module().ParserError) as exc:
-            status.append("invalid")
-            problem.append(_short_parser_message(exc))
-        else:
-            status.append("ok")
-            problem.append("")
+    checked = [check_hours(h) for h in info["hours"]]
+    status = [c[0] for c in checked]
+    problem = [c[1] for c in checked]
+    warning = [c[2] for c in checked]
     names = sites["name"].astype(str).to_numpy() if "name" in sites.columns else [""] * len(sites)
     out = pd.DataFrame({"row": info["row"].to_numpy(), "site_id": info["site_id"].to_numpy(), "name": names,
                         "opening_hours": info["hours"].to_numpy(), "origin": info["origin"].to_numpy(),
-                        "status": status, "problem": problem})
+                        "status": status, "problem": problem, "warning": warning})
     n_bad = int((out["status"] == "invalid").sum())
+    for r in out[out["warning"] != ""].head(5).itertuples():
+        logger.warning("hours of site %s (row %s) %s", r.site_id, r.row, r.warning)
     logger.info("hours: %d sites, %d ok, %d missing, %d invalid", len(out), int((out["status"] == "ok").sum()),
                 int((out["status"] == "missing").sum()), n_bad)
     return out
 
 
-def _short_parser_message(exc: Exception) -> str:
-    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-    expected = next((ln.lstrip("= ").strip() for ln in lines if ln.startswith("= ")), "")
-    where = next((ln for ln in lines if ln.startswith("-->")), "")
-    pos = where.replace("-->", "at line:column").strip() if where else ""
-    return "; ".join(x for x in (f"not OSM opening_hours syntax {pos}".strip(), expected) if x)
+_short_parser_message = short_parser_message
 
 
 def _raise_invalid(report: pd.DataFrame, *, source: str) -> None:
@@ -436,10 +425,39 @@ def is_open_at(sites: pd.DataFrame, when: str | dt.datetime, *, missing: str, us
         "assumed_open": [str(i) for i in ids[unknown]] if missing == "open" else [],
         "assumed_closed": [str(i) for i in ids[unknown]] if missing == "closed" else [],
         "from_text": [str(i) for i in ids[report["origin"].to_numpy() == "opening_hours_text"]],
+        "missing_hours": [str(i) for i in ids[unknown]],
+        "hours_warnings": [f"{i}: {w}" for i, w in zip(ids, report["warning"], strict=True) if w],
     }
     logger.info("hours at %s: %d of %d sites open (%d assumed %s: no hours)", out.attrs["when"],
                 int(result.sum()), len(result), int(unknown.sum()), missing)
     return out
+
+
+def open_range(sites: pd.DataFrame, when: str | dt.datetime, *, use_text: bool = True,
+               source: str = "sites") -> dict[str, Any]:
+    """How many sites are open at ``when``, as a range over the missing-hours assumption.
+
+    Returns
+    -------
+    dict
+        ``when``, ``weekday``, ``sites``, ``with_hours``, ``missing_hours`` (count),
+        ``open_known`` (open by their own hours), ``open_if_missing_closed`` (lower bound),
+        ``open_if_missing_open`` (upper bound), ``hours_warnings`` and ``text``, e.g.
+        ``"between 3 and 41 of 76 sites open at Saturday 19:00 (38 have no opening hours)"``.
+    """
+    lo = is_open_at(sites, when, missing="closed", use_text=use_text, source=source)
+    hi = is_open_at(sites, when, missing="open", use_text=use_text, source=source)
+    n, n_missing = len(sites), len(lo.attrs["missing_hours"])
+    a, b = int(lo.sum()), int(hi.sum())
+    at = f"{lo.attrs['weekday']} {lo.attrs['when'][11:]}"
+    text = (f"{a} of {n} sites open at {at}" if a == b else
+            f"between {a} and {b} of {n} sites open at {at}") + (
+        f" ({n_missing} have no opening hours: the low figure counts them closed, the high figure open)"
+        if n_missing else " (every site has opening hours)")
+    return {"when": lo.attrs["when"], "weekday": lo.attrs["weekday"], "sites": n, "with_hours": n - n_missing,
+            "missing_hours": n_missing, "open_known": a, "open_if_missing_closed": a, "open_if_missing_open": b,
+            "hours_warnings": lo.attrs["hours_warnings"], "text": text,
+            "open_mask_if_missing_closed": lo.to_numpy(), "open_mask_if_missing_open": hi.to_numpy()}
 
 
 #: Evening starts at this local clock time (for :func:`weekly_summary`).

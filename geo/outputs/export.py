@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 #: Columns of the ``lsoas`` layer / CSV, in order (those present are written).
 LSOA_COLUMNS = ("lsoa21cd", "lsoa21nm", "lad24cd", "lad24nm", "adults", "population", "imd_score",
-                "imd_decile", "urban_rural", "ruc21nm", "minutes", "site_id", "site_name",
+                "imd_decile", "urban_rural", "ruc21nm", "minutes", "minutes_low", "minutes_high", "site_id", "site_name",
                 "site_type", "site_in_area", "status", "method", "threshold_minutes",
                 "beyond_threshold", "unreachable", "need_index", "need_percentile", "time_ratio",
                 "gap_score", "gap_rank", "rural_gap", "easting", "northing")
@@ -209,12 +209,12 @@ def lsoa_table(lsoas_with_metrics: pd.DataFrame) -> pd.DataFrame:
 
 def export_lsoa_csv(path: str | Path, lsoas_with_metrics: pd.DataFrame) -> Path:
     """Write the LSOA metrics table (no geometry) to CSV atomically after the disclosure check."""
-    from geo.cache import atomic_write_text
+    from geo.cache import atomic_write_csv
 
     table = lsoa_table(lsoas_with_metrics)
     _check(table, allowed=(), source="LSOA metrics CSV")
     target = Path(path)
-    atomic_write_text(table.to_csv(index=False, float_format="%.4f"), target)
+    atomic_write_csv(table, target, index=False, float_format="%.4f")
     logger.info("LSOA metrics CSV %s: %d rows", target, len(table))
     return target
 

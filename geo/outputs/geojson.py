@@ -3,8 +3,8 @@
 Everything upstream is in EPSG:27700; this module reprojects to EPSG:4326 at the last step,
 after simplifying polygons in metres, rounds coordinates and keeps only the properties a map
 shows.  No folium here: the atlas (``atlas/leaflet.py``) wraps these dicts in map layers.
-Every text property that came from a user (site and scenario names, towns) is HTML-escaped
-where tooltips and popups are built.
+Every text property is HTML-escaped at the property level (:func:`safe_text`), so a site,
+scenario or area name supplied by a user stays text wherever the GeoJSON is rendered.
 """
 
 from __future__ import annotations
@@ -96,8 +96,21 @@ def _round_coords(geoms: np.ndarray, decimals: int) -> np.ndarray:
     return shapely.transform(geoms, lambda xy: np.round(xy, decimals))
 
 
+def safe_text(value: Any) -> str:
+    """Text made safe to put into HTML (``innerHTML``): ``<img onerror=..>`` becomes ``&lt;img ...``.
+
+    Idempotent (already-escaped text is not escaped twice), so it holds wherever a property is
+    rendered: Leaflet tooltips, folium ``GeoJsonTooltip``, popups, legends.
+    """
+    return html.escape(html.unescape(str(value)), quote=True)
+
+
 def _clean(value: Any) -> Any:
-    """JSON-safe scalar (NaN -> None, numpy -> python)."""
+    """JSON-safe scalar (NaN -> None, numpy -> python); text is HTML-escaped (:func:`safe_text`).
+
+    Every string property of the GeoJSON built here goes through this, so names supplied by
+    users (sites, scenarios, areas, uploaded layers) are inert text in any map.
+    """
     if value is None:
         return None
     if isinstance(value, (np.integer,)):
@@ -109,7 +122,9 @@ def _clean(value: Any) -> Any:
         return None
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
-    return value if isinstance(value, (int, str)) else str(value)
+    if isinstance(value, int):
+        return value
+    return safe_text(value)
 
 
 def frame_to_geojson(gdf: gpd.GeoDataFrame, *, properties: Sequence[str] = (),
@@ -256,7 +271,7 @@ def site_style(site_type: str) -> SiteStyle:
 def popup_html(row: Mapping[str, Any]) -> str:
     def get(k: str) -> str:
         v = row.get(k)
-        return "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+        return "" if v is None or (isinstance(v, float) and math.isnan(v)) else html.unescape(str(v))
 
     st = site_style(get("site_type"))
     lines = [f'<div style="font:13px/1.4 system-ui,sans-serif;min-width:220px;max-width:300px">'
@@ -333,4 +348,4 @@ def click_to_bng(lat: float, lon: float) -> tuple[float, float]:
     return round(float(e[0])), round(float(n[0]))
 
 
-__all__ = ["popup_html", "COORD_DECIMALS", "DECILE_COLOURS", "MINUTES_BINS", "MINUTES_COLOURS", "NO_DATA_COLOUR", "PLAIN_BACKGROUND", "SEQUENTIAL_COLOURS", "SIMPLIFY_METRES", "SITE_STYLES", "SiteStyle", "TOOLTIP_FIELDS", "bounds_from_bng", "choropleth_geojson", "classify", "click_to_bng", "district_geojson", "frame_to_geojson", "geojson_bounds", "legend_labels", "logger", "outline_geojson", "quantile_bins", "site_style", "sites_geojson"]
+__all__ = ["popup_html", "safe_text", "COORD_DECIMALS", "DECILE_COLOURS", "MINUTES_BINS", "MINUTES_COLOURS", "NO_DATA_COLOUR", "PLAIN_BACKGROUND", "SEQUENTIAL_COLOURS", "SIMPLIFY_METRES", "SITE_STYLES", "SiteStyle", "TOOLTIP_FIELDS", "bounds_from_bng", "choropleth_geojson", "classify", "click_to_bng", "district_geojson", "frame_to_geojson", "geojson_bounds", "legend_labels", "logger", "outline_geojson", "quantile_bins", "site_style", "sites_geojson"]

@@ -149,6 +149,8 @@ def report_data(area: Area | str, times: pd.DataFrame, *, threshold_minutes: flo
         f"{threshold_minutes:g} minutes or more, or no site is reachable (seed method: 'share of "
         "adults 18+ who need 45+ minutes to reach the nearest hub').",
         "Mean and median minutes are adults-weighted over reachable LSOAs.",
+        *([f"Estimate range: {cov['headline']['range_note']} (per-LSOA minutes_low/minutes_high "
+           "in the exports)."] if "range_note" in cov["headline"] else []),
         "Deprivation: English Indices of Deprivation 2025, national deciles (1 = most deprived 10%).",
         "Equity: concentration index (Wagstaff/Kakwani covariance form, adults-weighted, LSOAs "
         "ranked most to least deprived), Gini and Palma ratio of minutes across adults.",

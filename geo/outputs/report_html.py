@@ -307,15 +307,22 @@ def render_report_html(data: dict[str, Any]) -> str:
         f"{thr:g} minutes · generated {esc(data['generated'])} by geo {esc(data['version'])}</p>",
     ]
     if data["is_estimate"]:
+        rng = ""
+        if "pct_beyond_low" in h:
+            rng = (f" Allowing for the estimate's measured error, {fmt(h['pct_beyond_low'])}–"
+                   f"{fmt(h['pct_beyond_high'])}% of adults are {thr:g}+ minutes away "
+                   f"({fmt(h['pct_within_low'])}–{fmt(h['pct_within_high'])}% within).")
         parts.append("<div class='banner estimate'>ESTIMATE — travel times are NOT routed on a road "
-                     f"or transit network. {esc(data['router_label'])}. Treat minutes as approximate "
-                     "(typical error ±5 minutes) and check local knowledge before acting.</div>")
+                     f"or transit network. {esc(data['router_label'])}. Treat minutes as approximate"
+                     f" and check local knowledge before acting.{esc(rng)}</div>")
     else:
         parts.append(f"<div class='banner network'>Travel times routed: {esc(data['router_label'])}.</div>")
     cards = [
         (fmt(h["adults"]), "adults 18+ (Census 2021)"),
         (fmt(h["lsoas"]), "LSOAs"),
-        (f"{fmt(h['pct_beyond'])}%", f"adults {thr:g}+ minutes from the nearest site"),
+        (f"{fmt(h['pct_beyond'])}%", f"adults {thr:g}+ minutes from the nearest site"
+         + (f" (estimate range {fmt(h['pct_beyond_low'])}–{fmt(h['pct_beyond_high'])}%)"
+            if "pct_beyond_low" in h else "")),
         (fmt(h["adults_beyond"]), f"adults {thr:g}+ minutes (incl. unreachable)"),
         (fmt(h["mean_minutes"]), "mean minutes (adults-weighted)"),
         (fmt(h["median_minutes"]), "median minutes"),

@@ -18,11 +18,20 @@ from typing import Any, ClassVar
 
 from geo._errors import InputError
 from geo.cache import atomic_write_text
+from geo.planning.scenario_schema import (
+    MAX_FILE_CHARS,
+    MAX_NESTING,
+    _nesting_depth,
+    validate_change_dict,
+    validate_scenario_dict,
+)
+from geo.planning.scenario_schema import SCHEMA_NAME as _SCHEMA_NAME
+from geo.planning.scenario_schema import SCHEMA_VERSION as _SCHEMA_VERSION
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
-SCHEMA_NAME = "geo-scenario"
+SCHEMA_VERSION = _SCHEMA_VERSION
+SCHEMA_NAME = _SCHEMA_NAME
 
 
 # --------------------------------------------------------------------------- changes
@@ -120,33 +129,15 @@ class Scenario:
 
     @classmethod
     def from_dict(cls, data: Any, *, source: str = "scenario") -> Scenario:
-        """Validate and build from :meth:`to_dict` output; errors name ``source`` and the field."""
-        if not isinstance(data, dict):
-            msg = f"{source}: expected a JSON object at the top level, got {type(data).__name__}"
-            raise InputError(msg)
-        if data.get("schema") != SCHEMA_NAME:
-            msg = f"{source}: field 'schema' must be {SCHEMA_NAME!r} (got {data.get('schema')!r}); not a geo scenario file"
-            raise InputError(msg)
-        version = data.get("version")
-        if not isinstance(version, int) or version > SCHEMA_VERSION or version < 1:
-            msg = (f"{source}: field 'version' is {version!r}; this geo reads scenario versions 1-"
-                   f"{SCHEMA_VERSION} (upgrade geo for newer files)")
-            raise InputError(msg)
-        name = data.get("name")
-        if not isinstance(name, str) or not name.strip():
-            msg = f"{source}: field 'name' must be a non-empty string"
-            raise InputError(msg)
-        raw = data.get("changes", [])
-        if not isinstance(raw, list):
-            msg = f"{source}: field 'changes' must be a list"
-            raise InputError(msg)
-        base = data.get("base", {})
-        if not isinstance(base, dict):
-            msg = f"{source}: field 'base' must be an object"
-            raise InputError(msg)
-        changes = tuple(_change_from_dict(c, where=f"{source}: changes[{i}]") for i, c in enumerate(raw))
-        return cls(name=name, changes=changes, base=base, created=str(data.get("created", "")),
-                   description=str(data.get("description", "")))
+        """Validate (pydantic schema :class:`ScenarioFileModel`) and build from :meth:`to_dict` output.
+
+        Every problem is an :class:`InputError` naming ``source`` and the field, e.g.
+        ``base.threshold_minutes: must be a number from 1 to 600``.
+        """
+        model = validate_scenario_dict(data, source=source)
+        changes = tuple(_change_from_dict(c, where=f"{source}: changes[{i}]") for i, c in enumerate(model.changes))
+        return cls(name=model.name, changes=changes, base=model.base.model_dump(exclude_none=True),
+                   created=model.created, description=model.description)
 
 
 def _change_from_dict(d: Any, *, where: str) -> Change:
@@ -163,14 +154,7 @@ def _change_from_dict(d: Any, *, where: str) -> Change:
     if unknown:
         msg = f"{where}: unknown field(s) {', '.join(sorted(unknown))} for a {kind!r} change"
         raise InputError(msg)
-    kwargs = {k: v for k, v in d.items() if k != "kind"}
-    for k, v in kwargs.items():
-        if k in {"easting", "northing", "capacity"} and v is not None and not isinstance(v, int | float):
-            msg = f"{where}: field {k!r} must be a number, got {v!r}"
-            raise InputError(msg)
-        if k not in {"easting", "northing", "capacity"} and v is not None and not isinstance(v, str):
-            msg = f"{where}: field {k!r} must be a string, got {v!r}"
-            raise InputError(msg)
+    kwargs = validate_change_dict(d, kind=kind, where=where)
     try:
         change = cls(**kwargs)
     except TypeError as exc:
@@ -204,11 +188,20 @@ def load_scenario(path: str | Path) -> Scenario:
         msg = f"scenario file {p} not found"
         raise InputError(msg) from exc
     except (OSError, UnicodeDecodeError) as exc:
-        msg = f"scenario file {p} cannot be read: {exc}"
+        msg = f"scenario file {p} cannot be read ({type(exc).__name__}); save it again as UTF-8 JSON"
         raise InputError(msg) from exc
+    if len(text) > MAX_FILE_CHARS:
+        msg = f"scenario file {p} is over {MAX_FILE_CHARS // 1_000_000} MB; a scenario holds a few changes"
+        raise InputError(msg)
+    depth = _nesting_depth(text)
+    if depth > MAX_NESTING:
+        msg = (f"scenario file {p} is nested {depth} levels deep (at most {MAX_NESTING}); it is not a "
+               "scenario saved by geo; check you chose the right file")
+        raise InputError(msg)
     try:
         data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        msg = f"scenario file {p} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+    except (json.JSONDecodeError, RecursionError) as exc:
+        where = f" (line {exc.lineno}, column {exc.colno}: {exc.msg})" if isinstance(exc, json.JSONDecodeError) else ""
+        msg = f"scenario file {p} is not valid JSON{where}; save it again from geo or fix the JSON"
         raise InputError(msg) from exc
     return Scenario.from_dict(data, source=f"scenario file {p}")

@@ -64,6 +64,8 @@ class StudySpec:
     thresholds_minutes : travel-time thresholds (the first is the headline one).
     threshold_km : distance threshold for ``method="straight-line"``.
     display_ring_km : neighbouring LSOAs shown faded around the area (maps); not counted.
+    any_commissioner : also count other authorities' commissioned treatment sites within the
+        buffer (default: the commissioning rule of :func:`geo.data.commissioning.restrict_to_commissioner`).
     """
 
     area: str
@@ -76,6 +78,7 @@ class StudySpec:
     thresholds_minutes: tuple[float, ...] | None = None
     threshold_km: float | None = None
     display_ring_km: float = 0.0
+    any_commissioner: bool = False
 
     def __post_init__(self) -> None:
         area = str(self.area)
@@ -188,6 +191,10 @@ class Study:
                                include_historical=self.spec.include_historical, extra=extra)
             if self.spec.in_area_only:
                 sites = sites[sites["in_area"].astype(bool)].reset_index(drop=True)
+            from geo.data.commissioning import restrict_to_commissioner
+
+            sites = restrict_to_commissioner(sites, a, settings=self.settings,
+                                             any_commissioner=self.spec.any_commissioner)
         if len(sites) == 0:
             where = "in" if self.spec.in_area_only or self.buffer_km == 0 else "in or near"
             msg = (f"no sites of type {', '.join(self.services)} {where} {a.name}; add your own with "
@@ -219,8 +226,11 @@ class Study:
     def sites_label(self) -> str:
         """Which sites count, in words (in-area only, or across the border within the buffer)."""
         if self.spec.in_area_only or self.buffer_km == 0:
-            return f"sites inside {self.area.name} only"
-        return f"sites inside {self.area.name} and within {self.buffer_km:g} km of its border"
+            where = f"sites inside {self.area.name} only"
+        else:
+            where = f"sites inside {self.area.name} and within {self.buffer_km:g} km of its border"
+        rule = self.sites.attrs.get("site_rule", "")
+        return f"{where}; {rule}" if rule else where
 
     # ------------------------------------------------------------------ answers
     def times(self, *, sites: pd.DataFrame | None = None, by_type: bool = False, k: int = 1,

@@ -64,12 +64,18 @@ def nearest_times(area: Area, sites: pd.DataFrame, router: Router, *,
     DataFrame indexed by ``lsoa21cd``: the LSOA table columns plus ``in_area``, ``minutes``,
     ``site_id``, ``site_name``, ``site_type``, ``site_in_area``, ``origin_snap_metres``,
     ``site_snap_metres``, ``method`` and ``status`` (``ok``, ``unsnapped`` or ``no_site``).
+    Estimate routers add ``minutes_low`` and ``minutes_high``: the range of ``minutes`` from
+    the estimate's held-out errors (10th-90th percentile; see :mod:`geo.travel.estimate`).
     """
     out = _origins(area)
     oxy = out[["easting", "northing"]].to_numpy(float)
     sxy = _site_xy(sites)
     res = router.nearest(sxy, oxy, max_minutes=max_minutes)
     out["minutes"] = res.minutes
+    if hasattr(router, "nearest_range"):
+        low, high = router.nearest_range(sxy, oxy, max_minutes=max_minutes)
+        out["minutes_low"] = low
+        out["minutes_high"] = high
     idx = res.site_index
     has = idx >= 0
     take = np.clip(idx, 0, None)
@@ -276,19 +282,20 @@ def _network_isochrone(router: NetworkRouter, site_xy: np.ndarray, bands: tuple[
 
 def _estimate_isochrones(router: Any, sites: pd.DataFrame, sxy: np.ndarray,
                          bands: tuple[float, ...]) -> list[dict[str, Any]]:
+    """Circles whose estimated time equals each band, for the urban/rural class at the site."""
     import shapely
 
     km_grid = np.linspace(0, 150, 3001)
-    rows = []
-    for cls in ("Urban", "Rural"):
+    classes = router.origin_classes(sxy) if len(sxy) else np.array([], dtype=object)
+    radius: dict[str, dict[float, float]] = {}
+    for cls in sorted(set(classes.tolist())):
         mins = router.minutes_for_km(km_grid, np.full(len(km_grid), cls))
-        radii = {b: float(np.interp(b, mins, km_grid)) * 1000.0 for b in bands}
-        if cls == "Rural":
-            continue
-        for i, sid in enumerate(sites["site_id"].to_numpy()):
-            for b in bands:
-                rows.append({"site_id": sid, "band_minutes": b,
-                             "geometry": shapely.Point(sxy[i]).buffer(radii[b], quad_segs=16)})
+        radius[cls] = {b: float(np.interp(b, mins, km_grid)) * 1000.0 for b in bands}
+    rows = []
+    for i, sid in enumerate(sites["site_id"].to_numpy()):
+        for b in bands:
+            rows.append({"site_id": sid, "band_minutes": b,
+                         "geometry": shapely.Point(sxy[i]).buffer(radius[classes[i]][b], quad_segs=16)})
     return rows
 
 

@@ -1,144 +1,246 @@
-"""Straight-line travel-time estimate, calibrated on real road times.
+"""Straight-line travel-time estimate, calibrated on real road times, with an error range.
 
 Used where no road network is loaded (e.g. Northamptonshire offline) and labelled
 **estimate** everywhere it shows.
 
-Drive model
------------
-``minutes = a + b * km + c * ln(1 + km)`` where ``km`` is the straight-line distance, fitted
-separately for each rural-urban class of the origin (ONS RUC 2021 urban/rural) by least
-squares on the SAMueL modelled road times from every England LSOA to its five nearest stroke
-units (pairs under 60 km; Routino on OpenStreetMap, calibrated against Google Maps).  ``a``
-absorbs getting to and from the car, ``b`` and ``c`` the road circuity and the faster roads of
-longer trips.  Half of the LSOAs (even rows) fit the model and the other half measure its
-error, reported as the mean absolute error in minutes (:attr:`Calibration.mae_minutes`).
+Model
+-----
+For each mode (drive, walk, cycle) and urban/rural class of the origin (ONS RUC 2021, taken from
+the nearest LSOA population-weighted centroid)::
 
-Walk and cycle
---------------
-No open calibration data exists for walking or cycling times, so they use a circuity factor of
-1.3 (the median road/straight-line ratio for short urban trips in the literature) and the
-mode's speed from :class:`~geo.config.Settings`; the error is not measured and is said so.
+    minutes = 60 * circuity * km / v(km),   v(km) = v_long - (v_long - v_short) * exp(-km / k_km)
+
+``km`` is the straight-line distance, ``circuity`` the measured road/straight-line ratio and
+``v(km)`` an effective speed that rises from ``v_short`` (short trips: side streets, junctions,
+the extra detour of short trips, both snap legs) to ``v_long`` (longer trips reach faster
+roads).  The time is 0 at 0 km and rises strictly with distance for any ``0 < v_short <=
+v_long``, so the nearest site in a straight line is also the nearest in estimated minutes.
+
+How the coefficients were made
+------------------------------
+:data:`MODEL` is the output of ``benchmarks/calibrate_estimate.py`` (a model, not data):
+
+* real road minutes routed by :class:`~geo.travel.routing.NetworkRouter` on the bundled Rutland
+  2018 OpenStreetMap extract, for drive, walk and cycle, between every pair (within 40 km) of
+  361 points: the 26 Rutland LSOA population-weighted centroids, 14 town and village centres,
+  the pharmacies and GP practices in Rutland and every n-th live Rutland postcode (~120,000
+  trips per mode);
+* for drive also the SAMueL modelled road minutes from every England LSOA to its five nearest
+  stroke units (< 60 km, ~158,000 trips), which set the long-distance speed.  SAMueL times carry
+  a fixed overhead against free-flow OSM road times (its shortest trips take 6-9 min); one
+  offset (``samuel_offset_minutes``) is fitted alongside, so the curve predicts what the
+  network router would give;
+* ``circuity`` is the median road km / straight-line km of Rutland trips of 2 km or more on the
+  mode's own network (walk and cycle networks for walk and cycle, not an assumed factor).
+
+Errors are measured out of sample by geography: the model fitted on the west of Rutland and
+half of England's regions predicts the east of Rutland and the other regions, and the other
+way round.  ``error_bands`` holds, per distance band, the 10th and 90th percentiles, the mean
+(bias) and the mean absolute value of ``estimate - road minutes`` on those held-out trips;
+:meth:`EstimateRouter.minutes_range` turns them into a low-high range for every estimate.
 """
 
 from __future__ import annotations
 
-import json
+import itertools
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from geo.cache import atomic_write_text, cache_key
 from geo.config import Settings
 
 if TYPE_CHECKING:
     from scipy.spatial import cKDTree
 
+    from geo.travel.base import NearestResult
+
 logger = logging.getLogger(__name__)
 
-WALK_CYCLE_CIRCUITY = 1.3
-CALIBRATION_MAX_KM = 60.0
-CALIBRATION_NEAREST_UNITS = 5
 CLASSES = ("Urban", "Rural")
+#: Straight-line distance bands (km) of the error table.
+BAND_EDGES_KM = (0.0, 2.0, 5.0, 10.0, 20.0, 60.0)
+#: Network speeds (km/h) the walk and cycle curves were fitted at (geo.config defaults);
+#: other ``Settings.walk_kph`` / ``cycle_kph`` values scale the minutes.
+FITTED_KPH = {"walk": 4.8, "cycle": 15.0}
+
+#: Fitted by benchmarks/calibrate_estimate.py (see the module docstring).  ``curve`` is
+#: ``(v_short_kph, v_long_kph, k_km)`` per class; ``error_bands`` is
+#: ``(p10, p90, bias, mae)`` minutes of estimate - road per band, held out by geography.
+MODEL: dict[str, dict[str, Any]] = {
+    'drive': {
+        'circuity': {
+            'Rural': 1.1945,
+            'Urban': 1.1755,
+        },
+        'curve': {
+            'Urban': (34.0355, 79.8327, 23.4747),
+            'Rural': (39.6057, 77.9744, 29.135),
+        },
+        'error_bands': {
+            '0-2': (-1.3, 0.04, -0.58, 0.64),
+            '2-5': (-1.89, 1.11, -0.35, 0.98),
+            '5-10': (-2.2, 3.1, 0.33, 1.7),
+            '10-20': (-3.29, 2.91, -0.17, 1.87),
+            '20-60': (-4.26, 0.11, -1.94, 2.22),
+        },
+        'samuel_offset_minutes': 6.594,
+        'samuel_mae_minutes': {
+            'Urban': 4.41,
+            'Rural': 5.17,
+        },
+    },
+    'walk': {
+        'circuity': {
+            'Rural': 1.1837,
+            'Urban': 1.1717,
+        },
+        'curve': {
+            'Urban': (3.4086, 4.8129, 3.1212),
+            'Rural': (3.2562, 4.7796, 2.7729),
+        },
+        'error_bands': {
+            '0-2': (-5.66, 3.74, -0.65, 3.1),
+            '2-5': (-8.18, 8.89, 0.43, 6.61),
+            '5-10': (-12.01, 11.99, 0.53, 8.43),
+            '10-20': (-19.38, 12.87, -1.14, 10.02),
+            '20-60': (-20.65, 15.04, -0.76, 11.44),
+        },
+    },
+    'cycle': {
+        'circuity': {
+            'Rural': 1.1966,
+            'Urban': 1.1825,
+        },
+        'curve': {
+            'Urban': (11.9074, 15.5176, 7.6651),
+            'Rural': (12.8477, 15.7846, 13.0352),
+        },
+        'error_bands': {
+            '0-2': (-2.49, 1.09, -0.51, 1.12),
+            '2-5': (-2.63, 3.12, 0.29, 2.23),
+            '5-10': (-4.41, 4.57, 0.3, 3.07),
+            '10-20': (-6.7, 3.98, -0.98, 3.41),
+            '20-60': (-3.79, 3.88, 0.2, 2.52),
+        },
+    },
+}
+MODEL_SOURCE = ("real OSM road times in Rutland (drive, walk, cycle) and SAMueL LSOA to "
+                "stroke-unit drive times, held out by geography")
+
+
+def curve_minutes(km: np.ndarray, circuity: float, v_short: float, v_long: float,
+                  k_km: float) -> np.ndarray:
+    """``60 * circuity * km / v(km)``, ``v(km) = v_long - (v_long - v_short) * exp(-km / k_km)``."""
+    km = np.asarray(km, dtype=float)
+    v = v_long - (v_long - v_short) * np.exp(-km / k_km)
+    return 60.0 * circuity * km / v
 
 
 @dataclass(frozen=True)
 class Calibration:
-    """Fitted drive model per origin class: ``minutes = a + b*km + c*ln(1+km)``."""
+    """The fitted model of one mode (see the module docstring).
 
-    coefficients: dict[str, tuple[float, float, float]]
-    mae_minutes: dict[str, float]
-    median_abs_pct: dict[str, float]
-    n_pairs: dict[str, int]
-    source: str = "SAMueL LSOA to stroke-unit road times (2023)"
+    Attributes
+    ----------
+    mode : "drive", "walk" or "cycle".
+    circuity : road km / straight-line km per class.
+    curve : ``(v_short_kph, v_long_kph, k_km)`` per class.
+    error_bands : ``(p10, p90, bias, mae)`` minutes of estimate - road per band label.
+    mae_minutes : held-out mean absolute error per class where measured (SAMueL, drive).
+    speed_scale : minutes multiplier for walk/cycle speeds other than the fitted ones.
+    """
+
+    mode: str
+    circuity: dict[str, float]
+    curve: dict[str, tuple[float, float, float]]
+    error_bands: dict[str, tuple[float, float, float, float]]
+    mae_minutes: dict[str, float] = field(default_factory=dict)
+    speed_scale: float = 1.0
+    source: str = MODEL_SOURCE
+
+    @property
+    def coefficients(self) -> dict[str, tuple[float, float, float]]:
+        """``curve`` (kept under its old name)."""
+        return self.curve
 
     def minutes(self, km: np.ndarray, cls: np.ndarray) -> np.ndarray:
-        """Predicted drive minutes for distances ``km`` and origin classes ``cls``."""
-        out = np.empty(np.shape(km))
-        for name, (a, b, c) in self.coefficients.items():
+        """Estimated minutes for straight-line ``km`` from origins of classes ``cls``."""
+        km = np.asarray(km, dtype=float)
+        cls = np.broadcast_to(np.asarray(cls), km.shape)
+        out = np.full(km.shape, np.nan)
+        for name, (vs, vl, k) in self.curve.items():
             sel = cls == name
-            out[sel] = a + b * km[sel] + c * np.log1p(km[sel])
-        return out
+            out[sel] = curve_minutes(km[sel], self.circuity[name], vs, vl, k)
+        unknown = ~np.isin(cls, list(self.curve))
+        if unknown.any():  # an origin without a class: the mean of the classes
+            out[unknown] = np.mean([curve_minutes(km[unknown], self.circuity[c], *self.curve[c])
+                                    for c in self.curve], axis=0)
+        return out * self.speed_scale
+
+    def error_quantiles(self, km: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """10th and 90th percentile of ``estimate - road`` minutes at ``km``.
+
+        Interpolated linearly between band midpoints (held flat beyond the first and last), so
+        the range changes smoothly with distance.
+        """
+        mids = 0.5 * (np.asarray(BAND_EDGES_KM[:-1]) + np.asarray(BAND_EDGES_KM[1:]))
+        table = np.array([self.error_bands[label] for label in band_labels()])
+        km = np.asarray(km, dtype=float)
+        p10 = np.interp(km, mids, table[:, 0]) * self.speed_scale
+        p90 = np.interp(km, mids, table[:, 1]) * self.speed_scale
+        return p10, p90
+
+    def minutes_range(self, km: np.ndarray, cls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(low, high)`` road minutes consistent with the held-out errors (10th-90th pct).
+
+        ``road = estimate - error``, so ``low = estimate - p90`` and ``high = estimate - p10``;
+        the range always contains the estimate and never goes below 0.
+        """
+        m = self.minutes(km, cls)
+        p10, p90 = self.error_quantiles(km)
+        low = np.maximum(m - np.maximum(p90, 0.0), 0.0)
+        high = m - np.minimum(p10, 0.0)
+        return low, high
 
     def describe(self) -> str:
         """One line for labels and reports."""
-        parts = [f"{k.lower()} MAE {v:.1f} min" for k, v in self.mae_minutes.items()]
-        return f"calibrated on {self.source}: " + ", ".join(parts)
+        labels = band_labels()
+        text = (f"calibrated on real road times; held-out error {self.error_bands[labels[0]][3]:.1f} "
+                f"min under 2 km, {self.error_bands[labels[2]][3]:.1f} min at 5-10 km")
+        if self.mae_minutes:
+            text += (", SAMueL " + ", ".join(f"{k.lower()} {v:.1f}" for k, v in self.mae_minutes.items())
+                     + " min")
+        return text
 
 
-def _fit(km: np.ndarray, minutes: np.ndarray) -> tuple[float, float, float]:
-    design = np.column_stack([np.ones_like(km), km, np.log1p(km)])
-    coef, *_ = np.linalg.lstsq(design, minutes, rcond=None)
-    a, b, c = (float(v) for v in coef)
-    grid = np.linspace(0, 200, 401)
-    if np.any(b + c / (1 + grid) <= 0):  # must increase with distance; fall back to linear
-        design = np.column_stack([np.ones_like(km), km])
-        (a, b), *_ = np.linalg.lstsq(design, minutes, rcond=None)
-        c = 0.0
-    return float(a), float(b), float(c)
+def band_labels() -> list[str]:
+    """Labels of the error-table bands: ``["0-2", "2-5", "5-10", "10-20", "20-60"]``."""
+    e = BAND_EDGES_KM
+    return [f"{lo:g}-{hi:g}" for lo, hi in itertools.pairwise(e)]
 
 
-def calibrate(settings: Settings | None = None) -> Calibration:
-    """Fit (or load from cache) the drive model on the real road-time matrix."""
-    from geo.data.loaders import dataset_path
+def calibrate(settings: Settings | None = None, *, mode: str = "drive") -> Calibration:
+    """The fitted model of ``mode`` (constants from :data:`MODEL`; no data is read).
 
-    s = settings if settings is not None else Settings.from_env()
-    path = dataset_path("stroke_drive_times", s)
-    stamp = path.stat()
-    key = cache_key("estimate-calibration", str(path), stamp.st_size, int(stamp.st_mtime))
-    target = s.cache_dir / "estimate" / f"{key}.json"
-    if target.is_file():
-        try:
-            raw = json.loads(target.read_text())
-            return Calibration(coefficients={k: tuple(v) for k, v in raw["coefficients"].items()},
-                               mae_minutes=raw["mae_minutes"], median_abs_pct=raw["median_abs_pct"],
-                               n_pairs=raw["n_pairs"], source=raw["source"])
-        except (OSError, ValueError, KeyError):
-            logger.warning("estimate calibration cache %s unreadable; refitting", target)
-    cal = _calibrate(s)
-    atomic_write_text(json.dumps(asdict(cal)), target)
-    return cal
+    Walk and cycle minutes are scaled when ``settings`` use other speeds than the fitted ones.
+    """
+    from geo._errors import InputError
 
-
-def _calibrate(s: Settings) -> Calibration:
-    from scipy.spatial import cKDTree
-
-    from geo.data.loaders import load_lsoa11_lsoa21_lookup, load_stroke_drive_times, load_stroke_units
-    from geo.data.tables import load_lsoa_table
-
-    times = load_stroke_drive_times(s)
-    units = load_stroke_units(s).reindex(times.columns)
-    lookup = load_lsoa11_lsoa21_lookup(s).drop_duplicates("lsoa11cd").set_index("lsoa11cd")
-    table = load_lsoa_table(s)
-    l21 = lookup["lsoa21cd"].reindex(times.index)
-    keep = l21.notna() & l21.isin(table.index) & units["easting"].notna().all()
-    times = times[keep.to_numpy()]
-    rows = table.loc[l21[keep].to_numpy()]
-    oxy = rows[["easting", "northing"]].to_numpy(float)
-    uxy = units[["easting", "northing"]].to_numpy(float)
-    tree = cKDTree(uxy)
-    dist, idx = tree.query(oxy, k=CALIBRATION_NEAREST_UNITS)
-    km = dist / 1000.0
-    minutes = np.take_along_axis(times.to_numpy(float), idx, axis=1)
-    cls = np.repeat(rows["urban_rural"].astype(str).to_numpy()[:, None], idx.shape[1], axis=1)
-    half = np.repeat((np.arange(len(rows)) % 2 == 0)[:, None], idx.shape[1], axis=1)
-    ok = np.isfinite(minutes) & (km < CALIBRATION_MAX_KM) & (km > 0)
-    coefs, mae, mape, npairs = {}, {}, {}, {}
-    for name in CLASSES:
-        sel = ok & (cls == name)
-        fit_sel, test_sel = sel & half, sel & ~half
-        a, b, c = _fit(km[fit_sel], minutes[fit_sel])
-        pred = a + b * km[test_sel] + c * np.log1p(km[test_sel])
-        err = pred - minutes[test_sel]
-        coefs[name] = (a, b, c)
-        mae[name] = float(np.mean(np.abs(err)))
-        mape[name] = float(np.median(np.abs(err) / minutes[test_sel]) * 100)
-        npairs[name] = int(sel.sum())
-    cal = Calibration(coefficients=coefs, mae_minutes=mae, median_abs_pct=mape, n_pairs=npairs)
-    logger.info("estimate calibration: %s", cal.describe())
-    return cal
+    if mode not in MODEL:
+        msg = f"no estimate model for mode {mode!r}; choose one of {', '.join(MODEL)}"
+        raise InputError(msg)
+    m = MODEL[mode]
+    scale = 1.0
+    if mode in FITTED_KPH and settings is not None:
+        speed = settings.walk_kph if mode == "walk" else settings.cycle_kph
+        scale = FITTED_KPH[mode] / float(speed)
+    return Calibration(mode=mode, circuity=dict(m["circuity"]),
+                       curve={k: tuple(v) for k, v in m["curve"].items()},
+                       error_bands={k: tuple(v) for k, v in m["error_bands"].items()},
+                       mae_minutes=dict(m.get("samuel_mae_minutes", {})), speed_scale=scale)
 
 
 @lru_cache(maxsize=4)
@@ -158,6 +260,7 @@ class EstimateRouter:
     Each origin takes the rural-urban class of the nearest LSOA population-weighted centroid.
     For a fixed origin minutes rise with distance, so the nearest site is the closest one in
     a straight line (a KD-tree query; no dense matrix for :meth:`nearest`).
+    :meth:`nearest_range` gives the low-high range of those minutes from the held-out errors.
     """
 
     method = "estimate"
@@ -165,15 +268,13 @@ class EstimateRouter:
     def __init__(self, *, mode: str = "drive", settings: Settings | None = None) -> None:
         self.mode = mode
         self.settings = settings if settings is not None else Settings.from_env()
-        if mode == "drive":
-            self.calibration: Calibration | None = calibrate(self.settings)
-            self.label = ("Drive, straight-line ESTIMATE (no road network loaded; "
-                          f"{self.calibration.describe()})")
-        else:
-            self.calibration = None
-            speed = self.settings.walk_kph if mode == "walk" else self.settings.cycle_kph
-            self.label = (f"{mode.capitalize()}, straight-line ESTIMATE (x{WALK_CYCLE_CIRCUITY} "
-                          f"circuity at {speed:g} km/h; error not measured)")
+        self.calibration = calibrate(self.settings, mode=mode)
+        speed = ""
+        if mode in FITTED_KPH:
+            kph = self.settings.walk_kph if mode == "walk" else self.settings.cycle_kph
+            speed = f" at {kph:g} km/h"
+        self.label = (f"{mode.capitalize()}, straight-line ESTIMATE{speed} (no road network loaded; "
+                      f"{self.calibration.describe()}; for real roads use --network PATH.osm.pbf)")
 
     def origin_classes(self, origins_xy: np.ndarray) -> np.ndarray:
         """Urban/Rural class of each origin (nearest LSOA centroid)."""
@@ -183,10 +284,11 @@ class EstimateRouter:
 
     def minutes_for_km(self, km: np.ndarray, classes: np.ndarray) -> np.ndarray:
         """Model minutes for straight-line ``km`` from origins of ``classes``."""
-        if self.calibration is not None:
-            return self.calibration.minutes(km, classes)
-        speed = self.settings.walk_kph if self.mode == "walk" else self.settings.cycle_kph
-        return km * WALK_CYCLE_CIRCUITY / speed * 60.0
+        return self.calibration.minutes(km, classes)
+
+    def minutes_range(self, km: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(low, high)`` minutes for straight-line ``km`` (10th-90th pct of held-out errors)."""
+        return self.calibration.minutes_range(km, classes)
 
     def site_origin_minutes(self, sites_xy: np.ndarray, origins_xy: np.ndarray, *,
                             max_minutes: float | None = None) -> np.ndarray:
@@ -205,11 +307,15 @@ class EstimateRouter:
             minutes = np.where(minutes <= max_minutes, minutes, np.nan)
         return minutes
 
-    def nearest(self, sites_xy: np.ndarray, origins_xy: np.ndarray, *,
-                max_minutes: float | None = None):
-        """Nearest site by straight line and its estimated minutes."""
+    def _nearest_km(self, sites_xy: np.ndarray, origins_xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         from scipy.spatial import cKDTree
 
+        dist, idx = cKDTree(sites_xy).query(origins_xy, k=1)
+        return dist / 1000.0, idx.astype(np.int64)
+
+    def nearest(self, sites_xy: np.ndarray, origins_xy: np.ndarray, *,
+                max_minutes: float | None = None) -> NearestResult:
+        """Nearest site by straight line and its estimated minutes."""
         from geo.travel.base import NearestResult, check_xy
 
         sites_xy = check_xy(sites_xy, what="sites")
@@ -218,12 +324,29 @@ class EstimateRouter:
         if len(sites_xy) == 0:
             return NearestResult(np.full(n, np.nan), np.full(n, -1, dtype=np.int64),
                                  np.zeros(n), np.full(n, np.nan), self.method)
-        dist, idx = cKDTree(sites_xy).query(origins_xy, k=1)
-        minutes = self.minutes_for_km(dist / 1000.0, self.origin_classes(origins_xy))
-        idx = idx.astype(np.int64)
+        km, idx = self._nearest_km(sites_xy, origins_xy)
+        minutes = self.minutes_for_km(km, self.origin_classes(origins_xy))
         if max_minutes is not None:
             beyond = minutes > max_minutes
             minutes = np.where(beyond, np.nan, minutes)
             idx = np.where(beyond, -1, idx)
         return NearestResult(minutes=minutes, site_index=idx, origin_snap_metres=np.zeros(n),
                              site_snap_metres=np.where(idx >= 0, 0.0, np.nan), method=self.method)
+
+    def nearest_range(self, sites_xy: np.ndarray, origins_xy: np.ndarray, *,
+                      max_minutes: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(low, high)`` minutes to the nearest site (NaN where :meth:`nearest` gives NaN)."""
+        from geo.travel.base import check_xy
+
+        sites_xy = check_xy(sites_xy, what="sites")
+        origins_xy = check_xy(origins_xy, what="origins")
+        n = len(origins_xy)
+        if len(sites_xy) == 0:
+            return np.full(n, np.nan), np.full(n, np.nan)
+        km, _ = self._nearest_km(sites_xy, origins_xy)
+        cls = self.origin_classes(origins_xy)
+        low, high = self.minutes_range(km, cls)
+        if max_minutes is not None:
+            beyond = self.minutes_for_km(km, cls) > max_minutes
+            low, high = np.where(beyond, np.nan, low), np.where(beyond, np.nan, high)
+        return low, high

@@ -47,8 +47,13 @@ GEOFABRIK = "https://download.geofabrik.de"
 class Extract(Protocol):
     """What a download needs of a catalogue entry (:class:`geo.travel.extracts.Extract`)."""
 
-    slug: str
-    path: str
+    @property
+    def slug(self) -> str:
+        """Catalogue name."""
+
+    @property
+    def path(self) -> str:
+        """Path below the mirror's base URL."""
 
     @property
     def filename(self) -> str:
@@ -229,7 +234,8 @@ class ResumingDownloader:
                 os.replace(self.part, output_file)
                 return
             except requests.HTTPError as exc:
-                msg = f"{url}: the server answered {exc.response.status_code}; check the mirror has this file"
+                status = exc.response.status_code if exc.response is not None else "an error"
+                msg = f"{url}: the server answered {status}; check the mirror has this file"
                 raise NetworkError(msg) from None
             except (requests.ConnectionError, requests.Timeout, OSError) as exc:
                 last = exc

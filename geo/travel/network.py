@@ -37,7 +37,7 @@ import pandas as pd
 
 from geo import __version__
 from geo._errors import InputError, NetworkError
-from geo.cache import atomic_write_text, cache_key, cached_npz
+from geo.cache import cache_key, cache_write_text, cached_npz
 from geo.config import Settings
 from geo.progress import report
 from geo.travel.graph import (
@@ -297,7 +297,7 @@ def _remember_extent(settings: Settings, path: Path, digest: str, net: Network) 
     if known.get(str(path), {}).get("sha256") == digest:
         return
     known[str(path)] = {"sha256": digest, "hull_wkt": net.hull().wkt}
-    atomic_write_text(json.dumps(known), target)
+    cache_write_text(json.dumps(known), target)
 
 
 def network_hull(path: Path, settings: Settings) -> Any:

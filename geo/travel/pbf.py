@@ -171,7 +171,7 @@ def read_ways(path: str | Path, *, storage: str = "flex_mem",
             n_seen += 1
             if progress is not None and n_seen % 100_000 == 0:
                 progress(n_seen, 0, f"reading ways of {path.name}")
-            cway = way._pyosmium_data  # the C++ way: skips pyosmium's per-call Python wrappers
+            cway: Any = way._pyosmium_data  # the C++ way: skips pyosmium's per-call Python wrappers
             get = cway.tags_get_value_by_key
             mask = way_modes(get)
             if not mask:
@@ -180,7 +180,7 @@ def read_ways(path: str | Path, *, storage: str = "flex_mem",
             count = node_list.size(cway)
             ids.extend([node_list.get(cway, i).ref for i in range(count)])
             try:  # all coordinates of the way in one C++ call (WKB doubles after a 9-byte header)
-                coords = np.frombuffer(bytes.fromhex(wkb.create_linestring(way, all_nodes)),
+                coords = np.frombuffer(bytes.fromhex(wkb.create_linestring(way, all_nodes)),  # type: ignore[arg-type]
                                        dtype="<f8", offset=9).reshape(-1, 2)
                 xs.extend(np.rint(coords[:, 0] * 1e7).astype(np.int32).tolist())
                 ys.extend(np.rint(coords[:, 1] * 1e7).astype(np.int32).tolist())
@@ -235,10 +235,10 @@ def network_from_ways(table: WayTable, *, mode: str, settings: Settings) -> Netw
     # Way nodes with a known location (a way cut by the extract border keeps its other nodes).
     # 32-bit positions and indices where they fit: memory, not speed, bounds England-size files.
     idx = np.int32 if len(table.x) < 2**31 else np.int64
-    starts = table.offsets[:-1][keep].astype(idx)
-    counts = table.offsets[1:][keep].astype(idx) - starts
+    starts: np.ndarray[Any, Any] = table.offsets[:-1][keep].astype(idx)
+    counts: np.ndarray[Any, Any] = table.offsets[1:][keep].astype(idx) - starts
     way_of = np.repeat(np.arange(len(starts), dtype=np.int32), counts)
-    pos = np.arange(int(counts.sum()), dtype=idx)
+    pos: np.ndarray[Any, Any] = np.arange(int(counts.sum()), dtype=idx)
     pos += np.repeat(starts - (np.cumsum(counts, dtype=idx) - counts), counts)
     valid = table.x[pos] != UNDEFINED_COORDINATE
     pos, way_of = pos[valid], way_of[valid]

@@ -78,7 +78,7 @@ MAX_PLAUSIBLE_KPH = 80.0
 STATISTICS = ("median", "worst", "best")
 #: Valhalla error texts that mean "no journey" (reported as NaN); any other error is raised.
 _NO_JOURNEY = ("no path", "no suitable edges", "exceeds the max", "outside the valid walking",
-               "walking distance", "no data found for location")
+               "walking distance", "no data found for location", "unconnected regions")
 _TOOLS = ("valhalla_ingest_transit", "valhalla_convert_transit", "valhalla_build_tiles")
 _NO_VALHALLA = ("public-transport routing needs pyvalhalla (Python >= 3.12): "
                 "pip install 'geo-access[transit]'")

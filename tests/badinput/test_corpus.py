@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from geo.config import Settings
-from tests.badinput import cases_misc, cases_tables, cases_vector
+from tests.badinput import cases_misc, cases_privacy, cases_tables, cases_vector
 from tests.badinput.corpus import Case, run_case
 
-CASES: list[Case] = [*cases_tables.all_cases(), *cases_vector.all_cases(), *cases_misc.all_cases()]
+CASES: list[Case] = [*cases_tables.all_cases(), *cases_vector.all_cases(), *cases_misc.all_cases(),
+                     *cases_privacy.all_cases()]
 _ids = [c.id for c in CASES]
 assert len(_ids) == len(set(_ids)), sorted({i for i in _ids if _ids.count(i) > 1})
 
