@@ -169,11 +169,11 @@ def main() -> int:
         if big.is_file():
             from geo.travel.pbf import read_ways
 
-            n_ways = read_ways(big).ways_read
+            n_ways, how = read_ways(big).ways_read, "reused"
         else:
-            n_ways = write_synthetic(big, args.nodes)
+            n_ways, how = write_synthetic(big, args.nodes), "written"
         print(f"\n2. SYNTHETIC grid: {args.nodes:,} nodes, {n_ways:,} highway ways, "
-              f"{big.stat().st_size / 1e6:.0f} MB (written in {time.perf_counter() - t:.0f} s)")
+              f"{big.stat().st_size / 1e6:.0f} MB ({how} in {time.perf_counter() - t:.0f} s)")
         ours_big = run_loader("ours", big, timeout_s=args.timeout)
         print(row("ours (pyosmium, streaming)", ours_big))
         ours3 = run_loader("ours-3-modes", big, timeout_s=args.timeout)

@@ -128,6 +128,7 @@ def routing_checks(area: Area, sites: pd.DataFrame, router: Router, res: Any,
     warnings: list[str] = []
     bad_sites = np.asarray(getattr(res, "unsnapped_sites", np.zeros(0, dtype=np.int64)), dtype=np.int64)
     tolerance = getattr(getattr(router, "settings", None), "snap_tolerance_metres", None)
+    far = f"more than {tolerance:g} m" if tolerance is not None else "too far"
     names = (sites["name"] if "name" in sites else sites["site_id"]).astype(str).to_numpy()
     snap_metres = np.full(len(bad_sites), np.nan)
     if len(bad_sites) and hasattr(router, "snap"):
@@ -138,14 +139,14 @@ def routing_checks(area: Area, sites: pd.DataFrame, router: Router, res: Any,
         listed = "; ".join(f"{n} ({m / 1000:.1f} km)" for n, m in
                            zip(unsnapped["name"].head(8), unsnapped["snap_metres"].head(8), strict=True))
         more = f" and {len(bad_sites) - 8} more" if len(bad_sites) > 8 else ""
-        warnings.append(f"{len(bad_sites)} of {len(sites)} sites are more than {tolerance:g} m from the "
+        warnings.append(f"{len(bad_sites)} of {len(sites)} sites are {far} from the "
                         f"road network and are not used: {listed}{more}")
     bad_lsoas = times.index[times["status"].to_numpy() == "unsnapped"] if "status" in times else []
     if len(bad_lsoas):
         adults = float(times.loc[bad_lsoas, "adults"].sum()) if "adults" in times else float("nan")
         codes = ", ".join(map(str, list(bad_lsoas)[:8])) + (" ..." if len(bad_lsoas) > 8 else "")
-        warnings.append(f"{len(bad_lsoas)} LSOAs ({adults:,.0f} adults) are more than {tolerance:g} m "
-                        f"from the road network and count as unreachable: {codes}")
+        warnings.append(f"{len(bad_lsoas)} LSOAs ({adults:,.0f} adults) are {far} "
+                        f"from the network and count as unreachable: {codes}")
     in_area = int(sites["in_area"].astype(bool).sum()) if "in_area" in sites else len(sites)
     if "in_area" in sites and in_area == 0 and len(sites):
         kinds = ", ".join(sorted(sites["site_type"].dropna().astype(str).unique())) if "site_type" in sites else "chosen"
