@@ -198,7 +198,8 @@ def _xy(feed, *keys: str) -> np.ndarray:
 def test_tiles_built_then_reused(tiles, synthetic_feed, settings, rutland, rutland_pbf) -> None:
     from geo.travel.transit import build_transit_tiles
 
-    assert not tiles.reused and tiles.build_seconds > 0
+    # built here, or already by an earlier test of this session (e.g. the batch transit chunks)
+    assert tiles.reused or tiles.build_seconds > 0
     assert (tiles.folder / "tiles" / "3").is_dir()  # transit level
     assert str(tiles.folder).startswith(str(settings.cache_dir))
     again = build_transit_tiles(synthetic_feed.path, pbf=rutland_pbf, settings=settings, area=rutland)

@@ -24,7 +24,8 @@ def _has(module: str) -> bool:
 
 # -- study-area names --------------------------------------------------------------------------
 
-UNKNOWN_AREAS = ["Narnia", "Gotham", "Atlantis", "Mordor", "Scotland", "Wales", "Cardiff", "Edinburgh",
+# (not "Gotham" or "Wales": both are real English wards, in Rushcliffe and Rotherham)
+UNKNOWN_AREAS = ["Narnia", "Gondor", "Atlantis", "Mordor", "Scotland", "Ceredigion", "Cardiff", "Edinburgh",
                  "Glasgow", "Belfast", "Isle of Man", "Jersey", "Paris", "Rutlnd", "Leicstershire",
                  "North Northants", "Essexx", "Northamptonshir", "Rutland County", "LE15 6HP",
                  "12345", "???", "Rutland;Narnia", "Narnia;Rutland", "E06999999", "E07999999",
