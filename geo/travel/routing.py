@@ -109,7 +109,8 @@ def make_router(travel: TravelSpec | TravelMode | str, *, area: Area | None = No
             raise NetworkError(msg)
         logger.info("no road network covers %s; using the straight-line estimate", where)
         estimate = EstimateRouter(mode=mode, settings=s)
-        estimate.label = f"{estimate.label}; {hint}"
+        # one hint for real roads: the area's fetch command replaces the generic --network one
+        estimate.label = estimate.label.replace("; for real roads use --network PATH.osm.pbf)", f"; {hint} or --network PATH.osm.pbf)")
         return estimate
     router = NetworkRouter(net, settings=s)
     if area is not None:
