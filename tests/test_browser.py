@@ -219,7 +219,7 @@ def test_scenario_click_adds_site(page: object, tmp_path: Path) -> None:
         raise
     _idle(pg)
     assert not pg.locator('[data-testid="stException"]').count()
-    _shot(pg, "scenario_after_click", tmp_path)
+    _shot(pg, "scenario_after_click", tmp_path, publish=False)
 
 
 def test_scenario_bad_postcode_keeps_results(page: object, tmp_path: Path) -> None:
@@ -246,7 +246,7 @@ def test_scenario_bad_postcode_keeps_results(page: object, tmp_path: Path) -> No
     _idle(pg)
     assert pg.get_by_text("What changes").first.is_visible(), "earlier results stay"
     assert not pg.locator('[data-testid="stException"]').count()
-    _shot(pg, "scenario_bad_postcode", tmp_path)
+    _shot(pg, "scenario_bad_postcode", tmp_path, publish=False)
     pg.locator('[class*="st-key-scen_del_0"] button').first.click()
     _idle(pg)
     assert pg.get_by_text("None yet").first.is_visible(), "the change was removed on its own"
@@ -290,7 +290,7 @@ def test_northamptonshire_estimate(page: object, tmp_path: Path) -> None:
     _idle(pg)
     assert pg.get_by_text("ESTIMATE").first.is_visible()
     _check_map_context(pg, expect=("Northampton", "Kettering"))
-    _shot(pg, "coverage_northamptonshire_estimate", tmp_path)
+    _shot(pg, "coverage_northamptonshire_estimate", tmp_path, publish=False)
     # a large county: every layer still draws (payload stays small enough for Leaflet)
     box.click()
     pg.get_by_role("option", name="Essex", exact=True).click()
