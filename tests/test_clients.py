@@ -12,9 +12,6 @@ from geo._errors import InputError
 from geo.measures.client_release import build_release
 from geo.measures.clients import (
     client_counts,
-    clients_by_lad,
-    clients_by_quintile,
-    penetration,
     read_client_extract,
     synthetic_clients,
     write_synthetic_clients,
@@ -109,7 +106,7 @@ def test_synthetic_is_labelled_deterministic_and_inside_area(synth_northants, no
 
 def test_synthetic_shows_seed_deprivation_pattern(synth_northants, northants, settings) -> None:
     c = read_client_extract(synth_northants, settings, source="synthetic")
-    q = clients_by_quintile(client_counts(c, northants), northants)
+    q = build_release(c, northants).by_quintile
     # seed 001:964-967 - clients heavily over-represented in the most deprived quintile, under in the least
     assert q.loc[1, "share_of_clients_pct"] > 2.5 * q.loc[1, "share_of_adults_pct"]
     assert q.loc[5, "share_of_clients_pct"] < 0.4 * q.loc[5, "share_of_adults_pct"]
@@ -140,15 +137,16 @@ def test_counts_penetration_quintiles_are_disclosure_safe(synth_northants, north
     assert len(counts) == len(northants.lsoas) == 442
     assert counts["clients"].sum() == 3000
     assert counts.attrs["outside_area"] == 0
-    pen = penetration(counts, northants)
+    release = build_release(c, northants)
+    pen = release.by_lsoa
     check_disclosure(pen, count_cols=["clients"])
     shown = pen["clients"].dropna()
     assert not ((shown >= 1) & (shown <= 4)).any()
     assert pen["suppressed"].any()  # 3,000 clients over 442 LSOAs leaves small cells
     assert pen["clients_per_1000_adults"][pen["suppressed"]].isna().all()
-    assert pen.attrs["area"]["clients"] == 3000
-    assert pen.attrs["area"]["clients_per_1000_adults"] == pytest.approx(3000 / northants.adults * 1000, abs=0.01)
-    lad = clients_by_lad(counts, northants)
+    assert release.headline["clients_in_area"] == 3000
+    assert release.headline["clients_per_1000_adults"] == pytest.approx(3000 / northants.adults * 1000, abs=0.01)
+    lad = release.by_lad
     assert lad["clients"].sum() == 3000
     check_disclosure(lad, count_cols=["clients"])
 
@@ -157,16 +155,15 @@ def test_small_extract_is_suppressed(settings, rutland) -> None:
     codes = list(rutland.lsoas.index)
     raw = pd.DataFrame({"lsoa21cd": [codes[0]] * 3 + [codes[1]] * 12 + [codes[2]] * 8})
     c = read_client_extract(raw, settings, source="small")
-    counts = client_counts(c, rutland)
-    q = clients_by_quintile(counts, rutland)
-    check_disclosure(q, count_cols=["clients"])
-    pen = penetration(counts, rutland)
+    release = build_release(c, rutland)
+    check_disclosure(release.by_quintile, count_cols=["clients"])
+    pen = release.by_lsoa
     assert pd.isna(pen.loc[codes[0], "clients"])
     assert pen.loc[codes[1], "clients"] == 12 or pd.isna(pen.loc[codes[1], "clients"])
     # with one LAD, the hidden 3 needs a complementary cell: at least two hidden non-zero cells
     assert int(pen["suppressed"].sum()) >= 2
     tiny = read_client_extract(pd.DataFrame({"lsoa21cd": codes[:2]}), settings, source="tiny")
-    assert penetration(client_counts(tiny, rutland), rutland).attrs["area"]["clients"] is None
+    assert not isinstance(build_release(tiny, rutland).headline["clients_in_area"], int)
 
 
 def test_outside_area_and_in_treatment_only(synth_northants, rutland, northants, settings) -> None:
@@ -188,7 +185,7 @@ def test_summary_and_written_outputs_pass_scan(synth_northants, northants, setti
         out = tmp_path / f"{name}.csv"
         summ[name].to_csv(out)
         assert scan_file(out) == []
-    pen = penetration(client_counts(c, northants), northants)
+    pen = build_release(c, northants).by_lsoa
     out = tmp_path / "lsoa.csv"
     pen.to_csv(out)
     assert scan_file(out) == []

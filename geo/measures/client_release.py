@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from geo._errors import InputError
-from geo.measures.clients import client_counts
+from geo.measures.clients import client_counts, imd_quintile
 from geo.measures.disclosure import DEFAULT_THRESHOLD, check_disclosure
 from geo.measures.disclosure_joint import Item, Plan, protect
 
@@ -111,10 +111,6 @@ class ClientRelease:
         return self._plan.audit.copy() if self._plan is not None else pd.DataFrame()
 
 
-def _quintile(decile: pd.Series) -> pd.Series:
-    return ((decile.astype(int) + 1) // 2).astype(int)
-
-
 def _headline_value(n: int, threshold: int) -> int | str:
     if n == 0:
         return 0
@@ -177,7 +173,7 @@ def build_release(clients: pd.DataFrame, area: Area, *, threshold: int = DEFAULT
     codes = lsoas.index.astype(str).to_numpy()
     lad = lsoas["lad24cd"].astype(str).to_numpy()
     dec = lsoas[decile_col].astype(int).to_numpy()
-    quint = _quintile(lsoas[decile_col]).to_numpy()
+    quint = imd_quintile(lsoas[decile_col]).to_numpy()
     items: list[Item] = [Item("lsoa", c, np.array([i]), kind="cell") for i, c in enumerate(codes)]
     items += [Item("lad", g, np.flatnonzero(lad == g)) for g in np.unique(lad)]
     items += [Item("decile", str(d), np.flatnonzero(dec == d)) for d in np.unique(dec)]

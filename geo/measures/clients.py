@@ -9,16 +9,12 @@ Privacy rules (``docs/privacy.md``):
 * postcodes are mapped to LSOA 2021 and then **dropped**: no returned frame, log line or error
   message contains a postcode value (problems are given as ``row 17: postcode not found``);
 * unmapped rows are kept and reported by row number, never silently dropped;
-* every summary (:func:`penetration`, :func:`clients_by_quintile`, :func:`clients_by_lad`)
-  passes through :mod:`geo.measures.disclosure` (counts 1-4 hidden, plus complementary cells).
-  Each protects **one table**; anything published together (the CLI, the app, reports) comes
-  from :func:`geo.measures.client_release.build_release`, which protects all of them jointly.
+* nothing is summarised here: every published number (the CLI, the app, reports) comes from
+  :func:`geo.measures.client_release.build_release`, which protects all tables jointly (counts
+  1-4 hidden, plus every cell that would reveal them).
 
 Row numbers are data rows: row 1 is the first line after the header.
 
-Why this module is long: reading an extract (column aliases, yes/no, dates, unmapped rows),
-counting, the single-table summaries and the synthetic generator share the same column
-conventions and privacy rules; the joint release is in :mod:`geo.measures.client_release`.
 """
 
 from __future__ import annotations
@@ -36,7 +32,6 @@ from geo.config import Settings
 from geo.data.geocode import geocode_postcodes
 from geo.data.loaders import load_postcodes
 from geo.data.tables import load_lsoa_table
-from geo.measures.disclosure import DEFAULT_THRESHOLD, check_disclosure, safe_total, suppress_counts
 
 if TYPE_CHECKING:
     from geo.data.areas import Area
@@ -248,7 +243,7 @@ def client_counts(clients: pd.DataFrame, area_lsoas: Area | pd.DataFrame, *,
     pandas.DataFrame
         Indexed by ``lsoa21cd`` (every LSOA of the area, zeros included), column ``clients``.
         ``attrs``: ``outside_area`` (mapped clients living elsewhere), ``unmapped`` and
-        ``synthetic``.  Pass it to :func:`penetration` / :func:`clients_by_quintile`, which
+        ``synthetic``.  Pass it to :func:`geo.measures.client_release.build_release`, which
         apply disclosure control; never show it directly.
     """
     lsoas = _area_lsoas(area_lsoas)
@@ -265,110 +260,9 @@ def client_counts(clients: pd.DataFrame, area_lsoas: Area | pd.DataFrame, *,
     return out
 
 
-def penetration(counts: pd.DataFrame, lsoas: Area | pd.DataFrame, *, per_adults: int = 1000,
-                threshold: int = DEFAULT_THRESHOLD, round_to: int | None = None) -> pd.DataFrame:
-    """Clients per 1,000 adults by LSOA, disclosure-controlled.
-
-    Parameters
-    ----------
-    counts
-        Output of :func:`client_counts`.
-    lsoas
-        The area or its LSOA rows (``adults`` column: Census 2021 18+ estimate).
-    per_adults
-        Rate denominator (1,000 adults).
-    threshold, round_to
-        Disclosure rules (see :func:`geo.measures.disclosure.suppress_counts`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by ``lsoa21cd``: ``lad24cd``, ``imd_decile``, ``adults``, ``clients`` (NA when
-        suppressed), ``clients_per_1000_adults`` (NA when suppressed), ``suppressed``.
-        ``attrs["area"]``: total clients, adults and the area rate (from true totals, shown
-        unless the total itself is small).
-    """
-    table = _area_lsoas(lsoas)
-    df = table[["lad24cd", "imd_decile", "adults"]].join(counts[["clients"]], how="left")
-    df["clients"] = df["clients"].fillna(0).astype("int64")
-    safe = suppress_counts(df, ["clients"], threshold=threshold, by="lad24cd", round_to=round_to,
-                           source="clients by LSOA")
-    rate_col = f"clients_per_{per_adults}_adults"
-    safe[rate_col] = (safe["clients"].astype("Float64") / safe["adults"].astype(float) * per_adults).round(2)
-    total = safe_total(df["clients"], threshold=threshold, round_to=round_to)
-    adults = float(df["adults"].sum())
-    safe.attrs["area"] = {"clients": total, "adults": round(adults),
-                          rate_col: None if total is None or adults == 0 else round(total / adults * per_adults, 2)}
-    check_disclosure(safe, count_cols=["clients"], threshold=threshold, source="clients by LSOA")
-    return safe
-
-
-def _quintile(decile: pd.Series) -> pd.Series:
+def imd_quintile(decile: pd.Series) -> pd.Series:
+    """National IMD quintile (1 = most deprived 20%) from the decile."""
     return ((decile.astype(int) + 1) // 2).astype(int)
-
-
-def clients_by_quintile(counts: pd.DataFrame, lsoas: Area | pd.DataFrame, *, decile_col: str = "imd_decile",
-                        threshold: int = DEFAULT_THRESHOLD, round_to: int | None = None) -> pd.DataFrame:
-    """Share of clients vs share of adults by national IMD quintile (1 = 20% most deprived).
-
-    Parameters
-    ----------
-    counts
-        Output of :func:`client_counts`.
-    lsoas
-        The area or its LSOA rows (``adults`` and ``decile_col``).
-    decile_col
-        National IMD decile column (``imd_decile`` = IMD 2025; ``imd2019_decile`` for 2019).
-    threshold, round_to
-        Disclosure rules.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by ``imd_quintile`` 1-5: ``lsoas``, ``adults``, ``clients`` (NA when suppressed),
-        ``share_of_clients_pct``, ``share_of_adults_pct``, ``representation_ratio`` (client share
-        / adult share; > 1 over-represented), ``suppressed``.  Shares use the true total; a
-        suppressed quintile's share is NA.
-    """
-    table = _area_lsoas(lsoas)
-    df = table[["adults", decile_col]].join(counts[["clients"]], how="left")
-    df["clients"] = df["clients"].fillna(0)
-    q = _quintile(df[decile_col]).rename("imd_quintile")
-    grp = df.groupby(q).agg(lsoas=("adults", "size"), adults=("adults", "sum"), clients=("clients", "sum"))
-    grp = grp.reindex(range(1, 6), fill_value=0)
-    grp.index.name = "imd_quintile"
-    total_clients, total_adults = float(grp["clients"].sum()), float(grp["adults"].sum())
-    safe = suppress_counts(grp, ["clients"], threshold=threshold, round_to=round_to, source="clients by IMD quintile")
-    client_share = safe["clients"].astype("Float64") / total_clients if total_clients else \
-        pd.array([pd.NA] * len(safe), dtype="Float64")
-    adult_share = grp["adults"].astype(float) / total_adults if total_adults else grp["adults"] * np.nan
-    safe["share_of_clients_pct"] = (client_share * 100).round(1)
-    safe["share_of_adults_pct"] = (adult_share * 100).round(1)
-    ratio = pd.Series(client_share, index=safe.index) / adult_share.where(adult_share > 0)
-    safe["representation_ratio"] = ratio.astype("Float64").round(2)
-    safe["adults"] = safe["adults"].round().astype("int64")
-    safe = safe[["lsoas", "adults", "clients", "share_of_clients_pct", "share_of_adults_pct",
-                 "representation_ratio", "suppressed"]]
-    safe.attrs["total_clients"] = safe_total(grp["clients"], threshold=threshold, round_to=round_to)
-    safe.attrs["decile_col"] = decile_col
-    check_disclosure(safe, count_cols=["clients"], threshold=threshold, source="clients by IMD quintile")
-    return safe
-
-
-def clients_by_lad(counts: pd.DataFrame, lsoas: Area | pd.DataFrame, *, per_adults: int = 1000,
-                   threshold: int = DEFAULT_THRESHOLD, round_to: int | None = None) -> pd.DataFrame:
-    """Clients and clients per 1,000 adults by local authority district, disclosure-controlled."""
-    table = _area_lsoas(lsoas)
-    df = table[["lad24cd", "lad24nm", "adults"]].join(counts[["clients"]], how="left")
-    df["clients"] = df["clients"].fillna(0)
-    grp = df.groupby(["lad24cd", "lad24nm"]).agg(adults=("adults", "sum"), clients=("clients", "sum")).reset_index()
-    grp = grp.set_index("lad24cd")
-    safe = suppress_counts(grp, ["clients"], threshold=threshold, round_to=round_to, source="clients by LAD")
-    rate_col = f"clients_per_{per_adults}_adults"
-    safe[rate_col] = (safe["clients"].astype("Float64") / safe["adults"] * per_adults).round(2)
-    safe["adults"] = safe["adults"].round().astype("int64")
-    check_disclosure(safe, count_cols=["clients"], threshold=threshold, source="clients by LAD")
-    return safe
 
 
 # --------------------------------------------------------------------------------------------
@@ -420,7 +314,7 @@ def synthetic_clients(area: Area, n: int, seed: int, settings: Settings | None =
     if lsoas.empty:
         msg = f"{area.name}: no live postcodes found in its LSOAs; cannot sample synthetic clients"
         raise InputError(msg)
-    ratio = np.asarray(rate_ratios, dtype=float)[_quintile(lsoas[decile_col]).to_numpy() - 1]
+    ratio = np.asarray(rate_ratios, dtype=float)[imd_quintile(lsoas[decile_col]).to_numpy() - 1]
     weight = lsoas["adults"].to_numpy(dtype=float) * ratio
     pick = rng.choice(len(lsoas), size=int(n), p=weight / weight.sum())
     codes = lsoas.index.to_numpy()[pick]
