@@ -42,7 +42,8 @@ _DATE_RULES = (
 )
 
 
-def _oh_module() -> Any:
+def opening_hours_module() -> Any:
+    """The ``opening_hours`` package (opening-hours-py), with a clear error when it is missing."""
     try:
         import opening_hours
     except ImportError as exc:  # pragma: no cover - hard dependency
@@ -54,7 +55,7 @@ def _oh_module() -> Any:
 @lru_cache(maxsize=4096)
 def compile_hours(hours: str) -> Any:
     """Parsed OSM hours (cached per distinct string).  Raises the library's ParserError."""
-    return _oh_module().OpeningHours(hours, country=HOLIDAY_COUNTRY)
+    return opening_hours_module().OpeningHours(hours, country=HOLIDAY_COUNTRY)
 
 
 def clock_problem(hours: str) -> str:
@@ -93,7 +94,7 @@ def check_hours(hours: str) -> tuple[str, str, str]:
         return "invalid", bad_clock, ""
     try:
         compile_hours(h)
-    except (SyntaxError, ValueError, _oh_module().ParserError) as exc:
+    except (SyntaxError, ValueError, opening_hours_module().ParserError) as exc:
         return "invalid", short_parser_message(exc), ""
     return "ok", "", hours_warning(h)
 
@@ -201,5 +202,5 @@ def day_table_row_to_osm(row: pd.Series, cols: dict[int, tuple[str | None, str |
     return "; ".join(spans) if spans else "off"
 
 
-__all__ = ["DAY_CODES", "HOLIDAY_COUNTRY", "check_hours", "clock_problem", "compile_hours", "day_columns",
+__all__ = ["DAY_CODES", "HOLIDAY_COUNTRY", "check_hours", "clock_problem", "compile_hours", "opening_hours_module", "day_columns",
            "day_table_row_to_osm", "hours_warning", "is_valid_osm_hours", "short_parser_message"]

@@ -46,7 +46,7 @@ import pandas as pd
 
 from geo._errors import InputError, SchemaError
 from geo.data.hours_syntax import HOLIDAY_COUNTRY as HOLIDAY_COUNTRY
-from geo.data.hours_syntax import check_hours, compile_hours, short_parser_message
+from geo.data.hours_syntax import check_hours, compile_hours, opening_hours_module, short_parser_message
 from geo.data.hours_syntax import is_valid_osm_hours as is_valid_osm_hours
 
 if TYPE_CHECKING:
@@ -65,15 +65,6 @@ _OSM_DAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 #: Words standing for a day: "weekday" = Monday, "weekend" = Saturday (documented choice).
 _DAY_WORDS = {"weekday": 0, "weekdays": 0, "weekend": 5, "weekends": 5}
 _TIME = re.compile(r"^(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?\s*(?P<ampm>am|pm|a\.m\.|p\.m\.)?$", re.IGNORECASE)
-
-
-def _oh_module() -> Any:
-    try:
-        import opening_hours
-    except ImportError as exc:  # pragma: no cover - hard dependency
-        msg = "geo.measures.hours needs the 'opening-hours-py' package (pip install opening-hours-py)"
-        raise ImportError(msg) from exc
-    return opening_hours
 
 
 # --------------------------------------------------------------------------------------------
@@ -300,7 +291,7 @@ def _check_missing(missing: str) -> None:
 def _state_codes(hours: str, times: np.ndarray) -> np.ndarray:
     """State per time for one hours string: 1 open, 0 closed, -1 unknown (times sorted or not)."""
     oh = _compile(hours)
-    mod = _oh_module()
+    mod = opening_hours_module()
     t64 = times.astype("datetime64[s]")
     start = pd.Timestamp(t64.min()).to_pydatetime()
     end = pd.Timestamp(t64.max()).to_pydatetime() + dt.timedelta(seconds=1)
@@ -315,7 +306,7 @@ def _state_codes(hours: str, times: np.ndarray) -> np.ndarray:
 
 
 def _point_state(oh: _oh.OpeningHours, when: dt.datetime) -> int:
-    mod = _oh_module()
+    mod = opening_hours_module()
     state = oh.state(when)[0]
     return 1 if state == mod.State.OPEN else 0 if state == mod.State.CLOSED else -1
 
