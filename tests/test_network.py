@@ -9,14 +9,8 @@ import pandas as pd
 import pytest
 
 from geo._errors import InputError, NetworkError
-from geo.travel.network import (
-    Network,
-    edge_speeds_kph,
-    oneway_flags,
-    parse_maxspeed_kph,
-    read_network,
-    to_csr,
-)
+from geo.travel.graph import Network, edge_speeds_kph, oneway_flags, parse_maxspeed_kph, to_csr
+from geo.travel.network import read_network
 
 
 @pytest.fixture(scope="module")

@@ -40,20 +40,7 @@ from geo._errors import InputError, NetworkError
 from geo.cache import cache_key, cache_write_text, cached_npz
 from geo.config import Settings
 from geo.progress import report
-from geo.travel.graph import (
-    MINOR_ROAD_CAP,
-    MINOR_ROADS,
-    MPH_TO_KPH,
-    NATIONAL_LIMITS_KPH,
-    ONEWAY_YES,
-    Network,
-    build_directed,
-    edge_speeds_kph,
-    oneway_flags,
-    parse_maxspeed_kph,
-    road_class_codes,
-    to_csr,
-)
+from geo.travel.graph import Network, build_directed, edge_speeds_kph, oneway_flags, road_class_codes
 
 if TYPE_CHECKING:
     from geo.data.areas import Area
@@ -67,9 +54,6 @@ NETWORK_SCHEMA = 2
 NETWORK_MODES = ("drive", "walk", "cycle")
 PYROSM_TYPES = {"drive": "driving", "walk": "walking", "cycle": "cycling"}
 OSMNX_TYPES = {"drive": "drive", "walk": "walk", "cycle": "bike"}
-#: Re-exported from :mod:`geo.travel.graph` (where the shared rules live).
-SHARED = (MINOR_ROAD_CAP, MINOR_ROADS, MPH_TO_KPH, NATIONAL_LIMITS_KPH, ONEWAY_YES, Network,
-          build_directed, edge_speeds_kph, oneway_flags, parse_maxspeed_kph, to_csr)
 
 
 # --------------------------------------------------------------------------- building
