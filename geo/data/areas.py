@@ -53,6 +53,12 @@ def _norm(text: str) -> str:
     return re.sub(r"\b(nhs|integrated care board|icb|county council|council)\b", "", t).strip(" ,")
 
 
+def _normed(names: pd.Series) -> np.ndarray:
+    """:func:`_norm` of every name, computed once per distinct name (35k LSOAs share ~7k wards)."""
+    codes, uniques = pd.factorize(names)
+    return np.array([_norm(str(u)) for u in uniques], dtype=object)[codes]
+
+
 @dataclass(frozen=True, eq=False)
 class Area:
     """A study area: core LSOAs plus a ring of neighbouring LSOAs within ``buffer_km``."""
@@ -204,7 +210,7 @@ def _resolve_one(table: gpd.GeoDataFrame, part: str) -> tuple[str, str, np.ndarr
         if col not in table.columns:
             continue
         names = table[col].astype(str)
-        m = (names.map(_norm) == low).to_numpy()
+        m = _normed(names) == low
         if m.any():
             return kind, str(names[m].iloc[0]), m
     ward = _resolve_ward(table, p)
@@ -226,13 +232,13 @@ def _resolve_ward(table: gpd.GeoDataFrame, part: str) -> tuple[str, str, np.ndar
     used in several districts (``"Abbey, Leicester"``); None when no ward has that name."""
     if "ward" not in table.columns:
         return None
-    wards = table["ward"].astype(str).map(_norm)
+    wards = _normed(table["ward"].astype(str))
     name, _, district = part.rpartition(",") if "," in part else (part, "", "")
-    m = (wards == _norm(name)).to_numpy()
+    m = wards == _norm(name)
     if not m.any():
         return None
     if district.strip():
-        m = m & (table["lad24nm"].astype(str).map(_norm) == _norm(district)).to_numpy()
+        m = m & (_normed(table["lad24nm"].astype(str)) == _norm(district))
         if not m.any():
             msg = f"no ward {name.strip()!r} in {district.strip()!r}; run `geo areas --kind ward` to list wards"
             raise AreaError(msg)
