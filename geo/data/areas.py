@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +47,7 @@ _ALIAS_NAMES = {"northants": "Northamptonshire", "northamptonshire": "Northampto
 _CODE = re.compile(r"^E(06|07|08|09|10|11|12|38|54|92)\d{6}$", re.IGNORECASE)
 
 
+@lru_cache(maxsize=65_536)  # every LSOA-table name (wards, districts, ...) is looked up again per area part
 def _norm(text: str) -> str:
     t = text.strip().lower().replace("&", "and")
     t = re.sub(r"\s+", " ", t)
