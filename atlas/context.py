@@ -177,13 +177,19 @@ def metric_frame(an: Analysis) -> tuple[gpd.GeoDataFrame, MetricSpec]:
     if metric == "clients":
         rates = st.session_state.get("client_rates")
         if rates is not None:
+            from geo.measures.cellkey import default_ptable
+
+            d = default_ptable().max_noise
             frame["clients_per_1000"] = pd.Series(rates, dtype=float).reindex(frame.index)
             bins = geojson.quantile_bins(frame["clients_per_1000"], 5)
             cols = geojson.SEQUENTIAL_COLOURS[: len(bins) + 1]
-            return frame, MetricSpec("clients_per_1000", "Clients per 1,000 adults", bins, cols,
-                                     geojson.legend_labels(bins, decimals=1), "{:.1f}",
-                                     note="Uploaded extract; small counts suppressed",
-                                     no_data_label="hidden to protect privacy (fewer than 5, or would reveal one)")
+            # the tooltip's value label is the title up to " (": it says the counts are perturbed
+            return frame, MetricSpec("clients_per_1000",
+                                     f"Clients per 1,000 adults, counts perturbed ±{d} (cell key method, D = {d})",
+                                     bins, cols, geojson.legend_labels(bins, decimals=1), "{:.1f}",
+                                     note="Uploaded extract: every neighbourhood count within ±"
+                                          f"{d} of the true count, the same in every view",
+                                     no_data_label="no adult residents")
         metric = "minutes"
     if metric == "imd":
         bins = tuple(float(x) for x in range(1, 10))

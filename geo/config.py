@@ -57,6 +57,14 @@ def _default_cache_dir() -> Path:
     return (Path(base) if base else Path.home() / ".cache") / "geo"
 
 
+def _default_secret_file() -> Path:
+    env = os.environ.get("GEO_CELLKEY_SECRET_FILE")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CONFIG_HOME") or os.environ.get("APPDATA")
+    return (Path(base) if base else Path.home() / ".config") / "geo" / "cellkey.secret"
+
+
 def candidate_data_dirs(explicit: str | Path | None = None) -> list[tuple[str, Path]]:
     """Data directories in the order they are tried, each with the reason it is tried."""
     out: list[tuple[str, Path]] = []
@@ -145,8 +153,10 @@ class Settings:
     snap_tolerance_metres: float = 1_500.0
     #: Largest user upload accepted (bytes).
     max_upload_bytes: int = 50 * 1024 * 1024
-    #: Primary suppression threshold for client and death counts.
-    suppress_below: int = 5
+    #: The installation's secret for client record keys (cell key method, docs/privacy.md):
+    #: created with mode 0600 on first use; every process that publishes client figures must
+    #: read the same file (``GEO_CELLKEY_SECRET_FILE``), or one extract gets several noise draws.
+    cellkey_secret_file: Path = field(default_factory=_default_secret_file)
     #: Which English Indices of Deprivation fill ``imd_rank``/``imd_decile`` of the LSOA table:
     #: 2025 (published on LSOA 2021) or 2019 (the seeds' version; LSOA 2011 mapped to 2021,
     #: see :func:`geo.data.loaders.imd2019_on_lsoa21`).  ``imd_score`` is always IMD 2025
@@ -191,7 +201,7 @@ class Settings:
         kwargs: dict[str, Any] = {"data_dir": resolve_data_dir(data_dir)}
         for f in fields(cls):
             text = os.environ.get(f"GEO_{f.name.upper()}")
-            if text is None or f.name in {"data_dir", "cache_dir"} or not text.strip():
+            if text is None or f.name in {"data_dir", "cache_dir", "cellkey_secret_file"} or not text.strip():
                 continue
             kwargs[f.name] = _parse_env(f.name, text, cls.__dataclass_fields__[f.name].default)
         if os.environ.get("GEO_MAX_UPLOAD_MB"):

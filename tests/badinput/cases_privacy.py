@@ -244,7 +244,7 @@ def _release_for(n: int) -> Any:
     def call(arg: Any, settings: Any, tmp: Path) -> Any:
         from geo.data.areas import select_area
         from geo.data.loaders import load_lsoa_boundaries
-        from geo.measures.client_release import build_release
+        from geo.measures.client_release import build_client_release
         from geo.measures.clients import read_client_extract
 
         codes = sorted(select_area("Rutland", settings=settings).lsoas.index)[:n]
@@ -252,7 +252,7 @@ def _release_for(n: int) -> Any:
         area = select_area(geom, settings=settings, name="three neighbourhoods")
         clients = read_client_extract(b"lsoa21cd\n" + "\n".join(codes * 3).encode() + b"\n", settings,
                                       source="synthetic_small_area.csv")
-        return build_release(clients, area)
+        return build_client_release(clients, area)
 
     return call
 
@@ -264,14 +264,14 @@ def area_cases() -> list[Case]:
     def one_lsoa(arg: Any, settings: Any, tmp: Path) -> Any:
         from geo.data.areas import select_area
         from geo.data.loaders import load_lsoa_boundaries
-        from geo.measures.client_release import build_release
+        from geo.measures.client_release import build_client_release
         from geo.measures.clients import read_client_extract
 
         code = sorted(select_area("Rutland", settings=settings).lsoas.index)[0]
         geom = load_lsoa_boundaries(settings).loc[code, "geometry"]
         area = select_area(geom, settings=settings, name="my polygon")
         clients = read_client_extract(b"lsoa21cd\n" + f"{code}\n".encode() * 3, settings, source="synthetic_poly.csv")
-        return build_release(clients, area)
+        return build_client_release(clients, area)
 
     return [
         Case("clients-polygon-round-one-lsoa", polygon, one_lsoa, InputError, r"at least 10 neighbourhoods",
