@@ -17,6 +17,7 @@ def test_tables_have_readable_headers_errors_and_no_none() -> None:
     assert out.index.name == "District code"
     assert out.loc["E06000017", "Clients (± error)"] == "1,030 ± 21"
     assert out.loc["E07000133", "Clients (± error)"] == "0 ± 4"
+    assert _pretty(df.assign(clients_error=[21, 0])).loc["E07000133", "Clients (± error)"] == "0"
     text = out.to_string()
     assert "None" not in text and "<NA>" not in text and "nan" not in text
 

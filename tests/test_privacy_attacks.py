@@ -406,7 +406,7 @@ def test_app_views_show_only_the_base(world, uploader) -> None:
         shown = [d.value for d in at.dataframe]
         assert any("Clients (± error)" in f.columns for f in shown)
         texts = " ".join(str(c.value) for c in at.caption)
-        assert "counts perturbed (cell key method), D = 5" in texts
+        assert "Counts perturbed (cell key method), D = 5" in texts
         rates = at.session_state["client_rates"].reindex(area.lsoas.index)
         pd.testing.assert_series_equal(rates, api.by_lsoa["clients_per_1000_adults"], check_names=False)
         counts = pd.Series(at.session_state["client_counts"]).reindex(area.lsoas.index).fillna(0)

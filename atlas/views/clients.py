@@ -85,7 +85,7 @@ def _pretty(df: pd.DataFrame) -> pd.DataFrame:
     for col in out.columns:
         values = out[col]
         if col == "clients":
-            out[col] = ["" if pd.isna(v) else f"{int(v):,}" + ("" if pd.isna(e) else f" ± {int(e):,}")
+            out[col] = ["" if pd.isna(v) else f"{int(v):,}" + ("" if pd.isna(e) or not e else f" ± {int(e):,}")
                         for v, e in zip(values, errors, strict=True)]
         elif pd.api.types.is_numeric_dtype(values):
             out[col] = ["" if pd.isna(v) else (f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}")
@@ -202,6 +202,7 @@ def render(an: Any) -> None:
 
         st.download_button("Download the neighbourhood table (CSV)", csv_text(release.by_lsoa),
                            file_name="clients_by_lsoa.csv", mime="text/csv", key="clients_download")
-    st.caption(f"**{summary.get('disclosure')}.** Every figure is a sum of the extract's perturbed neighbourhood "
+    label = str(summary.get("disclosure", ""))
+    st.caption(f"**{label[:1].upper()}{label[1:]}.** Every figure is a sum of the extract's perturbed neighbourhood "
                "counts, so it is the same in every view and area; ± gives its error (about 95%). Choose "
                "'Clients per 1,000 adults' under *Colour neighbourhoods by* to map the rates.")
