@@ -131,7 +131,7 @@ def _init_defaults() -> None:
     ss = st.session_state
     ss.setdefault("scenario_added", [])  # list of {"name", "easting", "northing", "site_type"}
     ss.setdefault("scenario_removed", [])  # list of site ids
-    ss.setdefault("client_counts", None)  # aggregated, disclosure-controlled counts by LSOA
+    ss.setdefault("client_counts", None)  # the extract's protected base: perturbed counts by LSOA
 
 
 def sidebar() -> Controls:

@@ -150,6 +150,14 @@ def site_layer(sites: pd.DataFrame, *, allowed_postcodes: Iterable[str] | None =
     return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=BNG)
 
 
+def _gpkg_path(path: str | Path) -> Path:
+    target = Path(path)
+    if target.suffix.lower() != ".gpkg":
+        msg = f"GeoPackage output must end in .gpkg, got {target.name!r}"
+        raise SchemaError(msg)
+    return target
+
+
 def _check(frame: pd.DataFrame, *, allowed: Iterable[str], source: str) -> None:
     from geo.measures.disclosure import check_disclosure
 
@@ -184,10 +192,7 @@ def export_geopackage(path: str | Path, lsoas_with_metrics: gpd.GeoDataFrame, si
     from geo.cache import atomic_path
     from geo.crs import require_bng
 
-    target = Path(path)
-    if target.suffix.lower() != ".gpkg":
-        msg = f"GeoPackage output must end in .gpkg, got {target.name!r}"
-        raise SchemaError(msg)
+    target = _gpkg_path(path)
     require_bng(lsoas_with_metrics, what="LSOA metrics")
     allowed = list(allowed_postcodes or ())
     lsoas = _plain(lsoas_with_metrics.reset_index(drop=True))
@@ -225,10 +230,7 @@ def export_client_geopackage(path: str | Path, release: Any, area: Area) -> Path
 
     from geo.cache import atomic_path
 
-    target = Path(path)
-    if target.suffix.lower() != ".gpkg":
-        msg = f"GeoPackage output must end in .gpkg, got {target.name!r}"
-        raise SchemaError(msg)
+    target = _gpkg_path(path)
     shapes = gpd.GeoDataFrame(area.lsoas[["geometry"]], geometry="geometry", crs=area.lsoas.crs or BNG).to_crs(BNG)
     keys = {"client_lsoas": (release.by_lsoa, None), "client_wards": (release.by_ward, "wd24cd"),
             "client_districts": (release.by_lad, "lad24cd")}
