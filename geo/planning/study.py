@@ -217,10 +217,19 @@ class Study:
 
     @property
     def label(self) -> str:
-        """One line saying how travel was measured (shown with every figure)."""
+        """One line saying how travel was measured (shown with every figure).
+
+        A road router with the mixed method adds how many of the area's trips have a leg
+        beyond its roads (from the baseline times).
+        """
         if not self.is_time:
             return f"straight-line distance to the nearest of {len(self.sites):,} sites (not travel time)"
+        if getattr(self.router, "beyond", None) is not None:
+            return self._label_for(self.baseline_times)
         return str(self.router.label)
+
+    def _label_for(self, times: pd.DataFrame) -> str:
+        return str(self.router.label) + str(times.attrs.get("mixed_note", ""))
 
     @property
     def sites_label(self) -> str:
@@ -256,7 +265,7 @@ class Study:
             from geo.travel.catchments import nearest_times
 
             out = nearest_times(self.area, use, self.router, by_type=by_type, k=k, max_minutes=max_minutes)
-        out.attrs["label"] = self.label
+        out.attrs["label"] = self._label_for(out) if self.is_time else self.label
         out.attrs["method"] = self.method
         return out
 
