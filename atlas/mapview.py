@@ -132,6 +132,10 @@ def method_badge(an: Analysis) -> None:
         st.warning(f"**Travel times are an ESTIMATE** – {an.label}. No road network is loaded for "
                    f"{an.area.name}; treat minutes as indicative.", icon=":material/warning:")
         _real_roads_offer(an)
+    elif an.times.attrs.get("estimated_trips", 0):
+        st.info(f"Travel times on the **real road network**, with an **estimated leg** beyond its roads for "
+                f"{an.times.attrs['estimated_trips']} of {an.times.attrs.get('trips', '?')} neighbourhoods (mixed method) "
+                f"– {an.label}.", icon=":material/alt_route:")
     else:
         st.success(f"Travel times on the **real road network**  – {an.label}.")
 

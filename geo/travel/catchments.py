@@ -164,7 +164,7 @@ def routing_checks(area: Area, sites: pd.DataFrame, router: Router, res: Any,
         limit = (f"more than {beyond.max_leg_km:g} km" if beyond is not None
                  else f"more than {tolerance:g} m" if tolerance is not None else "too far")
         line = (f"{len(bad_sites)} of {len(sites)} sites are {limit} from the road network and are left out"
-                + ("" if beyond is not None else " (the estimate for legs beyond the roads is off)"))
+                + ("" if beyond is not None else " (roads only: no estimated legs beyond them)"))
         warnings.append(line)
         details[line] = [f"{n} ({m / 1000:.1f} km from the roads)" if np.isfinite(m) else str(n)
                          for n, m in zip(unsnapped["name"], unsnapped["snap_metres"], strict=True)]
