@@ -67,6 +67,14 @@ def build_map(an: Analysis, *, sites: pd.DataFrame | None = None, frame: Any = N
     return m
 
 
+def offline_html(m: folium.Map) -> str:
+    """The map as a standalone page with Leaflet inlined from the local copy (no CDN: draws offline)."""
+    assets = offline_assets()
+    if assets is not None:
+        leaflet.use_assets(m, assets)
+    return str(m.get_root().render())
+
+
 @st.cache_resource(show_spinner=False)
 def offline_assets() -> dict[str, list[tuple[str, str]]] | None:
     """Leaflet inlined from a local copy (GEO_LEAFLET_DIR or the libjs-leaflet package), if any."""
