@@ -132,7 +132,8 @@ MINUTES_COLOURS_BEYOND = ("#fdae61", "#f46d43", "#d73027")
 def minutes_bins(threshold: float) -> tuple[tuple[float, ...], tuple[str, ...], list[str]]:
     """Bins that split at the threshold: blues within it, oranges/reds beyond it."""
     t = float(threshold)
-    bins = (round(t / 4), round(t / 2), round(3 * t / 4), t, round(1.5 * t), 2 * t)
+    digits = 0 if t >= 8 else 1  # short thresholds (the slider goes down to 1 min) keep distinct bins
+    bins = (round(t / 4, digits), round(t / 2, digits), round(3 * t / 4, digits), t, round(1.5 * t, digits), 2 * t)
     labels = [f"under {bins[0]:g} min", f"{bins[0]:g}–{bins[1]:g} min", f"{bins[1]:g}–{bins[2]:g} min",
               f"{bins[2]:g}–{t:g} min (within)", f"{t:g}–{bins[4]:g} min (beyond)",
               f"{bins[4]:g}–{bins[5]:g} min", f"over {bins[5]:g} min"]

@@ -79,6 +79,9 @@ def missing_hours_text(key: str) -> str:
     return f"Sites without published opening hours are assumed {MISSING_HOURS[key][0]}"
 
 
+#: The threshold slider: (min, max, step) minutes.  Tips that suggest a threshold round to its step.
+THRESHOLD_SLIDER = (1, 90, 1)
+
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -198,7 +201,8 @@ def sidebar() -> Controls:
                                help="Calibrated straight-line times even where real roads are loaded "
                                     "(to compare with areas that have no road network).")
     default_threshold = int(data.settings().threshold_minutes)
-    threshold = sb.slider("Threshold (minutes)", 5, 90, default_threshold, step=5, key="threshold",
+    lo, hi, step = THRESHOLD_SLIDER
+    threshold = sb.slider("Threshold (minutes)", lo, hi, default_threshold, step=step, key="threshold",
                           help="Adults further than this from every site count as 'beyond'.")
     c1, c2 = sb.columns(2)
     day = c1.selectbox("Day", range(7), index=1, format_func=lambda i: DAYS[i], key="day")

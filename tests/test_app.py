@@ -324,3 +324,27 @@ def test_hours_view_counts_unknown_apart(at) -> None:
     at.sidebar.selectbox(key="missing_hours").select("open").run()
     assert not at.exception
     assert "assumed open at all times" in _texts(at)
+
+
+def test_the_coverage_tip_can_be_followed_on_the_slider(at) -> None:
+    """Tips and controls agree: every threshold a tip suggests is one the slider can take."""
+    import re
+
+    from atlas.state import THRESHOLD_SLIDER
+
+    lo, hi, step = THRESHOLD_SLIDER
+    seen = 0
+    for threshold in (30, 20):
+        at.sidebar.slider(key="threshold").set_value(threshold).run()
+        tips = [i.value for i in at.info if "Try " in i.value]
+        if not tips:
+            continue
+        value = float(re.search(r"Try ([\d.]+) minutes", tips[0])[1])
+        assert lo <= value <= hi and (value - lo) % step == 0, tips[0]
+        at.sidebar.slider(key="threshold").set_value(int(value)).run()
+        assert not at.exception
+        assert at.sidebar.slider(key="threshold").value == int(value)
+        labels = {m.label: m.value for m in at.metric}
+        assert labels[f"Adults beyond {int(value)} min"] != "0"
+        seen += 1
+    assert seen >= 1  # sub-5-minute tips: tests/test_hints.py

@@ -120,7 +120,11 @@ def nothing_beyond(an: Analysis) -> None:
         return
     from geo.measures.hints import nothing_beyond_hint
 
-    hint = nothing_beyond_hint(an.times, threshold_minutes=float(an.controls.threshold_minutes))
+    from atlas.state import THRESHOLD_SLIDER
+
+    # suggestions round to the slider's step, so the tip can be followed
+    hint = nothing_beyond_hint(an.times, threshold_minutes=float(an.controls.threshold_minutes),
+                               resolution=float(THRESHOLD_SLIDER[2]))
     if hint:
         st.info(hint + " Change the threshold in the sidebar.", icon=":material/lightbulb:")
 
