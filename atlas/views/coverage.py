@@ -118,9 +118,8 @@ def nothing_beyond(an: Analysis) -> None:
     """Say so when nobody is beyond the threshold, with a threshold that gives an answer."""
     if an.times is None:
         return
-    from geo.measures.hints import nothing_beyond_hint
-
     from atlas.state import THRESHOLD_SLIDER
+    from geo.measures.hints import nothing_beyond_hint
 
     # suggestions round to the slider's step, so the tip can be followed
     hint = nothing_beyond_hint(an.times, threshold_minutes=float(an.controls.threshold_minutes),
