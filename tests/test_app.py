@@ -348,3 +348,15 @@ def test_the_coverage_tip_can_be_followed_on_the_slider(at) -> None:
         assert labels[f"Adults beyond {int(value)} min"] != "0"
         seen += 1
     assert seen >= 1  # sub-5-minute tips: tests/test_hints.py
+
+
+def test_scenario_same_postcode_twice_is_refused(at) -> None:
+    _view(at, "Scenario")
+    at.radio(key="scen_place_by").set_value("postcode").run()
+    at.text_input(key="scen_postcode").input("LE15 9EH").run()
+    at.button(key="scen_add").click().run()
+    assert not at.error, [e.value for e in at.error]
+    at.button(key="scen_add").click().run()
+    errors = [e.value for e in at.error]
+    assert errors and "already added at postcode LE15 9EH" in errors[0] and "not added twice" in errors[0]
+    assert len(at.session_state["scenario_changes"]) == 1
