@@ -46,7 +46,7 @@ def context_layer(context: Mapping[str, Any], *, name: str = "Places and roads")
         var p = f.properties, big = p.rank <= 3;
         items.push({ll: [f.geometry.coordinates[1], f.geometry.coordinates[0]], text: p.name, z: p.min_zoom,
                     order: big ? p.rank : 100 + p.rank, cls: 'geo-place geo-place-' + p.kind + (p.min_zoom <= 9 ? ' geo-place-big' : ''),
-                    dy: 0, place: true, side: p.kind === 'town'});
+                    dy: 0, place: true, side: p.kind === 'town', must: big});
       });
       ctx.sites.features.forEach(function(f, i){
         var p = f.properties; if (!p.name) return;
@@ -55,6 +55,9 @@ def context_layer(context: Mapping[str, Any], *, name: str = "Places and roads")
       });
       items.sort(function(a, b){ return a.order - b.order; });
       var layer = L.layerGroup().addTo(g);
+      function box(pt, d, w, h){
+        return [pt.x + d[0] - w / 2, pt.y + d[1] - h / 2, pt.x + d[0] + w / 2, pt.y + d[1] + h / 2];
+      }
       function hits(box, boxes){
         for (var k = 0; k < boxes.length; k++) { var t = boxes[k];
           if (!(box[2] < t[0] || box[0] > t[2] || box[3] < t[1] || box[1] > t[3])) return true; }
@@ -76,20 +79,25 @@ def context_layer(context: Mapping[str, Any], *, name: str = "Places and roads")
           var tries = it.place ? [[0, 0], [0, -h], [0, h], [0, -2 * h], [0, 2 * h]] : [[0, it.dy]];
           if (it.side) tries.push([w / 2 + 10, 0], [-w / 2 - 10, 0]);
           var others = it.place ? marks : marks.filter(function(_b, j){ return j !== it.mark; });
-          for (var c = 0; c <= tries.length; c++) {
-            var last = c === tries.length;
-            if (last && it.place) return;  // no clear spot: leave the name out at this zoom
-            var dx = last ? 0 : tries[c][0], dy = last ? it.dy : tries[c][1];
-            var box = [pt.x + dx - w / 2, pt.y + dy - h / 2, pt.x + dx + w / 2, pt.y + dy + h / 2];
-            if (!last && (hits(box, taken) || hits(box, others))) continue;
-            if (last && hits(box, taken)) return;
-            taken.push(box);
-            var shift = 'translate(calc(-50% + ' + dx + 'px), calc(-50% + ' + dy + 'px))';
-            L.marker(it.ll, {interactive: false, keyboard: false, icon: L.divIcon({className: it.cls,
-              html: '<span style="transform:' + shift + '">' + esc(it.text) + '</span>',
-              iconSize: [0, 0]})}).addTo(layer);
-            return;
+          var pick = null, top = false;
+          for (var c = 0; c < tries.length && !pick; c++) {
+            var b = box(pt, tries[c], w, h);
+            if (!hits(b, taken) && !hits(b, others)) pick = [tries[c], b];
           }
+          // no spot clear of markers: site names and the biggest towns still show (drawn above the
+          // markers, so never hidden under them); other places are left out at this zoom
+          if (!pick && (!it.place || it.must)) {
+            for (var c2 = 0; c2 < tries.length && !pick; c2++) {
+              var b2 = box(pt, tries[c2], w, h);
+              if (!hits(b2, taken)) { pick = [tries[c2], b2]; top = true; }
+            }
+          }
+          if (!pick) return;
+          taken.push(pick[1]);
+          var shift = 'translate(calc(-50% + ' + pick[0][0] + 'px), calc(-50% + ' + pick[0][1] + 'px))';
+          L.marker(it.ll, {interactive: false, keyboard: false, zIndexOffset: top ? 10000 : 0,
+            icon: L.divIcon({className: it.cls, html: '<span style="transform:' + shift + '">' + esc(it.text)
+              + '</span>', iconSize: [0, 0]})}).addTo(layer);
         });
       }
       var css = document.createElement('style');
