@@ -420,8 +420,10 @@ def test_hours_sources_name_osm_and_the_users_list(settings, rutland, rutland_pb
     mine = tmp_path / "my_hours.csv"
     pd.DataFrame({"site_id": ["ods:FC826"], "name": ["Rutland Late Night Pharmacy"], "site_type": ["pharmacy"],
                   "postcode": ["LE15 6AJ"], "opening_hours": ["Mo-Sa 08:00-22:00"]}).to_csv(mine, index=False)
+    from geo.data.osm_pois import harvest_osm_sites
+
     sites = load_sites(settings, area=rutland, types=("pharmacy",), buffer_km=0,
-                       extra=[f"osm:{rutland_pbf}", str(mine)])
+                       extra=[harvest_osm_sites(rutland_pbf, settings).sites, str(mine)])
     where = hours_provenance(sites, osm_checked=rutland_pbf.name).set_axis(sites["site_id"])
     assert "user file my_hours.csv: Mo-Sa 08:00-22:00" in where["ods:FC826"]
     assert "OpenStreetMap rutland-2018.osm.pbf: no opening_hours tag" in where["ods:FC826"]

@@ -210,12 +210,7 @@ def load_sites(settings: Settings | None = None, *, area: Area | None = None,
 
         frames.extend(registered_site_lists(s))
     for e in extra:
-        if isinstance(e, str) and e.startswith("osm:"):  # an OpenStreetMap extract: pharmacies' hours and tags
-            from geo.data.osm_pois import harvest_osm_sites
-
-            frames.append(harvest_osm_sites(Path(e[4:]), s).sites)
-        else:
-            frames.append(e if isinstance(e, gpd.GeoDataFrame) else read_sites_file(e, s))
+        frames.append(e if isinstance(e, gpd.GeoDataFrame) else read_sites_file(e, s))
     unlocated = [r for f in frames for r in f.attrs.get("unlocated", [])]
     frames = [f.copy() for f in frames]
     for f in frames:

@@ -244,9 +244,8 @@ def national_pharmacies(settings: Settings) -> gpd.GeoDataFrame:
 def router_for(network_path: str | None, mode: str, settings: Settings, mixed: bool = True) -> Any:
     """The road router for one extract and mode -- loaded once per worker, shared by its tasks.
 
-    ``None`` gives the calibrated straight-line estimate (labelled so everywhere).  ``mixed``
-    (method ``auto``) reaches sites and neighbourhoods beyond the extract's roads with the
-    mixed method, as :func:`geo.travel.routing.make_router` does; ``--method network`` turns it off.
+    ``None`` gives the calibrated straight-line estimate (labelled so everywhere); ``mixed``: the
+    mixed method beyond the extract's roads, as ``make_router`` gives for method auto.
     """
     from geo.travel.estimate import EstimateRouter
     from geo.travel.network import read_network

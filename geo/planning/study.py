@@ -60,7 +60,8 @@ class StudySpec:
     buffer_km : sites (and LSOAs) this far beyond the border also count; 0 = in-area sites only.
     in_area_only : count only sites inside the area (the seeds' method).
     include_historical : also use sites the seeds list as historical (2015).
-    extra_sites : the user's own site files (CSV/GeoJSON/GeoPackage paths).
+    extra_sites : the user's own site files (CSV/GeoJSON/GeoPackage paths); ``osm:FILE`` adds an
+        OpenStreetMap extract's pharmacy opening hours and harm-reduction tags.
     thresholds_minutes : travel-time thresholds (the first is the headline one).
     threshold_km : distance threshold for ``method="straight-line"``.
     display_ring_km : neighbouring LSOAs shown faded around the area (maps); not counted.
@@ -181,7 +182,12 @@ class Study:
         from geo.data.sites import load_sites
 
         a = self.area
-        extra = [str(p) for p in self.spec.extra_sites]
+        extra: list[str | gpd.GeoDataFrame] = [str(p) for p in self.spec.extra_sites if not str(p).startswith("osm:")]
+        for p in self.spec.extra_sites:  # "osm:FILE": an OpenStreetMap extract's pharmacy hours and tags
+            if str(p).startswith("osm:"):
+                from geo.data.osm_pois import harvest_osm_sites
+
+                extra.append(harvest_osm_sites(str(p)[4:], self.settings).sites)
         if a.kind == "england":
             sites = load_sites(self.settings, types=self.services, include_historical=self.spec.include_historical,
                                extra=extra)
