@@ -37,3 +37,10 @@ def test_suggestions_are_multiples_of_the_resolution(q: float) -> None:
         if hint is not None and "Try " in hint:
             value = _suggested(hint)
             assert value % resolution == 0 and value >= resolution
+
+
+def test_cli_tip_keeps_five_minute_steps_above_five() -> None:
+    """The CLI takes any threshold (resolution 0.1): above 5 minutes the tip still rounds to 5."""
+    times = _times([2.0, 4.0, 6.0, 8.0, 9.0, 10.0, 10.5, 11.0, 11.5, 16.0])
+    hint = nothing_beyond_hint(times, threshold_minutes=45)
+    assert hint is not None and _suggested(hint) == 10.0

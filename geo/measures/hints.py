@@ -36,7 +36,8 @@ def nothing_beyond_hint(times: pd.DataFrame, *, threshold_minutes: float, weight
     cum = np.cumsum(w[order]) / max(w.sum(), 1e-9)
     q = float(v[order][min(np.searchsorted(cum, 1.0 - share), len(v) - 1)])
     step = 1.0 if unit == "km" else 5.0
-    if resolution > step or step % resolution:
+    ratio = step / resolution
+    if resolution > step or abs(ratio - round(ratio)) > 1e-9:  # 5 minutes is not a multiple of it
         step = resolution
     fine = float(np.floor(q / resolution + 1e-9) * resolution)
     suggest = max(step, np.floor(q / step) * step) if q >= step else round(fine, 6)
