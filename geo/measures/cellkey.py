@@ -265,7 +265,8 @@ def load_secret(path: str | Path) -> bytes:
             logger.info("created the cell-key secret %s (keep it: a new secret gives every extract new noise)", p)
     st = p.lstat()
     if not stat.S_ISREG(st.st_mode):
-        msg = f"{p}: the cell-key secret must be a regular file (GEO_CELLKEY_SECRET_FILE)"
+        msg = (f"{p}: the cell-key secret must be a regular file; point GEO_CELLKEY_SECRET_FILE at the "
+               "installation's secret file (or at a new path, where one is created)")
         raise DataSourceError(msg)
     if hasattr(os, "getuid") and (st.st_mode & 0o077 or st.st_uid != os.getuid()):
         msg = (f"{p}: the cell-key secret must belong to this user and be readable by nobody else; "
@@ -273,8 +274,9 @@ def load_secret(path: str | Path) -> bytes:
         raise DataSourceError(msg)
     text = p.read_text(encoding="ascii", errors="replace").strip()
     if len(text) < 32:
-        msg = (f"{p}: the cell-key secret is empty or too short (at least 32 characters); restore the "
-               "installation's secret, or delete the file to create a new one")
+        msg = (f"{p}: the cell-key secret is empty or too short (at least 32 characters); put the "
+               "installation's secret back, or remove the file to create a new one (every extract then gets "
+               "new noise)")
         raise DataSourceError(msg)
     return text.encode("ascii", errors="replace")
 

@@ -281,6 +281,36 @@ def area_cases() -> list[Case]:
     ]
 
 
+# -------------------------------------------------------------------------- the cell-key secret
+def _secret(kind: str) -> Any:
+    """A client extract read with a broken installation secret (``Settings.cellkey_secret_file``)."""
+    def build(tmp: Path) -> Path:
+        path = tmp / "cellkey.secret"
+        if kind == "folder":
+            path.mkdir()
+        else:
+            path.write_text("short\n" if kind == "short" else "s" * 64 + "\n")
+            path.chmod(0o644 if kind == "readable" else 0o600)
+        return path
+
+    def call(arg: Any, settings: Any, tmp: Path) -> Any:
+        from geo.measures.clients import read_client_extract
+
+        return read_client_extract(b"postcode\nLE15 6AA\n", settings.with_(cellkey_secret_file=arg),
+                                   source="synthetic_secret.csv")
+
+    return build, call
+
+
+def secret_cases() -> list[Case]:
+    from geo._errors import DataSourceError
+
+    cases = {"readable": r"readable by nobody else; run `chmod 600 ", "short": r"empty or too short",
+             "folder": r"must be a regular file"}
+    return [Case(f"cellkey-secret-{kind}", *_secret(kind), DataSourceError, match, names="cellkey.secret",
+                 category="clients") for kind, match in cases.items()]
+
+
 # -------------------------------------------------------------------------- cache faults
 def _corrupt_cache(kind: str) -> Any:
     def call(arg: Any, settings: Any, tmp: Path) -> Any:
@@ -332,4 +362,5 @@ def cache_cases() -> list[Case]:
 
 
 def all_cases() -> list[Case]:
-    return [*out_cases(), *scenario_cases(), *bounds_cases(), *client_cases(), *area_cases(), *cache_cases()]
+    return [*out_cases(), *scenario_cases(), *bounds_cases(), *client_cases(), *area_cases(), *secret_cases(),
+            *cache_cases()]
