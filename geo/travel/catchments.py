@@ -19,6 +19,8 @@ from geo._errors import InputError, NetworkError
 from geo.crs import BNG
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import geopandas as gpd
 
     from geo.data.areas import Area
@@ -47,7 +49,7 @@ def _site_xy(sites: pd.DataFrame) -> np.ndarray:
 
 def nearest_times(area: Area, sites: pd.DataFrame, router: Router, *,
                   by_type: bool = False, max_minutes: float | None = None,
-                  k: int = 1) -> pd.DataFrame:
+                  k: int = 1, services: Sequence[str] | None = None) -> pd.DataFrame:
     """Minutes from every LSOA of ``area`` to its nearest site.
 
     Parameters
@@ -58,24 +60,28 @@ def nearest_times(area: Area, sites: pd.DataFrame, router: Router, *,
     by_type : add ``minutes_<type>`` and ``site_id_<type>`` for each site type present.
     max_minutes : search limit; LSOAs beyond it get NaN and status ``beyond_limit``.
     k : also return the 2nd..k-th nearest sites (``minutes_2``, ``site_id_2``, ...).
+    services : the study's services (``("hub", "pharmacy")``): add, for each one, the minutes to
+        its nearest site -- ``minutes_<service>`` (with ``_low``/``_high`` where the router has a
+        measured error), ``site_id_<service>``, ``site_name_<service>``.  ``minutes`` itself is
+        the nearest site *of any type* (:func:`geo.data.services.result_services`).
 
     Returns
     -------
     DataFrame indexed by ``lsoa21cd``: the LSOA table columns plus ``in_area``, ``minutes``,
     ``site_id``, ``site_name``, ``site_type``, ``site_in_area``, ``origin_snap_metres``,
     ``site_snap_metres``, ``method`` and ``status`` (``ok``, ``unsnapped`` or ``no_site``).
-    Estimate routers add ``minutes_low`` and ``minutes_high``: the range of ``minutes`` from
-    the estimate's held-out errors (10th-90th percentile; see :mod:`geo.travel.estimate`).
+    Routers with a measured error add ``minutes_low`` and ``minutes_high``: the range of
+    ``minutes`` from the 10th-90th percentile of that error (the estimate's held-out errors, or
+    the road router's error; :func:`geo.travel.error_bands.travel_error_bands`).
     """
     out = _origins(area)
     oxy = out[["easting", "northing"]].to_numpy(float)
     sxy = _site_xy(sites)
     res = router.nearest(sxy, oxy, max_minutes=max_minutes)
     out["minutes"] = res.minutes
-    if hasattr(router, "nearest_range"):
-        low, high = router.nearest_range(sxy, oxy, max_minutes=max_minutes)
-        out["minutes_low"] = low
-        out["minutes_high"] = high
+    rng = _minutes_range(router, sxy, oxy, res, max_minutes=max_minutes)
+    if rng is not None:
+        out["minutes_low"], out["minutes_high"] = rng
     idx = res.site_index
     has = idx >= 0
     take = np.clip(idx, 0, None)
@@ -94,9 +100,10 @@ def nearest_times(area: Area, sites: pd.DataFrame, router: Router, *,
     out["status"] = status
     if k > 1:
         _add_k_nearest(out, router.site_origin_minutes(sxy, oxy, max_minutes=max_minutes), sites, k)
+    done = _add_services(out, sites, router, sxy, oxy, services or (), max_minutes=max_minutes)
     if by_type and "site_type" in sites:
         ids = sites["site_id"].to_numpy(dtype=object)
-        for stype in sorted(sites["site_type"].dropna().unique()):
+        for stype in sorted(set(sites["site_type"].dropna().unique()) - set(done)):
             rows = np.flatnonzero(sites["site_type"].to_numpy() == stype)
             sub = router.nearest(sxy[rows], oxy, max_minutes=max_minutes)  # one search per type
             out[f"minutes_{stype}"] = sub.minutes
@@ -112,6 +119,48 @@ def nearest_times(area: Area, sites: pd.DataFrame, router: Router, *,
     for text in out.attrs["warnings"]:
         logger.info("%s", text)  # front ends show attrs["warnings"] themselves
     return out
+
+
+def _minutes_range(router: Router, sxy: np.ndarray, oxy: np.ndarray, res: Any, *,
+                   max_minutes: float | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(low, high)`` minutes to the nearest site from the router's measured error, or None."""
+    if hasattr(router, "nearest_range"):
+        return router.nearest_range(sxy, oxy, max_minutes=max_minutes)  # type: ignore[no-any-return]
+    from geo.travel.error_bands import travel_error_bands
+
+    bands = travel_error_bands(getattr(router, "mode", ""), getattr(router, "method", ""),
+                               getattr(router, "settings", None))
+    if bands is None:
+        return None
+    idx = np.asarray(res.site_index)
+    near = sxy[np.clip(idx, 0, None)] if len(sxy) else np.zeros_like(oxy)
+    km = np.where(idx >= 0, np.hypot(*(near - oxy).T) / 1000.0, np.nan)
+    return bands.minutes_range(res.minutes, km)
+
+
+def _add_services(out: pd.DataFrame, sites: pd.DataFrame, router: Router, sxy: np.ndarray, oxy: np.ndarray,
+                  services: Sequence[str], *, max_minutes: float | None) -> list[str]:
+    """Per-service nearest minutes, site and range columns (one search per service); the keys done."""
+    from geo.data.services import ANY_SITE, result_services, service_masks
+
+    keys = [key for key in result_services(services) if key != ANY_SITE]
+    if not keys or "site_type" not in sites:
+        return []
+    masks = service_masks(sites, services)
+    ids = sites["site_id"].to_numpy(dtype=object)
+    names = (sites["name"] if "name" in sites else sites["site_id"]).to_numpy(dtype=object)
+    for key in keys:
+        rows = np.flatnonzero(masks[key])
+        sub = router.nearest(sxy[rows], oxy, max_minutes=max_minutes)
+        has = sub.site_index >= 0
+        take = rows[np.clip(sub.site_index, 0, None)] if len(rows) else np.zeros(len(oxy), dtype=np.int64)
+        out[f"minutes_{key}"] = sub.minutes
+        rng = _minutes_range(router, sxy[rows], oxy, sub, max_minutes=max_minutes) if len(rows) else None
+        if rng is not None:
+            out[f"minutes_{key}_low"], out[f"minutes_{key}_high"] = rng
+        out[f"site_id_{key}"] = pd.array(np.where(has, ids[take] if len(ids) else None, None), dtype="object")
+        out[f"site_name_{key}"] = pd.array(np.where(has, names[take] if len(names) else None, None), dtype="object")
+    return keys
 
 
 def routing_checks(area: Area, sites: pd.DataFrame, router: Router, res: Any,
