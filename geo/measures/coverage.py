@@ -151,7 +151,8 @@ def coverage_table(times: pd.DataFrame, *, threshold_minutes: float, by: str | N
         estimate, see :func:`geo.travel.catchments.nearest_times`) also ``adults_within_low``
         and ``pct_within_low`` (counted on the high times: the pessimistic end),
         ``adults_within_high`` and ``pct_within_high`` (on the low times), and
-        ``pct_beyond_low`` / ``pct_beyond_high``.
+        ``pct_beyond_low`` / ``pct_beyond_high``, and ``mean_minutes_low``/``_high`` and
+        ``median_minutes_low``/``_high`` (the weighted mean and median of the low and high times).
     """
     if not np.isfinite(threshold_minutes) or threshold_minutes <= 0:
         msg = f"threshold must be a positive number, got {threshold_minutes!r}"
@@ -173,6 +174,7 @@ def coverage_table(times: pd.DataFrame, *, threshold_minutes: float, by: str | N
         hi = df[f"{value_col}_high"].to_numpy(dtype=float)
         frame["within_low"] = np.isfinite(hi) & (hi < threshold_minutes)
         frame["within_high"] = np.isfinite(lo) & (lo < threshold_minutes)
+        frame["lo"], frame["hi"] = lo, hi
     rows: dict[Any, dict[str, float]] = {}
     for key, g in frame.groupby("g", sort=True, observed=True, dropna=False):
         gw = g["w"].to_numpy()
@@ -191,6 +193,9 @@ def coverage_table(times: pd.DataFrame, *, threshold_minutes: float, by: str | N
         if has_range:
             rows[key][f"{weight}_within_low"] = gw[g["within_low"].to_numpy()].sum()
             rows[key][f"{weight}_within_high"] = gw[g["within_high"].to_numpy()].sum()
+            for stat, fn in (("mean", weighted_mean), ("median", weighted_median)):
+                rows[key][f"{stat}_{value_col}_low"] = fn(g["lo"].to_numpy(), gw)
+                rows[key][f"{stat}_{value_col}_high"] = fn(g["hi"].to_numpy(), gw)
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = by or "group"
     tot = out[weight].replace(0, np.nan)
@@ -245,6 +250,8 @@ def coverage_headline(times: pd.DataFrame, *, threshold_minutes: float, weight: 
             "pct_within_high": round(float(row["pct_within_high"]), 2),
             "pct_beyond_low": round(float(row["pct_beyond_low"]), 2),
             "pct_beyond_high": round(float(row["pct_beyond_high"]), 2),
+            **{f"{stat}_{value_col}_{end}": round(float(row[f"{stat}_{value_col}_{end}"]), 2)
+               for stat in ("mean", "median") for end in ("low", "high")},
             "range_note": RANGE_NOTE if "estimate" in out["method"] else NETWORK_RANGE_NOTE,
         })
     return out
@@ -478,6 +485,33 @@ def coverage_by_thresholds(times: pd.DataFrame, *, thresholds_minutes: Sequence[
     return out
 
 
+def has_service_times(times: pd.DataFrame, service: str, *, value_col: str = "minutes") -> bool:
+    """Whether ``times`` carries the per-service column ``<value_col>_<service>``."""
+    return f"{value_col}_{service}" in times.columns
+
+
+def service_times(times: pd.DataFrame, service: str, *, value_col: str = "minutes") -> pd.DataFrame:
+    """``times`` with ``value_col`` (and its range and nearest site) set to one service's columns.
+
+    ``service`` ``"any"`` (or a service without its own column) returns ``times`` unchanged:
+    the nearest site of any type.  Every measure that reads ``minutes`` then answers for that
+    service (coverage, gap scores, equity).
+    """
+    if not has_service_times(times, service, value_col=value_col):
+        return times
+    out = times.copy()
+    for suffix in ("", "_low", "_high"):
+        src = f"{value_col}_{service}{suffix}"
+        if src in times.columns:
+            out[f"{value_col}{suffix}"] = times[src].to_numpy()
+        elif suffix and f"{value_col}{suffix}" in out.columns:
+            out = out.drop(columns=f"{value_col}{suffix}")
+    for col in ("site_id", "site_name"):
+        if f"{col}_{service}" in times.columns:
+            out[col] = times[f"{col}_{service}"].to_numpy()
+    return out
+
+
 def coverage_by_service(times: pd.DataFrame, services: Sequence[str], *,
                         thresholds_minutes: Sequence[float] | None = None,
                         thresholds_km: Sequence[float] | None = None, weight: str = "adults") -> pd.DataFrame:
@@ -505,14 +539,9 @@ def coverage_by_service(times: pd.DataFrame, services: Sequence[str], *,
     value_col, thr_col = ("distance_km", "threshold_km") if km else ("minutes", "threshold_minutes")
     rows = []
     for key in result_services(services):
-        col = value_col if key == ANY_SITE or len(tuple(services)) == 1 else f"{value_col}_{key}"
-        if col not in times.columns:
+        if not has_service_times(times, key, value_col=value_col) and key != ANY_SITE:
             continue
-        keep = [c for c in (weight, "in_area", "method") if c in times.columns]
-        sub = pd.DataFrame(times[keep]).copy()
-        for suffix in ("", "_low", "_high"):
-            if f"{col}{suffix}" in times.columns:
-                sub[f"{value_col}{suffix}"] = times[f"{col}{suffix}"].to_numpy()
+        sub = service_times(times, key, value_col=value_col)
         for thr in parse_thresholds(list(thresholds_km if km else thresholds_minutes)):  # type: ignore[arg-type]
             h = coverage_headline(sub, threshold_minutes=thr, weight=weight, value_col=value_col)
             for drop in ("threshold", "unit", "range_note"):
@@ -523,7 +552,7 @@ def coverage_by_service(times: pd.DataFrame, services: Sequence[str], *,
 
 
 __all__ = ["BREAKDOWNS", "PLACE_BREAKDOWNS", "RANGE_NOTE", "coverage_by_service", "coverage_by_thresholds",
-           "coverage_headline",
+           "coverage_headline", "has_service_times", "service_times",
            "coverage_summary", "coverage_table", "has_range_columns", "nearest_site_straight_line",
            "parse_thresholds", "range_text", "residents", "restrict_sites", "straight_line_coverage",
            "straight_line_times", "weighted_mean", "weighted_median"]
