@@ -56,10 +56,7 @@ def _side_by_side(per_service: pd.DataFrame, *, thr_col: str, unit: str) -> pd.D
     for _, row in per_service.iterrows():
         col = cols.setdefault(f"Nearest {row['service_label']}", {})
         thr = float(row[thr_col])
-        col[f"Adults beyond {thr:g} {short}"] = format_range("adults_beyond", {
-            "adults_beyond": row["adults_beyond"],
-            "adults_beyond_low": row["adults"] - row["adults_within_high"] if "adults_within_high" in row else None,
-            "adults_beyond_high": row["adults"] - row["adults_within_low"] if "adults_within_low" in row else None})
+        col[f"Adults beyond {thr:g} {short}"] = format_range("adults_beyond", row)
         col[f"% beyond {thr:g} {short}"] = format_range("pct_beyond", row)
         value = "distance_km" if unit == "km" else "minutes"
         col[f"Mean {value.replace('_', ' ')}"] = format_range(f"mean_{value}", row)

@@ -246,13 +246,15 @@ def coverage_headline(times: pd.DataFrame, *, threshold_minutes: float, weight: 
         out.update({
             f"{weight}_within_low": round(float(row[f"{weight}_within_low"])),
             f"{weight}_within_high": round(float(row[f"{weight}_within_high"])),
+            f"{weight}_beyond_low": round(float(row[weight] - row[f"{weight}_within_high"])),
+            f"{weight}_beyond_high": round(float(row[weight] - row[f"{weight}_within_low"])),
             "pct_within_low": round(float(row["pct_within_low"]), 2),
             "pct_within_high": round(float(row["pct_within_high"]), 2),
             "pct_beyond_low": round(float(row["pct_beyond_low"]), 2),
             "pct_beyond_high": round(float(row["pct_beyond_high"]), 2),
             **{f"{stat}_{value_col}_{end}": round(float(row[f"{stat}_{value_col}_{end}"]), 2)
                for stat in ("mean", "median") for end in ("low", "high")},
-            "range_note": RANGE_NOTE if "estimate" in out["method"] else NETWORK_RANGE_NOTE,
+            "range_note": RANGE_NOTE if "estimate" in str(out["method"]) else NETWORK_RANGE_NOTE,
         })
     return out
 

@@ -44,7 +44,7 @@ SERVICE_COLUMNS = ("minutes_{}", "minutes_{}_low", "minutes_{}_high", "site_name
 def gap_scores(times: pd.DataFrame, need: pd.DataFrame | pd.Series | None = None, *,
                threshold_minutes: float, w_need: float = 1.0, w_time: float = 1.0,
                form: str = "product", unreachable_factor: float = 2.0,
-               core_only: bool = True) -> pd.DataFrame:
+               core_only: bool = True, service: str | None = None) -> pd.DataFrame:
     """Gap score per LSOA (see module docstring).
 
     Parameters
@@ -64,6 +64,9 @@ def gap_scores(times: pd.DataFrame, need: pd.DataFrame | pd.Series | None = None
         Unreachable LSOAs are scored as ``unreachable_factor x threshold`` minutes.
     core_only : bool, default True
         Score only core LSOAs (``in_area``).
+    service : str, optional
+        Score the journeys to this service (its ``minutes_<service>`` column) instead of to the
+        nearest site of any type; ``minutes`` and ``site_name`` stay the any-type ones.
 
     Returns
     -------
@@ -80,6 +83,20 @@ def gap_scores(times: pd.DataFrame, need: pd.DataFrame | pd.Series | None = None
     if "minutes" not in times.columns:
         msg = "times frame lacks 'minutes'"
         raise SchemaError(msg)
+    if service and service != "any":
+        from geo.measures.coverage import has_service_times, service_times
+
+        if not has_service_times(times, service):
+            msg = f"the times have no journeys to {service!r}; include it in the study's services"
+            raise SchemaError(msg)
+        scored = gap_scores(service_times(times, service), need, threshold_minutes=threshold_minutes,
+                            w_need=w_need, w_time=w_time, form=form, unreachable_factor=unreachable_factor,
+                            core_only=core_only)
+        for col in ("minutes", "minutes_low", "minutes_high", "site_id", "site_name"):
+            if col in times.columns:
+                scored[col] = times[col].reindex(scored.index)
+        scored.attrs["gap_method"] += f"; minutes to the nearest {service}"
+        return scored
     df = times
     if core_only and "in_area" in df.columns:
         df = df[df["in_area"].astype(bool)]
@@ -139,16 +156,8 @@ def outreach_list(times: pd.DataFrame, need: pd.DataFrame | pd.Series | None = N
     None), optionally only LSOAs beyond the threshold.  ``score_service`` scores (and ranks)
     the journeys to that service instead of to the nearest site of any type.
     """
-    from geo.measures.coverage import service_times
-
-    scored = service_times(times, score_service) if score_service else times
-    g = gap_scores(scored, need, threshold_minutes=threshold_minutes, w_need=w_need,
-                   w_time=w_time, form=form)
-    for col in times.columns:  # per-service columns and the any-type minutes, whatever was scored
-        if col.startswith(("minutes", "site_name")) and col in g.columns:
-            g[col] = times[col].reindex(g.index)
-    if score_service:
-        g.attrs["gap_method"] = f"{g.attrs.get('gap_method', '')}; journeys to the nearest {score_service}"
+    g = gap_scores(times, need, threshold_minutes=threshold_minutes, w_need=w_need,
+                   w_time=w_time, form=form, service=score_service)
     if beyond_only:
         g = g[g["beyond_threshold"]]
     g = g.reset_index().rename(columns={"index": "lsoa21cd"})

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+#: A planning answer: per-service tables plus the run record (what the CLI emits as JSON).
+Answer = dict[str, Any]
 #: Scenario figures per service, in order; each gets ``_low``/``_high`` (see module docstring).
 SCENARIO_FIGURES = ("adults_within_before", "adults_within_after", "adults_within_change",
                     "pct_within_before", "pct_within_after", "pct_within_change_pts",
@@ -137,7 +139,7 @@ def _union(base: pd.DataFrame, after: pd.DataFrame) -> tuple[pd.DataFrame, np.nd
     after = pd.DataFrame(after).reset_index(drop=True)
     where = {k: i for i, k in enumerate(keys(base))}
     after_rows = np.empty(len(after), dtype=np.int64)
-    extra = []
+    extra: list[int] = []
     for i, k in enumerate(keys(after)):
         if k in where:
             after_rows[i] = where[k]
@@ -404,5 +406,5 @@ def headline(row: pd.Series, *, threshold_minutes: float) -> str:
     return f"{text}: {v}" if v else text
 
 
-__all__ = ["CLOSURE_FIGURES", "GROUP_FIGURES", "NOT_DISTINGUISHABLE", "SCENARIO_COUNTS", "SCENARIO_FIGURES",
+__all__ = ["CLOSURE_FIGURES", "Answer", "GROUP_FIGURES", "NOT_DISTINGUISHABLE", "SCENARIO_COUNTS", "SCENARIO_FIGURES",
            "closure_by_service", "compare_by_service", "describe_draws", "headline"]

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     from geo.data.areas import Area
     from geo.measures.uncertainty import UncertaintySpec
+    from geo.planning.by_service import Answer
     from geo.planning.scenarios import Scenario
     from geo.progress import ProgressFn
     from geo.travel.base import Router
@@ -335,7 +336,7 @@ class Study:
         return coverage_by_service(t, self.services, thresholds_minutes=thresholds or self.thresholds_minutes)
 
     def scenario(self, scenario: Scenario, *, weight_column: str = "adults", at: object = None,
-                 pool: pd.DataFrame | None = None) -> dict[str, object]:
+                 pool: pd.DataFrame | None = None) -> Answer:
         """Apply ``scenario`` and compare with the study's sites, per service, every figure with its range.
 
         Returns :func:`~geo.planning.by_service.compare_by_service`'s dict plus ``sites_after``
@@ -380,7 +381,7 @@ class Study:
 
     def optimise(self, candidates: pd.DataFrame, *, k: int, objective: str = "mclp", method: str = "exact",
                  weight_column: str = "adults", service: str | None = None, solver: object = None
-                 ) -> dict[str, object]:
+                 ) -> Answer:
         """Up to ``k`` new sites per service, ranked by the gain they can show, named by place and postcode.
 
         See :func:`~geo.planning.optimise_service.optimise_by_service`; adds ``summary`` (the run record).

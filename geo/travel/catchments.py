@@ -125,7 +125,8 @@ def _minutes_range(router: Router, sxy: np.ndarray, oxy: np.ndarray, res: Any, *
                    max_minutes: float | None) -> tuple[np.ndarray, np.ndarray] | None:
     """``(low, high)`` minutes to the nearest site from the router's measured error, or None."""
     if hasattr(router, "nearest_range"):
-        return router.nearest_range(sxy, oxy, max_minutes=max_minutes)  # type: ignore[no-any-return]
+        low, high = router.nearest_range(sxy, oxy, max_minutes=max_minutes)
+        return np.asarray(low, dtype=float), np.asarray(high, dtype=float)
     from geo.travel.error_bands import travel_error_bands
 
     bands = travel_error_bands(getattr(router, "mode", ""), getattr(router, "method", ""),
