@@ -91,7 +91,7 @@ def by_service(an: Analysis) -> None:
                 "the last is the nearest site of any type")
     table = side_by_side(per, ("adults_within", "adults_beyond", "pct_beyond", "mean_minutes", "median_minutes"),
                          threshold_minutes=t, verdicts=())
-    st.dataframe(table, width="stretch")
+    st.table(table)
     if "adults_within_low" in per.columns:
         st.caption("Ranges: every neighbourhood's time at the 10th and 90th percentile of the router's measured "
                    "error (estimate: held-out errors against real road times).")

@@ -231,25 +231,28 @@ def _verdict_line(row: pd.Series, t: int) -> None:
 
 
 def _service_tiles(row: pd.Series, t: int) -> None:
+    import math
+
+    def tile(col: Any, label: str, value: float, fmt: str, change: str, digits: int, *, unit: str = "",
+             inverse: bool = False, help_text: str | None = None) -> None:
+        ch, lo, hi = (float(row[change]), float(row[f"{change}_low"]), float(row[f"{change}_high"]))
+        if not math.isfinite(value):
+            col.metric(label, "–", delta="no site reachable", delta_color="off", delta_arrow="off", help=help_text)
+            return
+        moved = round(ch, digits) != 0
+        col.metric(label, fmt.format(value), delta=_delta(ch, lo, hi, digits=digits, unit=unit),
+                   delta_color=("inverse" if inverse else "normal") if moved else "off",
+                   delta_arrow="auto" if moved else "off", help=help_text)
+
     cols = st.columns([1.3, 1, 1, 1])
-    cols[0].metric(f"Adults within {t} min", data.fmt_int(row["adults_within_after"]),
-                   delta=_delta(row["adults_within_change"], row["adults_within_change_low"],
-                                row["adults_within_change_high"]),
-                   delta_arrow="auto" if round(row["adults_within_change"]) else "off",
-                   help=f"Nearest {row['service_label']}: adults within {t} minutes after the changes; the delta is "
-                        "the change with its 10th–90th percentile range.")
-    cols[1].metric("% of adults within", f"{row['pct_within_after']:.1f}%",
-                   delta=_delta(row["pct_within_change_pts"], row["pct_within_change_pts_low"],
-                                row["pct_within_change_pts_high"], digits=1, unit=" pts"),
-                   delta_arrow="auto" if round(row["pct_within_change_pts"], 1) else "off")
-    cols[2].metric("Mean minutes", f"{row['mean_minutes_after']:.1f}",
-                   delta=_delta(row["mean_minutes_change"], row["mean_minutes_change_low"],
-                                row["mean_minutes_change_high"], digits=1),
-                   delta_color="inverse", delta_arrow="auto" if round(row["mean_minutes_change"], 1) else "off")
-    cols[3].metric("Median minutes", f"{row['median_minutes_after']:.1f}",
-                   delta=_delta(row["median_minutes_change"], row["median_minutes_change_low"],
-                                row["median_minutes_change_high"], digits=1),
-                   delta_color="inverse", delta_arrow="auto" if round(row["median_minutes_change"], 1) else "off")
+    tile(cols[0], f"Adults within {t} min", float(row["adults_within_after"]), "{:,.0f}", "adults_within_change", 0,
+         help_text=f"Nearest {row['service_label']}: adults within {t} minutes after the changes; the delta is the "
+                   "change with its 10th–90th percentile range.")
+    tile(cols[1], "% of adults within", float(row["pct_within_after"]), "{:.1f}%", "pct_within_change_pts", 1,
+         unit=" pts")
+    tile(cols[2], "Mean minutes", float(row["mean_minutes_after"]), "{:.1f}", "mean_minutes_change", 1, inverse=True)
+    tile(cols[3], "Median minutes", float(row["median_minutes_after"]), "{:.1f}", "median_minutes_change", 1,
+         inverse=True)
 
 
 def _result(an: Analysis) -> None:
@@ -272,9 +275,9 @@ def _result(an: Analysis) -> None:
         _service_tiles(row, t)
         _verdict_line(row, t)
     with st.expander("All figures side by side, with their ranges"):
-        st.dataframe(side_by_side(by, SCENARIO_TABLE, threshold_minutes=t,
-                                  verdicts=(("verdict", "Verdict (adults within)"),
-                                            ("mean_minutes_verdict", "Verdict (mean minutes)"))), width="stretch")
+        st.table(side_by_side(by, SCENARIO_TABLE, threshold_minutes=t,
+                              verdicts=(("verdict", "Verdict (adults within)"),
+                                        ("mean_minutes_verdict", "Verdict (mean minutes)"))))
         st.download_button("Download the figures (CSV)", data.csv_bytes(by), file_name="scenario_by_service.csv",
                            mime="text/csv", key="scen_dl_service")
     st.caption(f"Ranges: {res['summary']['ranges']}. Travel-time error: {res['summary']['travel_time_error']}. "
@@ -444,7 +447,7 @@ def _optimiser(an: Analysis) -> None:
     if not res or res.get("key") != (an.cache_key, an.controls.threshold_minutes):
         return
     from geo.measures.uncertainty import NOT_DISTINGUISHABLE
-    from geo.outputs.ranges import collapse_ranges, format_range
+    from geo.outputs.ranges import collapse_ranges, format_range, format_value
 
     t = an.controls.threshold_minutes
     chosen_all = res["chosen"]
@@ -465,8 +468,9 @@ def _optimiser(an: Analysis) -> None:
             st.success(line, icon=":material/trending_up:")
         st.caption(row["message"])
         keep = ["rank", "label", gain, f"{gain}_low", f"{gain}_high", f"cumulative_{gain}", "verdict", "note"]
-        st.dataframe(_nice(collapse_ranges(chosen[[c for c in keep if c in chosen.columns]]).set_index("rank")),
-                     width="stretch")
+        table = collapse_ranges(chosen[[c for c in keep if c in chosen.columns]])
+        table[f"cumulative_{gain}"] = [format_value(gain, v) for v in table[f"cumulative_{gain}"]]
+        st.table(_nice(table).set_index("Rank"))
     st.caption(f"{res['summary']['candidates']} candidates tested; ranked by the 10th percentile of each pick's "
                f"gain over {res['summary']['ranges'].split(' of ')[-1] if res['summary'].get('ranges') else 'draws'}; "
                f"{res['summary']['router']}.")
