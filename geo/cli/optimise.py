@@ -65,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
     for _, row in by_service.iterrows():
         if row["picks"] < args.k:
             print(f"geo optimise: {row['message']}", file=sys.stderr)
+    if len(chosen):
+        chosen = chosen.set_index(["service", "rank"])
     if args.format == "csv":
         emit(chosen, "csv", args.out)
         return 0
@@ -75,8 +77,6 @@ def run(args: argparse.Namespace) -> int:
                                   verdicts=(("verdict", "Verdict"), ("message", "What was found")))
         drop = ("easting", "northing", "name", "place", "postcode", "site_type")  # the label says them
         chosen = collapse_ranges(chosen.drop(columns=[c for c in drop if c in chosen]))
-        if len(chosen):
-            chosen = chosen.set_index(["service", "rank"])
     emit({"summary": out["summary"], "by_service": by_service, "chosen": chosen}, args.format, args.out,
          title=f"Optimise: {args.k} new site(s) per service, {args.objective}, {study.area.name}")
     return 0

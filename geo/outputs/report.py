@@ -141,7 +141,7 @@ def report_data(area: Area | str, times: pd.DataFrame, *, threshold_minutes: flo
     chart = (decile_chart_png(cov["by_imd_decile"], threshold=threshold_minutes, imd=imd_label(core))
              if charts and "by_imd_decile" in cov and len(cov["by_imd_decile"]) else None)
     from geo.measures.coverage import coverage_by_service
-    from geo.outputs.report_sections import coverage_section
+    from geo.outputs.report_sections import coverage_section, section_html
 
     all_sections = list(sections)
     if len(tuple(services)) > 1:
@@ -205,6 +205,7 @@ def report_data(area: Area | str, times: pd.DataFrame, *, threshold_minutes: flo
         "threshold_minutes": float(threshold_minutes),
         "headline": cov["headline"],
         "sections": all_sections,
+        "sections_html": [section_html(sec) for sec in all_sections],
         "adults_most_deprived_20pct_pct": round(float(deprived_pct), 1),
         "imd": imd_label(core),
         "coverage": {k: v for k, v in cov.items() if k.startswith("by_")},

@@ -42,16 +42,6 @@ COLUMN_LABELS = {
     "need_percentile": "Need (pct)", "beyond_threshold": "Beyond", "rural_gap": "Rural gap",
     "score": "Gap score", "rank": "Rank", "site_type": "Type", "in_area": "In area",
     "location_precision": "Located to",
-    "adults_within_before": "Within, before", "adults_within_after": "Within, after",
-    "adults_newly_within": "Newly within", "adults_newly_beyond": "Newly beyond",
-    "mean_minutes_before": "Mean min, before", "mean_minutes_after": "Mean min, after",
-    "mean_minutes_change": "Change in mean min", "service": "Service", "name": "Name", "site_id": "Site",
-    "nearest_for_adults": "Nearest for (adults)", "newly_beyond_adults": "Would be beyond",
-    "left_without_site_adults": "Left with none", "mean_minutes_increase": "Rise in mean min",
-    "verdict": "Verdict", "label": "Where", "adults_newly_covered": "Adults newly within",
-    "cumulative_adults_newly_covered": "Running total", "mean_minutes_saved": "Mean min saved",
-    "cumulative_mean_minutes_saved": "Running total (min)", "note": "Note",
-    "minutes_before": "Minutes, before", "minutes_after": "Minutes, after", "minutes_change": "Change",
 }
 TABLE_COLUMNS = ("lsoas", "adults", "adults_beyond", "pct_beyond", "mean_minutes",
                  "median_minutes", "adults_unreachable", "pct_of_all_beyond")
@@ -97,27 +87,6 @@ def frame_html(df: pd.DataFrame, *, columns: tuple[str, ...] | None = None, inde
         cells = ([f"<td>{esc(label)}</td>"] if index else []) + [_cell(col[i]) for col in cols]
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return "<div class='wrap'><table>" + "".join(rows) + "</table></div>"
-
-
-def section_html(sec: dict[str, Any]) -> str:
-    """One planning section (:mod:`geo.outputs.report_sections`): lead lines, side-by-side table, detail, notes."""
-    out = [f"<h2>{esc(sec['title'])}</h2>"]
-    if sec.get("lead"):
-        items = []
-        for line in sec["lead"]:
-            text = esc(line)
-            for word in ("not distinguishable from no change",):
-                text = text.replace(word, f"<b class='nd'>{word}</b>")
-            items.append(f"<li>{text}</li>")
-        out.append("<ul class='lead'>" + "".join(items) + "</ul>")
-    table = sec.get("table")
-    if table is not None and len(table):
-        out.append(frame_html(table, index=True))
-    detail = sec.get("detail")
-    if detail is not None and len(detail):
-        out.append(f"<h3>{esc(sec.get('detail_title', ''))}</h3>" + frame_html(detail, index=True))
-    out.extend(f"<p class='note'>{esc(n)}</p>" for n in sec.get("notes", ()) if n)
-    return "".join(out)
 
 
 def decile_chart_png(by_decile: pd.DataFrame, *, threshold: float, imd: str = "IMD 2025") -> str | None:
@@ -376,8 +345,7 @@ def render_report_html(data: dict[str, Any]) -> str:
         f"<div class='card'><div class='v'>{esc(v)}</div><div class='l'>{esc(lab)}</div></div>"
         for v, lab in cards) + "</div>")
     parts.append(f"<p class='note'>{esc(data['sites_summary'])}</p>")
-    for sec in data.get("sections", ()):
-        parts.append(section_html(sec))
+    parts.extend(data.get("sections_html", ()))  # planning sections, rendered by geo.outputs.report_sections
     maps = data.get("maps") or {}
     if maps.get("minutes_map") or maps.get("gap_map"):
         parts.append("<h2>Maps</h2><div class='maps'>" + "".join(
@@ -440,4 +408,4 @@ def render_report_html(data: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-__all__ = ["access_maps_png", "decile_chart_png", "frame_html", "minute_bands", "render_report_html", "section_html"]
+__all__ = ["access_maps_png", "decile_chart_png", "frame_html", "minute_bands", "render_report_html"]

@@ -15,6 +15,21 @@ from typing import Any
 import pandas as pd
 
 from geo.outputs.ranges import SCENARIO_TABLE, collapse_ranges, format_range, side_by_side
+from geo.outputs.report_html import esc, frame_html
+
+#: Readable headers of the planning tables (the report's own labels cover the coverage tables).
+SECTION_LABELS = {
+    "adults_within_before": "Within, before", "adults_within_after": "Within, after",
+    "adults_newly_within": "Newly within", "adults_newly_beyond": "Newly beyond",
+    "mean_minutes_before": "Mean min, before", "mean_minutes_after": "Mean min, after",
+    "mean_minutes_change": "Change in mean min", "service": "Service", "name": "Name", "site_id": "Site",
+    "nearest_for_adults": "Nearest for (adults)", "newly_beyond_adults": "Would be beyond",
+    "left_without_site_adults": "Left with none", "mean_minutes_increase": "Rise in mean min",
+    "verdict": "Verdict", "label": "Where", "adults_newly_covered": "Adults newly within",
+    "cumulative_adults_newly_covered": "Running total", "mean_minutes_saved": "Mean min saved",
+    "cumulative_mean_minutes_saved": "Running total (min)", "note": "Note",
+    "minutes_before": "Minutes, before", "minutes_after": "Minutes, after", "minutes_change": "Change",
+}
 
 
 def coverage_section(per_service: pd.DataFrame, *, threshold_minutes: float) -> dict[str, Any]:
@@ -84,4 +99,27 @@ def optimiser_section(res: dict[str, Any], *, threshold_minutes: float) -> dict[
             "detail": detail, "notes": [f"Ranges: {res['summary'].get('ranges', '')}."]}
 
 
-__all__ = ["closure_section", "coverage_section", "optimiser_section", "scenario_section"]
+def section_html(sec: dict[str, Any]) -> str:
+    """One planning section (:mod:`geo.outputs.report_sections`): lead lines, side-by-side table, detail, notes."""
+    out = [f"<h2>{esc(sec['title'])}</h2>"]
+    if sec.get("lead"):
+        items = []
+        for line in sec["lead"]:
+            text = esc(line)
+            for word in ("not distinguishable from no change",):
+                text = text.replace(word, f"<b class='nd'>{word}</b>")
+            items.append(f"<li>{text}</li>")
+        out.append("<ul class='lead'>" + "".join(items) + "</ul>")
+    table = sec.get("table")
+    if table is not None and len(table):
+        out.append(frame_html(table.rename(columns=SECTION_LABELS), index=True))
+    detail = sec.get("detail")
+    if detail is not None and len(detail):
+        out.append(f"<h3>{esc(sec.get('detail_title', ''))}</h3>"
+                   + frame_html(detail.rename(columns=SECTION_LABELS), index=True))
+    out.extend(f"<p class='note'>{esc(n)}</p>" for n in sec.get("notes", ()) if n)
+    return "".join(out)
+
+
+
+__all__ = ["closure_section", "section_html", "coverage_section", "optimiser_section", "scenario_section"]
