@@ -162,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
         save_scenario(scenario, args.save)
         print(f"saved scenario to {args.save}", file=sys.stderr)
     if args.changed_out is not None:
-        emit(res["changed_lsoas"], "csv", args.changed_out)
+        emit(res["changed_lsoas"].reset_index(), "csv", args.changed_out)
     summary = dict(res["summary"])
     headlines = summary.pop("headlines")
     out: dict[str, Any] = {"summary": summary, "headlines": headlines,

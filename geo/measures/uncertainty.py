@@ -15,8 +15,8 @@ one vectorised call; a draw only picks one per site.  The pick is keyed by ``sit
 site keeps the same position in the same draw whatever else changes (before = after).
 
 **How long the journey is.**  Each origin-site journey gets an error from its straight-line
-distance band (:func:`geo.travel.error_bands.travel_error_bands`: the estimate's held-out
-10th/90th percentiles, or the road router's error against an independent engine), drawn from
+distance band (:func:`geo.travel.error_bands.travel_error_model`: the estimate's held-out
+10th/90th percentiles, or the road router's error against Valhalla, centred), drawn from
 the normal with the same 10th and 90th percentiles: ``true = router - error``.  Errors are a
 smooth random field over (origin position, site position) with a Gaussian correlation of length
 ``correlation_km`` (:data:`CORRELATION_KM`; journeys from the same neighbourhood to two sites
@@ -55,7 +55,7 @@ from geo._errors import InputError
 if TYPE_CHECKING:
     from geo.config import Settings
     from geo.travel.base import Router
-    from geo.travel.error_bands import ErrorBands
+    from geo.travel.error_bands import ErrorModel
 
 logger = logging.getLogger(__name__)
 
@@ -187,14 +187,14 @@ class AccessDraws:
     def __init__(self, router: Router, origins_xy: np.ndarray, sites: pd.DataFrame, matrix: np.ndarray, *,
                  spec: UncertaintySpec, settings: Settings | None = None,
                  states: list[np.ndarray] | None = None, rank: int = 1) -> None:
-        from geo.travel.error_bands import travel_error_bands
+        from geo.travel.error_bands import travel_error_model
 
         self.spec = spec
         self.origins_xy = np.asarray(origins_xy, dtype=float).reshape(-1, 2)
         self.sites = pd.DataFrame(sites).reset_index(drop=True)
         self.point = np.where(np.isnan(matrix), np.inf, np.asarray(matrix, dtype=float))
         n_s, n_o = self.point.shape
-        self.bands: ErrorBands | None = travel_error_bands(getattr(router, "mode", ""), getattr(router, "method", ""),
+        self.bands: ErrorModel | None = travel_error_model(getattr(router, "mode", ""), getattr(router, "method", ""),
                                                            settings)
         self.xy = np.column_stack([self.sites["easting"].to_numpy(float),
                                    self.sites["northing"].to_numpy(float)]).reshape(-1, 2)
@@ -227,10 +227,7 @@ class AccessDraws:
     def _error_params(self, km: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self.bands is None:
             return np.zeros_like(km), np.zeros_like(km)
-        mu, sd = self.bands.normal(km)
-        if self.bands.method == "network" and "centred" in self.bands.reference:
-            mu = np.zeros_like(mu)
-        return mu, sd
+        return self.bands.normal(km)
 
     def _route_positions(self, router: Router, positions: list[np.ndarray]) -> None:
         """Route every candidate position of the relevant uncertain sites in one call.

@@ -72,7 +72,7 @@ def nearest_times(area: Area, sites: pd.DataFrame, router: Router, *,
     ``site_snap_metres``, ``method`` and ``status`` (``ok``, ``unsnapped`` or ``no_site``).
     Routers with a measured error add ``minutes_low`` and ``minutes_high``: the range of
     ``minutes`` from the 10th-90th percentile of that error (the estimate's held-out errors, or
-    the road router's error; :func:`geo.travel.error_bands.travel_error_bands`).
+    the road router's error; :func:`geo.travel.error_bands.travel_error_model`).
     """
     out = _origins(area)
     oxy = out[["easting", "northing"]].to_numpy(float)
@@ -127,9 +127,9 @@ def _minutes_range(router: Router, sxy: np.ndarray, oxy: np.ndarray, res: Any, *
     if hasattr(router, "nearest_range"):
         low, high = router.nearest_range(sxy, oxy, max_minutes=max_minutes)
         return np.asarray(low, dtype=float), np.asarray(high, dtype=float)
-    from geo.travel.error_bands import travel_error_bands
+    from geo.travel.error_bands import travel_error_model
 
-    bands = travel_error_bands(getattr(router, "mode", ""), getattr(router, "method", ""),
+    bands = travel_error_model(getattr(router, "mode", ""), getattr(router, "method", ""),
                                getattr(router, "settings", None))
     if bands is None:
         return None

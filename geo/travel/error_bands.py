@@ -1,19 +1,22 @@
-"""How wrong a travel time can be: the measured error of each router, by distance band.
+"""The travel-time error every range is drawn from, built on the measured errors of :mod:`geo.travel.accuracy`.
 
-One small interface, :func:`travel_error_bands` ``(mode, method)``, answers for every router:
+:func:`geo.travel.accuracy.travel_error_bands` holds what was *measured* (per mode, method and
+straight-line distance band: bias and 10th/90th percentile of ``method - reference``).  This
+module decides how the ranges *use* it -- one :class:`ErrorModel` per router:
 
-* ``estimate`` -- the calibrated straight-line estimate's held-out errors against real road
-  times (:data:`geo.travel.estimate.MODEL`, fitted by ``benchmarks/calibrate_estimate.py``);
-* ``network`` -- the OpenStreetMap road router's error against an independent engine
-  (Valhalla on the bundled Rutland roads), read from :mod:`geo.travel.accuracy` when that module
-  is installed.  Until it is, the estimate's held-out spread is used *centred on zero*
-  (``reference`` says so): a stand-in wider than the road router's own error, never narrower;
-* ``transit`` -- no measured error (``None``): public-transport figures carry no travel-time range.
+* ``estimate`` -- the estimate's held-out errors against our road router (the calibration the
+  estimate was fitted with), bias included: ``true = estimate - error``.  Walk and cycle errors
+  scale with the speeds in :class:`~geo.config.Settings`, as the estimate's minutes do;
+* ``network`` -- the road router against Valhalla on the same OpenStreetMap roads.  Valhalla is
+  another model of the same roads, not the truth, so the disagreement sets the *size* of the
+  error and not its direction: each band's error is centred on zero with a half-width of the
+  larger of ``|p10|`` and ``|p90|`` (our router's mean +1 to +2 minutes against Valhalla on
+  5-20 km drives is not subtracted from every journey);
+* ``transit`` (or anything unmeasured) -- ``None``: no travel-time range.
 
-Errors are ``router minutes - reference minutes`` per straight-line distance band: the 10th and
-90th percentiles and the mean (bias).  :meth:`ErrorBands.minutes_range` turns them into a
-low-high range of the *true* minutes, :meth:`ErrorBands.normal` into the normal distribution
-with the same 10th and 90th percentiles that :mod:`geo.measures.uncertainty` draws from.
+:meth:`ErrorModel.minutes_range` gives the low-high range of one journey (per-LSOA
+``minutes_low``/``minutes_high``); :meth:`ErrorModel.normal` the normal distribution with the same
+10th and 90th percentiles that :mod:`geo.measures.uncertainty` draws journeys from.
 """
 
 from __future__ import annotations
@@ -34,15 +37,16 @@ Z90 = 1.2815515655446004
 
 
 @dataclass(frozen=True)
-class ErrorBands:
-    """Measured ``router - reference`` minutes per straight-line distance band.
+class ErrorModel:
+    """``router - true`` minutes per straight-line distance band, as the ranges use it.
 
     Attributes
     ----------
     mode, method : the router these errors belong to.
     edges_km : band edges (straight-line km), e.g. ``(0, 2, 5, 10, 20, 60)``.
-    p10, p90, bias : per band, minutes (10th/90th percentile and mean of the error).
+    p10, p90 : per band, minutes (10th/90th percentile of the error).
     reference : what the router was compared with, in words (shown with every range).
+    centred : True when the measured spread is used centred on zero (the road router).
     """
 
     mode: str
@@ -50,18 +54,19 @@ class ErrorBands:
     edges_km: tuple[float, ...]
     p10: tuple[float, ...]
     p90: tuple[float, ...]
-    bias: tuple[float, ...]
     reference: str
-
-    def _interp(self, km: Any, values: tuple[float, ...]) -> np.ndarray:
-        """Linear between band midpoints, flat beyond the first and last (as the estimate does)."""
-        e = np.asarray(self.edges_km, dtype=float)
-        mids = 0.5 * (e[:-1] + e[1:])
-        return np.interp(np.asarray(km, dtype=float), mids, np.asarray(values, dtype=float))
+    centred: bool = False
 
     def quantiles(self, km: Any) -> tuple[np.ndarray, np.ndarray]:
-        """10th and 90th percentile of the error (minutes) at straight-line ``km``."""
-        return self._interp(km, self.p10), self._interp(km, self.p90)
+        """10th and 90th percentile of the error (minutes) at straight-line ``km``.
+
+        Linear between band midpoints, flat beyond the first and last (as the accuracy tables are read).
+        """
+        from geo.travel.accuracy import interpolate_bands
+
+        e = self.edges_km
+        return interpolate_bands(np.asarray(km, dtype=float), list(zip(e[:-1], e[1:], strict=True)),
+                                 list(self.p10), list(self.p90))
 
     def normal(self, km: Any) -> tuple[np.ndarray, np.ndarray]:
         """``(mean, sd)`` of the normal with the band's 10th and 90th percentiles at ``km``."""
@@ -72,13 +77,11 @@ class ErrorBands:
         """``(low, high)`` true minutes for router ``minutes`` at straight-line ``km``.
 
         ``true = router - error``: ``low = minutes - p90``, ``high = minutes - p10``, widened to
-        contain ``minutes`` and never below 0 (the estimate's own rule; NaN stays NaN).
+        contain ``minutes`` and never below 0 (NaN stays NaN).
         """
         m = np.asarray(minutes, dtype=float)
         p10, p90 = self.quantiles(km)
-        low = np.maximum(m - np.maximum(p90, 0.0), 0.0)
-        high = m - np.minimum(p10, 0.0)
-        return low, high
+        return np.maximum(m - np.maximum(p90, 0.0), 0.0), m - np.minimum(p10, 0.0)
 
     @property
     def widest_sd_minutes(self) -> float:
@@ -86,58 +89,36 @@ class ErrorBands:
         return float(np.max(np.subtract(self.p90, self.p10)) / (2.0 * Z90)) if self.p10 else 0.0
 
     def describe(self) -> str:
-        """One line: the reference and the 10th-90th percentile spread under 5 km."""
-        p10, p90 = self.quantiles(np.array([3.5]))
-        return (f"{self.mode} {self.method} travel-time error against {self.reference}: "
-                f"{float(p10[0]):+.1f} to {float(p90[0]):+.1f} min (10th-90th percentile) at 2-5 km")
+        """One line: the reference and the 10th-90th percentile error at 2-5 and 5-10 km."""
+        p10, p90 = self.quantiles(np.array([3.5, 7.5]))
+        how = ", centred on zero" if self.centred else ""
+        return (f"{self.mode} {self.method} travel-time error against {self.reference}{how}: "
+                f"{float(p10[0]):+.1f} to {float(p90[0]):+.1f} min at 2-5 km, "
+                f"{float(p10[1]):+.1f} to {float(p90[1]):+.1f} min at 5-10 km (10th-90th percentile)")
 
 
-def _estimate_bands(mode: str, settings: Settings | None) -> ErrorBands:
-    from geo.travel.estimate import BAND_EDGES_KM, band_labels, calibrate
+def travel_error_model(mode: str, method: str, settings: Settings | None = None) -> ErrorModel | None:
+    """The error the ranges of a ``mode``/``method`` router are drawn from (``None``: unmeasured)."""
+    from geo.travel.accuracy import travel_error_bands
 
-    cal = calibrate(settings, mode=mode)
-    rows = np.array([cal.error_bands[label] for label in band_labels()], dtype=float)
-    scale = cal.speed_scale
-    return ErrorBands(mode=mode, method="estimate", edges_km=tuple(float(x) for x in BAND_EDGES_KM),
-                      p10=tuple(rows[:, 0] * scale), p90=tuple(rows[:, 1] * scale),
-                      bias=tuple(rows[:, 2] * scale),
-                      reference="real road times, held out by geography (estimate calibration)")
-
-
-def _network_bands(mode: str, settings: Settings | None) -> ErrorBands:
-    """The road router's measured error (geo.travel.accuracy), or the centred estimate stand-in."""
-    try:
-        from geo.travel import accuracy  # type: ignore[attr-defined]
-    except ImportError:
-        accuracy = None
-    if accuracy is not None and hasattr(accuracy, "travel_error_bands"):
-        measured = accuracy.travel_error_bands(mode, "network")
-        if measured is not None:
-            return ErrorBands(mode=mode, method="network", edges_km=tuple(measured.edges_km),
-                              p10=tuple(measured.p10), p90=tuple(measured.p90), bias=tuple(measured.bias),
-                              reference=str(measured.reference))
-    est = _estimate_bands(mode, settings)
-    half = 0.5 * (np.asarray(est.p90) - np.asarray(est.p10))
-    return ErrorBands(mode=mode, method="network", edges_km=est.edges_km, p10=tuple(-half), p90=tuple(half),
-                      bias=tuple(0.0 for _ in half),
-                      reference=("no independent engine measured yet: the estimate's held-out spread, "
-                                 "centred on zero (wider than the road router's own error)"))
-
-
-def travel_error_bands(mode: str, method: str, settings: Settings | None = None) -> ErrorBands | None:
-    """The measured error of the router for ``mode`` and ``method`` (``None``: not measured).
-
-    ``method`` is ``"estimate"`` or ``"network"``; transit (``"transit"``) and anything else
-    has no measured error and gives ``None``.
-    """
     mode, method = str(mode), str(method)
-    if mode not in {"drive", "walk", "cycle"}:
+    if mode not in {"drive", "walk", "cycle"} or method not in {"estimate", "network"}:
         return None
-    if method == "estimate":
-        return _estimate_bands(mode, settings)
+    bands = travel_error_bands(mode, method)
+    if bands is None:
+        return None
+    edges = (*(b.lo_km for b in bands.bands), bands.bands[-1].hi_km)
+    p10 = np.array([b.p10_minutes for b in bands.bands], dtype=float)
+    p90 = np.array([b.p90_minutes for b in bands.bands], dtype=float)
     if method == "network":
-        return _network_bands(mode, settings)
-    return None
+        half = np.maximum(np.abs(p10), np.abs(p90))
+        return ErrorModel(mode=mode, method=method, edges_km=tuple(map(float, edges)), p10=tuple(-half),
+                          p90=tuple(half), reference=bands.reference, centred=True)
+    from geo.travel.estimate import calibrate
+
+    scale = calibrate(settings, mode=mode).speed_scale
+    return ErrorModel(mode=mode, method=method, edges_km=tuple(map(float, edges)), p10=tuple(p10 * scale),
+                      p90=tuple(p90 * scale), reference=bands.reference)
 
 
-__all__ = ["ErrorBands", "travel_error_bands"]
+__all__ = ["ErrorModel", "travel_error_model"]
