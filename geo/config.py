@@ -178,8 +178,6 @@ class Settings:
     uncertainty_draws: int = 200
     #: Seed of those draws (the same seed gives the same ranges on every run and machine).
     uncertainty_seed: int = 20_250
-    #: Correlation length (km) of travel-time errors over origin and site positions.
-    error_correlation_km: float = 3.0
 
     def __post_init__(self) -> None:
         if self.imd_version not in IMD_VERSIONS:

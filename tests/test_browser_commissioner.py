@@ -86,15 +86,18 @@ def test_commissioner_path(page: object, tmp_path: Path) -> None:  # noqa: F811 
     assert re.search(r"\+[\d,]+ \(range [+−-]?[\d,]+ to \+[\d,]+\)", text), "the gain shows its range"
     assert "Oakham" in text, "the new site is named by its place"
 
-    # 3. a satellite in Uppingham: a clear gain whose range excludes zero
+    # 3. a satellite in Uppingham: most simulated worlds gain (it is close to the 15-minute line: the four
+    #    neighbourhoods it brings within are 15.1-16.2 minutes from Oakham now), journeys clearly shorter
     _clear(pg)
     _add_at_postcode(pg, "LE15 9PZ")
     text = _text(pg)
-    assert "Nearest treatment hub: a clear gain" in text
-    gain = re.search(r"a clear gain\.\*?\*? ?\+([\d,]+) adults within \d+ min \(range \+([\d,]+) to \+([\d,]+)", text)
-    assert gain, text[:2000]
-    point, low, high = (int(g.replace(",", "")) for g in gain.groups())
-    assert 0 < low <= point <= high < 33_402
+    gain = re.search(r"\+([\d,]+) adults within \d+ min \(range \+([\d,]+) to \+([\d,]+)|"
+                     r"within 15 min \(\+([\d,]+)\) has a range of \+([\d,]+) to \+([\d,]+)", text)
+    assert gain, text[:3000]
+    point, low, high = (int(g.replace(",", "")) for g in gain.groups() if g)
+    assert 0 <= low <= point <= high < 33_402 and 3_000 < point < 7_000
+    chance = re.search(r"a gain in (\d+)% of the simulated worlds", text)
+    assert chance and int(chance.group(1)) >= 80
     _shot(pg, "commissioner_uppingham_satellite", tmp_path)
 
     # 4. close the only hub, pharmacies still selected: hub access is lost

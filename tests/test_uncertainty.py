@@ -58,7 +58,9 @@ def test_error_model_network_is_valhalla_centred(settings) -> None:
     measured = travel_error_bands("drive", "network")
     assert em.centred and "Valhalla" in em.reference
     for b, lo, hi in zip(measured.bands, em.p10, em.p90, strict=True):
-        assert hi == pytest.approx(max(abs(b.p10_minutes), abs(b.p90_minutes))) and lo == -hi
+        sd = (b.p90_minutes - b.p10_minutes) / (2 * 1.2815515655446004)
+        assert hi == pytest.approx(1.2815515655446004 * np.hypot(b.bias_minutes, sd)) and lo == -hi
+        assert hi >= (b.p90_minutes - b.p10_minutes) / 2  # never narrower than the measured spread
     mu, _ = em.normal(np.array([1.0, 8.0]))
     np.testing.assert_allclose(mu, 0.0, atol=1e-12)
     low, high = em.minutes_range(np.array([10.0, np.nan]), np.array([6.0, 6.0]))
@@ -101,7 +103,7 @@ def test_spec_validates() -> None:
     with pytest.raises(InputError, match="draws"):
         UncertaintySpec(draws=-1)
     with pytest.raises(InputError, match="correlation"):
-        UncertaintySpec(correlation_km=0)
+        UncertaintySpec(correlation=(0.0, 0.1, 0.1))
 
 
 # --------------------------------------------------------------------------- positions (real data)
@@ -135,12 +137,25 @@ def test_field_has_unit_variance_and_decays_with_distance(settings) -> None:
     sites = pd.DataFrame({"site_id": ["a", "b", "c"], "easting": [486_000.0, 486_300.0, 496_000.0],
                           "northing": [305_000.0, 305_000.0, 305_000.0], "location_precision": ""})
     m = r.site_origin_minutes(sites[["easting", "northing"]].to_numpy(), o)
-    d = AccessDraws(r, o, sites, m, spec=UncertaintySpec(draws=400, seed=7), settings=settings)
-    f = np.stack([d._field(k, d.xy) for k in range(400)])  # (draws, sites, origins)
-    assert f.std() == pytest.approx(1.0, abs=0.08)
-    near = np.corrcoef(f[:, 0, :].ravel(), f[:, 1, :].ravel())[0, 1]
-    far = np.corrcoef(f[:, 0, :].ravel(), f[:, 2, :].ravel())[0, 1]
-    assert near > 0.9 and abs(far) < 0.2, (near, far)
+    for corr, far_want in (((3.0, 0.0, 0.0), 0.0), ((0.7, 0.34, 0.34), 0.34)):
+        spec = UncertaintySpec(draws=400, seed=7, correlation=corr)
+        d = AccessDraws(r, o, sites, m, spec=spec, settings=settings)
+        f = np.stack([d._field(k, d.xy) for k in range(400)])  # (draws, sites, origins)
+        assert f.std() == pytest.approx(1.0, abs=0.08)
+        near = np.corrcoef(f[:, 0, :].ravel(), f[:, 1, :].ravel())[0, 1]  # same origin, sites 300 m apart
+        far = np.corrcoef(f[:, 0, :].ravel(), f[:, 2, :].ravel())[0, 1]  # same origin, sites 10 km apart
+        assert near > 0.9 and far == pytest.approx(far_want, abs=0.12), (corr, near, far)
+        other = np.corrcoef(f[:, 0, 0], f[:, 2, -1])[0, 1]  # nothing shared: far origins, far sites
+        assert abs(other) < 0.2, (corr, other)
+
+
+def test_measured_correlation_is_used(settings) -> None:
+    from geo.measures.uncertainty import CORRELATION, DEFAULT_CORRELATION
+
+    spec = UncertaintySpec()
+    assert spec.correlation_for("network", "drive") == CORRELATION[("network", "drive")]
+    assert spec.correlation_for("transit", "transit") == DEFAULT_CORRELATION
+    assert all(0 < length < 10 and a >= 0 and b >= 0 and a + b < 1 for length, a, b in CORRELATION.values())
 
 
 def test_same_place_same_error_and_deterministic(settings) -> None:

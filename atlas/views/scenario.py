@@ -199,10 +199,17 @@ def _verdict_line(row: pd.Series, t: int) -> None:
     who = f"Nearest {row['service_label']}"
     v = str(row["verdict"])
     lo, hi = row["adults_within_change_low"], row["adults_within_change_high"]
+    chance = row.get("chance_of_gain")
+    odds = (f" It is a gain in {100 * chance:.0f}% of the simulated worlds."
+            if chance is not None and pd.notna(chance) else "")
     if v == NOT_DISTINGUISHABLE:
+        minutes = ""
+        if row["mean_minutes_change_high"] <= -0.5:
+            minutes = (f" Journeys are clearly shorter, though: mean {row['mean_minutes_change']:+.1f} min "
+                       f"(range {row['mean_minutes_change_low']:+.1f} to {row['mean_minutes_change_high']:+.1f}).")
         st.warning(f"**{who}: not distinguishable from no change.** The change in adults within {t} min "
                    f"({row['adults_within_change']:+,.0f}) has a range of {lo:+,.0f} to {hi:+,.0f}, which includes "
-                   "zero: travel-time error and where the sites really are could undo it.",
+                   "zero: travel-time error and where the sites really are could undo it." + odds + minutes,
                    icon=":material/help:")
     elif v == "loss":
         lost = row["adults_within_before"] - row["adults_within_after"]
@@ -213,7 +220,7 @@ def _verdict_line(row: pd.Series, t: int) -> None:
                  icon=":material/trending_down:")
     elif v == "gain":
         st.success(f"**{who}: a clear gain.** {row['adults_within_change']:+,.0f} adults within {t} min "
-                   f"(range {lo:+,.0f} to {hi:+,.0f}: above zero in at least 9 of 10 simulated worlds).",
+                   f"(range {lo:+,.0f} to {hi:+,.0f}: above zero in at least 9 of 10 simulated worlds).{odds}",
                    icon=":material/trending_up:")
     else:
         st.caption(f"{who}: no change in who is within {t} min ({row['mean_minutes_verdict']} in mean minutes).")

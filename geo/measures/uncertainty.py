@@ -18,10 +18,14 @@ site keeps the same position in the same draw whatever else changes (before = af
 distance band (:func:`geo.travel.error_bands.travel_error_model`: the estimate's held-out
 10th/90th percentiles, or the road router's error against Valhalla, centred), drawn from
 the normal with the same 10th and 90th percentiles: ``true = router - error``.  Errors are a
-smooth random field over (origin position, site position) with a Gaussian correlation of length
-``correlation_km`` (:data:`CORRELATION_KM`; journeys from the same neighbourhood to two sites
-500 m apart share almost all their error, from neighbourhoods far apart almost none), drawn with
-random Fourier features -- two matrix products per draw, no loop over neighbourhoods.  The same
+random field over (origin position, site position) whose correlation was *measured* on real
+errors (:data:`CORRELATION`, ``benchmarks/error_correlation.py``): every journey from one
+neighbourhood shares an origin component, every journey to one site a site component (about a
+third of the variance each for drives: a centroid far from its main road is slow to everywhere),
+and the rest decays as ``exp(-d^2 / 2 L^2)`` with the distance between the other ends
+(``L`` about 1 km) -- so journeys from one neighbourhood to two sites 500 m apart share most of
+their error.  All three parts are drawn with
+random Fourier features -- a few matrix products per draw, no loop over neighbourhoods.  The same
 journey keeps the same error before and after a change, so journeys a change does not touch
 cancel exactly.
 
@@ -59,9 +63,21 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: Correlation length (km) of travel-time errors over origin and site positions; see the
-#: module docstring and docs/uncertainty.md (measured on Rutland by benchmarks/error_correlation.py).
-CORRELATION_KM = 3.0
+#: Correlation of journey errors per (method, mode), as ``(L_km, origin_share, site_share)``: two
+#: journeys from one origin correlate ``origin_share + (1 - origin_share) exp(-d^2 / 2 L^2)`` at
+#: distance ``d`` between their sites (to one site: ``site_share + ...`` by the distance between
+#: their origins).  Measured on the 650 ordered pairs of Rutland LSOA centroids per mode (road
+#: router against Valhalla; estimate against the road router) by ``benchmarks/error_correlation.py``,
+#: which prints these constants.
+# <measured: error_correlation.py>
+CORRELATION: dict[tuple[str, str], tuple[float, float, float]] = {
+    ("network", "drive"): (1.0, 0.35, 0.35), ("estimate", "drive"): (0.7, 0.34, 0.34),
+    ("network", "walk"): (0.5, 0.11, 0.13), ("estimate", "walk"): (0.5, 0.22, 0.22),
+    ("network", "cycle"): (0.8, 0.05, 0.08), ("estimate", "cycle"): (0.6, 0.18, 0.2),
+}
+# </measured>
+#: Used for a method or mode without a measurement.
+DEFAULT_CORRELATION = (1.0, 0.3, 0.3)
 #: Random Fourier features per draw (the error field's smoothness is exact in expectation).
 FEATURES = 64
 #: Candidate positions per town-precision and postcode-precision site.
@@ -79,32 +95,41 @@ NOT_DISTINGUISHABLE = "not distinguishable from no change"
 
 @dataclass(frozen=True)
 class UncertaintySpec:
-    """Size and seed of the Monte Carlo (from :class:`~geo.config.Settings`)."""
+    """Size and seed of the Monte Carlo (from :class:`~geo.config.Settings`).
+
+    ``correlation`` overrides the measured ``(L_km, origin_share, site_share)`` of :data:`CORRELATION`.
+    """
 
     draws: int = 200
     seed: int = 20_250
-    correlation_km: float = CORRELATION_KM
+    correlation: tuple[float, float, float] | None = None
     features: int = FEATURES
 
     def __post_init__(self) -> None:
         if not 0 <= int(self.draws) <= 10_000:
             msg = f"uncertainty draws must be between 0 and 10,000 (got {self.draws}); set GEO_UNCERTAINTY_DRAWS"
             raise InputError(msg)
-        if not self.correlation_km > 0:
-            msg = f"error correlation must be above 0 km (got {self.correlation_km}); set GEO_ERROR_CORRELATION_KM"
+        c = self.correlation
+        if c is not None and not (c[0] > 0 and c[1] >= 0 and c[2] >= 0 and c[1] + c[2] <= 1):
+            msg = f"error correlation needs a length above 0 km and shares adding up to at most 1 (got {c})"
             raise InputError(msg)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> UncertaintySpec:
-        """The spec the settings ask for (``uncertainty_draws``, ``uncertainty_seed``, ``error_correlation_km``)."""
-        return cls(draws=int(settings.uncertainty_draws), seed=int(settings.uncertainty_seed),
-                   correlation_km=float(settings.error_correlation_km))
+        """The spec the settings ask for (``uncertainty_draws``, ``uncertainty_seed``)."""
+        return cls(draws=int(settings.uncertainty_draws), seed=int(settings.uncertainty_seed))
+
+    def correlation_for(self, method: str, mode: str) -> tuple[float, float, float]:
+        """``(L_km, origin_share, site_share)`` of the error correlation of a ``method``/``mode`` router."""
+        if self.correlation is not None:
+            return self.correlation
+        return CORRELATION.get((str(method), str(mode)), DEFAULT_CORRELATION)
 
     def describe(self) -> str:
         """One line for run records."""
         lo, hi = INTERVAL_PERCENTILES
         return (f"{lo:g}th-{hi:g}th percentile of {self.draws} seeded draws (seed {self.seed}) over "
-                f"travel-time error and site-location precision; errors correlated over {self.correlation_km:g} km")
+                "travel-time error and site-location precision")
 
 
 # --------------------------------------------------------------------------- where sites could be
@@ -194,6 +219,7 @@ class AccessDraws:
         self.sites = pd.DataFrame(sites).reset_index(drop=True)
         self.point = np.where(np.isnan(matrix), np.inf, np.asarray(matrix, dtype=float))
         n_s, n_o = self.point.shape
+        self.correlation = spec.correlation_for(getattr(router, "method", ""), getattr(router, "mode", ""))
         self.bands: ErrorModel | None = travel_error_model(getattr(router, "mode", ""), getattr(router, "method", ""),
                                                            settings)
         self.xy = np.column_stack([self.sites["easting"].to_numpy(float),
@@ -304,20 +330,37 @@ class AccessDraws:
         return out
 
     def _field(self, r: int, sxy: np.ndarray) -> np.ndarray:
-        """Unit-variance Gaussian field over (site, origin) positions (random Fourier features)."""
+        """Unit-variance Gaussian field over (site, origin) positions, ``(n_sites, n_origins)``.
+
+        ``sqrt(a) u(origin) + sqrt(b) v(site) + sqrt(1 - a - b) g(origin, site)``: an origin
+        component shared by every journey from a neighbourhood, a site component shared by every
+        journey to a site (both smooth over ``L``), and a joint part; each drawn with random
+        Fourier features of the Gaussian kernel of length ``L`` (a few matrix products).
+        """
         f = int(self.spec.features)
         rng = np.random.default_rng([self.spec.seed, 2, int(r)])
-        scale = 1.0 / float(self.spec.correlation_km)
+        length, a_share, b_share = self.correlation
+        scale = 1.0 / float(length)
+        centre = self.origins_xy.mean(axis=0)
+        o_km = (self.origins_xy - centre) / 1000.0
+        s_km = (sxy - centre) / 1000.0
+
+        def field_1d(xy_km: np.ndarray) -> np.ndarray:  # one point set: u or v
+            w = rng.normal(0.0, scale, size=(f, 2))
+            b = rng.uniform(0.0, 2.0 * np.pi, size=f)
+            return np.sqrt(2.0 / f) * (np.cos(xy_km @ w.T + b) @ rng.normal(size=f))
+
+        u, v = field_1d(o_km), field_1d(s_km)
         w_o = rng.normal(0.0, scale, size=(f, 2))
         w_s = rng.normal(0.0, scale, size=(f, 2))
         b = rng.uniform(0.0, 2.0 * np.pi, size=f)
         a = rng.normal(size=f)
-        centre = self.origins_xy.mean(axis=0)
-        p = ((self.origins_xy - centre) / 1000.0) @ w_o.T  # (n_o, f)
-        q = ((sxy - centre) / 1000.0) @ w_s.T + b  # (n_s, f)
-        cos_q, sin_q = np.cos(q), np.sin(q)
-        g = (np.cos(p) * a) @ cos_q.T - (np.sin(p) * a) @ sin_q.T  # cos(p + q) summed over features
-        return np.sqrt(2.0 / f) * g.T
+        p = o_km @ w_o.T  # (n_o, f)
+        q = s_km @ w_s.T + b  # (n_s, f)
+        g = (np.cos(p) * a) @ np.cos(q).T - (np.sin(p) * a) @ np.sin(q).T  # cos(p + q) summed over features
+        joint = np.sqrt(2.0 / f) * g.T
+        return (np.sqrt(a_share) * u[None, :] + np.sqrt(b_share) * v[:, None]
+                + np.sqrt(max(1.0 - a_share - b_share, 0.0)) * joint)
 
 
 # --------------------------------------------------------------------------- summaries
@@ -365,5 +408,5 @@ def add_interval_columns(frame: pd.DataFrame, column: str, samples: np.ndarray) 
     frame.insert(at + 1, f"{column}_high", hi)
 
 
-__all__ = ["CORRELATION_KM", "NOT_DISTINGUISHABLE", "AccessDraws", "UncertaintySpec", "add_interval_columns",
+__all__ = ["CORRELATION", "DEFAULT_CORRELATION", "NOT_DISTINGUISHABLE", "AccessDraws", "UncertaintySpec", "add_interval_columns",
            "interval", "relevant_rows", "site_positions", "verdict"]

@@ -53,6 +53,8 @@ CLOSURE_FIGURES = ("newly_beyond_adults", "left_without_site_adults", "mean_minu
 #: Breakdown columns that carry a range.
 GROUP_FIGURES = ("adults_newly_within", "adults_newly_beyond", "mean_minutes_change")
 GROUP_COLUMNS = (("by_imd_decile", "imd_decile"), ("by_urban_rural", "urban_rural"), ("by_lad", "lad24nm"))
+#: A headline mentions a fall in mean minutes when even its near end is at least this big.
+MATERIAL_MINUTES = 0.5
 #: A change in adults or minutes this small is no change (half the shown precision).
 ADULTS_TOLERANCE, MINUTES_TOLERANCE = 0.5, 0.05
 
@@ -172,8 +174,9 @@ def compare_by_service(base_sites: pd.DataFrame, after_sites: pd.DataFrame, rout
     Returns
     -------
     dict with ``by_service`` (one row per service: ``service``, ``service_label``, every
-    :data:`SCENARIO_FIGURES` figure with ``_low``/``_high``, :data:`SCENARIO_COUNTS`, ``verdict``
-    on adults within, ``mean_minutes_verdict``), ``by_imd_decile`` / ``by_urban_rural`` /
+    :data:`SCENARIO_FIGURES` figure with ``_low``/``_high``, :data:`SCENARIO_COUNTS`,
+    ``chance_of_gain``/``chance_of_loss`` (share of draws in which adults within rise/fall),
+    ``verdict`` on adults within, ``mean_minutes_verdict``), ``by_imd_decile`` / ``by_urban_rural`` /
     ``by_lad`` (long: ``service`` + group, with ranges on :data:`GROUP_FIGURES`),
     ``changed_lsoas`` (long: ``service`` + LSOA whose nearest site or minutes change, with
     ``minutes_before/after/change`` and their ranges) and ``uncertainty`` (how the ranges were made).
@@ -228,6 +231,9 @@ def compare_by_service(base_sites: pd.DataFrame, after_sites: pd.DataFrame, rout
             "adults_no_site_reachable_after": float(w[~np.isfinite(p.after)].sum()),
             "sites_before": int((in_base & masks[k]).sum()), "sites_after": int((in_after & masks[k]).sum()),
         })
+        change = fig_draws[:, j, SCENARIO_FIGURES.index("adults_within_change")]
+        row["chance_of_gain"] = float(np.mean(change > ADULTS_TOLERANCE)) if n_d else np.nan
+        row["chance_of_loss"] = float(np.mean(change < -ADULTS_TOLERANCE)) if n_d else np.nan
         row["verdict"] = verdict(row["adults_within_change"], row["adults_within_change_low"],
                                  row["adults_within_change_high"], tolerance=ADULTS_TOLERANCE)
         row["mean_minutes_verdict"] = verdict(row["mean_minutes_change"], row["mean_minutes_change_low"],
@@ -335,7 +341,8 @@ def closure_by_service(sites: pd.DataFrame, router: Router, origins: Origins, *,
     Returns one row per (site, service) -- index ``rank`` (sites ranked by their worst loss
     over services, then by the rise in mean minutes) -- with ``site_id``, ``name``,
     ``site_type``, ``in_area``, ``service``, ``service_label``, ``nearest_for_adults``, each
-    :data:`CLOSURE_FIGURES` figure with ``_low``/``_high``, ``irreplaceable`` and ``verdict``
+    :data:`CLOSURE_FIGURES` figure with ``_low``/``_high``, ``irreplaceable``, ``chance_of_loss``
+    (share of draws in which someone falls beyond the threshold) and ``verdict``
     ("loss", "no change" or "not distinguishable from no change": on adults newly beyond).
     ``deciles`` adds ``newly_beyond_d1`` ... ``newly_beyond_d10`` (IMD decile; figures only).
     ``attrs["uncertainty"]`` says how the ranges were made.
@@ -377,6 +384,8 @@ def closure_by_service(sites: pd.DataFrame, router: Router, origins: Origins, *,
         for d in (c for c in res.columns if c.startswith("newly_beyond_d")):
             df[d] = res[d].to_numpy()
         df["irreplaceable"] = df["newly_beyond_adults"] > 0
+        df["chance_of_loss"] = (np.mean(sims[k][:, :, 0] > ADULTS_TOLERANCE, axis=0) if draws.draws
+                                else np.full(len(df), np.nan))
         df["verdict"] = [verdict(-p, -h, -lo, tolerance=ADULTS_TOLERANCE)
                          for p, lo, h in zip(df["newly_beyond_adults"], df["newly_beyond_adults_low"],
                                              df["newly_beyond_adults_high"], strict=True)]
@@ -403,6 +412,12 @@ def headline(row: pd.Series, *, threshold_minutes: float) -> str:
             f"{row['adults_within_before']:,.0f} -> {row['adults_within_after']:,.0f} "
             f"({change:+,.0f}; range {lo:+,.0f} to {hi:+,.0f})")
     v = str(row.get("verdict", ""))
+    chance = row.get("chance_of_gain")
+    if v and v not in {"no change", "loss"} and chance is not None and np.isfinite(chance):
+        v += f" (a gain in {100 * chance:.0f}% of the simulated worlds)"
+    if v and row["verdict"] != "gain" and row["mean_minutes_change_high"] <= -MATERIAL_MINUTES:
+        v += (f"; journeys clearly shorter: mean {row['mean_minutes_change']:+.1f} min "
+              f"(range {row['mean_minutes_change_low']:+.1f} to {row['mean_minutes_change_high']:+.1f})")
     return f"{text}: {v}" if v else text
 
 

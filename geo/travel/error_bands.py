@@ -9,9 +9,10 @@ module decides how the ranges *use* it -- one :class:`ErrorModel` per router:
   scale with the speeds in :class:`~geo.config.Settings`, as the estimate's minutes do;
 * ``network`` -- the road router against Valhalla on the same OpenStreetMap roads.  Valhalla is
   another model of the same roads, not the truth, so the disagreement sets the *size* of the
-  error and not its direction: each band's error is centred on zero with a half-width of the
-  larger of ``|p10|`` and ``|p90|`` (our router's mean +1 to +2 minutes against Valhalla on
-  5-20 km drives is not subtracted from every journey);
+  error and not its direction: each band's error is a normal centred on zero whose standard
+  deviation is the root-mean-square disagreement, ``sqrt(bias^2 + sd^2)`` (our router's mean
+  +1 to +2 minutes against Valhalla on 5-20 km drives widens the range both ways instead of
+  being subtracted from every journey);
 * ``transit`` (or anything unmeasured) -- ``None``: no travel-time range.
 
 :meth:`ErrorModel.minutes_range` gives the low-high range of one journey (per-LSOA
@@ -111,7 +112,9 @@ def travel_error_model(mode: str, method: str, settings: Settings | None = None)
     p10 = np.array([b.p10_minutes for b in bands.bands], dtype=float)
     p90 = np.array([b.p90_minutes for b in bands.bands], dtype=float)
     if method == "network":
-        half = np.maximum(np.abs(p10), np.abs(p90))
+        bias = np.array([b.bias_minutes for b in bands.bands], dtype=float)
+        rms = np.sqrt(bias**2 + ((p90 - p10) / (2.0 * Z90)) ** 2)  # the disagreement's size, either way
+        half = Z90 * rms
         return ErrorModel(mode=mode, method=method, edges_km=tuple(map(float, edges)), p10=tuple(-half),
                           p90=tuple(half), reference=bands.reference, centred=True)
     from geo.travel.estimate import calibrate
