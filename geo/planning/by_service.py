@@ -191,11 +191,13 @@ def compare_by_service(base_sites: pd.DataFrame, after_sites: pd.DataFrame, rout
     w, t = origins.weights, float(threshold_minutes)
     ids = union["site_id"].astype(str).to_numpy()
 
-    def states(mat: np.ndarray) -> dict[str, _State]:
+    def states(mat: np.ndarray, only: np.ndarray | None = None) -> dict[str, _State]:
+        """Nearest before/after per service; ``only`` limits the search to rows that can matter."""
         out = {}
+        use = np.ones(len(union), dtype=bool) if only is None else only
         for k in keys:
-            b, ib = _nearest(mat, in_base & masks[k])
-            a, ia = _nearest(mat, in_after & masks[k])
+            b, ib = _nearest(mat, in_base & masks[k] & use)
+            a, ia = _nearest(mat, in_after & masks[k] & use)
             out[k] = _State(b, a, ib, ia)
         return out
 
@@ -207,8 +209,8 @@ def compare_by_service(base_sites: pd.DataFrame, after_sites: pd.DataFrame, rout
     fig_draws = np.full((n_d, len(keys), len(SCENARIO_FIGURES)), np.nan)
     grp_draws = {g: np.full((n_d, len(keys), len(GROUP_FIGURES), len(lab)), np.nan) for g, (_, lab) in groups.items()}
     lsoa_draws = np.full((n_d, len(keys), 3, origins.n), np.nan)
-    for r in range(n_d):  # draws, not LSOAs: each draw is vectorised over sites and origins
-        st = states(draws.matrix(r))
+    for r, mat in draws.matrices():  # draws, not LSOAs: each draw is vectorised over sites and origins
+        st = states(mat, draws.keep)
         for j, k in enumerate(keys):
             f = _figures(st[k].before, st[k].after, w, t)
             fig_draws[r, j] = [f[name] for name in SCENARIO_FIGURES]
@@ -359,8 +361,7 @@ def closure_by_service(sites: pd.DataFrame, router: Router, origins: Origins, *,
                         states=[masks[k] for k in keys], rank=2)
     cols = ("newly_beyond_weight", "left_without_site_weight", "mean_minutes_increase")
     sims = {k: np.full((draws.draws, int(masks[k].sum()), len(cols)), np.nan) for k in keys}
-    for r in range(draws.draws):
-        mat = draws.matrix(r)
+    for r, mat in draws.matrices():
         for k in keys:
             if masks[k].any():
                 res = closure_impact_from_matrix(mat[masks[k]], w, threshold_minutes=t)

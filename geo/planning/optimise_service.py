@@ -163,8 +163,7 @@ def optimise_by_service(area: Area | Origins, existing: pd.DataFrame, candidates
         n_e = int(rows.sum())
         base_r = np.full((draws.draws, origins.n), np.inf)
         cand_r = np.full((draws.draws, len(short), origins.n), np.inf)
-        for r in range(draws.draws):
-            m = draws.matrix(r)
+        for r, m in draws.matrices():
             base_r[r] = m[:n_e].min(axis=0) if n_e else np.inf
             cand_r[r] = m[n_e:]
         if objective != "mclp":
