@@ -8,8 +8,8 @@ when the times and the site locations are as uncertain as they are.  So, per ser
 1. the exact optimum on the router's times (spopt MCLP / p-median, as before);
 2. a shortlist: the optimum's picks and the candidates with the largest gain on their own;
 3. the shortlist's gains in every draw of :class:`geo.measures.uncertainty.AccessDraws`;
-4. a greedy ranking by the **lower end** (10th percentile) of each candidate's marginal gain
-   given the picks before it -- ties broken by the median, then the point gain.  Each pick says
+4. a greedy ranking by the **lower end** (10th percentile over the draws) of the total gain with
+   each candidate added to the picks before it -- ties broken by the median, then the point gain.  Each pick says
    the runner-up and, when their ranges overlap, that the data cannot tell them apart; a pick
    whose range includes zero is "not distinguishable from no change".
 
@@ -78,16 +78,20 @@ def _total(objective: str, cur: np.ndarray, w: np.ndarray, t: float | None) -> n
 
 def _robust_greedy(objective: str, cand_p: np.ndarray, base_p: np.ndarray, cand_r: np.ndarray,
                    base_r: np.ndarray, w: np.ndarray, t: float | None, k: int) -> list[dict[str, Any]]:
-    """Pick ``k`` candidates by the lower end of their marginal gain over the draws."""
+    """Pick ``k`` candidates, each maximising the lower end (10th percentile over the draws) of the
+    *total* gain so far -- not of its own marginal gain, which would trade a large likely gain for
+    a small sure one.  Ties go to the higher median, then the higher point gain."""
     cur_p, cur_r = base_p.copy(), base_r.copy()
+    total_p, total_r = 0.0, np.zeros(len(base_r))
     free = np.ones(cand_p.shape[0], dtype=bool)
     steps: list[dict[str, Any]] = []
     for _ in range(k):
         g_p = _gains(objective, cand_p, cur_p, w, t)
         g_r = _gains(objective, cand_r, cur_r, w, t) if len(cur_r) else np.zeros((0, len(g_p)))
         lo, hi = interval(g_r, g_p)
-        med = np.median(g_r, axis=0) if len(g_r) else g_p
-        key = np.lexsort((-g_p, -med, -lo))
+        tot_lo, _ = interval(total_r[:, None] + g_r, total_p + g_p)
+        med = np.median(total_r[:, None] + g_r, axis=0) if len(g_r) else g_p
+        key = np.lexsort((-g_p, -med, -tot_lo))
         key = key[free[key] & (g_p[key] > ZERO_GAIN)]
         if not len(key):
             break
@@ -98,8 +102,10 @@ def _robust_greedy(objective: str, cand_p: np.ndarray, base_p: np.ndarray, cand_
                       "runner_low": float(lo[runner]) if runner >= 0 else np.nan,
                       "runner_high": float(hi[runner]) if runner >= 0 else np.nan})
         free[j] = False
+        total_p += float(g_p[j])
         cur_p = np.minimum(cur_p, cand_p[j])
         if len(cur_r):
+            total_r = total_r + g_r[:, j]
             cur_r = np.minimum(cur_r, cand_r[:, j])
     return steps
 
