@@ -19,20 +19,13 @@ from geo.measures.uncertainty import (
     verdict,
 )
 from geo.travel.error_bands import travel_error_model
+from tests.test_closure import StraightLineRouter
 
 
-class EstimateLikeRouter:
+class EstimateLikeRouter(StraightLineRouter):
     """1.3 x straight line at 40 km/h, reporting itself as a drive estimate (so errors apply)."""
 
-    mode = "drive"
     method = "estimate"
-    label = "test"
-
-    def site_origin_minutes(self, sites_xy, origins_xy, *, max_minutes=None):
-        s = np.asarray(sites_xy, float).reshape(-1, 2)
-        o = np.asarray(origins_xy, float).reshape(-1, 2)
-        m = np.hypot(s[:, None, 0] - o[None, :, 0], s[:, None, 1] - o[None, :, 1]) * 1.3 / 1000 / 40 * 60
-        return m if max_minutes is None else np.where(m <= max_minutes, m, np.nan)
 
 
 # --------------------------------------------------------------------------- error model

@@ -83,25 +83,13 @@ def _town_key(names: pd.Series) -> pd.Series:
 
 @lru_cache(maxsize=2)
 def _town_tables(_key: str, s: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
-    stops = load_naptan(s, missing_ok=True)
-    stops = stops[stops["status"].astype(str).str.lower() == "active"] if "status" in stops else stops
-    naptan = (stops.assign(town=_town_key(stops["locality_name"].astype(str)))
-              .groupby("town")[["easting", "northing"]].agg(["median", "size"]))
-    naptan = pd.DataFrame({"easting": naptan[("easting", "median")], "northing": naptan[("northing", "median")],
-                           "n_points": naptan[("easting", "size")]})
-    frames = []
-    for df in (load_pharmacies(s, active_only=False), load_gp_practices(s, active_only=False)):
-        addr = df[[c for c in ("address_1", "address_2", "address_3", "address_4") if c in df.columns]]
-        arr = addr.to_numpy(dtype=object)
-        filled = pd.notna(arr) & (arr != "")
-        pos = np.where(filled.any(axis=1), arr.shape[1] - 1 - np.argmax(filled[:, ::-1], axis=1), 0)
-        last = _town_key(pd.Series(arr[np.arange(len(arr)), pos], dtype="string").fillna(""))
-        frames.append(pd.DataFrame({"town": last, "easting": df["easting"], "northing": df["northing"]}))
-    ods_all = pd.concat(frames).dropna(subset=["easting"])
-    g = ods_all.groupby("town")
-    ods = pd.DataFrame({"easting": g["easting"].median(), "northing": g["northing"].median(),
-                        "n_points": g.size()})
-    return naptan, ods
+    """Median position and number of points per town key (NaPTAN localities; ODS post towns)."""
+    out = []
+    for raw in _town_point_table(_key, s):
+        g = raw.groupby("town")
+        out.append(pd.DataFrame({"easting": g["easting"].median(), "northing": g["northing"].median(),
+                                 "n_points": g.size()}))
+    return out[0], out[1]
 
 
 # --------------------------------------------------------------------------- where a site could be
