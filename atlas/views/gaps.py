@@ -56,10 +56,7 @@ def render(an: Analysis) -> None:
                                  st.session_state.get("gap_service")))
 
     rows = g[g["beyond_threshold"]] if beyond_only else g
-    per_service = [c.format(k) for k in keys if k != "any" and len(keys) > 1 for c in SERVICE_COLUMNS]
-    cols = [c for c in ("rank", "place", "lsoa21nm", "lad24nm", "adults", "imd_decile", "urban_rural", "minutes",
-                        "minutes_low", "minutes_high", "site_name", *per_service, "need_percentile", "score",
-                        "rural_gap") if c in rows.columns]
+    cols = outreach_columns(rows, keys)
     out = rows[cols].head(int(top)).copy()
     out.index.name = "lsoa21cd"
     nice = {"rank": "Rank", "place": "Place (ward)", "lsoa21nm": "Neighbourhood", "lad24nm": "District", "adults": "Adults",
@@ -79,18 +76,32 @@ def render(an: Analysis) -> None:
                                 "Need percentile": st.column_config.ProgressColumn(min_value=0, max_value=1,
                                                                                    format="%.2f"),
                                 "Adults": st.column_config.NumberColumn(format="%d")})
-    full = rows[cols].copy()
-    full.index.name = "lsoa21cd"
-    for col in full.columns:
-        if col.startswith("minutes") or col in ("score", "need_percentile"):
-            full[col] = full[col].astype(float).round(1 if col.startswith("minutes") else 3)
-    full["method"] = an.method
+    full = outreach_download(rows, keys, method=an.method)
     st.download_button("Download the outreach list (CSV)", data.csv_bytes(full),
                        file_name=f"outreach_{an.area.name.lower().replace(' ', '_')}_{t}min.csv",
                        mime="text/csv", key="gap_download")
     n_rural = int(g["rural_gap"].sum()) if "rural_gap" in g else 0
     st.caption(f"{n_rural} rural neighbourhoods are beyond {t} minutes (rural gaps). Method: "
                f"{g.attrs.get('gap_method', 'need percentile × minutes / threshold')}.")
+
+
+def outreach_columns(rows: pd.DataFrame, keys: tuple[str, ...]) -> list[str]:
+    """Columns of the outreach list: minutes to any site with its range, then each service's side by side."""
+    per_service = [c.format(k) for k in keys if k != "any" and len(keys) > 1 for c in SERVICE_COLUMNS]
+    return [c for c in ("rank", "place", "lsoa21nm", "lad24nm", "adults", "imd_decile", "urban_rural", "minutes",
+                        "minutes_low", "minutes_high", "site_name", *per_service, "need_percentile", "score",
+                        "rural_gap") if c in rows.columns]
+
+
+def outreach_download(rows: pd.DataFrame, keys: tuple[str, ...], *, method: str) -> pd.DataFrame:
+    """The outreach list as downloaded: every row, minutes (and their ranges) to 0.1 min, the method."""
+    full = rows[outreach_columns(rows, keys)].copy()
+    full.index.name = "lsoa21cd"
+    for col in full.columns:
+        if col.startswith("minutes") or col in ("score", "need_percentile"):
+            full[col] = full[col].astype(float).round(1 if col.startswith("minutes") else 3)
+    full["method"] = method
+    return full
 
 
 def _minutes_text(out: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
