@@ -49,8 +49,8 @@ def main() -> None:
             st = Study(StudySpec(area=area, services=("hub", "pharmacy"), travel=TravelSpec.parse(
                 mode="drive", method=method), thresholds_minutes=(15.0,)), settings=base.with_(uncertainty_draws=draws))
             _ = st.sites, st.router, st.origins()  # loading is not what is timed
-            times[label], res = cpu(lambda st=st: st.scenario(sc))
-        peer_s, _ = cpu(lambda st=st: run_scenario(sc, st.area, st.sites, st.router, threshold_minutes=15.0,
+            times[label], res = cpu(lambda st=st, sc=sc: st.scenario(sc))
+        peer_s, _ = cpu(lambda st=st, sc=sc: run_scenario(sc, st.area, st.sites, st.router, threshold_minutes=15.0,
                                                    settings=st.settings))
         jit = res["uncertainty"]["sites_with_uncertain_location"]  # type: ignore[index]
         print(f"{area:15s} {st.method:9s} {len(st.area.lsoas):6d} {len(st.sites):6d} {jit:8d} {peer_s:7.2f} "
