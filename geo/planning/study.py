@@ -365,8 +365,8 @@ class Study:
         return res
 
     def closure(self, *, weight_column: str = "adults", deciles: bool = False) -> pd.DataFrame:
-        """Closure impact of every site per service, with ranges (:func:`~geo.planning.by_service.closure_by_service`)."""
-        from geo.planning.by_service import closure_by_service
+        """Closure impact of every site per service, with ranges (:func:`~geo.planning.closure.closure_by_service`)."""
+        from geo.planning.closure import closure_by_service
 
         self.require_minutes("closure impact")
         origins = self.origins(weight_column=weight_column)
