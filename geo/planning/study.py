@@ -13,6 +13,10 @@ handed in already built (the app shares one router between studies that differ o
 >>> study = Study(StudySpec(area="Rutland", services=("hub",), travel=TravelSpec.parse(mode="drive")),
 ...               settings=Settings.from_env())                     # doctest: +SKIP
 >>> study.times()[["minutes", "site_name"]].head()                   # doctest: +SKIP
+
+Why this module is long: it is the one pipeline both front ends adapt -- the spec, the lazily
+built parts and every question a study answers (times, coverage, and per service with ranges:
+scenario, closure, optimiser); each answer is a few lines delegating to its planning module.
 """
 
 from __future__ import annotations
