@@ -188,6 +188,7 @@ def _proposed(an: Analysis, *, with_click: bool = True) -> pd.DataFrame | None:
 def _delta(value: float, low: float, high: float, *, digits: int = 0, unit: str = "") -> str:
     """``"+4,224 (range +0 to +4,224)"`` for a metric tile's delta."""
     f = f"{{:+,.{digits}f}}"
+    value, low, high = (round(float(x), digits) + 0.0 for x in (value, low, high))  # never "-0.0"
     if f.format(low) == f.format(high) == f.format(value):
         return f.format(value) + unit
     return f"{f.format(value)}{unit} (range {f.format(low)} to {f.format(high)})"
