@@ -184,6 +184,20 @@ def test_small_extract_never_shows_1_to_4(settings, rutland) -> None:
         assert not 1 <= release.headline[key] <= 4
 
 
+def test_round_to_never_makes_a_small_count(settings, rutland) -> None:
+    """Rounding a published 5 to base 4 would show a 4: refused with the fix; other bases are safe."""
+    codes = list(rutland.lsoas.index)
+    raw = pd.DataFrame({"lsoa21cd": [c for i, c in enumerate(codes) for _ in range(i % 9)]})
+    base = build_client_base(read_client_extract(raw, settings, source="small"), settings)
+    with pytest.raises(InputError, match=r"--round-to 4: a published 5 would be shown as 4.*give 5 or more"):
+        build_client_release(base, rutland, round_to=4)
+    for r in (1, 2, 3, 5, 7, 10, 25):
+        release = build_client_release(base, rutland, round_to=r)
+        for name in release.TABLES:
+            check_disclosure(release.table(name), count_cols=["clients"])
+            assert (release.table(name)["clients"] % r == 0).all()
+
+
 def test_outside_area_counts_come_from_the_base(synth_northants, rutland, northants, settings) -> None:
     c = read_client_extract(synth_northants, settings, source="synthetic")
     base = build_client_base(c, settings)

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from geo._errors import InputError
+from geo.measures.cellkey import SMALL_COUNT
 from geo.measures.client_base import ClientBase, build_client_base, error_95
 from geo.measures.clients import imd_quintile
 from geo.measures.disclosure import check_disclosure
@@ -132,6 +133,10 @@ def build_client_release(extract: ClientBase | pd.DataFrame, area: Area, *, roun
     """
     if round_to is not None and not 1 <= int(round_to) <= 100:
         msg = f"--round-to {round_to}: give a whole number from 1 to 100 (e.g. 5)"
+        raise InputError(msg)
+    if round_to is not None and 1 <= (low := _Publisher(round_to).count(SMALL_COUNT + 1)) <= SMALL_COUNT:
+        msg = (f"--round-to {round_to}: a published {SMALL_COUNT + 1} would be shown as {low}, a count of "
+               f"1-{SMALL_COUNT}; give 5 or more (e.g. 5 or 10), or 1-3")
         raise InputError(msg)
     lsoas = area.lsoas
     if len(lsoas) < min_lsoas:
