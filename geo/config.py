@@ -5,6 +5,7 @@ Nothing here reads argv, writes files or touches the network; paths are only res
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -12,6 +13,14 @@ from types import MappingProxyType
 from typing import Any
 
 from geo._errors import DataSourceError
+
+logger = logging.getLogger(__name__)
+
+#: Variables of earlier versions that no setting reads any more, with what replaced them.
+RETIRED_ENV = MappingProxyType({
+    "GEO_SUPPRESS_BELOW": "client counts are perturbed by the cell key method and counts 1-4 are never "
+                          "shown, whatever it says (docs/privacy.md); remove it",
+})
 
 #: Repository root when running from a checkout (``geo/`` sits directly below it).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -209,6 +218,9 @@ class Settings:
             if text is None or f.name in {"data_dir", "cache_dir", "cellkey_secret_file"} or not text.strip():
                 continue
             kwargs[f.name] = _parse_env(f.name, text, cls.__dataclass_fields__[f.name].default)
+        for var, why in RETIRED_ENV.items():
+            if os.environ.get(var):
+                logger.warning("%s is no longer used: %s", var, why)
         if os.environ.get("GEO_MAX_UPLOAD_MB"):
             kwargs["max_upload_bytes"] = int(float(os.environ["GEO_MAX_UPLOAD_MB"]) * 1024 * 1024)
         kwargs.update(overrides)

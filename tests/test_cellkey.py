@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 
@@ -179,6 +180,17 @@ def test_secret_location_is_a_setting(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     assert Settings.from_env().cellkey_secret_file == tmp_path / "xdg" / "geo" / "cellkey.secret"
 
+
+
+def test_retired_suppress_below_says_it_does_nothing(monkeypatch, caplog) -> None:
+    """GEO_SUPPRESS_BELOW (read by nothing since the cell key method) is named in a warning, not ignored."""
+    from geo.config import Settings
+
+    monkeypatch.setenv("GEO_SUPPRESS_BELOW", "10")
+    with caplog.at_level(logging.WARNING, logger="geo.config"):
+        s = Settings.from_env()
+    assert not hasattr(s, "suppress_below")
+    assert "GEO_SUPPRESS_BELOW is no longer used: client counts are perturbed by the cell key method" in caplog.text
 
 # ----------------------------------------------------------------------------- the base's stated errors
 def test_expected_square_error() -> None:
