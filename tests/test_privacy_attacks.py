@@ -435,6 +435,11 @@ def test_app_map_says_counts_are_perturbed(world, uploader) -> None:
     html = "\n".join(str(getattr(f, "proto", f)) for f in at.get("iframe"))
     assert "counts perturbed" in html and "cell key method" in html
     assert "hidden to protect privacy" not in html
+    at.radio(key="view").set_value("Gaps").run()
+    at.selectbox(key="gap_need").select("composite").run()
+    assert not at.exception, at.exception
+    texts = " ".join(str(c.value) for c in at.caption)
+    assert "Composite need uses the uploaded client extract: counts perturbed (cell key method), D = 5" in texts
 
 
 def test_settings_path_for_the_secret_is_used(world) -> None:

@@ -83,6 +83,12 @@ def render(an: Analysis) -> None:
     n_rural = int(g["rural_gap"].sum()) if "rural_gap" in g else 0
     st.caption(f"{n_rural} rural neighbourhoods are beyond {t} minutes (rural gaps). Method: "
                f"{g.attrs.get('gap_method', 'need percentile × minutes / threshold')}.")
+    release = st.session_state.get("client_release")
+    if st.session_state.get("gap_need") == "composite" and release is not None:
+        from geo.measures.cellkey import default_ptable
+
+        st.caption(f"Composite need uses the uploaded client extract: {release.label} (each neighbourhood's "
+                   f"count within ±{default_ptable().max_noise} of the true count).")
 
 
 def outreach_columns(rows: pd.DataFrame, keys: tuple[str, ...]) -> list[str]:
