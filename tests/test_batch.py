@@ -224,7 +224,7 @@ def test_transit_chunks_equal_serial_router(valhalla_module, synthetic_feed, set
     part = pd.read_parquet(partition_path(tmp_path / "dask", "E06000017")).set_index("lsoa21cd")
     np.testing.assert_array_equal(part["minutes_transit"].to_numpy(), ref["minutes"].to_numpy())
     assert np.isfinite(part["minutes_transit"]).sum() >= 3
-    assert parallel.summary.loc["E06000017", "method_transit"] == "transit"
+    assert parallel.summary.loc["E06000017", "method_transit"] == "timetable"
 
 
 @pytest.mark.app

@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 from geo._errors import CrsError, InputError, NetworkError, SchemaError
-from geo.travel.gtfs import clip_feed, read_gtfs, resolve_service_datetime, service_dates, summarise_feed
+from geo.travel.gtfs import read_gtfs, resolve_service_datetime, service_dates, summarise_feed
+from geo.travel.gtfs_stream import clip_feed
 from tests.fixtures.synthetic_gtfs import feed_tables, write_feed_zip
 
 UNDER_MINUTES, OVER_MINUTES = 1.0, 2.5
@@ -47,7 +48,9 @@ def test_read_and_summarise_synthetic_feed(synthetic_feed) -> None:
     assert s["trips"] == 4 * 13  # 4 patterns x hourly 07:00-19:00
     assert s["mean_trips_per_service_day_by_weekday"]["Tue"] == 52
     assert np.isnan(s["mean_trips_per_service_day_by_weekday"]["Sat"])
-    assert s["first_service_date"] == str(synthetic_feed.start_date)
+    start = synthetic_feed.start_date
+    first_weekday = start + dt.timedelta(days=7 - start.weekday() if start.weekday() >= 5 else 0)
+    assert s["first_service_date"] == str(first_weekday)  # weekdays only
     days = service_dates(feed)
     assert all(d.weekday() < 5 for d in days["date"])
 
@@ -62,7 +65,8 @@ def test_clip_keeps_whole_trips(synthetic_feed, rutland) -> None:
     clipped = clip_feed(feed, small)
     assert set(clipped.tables["routes.txt"]["route_id"]) == {"SYN2"}
     assert len(clipped.tables["stops.txt"]) == 3  # Uppingham Bay 1, Morcott, Barrowden
-    with pytest.raises(InputError, match="no trip calls at a stop inside the study area"):
+    with pytest.raises(InputError, match=r"none of its 7 stops lies within 0 km of the study area \(nearest 18\d km "
+                                         r"away.*feed for another region.*--gtfs auto"):
         clip_feed(feed, Point(300_000, 300_000).buffer(100))
 
 
@@ -213,7 +217,7 @@ def test_depart_at_direct_bus(tiles, settings, synthetic_feed) -> None:
     m = r.site_origin_minutes(_xy(synthetic_feed, "uppingham_bay3"), _xy(synthetic_feed, "oakham_bus_station"))
     assert m.shape == (1, 1)
     assert_journey(m[0, 0], 30)
-    assert "Public transport (GTFS synthetic, depart at Tue" in r.label
+    assert "Public transport, timetable-based" in r.label and "GTFS synthetic, depart at Tue" in r.label
 
 
 @pytest.mark.transit
@@ -296,8 +300,9 @@ def test_make_router_integration(valhalla_module, synthetic_feed, settings, rutl
     when = _next(1, "12:00")
     r = make_router("transit", area=rutland, settings=settings, gtfs=synthetic_feed.path,
                     arrive_by=when.strftime("%Y-%m-%dT%H:%M"), window_minutes=30)
-    assert r.mode == "transit" and r.method == "transit"
-    assert r.label.startswith("Public transport (GTFS synthetic_rutland_gtfs.zip, arrive by")
+    assert r.mode == "transit" and r.method == "timetable"
+    assert r.label.startswith("Public transport, timetable-based") and "GTFS synthetic_rutland_gtfs.zip" in r.label
+    assert "estimate" not in r.label.lower()
     res = r.nearest(_xy(synthetic_feed, "uppingham_bay3", "oakham_bus_station"),
                     _xy(synthetic_feed, "barrowden_church_lane"))
     assert res.site_index[0] == 0 and np.isfinite(res.minutes[0])
@@ -377,7 +382,7 @@ def test_cli_times(valhalla_module, synthetic_feed, settings, tiles, capsys, mon
             "--window-minutes", "30", "--threshold", "45", "--format", "json"]
     assert main(args) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["label"].startswith("Public transport (GTFS synthetic_rutland_gtfs.zip, arrive by")
+    assert out["label"].startswith("Public transport, timetable-based") and "arrive by" in out["label"]
     assert 0 < out["share_adults_within_45_minutes_median"] < 1
     rows = {r["lsoa21cd"]: r for r in out["lsoa_minutes"]}
     assert len(rows) == 26

@@ -124,31 +124,34 @@ def assign_networks(lads: Sequence[str], job: BatchJob, settings: Settings) -> d
 
 def plan_transit(job: BatchJob, lads: Sequence[str], settings: Settings,
                  progress: ProgressFn | None = None) -> tuple[dict[str, TransitSetup], Any]:
-    """Build the Valhalla tiles once on the client; ``{lad: setup}`` for LADs the extract covers.
+    """Build the Valhalla tiles once on the client; ``{lad: setup}`` for the LADs they cover.
 
-    Returns the setups and the client's own :class:`~geo.travel.transit.TransitRouter` (the
-    serial reference).  LADs outside the extract get no setup: their rows say no network.
+    ``--gtfs auto`` takes the Bus Open Data Service region(s) and ``--network auto`` the
+    OpenStreetMap extract(s) covering all the LADs; a given ``.osm.pbf`` covers the LADs inside
+    it (the others' rows say no network).  Returns the setups and the client's own
+    :class:`~geo.travel.transit.TransitRouter` (the serial reference).
     """
     from geo.data.areas import select_area
-    from geo.travel.transit import make_transit_router, pbf_for_area
+    from geo.travel.transit import make_transit_router
 
     if TravelMode.TRANSIT not in job.modes:
         return {}, None
     t = job.transit
     assert t is not None and t.gtfs is not None
-    pbf = pbf_for_area(None, job.network, settings)
-    covered = [lad for lad, m in assign_networks(lads, BatchJob(area=job.area, modes=(TravelMode.WALK,),
-                                                                network=str(pbf)), settings).items() if m]
-    if not covered:
-        logger.warning("the public-transport extract %s covers none of the %d authorities", pbf.name, len(lads))
-        return {}, None
+    covered = list(lads)
+    if str(job.network).lower() not in {"auto", "none", "estimate"}:
+        covered = [lad for lad, m in assign_networks(lads, BatchJob(area=job.area, modes=(TravelMode.WALK,),
+                                                                    network=job.network), settings).items() if m]
+        if not covered:
+            logger.warning("the public-transport extract %s covers none of the %d authorities", job.network, len(lads))
+            return {}, None
     area = select_area(";".join(covered), settings=settings)
-    router = make_transit_router(area=area, settings=settings, network=str(pbf), progress=progress, gtfs=t.gtfs,
+    router = make_transit_router(area=area, settings=settings, network=job.network, progress=progress, gtfs=t.gtfs,
                                  arrive_by=t.arrive_by, depart_at=t.depart_at, window_minutes=t.window_minutes,
                                  step_minutes=t.step_minutes, statistic=t.statistic)
-    setup = TransitSetup(tiles_folder=str(router.tiles.folder), times=tuple(x.isoformat() for x in router.times),
-                         arrive_by=router.arrive_by, statistic=router.statistic,
-                         horizon_minutes=router.horizon_minutes, feed_name=Path(t.gtfs).name)
+    setup = TransitSetup(tiles_folder=str(router.tiles.folder), when=router.when.isoformat(),
+                         arrive_by=router.arrive_by, window_minutes=t.window_minutes, step_minutes=t.step_minutes,
+                         statistic=router.statistic, horizon_minutes=router.horizon_minutes, label=router.label)
     return dict.fromkeys(covered, setup), router
 
 
@@ -235,7 +238,7 @@ def run_tasks(tasks: Sequence[LadTask], n_lsoas: dict[str, int], *, scheduler: s
         futures = []
         for task in tasks:
             chunks = [client.submit(run_transit_chunk, c, retries=retries, pure=False,
-                                    key=f"transit-{c.lad24cd}-{c.time_index}-{c.start}-{run_id}")
+                                    key=f"transit-{c.lad24cd}-{c.start}-{run_id}")
                       for c in transit_chunks(task, n_lsoas[task.lad24cd])]
             futures.append(client.submit(run_lad, task, *chunks, retries=retries, pure=False,
                                          key=f"lad-{task.lad24cd}-{run_id}"))
