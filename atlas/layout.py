@@ -64,7 +64,7 @@ def area_line(an) -> None:
     c = an.controls
     names = list(an.area.lsoas["lad24nm"].astype(str).unique())
     lads = html.escape(", ".join(names[:6]) + (f", … ({len(names)} districts)" if len(names) > 6 else ""))
-    method = "ESTIMATED straight-line times" if an.is_estimate else "real road network"
+    method = an.method_label
     st.markdown(
         f'<div class="atlas-area"><b>{html.escape(an.area.name)}</b> ({lads}) · {len(an.area.lsoas):,} neighbourhoods · '
         f"{data.fmt_int(an.area.adults)} adults · mode: <b>{c.travel.mode.label}</b> ({method}) · threshold "

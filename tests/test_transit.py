@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 from geo._errors import CrsError, InputError, NetworkError, SchemaError
-from geo.travel.gtfs import read_gtfs, resolve_service_datetime, service_dates, summarise_feed
-from geo.travel.gtfs_stream import clip_feed
+from geo.travel.gtfs import resolve_service_datetime, service_dates, summarise_feed
+from geo.travel.gtfs_stream import clip_feed, read_gtfs
 from tests.fixtures.synthetic_gtfs import feed_tables, write_feed_zip
 
 UNDER_MINUTES, OVER_MINUTES = 1.0, 2.5

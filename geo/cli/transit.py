@@ -116,7 +116,8 @@ def run_fetch(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo.travel.gtfs import read_gtfs, summarise_feed
+    from geo.travel.gtfs import summarise_feed
+    from geo.travel.gtfs_stream import read_gtfs
     from geo.travel.transit import resolve_feeds
 
     s = settings_from_args(args)

@@ -11,11 +11,9 @@ marker (``lads/<code>.json``: the partition's SHA-256, the job key and the LAD's
 
 Heavy inputs are loaded once per worker process, not once per task: road networks
 (:func:`router_for`, keyed on the extract path and mode), the estimate router and the national
-pharmacy list (:func:`national_pharmacies`).  Public transport is split finer: one
-:class:`TransitChunk` per LAD x chunk of LSOAs (every departure time of the window in the chunk,
-since the arrive-by search shares its probes between times), routed by Valhalla on the workers
-from a tile folder built once on the client (:mod:`geo.planning.batch_run`); each worker routes
-only the sites that could be nearest (:meth:`geo.travel.transit.TransitRouter.nearest_window`).
+pharmacy list (:func:`national_pharmacies`).  Public transport: one :class:`TransitChunk` per
+LAD x chunk of LSOAs (all departure times: the arrive-by search shares probes between them),
+routed on the workers from tiles built once on the client, only to the sites that could be nearest.
 
 The Dask scheduling, resume and manifest live in :mod:`geo.planning.batch_run`.
 """
@@ -292,12 +290,8 @@ def lad_study(lad24cd: str, job: BatchJob, settings: Settings, mode: TravelMode,
 
 
 class WindowRouter:
-    """A router answering nearest-site questions from a ``(n_times, n_sites, n_origins)`` window routed elsewhere.
-
-    The chunks come from the workers; pairs the preselection skipped are NaN, so only
-    :meth:`nearest` is answered (the reduction is the :class:`~geo.travel.transit.TransitRouter`'s
-    own, so the answer equals the serial router's).
-    """
+    """Nearest sites from a ``(n_times, n_sites, n_origins)`` window the workers routed (pairs the
+    preselection skipped are NaN, so only :meth:`nearest` is answered, as the serial router does)."""
 
     mode = "transit"
     method = Method.TIMETABLE.value
@@ -310,8 +304,7 @@ class WindowRouter:
     def site_origin_minutes(self, sites_xy: np.ndarray, origins_xy: np.ndarray, *,
                             max_minutes: float | None = None) -> np.ndarray:
         """Not available: the workers routed only the pairs that could be nearest."""
-        msg = ("a batch public-transport window holds only the origin-site pairs that can be nearest; "
-               "ask nearest(), or route the full matrix with geo.travel.transit.TransitRouter")
+        msg = "a batch public-transport window holds only the pairs that can be nearest; ask nearest()"
         raise InputError(msg)
 
     def nearest(self, sites_xy: np.ndarray, origins_xy: np.ndarray, *,
@@ -328,8 +321,9 @@ class WindowRouter:
         return nearest_from_matrix(red, method=self.method)
 
 
-def transit_router_for(setup: TransitSetup, settings: Settings, *, threads: int = 1) -> Any:
-    """The worker's :class:`~geo.travel.transit.TransitRouter` on the client-built tiles."""
+@lru_cache(maxsize=4)
+def transit_router_for(setup: TransitSetup, settings: Settings) -> Any:
+    """The worker's one-thread :class:`~geo.travel.transit.TransitRouter` on the client-built tiles."""
     import datetime as dt
 
     from geo.travel.transit import TransitRouter, tiles_from_folder
@@ -337,7 +331,7 @@ def transit_router_for(setup: TransitSetup, settings: Settings, *, threads: int 
     return TransitRouter(tiles_from_folder(setup.tiles_folder), when=dt.datetime.fromisoformat(setup.when),
                          arrive_by=setup.arrive_by, settings=settings, window_minutes=setup.window_minutes,
                          step_minutes=setup.step_minutes, statistic=setup.statistic,
-                         horizon_minutes=setup.horizon_minutes, threads=threads)
+                         horizon_minutes=setup.horizon_minutes, threads=1)
 
 
 def run_transit_chunk(chunk: TransitChunk) -> np.ndarray:
@@ -417,8 +411,7 @@ def _transit_router(task: LadTask, base: Study | None, parts: tuple[np.ndarray, 
     if setup is None:  # no feed/extract covers this LAD: say so in every row
         return None
     if not parts:
-        msg = f"LAD {task.lad24cd}: no public-transport chunks were routed"
-        raise InputError(msg)
+        raise InputError(f"LAD {task.lad24cd}: no public-transport chunks were routed")
     return WindowRouter(np.concatenate(parts, axis=2), statistic=setup.statistic, label=setup.label)
 
 

@@ -124,12 +124,9 @@ def assign_networks(lads: Sequence[str], job: BatchJob, settings: Settings) -> d
 
 def plan_transit(job: BatchJob, lads: Sequence[str], settings: Settings,
                  progress: ProgressFn | None = None) -> tuple[dict[str, TransitSetup], Any]:
-    """Build the Valhalla tiles once on the client; ``{lad: setup}`` for the LADs they cover.
+    """Build the Valhalla tiles once on the client: ``({lad: setup}, the client's TransitRouter)``.
 
-    ``--gtfs auto`` takes the Bus Open Data Service region(s) and ``--network auto`` the
-    OpenStreetMap extract(s) covering all the LADs; a given ``.osm.pbf`` covers the LADs inside
-    it (the others' rows say no network).  Returns the setups and the client's own
-    :class:`~geo.travel.transit.TransitRouter` (the serial reference).
+    ``auto`` feeds/extracts cover every LAD; a given ``.osm.pbf`` only the LADs inside it (others say no network).
     """
     from geo.data.areas import select_area
     from geo.travel.transit import make_transit_router
@@ -143,12 +140,11 @@ def plan_transit(job: BatchJob, lads: Sequence[str], settings: Settings,
         covered = [lad for lad, m in assign_networks(lads, BatchJob(area=job.area, modes=(TravelMode.WALK,),
                                                                     network=job.network), settings).items() if m]
         if not covered:
-            logger.warning("the public-transport extract %s covers none of the %d authorities", job.network, len(lads))
-            return {}, None
+            return {}, None  # no LAD inside the extract: every row says no public-transport network
     area = select_area(";".join(covered), settings=settings)
     router = make_transit_router(area=area, settings=settings, network=job.network, progress=progress, gtfs=t.gtfs,
                                  arrive_by=t.arrive_by, depart_at=t.depart_at, window_minutes=t.window_minutes,
-                                 step_minutes=t.step_minutes, statistic=t.statistic)
+                                 step_minutes=t.step_minutes, statistic=t.statistic, network_buffer_km=job.buffer_km)
     setup = TransitSetup(tiles_folder=str(router.tiles.folder), when=router.when.isoformat(),
                          arrive_by=router.arrive_by, window_minutes=t.window_minutes, step_minutes=t.step_minutes,
                          statistic=router.statistic, horizon_minutes=router.horizon_minutes, label=router.label)
@@ -344,7 +340,12 @@ def input_checksums(job: BatchJob, settings: Settings, networks: Sequence[str] =
     for p in networks:
         files[f"network:{Path(p).name}"] = Path(p)
     if job.transit is not None and job.transit.gtfs:
-        files["gtfs"] = Path(job.transit.gtfs)
+        from geo.data.areas import select_area
+        from geo.travel.transit import resolve_feeds
+
+        km = settings.cross_border_buffer_km if job.buffer_km is None else job.buffer_km
+        for feed in resolve_feeds(job.transit.gtfs, select_area(job.area, settings=settings), settings, buffer_km=km):
+            files[f"gtfs:{feed.name}"] = feed
     for p in job.extra_sites:
         files[f"extra_sites:{Path(p).name}"] = Path(p)
     return {k: {"path": str(p), "sha256": sha256_of(p) if p.is_file() else "missing"} for k, p in files.items()}

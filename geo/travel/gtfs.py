@@ -3,7 +3,7 @@
 A BODS regional feed is hundreds of MB unzipped, almost all of it ``stop_times.txt``.  So a
 :class:`GtfsFeed` holds the small tables (stops, routes, trips, calendars, agency, feed_info,
 transfers) as text frames and leaves ``stop_times.txt`` in the zip: :mod:`geo.travel.gtfs_stream`
-reads it in chunks -- to validate every row (:func:`read_gtfs`) or to keep only the trips that
+reads it in chunks -- to validate every row (:func:`geo.travel.gtfs_stream.read_gtfs`) or to keep only the trips that
 call in a study area (:func:`geo.travel.gtfs_stream.clip_feed`).  The whole stop_times table is
 never held in pandas.
 
@@ -14,6 +14,10 @@ Errors
 * :class:`~geo._errors.SchemaError` -- a required column is missing, a time or coordinate does
   not parse, a trip or stop reference dangles.
 * :class:`~geo._errors.CrsError` -- no stop lies in England (or ``stop_lat``/``stop_lon`` swapped).
+
+Why this module is long: one file format -- opening, every validation rule of the small tables
+with its file/row/column message, service dates and summaries -- so the rules a user's feed must
+pass are in one place (the big table's rules are in :mod:`geo.travel.gtfs_stream`).
 """
 
 from __future__ import annotations
@@ -26,16 +30,13 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from geo._errors import CrsError, InputError, SchemaError
 from geo.crs import bng_from_lonlat, in_england_bng, in_england_degrees
-
-if TYPE_CHECKING:
-    from geo.progress import ProgressFn
 
 logger = logging.getLogger(__name__)
 
@@ -221,7 +222,7 @@ def gtfs_seconds(values: Any, *, name: str, fname: str, column: str, allow_empty
 def open_gtfs(path: str | Path, *, source: str | None = None, sha256: str | None = None) -> GtfsFeed:
     """Open a GTFS zip: read and validate the small tables; stop_times stay in the zip (fast).
 
-    Use :func:`read_gtfs` to validate every stop time too, or
+    Use :func:`geo.travel.gtfs_stream.read_gtfs` to validate every stop time too, or
     :func:`geo.travel.gtfs_stream.clip_feed` to keep an area's trips (validating those).
     """
     path = Path(path)
@@ -247,16 +248,6 @@ def open_gtfs(path: str | Path, *, source: str | None = None, sha256: str | None
     feed = GtfsFeed(source=name, tables=tables, sha256=sha256 or file_sha256(path), path=path,
                     counts={k: len(v) for k, v in tables.items()})
     return validate_tables(feed)
-
-
-def read_gtfs(path: str | Path, *, source: str | None = None, progress: ProgressFn | None = None) -> GtfsFeed:
-    """Open a GTFS zip and validate everything, streaming every stop time in chunks.
-
-    The returned feed holds the small tables and the row count of stop_times (not its rows).
-    """
-    from geo.travel.gtfs_stream import validate_stop_times
-
-    return validate_stop_times(open_gtfs(path, source=source), progress=progress)
 
 
 def validate_tables(feed: GtfsFeed) -> GtfsFeed:
@@ -429,7 +420,6 @@ __all__ = [
     "file_sha256",
     "gtfs_seconds",
     "open_gtfs",
-    "read_gtfs",
     "require_service",
     "resolve_service_datetime",
     "service_dates",

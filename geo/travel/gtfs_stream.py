@@ -14,6 +14,9 @@ columns as text, and never held whole:
   frame, and they are validated in full (order and timed ends per trip).
 
 Peak memory is about one block plus the kept rows (see ``benchmarks/bench_transit.py``).
+
+Why this module is long: the feed's one big table -- streaming, row and trip checks across
+chunk boundaries, two-pass clipping, merging regions and writing -- lives in one place.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -40,13 +44,13 @@ from geo.travel.gtfs import (
     GtfsFeed,
     gtfs_seconds,
     member_names,
+    open_gtfs,
     open_zip,
     require_columns,
     unpack_error,
 )
 
 if TYPE_CHECKING:
-    from pathlib import Path
 
     import pyarrow as pa
     from shapely.geometry.base import BaseGeometry
@@ -236,6 +240,14 @@ def _member_bytes(feed: GtfsFeed) -> int:
     assert feed.path is not None
     with zipfile.ZipFile(feed.path) as zf:
         return zf.getinfo(member_names(zf)[STOP_TIMES]).file_size
+
+
+def read_gtfs(path: str | Path, *, source: str | None = None, progress: ProgressFn | None = None) -> GtfsFeed:
+    """Open a GTFS zip and validate everything, streaming every stop time in chunks.
+
+    The returned feed holds the small tables and the row count of stop_times (not its rows).
+    """
+    return validate_stop_times(open_gtfs(path, source=source), progress=progress)
 
 
 def validate_stop_times(feed: GtfsFeed, *, progress: ProgressFn | None = None,
@@ -455,17 +467,15 @@ def merge_feeds(feeds: list[GtfsFeed]) -> GtfsFeed:
 
 def write_gtfs_dir(feed: GtfsFeed, folder: Path) -> Path:
     """Write the (clipped) feed's tables as ``*.txt`` CSV files into ``folder`` (Valhalla's ingest)."""
-    from pathlib import Path as _Path
-
     if not feed.has_stop_times:
         msg = f"{feed.source}: clip the feed to an area before writing it (stop_times are not held)"
         raise InputError(msg)
-    out = _Path(folder)
+    out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     for fname, df in feed.tables.items():
         df.to_csv(out / fname, index=False, lineterminator="\n")
     return out
 
 
-__all__ = ["CHUNK_BYTES", "check_rows", "check_trips", "clip_feed", "iter_stop_times", "merge_feeds",
+__all__ = ["CHUNK_BYTES", "check_rows", "check_trips", "clip_feed", "iter_stop_times", "merge_feeds", "read_gtfs",
            "validate_stop_times", "write_gtfs_dir"]

@@ -20,6 +20,9 @@ network):
 5. the clipped timetable is kept beside the tiles (:mod:`geo.travel.transit_index`).
 
 Dates: Valhalla stores the real schedule for 60 days from the build date.
+
+Why this module is long: one engine's build life cycle (config, programs, cache key, atomic
+publish, the stops-on-roads check, the kept timetable) belongs together.
 """
 
 from __future__ import annotations

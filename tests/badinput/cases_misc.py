@@ -257,7 +257,7 @@ def _gtfs_zip(files: dict[str, str | bytes]) -> bytes:
 
 
 def _gtfs_call(p: Path, s: Settings, _w: Path) -> Any:
-    from geo.travel.gtfs import read_gtfs
+    from geo.travel.gtfs_stream import read_gtfs
 
     return read_gtfs(p)
 
