@@ -17,6 +17,7 @@ os.environ.setdefault("GEO_OSM_AUTO_FETCH", "0")
 pytest_plugins = [
     "tests.fixtures.data",
     "tests.fixtures.transit",
+    "tests.fixtures.loopback",
 ]
 
 

@@ -261,7 +261,7 @@ def _write_record(target: Path, *, region: BodsRegion, sha256: str, source: str)
 def _download(url: str, target: Path, *, label: str, progress: ProgressFn | None) -> None:
     import pooch
 
-    from geo.travel.fetch import ResumingDownloader
+    from geo.travel.fetch import ResumingDownloader, pooch_logging
 
     part = target.parent / f".{target.name.removeprefix('.').removesuffix('.incoming')}.part"
     if part.exists() and time.time() - part.stat().st_mtime > STALE_PART_SECONDS:
@@ -269,8 +269,8 @@ def _download(url: str, target: Path, *, label: str, progress: ProgressFn | None
     downloader = ResumingDownloader(part=part, label=label, progress=progress)
     # BODS publishes no checksum: pooch downloads into a temporary file and moves it into
     # place; the SHA-256 is recorded by the caller and checked on every later use.
-    pooch.retrieve(url, known_hash=None, fname=target.name, path=target.parent, downloader=downloader,
-                   progressbar=False)
+    with pooch_logging():
+        pooch.retrieve(url, known_hash=None, fname=target.name, path=target.parent, downloader=downloader)
 
 
 def _copy_from_folder(region: BodsRegion, root: Path, target: Path, *, progress: ProgressFn | None) -> None:

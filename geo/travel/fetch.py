@@ -22,6 +22,7 @@ intranet HTTP mirror with the same layout, or a local folder holding the files a
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -31,6 +32,7 @@ import socket
 import threading
 import time
 from pathlib import Path
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
 
@@ -296,6 +298,20 @@ def fetch_extract(extract: Extract, *, settings: Settings, progress: ProgressFn 
     return target
 
 
+@contextlib.contextmanager
+def pooch_logging() -> Iterator[None]:
+    """pooch's own stderr logger follows ours: its download notes show only when INFO is on (``-v``)."""
+    import pooch
+
+    plog = pooch.get_logger()
+    before = plog.level
+    plog.setLevel(logging.INFO if logger.isEnabledFor(logging.INFO) else logging.WARNING)
+    try:
+        yield
+    finally:
+        plog.setLevel(before)
+
+
 def _download(extract: Extract, base: str, target: Path, *, progress: ProgressFn | None,
               cached: Path | None) -> str:
     import pooch
@@ -320,8 +336,9 @@ def _download(extract: Extract, base: str, target: Path, *, progress: ProgressFn
                                     progress=progress)
     target.with_suffix(".json").unlink(missing_ok=True)
     try:
-        pooch.retrieve(url, known_hash=f"md5:{md5}", fname=target.name, path=target.parent,
-                       downloader=downloader)
+        with pooch_logging():
+            pooch.retrieve(url, known_hash=f"md5:{md5}", fname=target.name, path=target.parent,
+                           downloader=downloader)
     except ValueError as exc:  # pooch: checksum mismatch; the temporary file is already gone
         part.unlink(missing_ok=True)
         msg = (f"{extract.filename} from {base} does not match its published MD5 {md5} "
