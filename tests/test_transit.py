@@ -403,3 +403,156 @@ def test_dates_outside_timetable_window(valhalla_module, synthetic_feed, setting
                              needed_dates=(dt.date.today() + dt.timedelta(days=30),))
     assert ok.reused and ok.folder == tiles.folder
     assert _next(1, "12:00").date() in ok.service_dates
+
+
+# --------------------------------------------------------------------------- bad input (SYNTHETIC feeds)
+def _variant(tmp_path: Path, naptan: Path, name: str, edit) -> Path:
+    tables = feed_tables(naptan)
+    edit(tables)
+    return write_feed_zip(tables, tmp_path / f"synthetic_{name}.zip")
+
+
+def _calendar_dates_only(t) -> None:
+    import pandas as pd
+
+    cal = t.pop("calendar.txt").iloc[0]
+    days = pd.date_range(cal["start_date"], cal["end_date"])
+    days = days[days.day_of_week < 5]
+    t["calendar_dates.txt"] = pd.DataFrame({"service_id": "WEEKDAY", "date": days.strftime("%Y%m%d"),
+                                            "exception_type": 1})
+
+
+def _late_trip(t) -> None:
+    """SYN1 once more at 24:10 (00:10 the next morning) on the weekday service."""
+    import pandas as pd
+
+    st = t["stop_times.txt"]
+    late = st[st["trip_id"] == "SYN1_0_19"].assign(trip_id="SYN1_0_24")
+    late["arrival_time"] = late["departure_time"] = ["24:10:00", "24:20:00", "24:27:00", "24:35:00"]
+    t["stop_times.txt"] = pd.concat([st, late], ignore_index=True)
+    t["trips.txt"] = pd.concat([t["trips.txt"], pd.DataFrame([{"route_id": "SYN1", "service_id": "WEEKDAY",
+                                                                "trip_id": "SYN1_0_24", "direction_id": 0}])])
+
+
+@pytest.mark.transit
+def test_calendar_dates_only_routes_like_calendar(valhalla_module, settings, rutland, rutland_pbf,
+                                                  naptan_rutland_csv, synthetic_feed, tmp_path) -> None:
+    from geo.travel.transit import TransitRouter, build_transit_tiles
+
+    feed = read_gtfs(_variant(tmp_path, naptan_rutland_csv, "calendar_dates_only", _calendar_dates_only))
+    assert "calendar_dates.txt only" in " ".join(feed.notes)
+    tiles = build_transit_tiles(feed.path, pbf=rutland_pbf, settings=settings, area=rutland)
+    r = TransitRouter(tiles, when=_next(1, "09:55"), arrive_by=False, settings=settings, window_minutes=0)
+    assert_journey(r.site_origin_minutes(_xy(synthetic_feed, "uppingham_bay3"),
+                                         _xy(synthetic_feed, "oakham_bus_station"))[0, 0], 30)
+
+
+@pytest.mark.transit
+def test_trips_past_midnight(valhalla_module, settings, rutland, rutland_pbf, naptan_rutland_csv, synthetic_feed,
+                             tmp_path) -> None:
+    """Times after 24:00 are read and routed: from 00:05 the 24:10 bus of the previous service day is
+    taken, and arriving by 00:45 means leaving about 35 minutes before."""
+    from geo.travel.transit import TransitRouter, build_transit_tiles
+
+    path = _variant(tmp_path, naptan_rutland_csv, "late", _late_trip)
+    assert summarise_feed(read_gtfs(path))["trips"] == 53
+    tiles = build_transit_tiles(path, pbf=rutland_pbf, settings=settings, area=rutland)
+    sites, origins = _xy(synthetic_feed, "uppingham_bay3"), _xy(synthetic_feed, "oakham_bus_station")
+    tuesday = _next(1, "00:05")
+    depart = TransitRouter(tiles, when=tuesday, arrive_by=False, settings=settings, window_minutes=0)
+    assert_journey(depart.site_origin_minutes(sites, origins)[0, 0], 30)
+    arrive = TransitRouter(tiles, when=tuesday.replace(minute=45), arrive_by=True, settings=settings,
+                           window_minutes=0)
+    assert_journey(arrive.site_origin_minutes(sites, origins)[0, 0], 35)
+
+
+@pytest.mark.transit
+def test_expired_feed_is_one_line_before_any_build(valhalla_module, settings, rutland, naptan_rutland_csv,
+                                                   tmp_path) -> None:
+    from geo.travel.transit import make_transit_router
+
+    def expire(t) -> None:
+        t["calendar.txt"]["end_date"] = (dt.date.today() - dt.timedelta(days=2)).strftime("%Y%m%d")
+
+    path = _variant(tmp_path, naptan_rutland_csv, "expired", expire)
+    s = settings.with_(cache_dir=tmp_path / "cache")
+    with pytest.raises(InputError) as err:
+        make_transit_router(area=rutland, settings=s, gtfs=path, arrive_by="Tue 12:00")
+    text = str(err.value)
+    assert "\n" not in text and "no service on Tue" in text and "download a current feed" in text
+    assert not any((s.cache_dir / "transit").glob("*/tiles")) if (s.cache_dir / "transit").exists() else True
+
+
+@pytest.mark.transit
+def test_feed_for_another_region_is_one_line(valhalla_module, settings, synthetic_feed, rutland_pbf) -> None:
+    from geo.data.areas import select_area
+    from geo.travel.transit import make_transit_router
+
+    essex = select_area("Essex", settings=settings)
+    with pytest.raises(InputError) as err:
+        make_transit_router(area=essex, settings=settings, gtfs=synthetic_feed.path, network=str(rutland_pbf),
+                            arrive_by="Tue 12:00")
+    text = str(err.value)
+    assert "\n" not in text and "feed for another region" in text and "--gtfs auto" in text
+    assert 'geo transit fetch --area "Essex"' in text
+
+
+@pytest.mark.transit
+def test_stops_off_the_roads_are_a_labelled_warning(valhalla_module, settings, rutland, rutland_pbf,
+                                                    naptan_rutland_csv, tmp_path) -> None:
+    """A route on to Corby (outside the Rutland extract, inside the clip buffer): the stop is off the
+    walking network, counted, and every label says so."""
+    import pandas as pd
+
+    from geo.travel.transit import TransitRouter, build_transit_tiles
+
+    def to_corby(t) -> None:
+        t["stops.txt"] = pd.concat([t["stops.txt"], pd.DataFrame([{
+            "stop_id": "305000075B", "stop_name": "Corby George Street (real NaPTAN position)",
+            "stop_lat": 52.489505, "stop_lon": -0.704414, "location_type": 0}])], ignore_index=True)
+        t["routes.txt"] = pd.concat([t["routes.txt"], pd.DataFrame([{
+            "route_id": "SYN3", "agency_id": "SYNTH", "route_short_name": "S3",
+            "route_long_name": "Synthetic Uppingham - Corby", "route_type": 3}])], ignore_index=True)
+        t["trips.txt"] = pd.concat([t["trips.txt"], pd.DataFrame([{
+            "route_id": "SYN3", "service_id": "WEEKDAY", "trip_id": "SYN3_0_10", "direction_id": 0}])])
+        t["stop_times.txt"] = pd.concat([t["stop_times.txt"], pd.DataFrame([
+            {"trip_id": "SYN3_0_10", "arrival_time": "10:40:00", "departure_time": "10:40:00",
+             "stop_id": "268060073", "stop_sequence": 1},
+            {"trip_id": "SYN3_0_10", "arrival_time": "11:05:00", "departure_time": "11:05:00",
+             "stop_id": "305000075B", "stop_sequence": 2}])], ignore_index=True)
+
+    tiles = build_transit_tiles(_variant(tmp_path, naptan_rutland_csv, "corby", to_corby), pbf=rutland_pbf,
+                                settings=settings, area=rutland)
+    assert (tiles.stops, tiles.stops_off_roads) == (8, 1)
+    r = TransitRouter(tiles, when=_next(1, "12:00"), arrive_by=True, settings=settings, window_minutes=0)
+    assert "WARNING: 1 of 8 stops lie off the walking network (rutland-2018.osm.pbf)" in r.label
+
+
+def _crop_pbf(source: Path, target: Path, *, lon: tuple[float, float], lat: tuple[float, float]) -> Path:
+    """Only the roads wholly inside a small box (a real extract cut down: a walking network that misses the stops)."""
+    import osmium
+
+    inside = {n.id for n in osmium.FileProcessor(str(source), osmium.osm.NODE)
+              if lon[0] <= n.location.lon <= lon[1] and lat[0] <= n.location.lat <= lat[1]}
+    ways = {w.id for w in osmium.FileProcessor(str(source), osmium.osm.WAY)
+            if "highway" in w.tags and all(r.ref in inside for r in w.nodes)}
+    writer = osmium.SimpleWriter(str(target))
+    for obj in osmium.FileProcessor(str(source), osmium.osm.NODE | osmium.osm.WAY):
+        if (obj.is_node() and obj.id in inside) or (obj.is_way() and obj.id in ways):
+            writer.add(obj)
+    writer.close()
+    return target
+
+
+@pytest.mark.transit
+def test_no_stop_of_the_area_on_the_roads_is_one_line(valhalla_module, settings, rutland, rutland_pbf,
+                                                       synthetic_feed, tmp_path) -> None:
+    from geo.travel.transit import build_transit_tiles
+
+    ketton = _crop_pbf(rutland_pbf, tmp_path / "ketton_only.osm.pbf", lon=(-0.565, -0.540), lat=(52.622, 52.640))
+    with pytest.raises(NetworkError) as err:
+        build_transit_tiles(synthetic_feed.path, pbf=ketton, settings=settings.with_(cache_dir=tmp_path / "c"),
+                            area=rutland)
+    text = str(err.value)
+    assert "\n" not in text and "none of the feed's stops in Rutland lies within 1,000 m of a road" in text
+    assert "--network" in text

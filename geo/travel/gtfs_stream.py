@@ -39,6 +39,7 @@ from geo._errors import InputError, SchemaError
 from geo.progress import report
 from geo.travel.gtfs import (
     CALENDAR_COLUMNS,
+    FIX_ZIP,
     REQUIRED_COLUMNS,
     STOP_TIMES,
     GtfsFeed,
@@ -265,7 +266,7 @@ def validate_stop_times(feed: GtfsFeed, *, progress: ProgressFn | None = None,
         n = offset + batch.num_rows
         report(progress, min(n * 60, total_bytes), total_bytes, f"checking {STOP_TIMES}")
     if n == 0:
-        msg = f"{feed.source}: {STOP_TIMES} has a header but no rows; every GTFS feed needs rows in it"
+        msg = f"{feed.source}: {STOP_TIMES} has a header but no rows; {FIX_ZIP}"
         raise InputError(msg)
     order.close()
     notes = list(feed.notes)

@@ -159,7 +159,23 @@ class TransitRouter:
         })
 
     def probe(self, o_ll: tuple[float, float], d_ll: tuple[float, float], minute: int) -> Probe:
-        """Leave ``minute`` minutes after the first window day's midnight: arrival minute and latest departure."""
+        """Leave ``minute`` minutes after the first window day's midnight: arrival minute and latest departure.
+
+        Valhalla does not board, from a departure before midnight, a trip of the same service day
+        timed after 24:00 (it does from just after midnight).  So when the next midnight is
+        within the horizon and the journey found arrives after it (or none is found), the
+        journey leaving at midnight is asked too and the earlier arrival kept -- one may wait at
+        home -- which keeps arrival times non-decreasing in the departure time.
+        """
+        p = self._probe_once(o_ll, d_ll, minute)
+        midnight = (minute // 1440 + 1) * 1440
+        if midnight - minute <= self.horizon_minutes and p.arrive > midnight:
+            q = self._probe_once(o_ll, d_ll, midnight)
+            if q.arrive < p.arrive:
+                return Probe(minute, q.arrive, q.latest if q.jumps else minute)
+        return p
+
+    def _probe_once(self, o_ll: tuple[float, float], d_ll: tuple[float, float], minute: int) -> Probe:
         depart = self.day + dt.timedelta(minutes=minute)
         with self._count:
             self.n_requests += 1
