@@ -29,7 +29,9 @@ distance at :data:`MAX_PLAUSIBLE_KPH` and :data:`PRESELECT_MARGIN` x the calibra
 estimate (a bus is not faster than a car on the same roads; the margin absorbs the estimate's
 error) -- until the bound exceeds the best time found (:func:`geo.transit_search.nearest_sites`).
 :meth:`TransitRouter.site_origin_minutes` (full matrices: access scores, scenarios) routes every
-pair within reach.  Pairs run on :attr:`TransitRouter.threads` threads, one ``valhalla.Actor`` each.
+pair within reach.  Never routed (no journey can exist): pairs further apart than
+:data:`MAX_PLAUSIBLE_KPH` allows in the horizon, and pairs more than Valhalla's longest walk
+(:data:`VALHALLA_START_END_METRES`) apart where one end has no stop within that walk.  Pairs run on :attr:`TransitRouter.threads` threads, one ``valhalla.Actor`` each.
 
 Every label says the times are timetable-based (:attr:`geo.travel.modes.Method.TIMETABLE`).
 """
@@ -74,6 +76,9 @@ logger = logging.getLogger(__name__)
 
 #: Fastest door-to-door speed assumed: pairs further apart than this allows are never routed.
 MAX_PLAUSIBLE_KPH = 80.0
+#: Valhalla's default ``transit_start_end_max_distance``: the longest walk to the first or from the
+#: last stop, and (measured) the longest walk-only multimodal journey.
+VALHALLA_START_END_METRES = 2145.0
 #: Lower bound of public-transport minutes as a share of the calibrated drive estimate (safe margin).
 PRESELECT_MARGIN = 0.5
 STATISTICS = TRANSIT_STATISTICS
@@ -230,7 +235,8 @@ class TransitRouter:
         o_ll = [(round(float(a), 6), round(float(b), 6)) for a, b in zip(o_lon, o_lat, strict=True)]
         dist = np.hypot(sites[:, None, 0] - origins[None, :, 0], sites[:, None, 1] - origins[None, :, 1])
         bound = dist / (MAX_PLAUSIBLE_KPH * 1000 / 60)
-        return sites, origins, s_ll, o_ll, np.where(bound <= cap, bound, np.inf)
+        reach = (bound <= cap) & self._reachable(sites, origins)
+        return sites, origins, s_ll, o_ll, np.where(reach, bound, np.inf)
 
     def _run(self, jobs: Sequence[Callable[[], Any]], progress: ProgressFn | None, label: str) -> list[Any]:
         """Run jobs on the router's threads (in order of submission in the result)."""
@@ -272,6 +278,24 @@ class TransitRouter:
         drive = EstimateRouter(mode="drive", settings=self.settings).site_origin_minutes(sites_xy, origins_xy)
         lb = np.fmax(bound, PRESELECT_MARGIN * np.nan_to_num(drive, nan=0.0))
         return np.where(lb <= cap, lb, np.inf)
+
+    def _reachable(self, sites_xy: np.ndarray, origins_xy: np.ndarray) -> np.ndarray:
+        """``(n_sites, n_origins)``: False where no journey can exist -- one end has no stop within
+        Valhalla's walk to or from transit and the ends are further apart than that walk (a walk
+        is never shorter than the straight line), so only walking could join them and it cannot."""
+        from scipy.spatial import cKDTree
+
+        from geo.travel.transit_index import stop_xy
+
+        stops = stop_xy(self.tiles.folder)
+        walk = float(self.max_walk_metres or VALHALLA_START_END_METRES)
+        if stops is None or not len(stops):
+            return np.ones((len(sites_xy), len(origins_xy)), dtype=bool)
+        tree = cKDTree(stops)
+        s_near = tree.query(np.asarray(sites_xy, float), k=1)[0] <= walk
+        o_near = tree.query(np.asarray(origins_xy, float), k=1)[0] <= walk
+        dist = np.hypot(sites_xy[:, None, 0] - origins_xy[None, :, 0], sites_xy[:, None, 1] - origins_xy[None, :, 1])
+        return (s_near[:, None] & o_near[None, :]) | (dist <= walk)
 
     def nearest_window(self, sites_xy: np.ndarray, origins_xy: np.ndarray, *, max_minutes: float | None = None,
                        progress: ProgressFn | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -41,7 +41,7 @@ MAX_CANDIDATES = 24
 #: Valhalla's folder name for the feed (``feeds/feed``): onestop ids start ``feed_``.
 FEED_PREFIX = "feed_"
 _STOP_SUFFIXES = ("_transit_station", "_transit_platform", "_transit_egress")
-DEPARTURES, SERVICES = "departures.parquet", "services.parquet"
+DEPARTURES, SERVICES, STOPS = "departures.parquet", "services.parquet", "stops.parquet"
 
 
 def write_index(feed: GtfsFeed, folder: Path) -> None:
@@ -63,6 +63,16 @@ def write_index(feed: GtfsFeed, folder: Path) -> None:
     days = service_dates(feed)
     pd.DataFrame({"service_id": days["service_id"].astype(str), "date": pd.to_datetime(days["date"])}).to_parquet(
         folder / SERVICES, index=False)
+    served = set(frame["stop_id"])
+    stops = feed.stops_bng
+    stops = stops[stops["stop_id"].astype(str).str.strip().isin(served) & stops["easting"].notna()]
+    stops[["easting", "northing"]].to_parquet(folder / STOPS, index=False)
+
+
+def stop_xy(folder: str | Path) -> np.ndarray | None:
+    """``(n, 2)`` BNG metres of the stops trips call at (None for tiles built without the file)."""
+    path = Path(folder) / STOPS
+    return pd.read_parquet(path)[["easting", "northing"]].to_numpy(float) if path.is_file() else None
 
 
 def _stop_id(onestop: str) -> str:
@@ -168,4 +178,4 @@ def _load(folder: str) -> DepartureIndex | None:
     return DepartureIndex(pd.read_parquet(path / DEPARTURES), pd.read_parquet(path / SERVICES))
 
 
-__all__ = ["DepartureIndex", "write_index"]
+__all__ = ["DepartureIndex", "stop_xy", "write_index"]

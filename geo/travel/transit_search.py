@@ -104,6 +104,8 @@ class ArriveBySearch:
     def latest_departure(self, target: int) -> int | None:
         """``d*(target)`` in whole minutes, or None when no journey within the cap arrives by ``target``."""
         lo, _ = self._bounds(target)
+        if lo is None and any(p.depart <= target - self.cap and math.isinf(p.arrive) for p in self.probes.values()):
+            return None  # no journey at all from an earlier departure: none from a later one either
         if (lo is None or self._latest(lo) < target - self.cap) and self.probe(target - self.cap).arrive > target:
             return None  # not even leaving a full cap early gets there in time
         guessed = False

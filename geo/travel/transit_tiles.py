@@ -64,7 +64,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 #: Bump when the tile layout or build options change.
-TILE_FORMAT_VERSION = 2
+TILE_FORMAT_VERSION = 3
 #: Days after the build date for which Valhalla keeps the real schedule.
 SCHEDULE_DAYS = 59
 #: A stop further than this from any walkable road (Valhalla ``locate``) counts as off the roads.
