@@ -10,7 +10,6 @@ real roads with that feed.
 from __future__ import annotations
 
 import json
-import socket
 import time
 from pathlib import Path
 
@@ -31,7 +30,7 @@ from geo.travel.bods import (
     find_region,
     region_of_lsoas,
 )
-from tests.fixtures.loopback import Mirror
+from tests.fixtures.loopback import Mirror, unreachable_url
 
 EM = CATALOGUE["east_midlands"]
 
@@ -156,14 +155,7 @@ def test_local_folder_mirror(settings: Settings, tmp_path: Path, synthetic_feed)
 
 @pytest.mark.parametrize("where", ["closed-port", "unresolvable"])
 def test_offline_fails_fast_with_one_clear_line(settings: Settings, tmp_path: Path, where: str) -> None:
-    if where == "closed-port":
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        sock.close()
-    else:
-        url = "http://bods-mirror.invalid"
-    s = settings.with_(cache_dir=tmp_path / "cache", gtfs_mirror=url)
+    s = settings.with_(cache_dir=tmp_path / "cache", gtfs_mirror=unreachable_url(where, name="bods-mirror"))
     start = time.perf_counter()
     with pytest.raises(NetworkError) as err:
         fetch_feed(EM, settings=s)

@@ -8,7 +8,6 @@ touches the internet.
 from __future__ import annotations
 
 import hashlib
-import socket
 import time
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from geo.travel.extracts import (
 )
 from geo.travel.fetch import cached_extract, fetch_extract
 from geo.travel.network import read_network
-from tests.fixtures.loopback import Mirror
+from tests.fixtures.loopback import Mirror, unreachable_url
 
 
 @pytest.fixture
@@ -146,14 +145,7 @@ def test_local_folder_mirror(settings: Settings, tmp_path: Path, rutland_pbf: Pa
 
 @pytest.mark.parametrize("where", ["closed-port", "unresolvable"])
 def test_offline_fails_fast_with_one_clear_line(settings: Settings, tmp_path: Path, where: str) -> None:
-    if where == "closed-port":
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        sock.close()
-    else:
-        url = "http://osm-mirror.invalid"
-    s = settings.with_(cache_dir=tmp_path / "cache", osm_mirror=url)
+    s = settings.with_(cache_dir=tmp_path / "cache", osm_mirror=unreachable_url(where, name="osm-mirror"))
     start = time.perf_counter()
     with pytest.raises(NetworkError) as err:
         fetch_extract(CATALOGUE["essex"], settings=s)
