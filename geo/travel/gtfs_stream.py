@@ -60,8 +60,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: Bytes of CSV text parsed at a time (one pyarrow block, ~150k stop_times rows).
-CHUNK_BYTES = 8 << 20
+#: Bytes of CSV text parsed at a time (one pyarrow block, ~80k stop_times rows).
+CHUNK_BYTES = 4 << 20
 #: stop_times columns Valhalla reads besides the required ones (kept when present).
 OPTIONAL_STOP_TIME_COLUMNS = ("pickup_type", "drop_off_type", "stop_headsign", "shape_dist_traveled", "timepoint")
 
@@ -97,7 +97,7 @@ def iter_stop_times(feed: GtfsFeed, columns: tuple[str, ...], *,
         member = member_names(zf)[STOP_TIMES]
         header = _header(zf, member, name=name)
         wanted = [c for c in columns if c in header]
-        read = pcsv.ReadOptions(column_names=header, skip_rows=1, block_size=chunk_bytes)
+        read = pcsv.ReadOptions(column_names=header, skip_rows=1, block_size=chunk_bytes, use_threads=False)
         convert = pcsv.ConvertOptions(column_types=dict.fromkeys(header, pa.string()), include_columns=wanted,
                                       strings_can_be_null=False)
         offset = 0
