@@ -177,6 +177,11 @@ class Settings:
     #: ``itm_<region>_gtfs.zip`` files (``GEO_GTFS_MIRROR``); None = data.bus-data.dft.gov.uk.
     #: ``--gtfs auto`` downloads when ``osm_auto_fetch`` allows downloads.
     gtfs_mirror: str | None = None
+    #: Seeded Monte Carlo draws behind every scenario, closure and optimiser range
+    #: (:mod:`geo.measures.uncertainty`; 0 = no ranges).
+    uncertainty_draws: int = 200
+    #: Seed of those draws (the same seed gives the same ranges on every run and machine).
+    uncertainty_seed: int = 20_250
 
     def __post_init__(self) -> None:
         if self.imd_version not in IMD_VERSIONS:
