@@ -48,11 +48,20 @@ def test_read_and_summarise_synthetic_feed(synthetic_feed) -> None:
     assert s["trips"] == 4 * 13  # 4 patterns x hourly 07:00-19:00
     assert s["mean_trips_per_service_day_by_weekday"]["Tue"] == 52
     assert np.isnan(s["mean_trips_per_service_day_by_weekday"]["Sat"])
-    start = synthetic_feed.start_date
-    first_weekday = start + dt.timedelta(days=7 - start.weekday() if start.weekday() >= 5 else 0)
-    assert s["first_service_date"] == str(first_weekday)  # weekdays only
+    assert synthetic_feed.start_date.weekday() == 0
+    assert s["first_service_date"] == str(synthetic_feed.start_date)  # a Monday, whatever the run date
     days = service_dates(feed)
     assert all(d.weekday() < 5 for d in days["date"])
+
+
+@pytest.mark.parametrize("offset_days", range(7))
+def test_synthetic_feed_does_not_depend_on_the_run_date(naptan_rutland_csv, tmp_path, offset_days: int) -> None:
+    today = dt.date(2026, 11, 23) + dt.timedelta(days=offset_days)  # Monday .. Sunday
+    feed = read_gtfs(write_feed_zip(feed_tables(naptan_rutland_csv, today=today), tmp_path / "f.zip"))
+    days = service_dates(feed)["date"]
+    assert days.iloc[0] == dt.date(2026, 11, 16)  # the Monday of the week before
+    assert today + dt.timedelta(days=300) in set(days) or (today + dt.timedelta(days=300)).weekday() >= 5
+    assert summarise_feed(feed)["first_service_date"] == "2026-11-16"
 
 
 def test_clip_keeps_whole_trips(synthetic_feed, rutland) -> None:
