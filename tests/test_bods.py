@@ -21,7 +21,7 @@ from geo.config import Settings
 from geo.data.areas import select_area
 from geo.travel.bods import (
     CATALOGUE,
-    ENGLAND,
+    NATIONAL,
     cached_feed,
     choose_regions,
     feed_record,
@@ -68,7 +68,7 @@ def test_every_english_lsoa_has_a_region(settings: Settings) -> None:
 
     regions = region_of_lsoas(load_lsoa_table(settings))
     assert regions.notna().all()
-    assert set(regions) == set(CATALOGUE) - {"england"}
+    assert set(regions) == set(CATALOGUE) - {"all"}
 
 
 @pytest.mark.parametrize(("area", "expect"), [
@@ -79,12 +79,12 @@ def test_choose_regions_follows_the_traveline_regions(settings: Settings, area: 
     assert {r.slug for r in choose_regions(select_area(area, settings=settings), buffer_km=0, settings=settings)} == expect
 
 
-def test_buffer_adds_neighbouring_regions_and_england_wins_when_large(settings: Settings) -> None:
+def test_buffer_adds_neighbouring_regions_and_the_national_export_wins_when_large(settings: Settings) -> None:
     nn = select_area("North Northamptonshire", settings=settings)
     assert {r.slug for r in choose_regions(nn, buffer_km=0, settings=settings)} == {"east_midlands"}
     wide = {r.slug for r in choose_regions(nn, buffer_km=15, settings=settings)}
     assert "east_midlands" in wide and wide & {"east_anglia", "south_east"}  # Huntingdonshire / Bedford
-    assert choose_regions(select_area("England", settings=settings), buffer_km=0, settings=settings) == [ENGLAND]
+    assert choose_regions(select_area("England", settings=settings), buffer_km=0, settings=settings) == [NATIONAL]
 
 
 def test_find_region() -> None:
@@ -92,6 +92,8 @@ def test_find_region() -> None:
     assert EM.filename == "itm_east_midlands_gtfs.zip" and EM.path == "timetable/download/gtfs-file/east_midlands/"
     with pytest.raises(AreaError, match="no BODS GTFS export called 'mars'.*east_midlands"):
         find_region("mars")
+    assert find_region("england") is NATIONAL and find_region("all") is NATIONAL
+    assert NATIONAL.path == "timetable/download/gtfs-file/all/" and NATIONAL.filename == "itm_all_gtfs.zip"
 
 
 # --------------------------------------------------------------------------- download

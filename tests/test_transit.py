@@ -325,6 +325,35 @@ def test_make_router_integration(valhalla_module, synthetic_feed, settings, rutl
 
 
 @pytest.mark.transit
+def test_per_service_times_are_timetable_based_and_share_routes(valhalla_module, synthetic_feed, settings,
+                                                                rutland) -> None:
+    """Per-service minutes (hub, pharmacy) come from the same timetable router, labelled so; a pair
+    asked again (per service, then the window range) is not routed again."""
+    from geo.planning.study import Study, StudySpec
+    from geo.travel.modes import TransitOptions, TravelSpec
+
+    when = _next(1, "12:00").strftime("%Y-%m-%dT%H:%M")
+    travel = TravelSpec.parse(mode="transit", transit=TransitOptions(gtfs=str(synthetic_feed.path), arrive_by=when,
+                                                                     window_minutes=30))
+    study = Study(StudySpec(area="Rutland", services=("hub", "pharmacy"), travel=travel), settings=settings,
+                  area=rutland)
+    times = study.times()
+    assert set(times["method"]) == {"timetable"} and "timetable-based" in times.attrs["label"]
+    assert "estimate" not in times.attrs["label"].lower()
+    both = times[["minutes_hub", "minutes_pharmacy"]].to_numpy(float)
+    has = np.isfinite(both).any(axis=1)
+    assert has.sum() >= 3
+    np.testing.assert_array_equal(times["minutes"].to_numpy(float)[has], np.nanmin(both[has], axis=1))
+    assert not {"minutes_hub_low", "minutes_low"} & set(times.columns)  # no made-up travel-time range
+    routes, pairs = study.router.n_requests, study.router.n_pairs
+    window = study.window_coverage(thresholds=(45.0,), times=times)
+    assert window is not None and len(window["times"]) == 3
+    lo, hi = window["45"]["pct_beyond_min"], window["45"]["pct_beyond_max"]
+    assert 0.0 <= lo <= hi <= 100.0 and len(window["45"]["pct_beyond"]) == 3
+    assert (study.router.n_requests, study.router.n_pairs) == (routes, pairs)  # answered from the kept routes
+
+
+@pytest.mark.transit
 def test_area_without_osm_extract(valhalla_module, synthetic_feed, settings, northants) -> None:
     from geo.travel.transit import make_transit_router
 

@@ -139,9 +139,9 @@ def run(args: argparse.Namespace) -> int:
     if ranges:  # estimate mode: every coverage figure carries its range
         out["estimate_range"] = ranges[0] if len(ranges) == 1 else ranges
     if study.travel.mode.value == "transit":  # the headline is a window statistic: give its range too
-        from geo.measures.timetable import range_line, window_coverage
+        from geo.measures.timetable import range_line
 
-        window = window_coverage(times, sites, study.router, tuple(thresholds))
+        window = study.window_coverage(thresholds=tuple(thresholds), times=times, sites=sites)
         if window is not None:
             out["timetable_window"] = window
             print(f"range: {range_line(window, thresholds[-1])}", file=sys.stderr)

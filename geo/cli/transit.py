@@ -3,7 +3,7 @@
 Examples::
 
     geo transit fetch --area "North Northamptonshire"     # the BODS region(s) covering it + 15 km
-    geo transit fetch --region east_midlands              # one BODS export (or england)
+    geo transit fetch --region east_midlands              # one BODS export (or all = every region)
     geo transit list                                      # the catalogue and what is cached
     geo transit check --gtfs auto --area Rutland          # validate every row, summarise, clip
     geo transit build --gtfs auto --area Rutland          # Valhalla tiles (cached)
@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     which = f.add_mutually_exclusive_group(required=True)
     which.add_argument("--area", help="the BODS region(s) covering this area + --buffer-km")
     which.add_argument("--region", help="one export: east_anglia, east_midlands, london, north_east, north_west, "
-                                        "south_east, south_west, west_midlands, yorkshire or england")
+                                        "south_east, south_west, west_midlands, yorkshire, or all (the national export; also: england)")
     f.add_argument("--buffer-km", type=float, default=None,
                    help="also cover LSOAs this far beyond the border (default Settings.cross_border_buffer_km)")
     f.add_argument("--refresh", action="store_true", help="download the newest export even when one is cached")

@@ -1,7 +1,8 @@
 """The Bus Open Data Service (BODS, Department for Transport) GTFS exports: catalogue and downloads.
 
 BODS publishes every English local bus timetable as GTFS, nightly, one zip per region and one
-for all of England, at ``https://data.bus-data.dft.gov.uk/timetable/download/gtfs-file/<region>/``
+for all regions (``all``: Great Britain, with Scotland and Wales), at
+``https://data.bus-data.dft.gov.uk/timetable/download/gtfs-file/<region>/``
 (no account needed; Open Government Licence v3).  A regional export holds every trip that calls
 at a stop of that region -- whole trips, so a route crossing a regional border is in both.  The
 regions are the Traveline regions of the stops' NaPTAN administrative areas, not the ONS regions:
@@ -12,7 +13,7 @@ the BODS export selects trips by their stops' region code).
 
 :func:`choose_regions` maps an area plus a buffer to the region(s) through the upper-tier
 authority (UTLA) of every LSOA centroid within it; when they add up to more than half of
-England (by LSOAs) the England export is used instead.
+England (by LSOAs) the national export (``all``; ``--region england`` is the same) is used instead.
 
 :func:`fetch_feed` downloads one export into ``Settings.cache_dir / "gtfs"`` with
 :func:`pooch.retrieve` (resumable, :class:`~geo.travel.fetch.ResumingDownloader`).  BODS
@@ -61,7 +62,7 @@ class BodsRegion:
     ----------
     slug : BODS's name (``east_midlands``); the file is ``itm_<slug>_gtfs.zip``.
     name : display name.
-    code : the Traveline region code of its stops (``EM``; ``E`` for England).
+    code : the Traveline region code of its stops (``EM``; ``GB`` for the national export).
     """
 
     slug: str
@@ -83,10 +84,14 @@ _REGIONS = (("east_anglia", "East Anglia", "EA"), ("east_midlands", "East Midlan
             ("london", "London", "L"), ("north_east", "North East", "NE"), ("north_west", "North West", "NW"),
             ("south_east", "South East", "SE"), ("south_west", "South West", "SW"),
             ("west_midlands", "West Midlands", "WM"), ("yorkshire", "Yorkshire", "Y"))
-ENGLAND = BodsRegion("england", "England", "E")
-#: Every English export, regions first (slug -> region).
+#: The national export: every region of Great Britain (BODS's ``all``; Scotland's and Wales's
+#: trips ride along and are clipped away with the rest).
+NATIONAL = BodsRegion("all", "All regions (Great Britain)", "GB")
+#: Every export covering England, regions first (slug -> region).
 CATALOGUE: dict[str, BodsRegion] = {slug: BodsRegion(slug, name, code) for slug, name, code in _REGIONS} | {
-    "england": ENGLAND}
+    "all": NATIONAL}
+#: Other names of the national export (the issue and the Geofabrik catalogue say ``england``).
+_NATIONAL_SPELLINGS = {"england", "all", "gb", "great_britain", "national"}
 
 #: ONS region (2024) -> BODS region, then the upper-tier authorities whose NaPTAN admin areas
 #: NPTG places in another Traveline region.
@@ -105,10 +110,12 @@ _BY_UTLA = {
 def find_region(name: str) -> BodsRegion:
     """The export for a slug, display name or code (``"east_midlands"``, ``"East Midlands"``, ``"EM"``)."""
     key = name.strip().lower().replace(" ", "_").replace("-", "_")
+    if key in _NATIONAL_SPELLINGS:
+        return NATIONAL
     for region in CATALOGUE.values():
         if key in {region.slug, region.code.lower()}:
             return region
-    msg = f"no BODS GTFS export called {name!r}; choose one of {', '.join(CATALOGUE)}"
+    msg = f"no BODS GTFS export called {name!r}; choose one of {', '.join(CATALOGUE)} (or england = all)"
     raise AreaError(msg)
 
 
@@ -126,7 +133,7 @@ def choose_regions(area: Area, *, buffer_km: float, settings: Settings,
     from geo.data.tables import load_lsoa_table
 
     if area.kind == "england":
-        return [ENGLAND]
+        return [NATIONAL]
     table = load_lsoa_table(settings)
     need = table.index.isin(area.lsoas.index)
     if buffer_km > 0:
@@ -140,9 +147,9 @@ def choose_regions(area: Area, *, buffer_km: float, settings: Settings,
         raise AreaError(msg)
     share = float(regions.isin(chosen).mean())
     if len(chosen) > 1 and share > england_share:
-        logger.info("%s + %g km needs %d BODS regions (%.0f%% of England): using the England export",
+        logger.info("%s + %g km needs %d BODS regions (%.0f%% of England): using the national export",
                     area.name, buffer_km, len(chosen), 100 * share)
-        return [ENGLAND]
+        return [NATIONAL]
     return [CATALOGUE[c] for c in chosen]
 
 
@@ -335,6 +342,6 @@ def describe_cached(settings: Settings) -> list[dict[str, Any]]:
     return rows
 
 
-__all__ = ["BODS", "CATALOGUE", "ENGLAND", "BodsRegion", "base_url", "cache_folder", "cached_feed", "choose_regions",
+__all__ = ["BODS", "CATALOGUE", "NATIONAL", "BodsRegion", "base_url", "cache_folder", "cached_feed", "choose_regions",
            "describe_cached", "feed_record", "feeds_for_area", "fetch_feed", "find_region", "offline_hint",
            "region_of_lsoas"]

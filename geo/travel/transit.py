@@ -82,6 +82,10 @@ VALHALLA_START_END_METRES = 2145.0
 #: Lower bound of public-transport minutes as a share of the calibrated drive estimate (safe margin).
 PRESELECT_MARGIN = 0.5
 STATISTICS = TRANSIT_STATISTICS
+#: Origin-site pair answers kept per router (each the minutes at every time of the window).
+PAIRS_KEPT = 500_000
+#: Window answers kept per router (one per site set asked: each service, then all sites).
+WINDOWS_KEPT = 8
 #: Valhalla error texts that mean "no journey" (reported as NaN); any other error is raised.
 _NO_JOURNEY = ("no path", "no suitable edges", "exceeds the max", "outside the valid walking",
                "walking distance", "no data found for location", "unconnected regions")
@@ -149,6 +153,7 @@ class TransitRouter:
         self.n_requests = 0
         self.n_pairs = 0
         self._windows: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = {}
+        self._pairs: dict[tuple[Any, ...], np.ndarray] = {}
 
     # -- one journey -----------------------------------------------------------------------
     def _request(self, o_ll: tuple[float, float], d_ll: tuple[float, float], depart: dt.datetime) -> str:
@@ -217,12 +222,20 @@ class TransitRouter:
         def query(m: int) -> Probe:
             return self.probe(o_ll, d_ll, m)
 
+        key = (o_ll, d_ll, cap)
+        known = self._pairs.get(key)
+        if known is not None:  # asked before (per-service searches share most pairs with the any-site one)
+            return known.copy()
         with self._count:
             self.n_pairs += 1
         if self.arrive_by:
             out, _ = arrive_by_minutes(query, minutes, cap_minutes=cap)
         else:
             out, _ = depart_at_minutes(query, minutes, cap_minutes=cap)
+        with self._count:
+            if len(self._pairs) >= PAIRS_KEPT:
+                self._pairs.clear()
+            self._pairs[key] = out.copy()
         return out
 
     # -- many pairs ------------------------------------------------------------------------
@@ -323,8 +336,16 @@ class TransitRouter:
             routed[:, j] = mask
         logger.info("transit preselection: %d of %d origin-site pairs routed (%.1f per origin)", int(routed.sum()),
                     routed.size, routed.sum() / max(len(origins), 1))
-        self._windows = {memo: (window, routed)}  # the last answer: coverage asks again for its time range
+        self._windows[memo] = (window, routed)  # coverage asks again for its range over the window
+        while len(self._windows) > WINDOWS_KEPT:  # per-service studies ask once per service, then for all
+            self._windows.pop(next(iter(self._windows)))
         return window, routed
+
+    def clear_cache(self) -> None:
+        """Forget the pair and window answers kept so far (the next questions route afresh)."""
+        with self._count:
+            self._pairs.clear()
+            self._windows.clear()
 
     def reduce_window(self, window: np.ndarray) -> np.ndarray:
         """Median / worst / best over the window axis (:func:`reduce_window`)."""
