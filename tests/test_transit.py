@@ -318,7 +318,7 @@ def test_make_router_integration(valhalla_module, synthetic_feed, settings, rutl
     with pytest.raises(InputError, match="needs a GTFS feed"):
         make_router("transit", area=rutland, settings=settings)
     sat = _next(5, "12:00").strftime("%Y-%m-%dT%H:%M")
-    with pytest.raises(InputError, match="no service on Sat"):
+    with pytest.raises(InputError, match=r"no service on Sat .*on Mon, Tue, Wed, Thu, Fri\); choose a day it runs"):
         make_router("transit", area=rutland, settings=settings, gtfs=synthetic_feed.path, arrive_by=sat)
     with pytest.raises(InputError, match="unknown transit option"):
         make_router("transit", area=rutland, settings=settings, gtfs=synthetic_feed.path, colour="red")

@@ -329,10 +329,22 @@ def transit_router_for(setup: TransitSetup, settings: Settings) -> Any:
 
     from geo.travel.transit import TransitRouter, tiles_from_folder
 
-    return TransitRouter(tiles_from_folder(setup.tiles_folder), when=dt.datetime.fromisoformat(setup.when),
-                         arrive_by=setup.arrive_by, settings=settings, window_minutes=setup.window_minutes,
-                         step_minutes=setup.step_minutes, statistic=setup.statistic,
-                         horizon_minutes=setup.horizon_minutes, threads=1)
+    router = TransitRouter(tiles_from_folder(setup.tiles_folder), when=dt.datetime.fromisoformat(setup.when),
+                           arrive_by=setup.arrive_by, settings=settings, window_minutes=setup.window_minutes,
+                           step_minutes=setup.step_minutes, statistic=setup.statistic,
+                           horizon_minutes=setup.horizon_minutes, threads=1)
+    _TRANSIT_ROUTERS.append(router)
+    return router
+
+
+_TRANSIT_ROUTERS: list[Any] = []
+
+
+def clear_transit_answers() -> None:
+    """Forget the journeys this process's batch routers keep (the next run routes afresh; tiles,
+    timetable index and Valhalla actors stay loaded).  For benchmarks timing a warm run."""
+    for router in _TRANSIT_ROUTERS:
+        router.clear_cache()
 
 
 def run_transit_chunk(chunk: TransitChunk) -> np.ndarray:
@@ -416,6 +428,7 @@ def _transit_router(task: LadTask, base: Study | None, parts: tuple[np.ndarray, 
     return WindowRouter(np.concatenate(parts, axis=2), statistic=setup.statistic, label=setup.label)
 
 
-__all__ = ["BatchJob", "LadTask", "TransitChunk", "TransitSetup", "WindowRouter", "lad_study", "marker_path",
+__all__ = ["BatchJob", "LadTask", "TransitChunk", "TransitSetup", "WindowRouter", "clear_transit_answers", "lad_study",
+           "marker_path",
            "national_pharmacies", "partition_path", "router_for", "run_lad", "run_transit_chunk",
            "settings_from_dict", "settings_to_dict", "transit_chunks", "transit_router_for", "worker_cache_info"]

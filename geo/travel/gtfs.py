@@ -381,10 +381,21 @@ def require_service(feed: GtfsFeed, dates: list[dt.date] | tuple[dt.date, ...], 
     days = set(service_dates(feed)["date"])
     missing = sorted(set(dates) - days)
     if missing:
-        span = f"{min(days)} to {max(days)}" if days else "no dates at all"
-        msg = (f"{feed.source}: no service on {missing[0]:%a %d %b %Y} {where} (the feed runs {span}); "
-               "choose a day inside the feed's calendar or download a current feed (geo transit fetch --refresh)")
-        raise InputError(msg)
+        raise InputError(no_service_message(feed.source, missing[0], days, where=where))
+
+
+def no_service_message(source: str, day: dt.date, days: set[dt.date] | frozenset[dt.date], *, where: str) -> str:
+    """One line for a day without service: the feed's date range, and its weekdays when the day is inside it."""
+    if not days:
+        return f"{source}: no service on {day:%a %d %b %Y} {where} (the feed has no dates at all); {FIX_ZIP}"
+    first, last = min(days), max(days)
+    if first <= day <= last:  # inside the calendar: a weekday the feed does not run, or a holiday
+        runs = sorted({d.weekday() for d in days})
+        names = ", ".join(WEEKDAYS[i][:3].capitalize() for i in runs)
+        return (f"{source}: no service on {day:%a %d %b %Y} {where} (the feed runs {first} to {last}, on {names}); "
+                "choose a day it runs")
+    return (f"{source}: no service on {day:%a %d %b %Y} {where} (the feed runs {first} to {last}); "
+            "choose a day inside the feed's calendar or download a current feed (geo transit fetch --refresh)")
 
 
 _DAY_NAMES = {d[:3]: i for i, d in enumerate(WEEKDAYS)}
@@ -419,6 +430,7 @@ __all__ = [
     "feed_dates",
     "file_sha256",
     "gtfs_seconds",
+    "no_service_message",
     "open_gtfs",
     "require_service",
     "resolve_service_datetime",

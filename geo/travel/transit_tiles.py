@@ -50,6 +50,7 @@ from geo.travel.gtfs import (
     WEEKDAYS,
     GtfsFeed,
     feed_dates,
+    no_service_message,
     open_gtfs,
     require_service,
     service_dates,
@@ -63,8 +64,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: Bump when the tile layout or build options change.
-TILE_FORMAT_VERSION = 3
+#: Bump when the tile layout, build options or the facts kept in meta.json change (4: file dates).
+TILE_FORMAT_VERSION = 4
 #: Days after the build date for which Valhalla keeps the real schedule.
 SCHEDULE_DAYS = 59
 #: A stop further than this from any walkable road (Valhalla ``locate``) counts as off the roads.
@@ -130,7 +131,10 @@ class TransitTiles:
         """``itm_east_midlands_gtfs.zip (downloaded 2026-12-03; timetable 2026-11-30 to 2027-02-01)`` per feed."""
         parts = []
         for name, d in self.feeds.items():
-            facts = [f"downloaded {d['downloaded']}"] if d.get("downloaded") else []
+            facts = ([f"downloaded {d['downloaded']}"] if d.get("downloaded")
+                     else [f"file dated {d['file_date']}"] if d.get("file_date") else [])
+            if d.get("version"):
+                facts.append(f"version {d['version']}")
             if d.get("first_service"):
                 facts.append(f"timetable {d['first_service']} to {d['last_service']}")
             parts.append(f"{name} ({'; '.join(facts)})" if facts else name)
@@ -317,7 +321,10 @@ def _feed_facts(feed: GtfsFeed | str | Path, sha256: str) -> tuple[str, dict[str
     facts = feed_dates(src)
     if src.path is not None:
         rec = feed_record(src.path) or {}
-        facts["downloaded"] = str(rec.get("downloaded") or dt.date.fromtimestamp(src.path.stat().st_mtime))
+        if rec.get("downloaded"):  # a BODS export this tool downloaded
+            facts["downloaded"] = str(rec["downloaded"])
+        else:  # a file the user passed: say how old the file is, not that we downloaded it
+            facts["file_date"] = str(dt.date.fromtimestamp(src.path.stat().st_mtime))
     return src.source, facts
 
 
@@ -410,12 +417,8 @@ def _publish(tmp: Path, final: Path, meta: dict[str, Any], *, rebuild: bool) -> 
 def _require_days(tiles: TransitTiles, dates: Sequence[dt.date], area: Area | None) -> None:
     missing = sorted(set(dates) - tiles.service_dates)
     if missing:
-        days = tiles.service_dates
-        span = f"{min(days)} to {max(days)}" if days else "no dates at all"
-        where = f" in {area.name}" if area is not None else ""
-        msg = (f"{tiles.feed_label}: no service on {missing[0]:%a %d %b %Y}{where} (the feed runs {span}); "
-               "choose a day inside the feed's calendar or download a current feed (geo transit fetch --refresh)")
-        raise InputError(msg)
+        where = f"in {area.name}" if area is not None else "in the clipped feed"
+        raise InputError(no_service_message(tiles.feed_label, missing[0], tiles.service_dates, where=where))
 
 
 @lru_cache(maxsize=8)
