@@ -14,7 +14,7 @@ import streamlit as st
 
 from atlas import data
 from atlas.state import Controls, resolve_area
-from geo import GeoError, Study
+from geo import GeoError, Method, Study
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -38,7 +38,13 @@ class Analysis:
 
     @property
     def is_estimate(self) -> bool:
-        return self.method != "network"
+        """True unless the times were routed (real roads or a public-transport timetable)."""
+        return not Method.of_result(self.method).is_routed
+
+    @property
+    def method_label(self) -> str:
+        """How the times were made, in words (from :class:`geo.Method`)."""
+        return Method.of_result(self.method).label
 
     @property
     def study_key(self) -> tuple[Any, ...]:

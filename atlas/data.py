@@ -97,7 +97,10 @@ def router(area_key: str, _area: Area, travel: TravelSpec) -> Any:
     """
     from geo.travel.routing import make_router
 
-    return make_router(travel, area=_area, settings=settings())
+    s = settings()
+    if travel.transit is not None and str(travel.transit.gtfs).lower() == "auto":
+        s = s.with_(osm_auto_fetch=True)  # the user asked for the area's timetable: fetch it (and roads)
+    return make_router(travel, area=_area, settings=s)
 
 
 def save_gtfs(raw: bytes, name: str) -> str:

@@ -50,7 +50,7 @@ MODE_LABELS = {
     "drive": "Drive",
     "walk": "Walk",
     "cycle": "Cycle",
-    "transit": "Public transport (GTFS feed)",
+    "transit": "Public transport (timetable)",
 }
 
 METRICS = {
@@ -182,14 +182,20 @@ def sidebar() -> Controls:
     sb.markdown("### Travel")
     modes = ["drive", "walk", "cycle"]
     with sb.expander("Public transport (GTFS timetable)"):
-        g = st.file_uploader("GTFS feed (.zip)", type=["zip"], key="gtfs_file",
-                             help="e.g. a regional GTFS zip from the Bus Open Data Service. Needs the area's "
-                                  "road network (Rutland) and may take minutes to prepare.")
-        if g is not None:
+        bods = st.toggle("Bus Open Data Service timetable for this area", value=False, key="gtfs_auto",
+                         help="The official bus timetables (DfT) of the region(s) around the area: downloaded "
+                              "once and cached (tens of MB), with the area's OpenStreetMap roads outside Rutland. "
+                              "The first run may take minutes.")
+        g = st.file_uploader("…or your own GTFS feed (.zip)", type=["zip"], key="gtfs_file", disabled=bods,
+                             help="e.g. a regional GTFS zip saved from the Bus Open Data Service.")
+        if bods:
+            st.session_state["gtfs_path"] = "auto"
+        elif g is not None:
             st.session_state["gtfs_path"] = data.save_gtfs(g.getvalue(), g.name)
-        elif st.session_state.get("gtfs_path") and st.session_state.get("gtfs_uploaded"):
+        elif st.session_state.get("gtfs_path") and (st.session_state.get("gtfs_uploaded")
+                                                     or st.session_state.get("gtfs_path") == "auto"):
             st.session_state["gtfs_path"] = None
-        st.session_state["gtfs_uploaded"] = g is not None
+        st.session_state["gtfs_uploaded"] = g is not None and not bods
     if st.session_state.get("gtfs_path"):
         modes.append("transit")
     mode = sb.radio("Travel mode", modes, format_func=MODE_LABELS.get, key="mode",

@@ -192,6 +192,10 @@ class Settings:
     #: server is reachable.  Off in the library and the app (which offers the download
     #: instead); the CLI turns it on; ``GEO_OSM_AUTO_FETCH=1/0`` decides everywhere.
     osm_auto_fetch: bool = False
+    #: Base URL (or local folder) of a mirror of the Bus Open Data Service GTFS exports holding
+    #: ``itm_<region>_gtfs.zip`` files (``GEO_GTFS_MIRROR``); None = data.bus-data.dft.gov.uk.
+    #: ``--gtfs auto`` downloads when ``osm_auto_fetch`` allows downloads.
+    gtfs_mirror: str | None = None
     #: Seeded Monte Carlo draws behind every scenario, closure and optimiser range
     #: (:mod:`geo.measures.uncertainty`; 0 = no ranges).
     uncertainty_draws: int = 200

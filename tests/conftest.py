@@ -37,6 +37,7 @@ pytest_plugins = [
     "tests.fixtures.data",
     "tests.fixtures.transit",
     "tests.fixtures.app_upload",
+    "tests.fixtures.loopback",
 ]
 
 

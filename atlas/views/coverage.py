@@ -19,6 +19,7 @@ import streamlit as st
 
 from atlas import data, mapview
 from atlas.context import Analysis
+from geo import TravelMode
 from geo.data.tables import imd_label
 
 
@@ -27,6 +28,12 @@ def _summary(key: tuple[Any, ...], _times: pd.DataFrame, threshold: int) -> dict
     from geo.measures.coverage import coverage_summary
 
     return coverage_summary(_times, threshold_minutes=float(threshold))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _window(key: tuple[Any, ...], _an: Analysis, threshold: int) -> dict[str, Any] | None:
+    """Public transport: coverage at each time of the window (the router keeps its routes)."""
+    return _an.study.window_coverage(thresholds=(float(threshold),), times=_an.times, sites=_an.sites)
 
 
 def summary(an: Analysis) -> dict[str, Any] | None:
@@ -58,12 +65,18 @@ def headline(an: Analysis) -> None:
     est = " (est.)" if an.is_estimate else ""
     rng = (f" (range {h['pct_beyond_low']:.1f}–{h['pct_beyond_high']:.1f}%)"
            if "pct_beyond_low" in h else "")
+    why = " The range allows for the estimate's measured error against real road times (10th-90th percentile)."
+    window = _window(an.cache_key, an, c.threshold_minutes) if c.travel.mode is TravelMode.TRANSIT else None
+    if window is not None and not rng:  # timetable-based: the headline is a window statistic
+        w = window[f"{float(c.threshold_minutes):g}"]
+        rng = f" (over the window {w['pct_beyond_min']:.1f}–{w['pct_beyond_max']:.1f}%)"
+        verb = "arriving by" if window["arrive_by"] else "leaving at"
+        why = (f" Timetable-based: the headline is the {window['statistic']} journey over the window; the range is "
+               f"the share {verb} each of its {len(window['times'])} times {window['times'][0]}–{window['times'][-1]}.")
     cols[2].metric(f"Adults beyond {c.threshold_minutes} min{est}", data.fmt_int(h["adults_beyond"]),
                    delta=f"{h['pct_beyond']:.1f}% of adults{rng}", delta_color="off", delta_arrow="off",
                    help="Adults whose nearest site (by the chosen mode) is at or over the threshold, "
-                        "or unreachable." + (" The range allows for the estimate's measured error "
-                                             "against real road times (10th-90th percentile)."
-                                             if rng else ""))
+                        "or unreachable." + (why if rng else ""))
     mrng = (f"range {h['median_minutes_low']:.0f}–{h['median_minutes_high']:.0f} min"
             if "median_minutes_low" in h else None)
     cols[3].metric(f"Median minutes{est}", f"{h['median_minutes']:.0f}", delta=mrng, delta_color="off",

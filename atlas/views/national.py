@@ -23,7 +23,7 @@ import pandas as pd
 import streamlit as st
 
 from atlas import leaflet, mapview
-from geo import GeoError
+from geo import GeoError, Method
 from geo.config import Settings
 from geo.outputs import batch_report, geojson
 
@@ -119,7 +119,8 @@ def render(an: Any) -> None:
     cols[0].metric(f"Adults within {threshold:g} min", f"{head.loc[threshold, 'pct_within']:.1f}%")
     cols[1].metric("Authorities", f"{len(summary):,}",
                    delta=f"{int(head.loc[threshold, 'authorities_below_90pct'])} below 90%", delta_color="off")
-    cols[2].metric("Routed on roads", f"{int(methods.get('network', 0)):,}",
+    routed = sum(int(n) for m, n in methods.items() if Method.of_result(m).is_routed)
+    cols[2].metric("Routed (roads or timetable)", f"{routed:,}",
                    help="Other authorities use the calibrated straight-line estimate (labelled per row).")
     if methods.get("estimate", 0):
         st.warning(f"ESTIMATE for {int(methods['estimate'])} of {len(summary)} authorities: no road network "

@@ -104,7 +104,9 @@ def add_study_options(p: argparse.ArgumentParser, *, default_sites: str | None =
                    help="where real roads come from: auto (an extract on disk/in the cache, else the "
                         "Geofabrik county extracts, fetched if reachable), download "
                         "(osmnx, internet), place:NAME, or an .osm.pbf/.osm file; 'none' = --method estimate")
-    p.add_argument("--gtfs", type=Path, default=None, help="GTFS zip for --mode transit")
+    p.add_argument("--gtfs", default=None,
+                   help="--mode transit: a GTFS zip, or 'auto' = the Bus Open Data Service region(s) covering the "
+                        "area + buffer (downloaded and cached; GEO_GTFS_MIRROR for a mirror)")
     p.add_argument("--arrive-by", default=None, help='transit: arrive by, e.g. "Tue 12:00" (default Settings.transit_arrive_by)')
     p.add_argument("--depart-at", default=None, help='transit: depart at, e.g. "Tue 10:00"')
     p.add_argument("--window-minutes", type=float, default=120.0,

@@ -224,7 +224,8 @@ class AccessDraws:
         self.sites = pd.DataFrame(sites).reset_index(drop=True)
         self.point = np.where(np.isnan(matrix), np.inf, np.asarray(matrix, dtype=float))
         n_s, n_o = self.point.shape
-        self.correlation = spec.correlation_for(getattr(router, "method", ""), getattr(router, "mode", ""))
+        self.method = str(getattr(router, "method", ""))
+        self.correlation = spec.correlation_for(self.method, getattr(router, "mode", ""))
         self.bands: ErrorModel | None = travel_error_model(getattr(router, "mode", ""), getattr(router, "method", ""),
                                                            settings)
         self.xy = np.column_stack([self.sites["easting"].to_numpy(float),

@@ -69,9 +69,9 @@ def costing_options(mode: str, *, valhalla_defaults: bool = False) -> dict[str, 
 def build_road_tiles(pbf: str | Path, *, settings: Settings) -> Path:
     """Valhalla road tiles of an ``.osm.pbf`` (built once, then reused); returns the config path."""
     from geo.travel.gtfs import file_sha256
-    from geo.travel.transit import _valhalla, valhalla_bin_dir
+    from geo.travel.transit_tiles import valhalla, valhalla_bin_dir
 
-    vh = _valhalla()
+    vh = valhalla()
     pbf = Path(pbf)
     if not pbf.is_file():
         msg = f"{pbf}: OSM extract not found; pass the .osm.pbf to build the Valhalla reference from"
@@ -119,9 +119,9 @@ def build_road_tiles(pbf: str | Path, *, settings: Settings) -> Path:
 
 @lru_cache(maxsize=4)
 def _actor(config: str) -> Any:
-    from geo.travel.transit import _valhalla
+    from geo.travel.transit_tiles import valhalla
 
-    return _valhalla().Actor(config)
+    return valhalla().Actor(config)
 
 
 def valhalla_minutes(config: Path, *, mode: str, origins_xy: np.ndarray, dests_xy: np.ndarray,
