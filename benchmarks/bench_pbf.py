@@ -127,6 +127,85 @@ def write_synthetic(path: Path, n_nodes: int, *, segments_per_way: int = 20) -> 
     return way_id
 
 
+def write_synthetic_england(path: Path, n_nodes: int, *, road_share: float = 0.2,
+                            segments_per_way: int = 10, column_every: int = 5, chunk: int = 4_000_000) -> dict:
+    """A SYNTHETIC file with England's shape: ``n_nodes`` nodes, ~``road_share`` of them on roads.
+
+    England's OpenStreetMap extract holds ~170M nodes of which ~35M lie on highway ways; the rest
+    belong to buildings, land use and so on.  Here: node ids spread over 1..~12 billion like real
+    ids (so id sets and location indexes see a realistic id range), every 5th node a road node
+    on a grid (~40 m cells) joined by highway ways of ``segments_per_way`` segments along every
+    row and every ``column_every``-th column (about one way-node reference per road node, as in
+    England), and every other node in closed 8-node building ways.  Coordinates carry a few metres
+    of pseudo-random jitter, so the file does not delta-code to almost nothing as a bare grid does.  Written in chunks of OSM OPL
+    text through one libosmium writer (pyosmium's ``WriteHandler``), so the disk holds one chunk
+    of text at a time.  Returns counts.
+    """
+    import osmium
+
+    side = int(np.sqrt(n_nodes * road_share))
+    n_road = side * side
+    k_all = np.arange(n_nodes, dtype=np.int64)
+    node_id = 1 + k_all * 70 + (k_all * 7919) % 61  # strictly increasing, up to ~70 x n_nodes
+    is_road = (k_all % 5 == 0) & (k_all // 5 < n_road)
+    lon0, lat0, step = -1.9, 52.0, 0.0004
+    opl = path.with_suffix(".chunk.opl")
+    writer = osmium.WriteHandler(str(path))
+
+    def flush(lines_written: int) -> None:
+        if lines_written:
+            osmium.apply(osmium.io.Reader(str(opl)), writer)
+        opl.unlink(missing_ok=True)
+
+    for start in range(0, n_nodes, chunk):  # nodes, in id order
+        k = k_all[start:start + chunk]
+        j = np.where(is_road[k], k // 5, (k // 5) % max(n_road, 1))
+        jitter = ((node_id[k] * 2654435761) % 1000 - 500) * 1e-7  # +-5 m: coordinates that do not
+        lon = lon0 + (j % side) * step * 1.5 + jitter + np.where(is_road[k], 0.0, 0.0001 * (1 + k % 5))
+        lat = lat0 + (j // side) * step - jitter + np.where(is_road[k], 0.0, 0.0001 * (k % 3))
+        with opl.open("w") as fh:
+            np.savetxt(fh, np.column_stack([node_id[k], lon, lat]), fmt="n%d v1 x%.7f y%.7f")
+        flush(len(k))
+    road_ids = node_id[np.flatnonzero(is_road)].reshape(side, side)
+    classes = ("residential", "residential", "unclassified", "tertiary", "secondary", "primary",
+               "service", "footway", "track", "trunk")
+    way_id, road_ways, lines = 0, 0, 0
+    fh = opl.open("w")
+    for axis in (0, 1):
+        grid = road_ids if axis == 0 else road_ids[:, ::column_every].T
+        for i, line in enumerate(grid):
+            for first in range(0, side - 1, segments_per_way):
+                way_id += 1
+                hw = classes[(i + first) % len(classes)]
+                tags = f"highway={hw}" + (",maxspeed=30%20%mph" if way_id % 7 == 0 else "")
+                if way_id % 11 == 0 and hw in {"residential", "tertiary"}:
+                    tags += ",oneway=yes"
+                refs = ",".join(f"n{r}" for r in line[first:first + segments_per_way + 1])
+                fh.write(f"w{way_id} v1 T{tags} N{refs}\n")
+                lines += 1
+                if lines >= chunk // 4:
+                    fh.close()
+                    flush(lines)
+                    fh, lines = opl.open("w"), 0
+    road_ways = way_id
+    building_nodes = node_id[np.flatnonzero(~is_road)]
+    rings = building_nodes[: len(building_nodes) // 8 * 8].reshape(-1, 8)
+    for start in range(0, len(rings), chunk // 4):
+        block = rings[start:start + chunk // 4]
+        ids = np.arange(way_id + 1, way_id + 1 + len(block))
+        way_id += len(block)
+        fmt = "w%d v1 Tbuilding=yes N" + ",".join(["n%d"] * 9)
+        np.savetxt(fh, np.column_stack([ids, block, block[:, :1]]), fmt=fmt)
+        fh.close()
+        flush(len(block) + lines)
+        fh, lines = opl.open("w"), 0
+    fh.close()
+    flush(lines)
+    writer.close()
+    return {"nodes": n_nodes, "road_nodes": n_road, "road_ways": road_ways,
+            "building_ways": way_id - road_ways, "max_node_id": int(node_id[-1])}
+
+
 def row(label: str, res: dict) -> str:
     if "error" in res:
         return f"  {label:<26} FAILED ({res['error']})"

@@ -22,25 +22,33 @@ Run::
 
     GEO_DATA_DIR=... python benchmarks/calibrate_estimate.py            # ~30-60 s
 
-and paste the printed ``MODEL = {...}`` block into geo/travel/estimate.py.
+and paste the printed ``MODEL = {...}`` block into geo/travel/estimate.py (``--update`` writes it
+there), then re-run ``benchmarks/validate_router.py --update`` for the error against Valhalla.
 """
 
 from __future__ import annotations
 
+import argparse
+import re
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from geo.config import Settings
 from geo.travel import calibration as cal
+from geo.travel.estimate import FITTED_KPH
 from geo.travel.network import read_network
 
+ESTIMATE = Path(__file__).resolve().parent.parent / "geo" / "travel" / "estimate.py"
 MODES = ("drive", "walk", "cycle")
 CLASSES = ("Urban", "Rural")
 #: Bands of the error table where the Rutland trips alone are too few pool SAMueL trips in.
 MIN_ROAD_PAIRS_PER_BAND = 1000
+#: Walk and cycle curves may tend to at most this multiple of the network's own speed.
+V_LONG_HEADROOM = 1.1
 
 
 def reference_data(s: Settings) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
@@ -58,20 +66,21 @@ def reference_data(s: Settings) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     return road, samuel
 
 
-def predict(coefs: dict[str, tuple[float, float, float]], circuity: dict[str, float],
+def predict(coefs: dict[str, tuple[float, ...]], circuity: dict[str, float],
             df: pd.DataFrame) -> np.ndarray:
     out = np.full(len(df), np.nan)
-    for c, (vs, vl, k) in coefs.items():
+    for c, params in coefs.items():
         sel = (df["cls"] == c).to_numpy()
-        out[sel] = cal.curve_minutes(df["km"].to_numpy(float)[sel], circuity[c], vs, vl, k)
+        out[sel] = cal.curve_minutes(df["km"].to_numpy(float)[sel], circuity[c], *params)
     return out
 
 
 def fit(mode: str, road: pd.DataFrame, samuel: pd.DataFrame | None,
-        circuity: dict[str, float]) -> tuple[dict[str, tuple[float, float, float]], float]:
+        circuity: dict[str, float]) -> tuple[dict[str, tuple[float, ...]], float]:
     if mode == "drive":
         return cal.fit_drive(road, samuel, circuity=circuity, classes=CLASSES)
-    return cal.fit_mode(road, circuity=circuity, classes=CLASSES), 0.0
+    return cal.fit_mode(road, circuity=circuity, classes=CLASSES,
+                        v_long_max=V_LONG_HEADROOM * FITTED_KPH[mode]), 0.0
 
 
 def out_of_fold(mode: str, road: pd.DataFrame, samuel: pd.DataFrame | None,
@@ -123,7 +132,20 @@ def format_model(model: dict) -> str:
     return "\n".join(lines)
 
 
+def update_estimate(block: str) -> None:
+    """Replace the fitted MODEL between the markers in geo/travel/estimate.py."""
+    text = ESTIMATE.read_text()
+    pattern = re.compile(r"(# <fitted: calibrate_estimate.py>\n).*?(# </fitted>)", re.S)
+    if not pattern.search(text):
+        raise SystemExit(f"{ESTIMATE}: markers '# <fitted: calibrate_estimate.py>' / '# </fitted>' not found")
+    ESTIMATE.write_text(pattern.sub(lambda m: m.group(1) + block + "\n" + m.group(2), text))
+    print(f"wrote MODEL into {ESTIMATE.name}")
+
+
 def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--update", action="store_true", help="write MODEL into geo/travel/estimate.py")
+    args = ap.parse_args()
     t0 = time.perf_counter()
     s = Settings.from_env()
     road, samuel = reference_data(s)
@@ -142,8 +164,9 @@ def main() -> int:
         table = error_table(r, err_r, sam, err_s)
         print(f"\n== {mode}: circuity {', '.join(f'{c} {v:.3f}' for c, v in circuity.items())}"
               + (f"; SAMueL offset {delta:.2f} min" if mode == "drive" else ""))
-        for c, (vs, vl, k) in coefs.items():
-            print(f"  {c:5s} v_short {vs:6.2f} km/h  v_long {vl:6.2f} km/h  k {k:6.2f} km")
+        for c, (vs, vl, k, overhead) in coefs.items():
+            print(f"  {c:5s} v_short {vs:6.2f} km/h  v_long {vl:6.2f} km/h  k {k:6.2f} km  "
+                  f"overhead {overhead:4.2f} min")
         print("  held-out Rutland road errors (estimate - road, minutes) and the range table:")
         print(table.round(2).to_string())
         if sam is not None:
@@ -157,12 +180,16 @@ def main() -> int:
             "error_bands": {b: (round(float(row["p10"]), 2), round(float(row["p90"]), 2),
                                 round(float(row["bias"]), 2), round(float(row["mae"]), 2))
                             for b, row in table.iterrows()},
+            "band_trips": {b: int(row["n"]) for b, row in table.iterrows()},
         }
         if mode == "drive":
             model[mode]["samuel_offset_minutes"] = round(delta, 3)
             model[mode]["samuel_mae_minutes"] = {
                 c: round(float(np.mean(np.abs(err_s[(sam["cls"] == c).to_numpy()]))), 2) for c in CLASSES}
-    print("\nMODEL = " + format_model(model))
+    block = "MODEL: dict[str, dict[str, Any]] = " + format_model(model)
+    print("\n" + block)
+    if args.update:
+        update_estimate(block)
     print(f"\n({time.perf_counter() - t0:.0f} s)")
     return 0
 

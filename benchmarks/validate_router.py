@@ -49,6 +49,19 @@ def band_table(pairs: pd.DataFrame, mode: str, method: str) -> pd.DataFrame:
     return ref.band_relative_errors(p["km"], p[method], p["valhalla"])
 
 
+def halves(pairs: pd.DataFrame, mode: str, method: str) -> str:
+    """Bias per band for origins west and east of the median easting (the geographic folds)."""
+    p = pairs[pairs["mode"] == mode]
+    west = (p["origin_easting"] <= p["origin_easting"].median()).to_numpy()
+    out = []
+    for name, sel in (("west", west), ("east", ~west)):
+        t = ref.band_relative_errors(p["km"][sel], p[method][sel], p["valhalla"][sel])
+        out.append(f"{name} " + " ".join(f"{b} {100 * r['bias_pct']:+.1f}%" for b, r in t.iterrows()
+                                          if r["n"] > 0))
+        out[-1] += f" ({verdict(t)})"
+    return "  by geography, bias: " + "; ".join(out)
+
+
 def verdict(t: pd.DataFrame) -> str:
     ok = (100 * t["median_abs_pct"] <= GOAL_MEDIAN_PCT) & (100 * t["bias_pct"].abs() <= GOAL_BIAS_PCT)
     bad = [str(b) for b in t.index[~ok & (t["n"] > 0)]]
@@ -128,6 +141,7 @@ def main() -> int:
             tables[(method, mode)] = t
             print(f"\n{mode} / {method}: {verdict(t)}")
             print(show(t))
+            print(halves(pairs, mode, method))
     print("\nNearest site per Rutland LSOA (26): mean difference, method - Valhalla (minutes; goal within +-1)")
     nearest: dict[tuple[str, str], dict[str, float]] = {}
     for mode in MODES:

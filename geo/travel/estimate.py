@@ -64,79 +64,102 @@ CLASSES = ("Urban", "Rural")
 BAND_EDGES_KM = (0.0, 2.0, 5.0, 10.0, 20.0, 60.0)
 #: Network speeds (km/h) the walk and cycle curves were fitted at (geo.config defaults);
 #: other ``Settings.walk_kph`` / ``cycle_kph`` values scale the minutes.
-FITTED_KPH = {"walk": 4.8, "cycle": 15.0}
+FITTED_KPH = {"walk": 4.8, "cycle": 16.0}
 
 #: Fitted by benchmarks/calibrate_estimate.py (see the module docstring).  ``curve`` is
 #: ``(v_short_kph, v_long_kph, k_km)`` per class; ``error_bands`` is
 #: ``(p10, p90, bias, mae)`` minutes of estimate - road per band, held out by geography.
+# <fitted: calibrate_estimate.py>
 MODEL: dict[str, dict[str, Any]] = {
     'drive': {
         'circuity': {
-            'Rural': 1.1945,
-            'Urban': 1.1755,
+            'Rural': 1.2337,
+            'Urban': 1.2186,
         },
         'curve': {
-            'Urban': (34.0355, 79.8327, 23.4747),
-            'Rural': (39.6057, 77.9744, 29.135),
+            'Urban': (49.2943, 87.5569, 29.425, 0.7566),
+            'Rural': (56.4524, 86.1913, 45.2075, 0.8142),
         },
         'error_bands': {
-            '0-2': (-1.3, 0.04, -0.58, 0.64),
-            '2-5': (-1.89, 1.11, -0.35, 0.98),
-            '5-10': (-2.2, 3.1, 0.33, 1.7),
-            '10-20': (-3.29, 2.91, -0.17, 1.87),
-            '20-60': (-4.26, 0.11, -1.94, 2.22),
+            '0-2': (-1.27, 0.39, -0.42, 0.61),
+            '2-5': (-1.37, 1.1, -0.19, 0.83),
+            '5-10': (-1.79, 2.0, 0.14, 1.26),
+            '10-20': (-2.5, 2.04, -0.14, 1.43),
+            '20-60': (-2.59, 0.86, -1.02, 1.46),
         },
-        'samuel_offset_minutes': 6.594,
+        'band_trips': {
+            '0-2': 13152,
+            '2-5': 13138,
+            '5-10': 41574,
+            '10-20': 52414,
+            '20-60': 3240,
+        },
+        'samuel_offset_minutes': 7.727,
         'samuel_mae_minutes': {
-            'Urban': 4.41,
-            'Rural': 5.17,
+            'Urban': 4.42,
+            'Rural': 5.15,
         },
     },
     'walk': {
         'circuity': {
-            'Rural': 1.1837,
-            'Urban': 1.1717,
+            'Rural': 1.1881,
+            'Urban': 1.1761,
         },
         'curve': {
-            'Urban': (3.4086, 4.8129, 3.1212),
-            'Rural': (3.2562, 4.7796, 2.7729),
+            'Urban': (3.997, 4.8699, 3.0346, 2.3088),
+            'Rural': (3.6679, 4.8227, 2.6918, 1.5228),
         },
         'error_bands': {
-            '0-2': (-5.66, 3.74, -0.65, 3.1),
-            '2-5': (-8.18, 8.89, 0.43, 6.61),
-            '5-10': (-12.01, 11.99, 0.53, 8.43),
-            '10-20': (-19.38, 12.87, -1.14, 10.02),
-            '20-60': (-20.65, 15.04, -0.76, 11.44),
+            '0-2': (-5.59, 3.81, -0.57, 3.12),
+            '2-5': (-8.2, 8.75, 0.36, 6.58),
+            '5-10': (-12.0, 12.02, 0.56, 8.44),
+            '10-20': (-19.34, 12.95, -1.09, 10.05),
+            '20-60': (-20.67, 14.94, -0.82, 11.43),
+        },
+        'band_trips': {
+            '0-2': 13242,
+            '2-5': 13794,
+            '5-10': 43482,
+            '10-20': 54594,
+            '20-60': 3376,
         },
     },
     'cycle': {
         'circuity': {
-            'Rural': 1.1966,
-            'Urban': 1.1825,
+            'Rural': 1.2184,
+            'Urban': 1.2074,
         },
         'curve': {
-            'Urban': (11.9074, 15.5176, 7.6651),
-            'Rural': (12.8477, 15.7846, 13.0352),
+            'Urban': (15.3821, 17.4159, 21.3205, 1.6634),
+            'Rural': (14.8649, 17.6, 26.0054, 1.0727),
         },
         'error_bands': {
-            '0-2': (-2.49, 1.09, -0.51, 1.12),
-            '2-5': (-2.63, 3.12, 0.29, 2.23),
-            '5-10': (-4.41, 4.57, 0.3, 3.07),
-            '10-20': (-6.7, 3.98, -0.98, 3.41),
-            '20-60': (-3.79, 3.88, 0.2, 2.52),
+            '0-2': (-2.16, 1.32, -0.21, 1.08),
+            '2-5': (-2.85, 3.28, 0.33, 2.31),
+            '5-10': (-4.42, 5.18, 0.51, 3.35),
+            '10-20': (-7.41, 4.58, -0.72, 3.69),
+            '20-60': (-4.54, 4.18, 0.25, 2.94),
+        },
+        'band_trips': {
+            '0-2': 13234,
+            '2-5': 13678,
+            '5-10': 43170,
+            '10-20': 54350,
+            '20-60': 3340,
         },
     },
 }
+# </fitted>
 MODEL_SOURCE = ("real OSM road times in Rutland (drive, walk, cycle) and SAMueL LSOA to "
                 "stroke-unit drive times, held out by geography")
 
 
 def curve_minutes(km: np.ndarray, circuity: float, v_short: float, v_long: float,
-                  k_km: float) -> np.ndarray:
-    """``60 * circuity * km / v(km)``, ``v(km) = v_long - (v_long - v_short) * exp(-km / k_km)``."""
+                  k_km: float, overhead_minutes: float = 0.0) -> np.ndarray:
+    """``overhead + 60 * circuity * km / v(km)``, ``v(km) = v_long - (v_long - v_short) * exp(-km / k_km)``."""
     km = np.asarray(km, dtype=float)
     v = v_long - (v_long - v_short) * np.exp(-km / k_km)
-    return 60.0 * circuity * km / v
+    return overhead_minutes + 60.0 * circuity * km / v
 
 
 @dataclass(frozen=True)
@@ -155,14 +178,14 @@ class Calibration:
 
     mode: str
     circuity: dict[str, float]
-    curve: dict[str, tuple[float, float, float]]
+    curve: dict[str, tuple[float, ...]]
     error_bands: dict[str, tuple[float, float, float, float]]
     mae_minutes: dict[str, float] = field(default_factory=dict)
     speed_scale: float = 1.0
     source: str = MODEL_SOURCE
 
     @property
-    def coefficients(self) -> dict[str, tuple[float, float, float]]:
+    def coefficients(self) -> dict[str, tuple[float, ...]]:
         """``curve`` (kept under its old name)."""
         return self.curve
 
@@ -171,9 +194,9 @@ class Calibration:
         km = np.asarray(km, dtype=float)
         cls = np.broadcast_to(np.asarray(cls), km.shape)
         out = np.full(km.shape, np.nan)
-        for name, (vs, vl, k) in self.curve.items():
+        for name, params in self.curve.items():
             sel = cls == name
-            out[sel] = curve_minutes(km[sel], self.circuity[name], vs, vl, k)
+            out[sel] = curve_minutes(km[sel], self.circuity[name], *params)
         unknown = ~np.isin(cls, list(self.curve))
         if unknown.any():  # an origin without a class: the mean of the classes
             out[unknown] = np.mean([curve_minutes(km[unknown], self.circuity[c], *self.curve[c])

@@ -1,16 +1,18 @@
 """Streaming ``.osm.pbf`` -> routing graph, with pyosmium (bounded memory, no tag DataFrame).
 
-One pass over the file: libosmium keeps a node-location index (C++, ``flex_mem`` by default;
-``sparse_file_array,PATH`` keeps it on disk), drops every object that is not a way with a
-``highway`` tag before Python sees it, and the handler streams each remaining way into flat
-arrays: its node ids and fixed-point coordinates, plus small integer codes for the few tags the
-speed and direction rules need.  Everything after the pass is vectorised numpy.
+Two passes over the file (:func:`read_ways`).  Pass 1 reads only ways: libosmium drops every
+way without a ``highway`` tag before Python sees it, the way's modes and a few tag codes are
+kept, and the ids of the kept ways and of their nodes go into a C++ ``IdTracker``.  Pass 2 reads
+nodes and ways through that tracker, so only road nodes enter the location index (about 16 bytes
+each: ~0.6 GB for England's ~35M road nodes, not the ~2.7 GB or more an index of all ~170M nodes
+needs) and each kept way is streamed into flat arrays with its coordinates.  Everything after
+the passes is vectorised numpy.
 
 The way selection mirrors pyrosm's ``driving``/``walking``/``cycling`` filters (themselves the
 osmnx ``drive``/``walk``/``bike`` filters with OSM access rules), so a network read here equals
 the one :func:`geo.travel.network.read_network` used to build through pyrosm (checked on Rutland
 in tests/test_pbf.py); speeds and one-way rules are the shared ones in
-:mod:`geo.travel.network`.  Segment lengths are haversine metres (mean Earth radius 6371.0088 km)
+:mod:`geo.travel.rules`.  Segment lengths are haversine metres (mean Earth radius 6371.0088 km)
 rounded to the millimetre, as pyrosm computes them.
 """
 
@@ -73,7 +75,7 @@ SEPARATE = frozenset({"separate"})
 EARTH_RADIUS_METRES = 6_371_008.8
 #: libosmium's coordinate for a node whose location is unknown (not in the file).
 UNDEFINED_COORDINATE = 2_147_483_647
-TAG_KEYS = ("highway", "maxspeed", "oneway", "junction")
+TAG_KEYS = ("highway", "maxspeed", "oneway", "junction", "surface", "tracktype")
 
 
 def _matches(value: str | None, values: frozenset[str]) -> bool:
@@ -136,15 +138,21 @@ class WayTable:
         return len(self.modes)
 
 
-def read_ways(path: str | Path, *, storage: str = "flex_mem",
+def read_ways(path: str | Path, *, storage: str = "sparse_mem_array",
               progress: ProgressFn | None = None) -> WayTable:
-    """Stream the routable highway ways of an ``.osm.pbf`` into a :class:`WayTable`.
+    """Stream the routable highway ways of an ``.osm.pbf`` into a :class:`WayTable` (two passes).
+
+    Pass 1 reads only the ways: the ``highway`` ways any mode may use are kept (their tags as
+    small codes) and their ids and node ids go into a libosmium ``IdTracker`` (C++; nothing per
+    node in Python).  Pass 2 reads nodes and ways through the tracker's filter, so only the nodes
+    of kept ways reach the location index, which then holds ~16 bytes per road node instead of
+    every node of the file, and the kept ways come back with their coordinates.
 
     Parameters
     ----------
     path : the ``.osm.pbf`` file.
-    storage : libosmium node-location index (``flex_mem``; ``sparse_file_array,FILE`` for a
-        disk-backed index on small machines).
+    storage : libosmium location index for the road nodes (``sparse_mem_array``;
+        ``sparse_file_array,FILE`` keeps it on disk).
     progress : called as ``(ways_read, 0, label)`` every 100,000 ways (total unknown).
     """
     try:
@@ -159,48 +167,51 @@ def read_ways(path: str | Path, *, storage: str = "flex_mem",
     modes = array("B")
     codes = {k: array("i") for k in TAG_KEYS}
     lookup: dict[str, dict[str, int]] = {k: {} for k in TAG_KEYS}
+    tracker = osmium.IdTracker()
     n_seen = 0
     try:
-        fp = (osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
-              .with_locations(storage)
-              .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
-              .with_filter(osmium.filter.KeyFilter("highway")))
-        wkb = osmium.geom.WKBFactory()
-        all_nodes = osmium.geom.use_nodes.ALL
-        for way in fp:
+        ways = osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(osmium.filter.KeyFilter("highway"))
+        for way in ways:  # pass 1: which ways, and the ids of their nodes
             n_seen += 1
             if progress is not None and n_seen % 100_000 == 0:
-                progress(n_seen, 0, f"reading ways of {path.name}")
-            cway: Any = way._pyosmium_data  # the C++ way: skips pyosmium's per-call Python wrappers
-            get = cway.tags_get_value_by_key
+                progress(n_seen, 0, f"reading ways of {path.name} (1/2)")
+            get = way._pyosmium_data.tags_get_value_by_key
             mask = way_modes(get)
             if not mask:
                 continue
-            node_list = cway.nodes()
-            count = node_list.size(cway)
-            ids.extend([node_list.get(cway, i).ref for i in range(count)])
-            try:  # all coordinates of the way in one C++ call (WKB doubles after a 9-byte header)
-                coords = np.frombuffer(bytes.fromhex(wkb.create_linestring(way, all_nodes)),  # type: ignore[arg-type]
-                                       dtype="<f8", offset=9).reshape(-1, 2)
-                xs.extend(np.rint(coords[:, 0] * 1e7).astype(np.int32).tolist())
-                ys.extend(np.rint(coords[:, 1] * 1e7).astype(np.int32).tolist())
-            except (osmium.InvalidLocationError, RuntimeError):  # a node outside the extract
-                refs = [node_list.get(cway, i) for i in range(count)]
-                xs.extend([r.x if r.location.valid() else UNDEFINED_COORDINATE for r in refs])
-                ys.extend([r.y if r.location.valid() else UNDEFINED_COORDINATE for r in refs])
-            offsets.append(len(ids))
+            tracker.add_way(way.id)
+            tracker.add_references(way)
             modes.append(mask)
             for key in TAG_KEYS:
                 value = get(key, None)
                 codes[key].append(-1 if value is None else lookup[key].setdefault(value, len(lookup[key])))
+        index = osmium.index.create_map(storage)
+        locations = osmium.NodeLocationsForWays(index)
+        locations.ignore_errors()
+        wkb = osmium.geom.WKBFactory()
+        all_nodes = osmium.geom.use_nodes.ALL
+        n_kept = 0
+        # the iterator holds raw pointers to its handlers: keep every one referenced here
+        kept, ways_only = tracker.id_filter(), osmium.filter.EntityFilter(osmium.osm.WAY)
+        with osmium.io.Reader(str(path), osmium.osm.NODE | osmium.osm.WAY) as reader:
+            chain = osmium.OsmFileIterator(reader, kept, locations, ways_only)
+            for way in chain:  # pass 2: the kept ways, in file order, with their coordinates
+                n_kept += 1
+                if progress is not None and n_kept % 100_000 == 0:
+                    progress(n_kept, 0, f"reading ways of {path.name} (2/2)")
+                _append_way(way, ids, xs, ys, wkb, all_nodes)
+                offsets.append(len(ids))
     except RuntimeError as exc:
         msg = (f"{path.name}: cannot read this OpenStreetMap PBF file ({exc}); it may be truncated "
                "or not a .osm.pbf - download it again (e.g. geo network fetch)")
         raise NetworkError(msg) from exc
+    if n_kept != len(modes):
+        msg = (f"{path.name}: the file changed between the two passes ({len(modes)} road ways, then "
+               f"{n_kept}); read it again when it is complete")
+        raise NetworkError(msg)
     node_id = np.frombuffer(ids, dtype=np.int64)
-    x = np.frombuffer(xs, dtype=np.int32)
-    y = np.frombuffer(ys, dtype=np.int32)
-    table = WayTable(offsets=np.frombuffer(offsets, dtype=np.int64), node_id=node_id, x=x, y=y,
+    table = WayTable(offsets=np.frombuffer(offsets, dtype=np.int64), node_id=node_id,
+                     x=np.frombuffer(xs, dtype=np.int32), y=np.frombuffer(ys, dtype=np.int32),
                      modes=np.frombuffer(modes, dtype=np.uint8),
                      codes={k: np.frombuffer(v, dtype=np.int32) for k, v in codes.items()},
                      values={k: list(d) for k, d in lookup.items()}, source=path.name,
@@ -208,6 +219,25 @@ def read_ways(path: str | Path, *, storage: str = "flex_mem",
     logger.info("pbf %s: %d highway ways read, %d routable, %d way nodes in %.2f s", path.name,
                 n_seen, table.n_ways, len(node_id), time.perf_counter() - start)
     return table
+
+
+def _append_way(way: Any, ids: array[int], xs: array[int], ys: array[int], wkb: Any, all_nodes: Any) -> None:
+    """Append a way's node ids and fixed-point coordinates (C++ accessors; one WKB call per way)."""
+    import osmium
+
+    cway: Any = way._pyosmium_data  # the C++ way: skips pyosmium's per-call Python wrappers
+    node_list = cway.nodes()
+    count = node_list.size(cway)
+    ids.extend([node_list.get(cway, i).ref for i in range(count)])
+    try:  # all coordinates of the way in one C++ call (WKB doubles after a 9-byte header)
+        coords = np.frombuffer(bytes.fromhex(wkb.create_linestring(way, all_nodes)),
+                               dtype="<f8", offset=9).reshape(-1, 2)
+        xs.extend(np.rint(coords[:, 0] * 1e7).astype(np.int32).tolist())
+        ys.extend(np.rint(coords[:, 1] * 1e7).astype(np.int32).tolist())
+    except (osmium.InvalidLocationError, RuntimeError):  # a node outside the extract
+        refs = [node_list.get(cway, i) for i in range(count)]
+        xs.extend([r.x if r.location.valid() else UNDEFINED_COORDINATE for r in refs])
+        ys.extend([r.y if r.location.valid() else UNDEFINED_COORDINATE for r in refs])
 
 
 def haversine_metres(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray,
@@ -222,11 +252,12 @@ def haversine_metres(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray,
 def network_from_ways(table: WayTable, *, mode: str, settings: Settings) -> Network:
     """Directed :class:`~geo.travel.network.Network` of one mode from a :class:`WayTable`.
 
-    Speeds and one-way flags are computed once per distinct (highway, maxspeed, oneway,
-    junction) combination with the shared rules of :mod:`geo.travel.graph`, then spread to
+    Speeds, one-way flags and junction priorities are computed once per distinct combination of
+    the :data:`TAG_KEYS` tags with the shared rules of :mod:`geo.travel.graph`, then spread to
     the segments; nothing loops over ways or nodes in Python.
     """
-    from geo.travel.graph import build_directed, edge_speeds_kph, oneway_flags, road_class_codes
+    from geo.travel.graph import build_directed
+    from geo.travel.rules import way_rules
 
     keep = (table.modes & MODE_BITS[mode]) > 0
     if not keep.any():
@@ -268,33 +299,23 @@ def network_from_ways(table: WayTable, *, mode: str, settings: Settings) -> Netw
     def col(i: int, key: str) -> pd.Series:
         vals = np.array(table.values[key] + [None], dtype=object)
         return pd.Series(vals[np.where(combos[:, i] >= 0, combos[:, i], len(vals) - 1)], dtype=object)
-    hw, ms, ow, jn = (col(i, k) for i, k in enumerate(TAG_KEYS))
-    speed_kph, from_posted = edge_speeds_kph(hw, ms, mode=mode, settings=settings)
-    if mode == "drive":
-        fwd_only, rev_only = oneway_flags(ow, hw, jn)
-    else:
-        fwd_only = rev_only = np.zeros(len(combos), dtype=bool)
-    seg_combo = combo_of_way[seg_way]
-    seconds = metres / (speed_kph[seg_combo] / 3.6)
-    note = (f"{int(from_posted[seg_combo].mean() * 100)}% of ways have a posted maxspeed"
-            if mode == "drive" else f"constant {speed_kph[0] if len(speed_kph) else 0:g} km/h")
-    return build_directed(mode=mode, u=u, v=v, length_metres=metres, seconds=seconds,
-                          forward=~rev_only[seg_combo], backward=~fwd_only[seg_combo],
+    rules = way_rules({k: col(i, k) for i, k in enumerate(TAG_KEYS)}, mode=mode, settings=settings)
+    return build_directed(mode=mode, u=u, v=v, length_metres=metres, rules=rules.take(combo_of_way[seg_way]),
                           node_osmid=node_osmid, node_lon=node_lon, node_lat=node_lat,
-                          source=table.source, note=note, road_class=road_class_codes(hw)[seg_combo])
+                          source=table.source, settings=settings)
 
 
 def read_pbf_network(path: str | Path, *, mode: str, settings: Settings,
-                     storage: str = "flex_mem", progress: ProgressFn | None = None) -> Network:
+                     storage: str = "sparse_mem_array", progress: ProgressFn | None = None) -> Network:
     """One mode's network from an ``.osm.pbf`` (streamed; see :func:`read_ways`)."""
     return network_from_ways(read_ways(path, storage=storage, progress=progress), mode=mode,
                              settings=settings)
 
 
 def read_pbf_networks(path: str | Path, *, modes: tuple[str, ...], settings: Settings,
-                      storage: str = "flex_mem", progress: ProgressFn | None = None
+                      storage: str = "sparse_mem_array", progress: ProgressFn | None = None
                       ) -> dict[str, Network]:
-    """Several modes from one pass over the file."""
+    """Several modes from one read of the file."""
     table = read_ways(path, storage=storage, progress=progress)
     return {m: network_from_ways(table, mode=m, settings=settings) for m in modes}
 

@@ -21,8 +21,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 #: Speed (km/h) over the straight line between a point and its network node: walking for
-#: walk, a slow cycle for cycle, and a car park / private drive speed for driving.
-CONNECTOR_KPH = {"drive": 16.0, "walk": 4.8, "cycle": 12.0}
+#: walk, a slow cycle for cycle, and for driving the residential-street speed of the class table
+#: (the leg stands for the access roads, driveways and car parks the drive network leaves out,
+#: and for an LSOA centroid, for the streets its residents actually join the network by).
+CONNECTOR_KPH = {"drive": 32.0, "walk": 4.8, "cycle": 12.0}
 
 
 @dataclass(frozen=True)
