@@ -3,9 +3,10 @@
 Reference trips, all real:
 
 * drive, walk and cycle road minutes on the bundled Rutland 2018 OpenStreetMap extract, routed by
-  the project's own NetworkRouter (vectorised site x origin matrix) between every pair of points
-  within 40 km: every Rutland LSOA population-weighted centroid, 15 town/village centres, every
-  pharmacy and GP practice in Rutland and every n-th live Rutland postcode (~300);
+  the project's own NetworkRouter (vectorised site x origin matrix) from every Rutland LSOA
+  population-weighted centroid (what the estimate is used for) to every point within 40 km:
+  the other centroids, 15 town/village centres, every pharmacy and GP practice in Rutland and
+  every n-th live Rutland postcode (~300);
 * SAMueL modelled drive minutes from every England LSOA to its five nearest stroke units (< 60 km).
 
 Model per mode and urban/rural class of the origin: minutes = 60 * circuity * km / v(km),
@@ -46,7 +47,7 @@ ESTIMATE = Path(__file__).resolve().parent.parent / "geo" / "travel" / "estimate
 MODES = ("drive", "walk", "cycle")
 CLASSES = ("Urban", "Rural")
 #: Bands of the error table where the Rutland trips alone are too few pool SAMueL trips in.
-MIN_ROAD_PAIRS_PER_BAND = 1000
+MIN_ROAD_PAIRS_PER_BAND = 200
 #: Walk and cycle curves may tend to at most this multiple of the network's own speed.
 V_LONG_HEADROOM = 1.1
 
@@ -59,8 +60,11 @@ def reference_data(s: Settings) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     road = {}
     for mode in MODES:
         net = read_network(pbf, mode=mode, settings=s)
-        road[mode] = cal.road_reference_pairs(net, pts, s, with_metres=True)
-        print(f"{mode}: {len(road[mode]):,} Rutland road trips")
+        pairs = cal.road_reference_pairs(net, pts, s, with_metres=True)
+        # the estimate answers one question: minutes from an LSOA population-weighted centroid
+        road[mode] = pairs[pairs["origin_kind"] == "lsoa"].reset_index(drop=True)
+        print(f"{mode}: {len(road[mode]):,} Rutland road trips from the LSOA centroids "
+              f"(of {len(pairs):,} between all points)")
     samuel = cal.samuel_reference_pairs(s)
     print(f"SAMueL: {len(samuel):,} LSOA-to-stroke-unit trips")
     return road, samuel
