@@ -48,17 +48,12 @@ t = time.perf_counter()
 use0 = resource.getrusage(resource.RUSAGE_SELF)
 cpu0 = use0.ru_utime + use0.ru_stime
 ways = way_nodes = None
-if loader == "ours":
+if loader.startswith("ours"):  # ours-<passes>[-3-modes]
     from geo.travel.pbf import network_from_ways, read_ways
-    table = read_ways(path)
+    table = read_ways(path, passes=int(loader.split("-")[1]))
     ways, way_nodes = table.ways_read, len(table.node_id)
-    net = network_from_ways(table, mode="drive", settings=s)
-elif loader == "ours-3-modes":
-    from geo.travel.pbf import network_from_ways, read_ways
-    table = read_ways(path)
-    ways, way_nodes = table.ways_read, len(table.node_id)
-    nets = [network_from_ways(table, mode=m, settings=s) for m in ("drive", "walk", "cycle")]
-    net = nets[0]
+    modes = ("drive", "walk", "cycle") if loader.endswith("3-modes") else ("drive",)
+    net = [network_from_ways(table, mode=m, settings=s) for m in modes][0]
 else:
     from geo.travel.network import read_pbf_pyrosm
     net = read_pbf_pyrosm(path, "drive", s)
@@ -199,9 +194,12 @@ def synthetic(folder: Path, n_nodes: int) -> tuple[Path, str]:
                   f"{path.stat().st_size / 1e6:,.0f} MB written in {time.perf_counter() - t:.0f} s")
 
 
-def compare(label: str, path: Path, *, timeout_s: float, pyrosm: bool, cap_gb: float) -> None:
-    ours = run_loader("ours", path, timeout_s=timeout_s)
-    print(row("ours (pyosmium, 2 passes)", ours))
+def compare(label: str, path: Path, *, timeout_s: float, pyrosm: bool, cap_gb: float,
+            passes: tuple[int, ...] = (1, 2)) -> None:
+    """Our loader (each number of passes) and, if asked, pyrosm on one file; ratios to the last of ours."""
+    for p in passes:
+        ours = run_loader(f"ours-{p}", path, timeout_s=timeout_s)
+        print(row(f"ours (pyosmium, {p} pass{'es' if p > 1 else ''})", ours))
     if pyrosm:
         ref = run_loader("pyrosm", path, cap_gb=cap_gb, timeout_s=timeout_s)
         print(row(f"pyrosm (cap {cap_gb:g} GB)" if cap_gb else "pyrosm", ref))
@@ -215,6 +213,8 @@ def main() -> int:
     ap.add_argument("--ratio-nodes", type=int, default=10_000_000,
                     help="synthetic file on which pyrosm also runs (nodes); 0 = skip")
     ap.add_argument("--pyrosm-big", action="store_true", help="also run pyrosm on the England-size file")
+    ap.add_argument("--one-pass-big", action="store_true",
+                    help="also read the England-size file in one pass (every node indexed), for comparison")
     ap.add_argument("--pyrosm-cap-gb", type=float, default=8.0, help="address-space cap for pyrosm (GB)")
     ap.add_argument("--timeout", type=float, default=3600.0, help="per-load time limit (s)")
     ap.add_argument("--keep", type=Path, default=None,
@@ -225,20 +225,21 @@ def main() -> int:
     s = Settings.from_env()
     rutland = s.data_dir / "networks" / "rutland-2018.osm.pbf"
     print(f"1. Rutland 2018 extract ({rutland.stat().st_size / 1e6:.1f} MB), drive network, fresh process each")
-    compare("Rutland", rutland, timeout_s=args.timeout, pyrosm=True, cap_gb=0.0)
+    compare("Rutland", rutland, timeout_s=args.timeout, pyrosm=True, cap_gb=0.0, passes=(2, 1))
     with tempfile.TemporaryDirectory(prefix="bench-pbf-synthetic-") as tmp:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         if args.ratio_nodes:
             path, how = synthetic(folder, args.ratio_nodes)
             print(f"\n2. SYNTHETIC, England's shape, {args.ratio_nodes:,} nodes ({how})")
-            compare("synthetic", path, timeout_s=args.timeout, pyrosm=True, cap_gb=args.pyrosm_cap_gb)
+            compare("synthetic", path, timeout_s=args.timeout, pyrosm=True, cap_gb=args.pyrosm_cap_gb,
+                    passes=(2, 1))
         if args.nodes:
             path, how = synthetic(folder, args.nodes)
             print(f"\n3. SYNTHETIC, England's size, {args.nodes:,} nodes ({how})")
             compare("England-size", path, timeout_s=args.timeout, pyrosm=args.pyrosm_big,
-                    cap_gb=args.pyrosm_cap_gb)
-            print(row("ours, drive+walk+cycle", run_loader("ours-3-modes", path, timeout_s=args.timeout)))
+                    cap_gb=args.pyrosm_cap_gb, passes=(2, 1) if args.one_pass_big else (2,))
+            print(row("ours, 2 passes, drive+walk+cycle", run_loader("ours-2-3-modes", path, timeout_s=args.timeout)))
     return 0
 
 

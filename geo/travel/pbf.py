@@ -1,12 +1,13 @@
 """Streaming ``.osm.pbf`` -> routing graph, with pyosmium (bounded memory, no tag DataFrame).
 
-Two passes over the file (:func:`read_ways`).  Pass 1 reads only ways: libosmium drops every
+Two passes over a large file (:func:`read_ways`).  Pass 1 reads only ways: libosmium drops every
 way without a ``highway`` tag before Python sees it, the way's modes and a few tag codes are
 kept, and the ids of the kept ways and of their nodes go into a C++ ``IdTracker``.  Pass 2 reads
 nodes and ways through that tracker, so only road nodes enter the location index (about 16 bytes
-each: ~0.6 GB for England's ~35M road nodes, not the ~2.7 GB or more an index of all ~170M nodes
-needs) and each kept way is streamed into flat arrays with its coordinates.  Everything after
-the passes is vectorised numpy.
+each: ~0.6 GB for England's ~35M road nodes, not the ~2.7 GB an index of all ~170M nodes needs)
+and each kept way is streamed into flat arrays with its coordinates.  A county extract is read
+in one pass (every node in the index), which costs less than the tracker's bitset.  Everything
+after the passes is vectorised numpy.
 
 The way selection mirrors pyrosm's ``driving``/``walking``/``cycling`` filters (themselves the
 osmnx ``drive``/``walk``/``bike`` filters with OSM access rules), so a network read here equals
@@ -138,21 +139,29 @@ class WayTable:
         return len(self.modes)
 
 
-def read_ways(path: str | Path, *, storage: str = "sparse_mem_array",
-              progress: ProgressFn | None = None) -> WayTable:
-    """Stream the routable highway ways of an ``.osm.pbf`` into a :class:`WayTable` (two passes).
+#: Files at least this large are read in two passes (:func:`read_ways`); smaller ones in one.
+TWO_PASS_MIN_BYTES = 512 * 1024 * 1024
 
-    Pass 1 reads only the ways: the ``highway`` ways any mode may use are kept (their tags as
-    small codes) and their ids and node ids go into a libosmium ``IdTracker`` (C++; nothing per
-    node in Python).  Pass 2 reads nodes and ways through the tracker's filter, so only the nodes
-    of kept ways reach the location index, which then holds ~16 bytes per road node instead of
-    every node of the file, and the kept ways come back with their coordinates.
+
+def read_ways(path: str | Path, *, passes: int | None = None, storage: str = "sparse_mem_array",
+              progress: ProgressFn | None = None) -> WayTable:
+    """Stream the routable highway ways of an ``.osm.pbf`` into a :class:`WayTable`.
+
+    Two passes (large files): pass 1 reads only the ways; libosmium drops every way without a
+    ``highway`` tag, the modes and a few tag codes of the rest are kept, and the ids of the kept
+    ways and of their nodes go into a libosmium ``IdTracker`` (C++; nothing per node in Python).
+    Pass 2 reads nodes and ways through the tracker's filter, so only road nodes reach the
+    location index (~16 bytes each) and the kept ways come back with their coordinates.  The
+    tracker is a bitset over the id range (up to ~1.5 GB for today's ~12 billion node ids),
+    which only pays off when the file holds far more nodes than roads, so smaller files are
+    read in one pass with every node in the location index.  Both give the same table.
 
     Parameters
     ----------
     path : the ``.osm.pbf`` file.
-    storage : libosmium location index for the road nodes (``sparse_mem_array``;
-        ``sparse_file_array,FILE`` keeps it on disk).
+    passes : 1 or 2; default 2 for files of at least :data:`TWO_PASS_MIN_BYTES`, else 1.
+    storage : libosmium location index (``sparse_mem_array``; ``sparse_file_array,FILE`` keeps
+        it on disk).
     progress : called as ``(ways_read, 0, label)`` every 100,000 ways (total unknown).
     """
     try:
@@ -161,70 +170,103 @@ def read_ways(path: str | Path, *, storage: str = "sparse_mem_array",
         msg = "reading .osm.pbf files needs pyosmium: pip install 'geo-access[osm]'"
         raise NetworkError(msg) from exc
     path = Path(path)
+    if passes is None:
+        passes = 2 if path.is_file() and path.stat().st_size >= TWO_PASS_MIN_BYTES else 1
     start = time.perf_counter()
-    offsets = array("q", [0])
-    ids, xs, ys = array("q"), array("i"), array("i")
-    modes = array("B")
-    codes = {k: array("i") for k in TAG_KEYS}
-    lookup: dict[str, dict[str, int]] = {k: {} for k in TAG_KEYS}
-    tracker = osmium.IdTracker()
-    n_seen = 0
+    out = _WayArrays()
     try:
-        ways = osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(osmium.filter.KeyFilter("highway"))
-        for way in ways:  # pass 1: which ways, and the ids of their nodes
-            n_seen += 1
-            if progress is not None and n_seen % 100_000 == 0:
-                progress(n_seen, 0, f"reading ways of {path.name} (1/2)")
-            get = way._pyosmium_data.tags_get_value_by_key
-            mask = way_modes(get)
-            if not mask:
-                continue
-            tracker.add_way(way.id)
-            tracker.add_references(way)
-            modes.append(mask)
-            for key in TAG_KEYS:
-                value = get(key, None)
-                codes[key].append(-1 if value is None else lookup[key].setdefault(value, len(lookup[key])))
-        index = osmium.index.create_map(storage)
-        locations = osmium.NodeLocationsForWays(index)
-        locations.ignore_errors()
-        wkb = osmium.geom.WKBFactory()
-        all_nodes = osmium.geom.use_nodes.ALL
-        n_kept = 0
-        # the iterator holds raw pointers to its handlers: keep every one referenced here
-        kept, ways_only = tracker.id_filter(), osmium.filter.EntityFilter(osmium.osm.WAY)
-        with osmium.io.Reader(str(path), osmium.osm.NODE | osmium.osm.WAY) as reader:
-            chain = osmium.OsmFileIterator(reader, kept, locations, ways_only)
-            for way in chain:  # pass 2: the kept ways, in file order, with their coordinates
-                n_kept += 1
-                if progress is not None and n_kept % 100_000 == 0:
-                    progress(n_kept, 0, f"reading ways of {path.name} (2/2)")
-                _append_way(way, ids, xs, ys, wkb, all_nodes)
-                offsets.append(len(ids))
+        if passes == 2:
+            _two_passes(osmium, path, out, storage, progress)
+        else:
+            _one_pass(osmium, path, out, storage, progress)
     except RuntimeError as exc:
         msg = (f"{path.name}: cannot read this OpenStreetMap PBF file ({exc}); it may be truncated "
                "or not a .osm.pbf - download it again (e.g. geo network fetch)")
         raise NetworkError(msg) from exc
-    if n_kept != len(modes):
-        msg = (f"{path.name}: the file changed between the two passes ({len(modes)} road ways, then "
-               f"{n_kept}); read it again when it is complete")
-        raise NetworkError(msg)
-    node_id = np.frombuffer(ids, dtype=np.int64)
-    table = WayTable(offsets=np.frombuffer(offsets, dtype=np.int64), node_id=node_id,
-                     x=np.frombuffer(xs, dtype=np.int32), y=np.frombuffer(ys, dtype=np.int32),
-                     modes=np.frombuffer(modes, dtype=np.uint8),
-                     codes={k: np.frombuffer(v, dtype=np.int32) for k, v in codes.items()},
-                     values={k: list(d) for k, d in lookup.items()}, source=path.name,
-                     ways_read=n_seen)
-    logger.info("pbf %s: %d highway ways read, %d routable, %d way nodes in %.2f s", path.name,
-                n_seen, table.n_ways, len(node_id), time.perf_counter() - start)
+    table = out.table(path.name)
+    logger.info("pbf %s (%d pass%s): %d highway ways read, %d routable, %d way nodes in %.2f s",
+                path.name, passes, "es" if passes == 2 else "", table.ways_read, table.n_ways,
+                len(table.node_id), time.perf_counter() - start)
     return table
 
 
-def _append_way(way: Any, ids: array[int], xs: array[int], ys: array[int], wkb: Any, all_nodes: Any) -> None:
+class _WayArrays:
+    """The growing arrays of :func:`read_ways` (one entry per kept way or way node)."""
+
+    def __init__(self) -> None:
+        self.offsets = array("q", [0])
+        self.ids, self.xs, self.ys = array("q"), array("i"), array("i")
+        self.modes = array("B")
+        self.codes = {k: array("i") for k in TAG_KEYS}
+        self.lookup: dict[str, dict[str, int]] = {k: {} for k in TAG_KEYS}
+        self.seen = 0
+
+    def tags(self, way: Any) -> int:
+        """Record a highway way's modes and tag codes; its mode mask (0: not kept)."""
+        self.seen += 1
+        get = way._pyosmium_data.tags_get_value_by_key  # C++ accessor: no Python tag objects
+        mask = way_modes(get)
+        if mask:
+            self.modes.append(mask)
+            for key in TAG_KEYS:
+                value = get(key, None)
+                self.codes[key].append(-1 if value is None else
+                                       self.lookup[key].setdefault(value, len(self.lookup[key])))
+        return mask
+
+    def table(self, source: str) -> WayTable:
+        if len(self.offsets) - 1 != len(self.modes):
+            msg = (f"{source}: the file changed between the two passes ({len(self.modes)} road ways, "
+                   f"then {len(self.offsets) - 1}); read it again when it is complete")
+            raise NetworkError(msg)
+        return WayTable(offsets=np.frombuffer(self.offsets, dtype=np.int64),
+                        node_id=np.frombuffer(self.ids, dtype=np.int64),
+                        x=np.frombuffer(self.xs, dtype=np.int32), y=np.frombuffer(self.ys, dtype=np.int32),
+                        modes=np.frombuffer(self.modes, dtype=np.uint8),
+                        codes={k: np.frombuffer(v, dtype=np.int32) for k, v in self.codes.items()},
+                        values={k: list(d) for k, d in self.lookup.items()}, source=source,
+                        ways_read=self.seen)
+
+
+def _one_pass(osmium: Any, path: Path, out: _WayArrays, storage: str, progress: ProgressFn | None) -> None:
+    """Every node into the location index, then each kept highway way with its coordinates."""
+    ways = (osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY).with_locations(storage)
+            .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+            .with_filter(osmium.filter.KeyFilter("highway")))
+    wkb, all_nodes = osmium.geom.WKBFactory(), osmium.geom.use_nodes.ALL
+    for way in ways:
+        if progress is not None and out.seen % 100_000 == 0:
+            progress(out.seen, 0, f"reading ways of {path.name}")
+        if out.tags(way):
+            _append_way(way, out, wkb, all_nodes)
+
+
+def _two_passes(osmium: Any, path: Path, out: _WayArrays, storage: str, progress: ProgressFn | None) -> None:
+    """Pass 1: the kept ways and their node ids (tracker); pass 2: only those nodes and ways."""
+    tracker = osmium.IdTracker()
+    for way in osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(osmium.filter.KeyFilter("highway")):
+        if progress is not None and out.seen % 100_000 == 0:
+            progress(out.seen, 0, f"reading ways of {path.name} (1/2)")
+        if out.tags(way):
+            tracker.add_way(way.id)
+            tracker.add_references(way)
+    locations = osmium.NodeLocationsForWays(osmium.index.create_map(storage))
+    locations.ignore_errors()
+    wkb, all_nodes = osmium.geom.WKBFactory(), osmium.geom.use_nodes.ALL
+    # the iterator holds raw pointers to its handlers: keep every one referenced here
+    kept, ways_only = tracker.id_filter(), osmium.filter.EntityFilter(osmium.osm.WAY)
+    with osmium.io.Reader(str(path), osmium.osm.NODE | osmium.osm.WAY) as reader:
+        for n, way in enumerate(osmium.OsmFileIterator(reader, kept, locations, ways_only), start=1):
+            if progress is not None and n % 100_000 == 0:
+                progress(n, 0, f"reading ways of {path.name} (2/2)")
+            _append_way(way, out, wkb, all_nodes)
+
+
+def _append_way(way: Any, out: _WayArrays, wkb: Any, all_nodes: Any) -> None:
     """Append a way's node ids and fixed-point coordinates (C++ accessors; one WKB call per way)."""
     import osmium
 
+    ids, xs, ys = out.ids, out.xs, out.ys
     cway: Any = way._pyosmium_data  # the C++ way: skips pyosmium's per-call Python wrappers
     node_list = cway.nodes()
     count = node_list.size(cway)
@@ -238,6 +280,7 @@ def _append_way(way: Any, ids: array[int], xs: array[int], ys: array[int], wkb: 
         refs = [node_list.get(cway, i) for i in range(count)]
         xs.extend([r.x if r.location.valid() else UNDEFINED_COORDINATE for r in refs])
         ys.extend([r.y if r.location.valid() else UNDEFINED_COORDINATE for r in refs])
+    out.offsets.append(len(ids))
 
 
 def haversine_metres(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray,
@@ -305,18 +348,18 @@ def network_from_ways(table: WayTable, *, mode: str, settings: Settings) -> Netw
                           source=table.source, settings=settings)
 
 
-def read_pbf_network(path: str | Path, *, mode: str, settings: Settings,
+def read_pbf_network(path: str | Path, *, mode: str, settings: Settings, passes: int | None = None,
                      storage: str = "sparse_mem_array", progress: ProgressFn | None = None) -> Network:
     """One mode's network from an ``.osm.pbf`` (streamed; see :func:`read_ways`)."""
-    return network_from_ways(read_ways(path, storage=storage, progress=progress), mode=mode,
-                             settings=settings)
+    return network_from_ways(read_ways(path, passes=passes, storage=storage, progress=progress),
+                             mode=mode, settings=settings)
 
 
 def read_pbf_networks(path: str | Path, *, modes: tuple[str, ...], settings: Settings,
-                      storage: str = "sparse_mem_array", progress: ProgressFn | None = None
-                      ) -> dict[str, Network]:
+                      passes: int | None = None, storage: str = "sparse_mem_array",
+                      progress: ProgressFn | None = None) -> dict[str, Network]:
     """Several modes from one read of the file."""
-    table = read_ways(path, storage=storage, progress=progress)
+    table = read_ways(path, passes=passes, storage=storage, progress=progress)
     return {m: network_from_ways(table, mode=m, settings=settings) for m in modes}
 
 
