@@ -136,14 +136,14 @@ def format_model(model: dict) -> str:
     return "\n".join(lines)
 
 
-def update_estimate(block: str) -> None:
-    """Replace the fitted MODEL between the markers in geo/travel/estimate.py."""
-    text = ESTIMATE.read_text()
-    pattern = re.compile(r"(# <fitted: calibrate_estimate.py>\n).*?(# </fitted>)", re.S)
+def write_between_markers(path: Path, start: str, end: str, block: str) -> None:
+    """Replace the text between the lines ``start`` and ``end`` of ``path`` with ``block``."""
+    text = path.read_text()
+    pattern = re.compile(f"({re.escape(start)}\n).*?({re.escape(end)})", re.S)
     if not pattern.search(text):
-        raise SystemExit(f"{ESTIMATE}: markers '# <fitted: calibrate_estimate.py>' / '# </fitted>' not found")
-    ESTIMATE.write_text(pattern.sub(lambda m: m.group(1) + block + "\n" + m.group(2), text))
-    print(f"wrote MODEL into {ESTIMATE.name}")
+        raise SystemExit(f"{path}: markers {start!r} / {end!r} not found")
+    path.write_text(pattern.sub(lambda m: m.group(1) + block + "\n" + m.group(2), text))
+    print(f"\nwrote the new figures into {path.name}")
 
 
 def main() -> int:
@@ -193,7 +193,7 @@ def main() -> int:
     block = "MODEL: dict[str, dict[str, Any]] = " + format_model(model)
     print("\n" + block)
     if args.update:
-        update_estimate(block)
+        write_between_markers(ESTIMATE, "# <fitted: calibrate_estimate.py>", "# </fitted>", block)
     print(f"\n({time.perf_counter() - t0:.0f} s)")
     return 0
 

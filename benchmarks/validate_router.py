@@ -25,13 +25,16 @@ Run::
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from calibrate_estimate import write_between_markers
 
 from geo.config import Settings
 from geo.travel import reference as ref
@@ -108,16 +111,6 @@ def constants(tables: dict[tuple[str, str], pd.DataFrame],
     return "\n".join(lines)
 
 
-def update_accuracy(block: str) -> None:
-    """Replace the measured constants between the markers in geo/travel/accuracy.py."""
-    text = ACCURACY.read_text()
-    pattern = re.compile(r"(# <measured: validate_router.py>\n).*?(# </measured>)", re.S)
-    if not pattern.search(text):
-        raise SystemExit(f"{ACCURACY}: markers '# <measured: validate_router.py>' / '# </measured>' not found")
-    ACCURACY.write_text(pattern.sub(lambda m: m.group(1) + block + "\n" + m.group(2), text))
-    print(f"\nwrote the measured constants into {ACCURACY.relative_to(ROOT)}")
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--update", action="store_true", help="write the constants into geo/travel/accuracy.py")
@@ -157,7 +150,7 @@ def main() -> int:
     block = constants(tables, nearest)
     print("\n" + block)
     if args.update and not vd:
-        update_accuracy(block)
+        write_between_markers(ACCURACY, "# <measured: validate_router.py>", "# </measured>", block)
     print(f"\n({time.perf_counter() - t0:.0f} s)")
     return 0
 

@@ -13,7 +13,7 @@ validation script and the tests share:
 * :func:`samuel_reference_pairs` -- the SAMueL modelled drive minutes from every England LSOA to
   its nearest stroke units (long trips), with the region of the origin for held-out folds;
 * :func:`fit_speed_curve`, :func:`fit_drive`, :func:`fit_mode` -- least-squares fits of
-  :func:`~geo.travel.estimate.curve_minutes`, ``minutes = 60 * circuity * km / v(km)``;
+  :func:`~geo.travel.estimate.curve_minutes`, ``minutes = overhead + 60 * circuity * km / v(km)``;
 * :func:`band_errors` -- bias, MAE and the 10th/90th percentiles of the signed error per
   distance band.
 """

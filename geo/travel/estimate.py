@@ -8,23 +8,26 @@ Model
 For each mode (drive, walk, cycle) and urban/rural class of the origin (ONS RUC 2021, taken from
 the nearest LSOA population-weighted centroid)::
 
-    minutes = 60 * circuity * km / v(km),   v(km) = v_long - (v_long - v_short) * exp(-km / k_km)
+    minutes = overhead + 60 * circuity * km / v(km),
+    v(km) = v_long - (v_long - v_short) * exp(-km / k_km)
 
 ``km`` is the straight-line distance, ``circuity`` the measured road/straight-line ratio and
 ``v(km)`` an effective speed that rises from ``v_short`` (short trips: side streets, junctions,
-the extra detour of short trips, both snap legs) to ``v_long`` (longer trips reach faster
-roads).  The time is 0 at 0 km and rises strictly with distance for any ``0 < v_short <=
-v_long``, so the nearest site in a straight line is also the nearest in estimated minutes.
+the extra detour of short trips) to ``v_long`` (longer trips reach faster roads).  ``overhead``
+(a fraction of a minute to a few minutes) is getting going and arriving: the legs between a
+point and the road, the first and last junctions.  The time rises strictly with distance for any
+``0 < v_short <= v_long``, so the nearest site in a straight line is also the nearest in
+estimated minutes.
 
 How the coefficients were made
 ------------------------------
 :data:`MODEL` is the output of ``benchmarks/calibrate_estimate.py`` (a model, not data):
 
 * real road minutes routed by :class:`~geo.travel.routing.NetworkRouter` on the bundled Rutland
-  2018 OpenStreetMap extract, for drive, walk and cycle, between every pair (within 40 km) of
-  361 points: the 26 Rutland LSOA population-weighted centroids, 14 town and village centres,
-  the pharmacies and GP practices in Rutland and every n-th live Rutland postcode (~120,000
-  trips per mode);
+  2018 OpenStreetMap extract, for drive, walk and cycle, from each of the 26 Rutland LSOA
+  population-weighted centroids (the estimate's one use) to every point within 40 km among
+  361: the other centroids, 14 town and village centres, the pharmacies and GP practices in
+  Rutland and every n-th live Rutland postcode (~8,800 trips per mode);
 * for drive also the SAMueL modelled road minutes from every England LSOA to its five nearest
   stroke units (< 60 km, ~158,000 trips), which set the long-distance speed.  SAMueL times carry
   a fixed overhead against free-flow OSM road times (its shortest trips take 6-9 min); one
@@ -66,9 +69,10 @@ BAND_EDGES_KM = (0.0, 2.0, 5.0, 10.0, 20.0, 60.0)
 #: other ``Settings.walk_kph`` / ``cycle_kph`` values scale the minutes.
 FITTED_KPH = {"walk": 4.8, "cycle": 16.0}
 
-#: Fitted by benchmarks/calibrate_estimate.py (see the module docstring).  ``curve`` is
-#: ``(v_short_kph, v_long_kph, k_km)`` per class; ``error_bands`` is
-#: ``(p10, p90, bias, mae)`` minutes of estimate - road per band, held out by geography.
+#: Fitted by benchmarks/calibrate_estimate.py --update (see the module docstring).  ``curve`` is
+#: ``(v_short_kph, v_long_kph, k_km, overhead_minutes)`` per class; ``error_bands`` is
+#: ``(p10, p90, bias, mae)`` minutes of estimate - road per band, held out by geography, over
+#: ``band_trips`` trips.
 # <fitted: calibrate_estimate.py>
 MODEL: dict[str, dict[str, Any]] = {
     'drive': {
@@ -170,7 +174,7 @@ class Calibration:
     ----------
     mode : "drive", "walk" or "cycle".
     circuity : road km / straight-line km per class.
-    curve : ``(v_short_kph, v_long_kph, k_km)`` per class.
+    curve : ``(v_short_kph, v_long_kph, k_km, overhead_minutes)`` per class.
     error_bands : ``(p10, p90, bias, mae)`` minutes of estimate - road per band label.
     mae_minutes : held-out mean absolute error per class where measured (SAMueL, drive).
     speed_scale : minutes multiplier for walk/cycle speeds other than the fitted ones.
