@@ -140,51 +140,70 @@ def to_csr(u: np.ndarray, v: np.ndarray, weight: np.ndarray, n: int) -> csr_matr
 
 def build_directed(*, mode: str, u: np.ndarray, v: np.ndarray, length_metres: np.ndarray,
                    rules: WayRules, node_osmid: np.ndarray, node_lon: np.ndarray, node_lat: np.ndarray,
-                   source: str, settings: Settings) -> Network:
+                   source: str, settings: Settings, rule_of_segment: np.ndarray | None = None) -> Network:
     """A :class:`Network` from undirected segments ``u``-``v`` (node positions, -1 = missing).
 
-    ``rules`` (:func:`way_rules`, one row per segment) say in which directions each segment may
+    ``rules`` (:func:`~geo.travel.rules.way_rules`; one row per segment, or per tag combination
+    with ``rule_of_segment`` giving each segment's row) say in which directions each segment may
     be travelled and how fast; each edge's seconds are its length at the speed of the segment
-    (built-up or open road, :func:`built_up_mask`) plus the delay of the junction it arrives at
-    (:func:`junction_delay_seconds`).  Nodes that no kept edge uses are dropped and the rest
-    renumbered (vectorised); the road class is kept per edge for map context.
+    (built-up or open road, :func:`~geo.travel.rules.built_up_mask`) plus the delay of the
+    junction it arrives at (:func:`~geo.travel.rules.junction_delay_seconds`).  Nodes that no
+    kept edge uses are dropped and the rest renumbered (vectorised); the road class is kept per
+    edge for map context.  Per-segment and per-edge arrays use the smallest types that hold
+    them: this function sets the memory of an England-size build.
     """
+    def of(values: np.ndarray, where: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """The rule ``values`` of segments ``where``."""
+        return values[rule_of_segment[where]] if rule_of_segment is not None else values[where]
+
     length_metres = np.asarray(length_metres, dtype=float)
     seg_ok = (u >= 0) & (v >= 0) & (u != v)
     x_all = y_all = None
     if mode == "drive" and seg_ok.any():
-        a, b = u[seg_ok], v[seg_ok]
         x_all, y_all = bng_from_lonlat(np.asarray(node_lon), np.asarray(node_lat))
-        mid_x, mid_y = 0.5 * (x_all[a] + x_all[b]), 0.5 * (y_all[a] + y_all[b])
+        a, b = u[seg_ok], v[seg_ok]
         built = np.ones(len(u), dtype=bool)
-        built[seg_ok] = built_up_mask(mid_x, mid_y, length_metres[seg_ok])
-        speed_kph = np.where(built, rules.built_up_kph, rules.open_road_kph)
+        built[seg_ok] = built_up_mask(((x_all[a] + x_all[b]) * 0.5).astype(np.float32),
+                                      ((y_all[a] + y_all[b]) * 0.5).astype(np.float32),
+                                      length_metres[seg_ok])
+        del a, b
+        speed_kph = np.where(built, of(rules.built_up_kph), of(rules.open_road_kph)).astype(np.float32)
+        del built
     else:
-        speed_kph = rules.built_up_kph
-    degree = np.bincount(np.concatenate([u[seg_ok], v[seg_ok]]), minlength=len(node_osmid))
-    fwd, rev = rules.forward & seg_ok, rules.backward & seg_ok
+        speed_kph = of(rules.built_up_kph).astype(np.float32)
+    degree = (np.bincount(u[seg_ok], minlength=len(node_osmid))
+              + np.bincount(v[seg_ok], minlength=len(node_osmid))).astype(np.int32)
+    fwd = np.flatnonzero(of(rules.forward) & seg_ok)
+    rev = np.flatnonzero(of(rules.backward) & seg_ok)
+    idx = np.int32 if len(u) < 2**31 else np.int64
+    seg = np.concatenate([fwd, rev]).astype(idx)  # the segment of each directed edge
     eu = np.concatenate([u[fwd], v[rev]])
     ev = np.concatenate([v[fwd], u[rev]])
-    metres = np.concatenate([length_metres[fwd], length_metres[rev]])
-    speed_mps = np.concatenate([speed_kph[fwd], speed_kph[rev]]) / 3.6
-    rank = np.concatenate([rules.road_rank[fwd], rules.road_rank[rev]])
-    rb = np.concatenate([rules.roundabout[fwd], rules.roundabout[rev]])
-    rc = np.concatenate([rules.road_class[fwd], rules.road_class[rev]]).astype(np.int8)
-    secs = metres / speed_mps + junction_delay_seconds(mode, eu, ev, speed_mps, rank, rb, degree)
+    del fwd, rev
+    metres = length_metres[seg]
+    speed_mps = speed_kph[seg] / np.float32(3.6)
+    secs = metres / speed_mps
+    secs += junction_delay_seconds(mode, eu, ev, speed_mps, of(rules.road_rank, seg),
+                                   of(rules.roundabout, seg), degree)
+    del speed_mps, degree
     ok = np.isfinite(secs)
-    dropped = int((~ok).sum() + ((~seg_ok) & rules.forward).sum() + ((~seg_ok) & rules.backward).sum())
-    eu, ev, metres, secs, rc = eu[ok], ev[ok], metres[ok], secs[ok], rc[ok]
+    dropped = int((~ok).sum() + ((~seg_ok) & of(rules.forward)).sum() + ((~seg_ok) & of(rules.backward)).sum())
+    if not ok.all():
+        eu, ev, metres, secs, seg = eu[ok], ev[ok], metres[ok], secs[ok], seg[ok]
+    rc = of(rules.road_class, seg).astype(np.int8)
+    del seg, ok
     used = np.unique(np.concatenate([eu, ev]))
     if len(used) == 0:
         msg = f"{source}: no routable {mode} ways found; is this an OpenStreetMap road extract?"
         raise NetworkError(msg)
-    remap = np.full(len(node_osmid), -1, dtype=np.int64)
+    remap = np.full(len(node_osmid), -1, dtype=np.int32 if len(used) < 2**31 else np.int64)
     remap[used] = np.arange(len(used))
     if x_all is not None and y_all is not None:
         x, y = x_all[used], y_all[used]
+        del x_all, y_all
     else:
         x, y = bng_from_lonlat(np.asarray(node_lon)[used], np.asarray(node_lat)[used])
-    notes = [speed_note(mode, speed_kph[seg_ok], rules.from_posted[seg_ok], settings)]
+    notes = [speed_note(mode, speed_kph[seg_ok], of(rules.from_posted, seg_ok), settings)]
     if dropped:
         notes.append(f"{dropped} edges dropped (missing node or zero length loop)")
     net = Network(mode=mode, node_x=np.asarray(x, dtype=float), node_y=np.asarray(y, dtype=float),

@@ -76,6 +76,8 @@ SEPARATE = frozenset({"separate"})
 EARTH_RADIUS_METRES = 6_371_008.8
 #: libosmium's coordinate for a node whose location is unknown (not in the file).
 UNDEFINED_COORDINATE = 2_147_483_647
+#: Segments per chunk of the length computation (bounds its temporaries).
+HAVERSINE_CHUNK = 1_000_000
 TAG_KEYS = ("highway", "maxspeed", "oneway", "junction", "surface", "tracktype")
 
 
@@ -296,8 +298,8 @@ def network_from_ways(table: WayTable, *, mode: str, settings: Settings) -> Netw
     """Directed :class:`~geo.travel.network.Network` of one mode from a :class:`WayTable`.
 
     Speeds, one-way flags and junction priorities are computed once per distinct combination of
-    the :data:`TAG_KEYS` tags with the shared rules of :mod:`geo.travel.graph`, then spread to
-    the segments; nothing loops over ways or nodes in Python.
+    the :data:`TAG_KEYS` tags with the shared rules of :mod:`geo.travel.rules`, and each segment
+    points at its combination; nothing loops over ways or nodes in Python.
     """
     from geo.travel.graph import build_directed
     from geo.travel.rules import way_rules
@@ -331,19 +333,24 @@ def network_from_ways(table: WayTable, *, mode: str, settings: Settings) -> Netw
     u, v = inverse[:-1][same], inverse[1:][same]
     a, b = pos[:-1][same], pos[1:][same]
     del inverse, pos, same
-    metres = haversine_metres(table.x[a] * 1e-7, table.y[a] * 1e-7,
-                              table.x[b] * 1e-7, table.y[b] * 1e-7).round(3)
+    metres = np.empty(len(a))
+    for i in range(0, len(a), HAVERSINE_CHUNK):  # in chunks: a few float temporaries of 1M, not of all
+        ca, cb = a[i:i + HAVERSINE_CHUNK], b[i:i + HAVERSINE_CHUNK]
+        metres[i:i + HAVERSINE_CHUNK] = haversine_metres(table.x[ca] * 1e-7, table.y[ca] * 1e-7,
+                                                         table.x[cb] * 1e-7, table.y[cb] * 1e-7).round(3)
     del a, b
     # Rules once per distinct tag combination, spread to ways then segments.
     tags = pd.DataFrame({k: table.codes[k][keep] for k in TAG_KEYS})
     combos, combo_of_way = np.unique(tags.to_numpy(), axis=0, return_inverse=True)
-    combo_of_way = np.asarray(combo_of_way).reshape(-1)
+    combo_of_way = np.asarray(combo_of_way).reshape(-1).astype(np.int32)
 
     def col(i: int, key: str) -> pd.Series:
         vals = np.array(table.values[key] + [None], dtype=object)
         return pd.Series(vals[np.where(combos[:, i] >= 0, combos[:, i], len(vals) - 1)], dtype=object)
     rules = way_rules({k: col(i, k) for i, k in enumerate(TAG_KEYS)}, mode=mode, settings=settings)
-    return build_directed(mode=mode, u=u, v=v, length_metres=metres, rules=rules.take(combo_of_way[seg_way]),
+    rule_of_segment = combo_of_way[seg_way]
+    del seg_way, combo_of_way
+    return build_directed(mode=mode, u=u, v=v, length_metres=metres, rules=rules, rule_of_segment=rule_of_segment,
                           node_osmid=node_osmid, node_lon=node_lon, node_lat=node_lat,
                           source=table.source, settings=settings)
 

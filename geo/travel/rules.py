@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -212,8 +212,8 @@ class WayRules:
     """What each way (or each distinct tag combination) means for one mode; see :func:`way_rules`.
 
     ``built_up_kph`` / ``open_road_kph`` are the speeds inside and outside built-up areas (equal
-    where a limit is posted, and for walk and cycle); :func:`build_directed` picks one per segment
-    from the density of the road network around it (:func:`built_up_mask`).
+    where a limit is posted, and for walk and cycle); :func:`geo.travel.graph.build_directed` picks
+    one per segment from the density of the road network around it (:func:`built_up_mask`).
     """
 
     built_up_kph: np.ndarray
@@ -224,10 +224,6 @@ class WayRules:
     road_class: np.ndarray
     road_rank: np.ndarray
     roundabout: np.ndarray
-
-    def take(self, idx: np.ndarray) -> WayRules:
-        """The rules of ``idx`` (e.g. spread from tag combinations to segments)."""
-        return WayRules(**{f: getattr(self, f)[idx] for f in self.__dataclass_fields__})
 
 
 def way_rules(tags: dict[str, pd.Series | None], *, mode: str, settings: Settings,
@@ -279,24 +275,25 @@ def built_up_mask(x: np.ndarray, y: np.ndarray, metres: np.ndarray) -> np.ndarra
     """True for segments (midpoints ``x``, ``y`` in metres) inside a built-up area.
 
     Built-up = at least :data:`BUILT_UP_ROAD_KM_PER_KM2` km of road per km² within the 3 x 3
-    block of :data:`DENSITY_CELL_METRES` cells around the segment (sparse; vectorised).
+    block of :data:`DENSITY_CELL_METRES` cells around the segment.  The road length is summed on
+    a dense grid over the segments' extent (England: ~8M cells, 60 MB), four bytes per segment.
     """
     if not len(x):
         return np.zeros(0, dtype=bool)
     c = DENSITY_CELL_METRES
-    cx, cy = np.floor(x / c).astype(np.int64), np.floor(y / c).astype(np.int64)
-    span = 1 << 21  # cells of 250 m: 524 km, ample for one projection zone
-    key = (cx + span) * (2 * span) + (cy + span)
-    cells, inverse = np.unique(key, return_inverse=True)
-    length = np.bincount(inverse.reshape(-1), weights=metres, minlength=len(cells))
-    total = np.zeros(len(cells))
-    for dx in (-1, 0, 1):
+    cx = np.floor(np.asarray(x) / c).astype(np.int64)
+    cy = np.floor(np.asarray(y) / c).astype(np.int64)
+    x0, y0 = int(cx.min()) - 1, int(cy.min()) - 1
+    nx, ny = int(cx.max()) - x0 + 2, int(cy.max()) - y0 + 2
+    cell: Any = ((cx - x0) * ny + (cy - y0)).astype(np.int32 if nx * ny < 2**31 else np.int64)
+    del cx, cy
+    grid = np.bincount(cell, weights=metres, minlength=nx * ny).reshape(nx, ny)
+    total = np.zeros_like(grid)
+    for dx in (-1, 0, 1):  # 3 x 3 block sum (the border row and column are empty padding)
         for dy in (-1, 0, 1):
-            pos = np.searchsorted(cells, cells + dx * 2 * span + dy)
-            hit = (pos < len(cells)) & (cells[np.minimum(pos, len(cells) - 1)] == cells + dx * 2 * span + dy)
-            total[hit] += length[pos[hit]]
-    density = total / 1000.0 / (9 * (c / 1000.0) ** 2)
-    return (density >= BUILT_UP_ROAD_KM_PER_KM2)[inverse.reshape(-1)]
+            total[1:-1, 1:-1] += grid[1 + dx:nx - 1 + dx, 1 + dy:ny - 1 + dy]
+    built = total.reshape(-1) / 1000.0 / (9 * (c / 1000.0) ** 2) >= BUILT_UP_ROAD_KM_PER_KM2
+    return built[cell]
 
 
 def junction_delay_seconds(mode: str, u: np.ndarray, v: np.ndarray, speed_mps: np.ndarray,
