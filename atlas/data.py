@@ -176,6 +176,21 @@ def road_network(area_key: str, _area: Area) -> Any:
         return None
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def osm_extract(area_key: str, _area: Area) -> str | None:
+    """The bundled OpenStreetMap extract covering the area (its pharmacies' opening_hours tags), or None."""
+    from geo import GeoError
+    from geo.travel.network import bundled_networks, covers, network_hull
+
+    for path in bundled_networks(settings()):
+        try:
+            if covers(network_hull(path, settings()), _area):
+                return str(path)
+        except GeoError as exc:
+            logger.warning("cannot read %s: %s", path.name, exc)
+    return None
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def context_dict(area_key: str, site_key: tuple[str, ...], _area: Area, _sites: pd.DataFrame) -> dict[str, Any]:
     """Place names, main roads and site names for the maps of an area (GeoJSON, WGS84)."""
@@ -250,7 +265,7 @@ def catchments(_study: Study, key: tuple[Any, ...], site_key: tuple[str, ...], _
 @st.cache_data(show_spinner="Scoring gaps…", max_entries=64)
 def gap_table(key: tuple[Any, ...], _times: pd.DataFrame, _lsoas: pd.DataFrame, threshold: int,
                w_need: float, w_time: float, need_source: str, clients_key: str | None,
-               _clients: dict[str, float] | None) -> pd.DataFrame:
+               _clients: dict[str, float] | None, service: str | None = None) -> pd.DataFrame:
     from geo.measures.gaps import gap_scores
 
     need = None
@@ -259,7 +274,7 @@ def gap_table(key: tuple[Any, ...], _times: pd.DataFrame, _lsoas: pd.DataFrame, 
 
         counts = pd.Series(_clients, dtype=float) if _clients else None
         need = area_need(_lsoas, settings(), client_counts=counts)
-    g = gap_scores(_times, need, threshold_minutes=float(threshold), w_need=w_need, w_time=w_time)
+    g = gap_scores(_times, need, threshold_minutes=float(threshold), w_need=w_need, w_time=w_time, service=service)
     g = pd.DataFrame(g.drop(columns="geometry", errors="ignore"))
     g["gap_score"] = g["score"]
     return g

@@ -46,8 +46,10 @@ def headline(an: Analysis) -> None:
     cols[1].metric("Sites in the area", f"{n_in:,}",
                    help=f"{len(an.sites) - n_in} more within {an.study.buffer_km:g} km across the border "
                         "are counted" if c.cross_border else "Cross-border sites are excluded.")
-    for text in (an.times.attrs.get("warnings", []) if an.times is not None else []):
-        st.warning(text, icon=":material/warning:")  # off-network sites/LSOAs, no site inside, ...
+    if an.times is not None:  # about the area only: sites left out, neighbourhoods unreachable, no site inside
+        from atlas import layout
+
+        layout.warnings(an.times.attrs.get("warnings", []), an.times.attrs.get("warning_details", {}), key="cov")
     if s is None:
         cols[2].metric(f"Adults beyond {c.threshold_minutes} min", "–")
         cols[3].metric("Median minutes", "–")
@@ -62,8 +64,39 @@ def headline(an: Analysis) -> None:
                         "or unreachable." + (" The range allows for the estimate's measured error "
                                              "against real road times (10th-90th percentile)."
                                              if rng else ""))
-    cols[3].metric(f"Median minutes{est}", f"{h['median_minutes']:.0f}",
-                   help="Adults-weighted median of minutes to the nearest site (reachable LSOAs).")
+    mrng = (f"range {h['median_minutes_low']:.0f}–{h['median_minutes_high']:.0f} min"
+            if "median_minutes_low" in h else None)
+    cols[3].metric(f"Median minutes{est}", f"{h['median_minutes']:.0f}", delta=mrng, delta_color="off",
+                   delta_arrow="off",
+                   help="Adults-weighted median of minutes to the nearest site of any type (reachable LSOAs)."
+                        + (" The range is the median of every neighbourhood's time at the 10th and 90th "
+                           "percentile of the router's measured error." if mrng else ""))
+    by_service(an)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _by_service(key: tuple[Any, ...], _an: Analysis, threshold: int) -> pd.DataFrame:
+    return _an.study.coverage_by_service(thresholds=(float(threshold),), times=_an.times)
+
+
+def by_service(an: Analysis) -> None:
+    """Access to each chosen service side by side (and to the nearest site of any type), with ranges."""
+    if an.times is None or len(an.study.result_services) < 2:
+        return
+    from geo.outputs.ranges import side_by_side
+
+    t = an.controls.threshold_minutes
+    per = _by_service(an.cache_key, an, t)
+    if per.empty:
+        return
+    st.markdown("**Access by service** – each column is the journey to the nearest site of that service; "
+                "the last is the nearest site of any type")
+    table = side_by_side(per, ("adults_within", "adults_beyond", "pct_beyond", "mean_minutes", "median_minutes"),
+                         threshold_minutes=t, verdicts=())
+    st.table(table)
+    if "adults_within_low" in per.columns:
+        st.caption("Ranges: every neighbourhood's time at the 10th and 90th percentile of the router's measured "
+                   "error (estimate: held-out errors against real road times).")
 
 
 def _bar(df: pd.DataFrame, x_title: str, *, threshold: int, show: str, horizontal: bool = False) -> alt.Chart:
@@ -116,9 +149,12 @@ def nothing_beyond(an: Analysis) -> None:
     """Say so when nobody is beyond the threshold, with a threshold that gives an answer."""
     if an.times is None:
         return
+    from atlas.state import THRESHOLD_SLIDER
     from geo.measures.hints import nothing_beyond_hint
 
-    hint = nothing_beyond_hint(an.times, threshold_minutes=float(an.controls.threshold_minutes))
+    # suggestions round to the slider's step, so the tip can be followed
+    hint = nothing_beyond_hint(an.times, threshold_minutes=float(an.controls.threshold_minutes),
+                               resolution=float(THRESHOLD_SLIDER[2]))
     if hint:
         st.info(hint + " Change the threshold in the sidebar.", icon=":material/lightbulb:")
 
