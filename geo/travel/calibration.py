@@ -48,6 +48,9 @@ RUTLAND_TOWNS = ("Oakham", "Uppingham", "Cottesmore", "Empingham", "Ketton", "Ry
 REFERENCE_SNAP_METRES = 400.0
 #: Largest fixed start-and-end overhead the estimate may fit (minutes).
 MAX_OVERHEAD_MINUTES = 3.0
+#: Relative error beyond which a road trip counts as an outlier in the robust (soft-L1) fits:
+#: the issue-26 bias goal (10%).
+RELATIVE_SCALE = 0.1
 
 
 def band_labels(bands: tuple[float, ...] = BANDS_KM) -> list[str]:
@@ -218,20 +221,24 @@ def samuel_reference_pairs(settings: Settings, *, nearest_units: int = 5,
 
 # --------------------------------------------------------------------------- the model
 def fit_speed_curve(km: np.ndarray, minutes: np.ndarray, *, circuity: float,
-                    weights: np.ndarray | None = None, loss: str = "linear",
+                    weights: np.ndarray | None = None, loss: str = "soft_l1",
+                    relative_scale: float = RELATIVE_SCALE,
                     v_long_max: float = 130.0) -> tuple[float, float, float, float]:
-    """Least-squares ``(v_short, v_long, k_km, overhead_minutes)`` of :func:`curve_minutes`.
+    """Robust fit of ``(v_short, v_long, k_km, overhead_minutes)`` of :func:`curve_minutes`.
 
-    ``circuity`` is fixed; ``v_short`` is kept between 0.5 km/h and ``v_long``, ``k_km`` between
-    0.05 and 200 km and the overhead (getting going and parking: the start and end legs and the
-    first junctions) between 0 and :data:`MAX_OVERHEAD_MINUTES`.
+    The residuals are relative (``(curve - minutes) / minutes``), as the accuracy goals are: a
+    minute off a 4-minute trip counts as much as ten off a 40-minute one.  ``loss`` (soft-L1 by
+    default) treats residuals beyond ``relative_scale`` as outliers.  ``circuity`` is fixed;
+    ``v_short`` is kept between 0.5 km/h and ``v_long``, ``k_km`` between 0.05 and 200 km and the
+    overhead (getting going and arriving: the start and end legs and the first junctions)
+    between 0 and :data:`MAX_OVERHEAD_MINUTES`.
     """
     from scipy.optimize import least_squares
 
     km = np.asarray(km, dtype=float)
     minutes = np.asarray(minutes, dtype=float)
     w = np.ones_like(km) if weights is None else np.asarray(weights, dtype=float)
-    sw = np.sqrt(w / w.mean())
+    sw = np.sqrt(w / w.mean()) / minutes
     v0 = float(np.median(60.0 * circuity * km / minutes))
 
     def resid(p: np.ndarray) -> np.ndarray:
@@ -239,7 +246,7 @@ def fit_speed_curve(km: np.ndarray, minutes: np.ndarray, *, circuity: float,
         return sw * (curve_minutes(km, circuity, v_long * share, v_long, k, overhead) - minutes)
 
     res = least_squares(resid, x0=[min(max(v0 * 1.3, 2.0), 0.99 * v_long_max), 0.5, 2.0, 0.1], loss=loss,
-                        f_scale=2.0,
+                        f_scale=relative_scale,
                         bounds=([0.5, 0.02, 0.05, 0.0], [v_long_max, 1.0, 200.0, MAX_OVERHEAD_MINUTES]))
     v_long, share, k, overhead = (float(v) for v in res.x)
     return v_long * share, v_long, k, overhead
@@ -281,7 +288,7 @@ def band_balanced_weights(km: np.ndarray, bands: tuple[float, ...] = BANDS_KM) -
 
 def fit_drive(road: pd.DataFrame, samuel: pd.DataFrame, *, circuity: dict[str, float],
               classes: tuple[str, ...] = ("Urban", "Rural"), samuel_share: float = 0.5,
-              loss: str = "soft_l1", f_scale_minutes: float = 3.0,
+              loss: str = "soft_l1", f_scale_minutes: float = 3.0, relative_scale: float = RELATIVE_SCALE,
               ) -> tuple[dict[str, tuple[float, float, float, float]], float]:
     """Joint fit of the drive curve per class on real road trips and SAMueL trips.
 
@@ -291,9 +298,13 @@ def fit_drive(road: pd.DataFrame, samuel: pd.DataFrame, *, circuity: dict[str, f
     :class:`~geo.travel.routing.NetworkRouter` gives) while SAMueL still sets the long-distance
     speed.  Road trips are weighted so each distance band counts equally; SAMueL trips keep
     their natural distance mix; the two sources share the weight ``1 - samuel_share`` and
-    ``samuel_share`` in each class.  The default robust loss (``soft_l1``, scale 3 min) keeps
-    SAMueL's odd trips (ferries, islands, hospital campuses) from pulling the curve; it cut
-    the held-out SAMueL MAE by ~0.2 min against plain least squares.
+    ``samuel_share`` in each class.  Road trips count by their relative error (as the accuracy
+    goals do; see :func:`fit_speed_curve`), SAMueL trips by their error in minutes (their fixed
+    offset makes a relative error meaningless for short trips); the two are put on one scale so
+    that a road trip ``relative_scale`` off weighs as much as a SAMueL trip ``f_scale_minutes``
+    off.  The default robust loss (``soft_l1``) keeps SAMueL's odd trips (ferries, islands,
+    hospital campuses) from pulling the curve; it cut the held-out SAMueL MAE by ~0.2 min
+    against plain least squares.
 
     Returns ``({class: (v_short, v_long, k_km, overhead_minutes)}, samuel_offset_minutes)``.
     """
@@ -305,7 +316,9 @@ def fit_drive(road: pd.DataFrame, samuel: pd.DataFrame, *, circuity: dict[str, f
         s = samuel[samuel["cls"] == c]
         wr = band_balanced_weights(r["km"].to_numpy()) * (1 - samuel_share) / max(len(r), 1)
         ws = np.full(len(s), samuel_share / max(len(s), 1))
-        parts.append((i, r["km"].to_numpy(float), r["minutes"].to_numpy(float), np.sqrt(wr),
+        mr = r["minutes"].to_numpy(float)
+        wr_rel = np.sqrt(wr) * (f_scale_minutes / relative_scale) / mr  # relative, on SAMueL's scale
+        parts.append((i, r["km"].to_numpy(float), mr, wr_rel,
                       s["km"].to_numpy(float), s["minutes"].to_numpy(float), np.sqrt(ws)))
     scale = np.sqrt(sum(len(p[1]) + len(p[4]) for p in parts))
 
@@ -334,7 +347,7 @@ def fit_drive(road: pd.DataFrame, samuel: pd.DataFrame, *, circuity: dict[str, f
 def fit_mode(road: pd.DataFrame, *, circuity: dict[str, float],
              classes: tuple[str, ...] = ("Urban", "Rural"), v_long_max: float = 130.0,
 ) -> dict[str, tuple[float, float, float, float]]:
-    """Walk or cycle curve per class on real road trips (bands weighted equally).
+    """Walk or cycle curve per class on real road trips (bands weighted equally, relative errors).
 
     ``v_long_max``: the fastest the curve may tend to (km/h); a little above the network's own
     walking or cycling speed, so long trips are never extrapolated faster than people move.
