@@ -72,8 +72,8 @@ def costing_options(mode: str, *, reference: str = "dft") -> dict[str, Any]:
         raise InputError(msg)
     if reference == "valhalla" or mode == "drive":
         return {}
-    speed: dict[str, Any] = {"walk": {"walking_speed": DFT_WALK_KPH},
-                             "cycle": {"cycling_speed": DFT_CYCLE_KPH, "bicycle_type": "hybrid"}}[mode]
+    speed: dict[str, Any] = ({"walking_speed": DFT_WALK_KPH} if mode == "walk"
+                             else {"cycling_speed": DFT_CYCLE_KPH, "bicycle_type": "hybrid"})
     if mode == "cycle" and reference == "dft":
         speed["use_roads"] = DFT_CYCLE_USE_ROADS
     return {VALHALLA_COSTING[mode]: speed}
