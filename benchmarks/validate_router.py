@@ -173,6 +173,15 @@ def main() -> int:
                       f"{np.nanmax(np.abs(d)):5.2f}  (Valhalla mean {nf['valhalla'].mean():5.1f} min)  {flag}")
     if reference == "dft":
         quiet_roads_sensitivity(s)
+    print("\nGoals (issue 26), median |rel| / bias % per band 0-2 / 2-5 / 5-10 / 10-20 / 20-60 km; nearest-site mean "
+          "difference (min):")
+    for method in METHODS:
+        for mode in MODES:
+            t = tables[(method, mode)]
+            bands = " ".join(f"{100 * r['median_abs_pct']:4.1f}/{100 * r['bias_pct']:+5.1f}" for _, r in t.iterrows())
+            near = " ".join(f"{k} {v:+.2f}" for k, v in nearest[(method, mode)].items())
+            near_ok = all(abs(v) <= GOAL_NEAREST_MINUTES for v in nearest[(method, mode)].values())
+            print(f"  {method:8s} {mode:5s} {bands}  {verdict(t):22s} nearest {near} ({'PASS' if near_ok else 'MISS'})")
     block = constants(tables, nearest)
     print("\n" + block)
     if args.update and reference == "dft":
