@@ -48,10 +48,12 @@ DEFAULT_DRIVE_SPEEDS_KPH: dict[str, float] = {
     "track": 16.0,
     "busway": 32.0,
 }
-#: Share of the posted ``maxspeed`` a car achieves on average (junctions, bends, traffic).
-DEFAULT_MAXSPEED_FACTOR = 0.85
+#: Multiplier on the speeds of posted limits, on top of the share cars reach on roads of each
+#: limit (``geo.travel.graph.DRIVE_LIMIT_FACTORS``, from DfT free-flow statistics); 1 = as measured.
+DEFAULT_MAXSPEED_FACTOR = 1.0
+#: Walking and cycling speeds of the DfT Journey Time Statistics (km/h).
 WALK_KPH = 4.8
-CYCLE_KPH = 15.0
+CYCLE_KPH = 16.0
 
 _MARKER = Path("tables") / "imd2025_lsoa21.csv"
 #: English Indices of Deprivation editions the LSOA table can carry.
