@@ -99,7 +99,7 @@ def resolve_data_dir(explicit: str | Path | None = None) -> Path:
     raise DataSourceError(msg)
 
 
-def _parse_env(name: str, text: str, default: Any) -> Any:
+def parse_env_value(name: str, text: str, default: Any) -> Any:
     """``GEO_<NAME>`` text read as the type of the field's default; a clear error when it is not."""
     var = f"GEO_{name.upper()}"
     try:
@@ -193,7 +193,7 @@ class Settings:
             text = os.environ.get(f"GEO_{f.name.upper()}")
             if text is None or f.name in {"data_dir", "cache_dir"} or not text.strip():
                 continue
-            kwargs[f.name] = _parse_env(f.name, text, cls.__dataclass_fields__[f.name].default)
+            kwargs[f.name] = parse_env_value(f.name, text, cls.__dataclass_fields__[f.name].default)
         if os.environ.get("GEO_MAX_UPLOAD_MB"):
             kwargs["max_upload_bytes"] = int(float(os.environ["GEO_MAX_UPLOAD_MB"]) * 1024 * 1024)
         kwargs.update(overrides)
