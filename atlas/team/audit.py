@@ -59,6 +59,10 @@ def _clean(value: Any) -> Any:
     return POSTCODE_RE.sub("[postcode removed]", text)
 
 
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
 def make_record(event: str, outcome: str = "ok", **fields: Any) -> dict[str, Any]:
     """One audit line as a dict, with the privacy rules of the module docstring applied."""
     if event not in EVENTS:
@@ -68,8 +72,7 @@ def make_record(event: str, outcome: str = "ok", **fields: Any) -> dict[str, Any
     if unknown:
         msg = f"audit fields {sorted(unknown)} are not allowed (allowed: {', '.join(FIELDS)})"
         raise ValueError(msg)
-    rec: dict[str, Any] = {"ts": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-                           "event": event, "outcome": _clean(outcome)}
+    rec: dict[str, Any] = {"ts": _now(), "event": event, "outcome": _clean(outcome)}
     for key in FIELDS:
         value = fields.get(key)
         if value is None:
@@ -130,8 +133,9 @@ class AuditLog:
     def write(self, event: str, outcome: str = "ok", **fields: Any) -> dict[str, Any]:
         """Append one line (see :func:`make_record`); returns the record written."""
         rec = make_record(event, outcome, **fields)
-        line = (json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
         with self._locked():
+            rec["ts"] = _now()  # stamped under the lock, so the file is in time order across replicas
+            line = (json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
             with contextlib.suppress(FileNotFoundError):
                 if self.path.stat().st_size + len(line) > self.max_bytes:
                     self._rotate()

@@ -93,7 +93,7 @@ def check_config(s: ServiceSettings) -> AuthConfig:
     except OSError as exc:
         msg = f"{s.audit_log}: the audit log cannot be written ({exc.strerror}); fix it or set GEO_AUDIT_LOG"
         raise ServiceConfigError(msg) from None
-    if shutil.which("caddy") is None:
+    if s.proxy == "caddy" and shutil.which("caddy") is None:
         msg = ("caddy: not found on PATH; install the Debian package (sudo apt-get install caddy) "
                "or see docs/team-service.md for nginx")
         raise ServiceConfigError(msg)
@@ -347,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg = check_config(s)
         ports = replica_ports(s)
         site_port = urlsplit(s.site_address).port or (443 if s.site_address.startswith("https") else 80)
-        busy = [p for p in [*ports, site_port] if port_in_use(p)]
+        busy = [p for p in [*ports, *([site_port] if s.proxy == "caddy" else [])] if port_in_use(p)]
         if busy:
             msg = (f"port(s) {', '.join(map(str, busy))} already in use (another `make serve`?); stop it or "
                    "set GEO_REPLICA_BASE_PORT / GEO_SITE_ADDRESS")
@@ -359,14 +359,17 @@ def main(argv: list[str] | None = None) -> int:
     (s.run_dir / "logs").mkdir(exist_ok=True)
     config = s.run_dir / "Caddyfile"
     config.write_text(caddyfile(s, ports), encoding="utf-8")
+    proxy = f"Caddy ({config})" if s.proxy == "caddy" else "your own proxy (GEO_PROXY=none)"
     plan = (f"team atlas on {s.site_address} -> {len(ports)} Streamlit replica(s) on 127.0.0.1:"
-            f"{', '.join(map(str, ports))} behind Caddy ({config}); sign-in: {', '.join(cfg.providers)} "
+            f"{', '.join(map(str, ports))} behind {proxy}; sign-in: {', '.join(cfg.providers)} "
             f"({s.secrets_file}); audit log: {s.audit_log}")
     if args.check:
         print(plan)
         return 0
     logger.info("%s", plan)
-    children = [*(replica_child(s, i, p) for i, p in enumerate(ports)), caddy_child(s, config)]
+    children = [replica_child(s, i, p) for i, p in enumerate(ports)]
+    if s.proxy == "caddy":
+        children.append(caddy_child(s, config))
     sup = Supervisor(children)
 
     def _stop(signum: int, _frame: object) -> None:

@@ -28,6 +28,7 @@ SECRETS_EXAMPLE = DEPLOY_DIR / "secrets.example.toml"
 PLACEHOLDER_MARKS = ("change-me", "replace-me", "xxx")
 MIN_COOKIE_SECRET_CHARS = 32
 UNKNOWN_USER_POLICIES = ("viewer", "refuse")
+PROXIES = ("caddy", "none")
 
 
 class ServiceConfigError(GeoError, ValueError):
@@ -65,6 +66,9 @@ class ServiceSettings:
     #: HTTPS certificate: "" = automatic (ACME, needs a public DNS name), "internal" = Caddy's own CA,
     #: or "CERT.pem KEY.pem" = files from your organisation.
     tls: str = ""
+    #: The proxy ``make serve`` runs in front: ``caddy``, or ``none`` (your own nginx or load balancer,
+    #: e.g. ``deploy/nginx-geo-atlas.conf``; the supervisor then runs and restarts the replicas only).
+    proxy: str = "caddy"
     #: Streamlit processes behind the proxy (0 = one per core) and the first of their loopback ports.
     replicas: int = 0
     replica_base_port: int = 8601
@@ -75,6 +79,9 @@ class ServiceSettings:
         if self.unknown_users not in UNKNOWN_USER_POLICIES:
             msg = (f"unknown_users={self.unknown_users!r} is not one of {', '.join(UNKNOWN_USER_POLICIES)} "
                    "(GEO_UNKNOWN_USERS or geo-service.toml)")
+            raise ServiceConfigError(msg)
+        if self.proxy not in PROXIES:
+            msg = f"proxy={self.proxy!r} is not one of {', '.join(PROXIES)} (GEO_PROXY or geo-service.toml)"
             raise ServiceConfigError(msg)
         scheme = urlsplit(self.site_address).scheme
         if scheme not in {"http", "https"} or not urlsplit(self.site_address).hostname:
