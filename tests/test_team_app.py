@@ -136,3 +136,17 @@ def test_broken_secrets_file_is_one_line_in_the_page(team: Path) -> None:
     at = _app(None)
     assert len(at.error) == 1 and str(team / "secrets.toml") in at.error[0].value and "not valid TOML" in at.error[0].value
     assert not at.button and not at.metric
+
+
+def test_scenario_runs_are_audited_once_each(team: Path) -> None:
+    at = _app({"email": "vic@council.example"})  # a viewer may run scenarios
+    at.radio(key="view").set_value("Scenario").run()
+    at.radio(key="scen_place_by").set_value("postcode").run()
+    at.text_input(key="scen_postcode").input("LE15 9EH").run()
+    at.button(key="scen_add").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    at.run()  # a rerun of the same scenario is not a new run
+    runs = [r for r in _audit(team) if r["event"] == "scenario"]
+    assert len(runs) == 1 and runs[0]["user"] == "vic@council.example" and runs[0]["area"] == "Rutland"
+    assert runs[0]["detail"] == "1 change(s), threshold 30 min"
+    assert "LE15" not in (team / "audit" / "audit.jsonl").read_text()  # the postcode typed is never logged

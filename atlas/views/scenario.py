@@ -22,6 +22,7 @@ import streamlit as st
 
 from atlas import data, mapview
 from atlas.context import Analysis, metric_frame
+from atlas.team import signin
 from geo import GeoError
 from geo.outputs import geojson
 
@@ -192,6 +193,10 @@ def _result(an: Analysis) -> None:
     except GeoError as exc:
         st.error(f"**The scenario could not be run.** {exc}")
         return
+    if st.session_state.get("_scen_audited") != (an.cache_key, _changes_key(), t):  # once per scenario
+        st.session_state["_scen_audited"] = (an.cache_key, _changes_key(), t)
+        signin.record("scenario", view="Scenario", area=an.area.name,
+                      detail=f"{len(_changes())} change(s), threshold {t} min")
     s = res["summary"]
     est = " (ESTIMATE)" if an.is_estimate else ""
     st.markdown(f"**2. What changes**{est}")
@@ -241,8 +246,11 @@ def _result(an: Analysis) -> None:
                 ch.insert(0, "place", an.area.lsoas["place"].reindex(ch.index))
         st.dataframe(_nice(ch), width="stretch")
         if ch is not None and len(ch):
-            st.download_button("Download changed neighbourhoods (CSV)", data.csv_bytes(_nice(ch)),
-                               file_name="scenario_changed_lsoas.csv", mime="text/csv", key="scen_dl")
+            raw = data.csv_bytes(_nice(ch))
+            st.download_button("Download changed neighbourhoods (CSV)", raw,
+                               file_name="scenario_changed_lsoas.csv", mime="text/csv", key="scen_dl",
+                               on_click=signin.download_logger("Scenario", "changed neighbourhoods (CSV)", raw,
+                                                               rows=len(ch), area=an.area.name))
 
 
 #: Minutes saved (positive) or lost (negative): reds for longer trips, greens for shorter.
@@ -322,6 +330,8 @@ def _optimiser(an: Analysis) -> None:
         try:
             st.session_state["opt_result"] = _optimise(an.cache_key, an, int(k), obj, tuple(kinds),
                                                        an.controls.threshold_minutes)
+            signin.record("scenario", view="Scenario", area=an.area.name,
+                          detail=f"optimiser: {k} site(s), aim {obj}, threshold {an.controls.threshold_minutes} min")
         except GeoError as exc:
             st.error(f"**The optimiser could not run.** {exc}")
             return
