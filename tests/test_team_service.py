@@ -354,3 +354,43 @@ def test_provider_unreachable_gives_a_clear_page(team: Team, browser: Any, aio: 
     assert "sign-in service is not available" in alert.inner_text()
     assert "Traceback" not in pg.content() and not pg.locator('[data-testid="stException"]').count()
     pg.close()
+
+
+def _lan_address() -> str | None:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("10.255.255.255", 1))  # no packet is sent; just picks the outgoing interface
+            ip = s.getsockname()[0]
+        except OSError:
+            return None
+    return None if ip.startswith("127.") else ip
+
+
+def test_one_user_mode_answers_only_on_this_computer(aio: Loop) -> None:
+    """``make app`` binds 127.0.0.1; started on every interface anyway, it refuses other machines."""
+    import subprocess
+    import sys
+
+    ip = _lan_address()
+    if ip is None:
+        pytest.skip("no non-loopback address on this machine")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "GEO_SIGN_IN"}
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(root / "app.py"), "--server.headless", "true",
+                             "--server.address", "0.0.0.0", "--server.port", str(port),
+                             "--browser.gatherUsageStats", "false"], cwd=root, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            with contextlib.suppress(OSError), urllib.request.urlopen(f"http://{ip}:{port}/_stcore/health", timeout=2):
+                break
+            time.sleep(0.5)
+        run = aio.run(_first_run(f"http://{ip}:{port}", {}))
+        assert any("one-user mode" in e for e in run.errors) and run.iframes == 0 and not run.buttons
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
