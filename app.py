@@ -20,7 +20,7 @@ import logging
 import streamlit as st
 
 from atlas import layout, state
-from atlas.context import build
+from atlas.context import Analysis, build
 from atlas.team import signin
 from atlas.team.roles import Permission
 from atlas.views import audit, clients, coverage, data_sources, gaps, hours, national, scenario
@@ -39,7 +39,6 @@ except GeoError as exc:
     st.stop()
 if not person.can(Permission.CLIENTS):
     signin.clear_client_results()
-signin.refuse_forged_widgets(st.session_state.get("view") or "Coverage")
 controls = state.sidebar()
 signin.account_box(person)
 layout.header()
@@ -58,19 +57,29 @@ VIEWS = {"Coverage": coverage, "Gaps": gaps, "Scenario": scenario, "Opening hour
 # Views a role may not use are not offered (and each checks the role again on the server).
 HIDDEN = {"Clients": Permission.CLIENTS, "Audit log": Permission.AUDIT}
 VIEWS = {k: v for k, v in VIEWS.items() if k not in HIDDEN or person.can(HIDDEN[k])}
-# Only the chosen view runs (st.tabs would run all six, with their maps and charts, on every rerun).
-# View widgets keep their values while hidden (persist_state="page"); results live in session_state.
-view = layout.view_switcher(list(VIEWS))
-if view in {"Clients", "Data & sources", "Audit log"}:
+
+
+@st.fragment
+def view_area(analysis: Analysis | None) -> None:
+    """The view switcher and the chosen view.
+
+    A fragment: switching views or using a widget inside a view reruns only this function, not the
+    sidebar and the shared analysis.  Only the chosen view runs (st.tabs would run all of them, with
+    their maps and charts, on every rerun); view widgets keep their values while hidden
+    (persist_state="page"), results live in session_state.
+    """
+    if not signin.still_signed_in():  # a fragment rerun skips the gate: renew it with a full run
+        st.rerun(scope="app")
+    signin.refuse_forged_widgets(st.session_state.get("view") or "Coverage")
+    view = layout.view_switcher(list(VIEWS))
+    if analysis is None and view not in {"Clients", "Data & sources", "Audit log"}:
+        st.info("Fix the problem above or choose another area in the sidebar; the other views still work.")
+        return
     try:
         VIEWS[view].render(analysis)
     except GeoError as exc:
         st.error(str(exc))
-elif analysis is None:
-    st.info("Fix the problem above or choose another area in the sidebar; the other views still work.")
-else:
-    try:
-        VIEWS[view].render(analysis)
-    except GeoError as exc:
-        st.error(str(exc))
+
+
+view_area(analysis)
 layout.footer()

@@ -360,6 +360,16 @@ def gate() -> Person:
     return p
 
 
+def still_signed_in() -> bool:
+    """False when this session's sign-in has expired since the gate last ran (checked on fragment reruns)."""
+    p = person()
+    if p is None:
+        return False
+    if not p.signed_in or p.signed_in_at is None:
+        return True
+    return time.time() - p.signed_in_at <= service().session_max_hours * 3600
+
+
 def account_box(p: Person) -> None:
     """Who is signed in, their role, and the sign-out button (sidebar, team mode only)."""
     if not p.signed_in:
