@@ -337,3 +337,12 @@ def test_supervisor_restarts_a_dead_child() -> None:
         assert child.alive() and child.proc.pid != first and child.restarts == 1
     finally:
         child.stop()
+
+
+def test_names_from_the_provider_are_shown_literally() -> None:
+    from atlas.team.signin import plain
+
+    out = plain("[win a prize](https://evil.example) <img src=x onerror=alert(1)>\n**bold**")
+    assert "\\[win a prize\\]\\(https\\:" in out and "\\<img" in out and "\\*\\*bold\\*\\*" in out
+    assert "\n" not in out
+    assert plain("Ana Lyst") == "Ana Lyst"

@@ -50,6 +50,7 @@ PROTECTED_WIDGETS: dict[Permission, tuple[str, ...]] = {
 #: Session-state keys that hold client results (cleared for a role that may not see them).
 CLIENT_STATE = ("client_counts", "client_rates", "client_counts_key", "client_summary", "client_release")
 PROVIDER_TIMEOUT_S = 4.0
+MARKDOWN_SPECIALS = set("\\`*_{}[]()<>#+-.!|~:$")
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,12 @@ class Person:
 
     def can(self, permission: Permission) -> bool:
         return self.role.can(permission)
+
+
+def plain(text: str) -> str:
+    """Text from the identity provider (a name, an e-mail) shown literally in Streamlit markdown."""
+    text = " ".join(str(text).split())[:120]
+    return "".join("\\" + ch if ch in MARKDOWN_SPECIALS else ch for ch in text)
 
 
 def service() -> ServiceSettings:
@@ -347,7 +354,7 @@ def gate() -> Person:
             record("sign-in-refused", "refused", who=p, detail="not on the allow-list; unknown users are refused")
         st.session_state.pop(_PERSON, None)
         st.markdown('<div class="atlas-title">Drug &amp; alcohol service access atlas</div>', unsafe_allow_html=True)
-        st.error(f"You are signed in as {user}, but this account has no access to the atlas. "
+        st.error(f"You are signed in as {plain(user)}, but this account has no access to the atlas. "
                  "Ask your atlas administrator to add you.")
         st.button("Sign out", key="signout_refused", on_click=_sign_out)
         st.stop()
@@ -376,5 +383,5 @@ def account_box(p: Person) -> None:
         return
     sb = st.sidebar
     sb.markdown("### Account")
-    sb.caption(f"Signed in as **{p.name}** ({p.user}) · role: **{p.role.label}**")
+    sb.caption(f"Signed in as **{plain(p.name)}** ({plain(p.user)}) · role: **{p.role.label}**")
     sb.button("Sign out", key="signout", on_click=_sign_out)
