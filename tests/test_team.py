@@ -346,3 +346,12 @@ def test_names_from_the_provider_are_shown_literally() -> None:
     assert "\\[win a prize\\]\\(https\\:" in out and "\\<img" in out and "\\*\\*bold\\*\\*" in out
     assert "\n" not in out
     assert plain("Ana Lyst") == "Ana Lyst"
+
+
+def test_audit_table_shows_blanks_and_whole_numbers() -> None:
+    from atlas.views.audit import table
+
+    t = table([{"ts": "t1", "event": "upload", "rows": 240, "user": "a@b.org"}, {"ts": "t2", "event": "sign-in"}])
+    assert list(t.columns) == ["Time (UTC)", "Event", "Person", "Rows"]
+    assert t.to_dict("records")[1] == {"Time (UTC)": "t2", "Event": "sign-in", "Person": "", "Rows": ""}
+    assert t.iloc[0]["Rows"] == "240"

@@ -26,10 +26,10 @@ SHOW_AT_MOST = 1000
 
 
 def table(records: list[dict[str, Any]]) -> pd.DataFrame:
-    """The audit records as a table with readable headers (columns in :data:`COLUMNS` order)."""
-    df = pd.DataFrame.from_records(records)
-    cols = [c for c in COLUMNS if c in df.columns]
-    return df[cols].astype(str).replace({"nan": "", "None": ""}).rename(columns=COLUMNS)
+    """The audit records as text columns with readable headers (columns in :data:`COLUMNS` order)."""
+    cols = [c for c in COLUMNS if any(c in r for r in records)]
+    rows = [["" if r.get(c) is None else str(r[c]) for c in cols] for r in records]
+    return pd.DataFrame(rows, columns=[COLUMNS[c] for c in cols])
 
 
 def render(an: Any) -> None:
