@@ -50,36 +50,41 @@ class Analysis:
         return (*self.study_key, data.site_key(self.sites))
 
 
-def _opening(sites: pd.DataFrame, c: Controls) -> tuple[pd.DataFrame, list[str]]:
-    """Sites with ``open_now`` (True/False, None = no hours recorded) and ``open_when``."""
+def _opening(sites: pd.DataFrame, c: Controls, osm_checked: str | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Sites with ``hours_state`` (open / closed / hours unknown at the chosen time), ``open_now``
+    (True / False / None = hours unknown), ``open_when`` and ``hours_sources`` (where hours were looked for)."""
+    from geo.measures.hours import hours_provenance, states_at
+
     warnings: list[str] = []
     out = sites.copy()
     out["open_when"] = c.when_label
     out["open_now"] = None
+    out["hours_state"] = "hours unknown"
+    out["hours_sources"] = hours_provenance(out, osm_checked=osm_checked) if len(out) else []
     if out.empty:
         return out, warnings
-    from geo.measures.hours import is_open_at
-
-    has = (out.get("opening_hours", "").astype(str).str.strip() != "") | (
-        out.get("opening_hours_text", "").astype(str).str.strip() != "")
     from atlas.state import MISSING_HOURS
 
     filled = out
     typical = MISSING_HOURS.get(c.missing_hours, ("", ""))[1]
-    if typical:
+    if typical:  # the sidebar's "typical hours" assumption fills sites without hours
+        has = (out["opening_hours"].astype(str).str.strip() != "") | (
+            out["opening_hours_text"].astype(str).str.strip() != "")
         filled = out.copy()
         filled.loc[~has.to_numpy(), "opening_hours"] = typical
     try:
-        is_open = is_open_at(filled, c.when, missing="closed" if c.missing_hours == "closed" else "open")
-        out["open_now"] = [bool(o) if h else None for o, h in zip(is_open.to_numpy(), has.to_numpy(), strict=True)]
+        states = states_at(filled, c.when).to_numpy()
+        out["hours_state"] = states
+        out["open_now"] = [True if v == "open" else False if v == "closed" else None for v in states]
     except GeoError as exc:
         warnings.append(f"Opening hours could not be read for every site: {exc}")
     return out, warnings
 
 
 @st.cache_resource(show_spinner=False, max_entries=48)
-def _sites_with_hours(key: tuple[Any, ...], _sites: pd.DataFrame, _c: Controls) -> tuple[pd.DataFrame, list[str]]:
-    return _opening(_sites, _c)
+def _sites_with_hours(key: tuple[Any, ...], _sites: pd.DataFrame, _c: Controls,
+                      osm_checked: str | None) -> tuple[pd.DataFrame, list[str]]:
+    return _opening(_sites, _c, osm_checked)
 
 
 def build(c: Controls) -> Analysis:
@@ -90,15 +95,22 @@ def build(c: Controls) -> Analysis:
     """
     a = resolve_area(c)
     spec = c.study_spec(a.name if c.area_upload is not None else c.area_spec)
+    osm = data.osm_extract(a.key, a)  # pharmacies' opening_hours tags from the bundled extract
+    if osm is not None:
+        from dataclasses import replace
+
+        spec = replace(spec, extra_sites=(*spec.extra_sites, f"osm:{osm}"))
     study = Study(spec, settings=data.settings(), area=a)
     skey = (a.key, c.site_types, study.buffer_km)
     s_all = data.sites(study, skey)
     router = data.router(a.key, a, c.travel) if len(s_all) else None
     study = Study(spec, settings=data.settings(), area=a, sites=s_all, router=router)
-    s_hours, warnings = _sites_with_hours((*skey, c.when), s_all, c)
+    osm_name = None if osm is None else osm.rsplit("/", 1)[-1]
+    s_hours, warnings = _sites_with_hours((*skey, c.when, c.missing_hours), s_all, c, osm_name)
     sites = s_hours
-    if c.open_only:
-        keep = s_hours["open_now"].map(lambda v: v is not False).to_numpy(dtype=bool)
+    if c.open_only:  # known-closed sites go; unknown hours stay unless the assumption says closed
+        unknown_goes = c.missing_hours == "closed"
+        keep = s_hours["open_now"].map(lambda v: v is True or (v is None and not unknown_goes)).to_numpy(dtype=bool)
         sites = s_hours[keep]
     times = None
     method, label = "estimate", "straight-line estimate"
@@ -120,7 +132,8 @@ MINUTES_COLOURS_BEYOND = ("#fdae61", "#f46d43", "#d73027")
 def minutes_bins(threshold: float) -> tuple[tuple[float, ...], tuple[str, ...], list[str]]:
     """Bins that split at the threshold: blues within it, oranges/reds beyond it."""
     t = float(threshold)
-    bins = (round(t / 4), round(t / 2), round(3 * t / 4), t, round(1.5 * t), 2 * t)
+    digits = 0 if t >= 8 else 1  # short thresholds (the slider goes down to 1 min) keep distinct bins
+    bins = (round(t / 4, digits), round(t / 2, digits), round(3 * t / 4, digits), t, round(1.5 * t, digits), 2 * t)
     labels = [f"under {bins[0]:g} min", f"{bins[0]:g}–{bins[1]:g} min", f"{bins[1]:g}–{bins[2]:g} min",
               f"{bins[2]:g}–{t:g} min (within)", f"{t:g}–{bins[4]:g} min (beyond)",
               f"{bins[4]:g}–{bins[5]:g} min", f"over {bins[5]:g} min"]

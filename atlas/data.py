@@ -176,6 +176,21 @@ def road_network(area_key: str, _area: Area) -> Any:
         return None
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def osm_extract(area_key: str, _area: Area) -> str | None:
+    """The bundled OpenStreetMap extract covering the area (its pharmacies' opening_hours tags), or None."""
+    from geo import GeoError
+    from geo.travel.network import bundled_networks, covers, network_hull
+
+    for path in bundled_networks(settings()):
+        try:
+            if covers(network_hull(path, settings()), _area):
+                return str(path)
+        except GeoError as exc:
+            logger.warning("cannot read %s: %s", path.name, exc)
+    return None
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def context_dict(area_key: str, site_key: tuple[str, ...], _area: Area, _sites: pd.DataFrame) -> dict[str, Any]:
     """Place names, main roads and site names for the maps of an area (GeoJSON, WGS84)."""

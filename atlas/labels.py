@@ -20,10 +20,16 @@ def context_layer(context: Mapping[str, Any], *, name: str = "Places and roads")
     ``context`` is :meth:`geo.outputs.map_context.MapContext.geojson`.  Labels are placed in the
     browser at each zoom: the biggest towns first, then hub and site names from their
     ``min_zoom``, then smaller places, skipping any label that would overlap one already shown.
+    A place name never sits under a site marker: it moves above, below or beside the town's
+    point to the first spot that is clear of markers (and is left out only when none is).
     """
     import folium
     from branca.element import MacroElement
     from jinja2 import Template
+
+    from geo.outputs.geojson import SITE_STYLES
+
+    sizes = {k: v.size_px for k, v in SITE_STYLES.items()}
 
     group = folium.FeatureGroup(name=name, show=True)
     el = MacroElement()
@@ -31,6 +37,7 @@ def context_layer(context: Mapping[str, Any], *, name: str = "Places and roads")
     {% macro script(this, kwargs) %}
     (function(){
       var g = {{ this._parent.get_name() }}, ctx = """ + json.dumps(context, separators=(",", ":")) + """;
+      var sizes = """ + json.dumps(sizes) + """;
       L.geoJSON(ctx.roads, {interactive: false, style: function(f){
         return {color: f.properties.color, weight: f.properties.weight, opacity: 0.9, lineCap: 'round'}; }}).addTo(g);
       var esc = function(t){ var d = document.createElement('div'); d.textContent = t; return d.innerHTML; };
@@ -39,28 +46,58 @@ def context_layer(context: Mapping[str, Any], *, name: str = "Places and roads")
         var p = f.properties, big = p.rank <= 3;
         items.push({ll: [f.geometry.coordinates[1], f.geometry.coordinates[0]], text: p.name, z: p.min_zoom,
                     order: big ? p.rank : 100 + p.rank, cls: 'geo-place geo-place-' + p.kind + (p.min_zoom <= 9 ? ' geo-place-big' : ''),
-                    dy: 0, place: true});
+                    dy: 0, place: true, side: p.kind === 'town', must: big});
       });
       ctx.sites.features.forEach(function(f, i){
         var p = f.properties; if (!p.name) return;
         items.push({ll: [f.geometry.coordinates[1], f.geometry.coordinates[0]], text: p.name, z: p.min_zoom,
-                    order: 10 + p.min_zoom + i / 10000, cls: 'geo-site-label', dy: 14, place: false});
+                    order: 10 + p.min_zoom + i / 10000, cls: 'geo-site-label', dy: 14, place: false, mark: i});
       });
       items.sort(function(a, b){ return a.order - b.order; });
       var layer = L.layerGroup().addTo(g);
+      function box(pt, d, w, h){
+        return [pt.x + d[0] - w / 2, pt.y + d[1] - h / 2, pt.x + d[0] + w / 2, pt.y + d[1] + h / 2];
+      }
+      function hits(box, boxes){
+        for (var k = 0; k < boxes.length; k++) { var t = boxes[k];
+          if (!(box[2] < t[0] || box[0] > t[2] || box[3] < t[1] || box[1] > t[3])) return true; }
+        return false;
+      }
       function update(){
         var m = g._map; if (!m) return;
-        var z = m.getZoom(), taken = []; layer.clearLayers();
+        var z = m.getZoom(), taken = [], marks = []; layer.clearLayers();
+        ctx.sites.features.forEach(function(f){  // the site markers' boxes (drawn by the site layer)
+          var r = (sizes[f.properties.site_type] || 14) / 2 + 2;
+          var pt = m.latLngToContainerPoint([f.geometry.coordinates[1], f.geometry.coordinates[0]]);
+          marks.push([pt.x - r, pt.y - r, pt.x + r, pt.y + r]);
+        });
         items.forEach(function(it){
           if (it.place ? z < it.z - 1.5 : z < it.z) return;
           var pt = m.latLngToContainerPoint(it.ll), w = it.text.length * (it.place ? 7.2 : 6.4) + 6, h = 16;
-          var box = [pt.x - w / 2, pt.y + it.dy - h / 2, pt.x + w / 2, pt.y + it.dy + h / 2];
-          for (var k = 0; k < taken.length; k++) { var t = taken[k];
-            if (!(box[2] < t[0] || box[0] > t[2] || box[3] < t[1] || box[1] > t[3])) return; }
-          taken.push(box);
-          L.marker(it.ll, {interactive: false, keyboard: false, icon: L.divIcon({className: it.cls,
-            html: '<span style="transform:translate(-50%, ' + (it.dy ? '4px' : '-50%') + ')">' + esc(it.text) + '</span>',
-            iconSize: [0, 0]})}).addTo(layer);
+          // place names: at the point, else just above or below it (towns, not wards, also beside it),
+          // clear of markers; site names below their marker (over other markers when that is not clear)
+          var tries = it.place ? [[0, 0], [0, -h], [0, h], [0, -2 * h], [0, 2 * h]] : [[0, it.dy]];
+          if (it.side) tries.push([w / 2 + 10, 0], [-w / 2 - 10, 0]);
+          var others = it.place ? marks : marks.filter(function(_b, j){ return j !== it.mark; });
+          var pick = null, top = false;
+          for (var c = 0; c < tries.length && !pick; c++) {
+            var b = box(pt, tries[c], w, h);
+            if (!hits(b, taken) && !hits(b, others)) pick = [tries[c], b];
+          }
+          // no spot clear of markers: site names and the biggest towns still show (drawn above the
+          // markers, so never hidden under them); other places are left out at this zoom
+          if (!pick && (!it.place || it.must)) {
+            for (var c2 = 0; c2 < tries.length && !pick; c2++) {
+              var b2 = box(pt, tries[c2], w, h);
+              if (!hits(b2, taken)) { pick = [tries[c2], b2]; top = true; }
+            }
+          }
+          if (!pick) return;
+          taken.push(pick[1]);
+          var shift = 'translate(calc(-50% + ' + pick[0][0] + 'px), calc(-50% + ' + pick[0][1] + 'px))';
+          L.marker(it.ll, {interactive: false, keyboard: false, zIndexOffset: top ? 10000 : 0,
+            icon: L.divIcon({className: it.cls, html: '<span style="transform:' + shift + '">' + esc(it.text)
+              + '</span>', iconSize: [0, 0]})}).addTo(layer);
         });
       }
       var css = document.createElement('style');

@@ -64,7 +64,10 @@ def area_line(an) -> None:
     c = an.controls
     names = list(an.area.lsoas["lad24nm"].astype(str).unique())
     lads = html.escape(", ".join(names[:6]) + (f", … ({len(names)} districts)" if len(names) > 6 else ""))
-    method = "ESTIMATED straight-line times" if an.is_estimate else "real road network"
+    mixed = an.times.attrs.get("estimated_trips", 0) if an.times is not None else 0
+    method = ("ESTIMATED straight-line times" if an.is_estimate
+              else f"real road network; MIXED with an estimated leg for {mixed} neighbourhoods" if mixed
+              else "real road network")
     st.markdown(
         f'<div class="atlas-area"><b>{html.escape(an.area.name)}</b> ({lads}) · {len(an.area.lsoas):,} neighbourhoods · '
         f"{data.fmt_int(an.area.adults)} adults · mode: <b>{c.travel.mode.label}</b> ({method}) · threshold "
@@ -72,8 +75,20 @@ def area_line(an) -> None:
         unsafe_allow_html=True)
     for n in c.notes:
         st.info(n)
-    for w in an.warnings:
-        st.warning(w)
+    warnings(an.warnings, key="area")
+
+
+def warnings(lines: list[str], details: dict[str, list[str]] | None = None, *, key: str = "w") -> None:
+    """Warnings about the study area: one plain line each, with a "Show details" list behind it.
+
+    Lines and items are shown as text (never as Markdown or HTML): names can come from users' files.
+    """
+    for i, line in enumerate(lines):
+        st.warning(line, icon=":material/warning:")
+        items = (details or {}).get(line) or []
+        if items:
+            with st.expander(f"Show details ({len(items)})", key=f"{key}-details-{i}"):
+                st.text("\n".join(str(x) for x in items))
 
 
 def footer() -> None:

@@ -67,6 +67,14 @@ def build_map(an: Analysis, *, sites: pd.DataFrame | None = None, frame: Any = N
     return m
 
 
+def offline_html(m: folium.Map) -> str:
+    """The map as a standalone page with Leaflet inlined from the local copy (no CDN: draws offline)."""
+    assets = offline_assets()
+    if assets is not None:
+        leaflet.use_assets(m, assets)
+    return str(m.get_root().render())
+
+
 @st.cache_resource(show_spinner=False)
 def offline_assets() -> dict[str, list[tuple[str, str]]] | None:
     """Leaflet inlined from a local copy (GEO_LEAFLET_DIR or the libjs-leaflet package), if any."""
@@ -132,6 +140,10 @@ def method_badge(an: Analysis) -> None:
         st.warning(f"**Travel times are an ESTIMATE** – {an.label}. No road network is loaded for "
                    f"{an.area.name}; treat minutes as indicative.", icon=":material/warning:")
         _real_roads_offer(an)
+    elif an.times.attrs.get("estimated_trips", 0):
+        st.info(f"Travel times on the **real road network**, with an **estimated leg** beyond its roads for "
+                f"{an.times.attrs['estimated_trips']} of {an.times.attrs.get('trips', '?')} neighbourhoods (mixed method) "
+                f"– {an.label}.", icon=":material/alt_route:")
     else:
         st.success(f"Travel times on the **real road network**  – {an.label}.")
 

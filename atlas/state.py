@@ -65,7 +65,9 @@ METRICS = {
 
 #: The one assumption for sites with no published opening hours (most pharmacies), chosen in the
 #: sidebar and stated the same in every view: key -> (words, OSM hours filled in; "" = none).
+#: The default assumes nothing: such sites are counted apart as "hours unknown".
 MISSING_HOURS = {
+    "unknown": ("unknown (counted apart, not assumed open or closed)", ""),
     "open": ("open at all times", ""),
     "typical": ("open typical weekday hours (Mo-Fr 09:00-17:30, Sa 09:00-12:30)", "Mo-Fr 09:00-17:30; Sa 09:00-12:30"),
     "closed": ("closed (only sites with published hours count)", ""),
@@ -74,8 +76,13 @@ MISSING_HOURS = {
 
 def missing_hours_text(key: str) -> str:
     """E.g. "Sites without published opening hours are assumed open at all times"."""
+    if key == "unknown":
+        return "Sites without published opening hours are counted apart as 'hours unknown' (nothing assumed)"
     return f"Sites without published opening hours are assumed {MISSING_HOURS[key][0]}"
 
+
+#: The threshold slider: (min, max, step) minutes.  Tips that suggest a threshold round to its step.
+THRESHOLD_SLIDER = (1, 90, 1)
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -100,7 +107,7 @@ class Controls:
     tiles: str | None
     notes: tuple[str, ...] = field(default_factory=tuple)
     imd_version: int = 2025
-    missing_hours: str = "open"
+    missing_hours: str = "unknown"
 
     @property
     def when(self) -> str:
@@ -196,17 +203,21 @@ def sidebar() -> Controls:
                                help="Calibrated straight-line times even where real roads are loaded "
                                     "(to compare with areas that have no road network).")
     default_threshold = int(data.settings().threshold_minutes)
-    threshold = sb.slider("Threshold (minutes)", 5, 90, default_threshold, step=5, key="threshold",
+    lo, hi, step = THRESHOLD_SLIDER
+    threshold = sb.slider("Threshold (minutes)", lo, hi, default_threshold, step=step, key="threshold",
                           help="Adults further than this from every site count as 'beyond'.")
     c1, c2 = sb.columns(2)
     day = c1.selectbox("Day", range(7), index=1, format_func=lambda i: DAYS[i], key="day")
     clock = c2.time_input("Time", dt.time(10, 0), step=dt.timedelta(minutes=30), key="clock")
     open_only = sb.toggle("Only sites open at this time", value=False, key="open_only",
-                          help="Uses the opening-hours assumption below for sites without published hours.")
+                          help="Leaves out sites known to be closed; sites whose hours are unknown stay in "
+                               "unless the assumption below says closed.")
     missing = sb.selectbox("Sites without published hours are…", list(MISSING_HOURS), key="missing_hours",
-                           format_func=lambda k: "assumed " + MISSING_HOURS[k][0].split(" (")[0],
-                           help="Most pharmacies publish no hours in the open data. This one assumption is used by "
-                                "the open-now filter, the Opening hours view and the method notes.")
+                           format_func=lambda k: ("counted apart (hours unknown)" if k == "unknown" else
+                                                  "assumed " + MISSING_HOURS[k][0].split(" (")[0]),
+                           help="Most pharmacies publish no hours in the open data. By default they are counted "
+                                "apart as 'hours unknown'; an assumption here is used by the open-now filter, the "
+                                "Opening hours view and the method notes.")
 
     sb.markdown("### Map")
     metrics = [m for m in METRICS if m != "clients" or signin.can(Permission.CLIENTS)]  # client rates: analysts

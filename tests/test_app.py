@@ -61,7 +61,7 @@ def _view(at, label: str):
 
 
 @pytest.mark.parametrize(("label", "expected"), [("Gaps", "Outreach list"), ("Scenario", "Change the sites"),
-                                                  ("Opening hours", "recorded opening hours"),
+                                                  ("Opening hours", "published opening hours"),
                                                   ("Clients", "client extract"), ("Data & sources", "Attribution"),
                                                   ("Coverage", "By deprivation")])
 def test_every_view_renders(at, label: str, expected: str) -> None:
@@ -295,3 +295,68 @@ def test_maps_offline_map_has_no_cdn_links() -> None:
     html = m.get_root().render()
     assert "tile.openstreetmap" not in html and "basemaps.cartocdn" not in html
     assert 5 <= leaflet.zoom_for_bounds(geojson.geojson_bounds(gj)) <= 16
+
+
+def test_first_page_warns_only_about_the_area(at) -> None:
+    """Rutland on the bundled roads: no warning about sites or neighbourhoods outside Rutland; the
+    badge says how trips beyond the roads are timed (the mixed method)."""
+    assert [w.value for w in at.warning] == []
+    text = _texts(at)
+    for outside in ("E01025809", "LSOAs", "are not used", "count as unreachable"):
+        assert outside not in text
+    assert "no trip from the area needs an estimated leg" in text
+    assert "reached by a mixed route" in text
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Adults beyond 30 min"] == "0"
+
+
+def test_hours_view_counts_unknown_apart(at) -> None:
+    _view(at, "Opening hours")
+    text = _texts(at)
+    assert "At Tuesday 10:00: 0 open, 0 closed, 74 hours unknown (of 74 sites)" in text
+    assert "counted apart as 'hours unknown'" in text
+    assert "coverage by day and hour is unknown" in text
+    table = at.dataframe[0].value
+    assert set(table["Tuesday 10:00"]) == {"hours unknown"}
+    where = table["Where hours were looked for"]
+    assert where.str.contains("OpenStreetMap rutland-2018.osm.pbf: no opening_hours tag", regex=False).any()
+    assert where.str.contains("NHS ODS pharmacy list (bundle)", regex=False).any()
+    at.sidebar.selectbox(key="missing_hours").select("open").run()
+    assert not at.exception
+    assert "assumed open at all times" in _texts(at)
+
+
+def test_the_coverage_tip_can_be_followed_on_the_slider(at) -> None:
+    """Tips and controls agree: every threshold a tip suggests is one the slider can take."""
+    import re
+
+    from atlas.state import THRESHOLD_SLIDER
+
+    lo, hi, step = THRESHOLD_SLIDER
+    seen = 0
+    for threshold in (30, 20):
+        at.sidebar.slider(key="threshold").set_value(threshold).run()
+        tips = [i.value for i in at.info if "Try " in i.value]
+        if not tips:
+            continue
+        value = float(re.search(r"Try ([\d.]+) minutes", tips[0])[1])
+        assert lo <= value <= hi and (value - lo) % step == 0, tips[0]
+        at.sidebar.slider(key="threshold").set_value(int(value)).run()
+        assert not at.exception
+        assert at.sidebar.slider(key="threshold").value == int(value)
+        labels = {m.label: m.value for m in at.metric}
+        assert labels[f"Adults beyond {int(value)} min"] != "0"
+        seen += 1
+    assert seen >= 1  # sub-5-minute tips: tests/test_hints.py
+
+
+def test_scenario_same_postcode_twice_is_refused(at) -> None:
+    _view(at, "Scenario")
+    at.radio(key="scen_place_by").set_value("postcode").run()
+    at.text_input(key="scen_postcode").input("LE15 9EH").run()
+    at.button(key="scen_add").click().run()
+    assert not at.error, [e.value for e in at.error]
+    at.button(key="scen_add").click().run()
+    errors = [e.value for e in at.error]
+    assert errors and "already added at postcode LE15 9EH" in errors[0] and "not added twice" in errors[0]
+    assert len(at.session_state["scenario_changes"]) == 1

@@ -353,15 +353,78 @@ def test_cli_hours_at_rutland(settings, tmp_path, capsys) -> None:
     base = ["--data-dir", str(settings.data_dir), "hours", "at", "Sat 19:00", "--area", "Rutland",
             "--sites", "hub,pharmacy", "--buffer-km", "0"]
     out = tmp_path / "open.csv"
+    assert main([*base, "--format", "csv", "--out", str(out)]) == 0
+    df = pd.read_csv(out)  # nothing assumed: Rutland's sites publish no hours, so their state is unknown
+    assert len(df) > 0 and set(df["state"]) == {"hours unknown"} and set(df["counted_as"]) == {"unknown"}
+    assert df["hours_sources"].str.contains("NHS ODS pharmacy list").any()
+    assert df["hours_sources"].str.contains("seed documents").any()
     assert main([*base, "--missing", "open", "--format", "csv", "--out", str(out)]) == 0
     df = pd.read_csv(out)
-    assert len(df) > 0 and df["open"].all()
-    assert set(df["basis"]) == {"assumed open"}
+    assert set(df["counted_as"]) == {"open (assumed)"} and set(df["state"]) == {"hours unknown"}
     assert main([*base, "--missing", "closed", "--all", "--format", "csv", "--out", str(out)]) == 0
     df = pd.read_csv(out)
-    assert not df["open"].any()
+    assert set(df["counted_as"]) == {"closed (assumed)"}
     capsys.readouterr()
     assert main([*base, "--missing", "error"]) == 2
     assert "no opening hours" in capsys.readouterr().err
     assert main(["--data-dir", str(settings.data_dir), "hours", "at", "Caturday 19:00", "--area", "Rutland",
                  "--missing", "open"]) == 2
+
+
+def test_unknown_hours_are_counted_apart() -> None:
+    """Open, closed and hours unknown: nothing is assumed for sites without hours."""
+    from geo.measures.hours import states_at, states_text
+
+    sites = _sites("Mo-Fr 09:00-17:00", "", "24/7", "Mo 10:00-12:00 unknown")
+    st = states_at(sites, "Mon 11:00")
+    assert st.tolist() == ["open", "hours unknown", "open", "hours unknown"]
+    assert st.attrs["counts"] == {"open": 2, "closed": 0, "hours unknown": 2}
+    night = states_at(sites, "Sun 03:00")
+    assert night.tolist() == ["closed", "hours unknown", "open", "closed"]
+    assert states_text(night.attrs["counts"], "Sunday 03:00") == (
+        "At Sunday 03:00: 1 open, 2 closed, 1 hours unknown (of 4 sites)")
+
+
+def test_state_matrix_keeps_unknown_apart_and_open_matrix_applies_the_policy() -> None:
+    from geo.measures.hours import state_matrix, weekly_slots
+
+    sites = _sites("Mo-Fr 09:00-17:00", "")
+    slots = weekly_slots(60)
+    codes = state_matrix(sites, slots)
+    assert set(np.unique(codes[0])) == {0, 1} and (codes[1] == -1).all()
+    assert np.array_equal(open_matrix(sites, slots, missing="open")[1], np.ones(len(slots), dtype=bool))
+    assert np.array_equal(open_matrix(sites, slots, missing="closed")[0], codes[0] == 1)
+
+
+def test_rutland_sunday_night_is_unknown_not_open(settings, rutland) -> None:
+    """The bundle has no hours for Rutland's sites: Sunday 03:00 is 'hours unknown', never a flat 100% open."""
+    from geo.data.sites import load_sites
+    from geo.measures.hours import hours_provenance, open_range
+
+    sites = load_sites(settings, area=rutland, types=("hub", "pharmacy"), buffer_km=0)
+    r = open_range(sites, "Sun 03:00")
+    assert r["open"] == 0 and r["hours_unknown"] == len(sites)
+    assert r["text"].startswith(f"At Sunday 03:00: 0 open, 0 closed, {len(sites)} hours unknown")
+    where = hours_provenance(sites)
+    hub = where[sites["site_id"] == "seed:tp-oakham"].iloc[0]
+    assert hub.startswith("seed documents (") and "no hours stated" in hub
+    pharm = where[sites["site_type"] == "pharmacy"]
+    assert pharm.str.contains("NHS ODS pharmacy list (bundle): publishes no opening hours", regex=False).all()
+    assert pharm.str.contains("OpenStreetMap: not checked", regex=False).all()
+
+
+def test_hours_sources_name_osm_and_the_users_list(settings, rutland, rutland_pbf, tmp_path) -> None:
+    from geo.data.sites import load_sites
+    from geo.measures.hours import hours_provenance
+
+    mine = tmp_path / "my_hours.csv"
+    pd.DataFrame({"site_id": ["ods:FC826"], "name": ["Rutland Late Night Pharmacy"], "site_type": ["pharmacy"],
+                  "postcode": ["LE15 6AJ"], "opening_hours": ["Mo-Sa 08:00-22:00"]}).to_csv(mine, index=False)
+    from geo.data.osm_pois import harvest_osm_sites
+
+    sites = load_sites(settings, area=rutland, types=("pharmacy",), buffer_km=0,
+                       extra=[harvest_osm_sites(rutland_pbf, settings).sites, str(mine)])
+    where = hours_provenance(sites, osm_checked=rutland_pbf.name).set_axis(sites["site_id"])
+    assert "user file my_hours.csv: Mo-Sa 08:00-22:00" in where["ods:FC826"]
+    assert "OpenStreetMap rutland-2018.osm.pbf: no opening_hours tag" in where["ods:FC826"]
+    assert where.str.contains("OpenStreetMap rutland-2018.osm.pbf: not in this extract", regex=False).any()

@@ -281,3 +281,35 @@ def test_cli_errors_are_one_line(settings, tmp_path, capsys) -> None:
     assert main(["--data-dir", str(settings.data_dir), "scenario", "add", "--area", "Rutland",
                  "--network", "none", "--name", "x"]) == 2
     assert "give a location" in capsys.readouterr().err
+
+
+def test_the_same_place_is_not_added_twice(settings, rutland_hubs) -> None:
+    """Adding a site at a postcode (or point) a scenario already adds one at is refused, not duplicated."""
+    twice = Scenario(name="x", changes=(AddSite(name="Uppingham satellite", postcode="LE15 9PZ"),
+                                        AddSite(name="Another", postcode="le159pz")))
+    with pytest.raises(InputError, match=r"change 2 \(add\): a site is already added at postcode LE15 9PZ "
+                                         r"\(change 1, 'Uppingham satellite'\); it is not added twice"):
+        apply_scenario(twice, rutland_hubs, settings=settings)
+    point = Scenario(name="x", changes=(AddSite(name="a", easting=498046.0, northing=304563.0),
+                                        AddSite(name="b", easting=498046.4, northing=304562.8)))
+    with pytest.raises(InputError, match=r"already added at \(498,046, 304,563\)"):
+        apply_scenario(point, rutland_hubs)
+    # beside an existing site (the Oakham hub's postcode) is a real question, and allowed
+    beside = Scenario(name="x", changes=(AddSite(name="Oakham satellite", postcode="LE15 6HW"),))
+    assert len(apply_scenario(beside, rutland_hubs, settings=settings)) == len(rutland_hubs) + 1
+
+
+def test_cli_refuses_a_duplicate_postcode_and_keeps_the_file(settings, tmp_path, capsys) -> None:
+    from geo.cli import main
+
+    out = tmp_path / "sc.json"
+    argv = ["--data-dir", str(settings.data_dir), "scenario", "add", "--area", "Rutland", "--sites", "hub",
+            "--network", "none", "--postcode", "LE15 9PZ", "--name", "Uppingham satellite", "--save", str(out)]
+    assert main(argv) == 0
+    saved = out.read_text()
+    capsys.readouterr()
+    again = [*argv[:6], "--scenario", str(out), *argv[6:]]
+    assert main(again) == 2
+    err = capsys.readouterr().err
+    assert "already added at postcode LE15 9PZ" in err and "not added twice" in err
+    assert out.read_text() == saved and len(load_scenario(out).changes) == 1

@@ -187,7 +187,8 @@ def test_osm_hours_harvested_and_used_by_at(settings: Settings, tmp_path: Path, 
                  "--osm", str(f), "--format", "json"]) == 0
     cap = capsys.readouterr()
     rows = json.loads(cap.out)
-    assert {r["site_id"] for r in rows if r["open"] == "True"} == set(ids[sat_lunch.to_numpy()])
+    assert {r["site_id"] for r in rows if r["state"] == "open"} == set(ids[sat_lunch.to_numpy()])
+    assert all("OpenStreetMap" in r["hours_sources"] for r in rows if r["state"] == "open")
     assert "2 matched with opening_hours" in cap.err
 
 
@@ -214,7 +215,9 @@ def test_hours_gaps_give_a_range(settings: Settings) -> None:
     r = open_range(sites, "Sat 19:00")
     assert r["sites"] == len(sites) and r["missing_hours"] == len(sites) - 1
     assert r["open_if_missing_closed"] == 0 and r["open_if_missing_open"] == len(sites) - 1
-    assert r["text"].startswith(f"between 0 and {len(sites) - 1} of {len(sites)} sites open at Saturday 19:00")
+    assert r["open"] == 0 and r["closed"] == 1 and r["hours_unknown"] == len(sites) - 1
+    assert r["text"] == (f"At Saturday 19:00: 0 open, 1 closed, {len(sites) - 1} hours unknown (of {len(sites)} "
+                         f"sites): between 0 and {len(sites) - 1} could be open")
 
 
 # --------------------------------------------------------------------------- commissioning

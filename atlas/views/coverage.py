@@ -46,8 +46,10 @@ def headline(an: Analysis) -> None:
     cols[1].metric("Sites in the area", f"{n_in:,}",
                    help=f"{len(an.sites) - n_in} more within {an.study.buffer_km:g} km across the border "
                         "are counted" if c.cross_border else "Cross-border sites are excluded.")
-    for text in (an.times.attrs.get("warnings", []) if an.times is not None else []):
-        st.warning(text, icon=":material/warning:")  # off-network sites/LSOAs, no site inside, ...
+    if an.times is not None:  # about the area only: sites left out, neighbourhoods unreachable, no site inside
+        from atlas import layout
+
+        layout.warnings(an.times.attrs.get("warnings", []), an.times.attrs.get("warning_details", {}), key="cov")
     if s is None:
         cols[2].metric(f"Adults beyond {c.threshold_minutes} min", "–")
         cols[3].metric("Median minutes", "–")
@@ -116,9 +118,12 @@ def nothing_beyond(an: Analysis) -> None:
     """Say so when nobody is beyond the threshold, with a threshold that gives an answer."""
     if an.times is None:
         return
+    from atlas.state import THRESHOLD_SLIDER
     from geo.measures.hints import nothing_beyond_hint
 
-    hint = nothing_beyond_hint(an.times, threshold_minutes=float(an.controls.threshold_minutes))
+    # suggestions round to the slider's step, so the tip can be followed
+    hint = nothing_beyond_hint(an.times, threshold_minutes=float(an.controls.threshold_minutes),
+                               resolution=float(THRESHOLD_SLIDER[2]))
     if hint:
         st.info(hint + " Change the threshold in the sidebar.", icon=":material/lightbulb:")
 

@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from atlas import leaflet
+from atlas import leaflet, mapview
 from atlas.team import signin
 from geo import GeoError
 from geo.config import Settings
@@ -48,12 +48,15 @@ def _national_html(path: str, stamp: float, mode: str, threshold: float, data_di
     """The LAD map as standalone HTML, and the GeoJSON payload size in bytes."""
     summary = _summary(path, stamp)
     gj = batch_report.lad_choropleth(summary, _lads(data_dir), mode=mode, threshold_minutes=threshold)
-    m = leaflet.base_map(geojson.geojson_bounds(gj))
-    labels = geojson.legend_labels(batch_report.COVERAGE_BINS, unit="%")
-    leaflet.lsoa_choropleth(gj, legend_title=f"% adults within {threshold:g} min ({mode})",
+    others = batch_report.lads_not_in_run(summary, _lads(data_dir))
+    both = {"type": "FeatureCollection", "features": others["features"] + gj["features"]}
+    m = leaflet.base_map(geojson.geojson_bounds(gj))  # fitted to the authorities the run covers
+    labels = geojson.legend_labels(batch_report.COVERAGE_BINS, unit="%", decimals=1)
+    leaflet.lsoa_choropleth(both, legend_title=f"% adults within {threshold:g} min ({mode})",
                             bins=batch_report.COVERAGE_BINS, colours=batch_report.COVERAGE_COLOURS,
-                            labels=labels, name="Authorities", value_label="Coverage").add_to(m)
-    return m.get_root().render(), len(json.dumps(gj))
+                            labels=labels, name="Authorities", value_label="Coverage",
+                            no_data_label="not in this batch run" if others["features"] else "").add_to(m)
+    return mapview.offline_html(m), len(json.dumps(both))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -67,7 +70,7 @@ def _drill_html(path: str, stamp: float, lad: str, mode: str, threshold: float) 
     leaflet.lsoa_choropleth(gj, legend_title=f"{mode} minutes to the nearest site", bins=bins, colours=colours,
                             value_label="Minutes").add_to(m)
     table = pd.DataFrame(part.drop(columns="geometry"))
-    return m.get_root().render(), table
+    return mapview.offline_html(m), table
 
 
 def _default_run() -> str:
@@ -101,6 +104,16 @@ def render(an: Any) -> None:
     thresholds = batch_report.run_thresholds(summary, mode)
     threshold = c2.selectbox("Threshold (minutes)", thresholds, index=len(thresholds) // 2,
                              key="national_threshold", format_func=lambda t: f"{t:g}")
+    cover = batch_report.run_coverage(summary, _lads(str(Settings.from_env().data_dir)))
+    st.markdown(cover["text"])
+    if cover["not_covered"]:
+        with st.expander(f"Show details: the {len(cover['covered'])} authorities in this run and the "
+                         f"{len(cover['not_covered'])} not in it", key="national_cover_details"):
+            left, right = st.columns(2)
+            left.markdown("**In this run**")
+            left.text("\n".join(cover["covered"]))
+            right.markdown("**Not in this run**")
+            right.text("\n".join(cover["not_covered"]))
     head = batch_report.national_headline(summary, mode=mode)
     methods = summary[f"method_{mode}"].value_counts()
     cols = st.columns(3)
@@ -112,6 +125,10 @@ def render(an: Any) -> None:
     if methods.get("estimate", 0):
         st.warning(f"ESTIMATE for {int(methods['estimate'])} of {len(summary)} authorities: no road network "
                    "covered them, so their times are the calibrated straight-line estimate.")
+    mixed_col = f"estimated_trips_{mode}"
+    if mixed_col in summary and int(summary[mixed_col].fillna(0).sum()):
+        st.info(f"Mixed method: {int(summary[mixed_col].fillna(0).sum()):,} neighbourhoods' trips have a leg beyond "
+                "the loaded roads, timed by the calibrated straight-line estimate (labelled per neighbourhood).")
     html, payload = _national_html(path, stamp, mode, float(threshold), str(Settings.from_env().data_dir))
     with st.container(key="national_map"):
         st.iframe(html, height=MAP_HEIGHT)

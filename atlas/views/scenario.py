@@ -74,11 +74,12 @@ def _locate(how: str, pc: str, click: Any) -> tuple[float, float, str]:
 
 
 def _try_add(change: dict[str, Any], an: Analysis) -> str | None:
-    """Check one change on its own before listing it; the error text, or None when it is fine."""
+    """Check a change with those already listed before listing it (a site already added at the same
+    postcode is refused, not duplicated); the error text, or None when it is fine."""
     from geo.planning.scenarios import apply_scenario
 
     try:
-        apply_scenario(_to_scenario([change]), an.sites, settings=data.settings())
+        apply_scenario(_to_scenario([*_changes(), change]), an.sites, settings=data.settings())
     except GeoError as exc:
         return str(exc)
     _changes().append(change)

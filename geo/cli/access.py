@@ -58,9 +58,10 @@ def filter_open_at(sites, when: str, missing: str):
         return sites[hi].reset_index(drop=True), lo[hi]
     mask = is_open_at(sites, when, missing=missing)
     n_missing = len(mask.attrs.get("missing_hours", []))
+    r = open_range(sites, when)
     mask = getattr(mask, "values", mask)
-    print(f"open at {when}: {int(mask.sum())} of {len(sites)} sites ({n_missing} without hours assumed {missing})",
-          file=sys.stderr)
+    print(f"open at {when}: {r['text']}; {int(mask.sum())} of {len(sites)} counted "
+          f"({n_missing} of unknown hours assumed {missing})", file=sys.stderr)
     return sites[mask].reset_index(drop=True), None
 
 

@@ -117,10 +117,14 @@ def run(args: argparse.Namespace) -> int:
     out["sites_in_area"] = int(sites["in_area"].sum()) if "in_area" in sites.columns else len(sites)
     out["times"] = study.label
     out["sites_counted"] = study.sites_label
-    if times.attrs.get("warnings"):
+    if times.attrs.get("warnings"):  # about the study area only, one line each; lists in JSON
         out["warnings"] = list(times.attrs["warnings"])
+        details = times.attrs.get("warning_details", {})
+        if details:
+            out["warning_details"] = {k: list(v) for k, v in details.items()}
         for text in out["warnings"]:
-            print(f"warning: {text}", file=sys.stderr)
+            more = " (listed under warning_details with --format json)" if text in details and args.format != "json" else ""
+            print(f"warning: {text}{more}", file=sys.stderr)
     out["equity"] = {k: v for k, v in equity_summary(times, value_col=value_col).items()
                      if not isinstance(v, dict)}
     if len(per) == 1:

@@ -77,9 +77,15 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_at(args: argparse.Namespace) -> int:
+    """Sites open, closed and of unknown hours at a time of the week (counted apart).
+
+    ``state`` is what the hours say (``open``, ``closed`` or ``hours unknown``: nothing assumed);
+    with ``--missing open``/``closed`` the ``counted_as`` column applies that assumption to the
+    unknown ones.  ``hours_sources`` lists where hours were looked for, per site.
+    """
     from geo.data.areas import select_area
     from geo.data.sites import load_sites, parse_site_types
-    from geo.measures.hours import is_open_at, open_range, parse_when
+    from geo.measures.hours import hours_provenance, open_range, parse_when
 
     parse_when(args.when)  # fail on a bad time before loading any data
     s = settings_from_args(args)
@@ -93,25 +99,26 @@ def run_at(args: argparse.Namespace) -> int:
         print(h.summary(), file=sys.stderr)
         extra.append(h.sites)
     sites = load_sites(s, area=area, types=parse_site_types(args.sites), buffer_km=buffer_km, extra=extra)
-    rng = open_range(sites, args.when, source="sites") if args.missing == "range" else None
-    is_open = is_open_at(sites, args.when, missing="open" if rng else args.missing, source="sites")
-    notes = is_open.attrs
-    for w in notes.get("hours_warnings", [])[:5]:
+    rng = open_range(sites, args.when, source="sites")
+    if args.missing == "error" and rng["hours_unknown"]:
+        from geo._errors import InputError
+
+        ids = sites["site_id"].astype(str).to_numpy()[rng["states"] == "hours unknown"]
+        msg = (f"sites: {len(ids)} site(s) have no opening hours ({', '.join(ids[:5])}{' ...' if len(ids) > 5 else ''}); "
+               "add OSM opening_hours or choose --missing open, closed or range")
+        raise InputError(msg)
+    for w in rng["hours_warnings"][:5]:
         print(f"warning: hours of {w}", file=sys.stderr)
-    assumed = set(notes["assumed_open"]) | set(notes["assumed_closed"])
-    table = sites[["site_id", "name", "site_type", "services", "town", "in_area", "opening_hours",
-                   "hours_source"]].assign(
-        open=np.where(np.isin(sites["site_id"].astype(str), list(assumed)), "no hours", is_open.to_numpy().astype(str))
-        if rng else is_open.to_numpy(),
-        basis=["no opening hours" if rng and i in assumed else "assumed " + notes["missing_policy"] if i in assumed else
-               "opening_hours_text" if i in notes["from_text"] else "opening_hours"
-               for i in sites["site_id"].astype(str)],
+    states = rng["states"]
+    counted = np.where(states == "hours unknown",
+                       {"open": "open (assumed)", "closed": "closed (assumed)"}.get(args.missing, "unknown"), states)
+    table = sites[["site_id", "name", "site_type", "services", "town", "in_area", "opening_hours"]].assign(
+        state=states, counted_as=counted,
+        hours_sources=hours_provenance(sites, osm_checked=args.osm.name if args.osm else None).to_numpy(),
     ).set_index("site_id")
-    shown = table if args.all else table[table["open"].isin([True, "True", "no hours"])]
-    if rng:
-        title = f"{rng['text'][0].upper()}{rng['text'][1:]}, in/near {area.name}"
-    else:
-        title = (f"{int(is_open.sum())} of {len(sites)} site(s) open at {notes['weekday']} {notes['when'][11:]} "
-                 f"in/near {area.name}; {len(assumed)} without hours assumed {notes['missing_policy']}")
+    shown = table if args.all else table[table["state"] != "closed"]
+    title = f"Sites in and near {area.name}. {rng['text']}"
+    if args.missing in {"open", "closed"} and rng["hours_unknown"]:
+        title += f"; the {rng['hours_unknown']} of unknown hours are assumed {args.missing} (counted_as)"
     emit(shown, args.format, args.out, title=title)
     return 0

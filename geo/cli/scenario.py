@@ -41,7 +41,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         a.add_argument("--scenario-name", default=None, help="name of the scenario (default: from the change)")
         a.add_argument("--need-column", default="adults", help="LSOA column weighting the results (default adults)")
         a.add_argument("--at", default=None,
-                       help='only sites open at this time, e.g. "Sat 19:00" (sites without hours count as open)')
+                       help='only sites open at this time, e.g. "Sat 19:00" (known-closed sites drop out; '
+                            'sites of unknown hours are kept, and counted apart on stderr)')
         a.add_argument("--show-lsoas", type=int, default=20, help="list this many changed LSOAs (0 = none)")
         a.add_argument("--measure", choices=("nearest", "2sfca", "e2sfca"),
                        default="2sfca" if action == "capacity" else "nearest",
@@ -150,6 +151,11 @@ def run(args: argparse.Namespace) -> int:
             "buffer_km": args.buffer_km, "in_county_only": args.in_county_only}
     scenario = Scenario(name=args.scenario_name or scenario.name, changes=scenario.changes, base=base,
                         created=scenario.created, description=scenario.description)
+    if args.at:  # open, closed and unknown hours are counted apart; unknown ones are kept (assumed open)
+        from geo.measures.hours import open_range
+
+        print(f"open at {args.at}: {open_range(study.sites, args.at)['text']}; sites of unknown hours are kept "
+              "(assumed open)", file=sys.stderr)
     res = run_scenario(scenario, study.area, study.sites, study.router, threshold_minutes=threshold,
                        settings=study.settings, weight_column=args.need_column, at=args.at)
     if args.save:

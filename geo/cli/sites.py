@@ -21,7 +21,7 @@ from geo.cli._options import add_area_options, settings_from_args
 from geo.cli._output import FORMATS, emit
 
 _COLUMNS = ["site_id", "name", "site_type", "services", "town", "postcode", "easting", "northing", "lat", "lon",
-            "location_precision", "in_area", "commissioner", "opening_hours", "hours_source", "source"]
+            "location_precision", "in_area", "commissioner", "opening_hours", "hours_source", "hours_sources", "source"]
 _SITE_FORMATS = (*FORMATS, "geojson")
 
 
@@ -120,7 +120,10 @@ def run_list(args: argparse.Namespace) -> int:
 
         extra.append(harvest_osm_sites(args.osm, s).sites)
     types = parse_site_types(args.sites)
-    sites = with_lonlat(load_sites(s, area=area, types=types, buffer_km=buffer_km, extra=extra))
+    from geo.measures.hours import hours_provenance
+
+    sites = load_sites(s, area=area, types=types, buffer_km=buffer_km, extra=extra)
+    sites = with_lonlat(sites.assign(hours_sources=hours_provenance(sites, osm_checked=args.osm.name if args.osm else None)))
     _emit_sites(sites, args.format, args.out, title=f"Sites in and within {buffer_km:g} km of {area.name}")
     expected = known_vs_expected(load_sites(s, area=area, types=types, buffer_km=buffer_km, extra=extra,
                                             include_pharmacies=False), area, settings=s)

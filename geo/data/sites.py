@@ -101,7 +101,12 @@ def load_seed_sites(settings: Settings | None = None, *, include_historical: boo
     return _split_unlocated(gdf, source=str(path))
 
 
-def _split_unlocated(gdf: gpd.GeoDataFrame, *, source: str) -> gpd.GeoDataFrame:
+def _split_unlocated(gdf: gpd.GeoDataFrame, *, source: str, national: bool = False) -> gpd.GeoDataFrame:
+    """Sites with coordinates; the others are listed in ``attrs["unlocated"]``.
+
+    ``national`` lists (every pharmacy / GP practice in England) log their unlocated rows at
+    INFO: a study's warnings are about its own area, and the rows stay listed (``geo sites list``).
+    """
     bad = gdf["easting"].isna().to_numpy()
     out = gdf[~bad].copy()
     cols = [c for c in ("site_id", "name", "site_type", "services", "postcode", "town", "area") if c in gdf.columns]
@@ -115,8 +120,8 @@ def _split_unlocated(gdf: gpd.GeoDataFrame, *, source: str) -> gpd.GeoDataFrame:
         logger.info("%s: %d service(s) named without a location (listed as unlocated)", source, int(expected.sum()))
     if (~expected).any():
         bad = bad & ~np.isin(gdf["site_id"].astype(str).to_numpy(), rep.loc[expected, "site_id"].astype(str))
-        logger.warning("%s: %d site(s) could not be located: %s", source, int(bad.sum()),
-                       ", ".join(gdf.loc[bad, "site_id"].astype(str).head(5)))
+        logger.log(logging.INFO if national else logging.WARNING, "%s: %d site(s) could not be located: %s",
+                   source, int(bad.sum()), ", ".join(gdf.loc[bad, "site_id"].astype(str).head(5)))
     return out
 
 
@@ -149,7 +154,7 @@ def load_pharmacy_sites(settings: Settings | None = None) -> gpd.GeoDataFrame:
         "northing": pd.to_numeric(ph["northing"], errors="coerce"),
         "ods_code": ph["ods_code"].astype(str),
     })
-    return _split_unlocated(_to_gdf(df), source="sites/pharmacies_england.csv")
+    return _split_unlocated(_to_gdf(df), source="sites/pharmacies_england.csv", national=True)
 
 
 def load_gp_sites(settings: Settings | None = None, *, setting_codes: Sequence[str] = ("4",)) -> gpd.GeoDataFrame:
@@ -169,7 +174,7 @@ def load_gp_sites(settings: Settings | None = None, *, setting_codes: Sequence[s
         "northing": pd.to_numeric(gp["northing"], errors="coerce"),
         "ods_code": gp["ods_code"].astype(str),
     })
-    return _split_unlocated(_to_gdf(df), source="sites/gp_practices_england.csv")
+    return _split_unlocated(_to_gdf(df), source="sites/gp_practices_england.csv", national=True)
 
 
 

@@ -86,6 +86,29 @@ def _utf16_without_bom(data: bytes) -> str | None:
     return None
 
 
+#: Bytes that never occur in a text table: C0 controls other than tab, newline, vertical tab (Excel's
+#: line break in a cell), form feed and return, and DEL.
+_CONTROL_BYTES = bytes([*range(0, 9), *range(14, 32), 127])
+
+
+def looks_binary(data: bytes, *, sample: int = 65536) -> bool:
+    """Whether ``data`` (not UTF-16) is binary rather than text: more than 1% control bytes, or --
+    when it is not UTF-8 -- more than half its bytes above 127 (a Windows-1252 CSV has a few £ and é)."""
+    head = data[:sample]
+    if not head:
+        return False
+    if len(head) - len(head.translate(None, _CONTROL_BYTES)) > 0.01 * len(head):
+        return True
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 3 and len(data) > sample:  # a character cut at the end of the sample
+            return False
+        high = len(head) - len(head.translate(None, bytes(range(128, 256))))
+        return high > 0.5 * len(head)
+    return False
+
+
 def sniff_kind(data: bytes) -> str | None:
     """Describe binary content that is not text (None for text, including UTF-16 text)."""
     for magic, what in _MAGIC.items():
@@ -93,8 +116,8 @@ def sniff_kind(data: bytes) -> str | None:
             return what
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or _utf16_without_bom(data):
         return None
-    if b"\x00" in data[:4096]:
-        return "a binary file"
+    if b"\x00" in data[:4096] or looks_binary(data):
+        return "binary data (not text)"
     return None
 
 
@@ -189,7 +212,8 @@ def read_user_csv(src: str | Path | bytes, *, source: str | None = None,
     kind = sniff_kind(data)
     if kind is not None:
         fix = (" Open it in Excel and 'Save As' CSV UTF-8." if "Excel" in kind or "ZIP" in kind
-               else " Export the data as a CSV (UTF-8) text file and use that instead.")
+               else " Export the table as a CSV (UTF-8) text file (e.g. Excel 'Save As' CSV UTF-8) and "
+                    "upload that instead.")
         msg = f"{name}: this is {kind}, not a CSV text file.{fix}"
         raise InputError(msg)
     text = decode_text(data, source=name)
@@ -258,10 +282,12 @@ def read_user_vector(src: str | Path | bytes, *, source: str | None = None,
     import geopandas as gpd
 
     data, name = read_bytes(src, source=source, max_bytes=max_bytes)
-    if data.startswith(b"PK\x03\x04"):
+    if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):  # a zip (or an empty one)
         _check_zip(data, name=name, max_bytes=max_bytes)
     elif not (data.lstrip().startswith(b"{") or data.startswith(b"SQLite format 3")):
-        msg = f"{name}: not GeoJSON or GeoPackage (GeoJSON text starts with '{{'); export it from QGIS as GeoJSON"
+        what = "binary data" if sniff_kind(data) else "text that is not GeoJSON (GeoJSON starts with '{')"
+        msg = (f"{name}: this is {what}: not GeoJSON, a GeoPackage or a zipped Shapefile; export the boundary "
+               "from QGIS as GeoJSON and upload that")
         raise InputError(msg)
     elif data.lstrip().startswith(b"{"):
         check_json_vector(data, name=name)

@@ -10,14 +10,17 @@ from geo.measures.coverage import _check, residents
 
 
 def nothing_beyond_hint(times: pd.DataFrame, *, threshold_minutes: float, weight: str = "adults",
-                        value_col: str = "minutes", share: float = 0.1) -> str | None:
+                        value_col: str = "minutes", share: float = 0.1,
+                        resolution: float = 0.1) -> str | None:
     """When nobody is beyond the threshold, say so and suggest one that gives an answer.
 
     Returns None when some residents are beyond ``threshold_minutes`` (or unreachable).
     Otherwise a sentence naming the longest trip and a tighter threshold -- the adults-weighted
-    ``1 - share`` quantile of the minutes, rounded down to 5 -- with the share beyond it,
-    e.g. "Everyone is within 30 minutes of a site (longest trip 22 min). Try 15 minutes:
-    12% of adults are beyond that."
+    ``1 - share`` quantile of the minutes, rounded down to 5 (below 5, down to ``resolution``:
+    the finest threshold the caller's control can be set to, e.g. the app slider's step) --
+    with the share beyond it, e.g. "Everyone is within 30 minutes of a site (longest trip
+    22 min). Try 15 minutes: 12% of adults are beyond that."  Every suggestion is a multiple
+    of ``resolution``, so the user can set it.
     """
     res = residents(times)
     _check(res, (value_col, weight))
@@ -33,7 +36,11 @@ def nothing_beyond_hint(times: pd.DataFrame, *, threshold_minutes: float, weight
     cum = np.cumsum(w[order]) / max(w.sum(), 1e-9)
     q = float(v[order][min(np.searchsorted(cum, 1.0 - share), len(v) - 1)])
     step = 1.0 if unit == "km" else 5.0
-    suggest = max(step, np.floor(q / step) * step) if q >= step else round(q, 1)
+    ratio = step / resolution
+    if resolution > step or abs(ratio - round(ratio)) > 1e-9:  # 5 minutes is not a multiple of it
+        step = resolution
+    fine = float(np.floor(q / resolution + 1e-9) * resolution)
+    suggest = max(step, np.floor(q / step) * step) if q >= step else round(fine, 6)
     if suggest >= threshold_minutes or suggest <= 0:
         return text
     pct = 100.0 * w[v >= suggest].sum() / max(w.sum(), 1e-9)

@@ -311,6 +311,27 @@ def _point_state(oh: _oh.OpeningHours, when: dt.datetime) -> int:
     return 1 if state == mod.State.OPEN else 0 if state == mod.State.CLOSED else -1
 
 
+def state_matrix(sites: pd.DataFrame, slots: pd.DatetimeIndex | list[dt.datetime] | None = None, *,
+                 use_text: bool = True, source: str = "sites") -> np.ndarray:
+    """State of every site at every slot: 1 open, 0 closed, -1 hours unknown (no assumption made).
+
+    Each distinct hours string is evaluated once; invalid strings raise :class:`InputError`.
+    Slots default to :func:`weekly_slots` at 60 minutes.  Returns ``int8`` ``(n_sites, n_slots)``.
+    """
+    times = np.asarray(pd.DatetimeIndex(weekly_slots() if slots is None else slots).tz_localize(None),
+                       dtype="datetime64[s]")
+    report = validate_hours(sites, use_text=use_text)
+    _raise_invalid(report, source=source)
+    codes = np.full((len(sites), len(times)), -1, dtype=np.int8)
+    if len(times) == 0 or len(sites) == 0:
+        return codes
+    hours = report["opening_hours"].to_numpy()
+    for h in pd.unique(hours):
+        if h:
+            codes[hours == h] = _state_codes(h, times)
+    return codes
+
+
 def open_matrix(sites: pd.DataFrame, slots: pd.DatetimeIndex | list[dt.datetime] | None = None, *,
                 missing: str, use_text: bool = True, source: str = "sites") -> np.ndarray:
     """Open/closed for every site at every time slot, evaluating each distinct hours string once.
@@ -323,6 +344,7 @@ def open_matrix(sites: pd.DataFrame, slots: pd.DatetimeIndex | list[dt.datetime]
         Times to evaluate (default :func:`weekly_slots` at 60 minutes: 168 hourly slots).
     missing
         Policy for sites with no (or ``unknown``) hours: ``"open"``, ``"closed"`` or ``"error"``.
+        To keep them apart instead, use :func:`state_matrix`.
     use_text
         Use :func:`text_to_osm` on ``opening_hours_text`` when ``opening_hours`` is empty.
     source
@@ -339,29 +361,52 @@ def open_matrix(sites: pd.DataFrame, slots: pd.DatetimeIndex | list[dt.datetime]
         If any hours string is invalid, or hours are missing and ``missing="error"``.
     """
     _check_missing(missing)
-    times = np.asarray(pd.DatetimeIndex(weekly_slots() if slots is None else slots).tz_localize(None),
-                       dtype="datetime64[s]")
+    codes = state_matrix(sites, slots, use_text=use_text, source=source)
+    unknown = codes < 0
+    if unknown.any() and missing == "error":
+        report = validate_hours(sites, use_text=use_text)
+        rows = np.flatnonzero(unknown.any(axis=1))
+        ids = ", ".join(f"row {report['row'].iloc[i]} site {report['site_id'].iloc[i]}" for i in rows[:5])
+        msg = (f"{source}: {len(rows)} site(s) have no opening hours ({ids}{' ...' if len(rows) > 5 else ''}); "
+               "add OSM opening_hours or choose missing='open' or 'closed'")
+        raise InputError(msg)
+    return np.where(unknown, missing == "open", codes == 1)
+
+
+#: Words for the three states of a site at a time (1, 0, -1).
+STATE_WORDS = {1: "open", 0: "closed", -1: "hours unknown"}
+
+
+def states_at(sites: pd.DataFrame, when: str | dt.datetime, *, use_text: bool = True,
+              source: str = "sites") -> pd.Series:
+    """``"open"``, ``"closed"`` or ``"hours unknown"`` per site at one time -- nothing assumed.
+
+    ``attrs``: ``when``, ``weekday``, ``counts`` (``{"open": a, "closed": b, "hours unknown": c}``),
+    ``from_text`` and ``hours_warnings`` (as :func:`is_open_at`).
+    """
+    at = parse_when(when)
     report = validate_hours(sites, use_text=use_text)
     _raise_invalid(report, source=source)
-    out = np.zeros((len(sites), len(times)), dtype=bool)
-    if len(times) == 0 or len(sites) == 0:
-        return out
     hours = report["opening_hours"].to_numpy()
-    codes = np.full((len(sites), len(times)), -1, dtype=np.int8)
+    codes = np.full(len(sites), -1, dtype=np.int8)
     for h in pd.unique(hours):
         if h:
-            codes[hours == h] = _state_codes(h, times)
-    unknown = codes < 0
-    if unknown.any():
-        rows = np.flatnonzero(unknown.any(axis=1))
-        if missing == "error":
-            ids = ", ".join(f"row {report['row'].iloc[i]} site {report['site_id'].iloc[i]}" for i in rows[:5])
-            msg = (f"{source}: {len(rows)} site(s) have no opening hours ({ids}{' ...' if len(rows) > 5 else ''}); "
-                   "add OSM opening_hours or choose missing='open' or 'closed'")
-            raise InputError(msg)
-        codes[unknown] = 1 if missing == "open" else 0
-    out[:] = codes == 1
+            codes[hours == h] = _point_state(_compile(h), at)
+    words = np.array([STATE_WORDS[int(c)] for c in codes], dtype=object)
+    out = pd.Series(words, index=sites.index, name="state", dtype=object)
+    ids = report["site_id"].to_numpy()
+    out.attrs = {"when": at.isoformat(timespec="minutes"), "weekday": at.strftime("%A"),
+                 "counts": {w: int((codes == c).sum()) for c, w in STATE_WORDS.items()},
+                 "from_text": [str(i) for i in ids[report["origin"].to_numpy() == "opening_hours_text"]],
+                 "hours_warnings": [f"{i}: {w}" for i, w in zip(ids, report["warning"], strict=True) if w]}
     return out
+
+
+def states_text(counts: dict[str, int], when_label: str) -> str:
+    """``"At Saturday 19:00: 3 open, 5 closed, 68 hours unknown (of 76 sites)"``."""
+    n = sum(counts.values())
+    return (f"At {when_label}: {counts.get('open', 0)} open, {counts.get('closed', 0)} closed, "
+            f"{counts.get('hours unknown', 0)} hours unknown (of {n} sites)")
 
 
 def is_open_at(sites: pd.DataFrame, when: str | dt.datetime, *, missing: str, use_text: bool = True,
@@ -433,22 +478,63 @@ def open_range(sites: pd.DataFrame, when: str | dt.datetime, *, use_text: bool =
     dict
         ``when``, ``weekday``, ``sites``, ``with_hours``, ``missing_hours`` (count),
         ``open_known`` (open by their own hours), ``open_if_missing_closed`` (lower bound),
-        ``open_if_missing_open`` (upper bound), ``hours_warnings`` and ``text``, e.g.
-        ``"between 3 and 41 of 76 sites open at Saturday 19:00 (38 have no opening hours)"``.
+        ``open_if_missing_open`` (upper bound), ``open`` / ``closed`` / ``hours_unknown``
+        (counts, nothing assumed), ``states`` (per site), ``hours_warnings`` and ``text``, e.g.
+        ``"At Saturday 19:00: 3 open, 5 closed, 68 hours unknown (of 76 sites): between 3 and 71
+        could be open"``.
     """
     lo = is_open_at(sites, when, missing="closed", use_text=use_text, source=source)
     hi = is_open_at(sites, when, missing="open", use_text=use_text, source=source)
+    states = states_at(sites, when, use_text=use_text, source=source)
     n, n_missing = len(sites), len(lo.attrs["missing_hours"])
     a, b = int(lo.sum()), int(hi.sum())
     at = f"{lo.attrs['weekday']} {lo.attrs['when'][11:]}"
-    text = (f"{a} of {n} sites open at {at}" if a == b else
-            f"between {a} and {b} of {n} sites open at {at}") + (
-        f" ({n_missing} have no opening hours: the low figure counts them closed, the high figure open)"
-        if n_missing else " (every site has opening hours)")
+    counts = states.attrs["counts"]
+    text = states_text(counts, at) + (f": between {a} and {b} could be open" if a != b else "")
     return {"when": lo.attrs["when"], "weekday": lo.attrs["weekday"], "sites": n, "with_hours": n - n_missing,
             "missing_hours": n_missing, "open_known": a, "open_if_missing_closed": a, "open_if_missing_open": b,
-            "hours_warnings": lo.attrs["hours_warnings"], "text": text,
+            "open": counts["open"], "closed": counts["closed"], "hours_unknown": counts["hours unknown"],
+            "states": states.to_numpy(), "hours_warnings": lo.attrs["hours_warnings"], "text": text,
             "open_mask_if_missing_closed": lo.to_numpy(), "open_mask_if_missing_open": hi.to_numpy()}
+
+
+def hours_provenance(sites: pd.DataFrame, *, osm_checked: str | None = None) -> pd.Series:
+    """Per site, every source of opening hours that was looked at and what it gave (one line).
+
+    Sources, in the order a site's ``source`` lists them: the seed documents (their hours text
+    or "no hours stated"), the NHS ODS pharmacy list of the bundle (it publishes none),
+    OpenStreetMap extracts (their ``opening_hours`` tag, or none) and the user's own lists.
+    ``osm_checked`` names an extract that was searched: pharmacies it does not hold say so;
+    without one, pharmacies say OpenStreetMap was not checked and how to check it.
+    """
+    n = len(sites)
+    src = sites["source"].fillna("").astype(str).to_numpy() if "source" in sites else np.full(n, "")
+    hsrc = sites["hours_source"].fillna("").astype(str).to_numpy() if "hours_source" in sites else np.full(n, "")
+    osm = sites["opening_hours"].fillna("").astype(str).to_numpy() if "opening_hours" in sites else np.full(n, "")
+    text = (sites["opening_hours_text"].fillna("").astype(str).to_numpy() if "opening_hours_text" in sites
+            else np.full(n, ""))
+    kind = sites["site_type"].fillna("").astype(str).to_numpy() if "site_type" in sites else np.full(n, "")
+    out = []
+    for source, hours_from, hours, said, site_type in zip(src, hsrc, osm, text, kind, strict=True):
+        parts, seen_osm = [], False
+        for part in [p.strip() for p in source.split("; ") if p.strip()]:
+            if part.startswith("seed:"):
+                parts.append(f"seed documents ({part[5:].strip()}): " + (f"'{said}'" if said.strip() else "no hours stated"))
+            elif part.startswith("NHS ODS"):
+                parts.append("NHS ODS pharmacy list (bundle): publishes no opening hours")
+            elif part.startswith("OpenStreetMap"):
+                seen_osm = True
+                name = part.split(" (", 1)[0]
+                got = hours if hours_from.startswith("OpenStreetMap") and hours.strip() else ""
+                parts.append(f"{name}: " + (got or "no opening_hours tag"))
+            else:
+                got = hours if hours_from == part and hours.strip() else ""
+                parts.append(f"{part}: " + (got or "no hours given"))
+        if site_type == "pharmacy" and not seen_osm:
+            parts.append(f"OpenStreetMap {osm_checked}: not in this extract" if osm_checked else
+                         "OpenStreetMap: not checked (give an extract with --osm FILE.osm.pbf)")
+        out.append(" | ".join(parts) or "no source gives hours")
+    return pd.Series(out, index=sites.index, name="hours_sources", dtype=object)
 
 
 #: Evening starts at this local clock time (for :func:`weekly_summary`).

@@ -96,6 +96,33 @@ def lad_choropleth(summary: pd.DataFrame, lads: gpd.GeoDataFrame, *, mode: str, 
                             simplify_metres=simplify_metres, id_column="lad24cd")
 
 
+def lads_not_in_run(summary: pd.DataFrame, lads: gpd.GeoDataFrame, *,
+                    simplify_metres: float = 1000.0) -> dict[str, Any]:
+    """GeoJSON of England's authorities the run does not cover (grey context, ``in_area`` False)."""
+    from geo.outputs.geojson import NO_DATA_COLOUR, frame_to_geojson
+
+    others = lads[~lads.index.isin(summary.index)]
+    frame = others.assign(fill=NO_DATA_COLOUR, value_label="not in this batch run", in_area=False,
+                          lad24cd=others.index.astype(str))
+    return frame_to_geojson(frame, properties=["lad24cd", "lad24nm", "fill", "value_label", "in_area"],
+                            simplify_metres=simplify_metres, id_column="lad24cd")
+
+
+def run_coverage(summary: pd.DataFrame, lads: gpd.GeoDataFrame) -> dict[str, Any]:
+    """Which of England's authorities a run covers and which it does not, with one line of text."""
+    names = lads["lad24nm"].astype(str)
+    covered = [str(names.get(c, summary["lad24nm"].get(c, c))) for c in summary.index]
+    missing = [str(n) for c, n in names.items() if c not in summary.index]
+    total = len(lads)
+    if not missing:
+        text = f"This run covers all {total} of England's local authorities."
+    else:
+        shown = ", ".join(covered[:4]) + (f" and {len(covered) - 4} more" if len(covered) > 4 else "")
+        text = (f"This run covers {len(covered)} of England's {total} local authorities ({shown}); "
+                f"the other {len(missing)} are not in it (grey on the map, no figures).")
+    return {"covered": covered, "not_covered": missing, "text": text}
+
+
 def national_headline(summary: pd.DataFrame, *, mode: str) -> pd.DataFrame:
     """England (or the run's area) as a whole: adults-weighted coverage per threshold and method counts."""
     rows = []
@@ -188,5 +215,5 @@ def _map_png(summary: pd.DataFrame, settings: Settings | None, *, mode: str, thr
         plt.close(fig)
 
 
-__all__ = ["COVERAGE_BINS", "COVERAGE_COLOURS", "lad_choropleth", "national_headline", "rank_table",
+__all__ = ["COVERAGE_BINS", "COVERAGE_COLOURS", "lad_choropleth", "lads_not_in_run", "run_coverage", "national_headline", "rank_table",
            "read_partition", "read_summary", "run_modes", "run_thresholds", "write_national_report"]

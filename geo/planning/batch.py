@@ -241,10 +241,11 @@ def national_pharmacies(settings: Settings) -> gpd.GeoDataFrame:
 
 
 @lru_cache(maxsize=8)
-def router_for(network_path: str | None, mode: str, settings: Settings) -> Any:
+def router_for(network_path: str | None, mode: str, settings: Settings, mixed: bool = True) -> Any:
     """The road router for one extract and mode -- loaded once per worker, shared by its tasks.
 
-    ``None`` gives the calibrated straight-line estimate (labelled so everywhere).
+    ``None`` gives the calibrated straight-line estimate (labelled so everywhere); ``mixed``: the
+    mixed method beyond the extract's roads, as ``make_router`` gives for method auto.
     """
     from geo.travel.estimate import EstimateRouter
     from geo.travel.network import read_network
@@ -253,7 +254,7 @@ def router_for(network_path: str | None, mode: str, settings: Settings) -> Any:
     if network_path is None:
         return EstimateRouter(mode=mode, settings=settings)
     logger.info("worker loads the %s network %s", mode, network_path)
-    return NetworkRouter(read_network(network_path, mode=mode, settings=settings), settings=settings)
+    return NetworkRouter(read_network(network_path, mode=mode, settings=settings), settings=settings, mixed=mixed)
 
 
 def worker_cache_info() -> dict[str, int]:
@@ -370,7 +371,7 @@ def run_lad(task: LadTask, *transit_parts: np.ndarray) -> dict[str, Any]:
         if mode is TravelMode.TRANSIT:
             router: Any = _transit_router(task, base, transit_parts)
         else:
-            router = router_for(paths.get(mode.value), mode.value, s)
+            router = router_for(paths.get(mode.value), mode.value, s, job.method is not Method.NETWORK)
         study = lad_study(task.lad24cd, job, s, mode, base=base, router=router)
         if base is None:
             base = study

@@ -67,7 +67,10 @@ def mode_row(study: Study, times: pd.DataFrame, mode: str) -> dict[str, Any]:
     from geo.measures.coverage import coverage_summary
     from geo.measures.equity import equity_summary
 
-    row: dict[str, Any] = {f"method_{mode}": str(times["method"].iloc[0]) if len(times) else ""}
+    first = str(times["method"].iloc[0]) if len(times) else ""
+    row: dict[str, Any] = {f"method_{mode}": str(times.attrs.get("method", first)),
+                           # trips of the LAD's neighbourhoods with a leg beyond the extract's roads (mixed method)
+                           f"estimated_trips_{mode}": int(times.attrs.get("estimated_trips", 0))}
     core = times[times["in_area"].astype(bool)] if "in_area" in times.columns else times.assign(in_area=True)
     minutes = pd.to_numeric(core["minutes"], errors="coerce")
     for thr in study.thresholds_minutes:

@@ -118,11 +118,19 @@ def apply_scenario(scenario: Scenario, sites: pd.DataFrame, *, settings: Setting
     if "site_id" not in out.columns:
         msg = "sites have no 'site_id' column; load them with geo.data.sites.load_sites"
         raise InputError(msg)
+    added: dict[tuple[Any, ...], tuple[int, str]] = {}  # place -> (change number, name) of sites added
     for i, ch in enumerate(scenario.changes):
         where = f"scenario {scenario.name!r} change {i + 1} ({ch.kind})"
         if isinstance(ch, AddSite):
-            out = pd.concat([out, _added_row(ch, out, pool=pool, settings=settings, where=where)],
-                            ignore_index=True)
+            row = _added_row(ch, out, pool=pool, settings=settings, where=where)
+            place, words = _place_of(row.iloc[0])
+            if place in added:
+                k, first = added[place]
+                msg = (f"{where}: a site is already added at {words} (change {k}, {first!r}); it is not added "
+                       "twice - remove one of the two changes, or add the second site somewhere else")
+                raise InputError(msg)
+            added[place] = (i + 1, ch.name)
+            out = pd.concat([out, row], ignore_index=True)
             continue
         hit = np.flatnonzero(out["site_id"].astype(str).to_numpy() == ch.site_id)
         if len(hit) == 0:
@@ -147,6 +155,15 @@ def apply_scenario(scenario: Scenario, sites: pd.DataFrame, *, settings: Setting
     if "geometry" in out.columns:
         out = out.drop(columns="geometry")
     return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(out["easting"], out["northing"]), crs=BNG)
+
+
+def _place_of(row: pd.Series) -> tuple[tuple[Any, ...], str]:
+    """Where an added site is, as a key and in words: its postcode, else its coordinates to the metre."""
+    pc = str(row.get("postcode") or "").strip().upper().replace(" ", "")
+    if pc:
+        return ("postcode", pc), f"postcode {row.get('postcode')}"
+    e, n = round(float(row["easting"])), round(float(row["northing"]))
+    return ("xy", e, n), f"({e:,}, {n:,})"
 
 
 def _added_row(ch: AddSite, current: pd.DataFrame, *, pool: pd.DataFrame | None,

@@ -60,7 +60,8 @@ class StudySpec:
     buffer_km : sites (and LSOAs) this far beyond the border also count; 0 = in-area sites only.
     in_area_only : count only sites inside the area (the seeds' method).
     include_historical : also use sites the seeds list as historical (2015).
-    extra_sites : the user's own site files (CSV/GeoJSON/GeoPackage paths).
+    extra_sites : the user's own site files (CSV/GeoJSON/GeoPackage paths); ``osm:FILE`` adds an
+        OpenStreetMap extract's pharmacy opening hours and harm-reduction tags.
     thresholds_minutes : travel-time thresholds (the first is the headline one).
     threshold_km : distance threshold for ``method="straight-line"``.
     display_ring_km : neighbouring LSOAs shown faded around the area (maps); not counted.
@@ -181,7 +182,12 @@ class Study:
         from geo.data.sites import load_sites
 
         a = self.area
-        extra = [str(p) for p in self.spec.extra_sites]
+        extra: list[str | gpd.GeoDataFrame] = [str(p) for p in self.spec.extra_sites if not str(p).startswith("osm:")]
+        for p in self.spec.extra_sites:  # "osm:FILE": an OpenStreetMap extract's pharmacy hours and tags
+            if str(p).startswith("osm:"):
+                from geo.data.osm_pois import harvest_osm_sites
+
+                extra.append(harvest_osm_sites(str(p)[4:], self.settings).sites)
         if a.kind == "england":
             sites = load_sites(self.settings, types=self.services, include_historical=self.spec.include_historical,
                                extra=extra)
@@ -217,10 +223,19 @@ class Study:
 
     @property
     def label(self) -> str:
-        """One line saying how travel was measured (shown with every figure)."""
+        """One line saying how travel was measured (shown with every figure).
+
+        A road router with the mixed method adds how many of the area's trips have a leg
+        beyond its roads (from the baseline times).
+        """
         if not self.is_time:
             return f"straight-line distance to the nearest of {len(self.sites):,} sites (not travel time)"
+        if getattr(self.router, "beyond", None) is not None:
+            return self._label_for(self.baseline_times)
         return str(self.router.label)
+
+    def _label_for(self, times: pd.DataFrame) -> str:
+        return str(self.router.label) + str(times.attrs.get("mixed_note", ""))
 
     @property
     def sites_label(self) -> str:
@@ -256,7 +271,7 @@ class Study:
             from geo.travel.catchments import nearest_times
 
             out = nearest_times(self.area, use, self.router, by_type=by_type, k=k, max_minutes=max_minutes)
-        out.attrs["label"] = self.label
+        out.attrs["label"] = self._label_for(out) if self.is_time else self.label
         out.attrs["method"] = self.method
         return out
 

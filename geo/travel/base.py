@@ -20,9 +20,16 @@ class NearestResult:
 
     ``minutes`` is NaN and ``site_index`` -1 where no site is reachable within the limit.
     ``origin_snap_metres``/``site_snap_metres`` are the straight-line distances from each point
-    to the network node it was joined to (0 for estimate routers).  ``unsnapped_origins`` and
-    ``unsnapped_sites`` index the origins and sites further than the snap tolerance from the
-    network: they take no part in the result (reported, never silently used).
+    to the nearest network node (0 for estimate routers).  ``unsnapped_origins`` and
+    ``unsnapped_sites`` index the origins and sites that could not be joined to the network
+    (beyond the snap tolerance, or on a mixed router beyond the estimate's calibrated range):
+    they take no part in the result (reported, never silently used).
+
+    Mixed routers (roads inside the network, the calibrated estimate for legs beyond it; see
+    :class:`~geo.travel.routing.NetworkRouter`) also give ``origin_method`` (``network``,
+    ``mixed`` or ``estimate`` per origin), ``minutes_low``/``minutes_high`` (the range of the
+    estimated legs; equal to ``minutes`` for roads-only trips) and ``beyond_sites`` (sites
+    beyond the roads, joined by estimated legs).  Other routers leave them ``None``.
     """
 
     minutes: np.ndarray
@@ -32,6 +39,10 @@ class NearestResult:
     method: str
     unsnapped_origins: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     unsnapped_sites: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    origin_method: np.ndarray | None = None
+    minutes_low: np.ndarray | None = None
+    minutes_high: np.ndarray | None = None
+    beyond_sites: np.ndarray | None = None
 
 
 @runtime_checkable

@@ -64,15 +64,26 @@ def nearest_times(area: Area, sites: pd.DataFrame, router: Router, *,
     DataFrame indexed by ``lsoa21cd``: the LSOA table columns plus ``in_area``, ``minutes``,
     ``site_id``, ``site_name``, ``site_type``, ``site_in_area``, ``origin_snap_metres``,
     ``site_snap_metres``, ``method`` and ``status`` (``ok``, ``unsnapped`` or ``no_site``).
-    Estimate routers add ``minutes_low`` and ``minutes_high``: the range of ``minutes`` from
-    the estimate's held-out errors (10th-90th percentile; see :mod:`geo.travel.estimate`).
+    ``method`` is per LSOA: ``network`` (roads only), ``mixed`` (roads inside the loaded
+    network and the calibrated estimate for a leg beyond it) or ``estimate``.  Estimate routers
+    add ``minutes_low`` and ``minutes_high``: the range of ``minutes`` from the estimate's
+    held-out errors (10th-90th percentile; see :mod:`geo.travel.estimate`); a mixed road
+    router adds them (the range of the estimated legs) when a core LSOA's trip has one.
+    ``attrs`` carry :func:`routing_checks` and ``estimated_trips`` / ``mixed_note``.
     """
     out = _origins(area)
     oxy = out[["easting", "northing"]].to_numpy(float)
     sxy = _site_xy(sites)
     res = router.nearest(sxy, oxy, max_minutes=max_minutes)
     out["minutes"] = res.minutes
-    if hasattr(router, "nearest_range"):
+    methods = (np.asarray(res.origin_method, dtype=object) if res.origin_method is not None
+               else np.full(len(out), res.method, dtype=object))
+    core = out["in_area"].to_numpy(dtype=bool) if "in_area" in out else np.ones(len(out), dtype=bool)
+    if res.minutes_low is not None and res.minutes_high is not None:
+        if (methods[core] != "network").any():  # a resident's time rests on an estimated leg
+            out["minutes_low"] = res.minutes_low
+            out["minutes_high"] = res.minutes_high
+    elif hasattr(router, "nearest_range"):
         low, high = router.nearest_range(sxy, oxy, max_minutes=max_minutes)
         out["minutes_low"] = low
         out["minutes_high"] = high
@@ -88,7 +99,7 @@ def nearest_times(area: Area, sites: pd.DataFrame, router: Router, *,
         out[col] = pd.array(np.where(has, arr[take] if len(arr) else None, None), dtype="object")
     out["origin_snap_metres"] = res.origin_snap_metres
     out["site_snap_metres"] = res.site_snap_metres
-    out["method"] = res.method
+    out["method"] = methods
     status = np.where(has, "ok", "no_site").astype(object)
     status[res.unsnapped_origins] = "unsnapped"
     out["status"] = status
@@ -118,43 +129,83 @@ def routing_checks(area: Area, sites: pd.DataFrame, router: Router, res: Any,
                    times: pd.DataFrame) -> dict[str, Any]:
     """What a front end must show next to the figures (no silent wrong answers).
 
+    Warnings are about the study area only, in plain words, one line each; a list behind a
+    line (site names, neighbourhood codes) is in ``warning_details[line]``.  Neighbourhoods of
+    the display ring outside the area are never warned about (they change no figure).
+
     Returns
     -------
     dict with ``sites_used`` (sites joined to the network; all for estimates),
-    ``sites_unsnapped`` (DataFrame: ``site_id``, ``name``, ``snap_metres`` of the sites beyond
-    ``Settings.snap_tolerance_metres``, which take no part), ``lsoas_unsnapped`` (codes of the
-    LSOAs beyond it), ``sites_in_area`` and ``warnings`` (one line each, for CLI and headlines).
+    ``sites_unsnapped`` (DataFrame: ``site_id``, ``name``, ``snap_metres`` of the sites that
+    could not be joined, which take no part), ``sites_beyond_roads`` (the same columns for sites
+    reached by an estimated leg), ``lsoas_unsnapped`` (codes of the LSOAs not joined),
+    ``sites_in_area``, ``estimated_trips`` (core LSOAs whose trip has an estimated leg),
+    ``warnings`` (one line each, for the CLI and the app) and ``warning_details``.
     """
     warnings: list[str] = []
-    bad_sites = np.asarray(getattr(res, "unsnapped_sites", np.zeros(0, dtype=np.int64)), dtype=np.int64)
-    tolerance = getattr(getattr(router, "settings", None), "snap_tolerance_metres", None)
-    far = f"more than {tolerance:g} m" if tolerance is not None else "too far"
+    details: dict[str, list[str]] = {}
+    settings = getattr(router, "settings", None)
+    tolerance = getattr(settings, "snap_tolerance_metres", None)
+    beyond = getattr(router, "beyond", None)
     names = (sites["name"] if "name" in sites else sites["site_id"]).astype(str).to_numpy()
-    snap_metres = np.full(len(bad_sites), np.nan)
-    if len(bad_sites) and hasattr(router, "snap"):
-        snap_metres = router.snap(_site_xy(sites)[bad_sites])[1]
-    unsnapped = pd.DataFrame({"site_id": sites["site_id"].to_numpy()[bad_sites],
-                              "name": names[bad_sites], "snap_metres": np.round(snap_metres)})
+    ids = sites["site_id"].to_numpy()
+    site_snap = np.full(len(sites), np.nan)
+    if hasattr(router, "snapper") and tolerance is not None and len(sites):
+        site_snap = router.snapper.snap(_site_xy(sites), tolerance_metres=tolerance).distance_metres
+
+    def frame(rows: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame({"site_id": ids[rows], "name": names[rows], "snap_metres": np.round(site_snap[rows])})
+
+    bad_sites = np.asarray(getattr(res, "unsnapped_sites", np.zeros(0, dtype=np.int64)), dtype=np.int64)
+    far_sites = np.asarray(res.beyond_sites if getattr(res, "beyond_sites", None) is not None
+                           else np.zeros(0, dtype=np.int64), dtype=np.int64)
+    unsnapped = frame(bad_sites)
     if len(bad_sites):
-        listed = "; ".join(f"{n} ({m / 1000:.1f} km)" for n, m in
-                           zip(unsnapped["name"].head(8), unsnapped["snap_metres"].head(8), strict=True))
-        more = f" and {len(bad_sites) - 8} more" if len(bad_sites) > 8 else ""
-        warnings.append(f"{len(bad_sites)} of {len(sites)} sites are {far} from the "
-                        f"road network and are not used: {listed}{more}")
-    bad_lsoas = times.index[times["status"].to_numpy() == "unsnapped"] if "status" in times else []
-    if len(bad_lsoas):
-        adults = float(times.loc[bad_lsoas, "adults"].sum()) if "adults" in times else float("nan")
-        codes = ", ".join(map(str, list(bad_lsoas)[:8])) + (" ..." if len(bad_lsoas) > 8 else "")
-        warnings.append(f"{len(bad_lsoas)} LSOAs ({adults:,.0f} adults) are {far} "
-                        f"from the network and count as unreachable: {codes}")
+        limit = (f"more than {beyond.max_leg_km:g} km" if beyond is not None
+                 else f"more than {tolerance:g} m" if tolerance is not None else "too far")
+        line = (f"{len(bad_sites)} of {len(sites)} sites are {limit} from the road network and are left out"
+                + ("" if beyond is not None else " (roads only: no estimated legs beyond them)"))
+        warnings.append(line)
+        details[line] = [f"{n} ({m / 1000:.1f} km from the roads)" if np.isfinite(m) else str(n)
+                         for n, m in zip(unsnapped["name"], unsnapped["snap_metres"], strict=True)]
+    in_core = times["in_area"].to_numpy(dtype=bool) if "in_area" in times else np.ones(len(times), dtype=bool)
+    status = times["status"].to_numpy() if "status" in times else np.full(len(times), "ok")
+    bad_lsoas = times.index[status == "unsnapped"]
+    core_bad = times.index[(status == "unsnapped") & in_core]
+    if len(core_bad):
+        adults = float(times.loc[core_bad, "adults"].sum()) if "adults" in times else float("nan")
+        far = f"more than {tolerance:g} m" if tolerance is not None else "too far"
+        line = (f"{len(core_bad)} neighbourhoods in {area.name} ({adults:,.0f} adults) are {far} from the "
+                "road network and count as unreachable")
+        warnings.append(line)
+        label = times["lsoa21nm"] if "lsoa21nm" in times else pd.Series(times.index, index=times.index)
+        details[line] = [f"{c} {label.get(c, '')}".strip() for c in core_bad]
     in_area = int(sites["in_area"].astype(bool).sum()) if "in_area" in sites else len(sites)
     if "in_area" in sites and in_area == 0 and len(sites):
         kinds = ", ".join(sorted(sites["site_type"].dropna().astype(str).unique())) if "site_type" in sites else "chosen"
-        warnings.append(f"no {kinds} sites inside {area.name}: all {len(sites)} sites counted are "
-                        f"across the border (within {getattr(area, 'buffer_km', 0) or 'the buffer'} km)")
+        warnings.append(f"no {kinds} sites inside {area.name}: all {len(sites)} sites counted are across the border")
+    method = times["method"].to_numpy(dtype=object) if "method" in times else np.full(len(times), "")
+    estimated = int(((method == "mixed") | (method == "estimate"))[in_core].sum()) if beyond is not None else 0
     return {"sites_used": len(sites) - len(bad_sites), "sites_unsnapped": unsnapped,
-            "lsoas_unsnapped": [str(c) for c in bad_lsoas], "sites_in_area": in_area,
-            "warnings": warnings}
+            "sites_beyond_roads": frame(far_sites), "lsoas_unsnapped": [str(c) for c in bad_lsoas],
+            "sites_in_area": in_area, "estimated_trips": estimated, "trips": int(in_core.sum()),
+            "mixed_note": mixed_note(estimated, int(in_core.sum()), len(far_sites)) if beyond is not None else "",
+            "warnings": warnings, "warning_details": details}
+
+
+def mixed_note(estimated_trips: int, trips: int, sites_beyond: int) -> str:
+    """The words a mixed router's label gains: how many of the area's trips used an estimated leg.
+
+    ``""`` when nothing lies beyond the roads (the label is then just the network's).
+    """
+    how = "roads, then a calibrated straight-line estimate"
+    if estimated_trips:
+        return (f"; {estimated_trips} of {trips} neighbourhoods' trips have an estimated leg beyond these roads "
+                f"(mixed method: {how}, with its error range)")
+    if sites_beyond:
+        return (f"; no trip from the area needs an estimated leg ({sites_beyond} sites beyond these roads "
+                f"are reached by a mixed route: {how})")
+    return ""
 
 
 def _add_k_nearest(out: pd.DataFrame, matrix: np.ndarray, sites: pd.DataFrame, k: int) -> None:
@@ -254,7 +305,8 @@ def _network_isochrone(router: NetworkRouter, site_xy: np.ndarray, bands: tuple[
     import shapely
 
     net = router.network
-    secs, _ = router.node_seconds_to(site_xy[None, :], max_minutes=bands[-1])
+    # roads-only: a site beyond the roads has no catchment drawn on them (reported as empty)
+    secs, _ = router.node_seconds_to(site_xy[None, :], max_minutes=bands[-1], mixed=False)
     u, v = net.edge_u, net.edge_v
     # Edge u->v is travelled towards the site: time at u = edge time + time at v.
     t_v = secs[v]

@@ -266,3 +266,21 @@ def build_directed(*, mode: str, u: np.ndarray, v: np.ndarray, length_metres: np
                   edge_road_class=rc)
     logger.info("network %s %s: %d nodes, %d edges", source, mode, net.n_nodes, net.n_edges)
     return net
+
+
+def clip_network(network: Network, keep: np.ndarray, *, source: str | None = None) -> Network:
+    """The part of ``network`` on the nodes where ``keep`` is True (edges between kept nodes).
+
+    Like an extract cut at a boundary: used to check the mixed method (roads inside, the
+    estimate beyond) against the full network's times.
+    """
+    keep = np.asarray(keep, dtype=bool)
+    remap = np.full(network.n_nodes, -1, dtype=np.int64)
+    remap[keep] = np.arange(int(keep.sum()))
+    e = keep[network.edge_u] & keep[network.edge_v]
+    rc = network.edge_road_class[e] if network.edge_road_class is not None else None
+    return Network(mode=network.mode, node_x=network.node_x[keep], node_y=network.node_y[keep],
+                   osmid=network.osmid[keep], edge_u=remap[network.edge_u[e]].astype(np.int32),
+                   edge_v=remap[network.edge_v[e]].astype(np.int32), edge_metres=network.edge_metres[e],
+                   edge_seconds=network.edge_seconds[e], source=source or f"{network.source} (clipped)",
+                   notes=network.notes, edge_road_class=rc)

@@ -7,8 +7,10 @@ answer is computed is a separate option, so "estimate" is a method, not a pseudo
 =============  ==================================================================================
 method         what it means
 =============  ==================================================================================
-``auto``       real roads (or the timetable) where a network covers the area, else the estimate
-``network``    real OpenStreetMap roads, or a GTFS timetable for ``transit``; an error if none
+``auto``       real roads (or the timetable) where a network covers the area, else the estimate;
+               points beyond the loaded roads are reached by a *mixed* route (roads, then the
+               estimate for the leg beyond; labelled per LSOA)
+``network``    real OpenStreetMap roads only, or a GTFS timetable for ``transit``; an error if none
 ``estimate``   calibrated straight-line *time* estimate (labelled, with its error range)
 ``straight-line``  straight-line *distance* in km (KD-tree) -- no time at all; thresholds in km
 =============  ==================================================================================

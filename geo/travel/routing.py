@@ -19,6 +19,7 @@ import numpy as np
 
 from geo._errors import InputError, NetworkError
 from geo.travel.base import NearestResult, Router, check_xy, nearest_from_matrix
+from geo.travel.mixed import Legs, path_roots
 from geo.travel.modes import Method, TransitOptions, TravelMode, TravelSpec
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from geo.data.areas import Area
     from geo.progress import ProgressFn
     from geo.travel.network import Network
+    from geo.travel.snapping import Joins
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +50,10 @@ def make_router(travel: TravelSpec | TravelMode | str, *, area: Area | None = No
     (labelled "estimate"); ``network`` insists on real roads (an error when there are none);
     ``estimate`` forces the estimate.  ``network`` may also be a loaded :class:`Network`.
     ``mode=transit`` needs a GTFS feed (``transit.gtfs`` or ``gtfs=``) and the ``transit`` extra.
+
+    With method ``auto`` the road router uses the *mixed* method for sites and neighbourhoods
+    beyond the loaded roads (roads inside, the calibrated estimate for the leg beyond; see
+    :class:`NetworkRouter`); ``network`` leaves them out (reported).
 
     Where no bundled network covers the area, network ``auto`` uses the cached Geofabrik extracts
     covering the area + ``extract_buffer_km`` (default ``Settings.cross_border_buffer_km``),
@@ -112,7 +118,7 @@ def make_router(travel: TravelSpec | TravelMode | str, *, area: Area | None = No
         # one hint for real roads: the area's fetch command replaces the generic --network one
         estimate.label = estimate.label.replace("; for real roads use --network PATH.osm.pbf)", f"; {hint} or --network PATH.osm.pbf)")
         return estimate
-    router = NetworkRouter(net, settings=s)
+    router = NetworkRouter(net, settings=s, mixed=spec.method is Method.AUTO)
     if area is not None:
         router.require_covers(area)
     return router
@@ -123,15 +129,28 @@ class NetworkRouter:
 
     Searches run from the sites on the *transposed* graph, so one-way streets are honoured in
     the direction people travel (origin -> site).  Each site enters the graph as a virtual
-    node joined to its snapped node by its connector time, so ``min_only`` multi-source
-    Dijkstra gives the exact nearest site including both snap legs.  Nothing loops in Python
-    over nodes or origins.
+    node joined to the network by its links (see :mod:`geo.travel.snapping`), so ``min_only``
+    multi-source Dijkstra gives the exact nearest site including both joining legs.  Nothing
+    loops in Python over nodes or origins.
+
+    **Mixed method** (``mixed=True``; method ``auto``): sites and origins beyond the roads of
+    the loaded network -- further than ``Settings.snap_tolerance_metres``, e.g. pharmacies in
+    the next county outside the bundled extract -- join it by links timed with the calibrated
+    straight-line estimate (:class:`~geo.travel.estimate.EstimateRouter`).  A trip then runs
+    on real roads inside the network and on the estimate for the leg beyond; two points both
+    beyond the roads may also be joined by the estimate alone.  Each origin's answer says
+    which (``network``, ``mixed`` or ``estimate`` in ``NearestResult.origin_method``) and
+    carries the range of its estimated legs (``minutes_low``/``minutes_high``, the estimate's
+    held-out 10th-90th percentile errors).  Points beyond the estimate's calibrated range are
+    not joined.  Without it (``mixed=False``, ``--method network``) points beyond the snap
+    tolerance are not joined: they take no part and are reported.
     """
 
     method = "network"
 
-    def __init__(self, network: Network, *, settings: Settings | None = None) -> None:
+    def __init__(self, network: Network, *, settings: Settings | None = None, mixed: bool = False) -> None:
         from geo.config import Settings
+        from geo.travel.estimate import EstimateRouter
         from geo.travel.snapping import Snapper
 
         self.network = network
@@ -141,6 +160,13 @@ class NetworkRouter:
         self.snapper = Snapper(network)
         self.csr_to_site = network.csr.T.tocsr()  # reversed edges: search from sites
         self.csr_to_site.sort_indices()
+        #: The estimate timing legs beyond the roads (None: points beyond them are not joined).
+        self.beyond = EstimateRouter(mode=self.mode, settings=self.settings) if mixed else None
+
+    @property
+    def is_mixed(self) -> bool:
+        """Whether legs beyond the roads are estimated (the mixed method)."""
+        return self.beyond is not None
 
     # ------------------------------------------------------------------ helpers
     def snap(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -151,37 +177,50 @@ class NetworkRouter:
         secs = connector_seconds(snap.distance_metres, self.mode)
         return snap.node_idx, snap.distance_metres, np.where(snap.within_tolerance, secs, np.nan)
 
-    def _with_virtual_sites(self, nodes: np.ndarray, seconds: np.ndarray) -> Any:
-        """Transposed CSR plus one row per site (virtual node -> its snapped node)."""
+    def join(self, xy: np.ndarray, *, mixed: bool | None = None) -> Joins:
+        """How each point joins the network (connector, estimated links, or not at all)."""
+        beyond = self.beyond if mixed is None or mixed else None
+        return self.snapper.join(xy, tolerance_metres=self.settings.snap_tolerance_metres, mode=self.mode,
+                                 beyond=beyond)
+
+    def _with_virtual_sites(self, joins: Joins) -> Any:
+        """Transposed CSR plus one row per site (virtual node -> the nodes it joins)."""
         from scipy.sparse import csr_matrix
 
         g = self.csr_to_site
-        n, k = g.shape[0], len(nodes)
-        indptr = np.concatenate([g.indptr, g.indptr[-1] + np.arange(1, k + 1)])
-        indices = np.concatenate([g.indices, nodes.astype(g.indices.dtype)])
-        data = np.concatenate([g.data, np.maximum(seconds, 1e-9)])
+        n, k = g.shape[0], joins.n_points
+        counts = np.bincount(joins.point, minlength=k)
+        indptr = np.concatenate([g.indptr, g.indptr[-1] + np.cumsum(counts)])
+        indices = np.concatenate([g.indices, joins.node.astype(g.indices.dtype)])
+        data = np.concatenate([g.data, np.maximum(joins.seconds, 1e-9)])
         return csr_matrix((data, indices, indptr), shape=(n + k, n + k))
 
-    def node_seconds_to(self, sites_xy: np.ndarray, *, max_minutes: float | None = None,
-                        _snapped: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-                        ) -> tuple[np.ndarray, np.ndarray]:
-        """Seconds from every node to its nearest site, and that site's index (-1 if none)."""
+    def _search(self, joins: Joins, max_minutes: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Seconds from every node to its nearest site, that site (-1 if none) and the node its
+        path enters the network by (the site's snapped node, or the gateway of its estimated leg)."""
         from scipy.sparse.csgraph import dijkstra
 
-        sites_xy = check_xy(sites_xy, what="sites")
-        nodes, _, secs = _snapped if _snapped is not None else self.snap(sites_xy)
-        ok = np.isfinite(secs)
         n = self.network.n_nodes
-        if not ok.any():
-            return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
-        graph = self._with_virtual_sites(nodes[ok], secs[ok])
-        sources = n + np.arange(int(ok.sum()))
+        joined = np.flatnonzero(joins.joined)
+        if not len(joined):
+            return np.full(n, np.inf), np.full(n, -1, dtype=np.int64), np.arange(n)
+        graph = self._with_virtual_sites(joins)
         limit = np.inf if max_minutes is None else float(max_minutes) * 60.0
-        dist, _, src = dijkstra(graph, directed=True, indices=sources, min_only=True,
-                                return_predecessors=True, limit=limit)
-        site_of_virtual = np.flatnonzero(ok)
-        site = np.where(src >= n, site_of_virtual[np.clip(src - n, 0, None)], -1)
-        return dist[:n], site[:n].astype(np.int64)
+        dist, pred, src = dijkstra(graph, directed=True, indices=n + joined, min_only=True,
+                                   return_predecessors=True, limit=limit)
+        site = np.where(src >= n, src - n, -1)
+        return dist[:n], site[:n].astype(np.int64), path_roots(pred, n)
+
+    def node_seconds_to(self, sites_xy: np.ndarray, *, max_minutes: float | None = None,
+                        mixed: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Seconds from every node to its nearest site, and that site's index (-1 if none).
+
+        ``mixed=False`` leaves sites beyond the roads out even on a mixed router (catchments
+        are drawn on the roads around the sites the roads reach).
+        """
+        sites_xy = check_xy(sites_xy, what="sites")
+        dist, site, _ = self._search(self.join(sites_xy, mixed=mixed), max_minutes)
+        return dist, site
 
     def covered_share(self, xy: np.ndarray) -> float:
         """Share of points within the snap tolerance of this network's roads."""
@@ -207,51 +246,87 @@ class NetworkRouter:
     # ------------------------------------------------------------------ Router API
     def nearest(self, sites_xy: np.ndarray, origins_xy: np.ndarray, *,
                 max_minutes: float | None = None) -> NearestResult:
-        """Minutes from each origin to its nearest site (both snap legs included)."""
+        """Minutes from each origin to its nearest site (both joining legs included).
+
+        On a mixed router the result also says, per origin, whether the trip used an estimated
+        leg (``origin_method``) and gives its range (``minutes_low``/``minutes_high``).
+        """
         origins_xy = check_xy(origins_xy, what="origins")
         sites_xy = check_xy(sites_xy, what="sites")
-        site_snap = self.snap(sites_xy)
-        node_secs, node_site = self.node_seconds_to(sites_xy, max_minutes=max_minutes,
-                                                    _snapped=site_snap)
-        o_nodes, o_metres, o_secs = self.snap(origins_xy)
-        total = node_secs[o_nodes] + o_secs
+        sj = self.join(sites_xy)
+        node_secs, node_site, roots = self._search(sj, max_minutes)
+        oj = self.join(origins_xy)
+        total, link = oj.best(node_secs)
+        via = np.where(link >= 0, oj.node[np.clip(link, 0, None)] if len(oj.node) else 0, 0)
+        site_idx = np.where(np.isfinite(total), node_site[via], -1)
+        legs = Legs.of(self.network, sj, oj, sites_xy, origins_xy, site_idx, link, roots[via])
+        if self.beyond is not None:
+            legs.direct_estimate(self.beyond, sj, oj, sites_xy, total, site_idx)
         if max_minutes is not None:
             total = np.where(total <= max_minutes * 60.0, total, np.inf)
         reach = np.isfinite(total)
-        site_idx = np.where(reach, node_site[o_nodes], -1)
-        s_metres = site_snap[1]
+        site_idx = np.where(reach, site_idx, -1)
+        s_metres = sj.snap.distance_metres
         site_metres = (np.where(site_idx >= 0, s_metres[np.clip(site_idx, 0, None)], np.nan)
                        if len(s_metres) else np.full(len(site_idx), np.nan))
-        return NearestResult(minutes=np.where(reach, total / 60.0, np.nan), site_index=site_idx,
-                             origin_snap_metres=o_metres, site_snap_metres=site_metres,
-                             method=self.method, unsnapped_origins=np.flatnonzero(~np.isfinite(o_secs)),
-                             unsnapped_sites=np.flatnonzero(~np.isfinite(site_snap[2])))
+        minutes = np.where(reach, total / 60.0, np.nan)
+        extra: dict[str, Any] = {}
+        if self.beyond is not None:
+            low, high = legs.range(self.beyond, minutes)
+            extra = {"origin_method": np.where(reach, legs.method(), "network").astype(object),
+                     "minutes_low": low, "minutes_high": high,
+                     "beyond_sites": np.flatnonzero(sj.beyond_roads)}
+        return NearestResult(minutes=minutes, site_index=site_idx,
+                             origin_snap_metres=oj.snap.distance_metres, site_snap_metres=site_metres,
+                             method=self.method, unsnapped_origins=np.flatnonzero(~oj.joined),
+                             unsnapped_sites=np.flatnonzero(~sj.joined), **extra)
 
     def site_origin_minutes(self, sites_xy: np.ndarray, origins_xy: np.ndarray, *,
                             max_minutes: float | None = None, chunk: int = 64) -> np.ndarray:
-        """``(n_sites, n_origins)`` minutes; searches run in chunks of unique site nodes."""
+        """``(n_sites, n_origins)`` minutes; searches run in chunks of unique site nodes.
+
+        Sites beyond the roads (mixed router) are searched from their virtual node, which joins
+        the network's edge by estimated links; origins beyond them take their best link.
+        """
+        from dataclasses import replace
+
         from scipy.sparse.csgraph import dijkstra
 
         sites_xy = check_xy(sites_xy, what="sites")
         origins_xy = check_xy(origins_xy, what="origins")
-        s_nodes, _, s_secs = self.snap(sites_xy)
-        o_nodes, _, o_secs = self.snap(origins_xy)
+        sj, oj = self.join(sites_xy), self.join(origins_xy)
         out = np.full((len(sites_xy), len(origins_xy)), np.nan)
-        ok = np.flatnonzero(np.isfinite(s_secs))
-        if len(ok) == 0 or len(origins_xy) == 0:
+        if not sj.joined.any() or not oj.joined.any():
             return out
-        uniq, inv = np.unique(s_nodes[ok], return_inverse=True)
+        need, node_col = np.unique(oj.node, return_inverse=True)  # nodes the origins join
         limit = np.inf if max_minutes is None else float(max_minutes) * 60.0
-        node_rows = np.empty((len(uniq), len(origins_xy)))
-        for start in range(0, len(uniq), chunk):  # chunks of sites bound memory, not a hot loop
-            block = dijkstra(self.csr_to_site, directed=True, indices=uniq[start:start + chunk],
-                             limit=limit)
-            node_rows[start:start + chunk] = block[:, o_nodes]
-        total = node_rows[inv] + s_secs[ok, None] + o_secs[None, :]
+        at_nodes = np.full((len(sites_xy), len(need)), np.inf)
+        beyond = sj.beyond_roads
+        on_road = np.flatnonzero(sj.joined & ~beyond)
+        if len(on_road):
+            first = np.searchsorted(sj.point, on_road)  # their single connector link
+            uniq, inv = np.unique(sj.node[first], return_inverse=True)
+            rows = np.empty((len(uniq), len(need)))
+            for start in range(0, len(uniq), chunk):  # chunks of sites bound memory, not a hot loop
+                block = dijkstra(self.csr_to_site, directed=True, indices=uniq[start:start + chunk], limit=limit)
+                rows[start:start + chunk] = block[:, need]
+            at_nodes[on_road] = rows[inv] + sj.seconds[first][:, None]
+        far = np.flatnonzero(beyond)
+        if len(far):
+            graph = self._with_virtual_sites(sj)
+            n = self.network.n_nodes
+            for start in range(0, len(far), chunk):
+                block = dijkstra(graph, directed=True, indices=n + far[start:start + chunk], limit=limit)
+                at_nodes[far[start:start + chunk]] = block[:, need]
+        total, _ = replace(oj, node=node_col.astype(np.int64)).best(at_nodes)
+        if self.beyond is not None:
+            o_far = np.flatnonzero(oj.beyond_roads)
+            if len(far) and len(o_far):  # both ends beyond the roads: the estimate alone may be shorter
+                direct = self.beyond.site_origin_minutes(sites_xy[far], origins_xy[o_far]) * 60.0
+                total[np.ix_(far, o_far)] = np.fmin(total[np.ix_(far, o_far)], direct)
         if max_minutes is not None:
             total = np.where(total <= limit, total, np.inf)
-        out[ok] = np.where(np.isfinite(total), total / 60.0, np.nan)
-        return out
+        return np.where(np.isfinite(total), total / 60.0, np.nan)
 
 
 __all__ = ["NearestResult", "NetworkError", "Router", "check_xy",

@@ -337,6 +337,9 @@ BINARY = {
     "sqlite": (b"SQLite format 3\x00" + b"\x00" * 84, r"SQLite|GeoPackage"),
     "jpeg": (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + b"\x00" * 30, r"binary"),
     "random": (bytes((i * 7919 + 13) % 256 for i in range(2048)), r"binary"),
+    # no NUL, no control byte, every byte valid Windows-1252, no newline: read as a one-line "header"
+    # it used to give "the CSV has a header but no rows"
+    "random_no_controls": (bytes((0xA0 + (i * 37) % 96) if i % 3 else 0x41 + i % 26 for i in range(300)), r"binary"),
 }
 
 
