@@ -238,4 +238,5 @@ def gap_table(an: Analysis) -> pd.DataFrame | None:
     ss = st.session_state
     return data.gap_table(an.cache_key, an.times, an.area.lsoas, an.controls.threshold_minutes,
                           float(ss.get("gap_w_need", 1.0)), float(ss.get("gap_w_time", 1.0)),
-                          ss.get("gap_need", "imd"), ss.get("client_counts_key"), ss.get("client_counts"))
+                          ss.get("gap_need", "imd"), ss.get("client_counts_key"), ss.get("client_counts"),
+                          ss.get("gap_service") if ss.get("gap_service") in an.study.result_services else None)

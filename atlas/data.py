@@ -265,7 +265,7 @@ def catchments(_study: Study, key: tuple[Any, ...], site_key: tuple[str, ...], _
 @st.cache_data(show_spinner="Scoring gaps…", max_entries=64)
 def gap_table(key: tuple[Any, ...], _times: pd.DataFrame, _lsoas: pd.DataFrame, threshold: int,
                w_need: float, w_time: float, need_source: str, clients_key: str | None,
-               _clients: dict[str, float] | None) -> pd.DataFrame:
+               _clients: dict[str, float] | None, service: str | None = None) -> pd.DataFrame:
     from geo.measures.gaps import gap_scores
 
     need = None
@@ -274,7 +274,7 @@ def gap_table(key: tuple[Any, ...], _times: pd.DataFrame, _lsoas: pd.DataFrame, 
 
         counts = pd.Series(_clients, dtype=float) if _clients else None
         need = area_need(_lsoas, settings(), client_counts=counts)
-    g = gap_scores(_times, need, threshold_minutes=float(threshold), w_need=w_need, w_time=w_time)
+    g = gap_scores(_times, need, threshold_minutes=float(threshold), w_need=w_need, w_time=w_time, service=service)
     g = pd.DataFrame(g.drop(columns="geometry", errors="ignore"))
     g["gap_score"] = g["score"]
     return g

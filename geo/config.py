@@ -173,6 +173,11 @@ class Settings:
     #: server is reachable.  Off in the library and the app (which offers the download
     #: instead); the CLI turns it on; ``GEO_OSM_AUTO_FETCH=1/0`` decides everywhere.
     osm_auto_fetch: bool = False
+    #: Seeded Monte Carlo draws behind every scenario, closure and optimiser range
+    #: (:mod:`geo.measures.uncertainty`; 0 = no ranges).
+    uncertainty_draws: int = 200
+    #: Seed of those draws (the same seed gives the same ranges on every run and machine).
+    uncertainty_seed: int = 20_250
 
     def __post_init__(self) -> None:
         if self.imd_version not in IMD_VERSIONS:

@@ -128,8 +128,12 @@ def test_cli_closure_impact(settings, capsys) -> None:
                  "--sites", "hub,pharmacy", "--threshold", "15", "--network", "none", "--deciles",
                  "--format", "json"]) == 0
     res = json.loads(capsys.readouterr().out)
-    assert res["summary"]["sites"] == len(res["sites"])
+    # one row per site and service it counts for (hub, pharmacy, any type)
+    assert res["summary"]["sites"] == len({r["site_id"] for r in res["sites"]})
+    assert {r["service"] for r in res["sites"]} == {"hub", "pharmacy", "any"}
     assert "newly_beyond_d1" in res["sites"][0]
+    assert all(r["newly_beyond_adults_low"] <= r["newly_beyond_adults"] <= r["newly_beyond_adults_high"]
+               for r in res["sites"])
 
 
 def test_rutland_network_router_matches_oracle(settings, rutland) -> None:

@@ -39,8 +39,8 @@ def test_weights_and_rank_form() -> None:
 
 def test_outreach_list_and_csv(tmp_path) -> None:
     out = outreach_list(_toy(), threshold_minutes=30, top=3)
-    # "place" (local name) is carried only when the times frame has it; the toy frame has none
-    assert list(out.columns) == [c for c in OUTREACH_COLUMNS if c != "place"]
+    # "place" (local name) and the minutes range are carried only when the times frame has them
+    assert list(out.columns) == [c for c in OUTREACH_COLUMNS if c not in {"place", "minutes_low", "minutes_high"}]
     assert len(out) == 3 and list(out["rank"]) == [1, 2, 3]
     p = export_outreach_csv(out, tmp_path / "o.csv")
     back = pd.read_csv(p)

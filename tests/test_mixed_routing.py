@@ -130,7 +130,8 @@ def test_study_label_counts_the_trips_with_an_estimated_leg(settings):
     study = Study(StudySpec(area="Rutland", services=("pharmacy",)), settings=settings)
     base = study.baseline_times
     assert (base.loc[base["in_area"], "method"] == "network").all()
-    assert "minutes_low" not in base.columns, "no range when every resident's trip is on the roads"
+    # trips on the roads carry the road router's own measured error (against Valhalla), no more
+    assert ((base["minutes_low"] <= base["minutes"]) & (base["minutes"] <= base["minutes_high"])).all()
     assert "no trip from the area needs an estimated leg" in study.label
     beyond = base.attrs["sites_beyond_roads"]["site_id"]
     only_beyond = study.sites[study.sites["site_id"].isin(beyond)]

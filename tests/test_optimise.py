@@ -3,6 +3,8 @@ exhaustive brute force on real areas, greedy ranking, and error paths."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pulp
 import pytest
@@ -212,6 +214,8 @@ def test_cli_optimise(settings, capsys) -> None:
                      "--network", "none", "--format", "json"]) == 0
         res = json.loads(capsys.readouterr().out)
         assert len(res["chosen"]) == 2 and res["summary"]["objective"] == obj
+        assert {r["service"] for r in res["chosen"]} == {"hub"}
+        assert all(re.search(r"\([A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}\)$", r["label"]) for r in res["chosen"]), res["chosen"]
 
 
 def test_optimiser_never_recommends_a_zero_gain_pick(settings, capsys) -> None:
@@ -225,7 +229,9 @@ def test_optimiser_never_recommends_a_zero_gain_pick(settings, capsys) -> None:
                  "--format", "json"]) == 0
     cap = capsys.readouterr()
     res = json.loads(cap.out)
-    assert res["chosen"] == [] and res["summary"]["useful_sites"] == 0
-    assert res["summary"]["pct_covered_before"] == res["summary"]["pct_covered_after"]
-    assert "No candidate adds coverage" in res["summary"]["message"]
+    assert res["chosen"] == []
+    for row in res["by_service"]:  # per service: hub, pharmacy
+        assert row["picks"] == 0 and row["pct_covered_before"] == row["pct_covered_after"]
+        assert "No candidate adds coverage" in row["message"]
+    assert {r["service"] for r in res["by_service"]} == {"hub", "pharmacy"}
     assert "No candidate adds coverage" in cap.err and "tighter threshold" in cap.err

@@ -257,7 +257,9 @@ def test_cli_add_save_then_compare(settings, tmp_path, capsys) -> None:
             "--name", "Uppingham satellite", "--save", str(out), "--format", "json"]
     assert main(argv) == 0
     first = json.loads(capsys.readouterr().out)
-    assert first["summary"]["adults_newly_within"] > 0
+    hub = {r["service"]: r for r in first["by_service"]}["hub"]  # per service, each figure with its range
+    assert hub["adults_newly_within"] > 0
+    assert hub["adults_newly_within_low"] <= hub["adults_newly_within"] <= hub["adults_newly_within_high"]
     assert load_scenario(out).base["area"] == "Rutland"
     argv = ["--data-dir", str(settings.data_dir), "scenario", "remove", "--scenario", str(out),
             "--site-id", "seed:tp-oakham", "--save", str(out), "--format", "json"]
@@ -269,6 +271,7 @@ def test_cli_add_save_then_compare(settings, tmp_path, capsys) -> None:
     res = json.loads(capsys.readouterr().out)
     assert res["summary"]["changes"] == 2 and res["summary"]["method"] == "estimate"
     assert {r["imd_decile"] for r in res["by_imd_decile"]} <= set(range(1, 11))
+    assert {r["service"] for r in res["by_imd_decile"]} == {"hub"}
 
 
 def test_cli_errors_are_one_line(settings, tmp_path, capsys) -> None:

@@ -64,8 +64,39 @@ def headline(an: Analysis) -> None:
                         "or unreachable." + (" The range allows for the estimate's measured error "
                                              "against real road times (10th-90th percentile)."
                                              if rng else ""))
-    cols[3].metric(f"Median minutes{est}", f"{h['median_minutes']:.0f}",
-                   help="Adults-weighted median of minutes to the nearest site (reachable LSOAs).")
+    mrng = (f"range {h['median_minutes_low']:.0f}–{h['median_minutes_high']:.0f} min"
+            if "median_minutes_low" in h else None)
+    cols[3].metric(f"Median minutes{est}", f"{h['median_minutes']:.0f}", delta=mrng, delta_color="off",
+                   delta_arrow="off",
+                   help="Adults-weighted median of minutes to the nearest site of any type (reachable LSOAs)."
+                        + (" The range is the median of every neighbourhood's time at the 10th and 90th "
+                           "percentile of the router's measured error." if mrng else ""))
+    by_service(an)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _by_service(key: tuple[Any, ...], _an: Analysis, threshold: int) -> pd.DataFrame:
+    return _an.study.coverage_by_service(thresholds=(float(threshold),), times=_an.times)
+
+
+def by_service(an: Analysis) -> None:
+    """Access to each chosen service side by side (and to the nearest site of any type), with ranges."""
+    if an.times is None or len(an.study.result_services) < 2:
+        return
+    from geo.outputs.ranges import side_by_side
+
+    t = an.controls.threshold_minutes
+    per = _by_service(an.cache_key, an, t)
+    if per.empty:
+        return
+    st.markdown("**Access by service** – each column is the journey to the nearest site of that service; "
+                "the last is the nearest site of any type")
+    table = side_by_side(per, ("adults_within", "adults_beyond", "pct_beyond", "mean_minutes", "median_minutes"),
+                         threshold_minutes=t, verdicts=())
+    st.table(table)
+    if "adults_within_low" in per.columns:
+        st.caption("Ranges: every neighbourhood's time at the 10th and 90th percentile of the router's measured "
+                   "error (estimate: held-out errors against real road times).")
 
 
 def _bar(df: pd.DataFrame, x_title: str, *, threshold: int, show: str, horizontal: bool = False) -> alt.Chart:

@@ -23,14 +23,13 @@ import streamlit as st
 from atlas import data, mapview
 from atlas.context import Analysis, metric_frame
 from atlas.team import signin
+from atlas.views import plans
+from atlas.views.plans import nice, shown_study
 from geo import GeoError
 from geo.outputs import geojson
 
-KEY = "scenario_changes"
-
-
-def _changes() -> list[dict[str, Any]]:
-    return st.session_state.setdefault(KEY, [])
+KEY = plans.KEY
+_changes = plans.changes
 
 
 def _changes_key() -> tuple[tuple[tuple[str, Any], ...], ...]:
@@ -54,23 +53,24 @@ def _to_scenario(changes: list[dict[str, Any]]) -> Any:
     return Scenario(name="atlas scenario", changes=tuple(out))
 
 
-@st.cache_resource(show_spinner="Comparing before and after…", max_entries=32)
+@st.cache_resource(show_spinner="Comparing before and after, per service, with ranges…", max_entries=32)
 def _run(key: tuple[Any, ...], _an: Analysis, changes_key: tuple[Any, ...], threshold: int) -> dict[str, Any]:
-    from geo.planning.scenarios import run_scenario
-
-    an = _an
-    return run_scenario(_to_scenario(_changes()), an.area, an.sites, an.study.router, threshold_minutes=float(threshold),
-                        settings=data.settings())
+    return shown_study(_an).scenario(_to_scenario(_changes()))
 
 
-def _locate(how: str, pc: str, click: Any) -> tuple[float, float, str]:
-    """Easting, northing and postcode of the chosen point; a GeoError names a bad postcode."""
+def _locate(how: str, pc: str, click: Any) -> tuple[float, float, str, str]:
+    """Easting, northing, postcode and place of the chosen point; a GeoError names a bad postcode."""
+    from geo.planning.optimise_service import place_labels
+
     if how == "postcode":
         from geo.planning.scenarios import resolve_location
 
         e, n, _prec, code = resolve_location(postcode=pc.strip(), settings=data.settings(), what="Postcode")
-        return e, n, code
-    return float(click[0]), float(click[1]), ""
+    else:
+        e, n, code = float(click[0]), float(click[1]), ""
+    where = place_labels(pd.DataFrame({"easting": [e], "northing": [n], "postcode": [code], "name": [""]}),
+                         data.settings())
+    return e, n, code or str(where["postcode"].iloc[0]), str(where["place"].iloc[0])
 
 
 def _try_add(change: dict[str, Any], an: Analysis) -> str | None:
@@ -107,10 +107,10 @@ def _edit_panel(an: Analysis) -> None:
     error = None
     if b1.button("Add site here", disabled=not have_point, key="scen_add", type="primary"):
         try:
-            e, n, code = _locate(how, pc, click)
+            e, n, code, place = _locate(how, pc, click)
             error = _try_add({"kind": "add", "name": name.strip() or "New site", "site_type": stype,
                               "site_id": f"scenario:{len(_changes()) + 1}", "easting": e, "northing": n,
-                              "postcode": code}, an)
+                              "postcode": code, "place": place}, an)
         except GeoError as exc:
             error = str(exc)
         if error is None:
@@ -124,8 +124,9 @@ def _edit_panel(an: Analysis) -> None:
         error = _try_add({"kind": "remove", "site_id": target}, an)
     if c2.button("Move it to the point", disabled=target is None or not have_point, key="scen_move"):
         try:
-            e, n, code = _locate(how, pc, click)
-            error = _try_add({"kind": "move", "site_id": target, "easting": e, "northing": n, "postcode": code}, an)
+            e, n, code, place = _locate(how, pc, click)
+            error = _try_add({"kind": "move", "site_id": target, "easting": e, "northing": n, "postcode": code,
+                              "place": place}, an)
         except GeoError as exc:
             error = str(exc)
         if error is None:
@@ -137,8 +138,8 @@ def _edit_panel(an: Analysis) -> None:
         st.caption("None yet. Add, close or move a site.")
     all_names = dict(zip(an.sites_all["site_id"].astype(str), an.sites_all["name"].astype(str), strict=True))
     for i, ch in enumerate(list(_changes())):
-        where = ch.get("postcode") or (f"({ch['easting']:,.0f}, {ch['northing']:,.0f})"
-                                      if ch.get("easting") is not None else "")
+        where = ", ".join(x for x in (ch.get("place"), ch.get("postcode")) if x) or (
+            f"({ch['easting']:,.0f}, {ch['northing']:,.0f})" if ch.get("easting") is not None else "")
         text = {"add": f"Add **{ch.get('name')}** ({geojson.site_style(ch.get('site_type', '')).label.lower()}) "
                        f"at {where}",
                 "remove": f"Close **{all_names.get(ch.get('site_id'), ch.get('site_id'))}**",
@@ -185,7 +186,78 @@ def _proposed(an: Analysis, *, with_click: bool = True) -> pd.DataFrame | None:
     return pd.DataFrame(rows) if rows else None
 
 
+def _delta(value: float, low: float, high: float, *, digits: int = 0, unit: str = "") -> str:
+    """``"+4,224 (range +0 to +4,224)"`` for a metric tile's delta."""
+    f = f"{{:+,.{digits}f}}"
+    value, low, high = (round(float(x), digits) + 0.0 for x in (value, low, high))  # never "-0.0"
+    if f.format(low) == f.format(high) == f.format(value):
+        return f.format(value) + unit
+    return f"{f.format(value)}{unit} (range {f.format(low)} to {f.format(high)})"
+
+
+def _verdict_line(row: pd.Series, t: int) -> None:
+    """One line under a service's tiles saying whether the change can be told from no change."""
+    from geo.measures.uncertainty import NOT_DISTINGUISHABLE
+
+    who = f"Nearest {row['service_label']}"
+    v = str(row["verdict"])
+    lo, hi = row["adults_within_change_low"], row["adults_within_change_high"]
+    chance = row.get("chance_of_gain")
+    odds = (f" It is a gain in {100 * chance:.0f}% of the simulated worlds."
+            if chance is not None and pd.notna(chance) else "")
+    if v == NOT_DISTINGUISHABLE:
+        minutes = ""
+        if row["mean_minutes_change_high"] <= -0.5:
+            minutes = (f" Journeys are clearly shorter, though: mean {row['mean_minutes_change']:+.1f} min "
+                       f"(range {row['mean_minutes_change_low']:+.1f} to {row['mean_minutes_change_high']:+.1f}).")
+        st.warning(f"**{who}: not distinguishable from no change.** The change in adults within {t} min "
+                   f"({row['adults_within_change']:+,.0f}) has a range of {lo:+,.0f} to {hi:+,.0f}, which includes "
+                   "zero: travel-time error and where the sites really are could undo it." + odds + minutes,
+                   icon=":material/help:")
+    elif v == "loss":
+        lost = row["adults_within_before"] - row["adults_within_after"]
+        st.error(f"**{who}: access lost.** {lost:,.0f} fewer adults within {t} min (range "
+                 f"{-hi:,.0f} to {-lo:,.0f}); {row['adults_no_site_reachable_after']:,.0f} adults left with no "
+                 f"{row['service_label']} reachable." if row["adults_no_site_reachable_after"] > 0 else
+                 f"**{who}: access lost.** {lost:,.0f} fewer adults within {t} min (range {-hi:,.0f} to {-lo:,.0f}).",
+                 icon=":material/trending_down:")
+    elif v == "gain":
+        st.success(f"**{who}: a clear gain.** {row['adults_within_change']:+,.0f} adults within {t} min "
+                   f"(range {lo:+,.0f} to {hi:+,.0f}: above zero in at least 9 of 10 simulated worlds).{odds}",
+                   icon=":material/trending_up:")
+    else:
+        st.caption(f"{who}: no change in who is within {t} min ({row['mean_minutes_verdict']} in mean minutes).")
+
+
+def _service_tiles(row: pd.Series, t: int) -> None:
+    import math
+
+    def tile(col: Any, label: str, value: float, fmt: str, change: str, digits: int, *, unit: str = "",
+             inverse: bool = False, help_text: str | None = None) -> None:
+        ch, lo, hi = (float(row[change]), float(row[f"{change}_low"]), float(row[f"{change}_high"]))
+        if not math.isfinite(value):
+            col.metric(label, "–", delta="no site reachable", delta_color="off", delta_arrow="off", help=help_text)
+            return
+        moved = round(ch, digits) != 0
+        col.metric(label, fmt.format(value), delta=_delta(ch, lo, hi, digits=digits, unit=unit),
+                   delta_color=("inverse" if inverse else "normal") if moved else "off",
+                   delta_arrow="auto" if moved else "off", help=help_text)
+
+    cols = st.columns([1.3, 1, 1, 1])
+    tile(cols[0], f"Adults within {t} min", float(row["adults_within_after"]), "{:,.0f}", "adults_within_change", 0,
+         help_text=f"Nearest {row['service_label']}: adults within {t} minutes after the changes; the delta is the "
+                   "change with its 10th–90th percentile range.")
+    tile(cols[1], "% of adults within", float(row["pct_within_after"]), "{:.1f}%", "pct_within_change_pts", 1,
+         unit=" pts")
+    tile(cols[2], "Mean minutes", float(row["mean_minutes_after"]), "{:.1f}", "mean_minutes_change", 1, inverse=True)
+    tile(cols[3], "Median minutes", float(row["median_minutes_after"]), "{:.1f}", "median_minutes_change", 1,
+         inverse=True)
+
+
 def _result(an: Analysis) -> None:
+    from geo.measures.coverage import service_times
+    from geo.outputs.ranges import SCENARIO_TABLE, collapse_ranges, side_by_side
+
     t = an.controls.threshold_minutes
     if not _changes():
         return
@@ -197,47 +269,64 @@ def _result(an: Analysis) -> None:
     if st.session_state.get("_scen_audited") != (an.cache_key, _changes_key(), t):  # once per scenario
         st.session_state["_scen_audited"] = (an.cache_key, _changes_key(), t)
         signin.record("scenario", view="Scenario", area=an.area.name,
-                      detail=f"{len(_changes())} change(s), threshold {t} min")
-    s = res["summary"]
+                      detail=f"scenario: {len(_changes())} change(s), threshold {t} min")
+    by = res["by_service"]
     est = " (ESTIMATE)" if an.is_estimate else ""
-    st.markdown(f"**2. What changes**{est}")
-    cols = st.columns(4)
-    d_adults = s["adults_within_after"] - s["adults_within_before"]
-    d_pct = s["pct_within_after"] - s["pct_within_before"]
-    d_mean = s["mean_minutes_change"]
-    cols[0].metric(f"Adults within {t} min", data.fmt_int(s["adults_within_after"]),
-                   delta=f"{d_adults:+,.0f}", delta_arrow="auto" if round(d_adults) else "off")
-    cols[1].metric("% of adults within", f"{s['pct_within_after']:.1f}%",
-                   delta=f"{d_pct:+.1f} pts", delta_arrow="auto" if round(d_pct, 1) else "off")
-    cols[2].metric("Mean minutes", f"{s['mean_minutes_after']:.1f}",
-                   delta=f"{d_mean:+.1f}", delta_color="inverse", delta_arrow="auto" if round(d_mean, 1) else "off")
-    cols[3].metric("Nearest site changes", value=f"{s['lsoas_nearest_site_changed']:,}")
+    st.markdown(f"**2. What changes, for each service**{est} – every figure with its range")
+    for _, row in by.iterrows():
+        st.markdown(f"**Nearest {row['service_label']}**")
+        _service_tiles(row, t)
+        _verdict_line(row, t)
+    with st.expander("All figures side by side, with their ranges"):
+        st.table(side_by_side(by, SCENARIO_TABLE, threshold_minutes=t,
+                              verdicts=(("verdict", "Verdict (adults within)"),
+                                        ("mean_minutes_verdict", "Verdict (mean minutes)"))))
+        raw = data.csv_bytes(by)
+        st.download_button("Download the figures (CSV)", raw, file_name="scenario_by_service.csv",
+                           mime="text/csv", key="scen_dl_service",
+                           on_click=signin.download_logger("Scenario", "scenario figures by service (CSV)", raw,
+                                                           rows=len(by), area=an.area.name))
+    st.caption(f"Ranges: {res['summary']['ranges']}. Travel-time error: {res['summary']['travel_time_error']}. "
+               "See docs/uncertainty.md.")
+    keys = list(by.index)
+    show = keys[0]
+    if len(keys) > 1:
+        show = st.segmented_control("Maps and tables show journeys to", keys, default=keys[0], key="scen_show",
+                                    format_func=lambda k: f"nearest {by.loc[k, 'service_label']}") or keys[0]
     after_sites = res["sites_after"]
     after_times = data.times(an.study, (an.area.key, an.controls.travel), data.site_key(after_sites), after_sites)
-    after = replace(an, sites=after_sites, times=after_times)
+    shown = replace(an, times=service_times(an.times, show) if an.times is not None else None,
+                    controls=replace(an.controls, metric="minutes"))
+    after = replace(an, sites=after_sites, times=service_times(after_times, show),
+                    controls=replace(an.controls, metric="minutes"))
     st.markdown("**Before and after** – minutes to the nearest site; ★ added, → moved (new place), "
                 "✕ closed or moved away")
     st.markdown("Before")
-    before = replace(an, controls=replace(an.controls, metric="minutes"))
-    mapview.show_html(before, key="map-scenario-before", frame_spec=lambda: metric_frame(before),
-                      extra_key=("before",), height=480, site_legend=False)
+    mapview.show_html(shown, key="map-scenario-before", frame_spec=lambda: metric_frame(shown),
+                      extra_key=("before", show), height=480, site_legend=False)
     st.markdown("After")
-    after = replace(after, controls=replace(an.controls, metric="minutes"))
     mapview.show_html(after, key="map-scenario-after", frame_spec=lambda: metric_frame(after),
-                      extra_key=("after", _changes_key()), height=480,
+                      extra_key=("after", show, _changes_key()), height=480,
                       proposed=_proposed(an, with_click=False), site_legend=False)
     st.markdown("**Minutes saved or lost** – green: the nearest site is now closer; red: further away")
-    mapview.show_html(after, key="map-scenario-saved", frame_spec=lambda: _saved_frame(an, after),
-                      extra_key=("saved", _changes_key()), proposed=_proposed(an, with_click=False),
+    mapview.show_html(after, key="map-scenario-saved", frame_spec=lambda: _saved_frame(shown, after),
+                      extra_key=("saved", show, _changes_key()), proposed=_proposed(an, with_click=False),
                       site_legend=False)
     names = _site_names(an, res)
     t1, t2, t3 = st.tabs(["By deprivation", "By district", "Neighbourhoods that change"])
+
+    def pick(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+        if frame is None or not len(frame):
+            return frame
+        return collapse_ranges(frame.xs(show, level="service")) if show in frame.index.get_level_values(0) else None
+
     with t1:
-        st.dataframe(_nice(res.get("by_imd_decile")), width="stretch")
+        st.dataframe(nice(pick(res.get("by_imd_decile"))), width="stretch")
     with t2:
-        st.dataframe(_nice(res.get("by_lad")), width="stretch")
+        st.dataframe(nice(pick(res.get("by_lad"))), width="stretch")
     with t3:
         ch = res.get("changed_lsoas")
+        ch = ch.xs(show, level="service") if ch is not None and show in ch.index.get_level_values(0) else None
         if ch is not None:
             ch = ch.copy()
             for col in ("site_before", "site_after"):
@@ -245,13 +334,14 @@ def _result(an: Analysis) -> None:
                     ch[col] = ch[col].astype(str).map(lambda v: names.get(v, v))
             if "place" in an.area.lsoas.columns:
                 ch.insert(0, "place", an.area.lsoas["place"].reindex(ch.index))
-        st.dataframe(_nice(ch), width="stretch")
-        if ch is not None and len(ch):
-            raw = data.csv_bytes(_nice(ch))
+            st.dataframe(nice(collapse_ranges(ch)), width="stretch")
+            raw = data.csv_bytes(ch)
             st.download_button("Download changed neighbourhoods (CSV)", raw,
-                               file_name="scenario_changed_lsoas.csv", mime="text/csv", key="scen_dl",
+                               file_name=f"scenario_changed_lsoas_{show}.csv", mime="text/csv", key="scen_dl",
                                on_click=signin.download_logger("Scenario", "changed neighbourhoods (CSV)", raw,
                                                                rows=len(ch), area=an.area.name))
+        else:
+            st.caption("No neighbourhood's journey changes for this service.")
 
 
 #: Minutes saved (positive) or lost (negative): reds for longer trips, greens for shorter.
@@ -262,6 +352,7 @@ SAVED_LABELS = ["10+ min longer", "5–10 min longer", "up to 5 min longer", "no
 
 
 def _saved_frame(an: Analysis, after: Analysis) -> tuple[Any, Any]:
+    """Minutes saved per LSOA between two analyses (their ``times`` already per the chosen service)."""
     from atlas.context import MetricSpec
 
     frame, _ = metric_frame(an)
@@ -282,102 +373,6 @@ def _site_names(an: Analysis, res: dict[str, Any]) -> dict[str, str]:
     return names
 
 
-#: Table headers people read (the rest: underscores become spaces, first letter capital).
-HEADERS = {
-    "imd_decile": "IMD decile", "lad24nm": "District", "lsoa21nm": "Neighbourhood (LSOA)", "place": "Place (ward)",
-    "lsoas": "Neighbourhoods", "adults": "Adults", "adults_within_before": "Adults within (before)",
-    "adults_within_after": "Adults within (after)", "adults_newly_within": "Adults newly within",
-    "adults_newly_beyond": "Adults newly beyond", "mean_minutes_before": "Mean minutes (before)",
-    "mean_minutes_after": "Mean minutes (after)", "mean_minutes_change": "Change in mean minutes",
-    "minutes_before": "Minutes (before)", "minutes_after": "Minutes (after)", "minutes_change": "Change in minutes",
-    "site_before": "Nearest site (before)", "site_after": "Nearest site (after)",
-    "within_before": "Within (before)", "within_after": "Within (after)", "site_id": "Site code",
-    "name": "Name", "site_type": "Type", "postcode": "Postcode", "adults_newly_covered": "Adults newly within",
-    "cumulative_adults_newly_covered": "Running total", "mean_minutes_saved": "Mean minutes saved",
-    "cumulative_mean_minutes_saved": "Running total (minutes)",
-}
-
-
-def _nice(df: pd.DataFrame | None) -> pd.DataFrame:
-    if df is None:
-        return pd.DataFrame()
-    out = df.copy()
-    for c in out.columns:
-        if out[c].dtype.kind == "f":
-            out[c] = out[c].round(1)
-        elif out[c].dtype == object:
-            out[c] = out[c].where(out[c].notna(), "")
-    out.columns = [HEADERS.get(str(c), str(c).replace("_", " ").capitalize()) for c in out.columns]
-    if out.index.name:
-        out.index.name = HEADERS.get(str(out.index.name), str(out.index.name).replace("_", " ").capitalize())
-    return out
-
-
-def _optimiser(an: Analysis) -> None:
-    st.markdown("**3. Where would new sites help most?**")
-    from geo.planning.optimise import CANDIDATE_KINDS
-
-    labels = {"pharmacy": "community pharmacies", "gp": "GP practices", "town": "town centres"}
-    with st.form("optimiser"):
-        c1, c2, c3 = st.columns(3)
-        k = c1.number_input("New sites (k)", 1, 10, 2, key="opt_k", persist_state="page")
-        obj = c2.selectbox("Aim", ["mclp", "pmedian"], key="opt_obj", persist_state="page",
-                           format_func=lambda o: {"mclp": "Most adults newly within the threshold",
-                                                  "pmedian": "Shortest average journey"}[o])
-        kinds = c3.multiselect("Candidate locations", list(CANDIDATE_KINDS), default=["gp", "town"],
-                               format_func=lambda x: labels.get(x, x), key="opt_kinds", persist_state="page")
-        go = st.form_submit_button("Find the best sites", type="primary")
-    if go:
-        try:
-            st.session_state["opt_result"] = _optimise(an.cache_key, an, int(k), obj, tuple(kinds),
-                                                       an.controls.threshold_minutes)
-            signin.record("scenario", view="Scenario", area=an.area.name,
-                          detail=f"optimiser: {k} site(s), aim {obj}, threshold {an.controls.threshold_minutes} min")
-        except GeoError as exc:
-            st.error(f"**The optimiser could not run.** {exc}")
-            return
-    res = st.session_state.get("opt_result")
-    if not res or res.get("key") != (an.cache_key, an.controls.threshold_minutes):
-        return
-    s = res["summary"]
-    chosen = res["chosen"]
-    if chosen.empty:
-        st.info(s.get("message") or "No candidate adds coverage.", icon=":material/info:")
-        return
-    if s.get("useful_sites", len(chosen)) < s["k"]:
-        st.caption(s.get("message", ""))
-    if s["objective"] == "mclp":
-        st.success(f"Opening these {len(chosen)} sites would bring adults within {an.controls.threshold_minutes} min "
-                   f"from {s['pct_covered_before']:.1f}% to **{s['pct_covered_after']:.1f}%**.")
-    else:
-        st.success(f"Opening these {len(chosen)} sites would cut the average journey from "
-                   f"{s['mean_minutes_before']:.1f} to **{s['mean_minutes_after']:.1f} min**.")
-    st.dataframe(_nice(chosen.drop(columns=[c for c in ("easting", "northing") if c in chosen])), width="stretch")
-    st.caption(f"{s['candidates']} candidates tested; solver {s['method']}; {s['router']}.")
-    if st.button("Add these sites to the scenario", key="opt_add"):
-        for _, row in chosen.iterrows():
-            _changes().append({"kind": "add", "name": str(row.get("name", "Optimised site")), "site_type": "satellite",
-                               "easting": float(row["easting"]), "northing": float(row["northing"]),
-                               "site_id": f"scenario:opt-{row.get('site_id', len(_changes()))}"})
-        st.rerun()
-
-
-def _optimise(key: tuple[Any, ...], an: Analysis, k: int, objective: str, kinds: tuple[str, ...],
-              threshold: int) -> dict[str, Any]:
-    from geo.planning.optimise import load_candidates, optimise_sites
-
-    if not kinds:
-        from geo import InputError
-
-        raise InputError("choose at least one kind of candidate location")
-    r = an.study.router
-    cands = load_candidates(list(kinds), an.area, settings=data.settings(), existing=an.sites)
-    with st.spinner(f"Testing {len(cands)} candidate locations…"):
-        out = optimise_sites(an.area, an.sites, cands, r, k=k, objective=objective,
-                             threshold_minutes=float(threshold), method="greedy" if len(cands) > 400 else "exact")
-    return {"key": (key, threshold), "summary": out["summary"], "chosen": out["chosen"]}
-
-
 def render(an: Analysis) -> None:
     """The Scenario tab."""
     st.markdown("**1. Change the sites** – click the map to pick a point, or use a postcode.")
@@ -387,5 +382,6 @@ def render(an: Analysis) -> None:
     with right:
         _edit_panel(an)
     _result(an)
+    plans.closure_panel(an)
     st.divider()
-    _optimiser(an)
+    plans.optimiser(an)

@@ -4,14 +4,20 @@ Example::
 
     geo closure-impact --area Rutland --sites hub,pharmacy --threshold 15
 
-One row per site: adults whose nearest site it is, adults who would fall outside the
-threshold if it closed (overall and by IMD decile), the rise in adults-weighted mean minutes,
-and an ``irreplaceable`` flag (closing it leaves someone beyond the threshold).
+One row per site and service it counts for (``service``: each service studied and ``any``, the
+nearest site of any type): adults whose nearest site it is, adults who would fall outside the
+threshold if it closed (overall and by IMD decile), adults left with no site of that service,
+the rise in adults-weighted mean minutes, and an ``irreplaceable`` flag.  Closing the only hub
+is a loss of hub access even when pharmacies are near.  Every figure carries its range
+(``_low``/``_high``; docs/uncertainty.md) and ``verdict`` says whether the loss is
+distinguishable from no change.
 """
 
 from __future__ import annotations
 
 import argparse
+
+import pandas as pd
 
 from geo.cli._options import add_format_options, add_study_options, study_from_args
 from geo.cli._output import emit
@@ -30,27 +36,27 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo.planning.closure import closure_impact
+    from geo.outputs.ranges import collapse_ranges
 
     study = study_from_args(args, needs_minutes="geo closure-impact")
     threshold = study.threshold_minutes
-    res = closure_impact(study.area, study.sites, study.router, threshold_minutes=threshold,
-                         weight_column=args.need_column)
+    res = study.closure(weight_column=args.need_column, deciles=args.deciles)
+    uncertainty = res.attrs.get("uncertainty", {})
     if args.in_area_sites_only and "in_area" in res:
-        res = res[res["in_area"]].reset_index(drop=True)
-    if not args.deciles:
-        res = res.drop(columns=[c for c in res.columns if c.startswith("newly_beyond_d")])
+        res = res[res["in_area"].astype(bool)]
     if args.top > 0:
-        res = res.head(args.top)
-    res.index = res.index + 1
-    res.index.name = "rank"
+        res = res[res.index <= args.top]
     if args.format == "csv":
         emit(res, "csv", args.out)
         return 0
     wc = args.need_column
+    worst = res.groupby("service", sort=False)[f"newly_beyond_{wc}"].max() if len(res) else pd.Series(dtype=float)
     summary = {"area": study.area.name, "router": study.label, "sites_counted": study.sites_label,
-               "threshold_minutes": threshold, "sites": len(study.sites), "irreplaceable_sites": int(res["irreplaceable"].sum()),
-               f"{wc}_at_risk_worst_closure": float(res[f"newly_beyond_{wc}"].max()) if len(res) else 0.0}
-    emit({"summary": summary, "sites": res}, args.format, args.out,
-         title=f"Closure impact: {study.area.name}, {threshold:g} min")
+               "threshold_minutes": threshold, "sites": int(res["site_id"].nunique()),
+               "irreplaceable_sites": int(res.loc[res["irreplaceable"].astype(bool), "site_id"].nunique()),
+               f"{wc}_at_risk_worst_closure": {str(k): float(v) for k, v in worst.items()},
+               "ranges": uncertainty.get("method", ""), "travel_time_error": uncertainty.get("travel_time_error", "")}
+    table = res if args.format != "table" else collapse_ranges(res.drop(columns=["service_label"]))
+    emit({"summary": summary, "sites": table}, args.format, args.out,
+         title=f"Closure impact: {study.area.name}, {threshold:g} min, per service")
     return 0

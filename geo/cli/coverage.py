@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import pandas as pd
 
 from geo.cli._options import add_format_options, add_study_options, study_from_args
 from geo.cli._output import emit
 from geo.measures.coverage import BREAKDOWNS, PLACE_BREAKDOWNS
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 #: ``--by`` breakdowns: the default ones plus former districts (councils before 2021) and 2024 wards.
 BY_CHOICES = (*BREAKDOWNS, *PLACE_BREAKDOWNS)
@@ -48,6 +47,23 @@ def compact_by_threshold(long: pd.DataFrame, *, unit: str = "minutes") -> pd.Dat
     return out
 
 
+def _side_by_side(per_service: pd.DataFrame, *, thr_col: str, unit: str) -> pd.DataFrame:
+    """Coverage per service as a terminal table: figures (per threshold) down, services across."""
+    from geo.outputs.ranges import format_range
+
+    short = "km" if unit == "km" else "min"
+    cols: dict[str, dict[str, str]] = {}
+    for _, row in per_service.iterrows():
+        col = cols.setdefault(f"Nearest {row['service_label']}", {})
+        thr = float(row[thr_col])
+        col[f"Adults beyond {thr:g} {short}"] = format_range("adults_beyond", row)
+        col[f"% beyond {thr:g} {short}"] = format_range("pct_beyond", row)
+        value = "distance_km" if unit == "km" else "minutes"
+        col[f"Mean {value.replace('_', ' ')}"] = format_range(f"mean_{value}", row)
+        col[f"Median {value.replace('_', ' ')}"] = format_range(f"median_{value}", row)
+    return pd.DataFrame(cols)
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("coverage", help="adults within a travel-time/distance threshold, by "
                                         "deprivation, rurality and district")
@@ -67,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     ``breakdown``, ``group`` and the counts.  ``--by`` gives that breakdown's groups as rows
     (repeated per threshold) with a threshold column, in every format.
     """
-    from geo.measures.coverage import coverage_by_thresholds, range_text
+    from geo.measures.coverage import coverage_by_thresholds, range_text, service_times
     from geo.measures.equity import equity_summary
     from geo.measures.hints import nothing_beyond_hint
 
@@ -79,17 +95,26 @@ def run(args: argparse.Namespace) -> int:
     unit = "km" if straight else "minutes"
     thr_col = "threshold_km" if straight else "threshold_minutes"
 
-    def by_thresholds(breakdowns: tuple[str, ...] = BREAKDOWNS) -> pd.DataFrame:
-        if straight:
-            return coverage_by_thresholds(times, thresholds_km=thresholds, breakdowns=breakdowns)
-        return coverage_by_thresholds(times, thresholds_minutes=thresholds, breakdowns=breakdowns)
+    def by_thresholds(breakdowns: tuple[str, ...] = BREAKDOWNS, *, per_service: bool = False) -> pd.DataFrame:
+        """Long coverage table; ``per_service`` stacks one block per service (column ``service``)."""
+        frames = []
+        for key in (study.result_services if per_service else (None,)):
+            t = times if key is None else service_times(times, key, value_col=value_col)
+            if straight:
+                f = coverage_by_thresholds(t, thresholds_km=thresholds, breakdowns=breakdowns)
+            else:
+                f = coverage_by_thresholds(t, thresholds_minutes=thresholds, breakdowns=breakdowns)
+            if key is not None:
+                f.insert(3, "service", key)
+            frames.append(f)
+        return pd.concat(frames, ignore_index=True)
 
     thr_text = ", ".join(f"{t:g}" for t in thresholds)
     hint = nothing_beyond_hint(times, threshold_minutes=max(thresholds), value_col=value_col)
     if hint:
         print(hint, file=sys.stderr)
-    if args.by:  # one breakdown: rows are its groups (repeated per threshold)
-        long = by_thresholds((args.by,))
+    if args.by:  # one breakdown: rows are its groups (repeated per threshold and service)
+        long = by_thresholds((args.by,), per_service=True)
         table = long[long["breakdown"] == args.by].drop(columns="breakdown")
         table = table.rename(columns={"group": args.by})
         if args.by == "imd_decile":
@@ -97,8 +122,8 @@ def run(args: argparse.Namespace) -> int:
         emit(table.set_index(args.by), args.format, args.out,
              title=f"Coverage of {area.name}: adults within {thr_text} {unit}, by {args.by}")
         return 0
-    if args.format == "csv":  # one long table: threshold, breakdown, group, counts
-        long = by_thresholds()
+    if args.format == "csv":  # one long table: threshold, breakdown, group, service, counts
+        long = by_thresholds(per_service=True)
         emit(long.set_index(thr_col), "csv", args.out)
         return 0
     per = study.coverage(thresholds=thresholds)
@@ -127,6 +152,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"warning: {text}{more}", file=sys.stderr)
     out["equity"] = {k: v for k, v in equity_summary(times, value_col=value_col).items()
                      if not isinstance(v, dict)}
+    per_service = study.coverage_by_service(thresholds=thresholds)
+    if args.format == "table":
+        out["by_service"] = _side_by_side(per_service, thr_col=thr_col, unit=unit)
+    else:
+        out["by_service"] = per_service
     if len(per) == 1:
         out.update({k: v for k, v in first.items() if k.startswith("by_")})
     elif args.format == "json":

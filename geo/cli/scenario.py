@@ -8,9 +8,13 @@ Examples::
     geo scenario move --area Rutland --site-id seed:tp-oakham --postcode "LE15 9PZ"
     geo scenario compare --scenario uppingham.json
 
-Each action evaluates the changed sites against the baseline (adults newly within/beyond the
-threshold by IMD decile, rurality and district, mean minutes, LSOAs whose nearest site
-changes).  ``--scenario FILE`` starts from a saved scenario and ``--save FILE`` writes the
+Each action evaluates the changed sites against the baseline for each service studied and for
+the nearest site of any type, side by side (adults within before/after, newly within/beyond,
+percentage points, mean and median minutes; by IMD decile, rurality and district; LSOAs whose
+nearest site changes).  Every figure carries its range (``_low``/``_high``: 10th-90th
+percentile over seeded draws of travel-time error and site-location precision, see
+docs/uncertainty.md); a change whose range includes zero is "not distinguishable from no
+change".  ``--format csv`` writes the per-service table; ``--changed-out FILE`` the changed LSOAs.  ``--scenario FILE`` starts from a saved scenario and ``--save FILE`` writes the
 result, so changes can be built up one command at a time.
 """
 
@@ -44,6 +48,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help='only sites open at this time, e.g. "Sat 19:00" (known-closed sites drop out; '
                             'sites of unknown hours are kept, and counted apart on stderr)')
         a.add_argument("--show-lsoas", type=int, default=20, help="list this many changed LSOAs (0 = none)")
+        a.add_argument("--changed-out", type=Path, default=None,
+                       help="write every changed LSOA (per service, minutes before/after with ranges) to this CSV")
         a.add_argument("--measure", choices=("nearest", "2sfca", "e2sfca"),
                        default="2sfca" if action == "capacity" else "nearest",
                        help="also report capacity-based access (2SFCA/E2SFCA per 1,000 adults) before and after "
@@ -131,7 +137,8 @@ def _fill_from_base(args: argparse.Namespace, base: dict[str, Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo.planning.scenarios import Scenario, load_scenario, run_scenario, save_scenario
+    from geo.outputs.ranges import SCENARIO_TABLE, collapse_ranges, side_by_side
+    from geo.planning.scenarios import Scenario, load_scenario, save_scenario
 
     scenario = load_scenario(args.scenario) if args.scenario else None
     _fill_from_base(args, scenario.base if scenario else {})
@@ -156,20 +163,24 @@ def run(args: argparse.Namespace) -> int:
 
         print(f"open at {args.at}: {open_range(study.sites, args.at)['text']}; sites of unknown hours are kept "
               "(assumed open)", file=sys.stderr)
-    res = run_scenario(scenario, study.area, study.sites, study.router, threshold_minutes=threshold,
-                       settings=study.settings, weight_column=args.need_column, at=args.at)
+    res = study.scenario(scenario, weight_column=args.need_column, at=args.at)
     if args.save:
         save_scenario(scenario, args.save)
         print(f"saved scenario to {args.save}", file=sys.stderr)
-    res["summary"]["router"] = study.label
-    res["summary"]["sites_counted"] = study.sites_label
-    res["summary"]["area"] = study.area.name
-    changed = res["changed_lsoas"]
-    out: dict[str, Any] = {"summary": res["summary"],
+    if args.changed_out is not None:
+        emit(res["changed_lsoas"].reset_index(), "csv", args.changed_out)
+    summary = dict(res["summary"])
+    headlines = summary.pop("headlines")
+    out: dict[str, Any] = {"summary": summary, "headlines": headlines,
                            "changes": [f"{c.kind}: {_describe(c)}" for c in scenario.changes]}
+    by_service = res["by_service"]
+    out["by_service"] = (by_service if args.format != "table"
+                         else side_by_side(by_service, SCENARIO_TABLE, threshold_minutes=threshold,
+                                           verdicts=(("verdict", "Verdict (adults within)"),
+                                                     ("mean_minutes_verdict", "Verdict (mean minutes)"))))
     for key in ("by_imd_decile", "by_urban_rural", "by_lad"):
         if key in res:
-            out[key] = res[key]
+            out[key] = res[key] if args.format != "table" else collapse_ranges(res[key])
     if args.measure != "nearest":
         from geo.measures.access import capacity_access_change
 
@@ -179,10 +190,13 @@ def run(args: argparse.Namespace) -> int:
         if "by_imd_decile" in cap:
             out["capacity_access_by_imd_decile"] = cap["by_imd_decile"]
     if args.format == "csv":
-        emit(changed, "csv", args.out)
+        emit(by_service, "csv", args.out)
         return 0
     if args.show_lsoas > 0 or args.format == "json":
-        out["changed_lsoas"] = changed if args.format == "json" else changed.head(args.show_lsoas)
+        changed = res["changed_lsoas"]
+        out["changed_lsoas"] = changed if args.format == "json" else collapse_ranges(changed.head(args.show_lsoas))
+    if args.format == "json":
+        out["uncertainty"] = res["uncertainty"]
     emit(out, args.format, args.out, title=f"Scenario: {scenario.name} ({study.area.name})")
     return 0
 

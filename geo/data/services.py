@@ -56,6 +56,63 @@ SERVICE_LABELS = {
 }
 
 
+#: The per-service result that is not one service: the nearest site of whatever type.
+ANY_SITE = "any"
+#: Words for each selectable type or service in per-service results ("nearest treatment hub").
+SELECTION_LABELS = {
+    "hub": "treatment hub", "satellite": "satellite clinic", "outreach": "outreach point",
+    "pharmacy": "community pharmacy", "nsp": "needle & syringe programme (NSP)",
+    "supervised_consumption": "supervised consumption", "young_people": "young people's service",
+    "hospital": "hospital", "recovery": "recovery service", "other": "other site",
+    "treatment": "site offering treatment", "naloxone": "naloxone supply", "dispensing": "community pharmacy",
+    "detox": "detox / inpatient service", ANY_SITE: "site of any type",
+}
+
+
+def selection_label(key: str) -> str:
+    """Words for a per-service result: ``"treatment hub"``, ``"site of any type"`` ..."""
+    return SELECTION_LABELS.get(str(key), str(key).replace("_", " "))
+
+
+def result_services(services: Iterable[str]) -> tuple[str, ...]:
+    """The per-service results of a selection: each service, then :data:`ANY_SITE` when several.
+
+    One service needs no "any type" row (it is the same figure); two or more get it, named as
+    such, so blended answers are never the only ones shown.
+    """
+    svc = tuple(dict.fromkeys(str(s) for s in services))
+    return (*svc, ANY_SITE) if len(svc) > 1 else svc
+
+
+def service_masks(sites: pd.DataFrame, services: Iterable[str]) -> dict[str, np.ndarray]:
+    """Boolean mask of the sites belonging to each per-service result of :func:`result_services`.
+
+    A site belongs to a result when :func:`select` picks it.  A site a scenario adds
+    (``status == "scenario"``) also belongs to each result whose service it provides: a new
+    satellite clinic (``treatment``) counts as a treatment hub, a new NSP point for ``nsp``.
+    """
+    out: dict[str, np.ndarray] = {}
+    added = (sites["status"].astype(str).to_numpy() == "scenario") if "status" in sites.columns else None
+    for key in result_services(services):
+        if key == ANY_SITE:
+            out[key] = np.ones(len(sites), dtype=bool)
+            continue
+        mask = select(sites, [key])
+        if added is not None and added.any():
+            new = sites[added]
+            given = new["services"].fillna("").astype(str) if "services" in new else pd.Series("", index=new.index)
+            types = new["site_type"].fillna("other").astype(str) if "site_type" in new else pd.Series(
+                "other", index=new.index)
+            text = [g if g.strip() else join_services(DEFAULT_SERVICES.get(t, ())) for g, t in
+                    zip(given, types, strict=True)]
+            family = set(DEFAULT_SERVICES.get(key, (key,)))
+            provides = np.array([bool(family & set(t.split(";"))) for t in text], dtype=bool)
+            mask = mask.copy()
+            mask[np.flatnonzero(added)] |= provides
+        out[key] = mask
+    return out
+
+
 def parse_services(text: object, *, source: str = "services", row: int | None = None) -> tuple[str, ...]:
     """Canonical services from ``"NSP; naloxone"``, ``"nsp,supervised consumption"`` or a list.
 
@@ -176,5 +233,6 @@ def service_counts(sites: pd.DataFrame, *, in_area_only: bool = True) -> dict[st
     return {svc: int(has_service(s, [svc]).sum()) for svc in SERVICES if has_service(s, [svc]).any()}
 
 
-__all__ = ["DEFAULT_SERVICES", "PHARMACY_SERVICES", "SERVICES", "SERVICE_LABELS", "has_service", "join_services",
+__all__ = ["ANY_SITE", "DEFAULT_SERVICES", "SELECTION_LABELS", "result_services", "selection_label",
+           "service_masks", "PHARMACY_SERVICES", "SERVICES", "SERVICE_LABELS", "has_service", "join_services",
            "merge_sources", "parse_services", "select", "service_counts", "services_column"]

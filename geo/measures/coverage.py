@@ -20,9 +20,10 @@ Definitions (used everywhere in ``geo``):
 The seed's "in-county sites only" rule is :func:`restrict_sites` (``in_county_only=True``)
 applied to the sites *before* routing; cross-border coverage keeps the buffer sites.
 
-Estimates carry a range: when the times frame has ``minutes_low``/``minutes_high`` (see
-:mod:`geo.travel.estimate`), every table also counts adults within on those times
-(``pct_within_low``/``_high``, :func:`range_text`).
+Times carry a range: when the times frame has ``minutes_low``/``minutes_high`` (the router's
+measured error, :mod:`geo.travel.error_bands`: the estimate's held-out errors, or the road
+router's), every table also counts adults within on those times (``pct_within_low``/``_high``,
+:func:`range_text`).  :func:`coverage_by_service` gives the headline per service side by side.
 
 Why this module is long: the within/beyond definition above, its estimate range and the
 straight-line (distance) variant are one definition of coverage and are kept together so
@@ -52,6 +53,9 @@ PLACE_BREAKDOWNS = ("former_district", "ward")
 #: How an estimate's coverage range is made (shown with every range).
 RANGE_NOTE = ("estimate range: coverage recounted with every LSOA's time at the 90th and 10th "
               "percentile of the estimate's held-out errors against real road times")
+#: The same for road-network times (the road router's measured error; geo.travel.error_bands).
+NETWORK_RANGE_NOTE = ("travel-time range: coverage recounted with every LSOA's time at the 90th and 10th "
+                      "percentile of the road router's measured error")
 
 
 # --------------------------------------------------------------------------- weighted statistics
@@ -147,7 +151,8 @@ def coverage_table(times: pd.DataFrame, *, threshold_minutes: float, by: str | N
         estimate, see :func:`geo.travel.catchments.nearest_times`) also ``adults_within_low``
         and ``pct_within_low`` (counted on the high times: the pessimistic end),
         ``adults_within_high`` and ``pct_within_high`` (on the low times), and
-        ``pct_beyond_low`` / ``pct_beyond_high``.
+        ``pct_beyond_low`` / ``pct_beyond_high``, and ``mean_minutes_low``/``_high`` and
+        ``median_minutes_low``/``_high`` (the weighted mean and median of the low and high times).
     """
     if not np.isfinite(threshold_minutes) or threshold_minutes <= 0:
         msg = f"threshold must be a positive number, got {threshold_minutes!r}"
@@ -169,6 +174,7 @@ def coverage_table(times: pd.DataFrame, *, threshold_minutes: float, by: str | N
         hi = df[f"{value_col}_high"].to_numpy(dtype=float)
         frame["within_low"] = np.isfinite(hi) & (hi < threshold_minutes)
         frame["within_high"] = np.isfinite(lo) & (lo < threshold_minutes)
+        frame["lo"], frame["hi"] = lo, hi
     rows: dict[Any, dict[str, float]] = {}
     for key, g in frame.groupby("g", sort=True, observed=True, dropna=False):
         gw = g["w"].to_numpy()
@@ -187,6 +193,9 @@ def coverage_table(times: pd.DataFrame, *, threshold_minutes: float, by: str | N
         if has_range:
             rows[key][f"{weight}_within_low"] = gw[g["within_low"].to_numpy()].sum()
             rows[key][f"{weight}_within_high"] = gw[g["within_high"].to_numpy()].sum()
+            for stat, fn in (("mean", weighted_mean), ("median", weighted_median)):
+                rows[key][f"{stat}_{value_col}_low"] = fn(g["lo"].to_numpy(), gw)
+                rows[key][f"{stat}_{value_col}_high"] = fn(g["hi"].to_numpy(), gw)
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = by or "group"
     tot = out[weight].replace(0, np.nan)
@@ -237,11 +246,15 @@ def coverage_headline(times: pd.DataFrame, *, threshold_minutes: float, weight: 
         out.update({
             f"{weight}_within_low": round(float(row[f"{weight}_within_low"])),
             f"{weight}_within_high": round(float(row[f"{weight}_within_high"])),
+            f"{weight}_beyond_low": round(float(row[weight] - row[f"{weight}_within_high"])),
+            f"{weight}_beyond_high": round(float(row[weight] - row[f"{weight}_within_low"])),
             "pct_within_low": round(float(row["pct_within_low"]), 2),
             "pct_within_high": round(float(row["pct_within_high"]), 2),
             "pct_beyond_low": round(float(row["pct_beyond_low"]), 2),
             "pct_beyond_high": round(float(row["pct_beyond_high"]), 2),
-            "range_note": RANGE_NOTE,
+            **{f"{stat}_{value_col}_{end}": round(float(row[f"{stat}_{value_col}_{end}"]), 2)
+               for stat in ("mean", "median") for end in ("low", "high")},
+            "range_note": RANGE_NOTE if "estimate" in str(out["method"]) else NETWORK_RANGE_NOTE,
         })
     return out
 
@@ -262,7 +275,8 @@ def range_text(headline: dict[str, Any], *, what: str = "within", weight: str = 
     thr = headline["threshold"]
     unit = "km" if headline.get("unit") == "km" else "min"
     where = f"within {thr:g} {unit}" if what == "within" else f"{thr:g}+ {unit} away"
-    return f"{lo:.1f}\u2013{hi:.1f}% of {weight} {where} (estimate range)"
+    kind = "travel-time range" if str(headline.get("range_note", "")).startswith("travel-time") else "estimate range"
+    return f"{lo:.1f}\u2013{hi:.1f}% of {weight} {where} ({kind})"
 
 
 def _threshold(threshold_minutes: float | None, threshold_km: float | None,
@@ -473,7 +487,74 @@ def coverage_by_thresholds(times: pd.DataFrame, *, thresholds_minutes: Sequence[
     return out
 
 
-__all__ = ["BREAKDOWNS", "PLACE_BREAKDOWNS", "RANGE_NOTE", "coverage_by_thresholds", "coverage_headline",
+def has_service_times(times: pd.DataFrame, service: str, *, value_col: str = "minutes") -> bool:
+    """Whether ``times`` carries the per-service column ``<value_col>_<service>``."""
+    return f"{value_col}_{service}" in times.columns
+
+
+def service_times(times: pd.DataFrame, service: str, *, value_col: str = "minutes") -> pd.DataFrame:
+    """``times`` with ``value_col`` (and its range and nearest site) set to one service's columns.
+
+    ``service`` ``"any"`` (or a service without its own column) returns ``times`` unchanged:
+    the nearest site of any type.  Every measure that reads ``minutes`` then answers for that
+    service (coverage, gap scores, equity).
+    """
+    if not has_service_times(times, service, value_col=value_col):
+        return times
+    out = times.copy()
+    for suffix in ("", "_low", "_high"):
+        src = f"{value_col}_{service}{suffix}"
+        if src in times.columns:
+            out[f"{value_col}{suffix}"] = times[src].to_numpy()
+        elif suffix and f"{value_col}{suffix}" in out.columns:
+            out = out.drop(columns=f"{value_col}{suffix}")
+    for col in ("site_id", "site_name"):
+        if f"{col}_{service}" in times.columns:
+            out[col] = times[f"{col}_{service}"].to_numpy()
+    return out
+
+
+def coverage_by_service(times: pd.DataFrame, services: Sequence[str], *,
+                        thresholds_minutes: Sequence[float] | None = None,
+                        thresholds_km: Sequence[float] | None = None, weight: str = "adults") -> pd.DataFrame:
+    """Headline coverage per service, side by side: one row per (service, threshold).
+
+    ``times`` carries ``minutes`` (nearest site of any type) and ``minutes_<service>`` per
+    service (:func:`geo.travel.catchments.nearest_times` with ``services=``; ``distance_km_*``
+    for straight-line studies).  Rows follow :func:`geo.data.services.result_services`: each
+    service, then ``any`` (the nearest site of any type) when there are several.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``service``; columns ``service_label``, ``threshold_minutes`` (``threshold_km``)
+        and the :func:`coverage_headline` figures (``adults_within``, ``adults_beyond``,
+        ``pct_beyond``, ``mean_minutes``, ``median_minutes`` ..., with ``_low``/``_high``
+        where the times carry a range).
+    """
+    from geo.data.services import ANY_SITE, result_services, selection_label
+
+    if (thresholds_minutes is None) == (thresholds_km is None):
+        msg = "give exactly one of thresholds_minutes or thresholds_km"
+        raise InputError(msg)
+    km = thresholds_km is not None
+    value_col, thr_col = ("distance_km", "threshold_km") if km else ("minutes", "threshold_minutes")
+    rows = []
+    for key in result_services(services):
+        if not has_service_times(times, key, value_col=value_col) and key != ANY_SITE:
+            continue
+        sub = service_times(times, key, value_col=value_col)
+        for thr in parse_thresholds(list(thresholds_km if km else thresholds_minutes)):  # type: ignore[arg-type]
+            h = coverage_headline(sub, threshold_minutes=thr, weight=weight, value_col=value_col)
+            for drop in ("threshold", "unit", "range_note"):
+                h.pop(drop, None)
+            rows.append({"service": key, "service_label": selection_label(key), thr_col: thr, **h})
+    out = pd.DataFrame(rows)
+    return out.set_index("service") if len(out) else out
+
+
+__all__ = ["BREAKDOWNS", "PLACE_BREAKDOWNS", "RANGE_NOTE", "coverage_by_service", "coverage_by_thresholds",
+           "coverage_headline", "has_service_times", "service_times",
            "coverage_summary", "coverage_table", "has_range_columns", "nearest_site_straight_line",
            "parse_thresholds", "range_text", "residents", "restrict_sites", "straight_line_coverage",
            "straight_line_times", "weighted_mean", "weighted_median"]

@@ -35,14 +35,16 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 OUTREACH_COLUMNS = ("lsoa21cd", "lsoa21nm", "place", "lad24nm", "adults", "imd_decile", "urban_rural",
-                    "minutes", "site_name", "need_percentile", "beyond_threshold", "rural_gap",
-                    "score", "rank")
+                    "minutes", "minutes_low", "minutes_high", "site_name", "need_percentile", "beyond_threshold",
+                    "rural_gap", "score", "rank")
+#: Per-service columns added after ``site_name`` for each service (``minutes_hub`` ...).
+SERVICE_COLUMNS = ("minutes_{}", "minutes_{}_low", "minutes_{}_high", "site_name_{}")
 
 
 def gap_scores(times: pd.DataFrame, need: pd.DataFrame | pd.Series | None = None, *,
                threshold_minutes: float, w_need: float = 1.0, w_time: float = 1.0,
                form: str = "product", unreachable_factor: float = 2.0,
-               core_only: bool = True) -> pd.DataFrame:
+               core_only: bool = True, service: str | None = None) -> pd.DataFrame:
     """Gap score per LSOA (see module docstring).
 
     Parameters
@@ -62,6 +64,9 @@ def gap_scores(times: pd.DataFrame, need: pd.DataFrame | pd.Series | None = None
         Unreachable LSOAs are scored as ``unreachable_factor x threshold`` minutes.
     core_only : bool, default True
         Score only core LSOAs (``in_area``).
+    service : str, optional
+        Score the journeys to this service (its ``minutes_<service>`` column) instead of to the
+        nearest site of any type; ``minutes`` and ``site_name`` stay the any-type ones.
 
     Returns
     -------
@@ -78,6 +83,20 @@ def gap_scores(times: pd.DataFrame, need: pd.DataFrame | pd.Series | None = None
     if "minutes" not in times.columns:
         msg = "times frame lacks 'minutes'"
         raise SchemaError(msg)
+    if service and service != "any":
+        from geo.measures.coverage import has_service_times, service_times
+
+        if not has_service_times(times, service):
+            msg = f"the times have no journeys to {service!r}; include it in the study's services"
+            raise SchemaError(msg)
+        scored = gap_scores(service_times(times, service), need, threshold_minutes=threshold_minutes,
+                            w_need=w_need, w_time=w_time, form=form, unreachable_factor=unreachable_factor,
+                            core_only=core_only)
+        for col in ("minutes", "minutes_low", "minutes_high", "site_id", "site_name"):
+            if col in times.columns:
+                scored[col] = times[col].reindex(scored.index)
+        scored.attrs["gap_method"] += f"; minutes to the nearest {service}"
+        return scored
     df = times
     if core_only and "in_area" in df.columns:
         df = df[df["in_area"].astype(bool)]
@@ -126,26 +145,35 @@ def gap_scores(times: pd.DataFrame, need: pd.DataFrame | pd.Series | None = None
 def outreach_list(times: pd.DataFrame, need: pd.DataFrame | pd.Series | None = None, *,
                   threshold_minutes: float, top: int | None = 20, beyond_only: bool = False,
                   w_need: float = 1.0, w_time: float = 1.0, form: str = "product",
-                  columns: Sequence[str] = OUTREACH_COLUMNS) -> pd.DataFrame:
+                  columns: Sequence[str] = OUTREACH_COLUMNS, services: Sequence[str] = (),
+                  score_service: str | None = None) -> pd.DataFrame:
     """The LSOAs an outreach team should look at first, ranked by gap score.
 
-    Returns a flat frame with :data:`OUTREACH_COLUMNS` (``site_name`` = nearest site),
-    ``top`` rows (all when None), optionally only LSOAs beyond the threshold.
+    Returns a flat frame with :data:`OUTREACH_COLUMNS` (``minutes`` = to the nearest site of
+    any type, with its range ``minutes_low``/``minutes_high``; ``site_name`` = that site) and,
+    for each of ``services``, :data:`SERVICE_COLUMNS` side by side (``minutes_hub``,
+    ``minutes_hub_low``, ``minutes_hub_high``, ``site_name_hub`` ...); ``top`` rows (all when
+    None), optionally only LSOAs beyond the threshold.  ``score_service`` scores (and ranks)
+    the journeys to that service instead of to the nearest site of any type.
     """
     g = gap_scores(times, need, threshold_minutes=threshold_minutes, w_need=w_need,
-                   w_time=w_time, form=form)
+                   w_time=w_time, form=form, service=score_service)
     if beyond_only:
         g = g[g["beyond_threshold"]]
     g = g.reset_index().rename(columns={"index": "lsoa21cd"})
     if "site_name" not in g.columns:
         g["site_name"] = None
+    per_service = [c.format(k) for k in services for c in SERVICE_COLUMNS]
     keep = [c for c in columns if c in g.columns]
+    if "site_name" in keep:
+        at = keep.index("site_name") + 1
+        keep[at:at] = [c for c in per_service if c in g.columns and c not in keep]
     out = g[keep].head(top) if top else g[keep]
     out = out.reset_index(drop=True)
     out.attrs["gap_method"] = g.attrs.get("gap_method", "")
-    for c in ("minutes", "score", "need_percentile"):
-        if c in out.columns:
-            out[c] = out[c].astype(float).round(4 if c != "minutes" else 1)
+    for c in out.columns:
+        if c.startswith("minutes") or c in ("score", "need_percentile"):
+            out[c] = out[c].astype(float).round(1 if c.startswith("minutes") else 4)
     return out
 
 
@@ -164,4 +192,4 @@ def export_outreach_csv(outreach: pd.DataFrame, path: str | Path) -> Path:
     return p
 
 
-__all__ = ["OUTREACH_COLUMNS", "export_outreach_csv", "gap_scores", "outreach_list", "rural_gaps"]
+__all__ = ["OUTREACH_COLUMNS", "SERVICE_COLUMNS", "export_outreach_csv", "gap_scores", "outreach_list", "rural_gaps"]

@@ -23,7 +23,7 @@ from geo._errors import SchemaError
 from geo.crs import BNG
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
     import geopandas as gpd
 
@@ -44,7 +44,7 @@ SITE_COLUMNS = ("site_id", "name", "site_type", "provider", "town", "postcode", 
 
 
 def lsoa_metrics(area: Area, times: pd.DataFrame, *, threshold_minutes: float,
-                 need: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
+                 need: pd.DataFrame | None = None, services: Sequence[str] = ()) -> gpd.GeoDataFrame:
     """Core LSOA polygons with every access metric, one row per LSOA (EPSG:27700).
 
     Parameters
@@ -58,6 +58,9 @@ def lsoa_metrics(area: Area, times: pd.DataFrame, *, threshold_minutes: float,
     need : pandas.DataFrame, optional
         Output of :func:`geo.measures.need.composite_need_index` (``need_index``, ``need_percentile``);
         default: IMD score percentile (as :func:`geo.measures.gaps.gap_scores`).
+    services : sequence of str
+        With several, each service's ``minutes_<service>`` (and ``_low``/``_high``) and
+        ``site_name_<service>`` follow ``site_name`` (``minutes`` = nearest site of any type).
 
     Returns
     -------
@@ -84,6 +87,15 @@ def lsoa_metrics(area: Area, times: pd.DataFrame, *, threshold_minutes: float,
     df.index.name = "lsoa21cd"
     df = df.reset_index()
     keep = [c for c in LSOA_COLUMNS if c in df.columns]
+    if len(tuple(services)) > 1:
+        from geo.measures.gaps import SERVICE_COLUMNS
+
+        at = keep.index("site_name") + 1 if "site_name" in keep else len(keep)
+        extra = [c.format(k) for k in services for c in SERVICE_COLUMNS]
+        keep[at:at] = [c for c in extra if c in times.columns]
+        for c in extra:
+            if c in times.columns:
+                df[c] = times[c].reindex(df["lsoa21cd"]).to_numpy()
     out = gpd.GeoDataFrame(df[keep], geometry=polys.geometry.to_numpy(), crs=BNG)
     for c in ("beyond_threshold", "unreachable", "rural_gap"):
         if c in out.columns:

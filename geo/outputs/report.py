@@ -76,7 +76,8 @@ def report_data(area: Area | str, times: pd.DataFrame, *, threshold_minutes: flo
                 router_label: str | None = None, title: str | None = None,
                 outreach_top: int = 20, notes: Sequence[str] = (),
                 charts: bool = True, breakdowns: Sequence[str] | None = None,
-                context: dict[str, Any] | None = None) -> dict[str, Any]:
+                context: dict[str, Any] | None = None, services: Sequence[str] = (),
+                sections: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
     """Everything the report shows, as plain Python/pandas objects.
 
     Parameters
@@ -110,6 +111,12 @@ def report_data(area: Area | str, times: pd.DataFrame, *, threshold_minutes: flo
     context : dict, optional
         Map context from :func:`geo.outputs.map_context.map_context` (place labels, main
         roads); drawn on the report maps.
+    services : sequence of str
+        The study's services: with several, an "Access by service" section shows each side by
+        side (``times`` needs their ``minutes_<service>`` columns) and the exports carry them.
+    sections : sequence of dict
+        Planning sections (scenario, closure impact, new sites) from
+        :mod:`geo.outputs.report_sections`, drawn after the headline.
 
     Returns
     -------
@@ -133,12 +140,19 @@ def report_data(area: Area | str, times: pd.DataFrame, *, threshold_minutes: flo
     out = outreach_list(times, need, threshold_minutes=threshold_minutes, top=outreach_top)
     chart = (decile_chart_png(cov["by_imd_decile"], threshold=threshold_minutes, imd=imd_label(core))
              if charts and "by_imd_decile" in cov and len(cov["by_imd_decile"]) else None)
+    from geo.measures.coverage import coverage_by_service
+    from geo.outputs.report_sections import coverage_section, section_html
+
+    all_sections = list(sections)
+    if len(tuple(services)) > 1:
+        per_service = coverage_by_service(times, services, thresholds_minutes=(threshold_minutes,))
+        all_sections.insert(0, coverage_section(per_service, threshold_minutes=threshold_minutes))
     metrics = None
     maps: dict[str, str | None] = {}
     if not isinstance(area, str):
         from geo.outputs.export import lsoa_metrics
 
-        metrics = lsoa_metrics(area, times, threshold_minutes=threshold_minutes, need=need)
+        metrics = lsoa_metrics(area, times, threshold_minutes=threshold_minutes, need=need, services=services)
         if charts:
             from geo.outputs.report_html import access_maps_png
 
@@ -168,8 +182,11 @@ def report_data(area: Area | str, times: pd.DataFrame, *, threshold_minutes: flo
         f"{threshold_minutes:g} minutes or more, or no site is reachable (seed method: 'share of "
         "adults 18+ who need 45+ minutes to reach the nearest hub').",
         "Mean and median minutes are adults-weighted over reachable LSOAs.",
-        *([f"Estimate range: {cov['headline']['range_note']} (per-LSOA minutes_low/minutes_high "
+        *([f"Range: {cov['headline']['range_note']} (per-LSOA minutes_low/minutes_high "
            "in the exports)."] if "range_note" in cov["headline"] else []),
+        *(["Scenario, closure and new-site figures carry the 10th-90th percentile of seeded draws over "
+           "travel-time error and site-location precision; a change whose range includes zero is 'not "
+           "distinguishable from no change' (docs/uncertainty.md)."] if sections else []),
         (f"Deprivation: English Indices of Deprivation {imd_version_of(core)}, national deciles "
          "(1 = most deprived 10%)" + (". IMD 2019 is published on LSOA 2011: split LSOAs inherit "
                                       "their parent's rank, merged ones the mean rank of their parents."
@@ -187,6 +204,8 @@ def report_data(area: Area | str, times: pd.DataFrame, *, threshold_minutes: flo
         "is_estimate": is_estimate,
         "threshold_minutes": float(threshold_minutes),
         "headline": cov["headline"],
+        "sections": all_sections,
+        "sections_html": [section_html(sec) for sec in all_sections],
         "adults_most_deprived_20pct_pct": round(float(deprived_pct), 1),
         "imd": imd_label(core),
         "coverage": {k: v for k, v in cov.items() if k.startswith("by_")},

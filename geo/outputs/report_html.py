@@ -28,7 +28,7 @@ h1{font-size:1.7em;margin-bottom:.2em}h2{border-bottom:2px solid #005eb8;padding
 table{border-collapse:collapse;margin:.6em 0 1.2em;font-size:.9em}th,td{border:1px solid #ccd;
  padding:.25em .6em;text-align:right}th{background:#eef2f8}td:first-child,th:first-child{text-align:left}
 td.t{text-align:left}.wrap{overflow-x:auto}.note{font-size:.88em;color:#444}.small{font-size:.82em}img{max-width:100%}
-.maps{display:flex;flex-wrap:wrap;gap:1em}.maps figure{margin:0;flex:1 1 480px}
+.maps{display:flex;flex-wrap:wrap;gap:1em}.nd{color:#7a3e00}.maps figure{margin:0;flex:1 1 480px}
 footer{margin-top:3em;font-size:.8em;color:#666;border-top:1px solid #ccc;padding-top:.6em}
 """
 
@@ -78,11 +78,13 @@ def _cell(v: Any) -> str:
 def frame_html(df: pd.DataFrame, *, columns: tuple[str, ...] | None = None, index: bool = True) -> str:
     """A small frame as an HTML table with readable labels; values escaped."""
     d = df if columns is None else df[[c for c in columns if c in df.columns]]
-    head = ([esc(d.index.name or "")] if index else []) + [esc(COLUMN_LABELS.get(c, c)) for c in d.columns]
+    names = [n for n in d.index.names if n] if isinstance(d.index, pd.MultiIndex) else [d.index.name or ""]
+    head = ([esc(" · ".join(names))] if index else []) + [esc(COLUMN_LABELS.get(c, c)) for c in d.columns]
     rows = ["<tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
     cols = [d[c].tolist() for c in d.columns]  # column-wise keeps int columns int
     for i, key in enumerate(d.index):
-        cells = ([f"<td>{esc(key)}</td>"] if index else []) + [_cell(col[i]) for col in cols]
+        label = " · ".join(str(k) for k in key) if isinstance(key, tuple) else key
+        cells = ([f"<td>{esc(label)}</td>"] if index else []) + [_cell(col[i]) for col in cols]
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return "<div class='wrap'><table>" + "".join(rows) + "</table></div>"
 
@@ -327,11 +329,14 @@ def render_report_html(data: dict[str, Any]) -> str:
         (fmt(h["adults"]), "adults 18+ (Census 2021)"),
         (fmt(h["lsoas"]), "LSOAs"),
         (f"{fmt(h['pct_beyond'])}%", f"adults {thr:g}+ minutes from the nearest site"
-         + (f" (estimate range {fmt(h['pct_beyond_low'])}–{fmt(h['pct_beyond_high'])}%)"
-            if "pct_beyond_low" in h else "")),
+         + (f" ({'estimate' if data['is_estimate'] else 'travel-time'} range {fmt(h['pct_beyond_low'])}–"
+            f"{fmt(h['pct_beyond_high'])}%)" if "pct_beyond_low" in h else "")),
         (fmt(h["adults_beyond"]), f"adults {thr:g}+ minutes (incl. unreachable)"),
-        (fmt(h["mean_minutes"]), "mean minutes (adults-weighted)"),
-        (fmt(h["median_minutes"]), "median minutes"),
+        (fmt(h["mean_minutes"]), "mean minutes (adults-weighted)" + (
+            f" (range {fmt(h['mean_minutes_low'])}–{fmt(h['mean_minutes_high'])})" if "mean_minutes_low" in h else "")),
+        (fmt(h["median_minutes"]), "median minutes" + (
+            f" (range {fmt(h['median_minutes_low'])}–{fmt(h['median_minutes_high'])})"
+            if "median_minutes_low" in h else "")),
         (fmt(h["adults_unreachable"]), "adults with no reachable site"),
         (f"{fmt(data.get('adults_most_deprived_20pct_pct'))}%",
          "of adults live in England's 20% most deprived LSOAs"),
@@ -340,6 +345,7 @@ def render_report_html(data: dict[str, Any]) -> str:
         f"<div class='card'><div class='v'>{esc(v)}</div><div class='l'>{esc(lab)}</div></div>"
         for v, lab in cards) + "</div>")
     parts.append(f"<p class='note'>{esc(data['sites_summary'])}</p>")
+    parts.extend(data.get("sections_html", ()))  # planning sections, rendered by geo.outputs.report_sections
     maps = data.get("maps") or {}
     if maps.get("minutes_map") or maps.get("gap_map"):
         parts.append("<h2>Maps</h2><div class='maps'>" + "".join(

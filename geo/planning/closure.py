@@ -21,7 +21,10 @@ from geo._errors import InputError
 from geo.travel.matrix import area_origins, best_two, site_origin_matrix
 
 if TYPE_CHECKING:
+    from geo.config import Settings
     from geo.data.areas import Area
+    from geo.measures.uncertainty import UncertaintySpec
+    from geo.travel.matrix import Origins
     from geo.travel.routing import Router
 
 logger = logging.getLogger(__name__)
@@ -115,4 +118,80 @@ def closure_impact(area: Area, sites: pd.DataFrame, router: Router, *, threshold
     return out
 
 
-__all__ = ["closure_impact", "closure_impact_from_matrix"]
+#: Closure figures per site and service, each with ``_low``/``_high`` (:func:`closure_by_service`).
+CLOSURE_FIGURES = ("newly_beyond_adults", "left_without_site_adults", "mean_minutes_increase")
+
+
+def closure_by_service(sites: pd.DataFrame, router: Router, origins: Origins, *, services: tuple[str, ...],
+                       threshold_minutes: float, spec: UncertaintySpec, settings: Settings | None = None,
+                       matrix: np.ndarray | None = None, deciles: bool = False) -> pd.DataFrame:
+    """Leave-one-out closure impact of every site, per service it counts for, with ranges.
+
+    Returns one row per (site, service) -- index ``rank`` (sites ranked by their worst loss
+    over services, then by the rise in mean minutes) -- with ``site_id``, ``name``,
+    ``site_type``, ``in_area``, ``service``, ``service_label``, ``nearest_for_adults``, each
+    :data:`CLOSURE_FIGURES` figure with ``_low``/``_high``, ``irreplaceable``, ``chance_of_loss``
+    (share of draws in which someone falls beyond the threshold) and ``verdict``
+    ("loss", "no change" or "not distinguishable from no change": on adults newly beyond).
+    ``deciles`` adds ``newly_beyond_d1`` ... ``newly_beyond_d10`` (IMD decile; figures only).
+    ``attrs["uncertainty"]`` says how the ranges were made.
+    """
+    from geo.data.services import result_services, selection_label, service_masks
+    from geo.measures.uncertainty import AccessDraws, interval, verdict
+    from geo.planning.by_service import ADULTS_TOLERANCE, describe_draws
+
+    sites = pd.DataFrame(sites).reset_index(drop=True)
+    m = site_origin_matrix(router, sites, origins) if matrix is None else np.asarray(matrix, dtype=float)
+    m = np.where(np.isnan(m), np.inf, m)
+    masks = service_masks(sites, services)
+    keys = list(result_services(services))
+    w, t = origins.weights, float(threshold_minutes)
+    draws = AccessDraws(router, origins.xy, sites, m, spec=spec, settings=settings,
+                        states=[masks[k] for k in keys], rank=2)
+    cols = ("newly_beyond_weight", "left_without_site_weight", "mean_minutes_increase")
+    sims = {k: np.full((draws.draws, int(masks[k].sum()), len(cols)), np.nan) for k in keys}
+    for r, mat in draws.matrices():
+        for k in keys:
+            if masks[k].any():
+                res = closure_impact_from_matrix(mat[masks[k]], w, threshold_minutes=t)
+                sims[k][r] = res[list(cols)].to_numpy(dtype=float)
+    frames = []
+    info = [c for c in ("site_id", "name", "site_type", "in_area") if c in sites.columns]
+    for k in keys:
+        rows = np.flatnonzero(masks[k])
+        if not len(rows):
+            continue
+        dec = origins.table["imd_decile"].to_numpy() if deciles and "imd_decile" in origins.table else None
+        res = closure_impact_from_matrix(m[rows], w, threshold_minutes=t, deciles=dec)
+        df = sites.iloc[rows][info].reset_index(drop=True)
+        df["service"] = k
+        df["service_label"] = selection_label(k)
+        df["nearest_for_adults"] = res["nearest_for_weight"].to_numpy()
+        for n, (col, name) in enumerate(zip(cols, CLOSURE_FIGURES, strict=True)):
+            df[name] = res[col].to_numpy()
+            lo, hi = interval(sims[k][:, :, n], df[name].to_numpy(dtype=float))
+            df[f"{name}_low"], df[f"{name}_high"] = lo, hi
+        for d in (c for c in res.columns if c.startswith("newly_beyond_d")):
+            df[d] = res[d].to_numpy()
+        df["irreplaceable"] = df["newly_beyond_adults"] > 0
+        df["chance_of_loss"] = (np.mean(sims[k][:, :, 0] > ADULTS_TOLERANCE, axis=0) if draws.draws
+                                else np.full(len(df), np.nan))
+        df["verdict"] = [verdict(-p, -h, -lo, tolerance=ADULTS_TOLERANCE)
+                         for p, lo, h in zip(df["newly_beyond_adults"], df["newly_beyond_adults_low"],
+                                             df["newly_beyond_adults_high"], strict=True)]
+        frames.append(df)
+    out = pd.concat(frames, ignore_index=True)
+    worst = out.groupby("site_id")["newly_beyond_adults"].transform("max")
+    rise = out.groupby("site_id")["mean_minutes_increase"].transform("max")
+    order = {k: i for i, k in enumerate(keys)}
+    out = out.assign(_w=worst, _r=rise, _s=out["service"].map(order)).sort_values(
+        ["_w", "_r", "site_id", "_s"], ascending=[False, False, True, True], kind="stable")
+    rank = pd.factorize(out["site_id"])[0] + 1
+    out = out.drop(columns=["_w", "_r", "_s"])
+    out.index = pd.Index(rank, name="rank")
+    out.attrs["uncertainty"] = describe_draws(draws, spec)
+    logger.info("closure by service: %d sites x %d services, %d draws", len(sites), len(keys), draws.draws)
+    return out
+
+
+__all__ = ["CLOSURE_FIGURES", "closure_by_service", "closure_impact", "closure_impact_from_matrix"]

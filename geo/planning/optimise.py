@@ -38,6 +38,7 @@ from geo.travel.matrix import area_origins, best_two, site_origin_matrix
 if TYPE_CHECKING:
     from geo.config import Settings
     from geo.data.areas import Area
+    from geo.travel.matrix import Origins
     from geo.travel.routing import Router
 
 logger = logging.getLogger(__name__)
@@ -479,15 +480,16 @@ def _town_candidates(area: Area, settings: Settings | None, *, min_stops: int = 
     tc = tc[shapely.contains_xy(poly, tc["easting"].to_numpy(dtype=float), tc["northing"].to_numpy(dtype=float))]
     slug = tc["town"].str.lower().str.replace(r"[^a-z0-9]+", "-", regex=True).str.strip("-")
     out = pd.DataFrame({"site_id": "town:" + slug, "name": tc["town"].str.title() + " (town centre)",
-                        "site_type": "satellite", "location_precision": "town",
+                        "site_type": "satellite", "location_precision": "town", "town": tc["town"],
                         "easting": tc["easting"], "northing": tc["northing"]})
     return out.drop_duplicates("site_id")
 
 
-def optimise_sites(area: Area, existing: pd.DataFrame, candidates: pd.DataFrame, router: Router, *,
+def optimise_sites(area: Area | Origins, existing: pd.DataFrame, candidates: pd.DataFrame, router: Router, *,
                    k: int, objective: str = "mclp", threshold_minutes: float | None = None,
                    need_column: str = "adults", method: str = "exact", solver: Any = None,
-                   existing_minutes: np.ndarray | None = None) -> dict[str, Any]:
+                   existing_minutes: np.ndarray | None = None,
+                   candidate_minutes: np.ndarray | None = None) -> dict[str, Any]:
     """Choose ``k`` of ``candidates`` to open alongside ``existing`` for the core LSOAs of ``area``.
 
     Returns ``summary`` (need covered / weighted mean minutes before and after, timings,
@@ -496,10 +498,13 @@ def optimise_sites(area: Area, existing: pd.DataFrame, candidates: pd.DataFrame,
     that adds nothing (zero marginal gain: everyone it could serve is already within the
     threshold of an existing site, or nobody is brought within it) is never a recommendation:
     it is left out of ``chosen``, and ``message`` says "no candidate adds coverage" when none
-    does (with the fix: a tighter threshold, or other candidates).
+    does (with the fix: a tighter threshold, or other candidates).  ``existing_minutes`` and
+    ``candidate_minutes`` reuse already-routed matrices (minutes beyond the threshold may be NaN).
     """
+    from geo.travel.matrix import Origins
+
     _check_obj(objective, threshold_minutes)
-    origins = area_origins(area, weight_column=need_column)
+    origins = area if isinstance(area, Origins) else area_origins(area, weight_column=need_column)
     t0 = time.perf_counter()
     em = existing_minutes if existing_minutes is not None else site_origin_matrix(router, existing, origins)
     _, baseline, _ = best_two(em)
@@ -508,7 +513,8 @@ def optimise_sites(area: Area, existing: pd.DataFrame, candidates: pd.DataFrame,
         cap = float(threshold_minutes)
     elif np.isfinite(baseline).all() and len(baseline):
         cap = float(baseline.max())
-    cm = site_origin_matrix(router, candidates, origins, max_minutes=cap)
+    cm = (site_origin_matrix(router, candidates, origins, max_minutes=cap) if candidate_minutes is None
+          else np.asarray(candidate_minutes, dtype=float))
     t_route = time.perf_counter() - t0
     res = solve(cm, origins.weights, k=k, objective=objective, baseline_minutes=baseline,
                 threshold_minutes=threshold_minutes, method=method, solver=solver)

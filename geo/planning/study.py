@@ -13,6 +13,10 @@ handed in already built (the app shares one router between studies that differ o
 >>> study = Study(StudySpec(area="Rutland", services=("hub",), travel=TravelSpec.parse(mode="drive")),
 ...               settings=Settings.from_env())                     # doctest: +SKIP
 >>> study.times()[["minutes", "site_name"]].head()                   # doctest: +SKIP
+
+Why this module is long: it is the one pipeline both front ends adapt -- the spec, the lazily
+built parts and every question a study answers (times, coverage, and per service with ranges:
+scenario, closure, optimiser); each answer is a few lines delegating to its planning module.
 """
 
 from __future__ import annotations
@@ -34,6 +38,9 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
     from geo.data.areas import Area
+    from geo.measures.uncertainty import UncertaintySpec
+    from geo.planning.by_service import Answer
+    from geo.planning.scenarios import Scenario
     from geo.progress import ProgressFn
     from geo.travel.base import Router
     from geo.travel.matrix import Origins
@@ -270,7 +277,8 @@ class Study:
         else:
             from geo.travel.catchments import nearest_times
 
-            out = nearest_times(self.area, use, self.router, by_type=by_type, k=k, max_minutes=max_minutes)
+            out = nearest_times(self.area, use, self.router, by_type=by_type, k=k, max_minutes=max_minutes,
+                                services=self.services)
         out.attrs["label"] = self._label_for(out) if self.is_time else self.label
         out.attrs["method"] = self.method
         return out
@@ -320,6 +328,99 @@ class Study:
                 summary = coverage_summary(t, threshold_km=thr)
             out.append({**summary.pop("headline"), **summary})
         return out
+
+    # ------------------------------------------------------------------ per service, with ranges
+    @property
+    def result_services(self) -> tuple[str, ...]:
+        """The per-service results: each service, then ``"any"`` (nearest site of any type) when several."""
+        from geo.data.services import result_services
+
+        return result_services(self.services)
+
+    @property
+    def uncertainty(self) -> UncertaintySpec:
+        """Size and seed of the Monte Carlo behind every range (``Settings.uncertainty_*``)."""
+        from geo.measures.uncertainty import UncertaintySpec
+
+        return UncertaintySpec.from_settings(self.settings)
+
+    def coverage_by_service(self, *, thresholds: tuple[float, ...] | None = None,
+                            times: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Coverage headline per service and threshold, side by side (see :func:`~geo.measures.coverage.coverage_by_service`)."""
+        from geo.measures.coverage import coverage_by_service
+
+        t = self.baseline_times if times is None else times
+        if not self.is_time:
+            return coverage_by_service(t, self.services, thresholds_km=thresholds or (self.threshold_km,))
+        return coverage_by_service(t, self.services, thresholds_minutes=thresholds or self.thresholds_minutes)
+
+    def scenario(self, scenario: Scenario, *, weight_column: str = "adults", at: object = None,
+                 pool: pd.DataFrame | None = None) -> Answer:
+        """Apply ``scenario`` and compare with the study's sites, per service, every figure with its range.
+
+        Returns :func:`~geo.planning.by_service.compare_by_service`'s dict plus ``sites_after``
+        and ``summary`` (area, threshold, method, router, how the ranges were made, one
+        headline per service).  ``at`` keeps only sites open then, before and after.
+        """
+        from geo.planning.by_service import compare_by_service, headline
+        from geo.planning.scenarios import apply_scenario, open_at_mask
+
+        self.require_minutes("a scenario")
+        new_sites = apply_scenario(scenario, self.sites, settings=self.settings, pool=pool)
+        base = pd.DataFrame(self.sites).reset_index(drop=True)
+        if at is not None:
+            base = base[open_at_mask(base, at)].reset_index(drop=True)
+            new_sites = new_sites[open_at_mask(new_sites, at)].reset_index(drop=True)
+        t = self.threshold_minutes
+        res = compare_by_service(base, new_sites, self.router, self.origins(weight_column=weight_column),
+                                 services=self.services, threshold_minutes=t, spec=self.uncertainty,
+                                 settings=self.settings)
+        res["summary"] = {**self._run_record(), "scenario": scenario.name, "changes": len(scenario.changes),
+                          **({"open_at": str(at)} if at is not None else {}),
+                          "headlines": [headline(r, threshold_minutes=t) for _, r in res["by_service"].iterrows()],
+                          "ranges": res["uncertainty"]["method"],
+                          "travel_time_error": res["uncertainty"]["travel_time_error"]}
+        res["sites_after"] = new_sites
+        return res
+
+    def closure(self, *, weight_column: str = "adults", deciles: bool = False) -> pd.DataFrame:
+        """Closure impact of every site per service, with ranges (:func:`~geo.planning.closure.closure_by_service`)."""
+        from geo.planning.closure import closure_by_service
+
+        self.require_minutes("closure impact")
+        origins = self.origins(weight_column=weight_column)
+        m, _ = self.matrix(weight_column=weight_column)
+        out = closure_by_service(self.sites, self.router, origins, services=self.services,
+                                 threshold_minutes=self.threshold_minutes, spec=self.uncertainty,
+                                 settings=self.settings, matrix=m, deciles=deciles)
+        if weight_column != "adults":
+            out = out.rename(columns=lambda c: c.replace("_adults", f"_{weight_column}"))
+        out.attrs["run"] = self._run_record()
+        return out
+
+    def optimise(self, candidates: pd.DataFrame, *, k: int, objective: str = "mclp", method: str = "exact",
+                 weight_column: str = "adults", service: str | None = None, solver: object = None
+                 ) -> Answer:
+        """Up to ``k`` new sites per service, ranked by the gain they can show, named by place and postcode.
+
+        See :func:`~geo.planning.optimise_service.optimise_by_service`; adds ``summary`` (the run record).
+        """
+        from geo.planning.optimise_service import optimise_by_service
+
+        self.require_minutes("geo optimise")
+        m, origins = self.matrix(weight_column=weight_column)
+        out = optimise_by_service(origins, self.sites, candidates, self.router, services=self.services, k=k,
+                                  objective=objective, threshold_minutes=self.threshold_minutes, spec=self.uncertainty,
+                                  settings=self.settings, method=method, solver=solver, only=service,
+                                  existing_minutes=m)
+        out["summary"] = {**self._run_record(), "objective": objective, "k": k, "candidates": len(candidates),
+                          "ranges": out["uncertainty"].get("method", ""),
+                          "travel_time_error": out["uncertainty"].get("travel_time_error", "")}
+        return out
+
+    def _run_record(self) -> dict[str, object]:
+        return {"area": self.area.name, "services": list(self.services), "threshold_minutes": self.threshold_minutes,
+                "method": self.method, "router": self.label, "sites_counted": self.sites_label}
 
     def describe(self) -> dict[str, object]:
         """How this study was made, for run records and headers."""

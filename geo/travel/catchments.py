@@ -19,6 +19,8 @@ from geo._errors import InputError, NetworkError
 from geo.crs import BNG
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import geopandas as gpd
 
     from geo.data.areas import Area
@@ -47,7 +49,7 @@ def _site_xy(sites: pd.DataFrame) -> np.ndarray:
 
 def nearest_times(area: Area, sites: pd.DataFrame, router: Router, *,
                   by_type: bool = False, max_minutes: float | None = None,
-                  k: int = 1) -> pd.DataFrame:
+                  k: int = 1, services: Sequence[str] | None = None) -> pd.DataFrame:
     """Minutes from every LSOA of ``area`` to its nearest site.
 
     Parameters
@@ -58,6 +60,10 @@ def nearest_times(area: Area, sites: pd.DataFrame, router: Router, *,
     by_type : add ``minutes_<type>`` and ``site_id_<type>`` for each site type present.
     max_minutes : search limit; LSOAs beyond it get NaN and status ``beyond_limit``.
     k : also return the 2nd..k-th nearest sites (``minutes_2``, ``site_id_2``, ...).
+    services : the study's services (``("hub", "pharmacy")``): add, for each one, the minutes to
+        its nearest site -- ``minutes_<service>`` (with ``_low``/``_high`` where the router has a
+        measured error), ``site_id_<service>``, ``site_name_<service>``.  ``minutes`` itself is
+        the nearest site *of any type* (:func:`geo.data.services.result_services`).
 
     Returns
     -------
@@ -65,10 +71,11 @@ def nearest_times(area: Area, sites: pd.DataFrame, router: Router, *,
     ``site_id``, ``site_name``, ``site_type``, ``site_in_area``, ``origin_snap_metres``,
     ``site_snap_metres``, ``method`` and ``status`` (``ok``, ``unsnapped`` or ``no_site``).
     ``method`` is per LSOA: ``network`` (roads only), ``mixed`` (roads inside the loaded
-    network and the calibrated estimate for a leg beyond it) or ``estimate``.  Estimate routers
-    add ``minutes_low`` and ``minutes_high``: the range of ``minutes`` from the estimate's
-    held-out errors (10th-90th percentile; see :mod:`geo.travel.estimate`); a mixed road
-    router adds them (the range of the estimated legs) when a core LSOA's trip has one.
+    network and the calibrated estimate for a leg beyond it) or ``estimate``.  Routers with a
+    measured error add ``minutes_low`` and ``minutes_high``: the range of ``minutes`` from the
+    10th-90th percentile of that error (the estimate's held-out errors, or the road router's
+    error against Valhalla; :func:`geo.travel.error_bands.travel_error_model`), widened by the
+    range of any estimated leg of a mixed trip.
     ``attrs`` carry :func:`routing_checks` and ``estimated_trips`` / ``mixed_note``.
     """
     out = _origins(area)
@@ -78,15 +85,9 @@ def nearest_times(area: Area, sites: pd.DataFrame, router: Router, *,
     out["minutes"] = res.minutes
     methods = (np.asarray(res.origin_method, dtype=object) if res.origin_method is not None
                else np.full(len(out), res.method, dtype=object))
-    core = out["in_area"].to_numpy(dtype=bool) if "in_area" in out else np.ones(len(out), dtype=bool)
-    if res.minutes_low is not None and res.minutes_high is not None:
-        if (methods[core] != "network").any():  # a resident's time rests on an estimated leg
-            out["minutes_low"] = res.minutes_low
-            out["minutes_high"] = res.minutes_high
-    elif hasattr(router, "nearest_range"):
-        low, high = router.nearest_range(sxy, oxy, max_minutes=max_minutes)
-        out["minutes_low"] = low
-        out["minutes_high"] = high
+    rng = _minutes_range(router, sxy, oxy, res, max_minutes=max_minutes)
+    if rng is not None:
+        out["minutes_low"], out["minutes_high"] = rng
     idx = res.site_index
     has = idx >= 0
     take = np.clip(idx, 0, None)
@@ -105,9 +106,10 @@ def nearest_times(area: Area, sites: pd.DataFrame, router: Router, *,
     out["status"] = status
     if k > 1:
         _add_k_nearest(out, router.site_origin_minutes(sxy, oxy, max_minutes=max_minutes), sites, k)
+    done = _add_services(out, sites, router, sxy, oxy, services or (), max_minutes=max_minutes)
     if by_type and "site_type" in sites:
         ids = sites["site_id"].to_numpy(dtype=object)
-        for stype in sorted(sites["site_type"].dropna().unique()):
+        for stype in sorted(set(sites["site_type"].dropna().unique()) - set(done)):
             rows = np.flatnonzero(sites["site_type"].to_numpy() == stype)
             sub = router.nearest(sxy[rows], oxy, max_minutes=max_minutes)  # one search per type
             out[f"minutes_{stype}"] = sub.minutes
@@ -123,6 +125,55 @@ def nearest_times(area: Area, sites: pd.DataFrame, router: Router, *,
     for text in out.attrs["warnings"]:
         logger.info("%s", text)  # front ends show attrs["warnings"] themselves
     return out
+
+
+def _minutes_range(router: Router, sxy: np.ndarray, oxy: np.ndarray, res: Any, *,
+                   max_minutes: float | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(low, high)`` minutes to the nearest site from the router's measured error, or None."""
+    if hasattr(router, "nearest_range"):
+        low, high = router.nearest_range(sxy, oxy, max_minutes=max_minutes)
+        return np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+    from geo.travel.error_bands import travel_error_model
+
+    legs = getattr(res, "minutes_low", None), getattr(res, "minutes_high", None)
+    bands = travel_error_model(getattr(router, "mode", ""), getattr(router, "method", ""),
+                               getattr(router, "settings", None))
+    if bands is None:
+        return (np.asarray(legs[0], float), np.asarray(legs[1], float)) if legs[0] is not None else None
+    idx = np.asarray(res.site_index)
+    near = sxy[np.clip(idx, 0, None)] if len(sxy) else np.zeros_like(oxy)
+    km = np.where(idx >= 0, np.hypot(*(near - oxy).T) / 1000.0, np.nan)
+    low, high = bands.minutes_range(res.minutes, km)
+    if legs[0] is not None and legs[1] is not None:  # a mixed trip: the estimated leg's range as well
+        m = np.asarray(res.minutes, dtype=float)
+        low = np.maximum(np.asarray(legs[0], float) - (m - low), 0.0)
+        high = np.asarray(legs[1], float) + (high - m)
+    return low, high
+
+
+def _add_services(out: pd.DataFrame, sites: pd.DataFrame, router: Router, sxy: np.ndarray, oxy: np.ndarray,
+                  services: Sequence[str], *, max_minutes: float | None) -> list[str]:
+    """Per-service nearest minutes, site and range columns (one search per service); the keys done."""
+    from geo.data.services import ANY_SITE, result_services, service_masks
+
+    keys = [key for key in result_services(services) if key != ANY_SITE]
+    if not keys or "site_type" not in sites:
+        return []
+    masks = service_masks(sites, services)
+    ids = sites["site_id"].to_numpy(dtype=object)
+    names = (sites["name"] if "name" in sites else sites["site_id"]).to_numpy(dtype=object)
+    for key in keys:
+        rows = np.flatnonzero(masks[key])
+        sub = router.nearest(sxy[rows], oxy, max_minutes=max_minutes)
+        has = sub.site_index >= 0
+        take = rows[np.clip(sub.site_index, 0, None)] if len(rows) else np.zeros(len(oxy), dtype=np.int64)
+        out[f"minutes_{key}"] = sub.minutes
+        rng = _minutes_range(router, sxy[rows], oxy, sub, max_minutes=max_minutes) if len(rows) else None
+        if rng is not None:
+            out[f"minutes_{key}_low"], out[f"minutes_{key}_high"] = rng
+        out[f"site_id_{key}"] = pd.array(np.where(has, ids[take] if len(ids) else None, None), dtype="object")
+        out[f"site_name_{key}"] = pd.array(np.where(has, names[take] if len(names) else None, None), dtype="object")
+    return keys
 
 
 def routing_checks(area: Area, sites: pd.DataFrame, router: Router, res: Any,
