@@ -9,6 +9,7 @@ proxy and several replicas by ``test_team_service.py``.
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -138,8 +139,21 @@ def test_broken_secrets_file_is_one_line_in_the_page(team: Path) -> None:
     assert not at.button and not at.metric
 
 
-def test_scenario_runs_are_audited_once_each(team: Path) -> None:
-    at = _app({"email": "vic@council.example"})  # a viewer may run scenarios
+def _click_download(at: Any, key: str) -> Any:
+    """Click the download button with user key ``key`` (AppTest has no download-button element)."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    ids = [el.proto.id for el in at.get("download_button") if el.proto.id.endswith(f"-{key}")]
+    assert len(ids) == 1, f"no single download button {key!r}: {ids}"
+    states = at._tree.get_widget_states()  # the kept values, as AppTest.run sends them
+    states.widgets.append(WidgetState(id=ids[0], trigger_value=True))
+    at._run(states)
+    assert not at.exception, at.exception
+    return at
+
+
+def test_scenario_closure_optimiser_and_downloads_are_audited_once_each(team: Path) -> None:
+    at = _app({"email": "vic@council.example"})  # a viewer may run scenarios and download open-data results
     at.radio(key="view").set_value("Scenario").run()
     at.radio(key="scen_place_by").set_value("postcode").run()
     at.text_input(key="scen_postcode").input("LE15 9EH").run()
@@ -148,5 +162,30 @@ def test_scenario_runs_are_audited_once_each(team: Path) -> None:
     at.run()  # a rerun of the same scenario is not a new run
     runs = [r for r in _audit(team) if r["event"] == "scenario"]
     assert len(runs) == 1 and runs[0]["user"] == "vic@council.example" and runs[0]["area"] == "Rutland"
-    assert runs[0]["detail"] == "1 change(s), threshold 30 min"
-    assert "LE15" not in (team / "audit" / "audit.jsonl").read_text()  # the postcode typed is never logged
+    assert runs[0]["detail"] == "scenario: 1 change(s), threshold 30 min" and runs[0]["view"] == "Scenario"
+
+    # a download: its SHA-256 and rounded row count, once per click, not on reruns
+    _click_download(at, "scen_dl_service")
+    at.run()
+    downloads = [r for r in _audit(team) if r["event"] == "download"]
+    assert len(downloads) == 1, downloads
+    d = downloads[0]
+    assert d["file_kind"] == "scenario figures by service (CSV)" and d["user"] == "vic@council.example"
+    assert re.fullmatch(r"[0-9a-f]{64}", d["sha256"]) and d["view"] == "Scenario" and d["area"] == "Rutland"
+    assert d["rows"] == "fewer than 5"  # one row per service: a small count is never written
+
+    # closure impact of every site: one line per area, sites and threshold
+    at.toggle(key="scen_closure_on").set_value(True).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    at.run()
+    closures = [r for r in _audit(team) if r["event"] == "scenario" and r["detail"].startswith("closure")]
+    assert len(closures) == 1 and closures[0]["detail"].endswith("threshold 30 min")
+
+    # the optimiser: one line per run asked for
+    next(b for b in at.button if b.label == "Find the best sites").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    at.run()
+    opts = [r for r in _audit(team) if r["event"] == "scenario" and r["detail"].startswith("optimiser")]
+    assert len(opts) == 1 and opts[0]["detail"] == "optimiser: 2 site(s), aim mclp, threshold 30 min"
+    text = (team / "audit" / "audit.jsonl").read_text()
+    assert "LE15" not in text  # the postcode typed, and the optimiser's picks, are never logged
