@@ -156,7 +156,7 @@ def test_sign_in_use_the_map_sign_out(team: Team, browser: Any, tmp_path: Path) 
     slider = pg.get_by_role("slider").first
     slider.focus()
     slider.press("ArrowRight")
-    _area_shows(pg, "threshold 35 min")
+    _area_shows(pg, "threshold 31 min")  # 1-minute steps
     _map_drawn(pg)
     assert pg.get_by_text("Clients", exact=True).count()  # an analyst's view
     pg.screenshot(path=str(tmp_path / "signed-in.png"))
@@ -308,7 +308,7 @@ def test_sigkill_one_replica(team: Team, browser: Any, aio: Loop) -> None:
     slider = pg.get_by_role("slider").first
     slider.focus()
     slider.press("ArrowRight")
-    _area_shows(pg, "threshold 35 min")
+    _area_shows(pg, "threshold 31 min")  # 1-minute steps
     _map_drawn(pg)
     _no_exception(pg)
     assert pg.get_by_text("Audit log", exact=True).count()  # still the admin
