@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -51,8 +52,9 @@ class Analysis:
         """Identifies the area, services, buffer and travel spec (not which sites are open)."""
         return (self.area.key, self.controls.site_types, self.controls.cross_border, self.controls.travel)
 
-    @property
+    @functools.cached_property
     def cache_key(self) -> tuple[Any, ...]:
+        """The study key and the shown sites' digest (once per analysis: every view asks for it often)."""
         return (*self.study_key, data.site_key(self.sites))
 
 

@@ -30,6 +30,8 @@ from typing import Any
 import streamlit as st
 
 from atlas import data
+from atlas.team import signin
+from atlas.team.roles import Permission
 from geo import Method, StudySpec, TransitOptions, TravelMode, TravelSpec
 
 PRESET_AREAS = ("Rutland", "Northamptonshire", "Leicestershire", "Leicester", "Essex",
@@ -224,7 +226,8 @@ def sidebar() -> Controls:
                                 "Opening hours view and the method notes.")
 
     sb.markdown("### Map")
-    metric = sb.selectbox("Colour neighbourhoods by", list(METRICS), format_func=METRICS.get, key="metric")
+    metrics = [m for m in METRICS if m != "clients" or signin.can(Permission.CLIENTS)]  # client rates: analysts
+    metric = sb.selectbox("Colour neighbourhoods by", metrics, format_func=METRICS.get, key="metric")
     imd = sb.selectbox("Deprivation index", [2025, 2019], key="imd_version",
                        format_func=lambda v: {2025: "IMD 2025", 2019: "IMD 2019 (the seeds' version)"}[v],
                        help="Which English Indices of Deprivation give the deciles in charts, tables and the map. "

@@ -118,7 +118,7 @@ def resolve_data_dir(explicit: str | Path | None = None) -> Path:
     raise DataSourceError(msg)
 
 
-def _parse_env(name: str, text: str, default: Any) -> Any:
+def parse_env_value(name: str, text: str, default: Any) -> Any:
     """``GEO_<NAME>`` text read as the type of the field's default; a clear error when it is not."""
     var = f"GEO_{name.upper()}"
     try:
@@ -223,7 +223,7 @@ class Settings:
             text = os.environ.get(f"GEO_{f.name.upper()}")
             if text is None or f.name in {"data_dir", "cache_dir", "cellkey_secret_file"} or not text.strip():
                 continue
-            kwargs[f.name] = _parse_env(f.name, text, cls.__dataclass_fields__[f.name].default)
+            kwargs[f.name] = parse_env_value(f.name, text, cls.__dataclass_fields__[f.name].default)
         for var, why in RETIRED_ENV.items():
             if os.environ.get(var):
                 logger.warning("%s is no longer used: %s", var, why)

@@ -23,6 +23,8 @@ import pandas as pd
 import streamlit as st
 
 from atlas import data
+from atlas.team import signin
+from atlas.team.roles import Permission
 from geo import GeoError
 
 
@@ -51,12 +53,15 @@ def content_key(raw: bytes | pd.DataFrame, area_key: str) -> str:
     return f"clients:{digest}:{area_key}:{_session_token()}"
 
 
-def _load(raw: bytes | pd.DataFrame, name: str, an: Any) -> None:
+def _load(raw: bytes | pd.DataFrame, name: str, an: Any) -> int:
+    """Read and protect an extract for this session; returns its row count (for the audit log)."""
     from geo.data.tables import load_lsoa_table
     from geo.measures.client_base import build_client_base
     from geo.measures.client_release import build_client_release
     from geo.measures.clients import read_client_extract
 
+    if not signin.can(Permission.CLIENTS):  # checked on the server, whatever the page showed
+        raise GeoError("Your role cannot upload client extracts.")
     clients = read_client_extract(raw, data.settings(), source=name)
     base = build_client_base(clients, data.settings())
     release = build_client_release(base, an.area)
@@ -68,6 +73,7 @@ def _load(raw: bytes | pd.DataFrame, name: str, an: Any) -> None:
     ss["client_rates"] = base.rates_per_1000(load_lsoa_table(data.settings()))
     ss["client_counts_key"] = content_key(raw, an.area.key)
     ss["client_summary"] = release.summary()
+    return len(clients)
 
 
 #: Readable headers for the release tables.
@@ -138,6 +144,8 @@ def render(an: Any) -> None:
         "this session only**: postcodes are turned into neighbourhood codes and discarded, nothing is "
         "saved, and every count is perturbed once per neighbourhood (cell key method, as ONS uses for the "
         "Census), so no count of 1–4 can be shown or worked out, whatever areas are chosen.")
+    if not signin.require(Permission.CLIENTS, action="upload or see client data", view="Clients"):
+        return
     if an is None:
         st.info("Choose a study area first.")
         return
@@ -150,6 +158,7 @@ def render(an: Any) -> None:
     # the uploader's file_id changes with every upload, so a new file with the same name and size
     # is always read again (never mistaken for the previous one)
     ident = (getattr(f, "file_id", f.name), f.size, an.area.key) if f is not None else None
+    audit: dict[str, Any] = {}
     try:
         if use_synth:
             from geo.measures.clients import synthetic_clients
@@ -157,14 +166,24 @@ def render(an: Any) -> None:
             n = max(50, int(an.area.adults / 200))
             ss["clients_loaded_name"] = ident  # a file already in the uploader is not re-read
             ss["clients_error"] = None
-            _load(synthetic_clients(an.area, n, seed=1, settings=data.settings()), "synthetic", an)
+            audit = {"file_kind": "synthetic client extract"}
+            audit["rows"] = _load(synthetic_clients(an.area, n, seed=1, settings=data.settings()), "synthetic", an)
         elif f is not None and ss.get("clients_loaded_name") != ident:
             ss["clients_loaded_name"] = ident
             ss["clients_error"] = None
-            _load(f.getvalue(), f.name, an)
+            raw = f.getvalue()
+            audit = {"file_kind": "client extract (CSV)", "sha256": signin.sha256(raw)}
+            audit["rows"] = _load(raw, f.name, an)
     except GeoError as exc:
         _clear()
         ss["clients_error"] = (ident, str(exc))
+        audit["outcome"] = "error"
+    if audit:
+        try:
+            signin.record("upload", audit.pop("outcome", "ok"), view="Clients", area=an.area.name, **audit)
+        except GeoError:  # no audit line, no client results
+            _clear()
+            raise
     err = ss.get("clients_error")
     if err and err[0] == ident and ident is not None:
         st.error(f"**The extract could not be used.** {err[1]}")

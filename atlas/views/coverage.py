@@ -23,7 +23,7 @@ from geo import TravelMode
 from geo.data.tables import imd_label
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=64)  # read-only; a cache_data hit unpickles every frame
 def _summary(key: tuple[Any, ...], _times: pd.DataFrame, threshold: int) -> dict[str, Any]:
     from geo.measures.coverage import coverage_summary
 
@@ -87,27 +87,29 @@ def headline(an: Analysis) -> None:
     by_service(an)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _by_service(key: tuple[Any, ...], _an: Analysis, threshold: int) -> pd.DataFrame:
-    return _an.study.coverage_by_service(thresholds=(float(threshold),), times=_an.times)
+@st.cache_resource(show_spinner=False, max_entries=64)  # read-only: the table as shown, built once
+def _by_service(key: tuple[Any, ...], _an: Analysis, threshold: int) -> tuple[pd.DataFrame | None, bool]:
+    from geo.outputs.ranges import side_by_side
+
+    per = _an.study.coverage_by_service(thresholds=(float(threshold),), times=_an.times)
+    if per.empty:
+        return None, False
+    table = side_by_side(per, ("adults_within", "adults_beyond", "pct_beyond", "mean_minutes", "median_minutes"),
+                         threshold_minutes=threshold, verdicts=())
+    return table, "adults_within_low" in per.columns
 
 
 def by_service(an: Analysis) -> None:
     """Access to each chosen service side by side (and to the nearest site of any type), with ranges."""
     if an.times is None or len(an.study.result_services) < 2:
         return
-    from geo.outputs.ranges import side_by_side
-
-    t = an.controls.threshold_minutes
-    per = _by_service(an.cache_key, an, t)
-    if per.empty:
+    table, has_ranges = _by_service(an.cache_key, an, an.controls.threshold_minutes)
+    if table is None:
         return
     st.markdown("**Access by service** – each column is the journey to the nearest site of that service; "
                 "the last is the nearest site of any type")
-    table = side_by_side(per, ("adults_within", "adults_beyond", "pct_beyond", "mean_minutes", "median_minutes"),
-                         threshold_minutes=t, verdicts=())
     st.table(table)
-    if "adults_within_low" in per.columns:
+    if has_ranges:
         st.caption("Ranges: every neighbourhood's time at the 10th and 90th percentile of the router's measured "
                    "error (estimate: held-out errors against real road times).")
 
@@ -158,16 +160,20 @@ def _by_place(key: tuple[Any, ...], _times: pd.DataFrame, threshold: int, by: st
     return coverage_table(_times, threshold_minutes=float(threshold), by=by)
 
 
-def nothing_beyond(an: Analysis) -> None:
-    """Say so when nobody is beyond the threshold, with a threshold that gives an answer."""
-    if an.times is None:
-        return
+@st.cache_data(show_spinner=False, max_entries=64)
+def _nothing_beyond(key: tuple[Any, ...], _times: pd.DataFrame, threshold: int) -> str | None:
     from atlas.state import THRESHOLD_SLIDER
     from geo.measures.hints import nothing_beyond_hint
 
     # suggestions round to the slider's step, so the tip can be followed
-    hint = nothing_beyond_hint(an.times, threshold_minutes=float(an.controls.threshold_minutes),
-                               resolution=float(THRESHOLD_SLIDER[2]))
+    return nothing_beyond_hint(_times, threshold_minutes=float(threshold), resolution=float(THRESHOLD_SLIDER[2]))
+
+
+def nothing_beyond(an: Analysis) -> None:
+    """Say so when nobody is beyond the threshold, with a threshold that gives an answer."""
+    if an.times is None:
+        return
+    hint = _nothing_beyond(an.cache_key, an.times, an.controls.threshold_minutes)
     if hint:
         st.info(hint + " Change the threshold in the sidebar.", icon=":material/lightbulb:")
 
@@ -184,7 +190,6 @@ def charts(an: Analysis) -> None:
         ss["cov_chart_show"] = "beyond" if anyone_beyond else "median"
         ss["cov_chart_for"] = (t, anyone_beyond)
     show = st.radio("Charts show", ["beyond", "median"], horizontal=True, key="cov_chart_show", persist_state="page",
-                    index=0 if anyone_beyond else 1,
                     format_func=lambda v: {"beyond": f"% of adults beyond {t} min",
                                            "median": "median minutes"}[v])
     if not anyone_beyond:

@@ -23,6 +23,7 @@ import pandas as pd
 import streamlit as st
 
 from atlas import leaflet, mapview
+from atlas.team import signin
 from geo import GeoError, Method
 from geo.config import Settings
 from geo.outputs import batch_report, geojson
@@ -136,8 +137,10 @@ def render(an: Any) -> None:
     st.markdown("##### Authorities ranked (lowest coverage first)")
     ranks = batch_report.rank_table(summary, mode=mode, threshold_minutes=float(threshold), top=None)
     st.dataframe(ranks, width="stretch", hide_index=False)
-    st.download_button("Download the national summary (CSV)", summary.to_csv().encode(),
-                       file_name="national_summary.csv", mime="text/csv", key="national_dl_summary")
+    raw = summary.to_csv().encode()
+    st.download_button("Download the national summary (CSV)", raw,
+                       file_name="national_summary.csv", mime="text/csv", key="national_dl_summary",
+                       on_click=signin.download_logger("National", "national summary (CSV)", raw, rows=len(summary)))
     st.markdown("##### One authority's neighbourhoods")
     names = summary["lad24nm"].astype(str).to_dict()
     lad = st.selectbox("Authority", list(ranks.index), key="national_lad", format_func=lambda c: names.get(c, c))
@@ -147,5 +150,8 @@ def render(an: Any) -> None:
     with st.container(key="national_drill"):
         st.iframe(drill, height=MAP_HEIGHT - 80)
     st.caption(f"{names.get(lad, lad)}: {len(table)} LSOAs, read from one partition in {seconds:.2f} s.")
-    st.download_button(f"Download {names.get(lad, lad)} LSOAs (CSV)", table.to_csv(index=False).encode(),
-                       file_name=f"{lad}_lsoas.csv", mime="text/csv", key="national_dl_lad")
+    raw = table.to_csv(index=False).encode()
+    st.download_button(f"Download {names.get(lad, lad)} LSOAs (CSV)", raw,
+                       file_name=f"{lad}_lsoas.csv", mime="text/csv", key="national_dl_lad",
+                       on_click=signin.download_logger("National", "authority neighbourhoods (CSV)", raw,
+                                                       rows=len(table), area=names.get(lad, lad)))

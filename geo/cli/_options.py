@@ -40,6 +40,15 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return s if "GEO_OSM_AUTO_FETCH" in os.environ else s.with_(osm_auto_fetch=True)
 
 
+def progress_from_args(args: argparse.Namespace, **tqdm_kwargs: object) -> ProgressFn | None:
+    """A tqdm bar on stderr with ``-v``; none by default (a user's terminal stays quiet)."""
+    if not getattr(args, "verbose", 0):
+        return None
+    from geo.progress import TqdmProgress
+
+    return TqdmProgress(**tqdm_kwargs)
+
+
 def add_area_options(p: argparse.ArgumentParser, *, required: bool = True) -> None:
     """``--area`` (name/code/county/ICB/region/England/polygon file) and ``--buffer-km``."""
     p.add_argument("--area", required=required,

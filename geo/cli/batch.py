@@ -15,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from geo.cli._options import add_format_options, settings_from_args
+from geo.cli._options import add_format_options, progress_from_args, settings_from_args
 from geo.cli._output import emit
 
 
@@ -60,7 +60,6 @@ def run(args: argparse.Namespace) -> int:
     from geo.measures.coverage import parse_thresholds
     from geo.planning.batch import BatchJob
     from geo.planning.batch_run import compare_runs, run_batch
-    from geo.progress import TqdmProgress
     from geo.travel.modes import Method, TransitOptions
 
     if args.compare:
@@ -80,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
                          buffer_km=args.buffer_km, network=args.network, transit=transit,
                          extra_sites=tuple(str(p) for p in args.extra_sites))
     result = run_batch(job, out_dir=args.run_dir, settings=s, scheduler=args.scheduler, n_workers=args.workers,
-                       resume=args.resume, retries=args.retries, progress=TqdmProgress(desc="authorities"))
+                       resume=args.resume, retries=args.retries, progress=progress_from_args(args, desc="authorities"))
     for mode in job.modes:
         col = f"method_{mode.value}"
         if col in result.summary.columns:

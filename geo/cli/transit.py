@@ -16,7 +16,7 @@ import argparse
 import sys
 from typing import Any
 
-from geo.cli._options import add_format_options, settings_from_args
+from geo.cli._options import add_format_options, progress_from_args, settings_from_args
 from geo.cli._output import emit
 
 GTFS_HELP = ("GTFS zip, several separated by ';', or 'auto' (the Bus Open Data Service region(s) covering "
@@ -70,15 +70,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.set_defaults(func=run_times)
 
 
-def progress_bar(args: argparse.Namespace, **tqdm_kwargs: Any) -> Any:
-    """A tqdm bar on stderr when it is a terminal or ``-v`` was given; otherwise quiet (None)."""
-    if not (sys.stderr.isatty() or getattr(args, "verbose", 0)):
-        return None
-    from geo.progress import TqdmProgress
-
-    return TqdmProgress(**tqdm_kwargs)
-
-
 def run_list(args: argparse.Namespace) -> int:
     import pandas as pd
 
@@ -103,7 +94,7 @@ def run_fetch(args: argparse.Namespace) -> int:
         area = select_area(args.area, settings=s)
         chosen, what = choose_regions(area, buffer_km=buffer_km, settings=s), f"{area.name} + {buffer_km:g} km"
     print(f"{what}: BODS {', '.join(r.slug for r in chosen)} from {base_url(s)}", file=sys.stderr)
-    bar = progress_bar(args, unit="B", unit_scale=True)
+    bar = progress_from_args(args, unit="B", unit_scale=True)
     rows = []
     for region in chosen:
         path = fetch_feed(region, settings=s, progress=bar, refresh=args.refresh)
@@ -126,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         from geo.data.areas import select_area
 
         area = select_area(args.area, settings=s)
-    bar = progress_bar(args)
+    bar = progress_from_args(args)
     feeds = resolve_feeds(args.gtfs, area, s, buffer_km=s.cross_border_buffer_km, progress=bar)
     out: dict[str, Any]
     if args.transit_action == "check":
@@ -191,7 +182,7 @@ def run_times(args: argparse.Namespace) -> int:
     x, y, dest = _destination_xy(args.to, s)
     router = make_transit_router(area=area, settings=s, network=args.network, gtfs=args.gtfs,
                                  arrive_by=args.arrive_by or (s.transit_arrive_by if args.depart_at is None else None),
-                                 depart_at=args.depart_at, progress=progress_bar(args),
+                                 depart_at=args.depart_at, progress=progress_from_args(args),
                                  window_minutes=args.window_minutes, step_minutes=args.step_minutes,
                                  clip_buffer_metres=args.clip_buffer_km * 1000)
     threshold = s.threshold_minutes if args.threshold is None else float(args.threshold)

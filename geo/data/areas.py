@@ -72,9 +72,10 @@ class Area:
     notes: tuple[str, ...] = field(default_factory=tuple)
     spec: str = ""
 
-    @property
+    @cached_property
     def key(self) -> str:
-        """Stable text id for caches (kind, name, buffer, LSOA count, IMD edition if not 2025)."""
+        """Stable text id for caches (kind, name, buffer, LSOA count, IMD edition if not 2025; computed once:
+        the app asks for it many times in every rerun)."""
         imd = (int(self.lsoas["imd_version"].iloc[0]) if "imd_version" in self.lsoas.columns and len(self.lsoas)
                else 2025)
         return f"{self.kind}:{self.name}:{self.buffer_km:g}:{len(self.lsoas)}" + (f":imd{imd}" if imd != 2025 else "")
