@@ -27,7 +27,9 @@ def test_batch_is_quiet_by_default_and_verbose_with_v(settings, tmp_path: Path) 
     lines = [ln for ln in quiet.splitlines() if ln.strip()]
     assert not [ln for ln in lines if "distributed" in ln], quiet
     assert "%|" not in quiet and "\r" not in quiet, "no progress bar without -v"
-    assert len(lines) == 1 and lines[0].startswith("batch "), lines  # the one summary line
+    # the method label of each mode's times (a user must see estimated times are estimated), then one summary line
+    assert lines[:-1] == ["drive times: ESTIMATED from straight-line distance (calibrated, not routed)"], lines
+    assert lines[-1].startswith("batch "), lines
     loud = _batch(tmp_path, "-v")
     assert "INFO distributed" in loud
     assert "%|" in loud  # the progress bar

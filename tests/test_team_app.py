@@ -88,7 +88,7 @@ def test_roles_decide_views_and_client_data(team: Path) -> None:
     analyst.radio(key="view").set_value("Clients").run()
     analyst.button(key="clients_synth").click().run()
     assert not analyst.exception and not analyst.error, [e.value for e in analyst.error]
-    assert analyst.session_state["client_rates"]
+    assert analyst.session_state["client_rates"] is not None and len(analyst.session_state["client_rates"]) > 0
     up = [r for r in _audit(team) if r["event"] == "upload"]
     assert len(up) == 1 and up[0]["user"] == "ana@council.example" and up[0]["role"] == "analyst"
     assert up[0]["file_kind"] == "synthetic client extract" and up[0]["area"] == "Rutland"
@@ -129,7 +129,7 @@ def test_unwritable_audit_log_refuses_client_uploads(team: Path, monkeypatch: py
     at.button(key="clients_synth").click().run()
     assert not at.exception
     assert any("audit log cannot be written" in e.value and str(blocker) in e.value for e in at.error)
-    assert not at.session_state["client_rates"]  # no audit line, no client results
+    assert at.session_state["client_rates"] is None or len(at.session_state["client_rates"]) == 0  # no audit line, no client results
 
 
 def test_broken_secrets_file_is_one_line_in_the_page(team: Path) -> None:
