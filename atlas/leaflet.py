@@ -27,22 +27,22 @@ from geo.outputs.geojson import (
     MINUTES_COLOURS,
     NO_DATA_COLOUR,
     PLAIN_BACKGROUND,
-    SITE_STYLES,
     TOOLTIP_FIELDS,
-    SiteStyle,
     choropleth_geojson,
     district_geojson,
     frame_to_geojson,
     legend_labels,
     popup_html,
     safe_text,
-    site_style,
     sites_geojson,
 )
+from geo.outputs.markers import marker_kind, marker_svg, site_style
 
 if TYPE_CHECKING:
     import folium
     import geopandas as gpd
+
+    from geo import SiteType
 
 def lsoa_choropleth(frame: gpd.GeoDataFrame | Mapping[str, Any], column: str | None = None, *,
                     legend_title: str, bins: Sequence[float] = MINUTES_BINS,
@@ -144,27 +144,6 @@ def Legend(title: str, items: Sequence[tuple[str, str]], *, note: str = "",  # n
     return cls(_legend_html(title, items, note=note), position)
 
 
-def _marker_svg(style: SiteStyle, *, faded: bool = False) -> str:
-    s = style.size_px
-    op = "0.55" if faded else "1"
-    stroke = 'stroke="#ffffff" stroke-width="1.6"'
-    if style.shape == "square":
-        shape = f'<rect x="1" y="1" width="{s - 2}" height="{s - 2}" rx="3" fill="{style.colour}" {stroke}/>'
-    elif style.shape == "diamond":
-        h = s / 2
-        shape = f'<polygon points="{h},1 {s - 1},{h} {h},{s - 1} 1,{h}" fill="{style.colour}" {stroke}/>'
-    elif style.shape == "triangle":
-        shape = f'<polygon points="{s / 2},1 {s - 1},{s - 1} 1,{s - 1}" fill="{style.colour}" {stroke}/>'
-    else:
-        shape = f'<circle cx="{s / 2}" cy="{s / 2}" r="{s / 2 - 1}" fill="{style.colour}" {stroke}/>'
-    font = max(8, int(s * 0.6))
-    text = (f'<text x="50%" y="{55 if style.shape != "triangle" else 68}%" dominant-baseline="middle" '
-            f'text-anchor="middle" font-family="system-ui,sans-serif" font-weight="700" '
-            f'font-size="{font}" fill="#ffffff">{html.escape(style.glyph)}</text>') if s >= 14 else ""
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{s}" height="{s}" opacity="{op}" '
-            f'style="filter:drop-shadow(0 1px 1px rgba(0,0,0,.45))">{shape}{text}</svg>')
-
-
 def _site_layer_class() -> type:
     """One ``L.geoJSON`` layer of DivIcon markers built in the browser (fast for 1,000+ sites)."""
     from branca.element import MacroElement
@@ -212,25 +191,25 @@ def site_markers(sites: pd.DataFrame | Mapping[str, Any], *, name: str = "Servic
 
     gj = sites if isinstance(sites, Mapping) else sites_geojson(sites)
     group = folium.FeatureGroup(name=name, show=True)
-    types_seen: dict[str, SiteStyle] = {}
+    types_seen: dict[str, SiteType] = {}
     # Small, numerous types first so hubs are drawn on top.
     feats = sorted(gj.get("features", []), key=lambda f: site_style(f["properties"].get("site_type", "")).size_px)
     slim = []
     for f in feats:
         p = f["properties"]
-        t = str(p.get("site_type", "other"))
+        t = marker_kind(p.get("site_type", "other"))
         types_seen[t] = site_style(t)
         slim.append({"type": "Feature", "geometry": f["geometry"],
-                     "properties": {"t": t if t in SITE_STYLES else "other", "f": p.get("in_area") is False,
+                     "properties": {"t": t, "f": p.get("in_area") is False,
                                     "n": safe_text(p.get("name", "")), "p": popup_html(p)}})
-    icons = {k: {"svg": _marker_svg(v), "faded": _marker_svg(v, faded=True), "s": v.size_px}
-             for k, v in SITE_STYLES.items() if k in types_seen or k == "other"}
+    icons = {k: {"svg": marker_svg(v), "faded": marker_svg(v, faded=True), "s": v.size_px}
+             for k, v in {**types_seen, "other": site_style("other")}.items()}
     _site_layer_class()({"type": "FeatureCollection", "features": slim}, icons).add_to(group)
     if legend and types_seen:
         items = sorted(types_seen.items(), key=lambda kv: -kv[1].size_px)
         rows = "".join(
             f'<div style="display:flex;align-items:center;gap:6px;margin:2px 0">'
-            f'<span style="display:inline-flex;width:22px;justify-content:center">{_marker_svg(st)}</span>'
+            f'<span style="display:inline-flex;width:22px;justify-content:center">{marker_svg(st)}</span>'
             f"<span>{html.escape(st.label)}</span></div>" for _, st in items)
         note = ('<div style="margin-top:4px;color:#555;font-size:11px">Faded: across the border</div>'
                 if any(f["properties"].get("in_area") is False for f in feats) else "")
