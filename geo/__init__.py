@@ -47,6 +47,8 @@ _LAZY = {
     "read_client_extract": "geo.measures.clients", "closure_impact": "geo.planning.closure",
     "optimise_sites": "geo.planning.optimise", "Scenario": "geo.planning.scenarios",
     "build_report": "geo.outputs.report",
+    # site types (the registry every map, report, importer and picker reads)
+    "SITE_TYPES": "geo.data.site_types", "SiteType": "geo.data.site_types",
 }
 
 

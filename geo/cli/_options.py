@@ -25,8 +25,15 @@ if TYPE_CHECKING:
 
 #: ``--mode`` choices: the travel modes plus the older spelling ``straight-line`` (= ``--method straight-line``).
 MODE_CHOICES = (*(m.value for m in TravelMode), "straight-line")
-SITE_HELP = ("site types or services, comma separated (types: hub,satellite,outreach,pharmacy,young_people,"
-             "hospital,recovery,other; services: treatment,nsp,supervised_consumption,naloxone,...)")
+
+
+def site_help() -> str:
+    """Help for ``--sites``: every site type of the registry and the services (``geo sites types``)."""
+    from geo.data.services import SERVICES
+    from geo.data.site_types import SITE_TYPES
+
+    return (f"site types or services, comma separated (types: {','.join(SITE_TYPES)}; "
+            f"services: {','.join(SERVICES)}; see `geo sites types`)")
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -83,7 +90,7 @@ def add_study_options(p: argparse.ArgumentParser, *, default_sites: str | None =
     """
     add_area_options(p, required=area_required)
     p.add_argument("--sites", default=default_sites,
-                   help=f"{SITE_HELP}; default {default_sites or 'Settings.default_services (hub)'}")
+                   help=f"{site_help()}; default {default_sites or 'Settings.default_services (hub)'}")
     p.add_argument("--extra-sites", action="append", type=Path, default=[],
                    help="your own sites (CSV with postcode or easting/northing or lat/lon, or GeoJSON/GPKG)")
     p.add_argument("--in-county-only", "--in-area-only", dest="in_county_only", action="store_true",

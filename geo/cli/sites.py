@@ -1,8 +1,10 @@
-"""``geo sites list|check|import``: the sites registry for an area (with coordinates, precision,
-source and services), checks of a user's sites file, and import of a commissioner's list.
+"""``geo sites list|check|import|types``: the sites registry for an area (with coordinates, precision,
+source and services), checks of a user's sites file, import of a commissioner's list, and the
+site types every command knows (:data:`geo.data.site_types.SITE_TYPES`).
 
 Examples::
 
+    geo sites types
     geo sites list --area Leicestershire --sites nsp,supervised_consumption --format geojson --out nsp.geojson
     geo sites import leicester_nsp.xlsx --services nsp --save leicester-nsp
     geo coverage --area Leicester --sites nsp --mode walk     # uses the saved list
@@ -17,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from geo.cli._options import add_area_options, settings_from_args
+from geo.cli._options import add_area_options, settings_from_args, site_help
 from geo.cli._output import FORMATS, emit
+from geo.data.site_types import SITE_TYPES
 
 _COLUMNS = ["site_id", "name", "site_type", "services", "town", "postcode", "easting", "northing", "lat", "lon",
             "location_precision", "in_area", "commissioner", "opening_hours", "hours_source", "hours_sources", "source"]
@@ -35,9 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ssub = p.add_subparsers(dest="sites_command", required=True, metavar="ACTION")
     ls = ssub.add_parser("list", help="sites in (and near) an area, with coordinates, precision, source and services")
     add_area_options(ls)
-    ls.add_argument("--sites", default="all",
-                    help="building types and/or services, comma separated (hub, pharmacy, nsp, "
-                         "supervised_consumption, naloxone, treatment, ...) or 'all'")
+    ls.add_argument("--sites", default="all", help=f"{site_help()} or 'all'")
     ls.add_argument("--add", action="append", type=Path, default=[], help="user sites file (CSV/GeoJSON)")
     ls.add_argument("--osm", type=Path, default=None,
                     help="OpenStreetMap extract (.osm.pbf/.osm): add pharmacies' hours and harm-reduction tags")
@@ -52,7 +53,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     im.add_argument("file", type=Path)
     im.add_argument("--services", default="",
                     help="services of rows that name none, e.g. 'nsp' for a list of NSP pharmacies")
-    im.add_argument("--type", dest="site_type", default="pharmacy", help="site type of unmatched rows (default pharmacy)")
+    im.add_argument("--type", dest="site_type", default="pharmacy", choices=tuple(SITE_TYPES),
+                    help="site type of unmatched rows (default pharmacy)")
     im.add_argument("--save", default=None,
                     help="save as a registered list under this name: every command then uses it "
                          "(folder: GEO_USER_SITES_DIR, else data/sites/user)")
@@ -61,6 +63,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                                                                  "(usable with --extra-sites)")
     _format_options(im)
     im.set_defaults(func=run_import)
+    ty = ssub.add_parser("types", help="the site types: label, services offered by default, marker, where they come from")
+    ty.add_argument("--format", choices=FORMATS, default="table", help="output format")
+    ty.add_argument("--out", type=Path, default=None, help="write to this file instead of stdout")
+    ty.set_defaults(func=run_types)
 
 
 def with_lonlat(sites):
@@ -104,6 +110,16 @@ def _emit_sites(sites, fmt: str, out: Path | None, *, title: str) -> None:
             if c in table.columns:
                 table[c] = table[c].map(lambda v, f=f: "" if v != v else f.format(v))
     emit(table, fmt, out, title=title)
+
+
+def run_types(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    rows = [{"site_type": t.name, "label": t.label, "default_services": ";".join(t.services),
+             "marker": f"{t.shape} {t.colour} {t.glyph}", "commissioned": t.commissioned, "national": t.national,
+             "source": t.source} for t in SITE_TYPES.values()]
+    emit(pd.DataFrame(rows).set_index("site_type"), args.format, args.out, title="Site types")
+    return 0
 
 
 def run_list(args: argparse.Namespace) -> int:
