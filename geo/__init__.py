@@ -45,8 +45,12 @@ _LAZY = {
     "gap_scores": "geo.measures.gaps", "outreach_list": "geo.measures.gaps", "area_need": "geo.measures.need",
     "is_open_at": "geo.measures.hours", "suppress_counts": "geo.measures.disclosure",
     "read_client_extract": "geo.measures.clients", "closure_impact": "geo.planning.closure",
-    "optimise_sites": "geo.planning.optimise", "Scenario": "geo.planning.scenarios",
+    "optimise_sites": "geo.planning.optimise",
     "build_report": "geo.outputs.report",
+    # scenarios: the changes, declared once, and their files
+    **dict.fromkeys(("Scenario", "AddSite", "RemoveSite", "MoveSite", "ChangeHours", "ChangeCapacity"),
+                    "geo.planning.scenario_schema"),
+    "load_scenario": "geo.planning.scenario_file", "save_scenario": "geo.planning.scenario_file",
     # site types (the registry every map, report, importer and picker reads)
     "SITE_TYPES": "geo.data.site_types", "SiteType": "geo.data.site_types",
 }

@@ -16,9 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo import Settings, Study, StudySpec, TravelSpec
+from geo import AddSite, RemoveSite, Scenario, Settings, Study, StudySpec, TravelSpec
 from geo.measures.uncertainty import NOT_DISTINGUISHABLE
-from geo.planning.scenarios import AddSite, RemoveSite, Scenario
 
 
 def _study(settings: Settings, area: str, services: tuple[str, ...], threshold: float = 15.0,
@@ -241,8 +240,8 @@ def test_cli_scenario_csv_and_closure_per_service(settings: Settings, tmp_path, 
 def test_report_shows_per_service_and_verdicts(settings: Settings, tmp_path) -> None:
     import geopandas as gpd
 
+    from geo import save_scenario
     from geo.cli import main
-    from geo.planning.scenarios import save_scenario
 
     sc = tmp_path / "sat.json"  # at LE15 6HW, by coordinates (outputs never carry a private postcode)
     save_scenario(Scenario(name="Oakham satellite", changes=(

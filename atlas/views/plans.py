@@ -147,7 +147,7 @@ def optimiser(an: Analysis) -> None:
                f"{res['summary']['router']}.")
     if len(chosen_all) and st.button("Add these sites to the scenario", key="opt_add"):
         for _, row in chosen_all.drop_duplicates("site_id").iterrows():
-            changes().append({"kind": "add", "name": str(row.get("name", "Optimised site")), "site_type": "satellite",
+            changes().append({"kind": "add", "name": str(row.get("name", "Optimised site")),
                                "easting": float(row["easting"]), "northing": float(row["northing"]),
                                "postcode": str(row.get("postcode", "")), "place": str(row.get("place", "")),
                                "site_id": f"scenario:opt-{row.get('site_id', len(changes()))}"})

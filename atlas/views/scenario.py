@@ -24,8 +24,10 @@ from atlas import data, mapview
 from atlas.context import Analysis, metric_frame
 from atlas.views import plans
 from atlas.views.plans import nice, shown_study
-from geo import GeoError
+from geo import SITE_TYPES, GeoError
+from geo.data.site_types import NEW_SITE_TYPE
 from geo.outputs import geojson
+from geo.outputs.markers import site_style
 
 KEY = plans.KEY
 _changes = plans.changes
@@ -36,20 +38,11 @@ def _changes_key() -> tuple[tuple[tuple[str, Any], ...], ...]:
 
 
 def _to_scenario(changes: list[dict[str, Any]]) -> Any:
-    from geo.planning.scenarios import AddSite, MoveSite, RemoveSite, Scenario
+    """The session's changes as a :class:`geo.Scenario` (the editor's own note ``place`` left out)."""
+    from geo import Scenario
 
-    out = []
-    for c in changes:
-        if c["kind"] == "add":
-            out.append(AddSite(name=c["name"], site_type=c.get("site_type", "satellite"), easting=c.get("easting"),
-                               northing=c.get("northing"), postcode=c.get("postcode") or None,
-                               site_id=c.get("site_id")))
-        elif c["kind"] == "remove":
-            out.append(RemoveSite(site_id=c["site_id"]))
-        elif c["kind"] == "move":
-            out.append(MoveSite(site_id=c["site_id"], easting=c.get("easting"), northing=c.get("northing"),
-                                postcode=c.get("postcode") or None))
-    return Scenario(name="atlas scenario", changes=tuple(out))
+    return Scenario(name="atlas scenario", changes=tuple({k: v for k, v in c.items() if k != "place"}
+                                                         for c in changes))
 
 
 @st.cache_resource(show_spinner="Comparing before and after, per service, with ranges…", max_entries=32)
@@ -99,8 +92,9 @@ def _edit_panel(an: Analysis) -> None:
         st.caption("Click anywhere on the map to choose a point.")
     a1, a2 = st.columns(2)
     name = a1.text_input("New site name", "New satellite clinic", key="scen_name", persist_state="page")
-    stype = a2.selectbox("Type", ["satellite", "hub", "outreach", "pharmacy", "nsp"], key="scen_type",
-                         persist_state="page", format_func=lambda t: geojson.site_style(t).label)
+    kinds = [k for k, t in SITE_TYPES.items() if t.proposable]
+    stype = a2.selectbox("Type", kinds, index=kinds.index(NEW_SITE_TYPE), key="scen_type", persist_state="page",
+                         format_func=lambda t: SITE_TYPES[t].label)
     have_point = bool(pc.strip()) if how == "postcode" else bool(click)
     b1, b2 = st.columns(2)
     error = None
@@ -139,7 +133,7 @@ def _edit_panel(an: Analysis) -> None:
     for i, ch in enumerate(list(_changes())):
         where = ", ".join(x for x in (ch.get("place"), ch.get("postcode")) if x) or (
             f"({ch['easting']:,.0f}, {ch['northing']:,.0f})" if ch.get("easting") is not None else "")
-        text = {"add": f"Add **{ch.get('name')}** ({geojson.site_style(ch.get('site_type', '')).label.lower()}) "
+        text = {"add": f"Add **{ch.get('name')}** ({site_style(ch.get('site_type', NEW_SITE_TYPE)).phrase}) "
                        f"at {where}",
                 "remove": f"Close **{all_names.get(ch.get('site_id'), ch.get('site_id'))}**",
                 "move": f"Move **{all_names.get(ch.get('site_id'), ch.get('site_id'))}** to {where}"}[ch["kind"]]

@@ -74,7 +74,7 @@ def _sections(study: Study, args: argparse.Namespace) -> list[dict[str, Any]]:
     out = []
     t = study.threshold_minutes
     if args.scenario is not None:
-        from geo.planning.scenarios import load_scenario
+        from geo.planning.scenario_file import load_scenario
 
         out.append(report_sections.scenario_section(study.scenario(load_scenario(args.scenario)), threshold_minutes=t))
     if args.closure > 0:

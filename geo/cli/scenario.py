@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from geo._errors import InputError
 from geo.cli._options import add_format_options, add_study_options, study_from_args
 from geo.cli._output import emit
+from geo.data.site_types import NEW_SITE_TYPE, SITE_TYPES
 
 ACTIONS = ("add", "remove", "move", "hours", "capacity", "compare")
 
@@ -66,7 +68,8 @@ def register(sub: argparse._SubParsersAction) -> None:
             a.add_argument("--name", required=True, help="name of the new site")
             a.add_argument("--ods", default=None, help="open at an existing pharmacy/GP practice (ODS code)")
             a.add_argument("--from-site", default=None, help="open at this candidate site_id (e.g. ods:FC826)")
-            a.add_argument("--type", dest="site_type", default="satellite", help="site type (default satellite)")
+            a.add_argument("--type", dest="site_type", default=NEW_SITE_TYPE, choices=tuple(SITE_TYPES),
+                           help=f"site type (default {NEW_SITE_TYPE}; see `geo sites types`)")
             a.add_argument("--new-site-id", default=None, help="site_id for the new site")
             a.add_argument("--hours", default="", help="opening hours, OSM syntax (Mo-Fr 09:00-17:00)")
             a.add_argument("--capacity", type=float, default=None, help="capacity (e.g. client places)")
@@ -87,7 +90,7 @@ _HELP = {
 
 
 def _change(args: argparse.Namespace) -> Any:
-    from geo.planning.scenarios import AddSite, ChangeCapacity, ChangeHours, MoveSite, RemoveSite
+    from geo.planning.scenario_schema import AddSite, ChangeCapacity, ChangeHours, MoveSite, RemoveSite
 
     postcode = " ".join(args.postcode) if getattr(args, "postcode", None) else None
     if args.action in {"add", "move"}:
@@ -118,7 +121,7 @@ def _change(args: argparse.Namespace) -> Any:
     return ChangeCapacity(site_id=args.site_id, capacity=args.capacity)
 
 
-def _fill_from_base(args: argparse.Namespace, base: dict[str, Any]) -> None:
+def _fill_from_base(args: argparse.Namespace, base: Mapping[str, Any]) -> None:
     """Options not given on the command line come from the saved scenario's ``base``."""
     keys = {"area": "area", "sites": "sites", "mode": "mode", "method": "method", "network": "network",
             "buffer_km": "buffer_km"}
@@ -138,7 +141,8 @@ def _fill_from_base(args: argparse.Namespace, base: dict[str, Any]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from geo.outputs.ranges import SCENARIO_TABLE, collapse_ranges, side_by_side
-    from geo.planning.scenarios import Scenario, load_scenario, save_scenario
+    from geo.planning.scenario_file import load_scenario, save_scenario
+    from geo.planning.scenario_schema import BaseSpec, Scenario
 
     scenario = load_scenario(args.scenario) if args.scenario else None
     _fill_from_base(args, scenario.base if scenario else {})
@@ -153,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(msg)
     study = study_from_args(args, needs_minutes="geo scenario")
     threshold = study.threshold_minutes
-    base = {"area": args.area, "sites": args.sites, "mode": study.travel.mode.value,
+    base: BaseSpec = {"area": args.area, "sites": args.sites, "mode": study.travel.mode.value,
             "method": study.travel.method.value, "network": study.travel.network, "threshold_minutes": threshold,
             "buffer_km": args.buffer_km, "in_county_only": args.in_county_only}
     scenario = Scenario(name=args.scenario_name or scenario.name, changes=scenario.changes, base=base,
@@ -202,5 +206,5 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _describe(c: Any) -> str:
-    parts = [f"{k}={v}" for k, v in vars(c).items() if v not in (None, "")]
+    parts = [f"{k}={v}" for k, v in c.model_dump(exclude={"kind"}).items() if v not in (None, "")]
     return ", ".join(parts)

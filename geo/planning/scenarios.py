@@ -14,7 +14,7 @@ Nothing already routed is routed again.  :func:`compare` reports adults and LSOA
 or beyond the threshold, by IMD decile, rurality and local authority, the change in
 adults-weighted mean minutes and the LSOAs whose nearest site changes.
 
-Why this module is long: a scenario's changes, how each is applied to the sites and how the result is evaluated share one data model (the site x origin matrix of :class:`ScenarioModel`); the file format lives apart in :mod:`geo.planning.scenario_file`.
+Why this module is long: a scenario's changes, how each is applied to the sites and how the result is evaluated share one data model (the site x origin matrix of :class:`ScenarioModel`); the changes are declared in :mod:`geo.planning.scenario_schema` and files are read by :mod:`geo.planning.scenario_file`.
 """
 
 from __future__ import annotations
@@ -29,20 +29,7 @@ import pandas as pd
 
 from geo._errors import InputError
 from geo.measures.coverage import weighted_mean
-from geo.planning.scenario_file import (  # noqa: F401 - re-exported: the scenario API lives here too
-    CHANGE_TYPES,
-    SCHEMA_NAME,
-    SCHEMA_VERSION,
-    AddSite,
-    Change,
-    ChangeCapacity,
-    ChangeHours,
-    MoveSite,
-    RemoveSite,
-    Scenario,
-    load_scenario,
-    save_scenario,
-)
+from geo.planning.scenario_schema import AddSite, ChangeCapacity, ChangeHours, MoveSite, RemoveSite, Scenario
 from geo.travel.matrix import Origins, area_origins, best_two, site_origin_matrix, sites_xy
 
 if TYPE_CHECKING:
@@ -176,16 +163,13 @@ def _added_row(ch: AddSite, current: pd.DataFrame, *, pool: pd.DataFrame | None,
         e, n, prec, pc = resolve_location(easting=ch.easting, northing=ch.northing, postcode=ch.postcode,
                                           settings=settings, what=where)
         row.update(easting=e, northing=n, location_precision=prec, postcode=pc)
-    elif src_id:
-        base = _pool_row(src_id, pool, settings)
+    else:  # an AddSite always has a location: here, the ODS code or candidate site it opens at
+        base = _pool_row(str(src_id), pool, settings)
         for col in ("provider", "address", "town", "postcode", "opening_hours", "location_precision"):
             if col in base.index and not (col == "opening_hours" and ch.opening_hours):
                 row[col] = base[col]
         row.update(easting=float(base["easting"]), northing=float(base["northing"]))
         row["source"] = f"scenario: {where} at {src_id}"
-    else:
-        msg = f"{where}: AddSite needs coordinates, a postcode, an ODS code or from_site_id"
-        raise InputError(msg)
     if ch.capacity is not None:
         row["capacity"] = float(ch.capacity)
     site_id = ch.site_id or f"scenario:{_slug(ch.name)}"
@@ -454,22 +438,12 @@ def run_scenario(scenario: Scenario, area: Area, sites: pd.DataFrame, router: Ro
 
 
 __all__ = [
-    "CHANGE_TYPES",
-    "SCHEMA_VERSION",
-    "AddSite",
-    "ChangeCapacity",
-    "ChangeHours",
     "Evaluation",
-    "MoveSite",
-    "RemoveSite",
-    "Scenario",
     "ScenarioModel",
     "apply_scenario",
     "compare",
     "evaluate",
-    "load_scenario",
     "open_at_mask",
     "resolve_location",
     "run_scenario",
-    "save_scenario",
 ]

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from geo.data.areas import Area
     from geo.measures.uncertainty import UncertaintySpec
     from geo.planning.by_service import Answer
-    from geo.planning.scenarios import Scenario
+    from geo.planning.scenario_schema import Scenario
     from geo.progress import ProgressFn
     from geo.travel.base import Router
     from geo.travel.matrix import Origins
