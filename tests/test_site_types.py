@@ -136,3 +136,24 @@ def test_atlas_reads_the_registry(crisis: SiteType) -> None:
     html = m.get_root().render()
     assert CRISIS.colour in html and SITE_TYPES["satellite"].colour in html
     assert "Crisis caf\\u00e9" in html  # the legend, as JSON inside the page's script
+
+
+def test_no_other_module_lists_the_types() -> None:
+    """A dict, tuple, list or set naming three or more site types (two of them not also services, so the
+    services' own tuples do not count) is a second home of the types: only the registry has one."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    names = set(SITE_TYPES)
+    homes = []
+    for path in [*root.glob("geo/**/*.py"), *root.glob("atlas/**/*.py"), root / "app.py"]:
+        if path.name == "site_types.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            items = node.keys if isinstance(node, ast.Dict) else getattr(node, "elts", None) if isinstance(
+                node, ast.Tuple | ast.List | ast.Set) else None
+            words = {k.value for k in items or () if isinstance(k, ast.Constant) and isinstance(k.value, str)}
+            if len(words & names) >= 3 and len(words & names - set(SERVICES)) >= 2:
+                homes.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert not homes, f"site types listed outside geo/data/site_types.py: {homes}"
