@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +15,7 @@ import streamlit as st
 
 from atlas import data
 from atlas.state import Controls, resolve_area
-from geo import GeoError, Study
+from geo import GeoError, Method, Study
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -38,15 +39,22 @@ class Analysis:
 
     @property
     def is_estimate(self) -> bool:
-        return self.method != "network"
+        """True unless the times were routed (real roads or a public-transport timetable)."""
+        return not Method.of_result(self.method).is_routed
+
+    @property
+    def method_label(self) -> str:
+        """How the times were made, in words (from :class:`geo.Method`)."""
+        return Method.of_result(self.method).label
 
     @property
     def study_key(self) -> tuple[Any, ...]:
         """Identifies the area, services, buffer and travel spec (not which sites are open)."""
         return (self.area.key, self.controls.site_types, self.controls.cross_border, self.controls.travel)
 
-    @property
+    @functools.cached_property
     def cache_key(self) -> tuple[Any, ...]:
+        """The study key and the shown sites' digest (once per analysis: every view asks for it often)."""
         return (*self.study_key, data.site_key(self.sites))
 
 
@@ -190,13 +198,19 @@ def metric_frame(an: Analysis) -> tuple[gpd.GeoDataFrame, MetricSpec]:
     if metric == "clients":
         rates = st.session_state.get("client_rates")
         if rates is not None:
+            from geo.measures.cellkey import default_ptable
+
+            d = default_ptable().max_noise
             frame["clients_per_1000"] = pd.Series(rates, dtype=float).reindex(frame.index)
             bins = geojson.quantile_bins(frame["clients_per_1000"], 5)
             cols = geojson.SEQUENTIAL_COLOURS[: len(bins) + 1]
-            return frame, MetricSpec("clients_per_1000", "Clients per 1,000 adults", bins, cols,
-                                     geojson.legend_labels(bins, decimals=1), "{:.1f}",
-                                     note="Uploaded extract; small counts suppressed",
-                                     no_data_label="hidden to protect privacy (fewer than 5, or would reveal one)")
+            # the tooltip's value label is the title up to " (": it says the counts are perturbed
+            return frame, MetricSpec("clients_per_1000",
+                                     f"Clients per 1,000 adults, counts perturbed ±{d} (cell key method, D = {d})",
+                                     bins, cols, geojson.legend_labels(bins, decimals=1), "{:.1f}",
+                                     note="Uploaded extract: every neighbourhood count within ±"
+                                          f"{d} of the true count, the same in every view",
+                                     no_data_label="no adult residents")
         metric = "minutes"
     if metric == "imd":
         bins = tuple(float(x) for x in range(1, 10))

@@ -97,7 +97,10 @@ def router(area_key: str, _area: Area, travel: TravelSpec) -> Any:
     """
     from geo.travel.routing import make_router
 
-    return make_router(travel, area=_area, settings=settings())
+    s = settings()
+    if travel.transit is not None and str(travel.transit.gtfs).lower() == "auto":
+        s = s.with_(osm_auto_fetch=True)  # the user asked for the area's timetable: fetch it (and roads)
+    return make_router(travel, area=_area, settings=s)
 
 
 def save_gtfs(raw: bytes, name: str) -> str:
@@ -111,7 +114,7 @@ def save_gtfs(raw: bytes, name: str) -> str:
 
 
 @st.cache_resource(show_spinner="Calculating travel times…", max_entries=48)
-def times(_study: Study, key: tuple[Any, ...], site_key: tuple[str, ...], _sites: pd.DataFrame) -> pd.DataFrame:
+def times(_study: Study, key: tuple[Any, ...], site_key: str, _sites: pd.DataFrame) -> pd.DataFrame:
     """Per-LSOA minutes to the nearest of ``_sites`` (core + ring LSOAs), with method and label attrs.
 
     ``key`` identifies the study's area and travel spec; ``site_key`` the sites.
@@ -119,8 +122,19 @@ def times(_study: Study, key: tuple[Any, ...], site_key: tuple[str, ...], _sites
     return _study.times(sites=_sites)
 
 
-def site_key(s: pd.DataFrame) -> tuple[str, ...]:
-    return tuple(sorted(s["site_id"].astype(str)))
+def site_key(s: pd.DataFrame) -> str:
+    """A short digest naming a set of sites by their ids and where they are, in any row order.
+
+    A moved site (same id, new place) is another set; a digest keeps every cache key that holds it
+    cheap to hash on each rerun (a tuple of every site id cost milliseconds per cached call).
+    """
+    ids = s["site_id"].astype(str).to_numpy()
+    order = np.argsort(ids, kind="stable")
+    digest = hashlib.sha256("\x1f".join(ids[order]).encode())
+    for col in ("easting", "northing"):
+        if col in s.columns:
+            digest.update(pd.to_numeric(s[col], errors="coerce").to_numpy(dtype=float)[order].tobytes())
+    return digest.hexdigest()[:20]
 
 
 # ------------------------------------------------------------------ charts
@@ -192,7 +206,7 @@ def osm_extract(area_key: str, _area: Area) -> str | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def context_dict(area_key: str, site_key: tuple[str, ...], _area: Area, _sites: pd.DataFrame) -> dict[str, Any]:
+def context_dict(area_key: str, site_key: str, _area: Area, _sites: pd.DataFrame) -> dict[str, Any]:
     """Place names, main roads and site names for the maps of an area (GeoJSON, WGS84)."""
     from geo.outputs.map_context import map_context
 
@@ -234,7 +248,7 @@ def fmt_int(x: float | int | None) -> str:
 
 
 @st.cache_resource(show_spinner="Routing every site to every neighbourhood…", max_entries=24)
-def matrix(_study: Study, key: tuple[Any, ...], site_key: tuple[str, ...],
+def matrix(_study: Study, key: tuple[Any, ...], site_key: str,
            _sites: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """``(n_sites, n_core_lsoas)`` minutes and the adults weights of the core LSOAs."""
     m, origins = _study.matrix(sites=_sites)
@@ -242,7 +256,7 @@ def matrix(_study: Study, key: tuple[Any, ...], site_key: tuple[str, ...],
 
 
 @st.cache_resource(show_spinner="Drawing catchments…", max_entries=16)
-def catchments(_study: Study, key: tuple[Any, ...], site_key: tuple[str, ...], _sites: pd.DataFrame,
+def catchments(_study: Study, key: tuple[Any, ...], site_key: str, _sites: pd.DataFrame,
                bands: tuple[float, ...]) -> dict[str, Any] | None:
     """Catchment polygons (GeoJSON) around the in-area sites, one per band (sites unioned)."""
     import geopandas as gpd

@@ -65,9 +65,7 @@ def area_line(an) -> None:
     names = list(an.area.lsoas["lad24nm"].astype(str).unique())
     lads = html.escape(", ".join(names[:6]) + (f", … ({len(names)} districts)" if len(names) > 6 else ""))
     mixed = an.times.attrs.get("estimated_trips", 0) if an.times is not None else 0
-    method = ("ESTIMATED straight-line times" if an.is_estimate
-              else f"real road network; MIXED with an estimated leg for {mixed} neighbourhoods" if mixed
-              else "real road network")
+    method = an.method_label + (f"; MIXED with an estimated leg for {mixed} neighbourhoods" if mixed else "")
     st.markdown(
         f'<div class="atlas-area"><b>{html.escape(an.area.name)}</b> ({lads}) · {len(an.area.lsoas):,} neighbourhoods · '
         f"{data.fmt_int(an.area.adults)} adults · mode: <b>{c.travel.mode.label}</b> ({method}) · threshold "

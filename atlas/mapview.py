@@ -18,6 +18,7 @@ from streamlit_folium import st_folium
 
 from atlas import data, labels, leaflet
 from atlas.context import Analysis, MetricSpec, metric_frame
+from geo import Method
 from geo.outputs import geojson
 
 if TYPE_CHECKING:
@@ -140,6 +141,8 @@ def method_badge(an: Analysis) -> None:
         st.warning(f"**Travel times are an ESTIMATE** – {an.label}. No road network is loaded for "
                    f"{an.area.name}; treat minutes as indicative.", icon=":material/warning:")
         _real_roads_offer(an)
+    elif an.method_label == Method.TIMETABLE.label:
+        st.success(f"Public-transport times are **timetable-based** – {an.label}.")
     elif an.times.attrs.get("estimated_trips", 0):
         st.info(f"Travel times on the **real road network**, with an **estimated leg** beyond its roads for "
                 f"{an.times.attrs['estimated_trips']} of {an.times.attrs.get('trips', '?')} neighbourhoods (mixed method) "

@@ -30,6 +30,8 @@ from typing import Any
 import streamlit as st
 
 from atlas import data
+from atlas.team import signin
+from atlas.team.roles import Permission
 from geo import Method, StudySpec, TransitOptions, TravelMode, TravelSpec
 
 PRESET_AREAS = ("Rutland", "Northamptonshire", "Leicestershire", "Leicester", "Essex",
@@ -52,7 +54,7 @@ MODE_LABELS = {
     "drive": "Drive",
     "walk": "Walk",
     "cycle": "Cycle",
-    "transit": "Public transport (GTFS feed)",
+    "transit": "Public transport (timetable)",
 }
 
 METRICS = {
@@ -140,7 +142,7 @@ def _init_defaults() -> None:
     ss = st.session_state
     ss.setdefault("scenario_added", [])  # list of {"name", "easting", "northing", "site_type"}
     ss.setdefault("scenario_removed", [])  # list of site ids
-    ss.setdefault("client_counts", None)  # aggregated, disclosure-controlled counts by LSOA
+    ss.setdefault("client_counts", None)  # the extract's protected base: perturbed counts by LSOA
 
 
 def sidebar() -> Controls:
@@ -185,14 +187,20 @@ def sidebar() -> Controls:
     sb.markdown("### Travel")
     modes = ["drive", "walk", "cycle"]
     with sb.expander("Public transport (GTFS timetable)"):
-        g = st.file_uploader("GTFS feed (.zip)", type=["zip"], key="gtfs_file",
-                             help="e.g. a regional GTFS zip from the Bus Open Data Service. Needs the area's "
-                                  "road network (Rutland) and may take minutes to prepare.")
-        if g is not None:
+        bods = st.toggle("Bus Open Data Service timetable for this area", value=False, key="gtfs_auto",
+                         help="The official bus timetables (DfT) of the region(s) around the area: downloaded "
+                              "once and cached (tens of MB), with the area's OpenStreetMap roads outside Rutland. "
+                              "The first run may take minutes.")
+        g = st.file_uploader("…or your own GTFS feed (.zip)", type=["zip"], key="gtfs_file", disabled=bods,
+                             help="e.g. a regional GTFS zip saved from the Bus Open Data Service.")
+        if bods:
+            st.session_state["gtfs_path"] = "auto"
+        elif g is not None:
             st.session_state["gtfs_path"] = data.save_gtfs(g.getvalue(), g.name)
-        elif st.session_state.get("gtfs_path") and st.session_state.get("gtfs_uploaded"):
+        elif st.session_state.get("gtfs_path") and (st.session_state.get("gtfs_uploaded")
+                                                     or st.session_state.get("gtfs_path") == "auto"):
             st.session_state["gtfs_path"] = None
-        st.session_state["gtfs_uploaded"] = g is not None
+        st.session_state["gtfs_uploaded"] = g is not None and not bods
     if st.session_state.get("gtfs_path"):
         modes.append("transit")
     mode = sb.radio("Travel mode", modes, format_func=MODE_LABELS.get, key="mode",
@@ -221,7 +229,8 @@ def sidebar() -> Controls:
                                 "Opening hours view and the method notes.")
 
     sb.markdown("### Map")
-    metric = sb.selectbox("Colour neighbourhoods by", list(METRICS), format_func=METRICS.get, key="metric")
+    metrics = [m for m in METRICS if m != "clients" or signin.can(Permission.CLIENTS)]  # client rates: analysts
+    metric = sb.selectbox("Colour neighbourhoods by", metrics, format_func=METRICS.get, key="metric")
     imd = sb.selectbox("Deprivation index", [2025, 2019], key="imd_version",
                        format_func=lambda v: {2025: "IMD 2025", 2019: "IMD 2019 (the seeds' version)"}[v],
                        help="Which English Indices of Deprivation give the deciles in charts, tables and the map. "

@@ -5,6 +5,7 @@ Nothing here reads argv, writes files or touches the network; paths are only res
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -12,6 +13,14 @@ from types import MappingProxyType
 from typing import Any
 
 from geo._errors import DataSourceError
+
+logger = logging.getLogger(__name__)
+
+#: Variables of earlier versions that no setting reads any more, with what replaced them.
+RETIRED_ENV = MappingProxyType({
+    "GEO_SUPPRESS_BELOW": "client counts are perturbed by the cell key method and counts 1-4 are never "
+                          "shown, whatever it says (docs/privacy.md); remove it",
+})
 
 #: Repository root when running from a checkout (``geo/`` sits directly below it).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -39,10 +48,12 @@ DEFAULT_DRIVE_SPEEDS_KPH: dict[str, float] = {
     "track": 16.0,
     "busway": 32.0,
 }
-#: Share of the posted ``maxspeed`` a car achieves on average (junctions, bends, traffic).
-DEFAULT_MAXSPEED_FACTOR = 0.85
+#: Multiplier on the speeds of posted limits, on top of the share cars reach on roads of each
+#: limit (``geo.travel.graph.DRIVE_LIMIT_FACTORS``, from DfT free-flow statistics); 1 = as measured.
+DEFAULT_MAXSPEED_FACTOR = 1.0
+#: Walking and cycling speeds of the DfT Journey Time Statistics (km/h).
 WALK_KPH = 4.8
-CYCLE_KPH = 15.0
+CYCLE_KPH = 16.0
 
 _MARKER = Path("tables") / "imd2025_lsoa21.csv"
 #: English Indices of Deprivation editions the LSOA table can carry.
@@ -55,6 +66,14 @@ def _default_cache_dir() -> Path:
         return Path(env).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or os.environ.get("LOCALAPPDATA")
     return (Path(base) if base else Path.home() / ".cache") / "geo"
+
+
+def _default_secret_file() -> Path:
+    env = os.environ.get("GEO_CELLKEY_SECRET_FILE")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CONFIG_HOME") or os.environ.get("APPDATA")
+    return (Path(base) if base else Path.home() / ".config") / "geo" / "cellkey.secret"
 
 
 def candidate_data_dirs(explicit: str | Path | None = None) -> list[tuple[str, Path]]:
@@ -99,7 +118,7 @@ def resolve_data_dir(explicit: str | Path | None = None) -> Path:
     raise DataSourceError(msg)
 
 
-def _parse_env(name: str, text: str, default: Any) -> Any:
+def parse_env_value(name: str, text: str, default: Any) -> Any:
     """``GEO_<NAME>`` text read as the type of the field's default; a clear error when it is not."""
     var = f"GEO_{name.upper()}"
     try:
@@ -145,8 +164,10 @@ class Settings:
     snap_tolerance_metres: float = 1_500.0
     #: Largest user upload accepted (bytes).
     max_upload_bytes: int = 50 * 1024 * 1024
-    #: Primary suppression threshold for client and death counts.
-    suppress_below: int = 5
+    #: The installation's secret for client record keys (cell key method, docs/privacy.md):
+    #: created with mode 0600 on first use; every process that publishes client figures must
+    #: read the same file (``GEO_CELLKEY_SECRET_FILE``), or one extract gets several noise draws.
+    cellkey_secret_file: Path = field(default_factory=_default_secret_file)
     #: Which English Indices of Deprivation fill ``imd_rank``/``imd_decile`` of the LSOA table:
     #: 2025 (published on LSOA 2021) or 2019 (the seeds' version; LSOA 2011 mapped to 2021,
     #: see :func:`geo.data.loaders.imd2019_on_lsoa21`).  ``imd_score`` is always IMD 2025
@@ -173,6 +194,10 @@ class Settings:
     #: server is reachable.  Off in the library and the app (which offers the download
     #: instead); the CLI turns it on; ``GEO_OSM_AUTO_FETCH=1/0`` decides everywhere.
     osm_auto_fetch: bool = False
+    #: Base URL (or local folder) of a mirror of the Bus Open Data Service GTFS exports holding
+    #: ``itm_<region>_gtfs.zip`` files (``GEO_GTFS_MIRROR``); None = data.bus-data.dft.gov.uk.
+    #: ``--gtfs auto`` downloads when ``osm_auto_fetch`` allows downloads.
+    gtfs_mirror: str | None = None
     #: Seeded Monte Carlo draws behind every scenario, closure and optimiser range
     #: (:mod:`geo.measures.uncertainty`; 0 = no ranges).
     uncertainty_draws: int = 200
@@ -196,9 +221,12 @@ class Settings:
         kwargs: dict[str, Any] = {"data_dir": resolve_data_dir(data_dir)}
         for f in fields(cls):
             text = os.environ.get(f"GEO_{f.name.upper()}")
-            if text is None or f.name in {"data_dir", "cache_dir"} or not text.strip():
+            if text is None or f.name in {"data_dir", "cache_dir", "cellkey_secret_file"} or not text.strip():
                 continue
-            kwargs[f.name] = _parse_env(f.name, text, cls.__dataclass_fields__[f.name].default)
+            kwargs[f.name] = parse_env_value(f.name, text, cls.__dataclass_fields__[f.name].default)
+        for var, why in RETIRED_ENV.items():
+            if os.environ.get(var):
+                logger.warning("%s is no longer used: %s", var, why)
         if os.environ.get("GEO_MAX_UPLOAD_MB"):
             kwargs["max_upload_bytes"] = int(float(os.environ["GEO_MAX_UPLOAD_MB"]) * 1024 * 1024)
         kwargs.update(overrides)

@@ -14,9 +14,30 @@ from geo.config import Settings
 # the download set Settings.osm_auto_fetch and a loopback mirror themselves).
 os.environ.setdefault("GEO_OSM_AUTO_FETCH", "0")
 
+#: The fixed record-key secret of every test run (cell key method, docs/privacy.md), so client
+#: figures are the same in every run; a real installation creates its own on first use.
+TEST_CELLKEY_SECRET = "geo-test-cellkey-secret-0123456789abcdef0123456789abcdef"
+
+
+def _write_test_secret() -> str:
+    import tempfile
+
+    path = os.path.join(tempfile.gettempdir(), f"geo-test-cellkey-{os.getuid() if hasattr(os, 'getuid') else 0}"
+                        f"-{os.getpid()}.secret")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(TEST_CELLKEY_SECRET + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
+os.environ["GEO_CELLKEY_SECRET_FILE"] = _write_test_secret()
+
 pytest_plugins = [
     "tests.fixtures.data",
     "tests.fixtures.transit",
+    "tests.fixtures.app_upload",
+    "tests.fixtures.loopback",
 ]
 
 

@@ -72,13 +72,86 @@ def test_reference_range_contains_the_time_and_is_never_negative():
     assert list(frame.index) == band_labels() and "median_abs_pct" in frame
 
 
+def test_valhalla_reference_rides_the_fastest_route_at_dft_speeds():
+    """The goal's reference models walking and cycling as the DfT statistics do; the others are sensitivities."""
+    from geo.travel import reference as ref
+
+    assert ref.costing_options("cycle") == {"bicycle": {"cycling_speed": 16.0, "bicycle_type": "hybrid",
+                                                        "use_roads": 1.0}}
+    assert ref.costing_options("walk") == {"pedestrian": {"walking_speed": 4.8}}
+    assert "use_roads" not in ref.costing_options("cycle", reference="quiet-roads")["bicycle"]
+    assert ref.costing_options("cycle", reference="valhalla") == {}
+    assert ref.costing_options("drive") == {}
+    with pytest.raises(InputError, match="unknown Valhalla reference 'fast'"):
+        ref.costing_options("cycle", reference="fast")
+
+
+# --------------------------------------------------------------------------- against Valhalla (slow)
+#: Goals (issue 26) on every straight-line band: median |relative error| and |bias| (percent).
+GOAL_MEDIAN_PCT, GOAL_BIAS_PCT, GOAL_NEAREST_MINUTES = 15.0, 10.0, 1.0
+#: Measured misses, each with why (benchmarks/README.md, "Road router and estimate against Valhalla").
+#: They run as strict xfails: a change that meets the goal makes them fail, and they come off here.
+KNOWN_MISSES = {
+    ("estimate", "drive", "0-2"): "median 16.9% on 84 town pairs: no function of straight-line km does better "
+                                  "than ~15% on them even in-sample (best monotone fit 14.8%)",
+}
+NEAREST_MISSES = {
+    ("network", "walk", "pharmacy"): "+1.1 min on 68-minute walks (1.6%): all of it the walked start and end "
+                                     "legs, which Valhalla does not count (free legs: -0.01 min)",
+    ("estimate", "walk", "pharmacy"): "+3.7 min on 68-minute walks: the straight line cannot see rural detours, "
+                                      "and the nearest by road is often not the nearest in a straight line",
+    ("estimate", "walk", "hub"): "+2.1 min on 97-minute walks: the straight line cannot see rural detours",
+    ("estimate", "cycle", "pharmacy"): "+1.002 min on 21-minute rides, at the limit: the nearest by road is "
+                                       "sometimes not the nearest in a straight line",
+}
+BANDS = [(method, mode, band) for method in ("network", "estimate") for mode in ("drive", "walk", "cycle")
+         for band in band_labels()]
+
+
+def _known(key: tuple[str, str, str], misses: dict) -> object:
+    mark = pytest.mark.xfail(reason=misses[key], strict=True) if key in misses else ()
+    return pytest.param(*key, marks=mark, id="-".join(key))
+
+
+@pytest.fixture(scope="module")
+def valhalla_pairs(settings, valhalla_module):
+    from geo.travel import reference as ref
+
+    return ref.rutland_pairs(settings)
+
+
 @pytest.mark.slow
-def test_stored_router_error_is_what_the_router_gives_today(settings, valhalla_module):
+@pytest.mark.parametrize(("method", "mode", "band"), [_known(k, KNOWN_MISSES) for k in BANDS])
+def test_per_band_goal_against_valhalla(valhalla_pairs, method, mode, band):
+    """Road router and estimate against Valhalla on the same roads, 650 LSOA pairs per mode."""
+    from geo.travel import reference as ref
+
+    p = valhalla_pairs[valhalla_pairs["mode"] == mode]
+    row = ref.band_relative_errors(p["km"], p[method], p["valhalla"]).loc[band]
+    assert row["n"] >= 10
+    assert 100 * row["median_abs_pct"] <= GOAL_MEDIAN_PCT
+    assert abs(100 * row["bias_pct"]) <= GOAL_BIAS_PCT
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("method", "mode", "site_type"),
+                         [_known((m, mode, t), NEAREST_MISSES) for m in ("network", "estimate")
+                          for mode in ("drive", "walk", "cycle") for t in ("pharmacy", "hub")])
+def test_nearest_site_goal_against_valhalla(settings, valhalla_module, method, mode, site_type):
+    """Mean difference to the nearest site per Rutland LSOA within +-1 minute."""
+    from geo.travel import reference as ref
+
+    nf = ref.rutland_nearest_sites(settings, mode=mode, types=(site_type,))
+    assert abs(float((nf[method] - nf["valhalla"]).mean())) <= GOAL_NEAREST_MINUTES
+
+
+@pytest.mark.slow
+def test_stored_router_error_is_what_the_router_gives_today(valhalla_pairs):
     """The constants are re-measured whenever the router or the estimate changes
     (``python benchmarks/validate_router.py --update``)."""
     from geo.travel import reference as ref
 
-    pairs = ref.rutland_pairs(settings)
+    pairs = valhalla_pairs
     for method in ("network", "estimate"):
         for mode in ("drive", "walk", "cycle"):
             p = pairs[pairs["mode"] == mode]

@@ -246,6 +246,23 @@ def test_scenario_bad_postcode_is_refused_and_one_change_removed(at) -> None:
     assert "What changes" not in _texts(at)
 
 
+def test_site_key_names_the_sites_and_where_they_are() -> None:
+    """The digest keying cached travel times: row order does not matter, a moved site (same id) does."""
+    import pandas as pd
+
+    from atlas.data import site_key
+
+    sites = pd.DataFrame({"site_id": ["ods:A", "ods:B", "seed:hub"], "easting": [480000.0, 486000.0, 486500.0],
+                          "northing": [300000.0, 308000.0, 308500.0], "name": ["A", "B", "Hub"]})
+    key = site_key(sites)
+    assert isinstance(key, str) and len(key) == 20
+    assert site_key(sites.iloc[::-1]) == key and site_key(sites.assign(name="renamed")) == key
+    moved = sites.copy()
+    moved.loc[2, "easting"] = 487500.0  # a scenario's "move": the same site id somewhere else
+    assert site_key(moved) != key
+    assert site_key(sites.iloc[:2]) != key
+
+
 # ---------------------------------------------------------------- geo.outputs.maps (synthetic, no bundle)
 def test_maps_geojson_is_small_rounded_wgs84() -> None:
     import geopandas as gpd

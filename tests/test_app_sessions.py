@@ -2,52 +2,28 @@
 
 Streamlit's caches are shared by every session of a server.  The second session must see its own
 map and numbers, never the first one's (issue 15: cached client maps were keyed on file name, row
-count and area).  AppTest cannot drive ``st.file_uploader``, so the uploader hands over the bytes
-a browser would send (the rest of the app runs unchanged, caches included).
+count and area).  AppTest cannot drive ``st.file_uploader``: the ``uploader`` fixture (tests/fixtures/app_upload.py)
+hands over the bytes a browser would send.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import pytest
 
+from tests.fixtures.app_upload import APP
+
 pytestmark = [pytest.mark.app, pytest.mark.slow, pytest.mark.privacy]
-
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-
-
-class _Upload:
-    """What ``st.file_uploader`` returns for one uploaded file."""
-
-    def __init__(self, name: str, data: bytes, file_id: str) -> None:
-        self.name, self._data, self.file_id = name, data, file_id
-        self.size = len(data)
-
-    def getvalue(self) -> bytes:
-        return self._data
-
-
-@pytest.fixture
-def uploader(monkeypatch: pytest.MonkeyPatch) -> None:
-    import streamlit as st
-    from streamlit.delta_generator import DeltaGenerator
-
-    real = DeltaGenerator.file_uploader
-
-    def file_uploader(self: DeltaGenerator, label: str, *args: Any, **kwargs: Any) -> Any:
-        real(self, label, *args, **kwargs)  # the widget is still drawn
-        up = st.session_state.get("_test_upload")
-        return _Upload(*up) if up else None
-
-    monkeypatch.setattr(DeltaGenerator, "file_uploader", file_uploader)
 
 
 def _extract(settings, rutland, seed: int) -> bytes:
     from geo.measures.clients import synthetic_clients
 
     return synthetic_clients(rutland, 240, seed, settings).to_csv(index=False).encode()
+
+
+def _rates(at, area) -> dict[str, float]:
+    """The session's map rates (the extract's base, for every LSOA) over the area's LSOAs."""
+    return {k: float(v) for k, v in at.session_state["client_rates"].reindex(area.lsoas.index).dropna().items()}
 
 
 def _session(data: bytes, file_id: str):
@@ -73,22 +49,22 @@ def _map_html(at) -> str:
 
 
 def test_same_name_same_rows_sessions_stay_apart(settings, rutland, uploader) -> None:
-    from geo.measures.client_release import build_release
+    from geo.measures.client_release import build_client_release
     from geo.measures.clients import read_client_extract
 
     a_bytes, b_bytes = _extract(settings, rutland, 1), _extract(settings, rutland, 2)
     assert a_bytes != b_bytes and a_bytes.count(b"\n") == b_bytes.count(b"\n")
-    rel = {k: build_release(read_client_extract(v, settings, source="clients.csv"), rutland)
+    rel = {k: build_client_release(read_client_extract(v, settings, source="clients.csv"), rutland)
            for k, v in (("a", a_bytes), ("b", b_bytes))}
     assert rel["a"].map_rates() != rel["b"].map_rates()
 
     a = _session(a_bytes, "upload-a")
     b = _session(b_bytes, "upload-b")  # same name, same size class, same rows, another session
     assert a.session_state["client_counts_key"] != b.session_state["client_counts_key"]
-    assert a.session_state["client_rates"] == rel["a"].map_rates()
-    assert b.session_state["client_rates"] == rel["b"].map_rates()
+    assert _rates(a, rutland) == rel["a"].map_rates()
+    assert _rates(b, rutland) == rel["b"].map_rates()
     a.run()  # the first session still sees its own numbers after the second one loaded
-    assert a.session_state["client_rates"] == rel["a"].map_rates()
+    assert _rates(a, rutland) == rel["a"].map_rates()
     html_a, html_b = _map_html(a), _map_html(b)
     assert html_a != html_b
     # the map HTML carries each session's own published rates
@@ -98,4 +74,4 @@ def test_same_name_same_rows_sessions_stay_apart(settings, rutland, uploader) ->
     b.session_state["_test_upload"] = ("clients.csv", a_bytes, "upload-a2")
     b.radio(key="view").set_value("Clients").run()
     assert b.session_state["client_counts_key"] != a.session_state["client_counts_key"]
-    assert b.session_state["client_rates"] == rel["a"].map_rates()
+    assert _rates(b, rutland) == rel["a"].map_rates()

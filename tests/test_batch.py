@@ -199,7 +199,7 @@ def test_cli_batch_and_compare(settings, tmp_path, capsys) -> None:
 
 @pytest.mark.transit
 def test_transit_chunks_equal_serial_router(valhalla_module, synthetic_feed, settings, client, tmp_path) -> None:
-    """LSOA x departure-time chunks on the workers == the serial TransitRouter, to the last bit."""
+    """LSOA x departure-time chunks on the workers == the serial TransitRouter, to the last bit (two services)."""
     import datetime as dt
 
     from geo.planning.batch import lad_study
@@ -209,7 +209,7 @@ def test_transit_chunks_equal_serial_router(valhalla_module, synthetic_feed, set
     when = dt.date.today() + dt.timedelta(days=(1 - dt.date.today().weekday()) % 7 or 7)  # next Tuesday
     opts = TransitOptions(gtfs=str(synthetic_feed.path), depart_at=f"{when.isoformat()}T09:55", window_minutes=30,
                           step_minutes=15)
-    job = BatchJob.parse(area="Rutland", services=("hub",), modes="transit", transit=opts)
+    job = BatchJob.parse(area="Rutland", services=("hub", "pharmacy"), modes="transit", transit=opts)
     run_batch(job, out_dir=tmp_path / "serial", settings=settings, scheduler="serial")
     parallel = run_batch(job, out_dir=tmp_path / "dask", settings=settings, client=client)
     assert _digests(tmp_path / "serial") == _digests(tmp_path / "dask")
@@ -224,7 +224,7 @@ def test_transit_chunks_equal_serial_router(valhalla_module, synthetic_feed, set
     part = pd.read_parquet(partition_path(tmp_path / "dask", "E06000017")).set_index("lsoa21cd")
     np.testing.assert_array_equal(part["minutes_transit"].to_numpy(), ref["minutes"].to_numpy())
     assert np.isfinite(part["minutes_transit"]).sum() >= 3
-    assert parallel.summary.loc["E06000017", "method_transit"] == "transit"
+    assert parallel.summary.loc["E06000017", "method_transit"] == "timetable"
 
 
 @pytest.mark.app

@@ -65,7 +65,9 @@ def test_commissioner_path(page: object, tmp_path: Path) -> None:  # noqa: F811 
     pg = page
     _map_frame(pg)
     _idle(pg)
-    _set_threshold(pg, 15)  # the issue's case: treatment within 15 minutes' drive
+    # issue 22's case was treatment within 15 minutes' drive; on the calibrated router (issue 26) 93% of
+    # Rutland's adults are within 15 minutes of the Oakham hub, so the gap a satellite can fill is at 10
+    _set_threshold(pg, 10)
     # 1. coverage per service, side by side, with ranges
     pg.get_by_text("Access by service").first.wait_for(timeout=240_000)
     text = _text(pg)
@@ -86,13 +88,13 @@ def test_commissioner_path(page: object, tmp_path: Path) -> None:  # noqa: F811 
     assert re.search(r"\+[\d,]+ \(range [+−-]?[\d,]+ to \+[\d,]+\)", text), "the gain shows its range"
     assert "Oakham" in text, "the new site is named by its place"
 
-    # 3. a satellite in Uppingham: most simulated worlds gain (it is close to the 15-minute line: the four
-    #    neighbourhoods it brings within are 15.1-16.2 minutes from Oakham now), journeys clearly shorter
+    # 3. a satellite in Uppingham: most simulated worlds gain (it is close to the 10-minute line: three of
+    #    the five neighbourhoods it brings within are 10.1-10.2 minutes from Oakham now), journeys clearly shorter
     _clear(pg)
     _add_at_postcode(pg, "LE15 9PZ")
     text = _text(pg)
     gain = re.search(r"\+([\d,]+) adults within \d+ min \(range \+([\d,]+) to \+([\d,]+)|"
-                     r"within 15 min \(\+([\d,]+)\) has a range of \+([\d,]+) to \+([\d,]+)", text)
+                     r"within \d+ min \(\+([\d,]+)\) has a range of \+([\d,]+) to \+([\d,]+)", text)
     assert gain, text[:3000]
     point, low, high = (int(g.replace(",", "")) for g in gain.groups() if g)
     assert 0 <= low <= point <= high < 33_402 and 3_000 < point < 7_000

@@ -2,7 +2,8 @@
 Leicestershire on the calibrated estimate.
 
 The issue's cases: a satellite beside the Oakham hub (LE15 6HW; the hub is located only to the
-town centre) is not distinguishable from no change; one in Uppingham (LE15 9PZ) is a clear gain;
+town centre) is not distinguishable from no change; one in Uppingham (LE15 9PZ) is a clear gain
+(at 10 minutes on the calibrated router of issue 26; see the note above the scenario tests);
 closing Rutland's only hub with pharmacies selected loses hub access; the optimiser ranks by the
 gain it can show and names its picks by place and postcode.
 """
@@ -50,48 +51,61 @@ def _check_ranges(row: pd.Series) -> None:
 
 
 # --------------------------------------------------------------------------- scenarios
-def test_satellite_beside_oakham_hub_is_not_distinguishable(rutland_hub: Study) -> None:
-    res = rutland_hub.scenario(_add("sat", "LE15 6HW"))
-    hub = res["by_service"].loc["hub"]
-    assert hub["adults_within_change"] == pytest.approx(4224)  # the figure the issue reports ...
-    assert hub["verdict"] == NOT_DISTINGUISHABLE  # ... cannot be told from no change
-    assert hub["adults_within_change_low"] <= 0 <= hub["adults_within_change_high"]
-    assert hub["adults_newly_beyond"] == 0 and hub["adults_newly_beyond_high"] == 0
-    _check_ranges(hub)
-    assert "not distinguishable from no change" in res["summary"]["headlines"][0]
-    assert res["uncertainty"]["sites_with_uncertain_location"] >= 1  # the town-centre hub is jittered
-    assert "Valhalla" in res["uncertainty"]["travel_time_error"]
+# Issue 22 measured these cases at 15 minutes on the router before issue 26's calibration, whose unsigned
+# rural roads ran at town speeds: the Oakham satellite "brought" 4,224 adults within 15 min and Uppingham's
+# neighbourhoods were 15.1-16.2 min from Oakham.  On the calibrated router (checked against Valhalla,
+# benchmarks/validate_router.py) they are 10.1-10.2 min away and 93% of adults are within 15 min of the
+# hub, so the gap a satellite can fill is at 10 minutes.
+@pytest.fixture(scope="module")
+def rutland_hub_10(settings: Settings, rutland_hub: Study) -> Study:
+    return _study(settings, "Rutland", ("hub",), threshold=10.0)
 
 
-def test_satellite_in_uppingham_is_a_clear_gain(settings: Settings, rutland_hub: Study) -> None:
-    res = rutland_hub.scenario(_add("Uppingham satellite", "LE15 9PZ"))
+def test_satellite_beside_oakham_hub_is_not_distinguishable(rutland_hub: Study, rutland_hub_10: Study) -> None:
+    for study, figure in ((rutland_hub, 1039), (rutland_hub_10, 3593)):
+        res = study.scenario(_add("sat", "LE15 6HW"))
+        hub = res["by_service"].loc["hub"]
+        assert hub["adults_within_change"] == pytest.approx(figure)  # a gain on paper ...
+        assert hub["verdict"] == NOT_DISTINGUISHABLE  # ... that cannot be told from no change
+        assert hub["adults_within_change_low"] <= 0 <= hub["adults_within_change_high"]
+        assert hub["adults_newly_beyond"] == 0 and hub["adults_newly_beyond_high"] == 0
+        _check_ranges(hub)
+        assert "not distinguishable from no change" in res["summary"]["headlines"][0]
+        assert res["uncertainty"]["sites_with_uncertain_location"] >= 1  # the town-centre hub is jittered
+        assert "Valhalla" in res["uncertainty"]["travel_time_error"]
+
+
+def test_satellite_in_uppingham_is_a_clear_gain(settings: Settings, rutland_hub: Study,
+                                                rutland_hub_10: Study) -> None:
+    res = rutland_hub_10.scenario(_add("Uppingham satellite", "LE15 9PZ"))
     hub = res["by_service"].loc["hub"]
-    # plausible: four Rutland LSOAs (about 4-5 thousand adults), never more than the county's 33,402
-    assert hub["adults_within_change"] == pytest.approx(4581)
+    # plausible: five Rutland LSOAs (about 5-6 thousand adults), never more than the county's 33,402
+    assert hub["adults_within_change"] == pytest.approx(5837)
     assert hub["adults_within_change_high"] < 33_402 and hub["adults_newly_beyond_high"] == 0
     _check_ranges(hub)
-    # at 15 minutes it is close to the line -- the four LSOAs it brings within are 15.1-16.2 min from
-    # Oakham now, inside the router's error -- yet most simulated worlds gain, and journeys are
-    # clearly shorter (a mean saving whose whole range is below zero)
+    # close to the 10-minute line -- three of the five LSOAs it brings within are 10.1-10.2 min from
+    # Oakham now, inside the router's error -- yet every plausible world gains something (the range
+    # excludes zero), and journeys are clearly shorter (a mean saving whose whole range is below zero)
     ch = res["changed_lsoas"].xs("hub", level="service")
-    newly = ch[(ch["minutes_before"] > 15) & (ch["minutes_after"] <= 15)]
-    assert len(newly) == 4 and newly["minutes_before"].between(15.0, 16.5).all()
+    newly = ch[(ch["minutes_before"] > 10) & (ch["minutes_after"] <= 10)]
+    assert len(newly) == 5 and newly["minutes_before"].between(10.0, 14.0).all()
+    assert (newly["minutes_before"] < 10.5).sum() == 3
+    assert hub["verdict"] == "gain" and hub["adults_within_change_low"] > 0
     assert hub["chance_of_gain"] >= 0.8
     assert hub["mean_minutes_verdict"] == "gain" and hub["mean_minutes_change_high"] < -0.5
     town = ch[ch["minutes_after"] < 5]  # Uppingham's own neighbourhoods: minutes saved in every plausible world
     assert len(town) >= 3 and (town["minutes_change_high"] < -3).all()
     dec = res["by_imd_decile"].xs("hub", level="service")
     assert dec["adults_newly_within"].sum() == pytest.approx(hub["adults_newly_within"])
-    # a threshold away from the line: a clear gain, its range excluding zero
-    at10 = _study(settings, "Rutland", ("hub",), threshold=10.0).scenario(_add("Uppingham satellite", "LE15 9PZ"))
-    row = at10["by_service"].loc["hub"]
-    assert row["verdict"] == "gain" and row["adults_within_change_low"] > 0
+    # at 15 minutes everyone it serves is already within reach: no adults gained, journeys still shorter
+    row = rutland_hub.scenario(_add("Uppingham satellite", "LE15 9PZ"))["by_service"].loc["hub"]
+    assert row["adults_within_change"] == 0 and row["mean_minutes_verdict"] == "gain"
 
 
-def test_oakham_satellite_never_shows_against_uppingham(rutland_hub: Study) -> None:
+def test_oakham_satellite_never_shows_against_uppingham(rutland_hub_10: Study) -> None:
     """The Oakham satellite's chance of a gain is far below Uppingham's, and its journeys barely change."""
-    oak = rutland_hub.scenario(_add("sat", "LE15 6HW"))["by_service"].loc["hub"]
-    upp = rutland_hub.scenario(_add("sat", "LE15 9PZ"))["by_service"].loc["hub"]
+    oak = rutland_hub_10.scenario(_add("sat", "LE15 6HW"))["by_service"].loc["hub"]
+    upp = rutland_hub_10.scenario(_add("sat", "LE15 9PZ"))["by_service"].loc["hub"]
     assert oak["chance_of_gain"] < upp["chance_of_gain"] - 0.15
     assert oak["mean_minutes_change"] > -0.5 > upp["mean_minutes_change_high"]
 

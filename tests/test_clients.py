@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from geo._errors import InputError
-from geo.measures.client_release import build_release
+from geo.measures.client_base import build_client_base
+from geo.measures.client_release import build_client_release
 from geo.measures.clients import (
-    client_counts,
     read_client_extract,
     synthetic_clients,
     write_synthetic_clients,
@@ -106,7 +106,7 @@ def test_synthetic_is_labelled_deterministic_and_inside_area(synth_northants, no
 
 def test_synthetic_shows_seed_deprivation_pattern(synth_northants, northants, settings) -> None:
     c = read_client_extract(synth_northants, settings, source="synthetic")
-    q = build_release(c, northants).by_quintile
+    q = build_client_release(c, northants).by_quintile
     # seed 001:964-967 - clients heavily over-represented in the most deprived quintile, under in the least
     assert q.loc[1, "share_of_clients_pct"] > 2.5 * q.loc[1, "share_of_adults_pct"]
     assert q.loc[5, "share_of_clients_pct"] < 0.4 * q.loc[5, "share_of_adults_pct"]
@@ -130,65 +130,97 @@ def test_synthetic_bad_n(northants, settings) -> None:
         synthetic_clients(northants, 0, 1, settings)
 
 
-# ---------------------------------------------------------------- counts and summaries
-def test_counts_penetration_quintiles_are_disclosure_safe(synth_northants, northants, settings) -> None:
+# ---------------------------------------------------------------- the protected base and its releases
+def test_release_is_additive_perturbed_and_close(synth_northants, northants, settings) -> None:
     c = read_client_extract(synth_northants, settings, source="synthetic")
-    counts = client_counts(c, northants)
-    assert len(counts) == len(northants.lsoas) == 442
-    assert counts["clients"].sum() == 3000
-    assert counts.attrs["outside_area"] == 0
-    release = build_release(c, northants)
+    base = build_client_base(c, settings)
+    release = build_client_release(base, northants)
     pen = release.by_lsoa
+    assert len(pen) == len(northants.lsoas) == 442
     check_disclosure(pen, count_cols=["clients"])
-    shown = pen["clients"].dropna()
-    assert not ((shown >= 1) & (shown <= 4)).any()
-    assert pen["suppressed"].any()  # 3,000 clients over 442 LSOAs leaves small cells
-    assert pen["clients_per_1000_adults"][pen["suppressed"]].isna().all()
-    assert release.headline["clients_in_area"] == 3000
-    assert release.headline["clients_per_1000_adults"] == pytest.approx(3000 / northants.adults * 1000, abs=0.01)
-    lad = release.by_lad
-    assert lad["clients"].sum() == 3000
-    check_disclosure(lad, count_cols=["clients"])
+    assert not pen["clients"].between(1, 4).any()
+    # every figure is a sum of the base: the tables add up to the headline exactly
+    total = release.headline["clients_in_area"]
+    for table in (release.by_lsoa, release.by_ward, release.by_lad, release.by_decile, release.by_quintile):
+        assert int(table["clients"].sum()) == total
+        check_disclosure(table, count_cols=["clients"])
+    assert release.headline["rows_read"] == total + release.headline["rows_not_mapped"]
+    # perturbed, not exact, and within its stated error of the true 3,000
+    true_by_lsoa = c["lsoa21cd"].value_counts().reindex(pen.index, fill_value=0)
+    assert (pen["clients"] != true_by_lsoa).mean() > 0.3
+    assert (pen["clients"] - true_by_lsoa).abs().max() <= base.ptable.max_noise
+    assert abs(total - 3000) <= release.headline["clients_in_area_error"]
+    assert release.headline["clients_per_1000_adults"] == pytest.approx(total / northants.adults * 1000, abs=0.01)
+    assert "counts perturbed (cell key method), D = 5" in release.headline["disclosure"]
+    assert (release.by_lad["disclosure"] == release.headline["disclosure"]).all()
 
 
-def test_small_extract_is_suppressed(settings, rutland) -> None:
-    codes = list(rutland.lsoas.index)
-    raw = pd.DataFrame({"lsoa21cd": [codes[0]] * 3 + [codes[1]] * 12 + [codes[2]] * 8})
-    c = read_client_extract(raw, settings, source="small")
-    release = build_release(c, rutland)
-    check_disclosure(release.by_quintile, count_cols=["clients"])
-    pen = release.by_lsoa
-    assert pd.isna(pen.loc[codes[0], "clients"])
-    assert pen.loc[codes[1], "clients"] == 12 or pd.isna(pen.loc[codes[1], "clients"])
-    # with one LAD, the hidden 3 needs a complementary cell: at least two hidden non-zero cells
-    assert int(pen["suppressed"].sum()) >= 2
-    tiny = read_client_extract(pd.DataFrame({"lsoa21cd": codes[:2]}), settings, source="tiny")
-    assert not isinstance(build_release(tiny, rutland).headline["clients_in_area"], int)
+def test_same_extract_same_numbers_whatever_the_area(synth_northants, settings) -> None:
+    """The same LSOAs give the same published counts in every area and either IMD edition."""
+    from geo.data.areas import select_area
 
-
-def test_outside_area_and_in_treatment_only(synth_northants, rutland, northants, settings) -> None:
     c = read_client_extract(synth_northants, settings, source="synthetic")
-    counts = client_counts(c, rutland)
-    assert counts["clients"].sum() == 0
-    assert counts.attrs["outside_area"] == 3000
-    treated = client_counts(c, northants, in_treatment_only=True)
-    expected = int((synth_northants["in_treatment"] == "yes").sum())
-    assert treated["clients"].sum() == expected
+    county = build_client_release(c, select_area("Northamptonshire", settings=settings))
+    north = build_client_release(c, select_area("North Northamptonshire", settings=settings))
+    imd19 = build_client_release(c, select_area("Northamptonshire", settings=settings.with_(imd_version=2019)))
+    shared = north.by_lsoa.index
+    pd.testing.assert_series_equal(county.by_lsoa.loc[shared, "clients"], north.by_lsoa["clients"])
+    assert county.by_lad.loc["E06000061", "clients"] == north.headline["clients_in_area"]
+    assert imd19.headline["clients_in_area"] == county.headline["clients_in_area"]
+    assert imd19.by_quintile["clients"].sum() == county.by_quintile["clients"].sum()
+    again = build_client_release(read_client_extract(synth_northants.sample(frac=1, random_state=3), settings,
+                                                     source="synthetic"), select_area("Northamptonshire",
+                                                                                      settings=settings))
+    pd.testing.assert_frame_equal(again.by_lsoa, county.by_lsoa)  # row order changes nothing
+
+
+def test_small_extract_never_shows_1_to_4(settings, rutland) -> None:
+    codes = list(rutland.lsoas.index)
+    raw = pd.DataFrame({"lsoa21cd": [codes[0]] * 3 + [codes[1]] * 12 + [codes[2]] * 8 + [codes[3]]})
+    release = build_client_release(read_client_extract(raw, settings, source="small"), rutland)
+    for name in release.TABLES:
+        check_disclosure(release.table(name), count_cols=["clients"])
+    for key in ("clients_in_area", "rows_read", "rows_not_mapped", "clients_outside_area"):
+        assert not 1 <= release.headline[key] <= 4
+
+
+def test_round_to_never_makes_a_small_count(settings, rutland) -> None:
+    """Rounding a published 5 to base 4 would show a 4: refused with the fix; other bases are safe."""
+    codes = list(rutland.lsoas.index)
+    raw = pd.DataFrame({"lsoa21cd": [c for i, c in enumerate(codes) for _ in range(i % 9)]})
+    base = build_client_base(read_client_extract(raw, settings, source="small"), settings)
+    with pytest.raises(InputError, match=r"--round-to 4: a published 5 would be shown as 4.*give 5 or more"):
+        build_client_release(base, rutland, round_to=4)
+    for r in (1, 2, 3, 5, 7, 10, 25):
+        release = build_client_release(base, rutland, round_to=r)
+        for name in release.TABLES:
+            check_disclosure(release.table(name), count_cols=["clients"])
+            assert (release.table(name)["clients"] % r == 0).all()
+
+
+def test_outside_area_counts_come_from_the_base(synth_northants, rutland, northants, settings) -> None:
+    c = read_client_extract(synth_northants, settings, source="synthetic")
+    base = build_client_base(c, settings)
+    rut = build_client_release(base, rutland)
+    county = build_client_release(base, northants)
+    assert rut.headline["clients_in_area"] == 0
+    assert rut.headline["clients_outside_area"] == county.headline["clients_in_area"]
+    assert rut.headline["clients_outside_area_error"] == county.headline["clients_in_area_error"]
 
 
 def test_summary_and_written_outputs_pass_scan(synth_northants, northants, settings, tmp_path) -> None:
     c = read_client_extract(synth_northants, settings, source="synthetic")
-    summ = build_release(c, northants).summary()
+    release = build_client_release(c, northants)
+    summ = release.summary()
     assert summ["synthetic_data"] is True
-    assert summ["clients_in_area"] == 3000  # a multiple of 5: exact or rounded, both 3000
     for name in ("by_imd_quintile", "by_lad"):
         out = tmp_path / f"{name}.csv"
         summ[name].to_csv(out)
         assert scan_file(out) == []
-    pen = build_release(c, northants).by_lsoa
-    out = tmp_path / "lsoa.csv"
-    pen.to_csv(out)
-    assert scan_file(out) == []
+    for name in release.TABLES:
+        out = tmp_path / f"{name}.csv"
+        release.table(name).to_csv(out)
+        assert scan_file(out) == []
 
 
 def test_cli_synthetic_and_summarise(tmp_path, settings, capsys) -> None:

@@ -167,7 +167,7 @@ def test_seed_method_northants_real_router(settings, northants) -> None:
     assert h["adults_within"] + h["adults_beyond"] == h["adults"]
     # by car almost everyone is within 45 minutes (the seed's 18.4% was by public transport)
     assert h["pct_beyond"] < 5.0
-    assert 10.0 < h["mean_minutes"] < 30.0
+    assert 8.0 < h["mean_minutes"] < 30.0
     assert s["by_lad24nm"]["adults"].sum() == 614188
     assert s["by_ruc21nm"]["adults_beyond"].sum() == h["adults_beyond"]
 

@@ -12,18 +12,19 @@ from geo.travel.estimate import MODEL, EstimateRouter, band_labels, calibrate, c
 MODES = ("drive", "walk", "cycle")
 
 
-def test_curve_is_zero_at_zero_and_rises_for_every_mode_and_class(settings):
+def test_curve_starts_at_its_overhead_and_rises_for_every_mode_and_class(settings):
     km = np.linspace(0, 150, 1501)
     for mode in MODES:
         cal = calibrate(settings, mode=mode)
         assert set(cal.curve) == {"Urban", "Rural"}
         assert set(cal.error_bands) == set(band_labels())
         for cls in ("Urban", "Rural"):
-            vs, vl, k = cal.curve[cls]
+            vs, vl, k, overhead = cal.curve[cls]
             assert 0 < vs <= vl and k > 0
+            assert 0 <= overhead <= 3.0  # getting going and parking: a minute or two at most
             assert 1.0 < cal.circuity[cls] < 1.6  # measured on the mode's own Rutland network
             m = cal.minutes(km, np.full(len(km), cls))
-            assert m[0] == 0.0 and np.all(np.diff(m) > 0)
+            assert m[0] == pytest.approx(overhead) and np.all(np.diff(m) > 0)
 
 
 def test_minutes_are_plausible(settings):
@@ -41,6 +42,7 @@ def test_curve_minutes_formula():
     # v(km) = v_long - (v_long - v_short) exp(-km/k); minutes = 60 c km / v
     v = 60 - (60 - 30) * np.exp(-2.0 / 4.0)
     assert curve_minutes(np.array([2.0]), 1.2, 30.0, 60.0, 4.0)[0] == pytest.approx(60 * 1.2 * 2 / v)
+    assert curve_minutes(np.array([2.0]), 1.2, 30.0, 60.0, 4.0, 0.5)[0] == pytest.approx(0.5 + 60 * 1.2 * 2 / v)
 
 
 def test_range_brackets_the_estimate(settings):
@@ -162,9 +164,9 @@ def test_samuel_held_out_by_region_no_worse_than_before(settings, rutland_pbf):
         coefs, offset = cal.fit_drive(road[f_road != fold], samuel[f_sam != fold], circuity=circuity)
         assert 3.0 < offset < 10.0  # SAMueL's fixed overhead against free-flow OSM times
         test = f_sam == fold
-        for c, (vs, vl, k) in coefs.items():
+        for c, params in coefs.items():
             sel = test & (samuel["cls"] == c).to_numpy()
-            pred[sel] = curve_minutes(samuel["km"].to_numpy()[sel], circuity[c], vs, vl, k) + offset
+            pred[sel] = curve_minutes(samuel["km"].to_numpy()[sel], circuity[c], *params) + offset
     err = np.abs(pred - samuel["minutes"].to_numpy())
     for c, before in (("Urban", 4.6), ("Rural", 5.3)):
         assert np.mean(err[(samuel["cls"] == c).to_numpy()]) <= before

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from geo._errors import InputError, NetworkError
-from geo.travel.graph import Network, edge_speeds_kph, oneway_flags, parse_maxspeed_kph, to_csr
+from geo.travel.graph import Network, to_csr
 from geo.travel.network import read_network
+from geo.travel.rules import edge_speeds_kph, oneway_flags, parse_maxspeed_kph
 
 
 @pytest.fixture(scope="module")

@@ -21,9 +21,12 @@ def _edges(net):
 
 
 @pytest.mark.slow
-def test_equal_to_pyrosm_on_rutland(rutland_pbf: Path, settings: Settings) -> None:
+@pytest.mark.parametrize("passes", [1, 2])
+def test_equal_to_pyrosm_on_rutland(rutland_pbf: Path, settings: Settings, passes: int) -> None:
+    """One pass (county files) and two passes (large files: road nodes only) read the same network
+    as pyrosm."""
     pytest.importorskip("pyrosm")
-    ours = read_pbf_networks(rutland_pbf, modes=("drive", "walk", "cycle"), settings=settings)
+    ours = read_pbf_networks(rutland_pbf, modes=("drive", "walk", "cycle"), settings=settings, passes=passes)
     for mode, net in ours.items():
         ref = read_pbf_pyrosm(rutland_pbf, mode, settings)
         assert (net.n_nodes, net.n_edges) == (ref.n_nodes, ref.n_edges), mode

@@ -1,16 +1,16 @@
-"""Privacy attack suite: try to recover a client count of 1-4 from everything geo publishes.
+"""Privacy attack suite (issue 24): pool every release of one extract and try to pin a count of 1-4.
 
-Each attack plays an intruder who collects published numbers (CLI JSON and CSV outputs of every
-``--table``, the app's map rates, headline counts) for a **synthetic** extract built on real
-postcodes with deliberately small counts, and solves an integer program for the smallest and
-largest value every small count (an LSOA cell, a district / decile / quintile / area total or a
-headline count of 1-4) could take.  The attack succeeds if any such count is pinned to one
-value.  Every attack must fail.
+The intruder (:mod:`tests.privacy_intruder`) is a viewer who can pick any area.  It collects the
+client figures of many releases of one **synthetic** extract -- named districts, unions of wards,
+polygons that differ by one LSOA, both IMD editions, ``--round-to``, the CLI's JSON and CSV, the
+Python API and the app's views -- and bounds every LSOA's true count with a linear programme and
+the public ptable.  Pass: no count of 1-4 is pinned, pooling tells the intruder nothing beyond one
+release of the extract's base, and an averaging attack over 200+ overlapping releases gets no
+closer to the truth than the published value's stated error.
 
-The intruder reads published numbers by the documented rules (docs/privacy.md): a total with a
-hidden LSOA beneath it is rounded to 5 (true value within +/-2), headline row counts are rounded
-to 5 or shown as "fewer than 5", rates have 2 decimals.  The true values are checked to satisfy
-every constraint, so the intruder's model is right, not merely loose.
+Before issue 24 (per-release suppression and rounding), pooling 24 polygon releases that differ by
+one LSOA pinned a count of 3 exactly; :func:`test_averaging_attack_beats_per_area_noise` shows the
+same attack succeeding against per-area cell-key noise, the design the base replaces.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -27,368 +26,297 @@ import pandas as pd
 import pytest
 
 from geo.cli import main
+from tests.privacy_intruder import SMALL, Intruder, small_pattern, synthetic_extract
 
 pytestmark = pytest.mark.privacy
 
-THRESHOLD = 5
+UNIVERSE = "Rutland; Melton"  # 56 LSOAs, 2 districts, 31 wards
+TARGET = 3  # the neighbourhood count of the issue's finding
 
 
-# ----------------------------------------------------------------------------- the extracts
-def _postcodes(settings, codes: Iterable[str]) -> dict[str, list[str]]:
-    from geo.data.loaders import load_postcodes
+# ----------------------------------------------------------------------------- the extract
+@pytest.fixture(scope="module")
+def world(settings, tmp_path_factory) -> dict[str, Any]:
+    """One synthetic extract over Rutland and Melton (many counts of 1-4, a target LSOA of 3,
+    clients living in Harborough, unmapped rows), its base and the intruder's public tables."""
+    from geo.data.areas import select_area
+    from geo.measures.client_base import build_client_base
+    from geo.measures.clients import read_client_extract
 
-    pcs = load_postcodes(settings)
-    pcs = pcs[pcs["lsoa21cd"].isin(list(codes))].reset_index()
-    return pcs.sort_values("pcd").groupby("lsoa21cd")["pcd"].agg(list).to_dict()
+    universe = select_area(UNIVERSE, settings=settings)
+    codes = sorted(universe.lsoas.index)
+    truth = small_pattern(codes, seed=24)
+    target = codes[7]
+    truth[target] = TARGET
+    harborough = sorted(select_area("Harborough", settings=settings).lsoas.index)[:3]
+    df = synthetic_extract(settings, truth, outside_codes=harborough, outside=6, unmapped=3, seed=24)
+    path = tmp_path_factory.mktemp("attack") / "synthetic_pooling.csv"
+    df.to_csv(path, index=False)
+    clients = read_client_extract(df, settings, source=path.name)
+    base = build_client_base(clients, settings)
+    return {"universe": universe, "codes": codes, "truth": truth, "target": target, "path": path,
+            "clients": clients, "base": base, "settings": settings}
 
 
-def _synthetic_extract(settings, area, pattern: dict[int, int], *, outside: int = 0, unmapped: int = 0,
-                       outside_area=None, seed: int = 0) -> tuple[pd.DataFrame, dict[str, int]]:
-    """An extract with ``pattern[i]`` clients in the area's i-th LSOA (sorted by code), plus rows
-    living outside the area and rows that cannot be mapped.  Returns (rows, true counts by LSOA)."""
+def _intruder(world: dict[str, Any]) -> Intruder:
+    return Intruder(world["universe"].lsoas, world["base"].ptable)
+
+
+def _deciles(world: dict[str, Any], edition: int) -> pd.Series:
+    col = "imd_decile" if edition == 2025 else "imd2019_decile"
+    return world["universe"].lsoas[col]
+
+
+def _polygon(settings, codes: list[str], name: str):
+    from geo.data.areas import select_area
+    from geo.data.loaders import load_lsoa_boundaries
+
+    return select_area(load_lsoa_boundaries(settings).loc[codes].union_all(), settings=settings, name=name)
+
+
+def _ward_union(world: dict[str, Any], rng: np.random.Generator, k: int):
+    from geo.data.areas import select_area
+
+    lsoas = world["universe"].lsoas
+    wards = sorted(set(zip(lsoas["ward"], lsoas["lad24nm"], strict=True)))
+    pick = [wards[int(i)] for i in rng.choice(len(wards), size=k, replace=False)]
+    return select_area([f"{w}, {d}" for w, d in pick], settings=world["settings"])
+
+
+def _base_values(world: dict[str, Any]) -> np.ndarray:
+    """The true base as the intruder's variables (for checking its model, never given to it)."""
+    base = world["base"]
+    p = base.counts(world["codes"]).astype(float)
+    rest = float(base.lsoa.drop(index=world["codes"], errors="ignore").sum())
+    return np.concatenate([p, [rest, base.not_mapped]])
+
+
+def _assert_nothing_pinned(world: dict[str, Any], intruder: Intruder) -> dict[str, tuple[int, int]]:
+    intruder.check(_base_values(world))
+    assert intruder.pinned_small_counts(world["truth"]) == []
+    bounds = intruder.count_bounds()
+    # pooling reveals nothing beyond the base: each LSOA's range is what its one published value gives
+    base = world["base"]
+    for code, rng in bounds.items():
+        assert rng == base.ptable.support(int(base.counts([code])[0])), code
+    return bounds
+
+
+# ----------------------------------------------------------------------------- the design
+def test_every_figure_is_a_sum_of_the_base(world) -> None:
+    """Releases are computed from the base alone: a hand-made base gives exactly its sums."""
+    from geo.measures.client_base import ClientBase
+    from geo.measures.client_release import build_client_release
+
+    rng = np.random.default_rng(1)
+    codes = world["codes"]
+    values = pd.Series(np.where(rng.random(len(codes)) < 0.3, 0, rng.integers(5, 40, len(codes))), index=codes)
+    fake = ClientBase(lsoa=values[values > 0], not_mapped=7, mse=pd.Series(2.0, index=codes), not_mapped_mse=1.0,
+                      ptable=world["base"].ptable)
+    for area in (world["universe"], _ward_union(world, rng, 6)):
+        rel = build_client_release(fake, area)
+        inside = sorted(area.lsoas.index)
+        assert rel.headline["clients_in_area"] == values[inside].sum()
+        assert rel.headline["clients_outside_area"] == values.sum() - values[inside].sum()
+        assert rel.headline["rows_read"] == values.sum() + 7
+        assert rel.headline["rows_not_mapped"] == 7
+        assert rel.by_lsoa["clients"].to_dict() == values[inside].to_dict()
+        for name in ("by_lad", "by_ward", "by_decile", "by_quintile"):
+            assert getattr(rel, name)["clients"].sum() == values[inside].sum()
+        assert rel.headline["clients_in_area_error"] == int(np.ceil(2 * np.sqrt(2.0 * len(inside))))
+
+
+def test_base_never_shows_1_to_4_and_hides_every_small_count(world) -> None:
+    base, truth = world["base"], world["truth"]
+    assert not base.lsoa.between(1, base.ptable.small_count).any()
+    small = [c for c, v in truth.items() if v in SMALL]
+    assert len(small) >= 15, "the extract must have many counts of 1-4 to attack"
+    for code in small:
+        lo, hi = base.ptable.support(int(base.counts([code])[0]))
+        assert hi - lo >= 3, f"{code}: one published value must leave several true counts possible"
+
+
+# ----------------------------------------------------------------------------- API: pooled areas
+def test_pooled_api_releases_pin_nothing(world) -> None:
+    """Named areas, ward unions, polygons differing by one LSOA (the issue's attack), both IMD
+    editions and --round-to, pooled."""
+    from geo.data.areas import select_area
+    from geo.measures.client_release import build_client_release
+
+    settings, base, target = world["settings"], world["base"], world["target"]
+    intruder = _intruder(world)
+    rng = np.random.default_rng(5)
+    areas = [select_area(n, settings=settings) for n in ("Rutland", "Melton", UNIVERSE)]
+    areas += [_ward_union(world, rng, int(rng.integers(4, 9))) for _ in range(10)]
+    others = [c for c in world["codes"] if c != target]
+    for k in range(12):
+        rest = sorted(rng.choice(others, size=int(rng.integers(10, 20)), replace=False).tolist())
+        areas += [_polygon(settings, rest, f"polygon {k}"), _polygon(settings, sorted([*rest, target]), f"p{k}+1")]
+    for i, area in enumerate(areas):
+        if len(area.lsoas) < 10:
+            continue
+        for edition in (2025, 2019):
+            col = "imd_decile" if edition == 2025 else "imd2019_decile"
+            round_to = 5 if i % 3 == 0 else None
+            rel = build_client_release(base, area, decile_col=col, round_to=round_to).everything()
+            intruder.observe(rel, area.lsoas.index, deciles=_deciles(world, edition), round_to=round_to)
+    assert intruder.figures > 3000
+    bounds = _assert_nothing_pinned(world, intruder)
+    assert bounds[target][1] - bounds[target][0] >= 3
+
+
+def test_releases_without_lsoa_tables_pin_nothing(world) -> None:
+    """Only totals (district, ward, quintile, headline) of many overlapping areas: the intruder
+    can at best rebuild the base, never go past it."""
+    from geo.measures.client_release import build_client_release
+
+    intruder = _intruder(world)
+    rng = np.random.default_rng(8)
+    for _ in range(40):
+        area = _ward_union(world, rng, int(rng.integers(3, 12)))
+        if len(area.lsoas) < 10:
+            continue
+        rel = build_client_release(world["base"], area).everything()
+        rel.pop("by_lsoa")
+        intruder.observe(rel, area.lsoas.index, deciles=_deciles(world, 2025))
+    intruder.check(_base_values(world))
+    assert intruder.pinned_small_counts(world["truth"]) == []
+
+
+# ----------------------------------------------------------------------------- averaging
+def _averaging_releases(world: dict[str, Any], target: str, n_pairs: int, seed: int) -> list[tuple[Any, Any]]:
     rng = np.random.default_rng(seed)
-    codes = sorted(area.lsoas.index)
-    by_lsoa = _postcodes(settings, codes)
-    rows: list[str] = []
-    truth = dict.fromkeys(codes, 0)
-    for i, n in pattern.items():
-        code = codes[i]
-        pcs = by_lsoa[code]
-        rows += [pcs[int(j)] for j in rng.integers(0, len(pcs), n)]
-        truth[code] += n
-    if outside:
-        other = sorted(outside_area.lsoas.index)
-        opcs = _postcodes(settings, other[:3])
-        flat = [p for v in opcs.values() for p in v]
-        rows += [flat[int(j)] for j in rng.integers(0, len(flat), outside)]
-    rows += ["ZZ99 9ZZ"] * unmapped
-    order = rng.permutation(len(rows))
-    df = pd.DataFrame({"postcode": np.asarray(rows, dtype=object)[order], "synthetic": True})
-    return df, truth
+    others = [c for c in world["codes"] if c != target]
+    pairs = []
+    while len(pairs) < n_pairs:
+        rest = sorted(rng.choice(others, size=int(rng.integers(10, 30)), replace=False).tolist())
+        a = _polygon(world["settings"], rest, "without")
+        b = _polygon(world["settings"], sorted([*rest, target]), "with")
+        if target in set(b.lsoas.index) - set(a.lsoas.index) and len(a.lsoas) >= 10:
+            pairs.append((a, b))
+    return pairs
 
 
-def _small_pattern(n_lsoas: int, seed: int) -> dict[int, int]:
-    """Mostly small counts (1-4), a few larger ones, many zeros."""
-    rng = np.random.default_rng(seed)
-    out: dict[int, int] = {}
-    for i in range(n_lsoas):
-        r = rng.random()
-        out[i] = int(rng.integers(1, 5)) if r < 0.45 else int(rng.integers(5, 13)) if r < 0.7 else 0
-    return out
+@pytest.fixture(scope="module")
+def averaging_pairs(world) -> list[tuple[Any, Any]]:
+    """110 pairs of polygon areas, with and without the target LSOA (220 releases)."""
+    return _averaging_releases(world, world["target"], 110, seed=9)
 
 
-# ----------------------------------------------------------------------------- the intruder
-class Intruder:
-    """Collects published numbers as interval constraints on the unknown counts and attacks them."""
+def test_averaging_attack_over_220_releases_gains_nothing(world, averaging_pairs) -> None:
+    from geo.measures.client_release import build_client_release
 
-    def __init__(self, area, *, round_to: int | None = None) -> None:
-        self.round_to = round_to
-        lsoas = area.lsoas.sort_index()
-        self.codes = list(lsoas.index)
-        self.pos = {c: i for i, c in enumerate(self.codes)}
-        self.n = len(self.codes)
-        self.i_out, self.i_unm = self.n, self.n + 1
-        self.nv = self.n + 2
-        self.adults = lsoas["adults"].astype(float).to_numpy()
-        self.lad = lsoas["lad24cd"].astype(str).to_numpy()
-        self.decile = lsoas["imd_decile"].astype(int).to_numpy()
-        self.quintile = (self.decile + 1) // 2
-        self.rows: list[tuple[np.ndarray, float, float, str]] = []
-        self.hidden_cells: set[int] = set()
-        self.hidden_totals: dict[str, np.ndarray] = {}
-        self.banded: dict[str, np.ndarray] = {}
-
-    # public groups ------------------------------------------------------------------------
-    def group(self, table: str, label: Any) -> np.ndarray:
-        if table == "lad":
-            return np.flatnonzero(self.lad == str(label))
-        if table == "decile":
-            return np.flatnonzero(self.decile == int(label))
-        if table == "quintile":
-            return np.flatnonzero(self.quintile == int(label))
-        return np.arange(self.n)
-
-    def _add(self, idx: np.ndarray, lo: float, hi: float, what: str) -> None:
-        self.rows.append((np.asarray(idx, dtype=int), lo, hi, what))
-
-    # published numbers ----------------------------------------------------------------------
-    def lsoa_cells(self, values: dict[str, Any], *, round_to: int | None = None) -> None:
-        for code, v in values.items():
-            i = self.pos[code]
-            if v is None or (isinstance(v, float) and np.isnan(v)):
-                self.hidden_cells.add(i)
-                continue
-            round_to = round_to or self.round_to
-            half = (round_to // 2) if round_to else 0
-            self._add(np.array([i]), max(0.0, float(v) - half), float(v) + half, f"lsoa {code}")
-
-    def map_rates(self, rates: dict[str, float]) -> None:
-        """A tooltip rate per 1,000 adults (2 d.p.) times the LSOA's public adult count."""
-        for code, r in rates.items():
-            i = self.pos[code]
-            a = self.adults[i] / 1000.0
-            lo, hi = (float(r) - 0.005) * a, (float(r) + 0.005) * a
-            half = (self.round_to // 2) if self.round_to else 0  # rates of rounded counts
-            lo, hi = np.ceil(lo - 1e-9) - half, np.floor(hi + 1e-9) + half
-            self._add(np.array([i]), max(0.0, lo), hi, f"rate {code}")
-
-    def total(self, table: str, label: Any, value: Any) -> None:
-        idx = self.group(table, label)
-        key = f"{table} {label}"
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            self.hidden_totals[key] = idx
-            return
-        rounded = bool(self.round_to) or bool(self.hidden_cells.intersection(idx.tolist()))
-        v = float(value)
-        self._add(idx, max(0.0, v - 2) if rounded else v, v + 2 if rounded else v, key)
-
-    def headline(self, name: str, value: Any) -> None:
-        idx = {"rows_read": np.arange(self.nv), "rows_not_mapped": np.array([self.i_unm]),
-               "clients_outside_area": np.array([self.i_out])}[name]
-        if isinstance(value, str):
-            assert value == f"fewer than {THRESHOLD}", value
-            self._add(idx, 1, THRESHOLD - 1, name)
-            self.banded[name] = idx
-        elif value == 0:
-            self._add(idx, 0, 0, name)
-        else:
-            self._add(idx, max(0.0, float(value) - 2), float(value) + 2, name)
-
-    def from_json(self, obj: dict[str, Any]) -> None:
-        """Every number of a ``geo clients summarise --format json`` output (any --table)."""
-        tables = {"by_lsoa": "lsoa", "by_lad": "lad", "by_imd_decile": "decile", "by_imd_quintile": "quintile"}
-        if "by_lsoa" in obj:
-            self.lsoa_cells({r["lsoa21cd"]: r["clients"] for r in obj["by_lsoa"]})
-            self.map_rates({r["lsoa21cd"]: r["clients_per_1000_adults"] for r in obj["by_lsoa"]
-                            if r["clients_per_1000_adults"] is not None})
-        for key, table in tables.items():
-            if key in obj and table != "lsoa":
-                self.frame_totals(table, obj[key])
-        for name in ("rows_read", "rows_not_mapped", "clients_outside_area"):
-            if name in obj:
-                self.headline(name, obj[name])
-        if "clients_in_area" in obj:
-            self.total("area", "total", obj["clients_in_area"])
-
-    def frame_totals(self, table: str, records: list[dict[str, Any]]) -> None:
-        col = {"lad": "lad24cd", "decile": "imd_decile", "quintile": "imd_quintile"}[table]
-        for r in records:
-            if r.get("lsoas", 1) == 0:
-                continue
-            self.total(table, r[col], r["clients"])
-
-    # the attack -----------------------------------------------------------------------------
-    def check_truth(self, truth: np.ndarray) -> None:
-        for idx, lo, hi, what in self.rows:
-            v = truth[idx].sum()
-            assert lo - 1e-9 <= v <= hi + 1e-9, f"intruder model wrong for {what}: true value outside [{lo}, {hi}]"
-
-    def ranges(self, targets: dict[str, np.ndarray]) -> dict[str, tuple[float, float]]:
-        from scipy.optimize import Bounds, LinearConstraint, milp
-
-        a = np.zeros((len(self.rows), self.nv))
-        lo = np.zeros(len(self.rows))
-        hi = np.zeros(len(self.rows))
-        for k, (idx, l_, h_, _) in enumerate(self.rows):
-            a[k, idx] = 1.0
-            lo[k], hi[k] = l_, h_
-        cons = [LinearConstraint(a, lo, hi)] if len(self.rows) else []
-        out = {}
-        for name, idx in targets.items():
-            c = np.zeros(self.nv)
-            c[idx] = 1.0
-            for integer in (False, True):  # the LP relaxation first; whole numbers when it is narrow
-                vals = []
-                for sign in (1.0, -1.0):
-                    res = milp(sign * c, constraints=cons, bounds=Bounds(0, np.inf),
-                               integrality=np.full(self.nv, 1 if integer else 0))
-                    vals.append(sign * res.fun if res.status == 0 else (np.inf if sign < 0 else 0.0))
-                if vals[1] - vals[0] >= 2:
-                    break
-            out[name] = (vals[0], vals[1])
-        return out
-
-    def attack(self, truth_cells: dict[str, int], outside: int, unmapped: int) -> list[str]:
-        """Every small count pinned to a single value (the attack's findings)."""
-        truth = np.zeros(self.nv)
-        for code, v in truth_cells.items():
-            truth[self.pos[code]] = v
-        truth[self.i_out], truth[self.i_unm] = outside, unmapped
-        self.check_truth(truth)
-        targets: dict[str, np.ndarray] = {f"lsoa {self.codes[i]}": np.array([i]) for i in self.hidden_cells}
-        targets.update(self.hidden_totals)
-        targets.update(self.banded)
-        small = {k: v for k, v in targets.items() if 1 <= truth[v].sum() < THRESHOLD}
-        found = []
-        for name, (lo, hi) in self.ranges(small).items():
-            assert lo - 1e-6 <= truth[small[name]].sum() <= hi + 1e-6
-            if np.floor(hi + 1e-6) - np.ceil(lo - 1e-6) < 1:
-                found.append(f"{name} pinned to {lo:g}")
-        return found
+    base, target = world["base"], world["target"]
+    diffs = []
+    for a, b in averaging_pairs:
+        ra, rb = build_client_release(base, a).headline, build_client_release(base, b).headline
+        extra = sorted(set(b.lsoas.index) - set(a.lsoas.index) - {target})
+        diffs.append(rb["clients_in_area"] - ra["clients_in_area"] - base.counts(extra).sum())
+    estimate = float(np.mean(diffs))
+    published = int(base.counts([target])[0])
+    assert np.ptp(diffs) == 0, "every pair must give the same difference: no new noise draws"
+    assert estimate == published  # the average is the published value, whose error is as stated
+    lo, hi = base.ptable.support(published)
+    assert lo <= TARGET <= hi and hi - lo >= 3
 
 
-# ----------------------------------------------------------------------------- running the CLI
+def test_averaging_attack_beats_per_area_noise(world, averaging_pairs) -> None:
+    """The design the base replaces: each area's total perturbed with its own cell key (the sum of
+    its records' keys).  Averaging the same 220 releases pins the target's 3."""
+    clients, base, target = world["clients"], world["base"], world["target"]
+    keys = clients["record_key"].to_numpy(dtype=np.int64)
+    codes = clients["lsoa21cd"].astype("string").fillna("").to_numpy()
+
+    def per_area_total(area) -> int:
+        inside = np.isin(codes, list(area.lsoas.index))
+        return int(base.ptable.perturb(np.array([inside.sum()]), np.array([keys[inside].sum()]))[0])
+
+    diffs = []
+    for a, b in averaging_pairs:
+        extra = sorted(set(b.lsoas.index) - set(a.lsoas.index) - {target})
+        extra_true = int(np.isin(codes, extra).sum())
+        diffs.append(per_area_total(b) - per_area_total(a) - extra_true)
+    estimate = float(np.mean(diffs))
+    stated = 2 * np.sqrt(2 * base.ptable.variance)  # the stated error of one such difference
+    assert abs(estimate - TARGET) < 0.5 < stated, "per-area noise averages away"
+    assert round(estimate) == TARGET
+
+
+def test_base_errors_match_their_stated_size(world) -> None:
+    """Over every LSOA, the published values' errors are the size the releases state (so no
+    attacker using them can claim better than stated): about 95% within +/- clients_error."""
+    from geo.measures.client_release import build_client_release
+
+    rel = build_client_release(world["base"], world["universe"])
+    truth = pd.Series(world["truth"]).reindex(rel.by_lsoa.index)
+    error = (rel.by_lsoa["clients"] - truth).abs()
+    assert (error <= rel.by_lsoa["clients_error"]).mean() >= 0.85
+    assert (error > 0).mean() >= 0.3, "a base that is mostly exact would be no protection"
+
+
+# ----------------------------------------------------------------------------- the CLI
 def _cli(settings, *args: str) -> int:
     return main(["--data-dir", str(settings.data_dir), "clients", "summarise", *args])
 
 
-def _publish_all(settings, extract: Path, area: str, tmp: Path, *, round_to: int | None = None,
-                 every_table: bool = False) -> dict[str, Any]:
-    """The CLI's outputs for the extract: JSON of --table summary, all and lsoa, the LSOA CSV, and
-    (``every_table``) the JSON of each single table, which must equal the same table in ``all``."""
-    extra = ["--round-to", str(round_to)] if round_to else []
-    out: dict[str, Any] = {}
-    singles = ("quintile", "decile", "lad") if every_table else ()
-    for table in ("summary", "all", "lsoa", *singles):
-        path = tmp / f"{table}.json"
-        assert _cli(settings, "--file", str(extract), "--area", area, "--table", table, "--format", "json",
-                    "--out", str(path), *extra) == 0
-        out[table] = json.loads(path.read_text())
-    csv = tmp / "lsoa.csv"
-    assert _cli(settings, "--file", str(extract), "--area", area, "--table", "lsoa", "--format", "csv",
-                "--out", str(csv), *extra) == 0
-    out["lsoa_csv"] = pd.read_csv(csv, dtype={"lsoa21cd": str})
-    out["round_to"] = round_to
-    for table, key in (("quintile", "by_imd_quintile"), ("decile", "by_imd_decile"), ("lad", "by_lad")):
-        if table in out:
-            assert out[table] == out["all"][key], f"--table {table} differs from the same table in --table all"
-        out[table] = out["all"][key]
-    assert out["lsoa"] == out["all"]["by_lsoa"]
-    return out
-
-
-def _intruder_from(area, published: dict[str, Any], sources: tuple[str, ...]) -> Intruder:
-    it = Intruder(area, round_to=published.get("round_to"))
-    # LSOA cells first: the intruder needs them to know which totals are rounded
-    if "lsoa" in sources:
-        df = published["lsoa_csv"]
-        it.lsoa_cells({r.lsoa21cd: (None if pd.isna(r.clients) else r.clients) for r in df.itertuples()})
-        it.lsoa_cells({r["lsoa21cd"]: r["clients"] for r in published["lsoa"]})
-    if "rates" in sources:
-        it.map_rates({r["lsoa21cd"]: r["clients_per_1000_adults"] for r in published["lsoa"]
-                      if r["clients_per_1000_adults"] is not None})
-        if "lsoa" not in sources:  # hidden cells are the ones without a rate
-            it.hidden_cells = {it.pos[r["lsoa21cd"]] for r in published["lsoa"] if r["clients"] is None}
-    for table in ("quintile", "decile", "lad"):
-        if table in sources:
-            it.frame_totals(table, published[table])
-    if "area" in sources:
-        it.total("area", "total", published["summary"]["clients_in_area"])
-    if "headline" in sources:
-        for name in ("rows_read", "rows_not_mapped", "clients_outside_area"):
-            it.headline(name, published["summary"][name])
-    if "all" in sources:
-        it.from_json(published["all"])
-    return it
-
-
-ATTACKS = {
-    "quintile differencing": ("lsoa", "quintile"),
-    "decile differencing": ("lsoa", "decile"),
-    "district differencing": ("lsoa", "lad"),
-    "area total differencing": ("lsoa", "area"),
-    "outside-area and unmapped counts": ("lsoa", "area", "headline"),
-    "map rate x adults with every table": ("rates", "quintile", "decile", "lad", "area", "headline"),
-    "CLI JSON vs --table lsoa, everything": ("lsoa", "rates", "quintile", "decile", "lad", "area", "headline",
-                                             "all"),
-}
-SCENARIOS = {
-    # area, pattern seed, rows outside, unmapped rows, --round-to
-    "Rutland": ("Rutland", 11, 3, 2, None),
-    "Rutland; Melton (two districts)": ("Rutland; Melton", 12, 4, 1, None),
-    "Rutland rounded to 5": ("Rutland", 13, 7, 3, 5),
-}
-
-
-@pytest.fixture(scope="module")
-def published(settings, tmp_path_factory) -> dict[str, Any]:
+def test_cli_runs_pool_to_the_base(world, tmp_path) -> None:
+    """JSON of every --table, the LSOA CSV, --round-to 5, --imd 2019, a polygon file and a ward
+    union, all equal to the API's release and pooled together."""
     from geo.data.areas import select_area
+    from geo.data.loaders import load_lsoa_boundaries
+    from geo.measures.client_release import build_client_release
 
-    melton = select_area("Melton", settings=settings)
-    leics = select_area("Harborough", settings=settings)
-    out = {}
-    for key, (area_name, seed, outside, unmapped, round_to) in SCENARIOS.items():
-        area = select_area(area_name, settings=settings)
-        pattern = _small_pattern(len(area.lsoas), seed)
-        df, truth = _synthetic_extract(settings, area, pattern, outside=outside, unmapped=unmapped,
-                                       outside_area=leics if "Melton" in area_name else melton, seed=seed)
-        tmp = tmp_path_factory.mktemp(f"attack-{seed}")
-        extract = tmp / f"synthetic_small_{seed}.csv"
-        df.to_csv(extract, index=False)
-        out[key] = (area, truth, outside, unmapped, _publish_all(settings, extract, area_name, tmp,
-                                                                 round_to=round_to, every_table=not out))
-    return out
-
-
-@pytest.mark.parametrize("scenario", list(SCENARIOS))
-@pytest.mark.parametrize("attack", list(ATTACKS))
-def test_differencing_attack_recovers_nothing(published, scenario: str, attack: str) -> None:
-    area, truth, outside, unmapped, pub = published[scenario]
-    intruder = _intruder_from(area, pub, ATTACKS[attack])
-    assert intruder.hidden_cells, "the extract must have hidden cells to attack"
-    assert intruder.attack(truth, outside, unmapped) == []
-
-
-def test_extract_has_small_counts_to_protect(published) -> None:
-    for _area, truth, _outside, _unmapped, pub in published.values():
-        small = [v for v in truth.values() if 1 <= v < THRESHOLD]
-        assert len(small) >= 5
-        shown = [r["clients"] for r in pub["lsoa"] if r["clients"] is not None]
-        assert not [v for v in shown if 1 <= v < THRESHOLD]
-        assert pub["summary"]["clients_outside_area"] in {"fewer than 5", 5, 10}
-        assert pub["summary"]["rows_not_mapped"] in {"fewer than 5", 0}
-
-
-def test_quintile_minus_visible_cells_is_not_a_count(settings, rutland, tmp_path) -> None:
-    """The issue's first finding: one small LSOA alone among large ones in its quintile."""
-    codes = sorted(rutland.lsoas.index)
-    q = ((rutland.lsoas.loc[codes, "imd_decile"].astype(int) + 1) // 2).to_numpy()
-    members = [i for i in range(len(codes)) if q[i] == q[0]]
-    pattern = dict.fromkeys(range(len(codes)), 9)
-    pattern[members[0]] = 4
-    df, truth = _synthetic_extract(settings, rutland, pattern, seed=5)
-    extract = tmp_path / "synthetic_one_small.csv"
-    df.to_csv(extract, index=False)
-    pub = _publish_all(settings, extract, "Rutland", tmp_path)
-    intruder = _intruder_from(rutland, pub, ATTACKS["CLI JSON vs --table lsoa, everything"])
-    assert codes[members[0]] in {intruder.codes[i] for i in intruder.hidden_cells}
-    assert len(intruder.hidden_cells) >= 2
-    assert intruder.attack(truth, 0, 0) == []
+    settings, base = world["settings"], world["base"]
+    poly_codes = world["codes"][3:20]
+    poly = tmp_path / "my_area.geojson"
+    poly.write_text(load_lsoa_boundaries(settings).loc[poly_codes].to_crs(4326).dissolve()[["geometry"]].to_json())
+    lsoas = world["universe"].lsoas
+    wards = "; ".join(f"{w}, {d}" for w, d in sorted(set(zip(lsoas["ward"], lsoas["lad24nm"], strict=True)))[:8])
+    runs = [("Rutland", (), 2025), (UNIVERSE, ("--round-to", "5"), 2025), (UNIVERSE, ("--imd", "2019"), 2019),
+            (str(poly), (), 2025), (wards, (), 2025)]
+    intruder = _intruder(world)
+    for k, (area_spec, extra, edition) in enumerate(runs):
+        out = tmp_path / f"all{k}.json"
+        assert _cli(settings, "--file", str(world["path"]), "--area", area_spec, "--table", "all", "--format", "json",
+                    "--out", str(out), *extra) == 0
+        pub = json.loads(out.read_text())
+        area = select_area(poly if area_spec == str(poly) else area_spec,
+                           settings=settings.with_(imd_version=edition))
+        round_to = 5 if "--round-to" in extra else None
+        api = build_client_release(base, area, round_to=round_to)
+        assert pub["clients_in_area"] == api.headline["clients_in_area"]
+        assert {r["lsoa21cd"]: r["clients"] for r in pub["by_lsoa"]} == api.by_lsoa["clients"].to_dict()
+        assert [r["clients"] for r in pub["by_imd_quintile"]] == api.by_quintile["clients"].tolist()
+        assert pub["disclosure"].startswith("counts perturbed (cell key method), D = 5")
+        intruder.observe(pub, area.lsoas.index, deciles=_deciles(world, edition), round_to=round_to)
+        csv = tmp_path / f"lsoa{k}.csv"
+        assert _cli(settings, "--file", str(world["path"]), "--area", area_spec, "--table", "lsoa", "--format", "csv",
+                    "--out", str(csv), *extra) == 0
+        table = pd.read_csv(csv, dtype={"lsoa21cd": str}).set_index("lsoa21cd")
+        assert table["clients"].to_dict() == api.by_lsoa["clients"].to_dict()
+        assert (table["disclosure"] == api.label).all() and "clients_error" in table.columns
+    _assert_nothing_pinned(world, intruder)
 
 
-def test_one_row_extract_gives_nothing_away(settings, rutland, tmp_path) -> None:
-    df, truth = _synthetic_extract(settings, rutland, {3: 1}, seed=2)
-    extract = tmp_path / "synthetic_one_row.csv"
-    df.to_csv(extract, index=False)
-    pub = _publish_all(settings, extract, "Rutland", tmp_path)
-    assert pub["summary"]["rows_read"] == "fewer than 5"
-    assert pub["summary"]["clients_in_area"] is None
-    assert all(r["clients"] is None for r in pub["lsoa"])  # not even zeros point at the one client
-    assert all(r["clients"] is None for r in pub["quintile"] if r["lsoas"])
-    intruder = _intruder_from(rutland, pub, ATTACKS["CLI JSON vs --table lsoa, everything"])
-    assert intruder.attack(truth, 0, 0) == []
-
-
-def test_polygon_round_one_lsoa_is_refused(settings, rutland, tmp_path, capsys) -> None:
+# ----------------------------------------------------------------------------- refusals and echoes
+def test_polygon_round_one_lsoa_is_refused(world, tmp_path, capsys) -> None:
     from geo.data.loaders import load_lsoa_boundaries
 
-    code = sorted(rutland.lsoas.index)[4]
-    poly = load_lsoa_boundaries(settings).loc[[code]].to_crs(4326)
+    settings = world["settings"]
+    poly = load_lsoa_boundaries(settings).loc[[world["target"]]].to_crs(4326)
     area_file = tmp_path / "one_lsoa.geojson"
     area_file.write_text(poly.reset_index()[["geometry"]].to_json())
-    df, _ = _synthetic_extract(settings, rutland, {4: 3, 5: 9}, seed=4)
-    extract = tmp_path / "synthetic_polygon.csv"
-    df.to_csv(extract, index=False)
     capsys.readouterr()
-    assert _cli(settings, "--file", str(extract), "--area", str(area_file), "--format", "json") == 2
+    assert _cli(settings, "--file", str(world["path"]), "--area", str(area_file), "--format", "json") == 2
     cap = capsys.readouterr()
     assert cap.out == ""
     assert "at least 10 neighbourhoods" in cap.err
     assert len(cap.err.strip().splitlines()) == 1
 
 
-def test_headerless_extract_and_verbose_logs_echo_nothing(settings, rutland, tmp_path, capsys, caplog) -> None:
-    df, truth = _synthetic_extract(settings, rutland, {0: 3, 1: 7, 2: 2}, outside=0, unmapped=0, seed=8)
+def test_headerless_extract_and_verbose_logs_echo_nothing(world, tmp_path, capsys, caplog) -> None:
+    settings = world["settings"]
+    df = pd.read_csv(world["path"])
     headerless = tmp_path / "synthetic_headerless.csv"
     headerless.write_text("\n".join(f"c{i},{pc}" for i, pc in enumerate(df["postcode"])) + "\n")
     capsys.readouterr()
@@ -397,46 +325,129 @@ def test_headerless_extract_and_verbose_logs_echo_nothing(settings, rutland, tmp
     assert "the first row does not look like a header; column 2 looks like postcodes" in err
     for pc in df["postcode"]:
         assert pc.lower().replace(" ", "") not in err.lower().replace(" ", "").replace("_", "")
-    good = tmp_path / "synthetic_good.csv"
-    df.to_csv(good, index=False)
     with caplog.at_level(logging.DEBUG):
-        assert main(["-vv", "--data-dir", str(settings.data_dir), "clients", "summarise", "--file", str(good),
-                     "--area", "Rutland", "--format", "json"]) == 0
+        assert main(["-vv", "--data-dir", str(settings.data_dir), "clients", "summarise", "--file",
+                     str(world["path"]), "--area", UNIVERSE, "--format", "json"]) == 0
     text = "\n".join(r.getMessage() for r in caplog.records) + capsys.readouterr().err
     for pc in df["postcode"]:
         assert pc not in text
-    assert not re.search(r"\b12\b", text), "the area total (12) must not be logged"
-    assert "in area" not in text
+    true_total = sum(world["truth"].values())
+    assert not re.search(rf"\b{true_total}\b", text), "the true area total must not be logged"
+    assert "record key" not in text.lower()
 
 
-def test_written_outputs_scan_clean(published) -> None:
-    from geo.measures.disclosure import check_disclosure
+def test_written_outputs_scan_clean(world, tmp_path) -> None:
+    from geo.measures.client_release import build_client_release
+    from geo.measures.disclosure import scan_file
+    from geo.outputs.export import export_client_geopackage
 
-    for *_, pub in published.values():
-        check_disclosure(pub["lsoa_csv"], count_cols=["clients"])
-        for table in ("quintile", "decile", "lad", "lsoa"):
-            check_disclosure(pd.DataFrame(pub[table]), count_cols=["clients"])
+    rel = build_client_release(world["base"], world["universe"])
+    for name in rel.TABLES:
+        out = tmp_path / f"{name}.csv"
+        rel.table(name).to_csv(out)
+        assert scan_file(out) == []
+    gpkg = export_client_geopackage(tmp_path / "clients.gpkg", rel, world["universe"])
+    assert scan_file(gpkg) == []
+    import pyogrio
 
-
-def test_map_layer_rates_come_from_published_counts(published) -> None:
-    """The app's map metric: a rate only where the count is published, and rate x adults gives it back."""
-    from geo.measures.client_release import RATE_COL
-
-    for area, *_, pub in published.values():
-        adults = area.lsoas["adults"].astype(float)
-        for r in pub["lsoa"]:
-            if r["clients"] is None:
-                assert r[RATE_COL] is None
-            else:
-                assert round(r[RATE_COL] * adults[r["lsoa21cd"]] / 1000) == r["clients"]
+    layer = pyogrio.read_dataframe(gpkg, layer="client_lsoas")
+    assert (layer["disclosure"] == rel.label).all() and "clients_error" in layer.columns
+    assert layer.set_index("lsoa21cd")["clients"].to_dict() == rel.by_lsoa["clients"].to_dict()
 
 
-def test_release_audit_agrees(settings, rutland) -> None:
-    from geo.measures.client_release import build_release
-    from geo.measures.clients import read_client_extract
+def test_map_rates_are_published_counts(world) -> None:
+    """The app's map metric: rate x adults gives back the published count, nothing else."""
+    from geo.measures.client_release import RATE_COL, build_client_release
 
-    df, _ = _synthetic_extract(settings, rutland, _small_pattern(len(rutland.lsoas), 21), seed=21)
-    rel = build_release(read_client_extract(df, settings, source="synthetic_audit.csv"), rutland)
-    audit = rel.audit()
-    assert len(audit) > 0 and not audit["pinned"].any()
-    assert (audit["upper"] - audit["lower"] >= 1).all()
+    rel = build_client_release(world["base"], world["universe"])
+    adults = world["universe"].lsoas["adults"].astype(float)
+    for code, r in rel.by_lsoa[RATE_COL].items():
+        assert round(r * adults[code] / 1000) == rel.by_lsoa.loc[code, "clients"]
+    rates = world["base"].rates_per_1000(world["universe"].lsoas)
+    pd.testing.assert_series_equal(rates, rel.by_lsoa[RATE_COL], check_names=False)
+
+
+# ----------------------------------------------------------------------------- the app's views
+@pytest.mark.app
+@pytest.mark.slow
+def test_app_views_show_only_the_base(world, uploader) -> None:
+    """The Clients view (headline, tables), the map's rates and the gap ranking's counts, for two
+    areas and both IMD editions, are the API's release of the same extract; pooled, they pin nothing."""
+    from streamlit.testing.v1 import AppTest
+
+    from geo.data.areas import select_area
+    from geo.measures.client_release import build_client_release
+    from tests.fixtures.app_upload import APP
+
+    settings, base = world["settings"], world["base"]
+    at = AppTest.from_file(APP, default_timeout=600)
+    at.run()
+    at.radio(key="view").set_value("Clients").run()
+    at.session_state["_test_upload"] = (world["path"].name, world["path"].read_bytes(), "upload-attack")
+    at.run()
+    assert not at.exception, at.exception
+    intruder = _intruder(world)
+    for area_name, edition in (("Rutland", 2025), ("Rutland", 2019), ("Melton", 2025)):
+        if edition == 2019:
+            at.sidebar.selectbox(key="imd_version").select(2019).run()
+        if area_name == "Melton":
+            at.sidebar.selectbox(key="imd_version").select(2025).run()
+            at.sidebar.selectbox(key="area_choice").select("Another district or county…").run()
+            at.sidebar.selectbox(key="area_other").select("Melton").run()
+        assert not at.exception, at.exception
+        area = select_area(area_name, settings=settings.with_(imd_version=edition))
+        api = build_client_release(base, area)
+        summary = at.session_state["client_summary"]
+        assert summary["area"] == area.name
+        assert summary["clients_in_area"] == api.headline["clients_in_area"]
+        metrics = {m.label: m.value for m in at.metric}
+        assert metrics["Clients in the area"] == (f"{api.headline['clients_in_area']:,} ± "
+                                                  f"{api.headline['clients_in_area_error']:,}")
+        shown = [d.value for d in at.dataframe]
+        assert any("Clients (± error)" in f.columns for f in shown)
+        texts = " ".join(str(c.value) for c in at.caption)
+        assert "Counts perturbed (cell key method), D = 5" in texts
+        rates = at.session_state["client_rates"].reindex(area.lsoas.index)
+        pd.testing.assert_series_equal(rates, api.by_lsoa["clients_per_1000_adults"], check_names=False)
+        counts = pd.Series(at.session_state["client_counts"]).reindex(area.lsoas.index).fillna(0)
+        assert (counts == api.by_lsoa["clients"]).all()
+        intruder.observe(summary, area.lsoas.index, deciles=_deciles(world, edition))
+        intruder.observe({"by_lsoa": api.by_lsoa.assign(clients=counts)}, area.lsoas.index,
+                         deciles=_deciles(world, edition))
+    _assert_nothing_pinned(world, intruder)
+
+
+@pytest.mark.app
+@pytest.mark.slow
+def test_app_map_says_counts_are_perturbed(world, uploader) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from tests.fixtures.app_upload import APP
+
+    at = AppTest.from_file(APP, default_timeout=600)
+    at.run()
+    at.radio(key="view").set_value("Clients").run()
+    at.session_state["_test_upload"] = (world["path"].name, world["path"].read_bytes(), "upload-map")
+    at.run()
+    at.radio(key="view").set_value("Coverage").run()
+    at.sidebar.selectbox(key="metric").select("clients").run()
+    assert not at.exception, at.exception
+    html = "\n".join(str(getattr(f, "proto", f)) for f in at.get("iframe"))
+    assert "counts perturbed" in html and "cell key method" in html
+    assert "hidden to protect privacy" not in html
+    at.radio(key="view").set_value("Gaps").run()
+    at.selectbox(key="gap_need").select("composite").run()
+    assert not at.exception, at.exception
+    texts = " ".join(str(c.value) for c in at.caption)
+    assert "Composite need uses the uploaded client extract: counts perturbed (cell key method), D = 5" in texts
+
+
+def test_settings_path_for_the_secret_is_used(world) -> None:
+    """The record keys come from the secret the settings point at (the test run's fixed one)."""
+    import os
+
+    from geo.measures.cellkey import load_secret
+
+    path = Path(os.environ["GEO_CELLKEY_SECRET_FILE"])
+    assert world["settings"].cellkey_secret_file == path
+    assert load_secret(path).startswith(b"geo-test-cellkey-secret")

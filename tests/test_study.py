@@ -173,3 +173,37 @@ def test_app_transit_follows_the_sidebar_time(valhalla_module, synthetic_feed) -
     assert not at.exception, at.exception
     early = median_minutes()
     assert noon != early, (noon, early)
+
+
+@pytest.mark.transit
+@pytest.mark.app
+@pytest.mark.slow
+def test_app_bods_timetable_for_the_area(valhalla_module, synthetic_feed, tmp_path, monkeypatch) -> None:
+    """The sidebar's "Bus Open Data Service timetable" (gtfs auto) from a local mirror folder holding the
+    SYNTHETIC feed under the BODS names: times are labelled timetable-based, never an estimate."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from geo.travel.bods import CATALOGUE
+
+    mirror = tmp_path / "bods"
+    mirror.mkdir()
+    for region in ("east_midlands", "east_anglia"):
+        (mirror / CATALOGUE[region].filename).write_bytes(synthetic_feed.path.read_bytes())
+    monkeypatch.setenv("GEO_GTFS_MIRROR", str(mirror))
+    monkeypatch.setenv("GEO_CACHE_DIR", str(tmp_path / "cache"))
+    st.cache_resource.clear()  # the app holds one Settings per process; read the new variables
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=900)
+    at.run()
+    at.multiselect(key="site_types").set_value(["hub"])
+    at.toggle(key="gtfs_auto").set_value(True).run()
+    at.radio(key="mode").set_value("transit").run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    text = "\n".join(str(m.value) for m in [*at.markdown, *at.success, *at.warning, *at.info])
+    assert "timetable-based" in text and "itm_east_midlands_gtfs.zip" in text
+    assert "Travel times are an ESTIMATE" not in text
+    assert any("over the window" in str(m.delta) for m in at.metric), [m.delta for m in at.metric]
+    st.cache_resource.clear()  # later tests must not see this process's Settings
+    st.cache_data.clear()

@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 from geo._errors import CrsError, InputError, NetworkError, SchemaError
-from geo.travel.gtfs import clip_feed, read_gtfs, resolve_service_datetime, service_dates, summarise_feed
+from geo.travel.gtfs import resolve_service_datetime, service_dates, summarise_feed
+from geo.travel.gtfs_stream import clip_feed, read_gtfs
 from tests.fixtures.synthetic_gtfs import feed_tables, write_feed_zip
 
 UNDER_MINUTES, OVER_MINUTES = 1.0, 2.5
@@ -47,9 +48,20 @@ def test_read_and_summarise_synthetic_feed(synthetic_feed) -> None:
     assert s["trips"] == 4 * 13  # 4 patterns x hourly 07:00-19:00
     assert s["mean_trips_per_service_day_by_weekday"]["Tue"] == 52
     assert np.isnan(s["mean_trips_per_service_day_by_weekday"]["Sat"])
-    assert s["first_service_date"] == str(synthetic_feed.start_date)
+    assert synthetic_feed.start_date.weekday() == 0
+    assert s["first_service_date"] == str(synthetic_feed.start_date)  # a Monday, whatever the run date
     days = service_dates(feed)
     assert all(d.weekday() < 5 for d in days["date"])
+
+
+@pytest.mark.parametrize("offset_days", range(7))
+def test_synthetic_feed_does_not_depend_on_the_run_date(naptan_rutland_csv, tmp_path, offset_days: int) -> None:
+    today = dt.date(2026, 11, 23) + dt.timedelta(days=offset_days)  # Monday .. Sunday
+    feed = read_gtfs(write_feed_zip(feed_tables(naptan_rutland_csv, today=today), tmp_path / "f.zip"))
+    days = service_dates(feed)["date"]
+    assert days.iloc[0] == dt.date(2026, 11, 16)  # the Monday of the week before
+    assert today + dt.timedelta(days=300) in set(days) or (today + dt.timedelta(days=300)).weekday() >= 5
+    assert summarise_feed(feed)["first_service_date"] == "2026-11-16"
 
 
 def test_clip_keeps_whole_trips(synthetic_feed, rutland) -> None:
@@ -62,7 +74,8 @@ def test_clip_keeps_whole_trips(synthetic_feed, rutland) -> None:
     clipped = clip_feed(feed, small)
     assert set(clipped.tables["routes.txt"]["route_id"]) == {"SYN2"}
     assert len(clipped.tables["stops.txt"]) == 3  # Uppingham Bay 1, Morcott, Barrowden
-    with pytest.raises(InputError, match="no trip calls at a stop inside the study area"):
+    with pytest.raises(InputError, match=r"none of its 7 stops lies within 0 km of the study area \(nearest 18\d km "
+                                         r"away.*feed for another region.*--gtfs auto"):
         clip_feed(feed, Point(300_000, 300_000).buffer(100))
 
 
@@ -213,7 +226,7 @@ def test_depart_at_direct_bus(tiles, settings, synthetic_feed) -> None:
     m = r.site_origin_minutes(_xy(synthetic_feed, "uppingham_bay3"), _xy(synthetic_feed, "oakham_bus_station"))
     assert m.shape == (1, 1)
     assert_journey(m[0, 0], 30)
-    assert "Public transport (GTFS synthetic, depart at Tue" in r.label
+    assert "Public transport, timetable-based" in r.label and "GTFS synthetic, depart at Tue" in r.label
 
 
 @pytest.mark.transit
@@ -296,18 +309,48 @@ def test_make_router_integration(valhalla_module, synthetic_feed, settings, rutl
     when = _next(1, "12:00")
     r = make_router("transit", area=rutland, settings=settings, gtfs=synthetic_feed.path,
                     arrive_by=when.strftime("%Y-%m-%dT%H:%M"), window_minutes=30)
-    assert r.mode == "transit" and r.method == "transit"
-    assert r.label.startswith("Public transport (GTFS synthetic_rutland_gtfs.zip, arrive by")
+    assert r.mode == "transit" and r.method == "timetable"
+    assert r.label.startswith("Public transport, timetable-based") and "GTFS synthetic_rutland_gtfs.zip" in r.label
+    assert "estimate" not in r.label.lower()
     res = r.nearest(_xy(synthetic_feed, "uppingham_bay3", "oakham_bus_station"),
                     _xy(synthetic_feed, "barrowden_church_lane"))
     assert res.site_index[0] == 0 and np.isfinite(res.minutes[0])
     with pytest.raises(InputError, match="needs a GTFS feed"):
         make_router("transit", area=rutland, settings=settings)
     sat = _next(5, "12:00").strftime("%Y-%m-%dT%H:%M")
-    with pytest.raises(InputError, match="no service on Sat"):
+    with pytest.raises(InputError, match=r"no service on Sat .*on Mon, Tue, Wed, Thu, Fri\); choose a day it runs"):
         make_router("transit", area=rutland, settings=settings, gtfs=synthetic_feed.path, arrive_by=sat)
     with pytest.raises(InputError, match="unknown transit option"):
         make_router("transit", area=rutland, settings=settings, gtfs=synthetic_feed.path, colour="red")
+
+
+@pytest.mark.transit
+def test_per_service_times_are_timetable_based_and_share_routes(valhalla_module, synthetic_feed, settings,
+                                                                rutland) -> None:
+    """Per-service minutes (hub, pharmacy) come from the same timetable router, labelled so; a pair
+    asked again (per service, then the window range) is not routed again."""
+    from geo.planning.study import Study, StudySpec
+    from geo.travel.modes import TransitOptions, TravelSpec
+
+    when = _next(1, "12:00").strftime("%Y-%m-%dT%H:%M")
+    travel = TravelSpec.parse(mode="transit", transit=TransitOptions(gtfs=str(synthetic_feed.path), arrive_by=when,
+                                                                     window_minutes=30))
+    study = Study(StudySpec(area="Rutland", services=("hub", "pharmacy"), travel=travel), settings=settings,
+                  area=rutland)
+    times = study.times()
+    assert set(times["method"]) == {"timetable"} and "timetable-based" in times.attrs["label"]
+    assert "estimate" not in times.attrs["label"].lower()
+    both = times[["minutes_hub", "minutes_pharmacy"]].to_numpy(float)
+    has = np.isfinite(both).any(axis=1)
+    assert has.sum() >= 3
+    np.testing.assert_array_equal(times["minutes"].to_numpy(float)[has], np.nanmin(both[has], axis=1))
+    assert not {"minutes_hub_low", "minutes_low"} & set(times.columns)  # no made-up travel-time range
+    routes, pairs = study.router.n_requests, study.router.n_pairs
+    window = study.window_coverage(thresholds=(45.0,), times=times)
+    assert window is not None and len(window["times"]) == 3
+    lo, hi = window["45"]["pct_beyond_min"], window["45"]["pct_beyond_max"]
+    assert 0.0 <= lo <= hi <= 100.0 and len(window["45"]["pct_beyond"]) == 3
+    assert (study.router.n_requests, study.router.n_pairs) == (routes, pairs)  # answered from the kept routes
 
 
 @pytest.mark.transit
@@ -377,7 +420,7 @@ def test_cli_times(valhalla_module, synthetic_feed, settings, tiles, capsys, mon
             "--window-minutes", "30", "--threshold", "45", "--format", "json"]
     assert main(args) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["label"].startswith("Public transport (GTFS synthetic_rutland_gtfs.zip, arrive by")
+    assert out["label"].startswith("Public transport, timetable-based") and "arrive by" in out["label"]
     assert 0 < out["share_adults_within_45_minutes_median"] < 1
     rows = {r["lsoa21cd"]: r for r in out["lsoa_minutes"]}
     assert len(rows) == 26
@@ -398,3 +441,156 @@ def test_dates_outside_timetable_window(valhalla_module, synthetic_feed, setting
                              needed_dates=(dt.date.today() + dt.timedelta(days=30),))
     assert ok.reused and ok.folder == tiles.folder
     assert _next(1, "12:00").date() in ok.service_dates
+
+
+# --------------------------------------------------------------------------- bad input (SYNTHETIC feeds)
+def _variant(tmp_path: Path, naptan: Path, name: str, edit) -> Path:
+    tables = feed_tables(naptan)
+    edit(tables)
+    return write_feed_zip(tables, tmp_path / f"synthetic_{name}.zip")
+
+
+def _calendar_dates_only(t) -> None:
+    import pandas as pd
+
+    cal = t.pop("calendar.txt").iloc[0]
+    days = pd.date_range(cal["start_date"], cal["end_date"])
+    days = days[days.day_of_week < 5]
+    t["calendar_dates.txt"] = pd.DataFrame({"service_id": "WEEKDAY", "date": days.strftime("%Y%m%d"),
+                                            "exception_type": 1})
+
+
+def _late_trip(t) -> None:
+    """SYN1 once more at 24:10 (00:10 the next morning) on the weekday service."""
+    import pandas as pd
+
+    st = t["stop_times.txt"]
+    late = st[st["trip_id"] == "SYN1_0_19"].assign(trip_id="SYN1_0_24")
+    late["arrival_time"] = late["departure_time"] = ["24:10:00", "24:20:00", "24:27:00", "24:35:00"]
+    t["stop_times.txt"] = pd.concat([st, late], ignore_index=True)
+    t["trips.txt"] = pd.concat([t["trips.txt"], pd.DataFrame([{"route_id": "SYN1", "service_id": "WEEKDAY",
+                                                                "trip_id": "SYN1_0_24", "direction_id": 0}])])
+
+
+@pytest.mark.transit
+def test_calendar_dates_only_routes_like_calendar(valhalla_module, settings, rutland, rutland_pbf,
+                                                  naptan_rutland_csv, synthetic_feed, tmp_path) -> None:
+    from geo.travel.transit import TransitRouter, build_transit_tiles
+
+    feed = read_gtfs(_variant(tmp_path, naptan_rutland_csv, "calendar_dates_only", _calendar_dates_only))
+    assert "calendar_dates.txt only" in " ".join(feed.notes)
+    tiles = build_transit_tiles(feed.path, pbf=rutland_pbf, settings=settings, area=rutland)
+    r = TransitRouter(tiles, when=_next(1, "09:55"), arrive_by=False, settings=settings, window_minutes=0)
+    assert_journey(r.site_origin_minutes(_xy(synthetic_feed, "uppingham_bay3"),
+                                         _xy(synthetic_feed, "oakham_bus_station"))[0, 0], 30)
+
+
+@pytest.mark.transit
+def test_trips_past_midnight(valhalla_module, settings, rutland, rutland_pbf, naptan_rutland_csv, synthetic_feed,
+                             tmp_path) -> None:
+    """Times after 24:00 are read and routed: from 00:05 the 24:10 bus of the previous service day is
+    taken, and arriving by 00:45 means leaving about 35 minutes before."""
+    from geo.travel.transit import TransitRouter, build_transit_tiles
+
+    path = _variant(tmp_path, naptan_rutland_csv, "late", _late_trip)
+    assert summarise_feed(read_gtfs(path))["trips"] == 53
+    tiles = build_transit_tiles(path, pbf=rutland_pbf, settings=settings, area=rutland)
+    sites, origins = _xy(synthetic_feed, "uppingham_bay3"), _xy(synthetic_feed, "oakham_bus_station")
+    tuesday = _next(1, "00:05")
+    depart = TransitRouter(tiles, when=tuesday, arrive_by=False, settings=settings, window_minutes=0)
+    assert_journey(depart.site_origin_minutes(sites, origins)[0, 0], 30)
+    arrive = TransitRouter(tiles, when=tuesday.replace(minute=45), arrive_by=True, settings=settings,
+                           window_minutes=0)
+    assert_journey(arrive.site_origin_minutes(sites, origins)[0, 0], 35)
+
+
+@pytest.mark.transit
+def test_expired_feed_is_one_line_before_any_build(valhalla_module, settings, rutland, naptan_rutland_csv,
+                                                   tmp_path) -> None:
+    from geo.travel.transit import make_transit_router
+
+    def expire(t) -> None:
+        t["calendar.txt"]["end_date"] = (dt.date.today() - dt.timedelta(days=2)).strftime("%Y%m%d")
+
+    path = _variant(tmp_path, naptan_rutland_csv, "expired", expire)
+    s = settings.with_(cache_dir=tmp_path / "cache")
+    with pytest.raises(InputError) as err:
+        make_transit_router(area=rutland, settings=s, gtfs=path, arrive_by="Tue 12:00")
+    text = str(err.value)
+    assert "\n" not in text and "no service on Tue" in text and "download a current feed" in text
+    assert not any((s.cache_dir / "transit").glob("*/tiles")) if (s.cache_dir / "transit").exists() else True
+
+
+@pytest.mark.transit
+def test_feed_for_another_region_is_one_line(valhalla_module, settings, synthetic_feed, rutland_pbf) -> None:
+    from geo.data.areas import select_area
+    from geo.travel.transit import make_transit_router
+
+    essex = select_area("Essex", settings=settings)
+    with pytest.raises(InputError) as err:
+        make_transit_router(area=essex, settings=settings, gtfs=synthetic_feed.path, network=str(rutland_pbf),
+                            arrive_by="Tue 12:00")
+    text = str(err.value)
+    assert "\n" not in text and "feed for another region" in text and "--gtfs auto" in text
+    assert 'geo transit fetch --area "Essex"' in text
+
+
+@pytest.mark.transit
+def test_stops_off_the_roads_are_a_labelled_warning(valhalla_module, settings, rutland, rutland_pbf,
+                                                    naptan_rutland_csv, tmp_path) -> None:
+    """A route on to Corby (outside the Rutland extract, inside the clip buffer): the stop is off the
+    walking network, counted, and every label says so."""
+    import pandas as pd
+
+    from geo.travel.transit import TransitRouter, build_transit_tiles
+
+    def to_corby(t) -> None:
+        t["stops.txt"] = pd.concat([t["stops.txt"], pd.DataFrame([{
+            "stop_id": "305000075B", "stop_name": "Corby George Street (real NaPTAN position)",
+            "stop_lat": 52.489505, "stop_lon": -0.704414, "location_type": 0}])], ignore_index=True)
+        t["routes.txt"] = pd.concat([t["routes.txt"], pd.DataFrame([{
+            "route_id": "SYN3", "agency_id": "SYNTH", "route_short_name": "S3",
+            "route_long_name": "Synthetic Uppingham - Corby", "route_type": 3}])], ignore_index=True)
+        t["trips.txt"] = pd.concat([t["trips.txt"], pd.DataFrame([{
+            "route_id": "SYN3", "service_id": "WEEKDAY", "trip_id": "SYN3_0_10", "direction_id": 0}])])
+        t["stop_times.txt"] = pd.concat([t["stop_times.txt"], pd.DataFrame([
+            {"trip_id": "SYN3_0_10", "arrival_time": "10:40:00", "departure_time": "10:40:00",
+             "stop_id": "268060073", "stop_sequence": 1},
+            {"trip_id": "SYN3_0_10", "arrival_time": "11:05:00", "departure_time": "11:05:00",
+             "stop_id": "305000075B", "stop_sequence": 2}])], ignore_index=True)
+
+    tiles = build_transit_tiles(_variant(tmp_path, naptan_rutland_csv, "corby", to_corby), pbf=rutland_pbf,
+                                settings=settings, area=rutland)
+    assert (tiles.stops, tiles.stops_off_roads) == (8, 1)
+    r = TransitRouter(tiles, when=_next(1, "12:00"), arrive_by=True, settings=settings, window_minutes=0)
+    assert "WARNING: 1 of 8 stops lie off the walking network (rutland-2018.osm.pbf)" in r.label
+
+
+def _crop_pbf(source: Path, target: Path, *, lon: tuple[float, float], lat: tuple[float, float]) -> Path:
+    """Only the roads wholly inside a small box (a real extract cut down: a walking network that misses the stops)."""
+    import osmium
+
+    inside = {n.id for n in osmium.FileProcessor(str(source), osmium.osm.NODE)
+              if lon[0] <= n.location.lon <= lon[1] and lat[0] <= n.location.lat <= lat[1]}
+    ways = {w.id for w in osmium.FileProcessor(str(source), osmium.osm.WAY)
+            if "highway" in w.tags and all(r.ref in inside for r in w.nodes)}
+    writer = osmium.SimpleWriter(str(target))
+    for obj in osmium.FileProcessor(str(source), osmium.osm.NODE | osmium.osm.WAY):
+        if (obj.is_node() and obj.id in inside) or (obj.is_way() and obj.id in ways):
+            writer.add(obj)
+    writer.close()
+    return target
+
+
+@pytest.mark.transit
+def test_no_stop_of_the_area_on_the_roads_is_one_line(valhalla_module, settings, rutland, rutland_pbf,
+                                                       synthetic_feed, tmp_path) -> None:
+    from geo.travel.transit import build_transit_tiles
+
+    ketton = _crop_pbf(rutland_pbf, tmp_path / "ketton_only.osm.pbf", lon=(-0.565, -0.540), lat=(52.622, 52.640))
+    with pytest.raises(NetworkError) as err:
+        build_transit_tiles(synthetic_feed.path, pbf=ketton, settings=settings.with_(cache_dir=tmp_path / "c"),
+                            area=rutland)
+    text = str(err.value)
+    assert "\n" not in text and "none of the feed's stops in Rutland lies within 1,000 m of a road" in text
+    assert "--network" in text

@@ -1,8 +1,9 @@
-"""Clients view: upload a treatment-client extract, see it aggregated with disclosure control.
+"""Clients view: upload a treatment-client extract, see it summarised from its protected base.
 
 The extract stays in memory for this session only: postcodes are mapped to LSOA 2021 and
-dropped (``geo.measures.clients``), and every table shown passes through ``geo.measures.disclosure`` (counts
-1-4 hidden, plus complementary cells).  Nothing is written to disk.
+dropped (``geo.measures.clients``), the extract's counts are perturbed once per LSOA by the cell
+key method (``geo.measures.client_base``), and every number shown -- headline, tables, map
+rates, the gap ranking -- is a sum of that base, with its error.  Nothing is written to disk.
 
 Layout::
 
@@ -10,7 +11,8 @@ Layout::
     ├ uploader  │ [use a synthetic extract]     ┤
     ├ headline (clients, rate, unmapped rows) ──┤
     ├ by IMD quintile │ by district ────────────┤
-    └ [clear the extract] ──────────────────────┘
+    ├ by ward (expander) · [download CSV] ──────┤
+    └ how the counts were protected ────────────┘
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import pandas as pd
 import streamlit as st
 
 from atlas import data
+from atlas.team import signin
+from atlas.team.roles import Permission
 from geo import GeoError
 
 
@@ -49,42 +53,46 @@ def content_key(raw: bytes | pd.DataFrame, area_key: str) -> str:
     return f"clients:{digest}:{area_key}:{_session_token()}"
 
 
-def _load(raw: bytes | pd.DataFrame, name: str, an: Any) -> None:
-    from geo.measures.client_release import build_release
+def _load(raw: bytes | pd.DataFrame, name: str, an: Any) -> int:
+    """Read and protect an extract for this session; returns its row count (for the audit log)."""
+    from geo.data.tables import load_lsoa_table
+    from geo.measures.client_base import build_client_base
+    from geo.measures.client_release import build_client_release
     from geo.measures.clients import read_client_extract
 
+    if not signin.can(Permission.CLIENTS):  # checked on the server, whatever the page showed
+        raise GeoError("Your role cannot upload client extracts.")
     clients = read_client_extract(raw, data.settings(), source=name)
-    release = build_release(clients, an.area)
+    base = build_client_base(clients, data.settings())
+    release = build_client_release(base, an.area)
     ss = st.session_state
-    # Only published numbers leave this function: the map shows published rates, the gap
-    # ranking uses published counts (hidden cells set to a constant), the tables are the release.
+    # Only the extract's protected base leaves this function: the map shows its rates (for any
+    # area), the gap ranking its counts, the tables are sums of it (the release).
     ss["client_release"] = release
-    ss["client_counts"] = {str(k): float(v) for k, v in release.need_counts().items()}
-    ss["client_rates"] = release.map_rates()
+    ss["client_counts"] = {str(k): float(v) for k, v in base.lsoa.items()}
+    ss["client_rates"] = base.rates_per_1000(load_lsoa_table(data.settings()))
     ss["client_counts_key"] = content_key(raw, an.area.key)
     ss["client_summary"] = release.summary()
+    return len(clients)
 
 
 #: Readable headers for the release tables.
-HEADERS = {"lad24nm": "District", "lad24cd": "District code", "imd_quintile": "IMD quintile",
-           "imd_decile": "IMD decile", "lsoas": "Neighbourhoods", "adults": "Adults", "clients": "Clients",
-           "clients_per_1000_adults": "Clients per 1,000 adults", "suppressed": "Hidden",
-           "clients_pct": "Share of clients %", "adults_pct": "Share of adults %"}
-HIDDEN = "hidden"
+HEADERS = {"lad24nm": "District", "lad24cd": "District code", "wd24cd": "Ward code", "ward": "Ward",
+           "imd_quintile": "IMD quintile", "imd_decile": "IMD decile", "lsoas": "Neighbourhoods", "adults": "Adults",
+           "clients": "Clients (± error)", "clients_per_1000_adults": "Clients per 1,000 adults"}
 
 
 def _pretty(df: pd.DataFrame) -> pd.DataFrame:
-    """Readable headers, "hidden" for suppressed counts and blanks (never ``None``) elsewhere."""
-    out = pd.DataFrame(df).copy()
-    if "suppressed" in out.columns:
-        hidden = out["suppressed"].astype(bool)
-        out = out.drop(columns="suppressed")
-    else:
-        hidden = pd.Series(False, index=out.index)
+    """Readable headers, each count with its error ("1,030 ± 21") and blanks (never ``None``)."""
+    from geo.measures.client_release import ERROR_COL, LABEL_COL
+
+    out = pd.DataFrame(df).drop(columns=[LABEL_COL], errors="ignore").copy()
+    errors = out.pop(ERROR_COL) if ERROR_COL in out.columns else pd.Series(pd.NA, index=out.index)
     for col in out.columns:
         values = out[col]
         if col == "clients":
-            out[col] = [HIDDEN if h or pd.isna(v) else f"{int(v):,}" for v, h in zip(values, hidden, strict=True)]
+            out[col] = ["" if pd.isna(v) else f"{int(v):,}" + ("" if pd.isna(e) or not e else f" ± {int(e):,}")
+                        for v, e in zip(values, errors, strict=True)]
         elif pd.api.types.is_numeric_dtype(values):
             out[col] = ["" if pd.isna(v) else (f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}")
                         for v in values]
@@ -98,7 +106,7 @@ def _pretty(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _number(v: Any) -> float | None:
-    """A published headline value as a number (None for hidden or "fewer than 5")."""
+    """A published headline value as a number (None when absent)."""
     return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
 
 
@@ -120,11 +128,12 @@ def extract_warnings(summary: dict[str, Any], area_name: str) -> list[str]:
     return notes
 
 
-def _count(v: Any, *, hidden: str = "–") -> str:
-    """A published count: a number, "fewer than 5" (already a string) or hidden."""
+def _count(summary: dict[str, Any], key: str) -> str:
+    """A published headline count with its error ("2,987 ± 74")."""
+    v, e = summary.get(key), summary.get(f"{key}_error")
     if v is None:
-        return hidden
-    return v if isinstance(v, str) else data.fmt_int(v)
+        return "–"
+    return data.fmt_int(v) + (f" ± {data.fmt_int(e)}" if e else "")
 
 
 def render(an: Any) -> None:
@@ -133,7 +142,10 @@ def render(an: Any) -> None:
         "Upload your service's **client extract** (CSV, one row per client, with a `postcode` or "
         "`lsoa21cd` column) to see where clients live relative to need. **The file stays in memory for "
         "this session only**: postcodes are turned into neighbourhood codes and discarded, nothing is "
-        "saved, and counts of 1–4 (plus any that would reveal them) are hidden.")
+        "saved, and every count is perturbed once per neighbourhood (cell key method, as ONS uses for the "
+        "Census), so no count of 1–4 can be shown or worked out, whatever areas are chosen.")
+    if not signin.require(Permission.CLIENTS, action="upload or see client data", view="Clients"):
+        return
     if an is None:
         st.info("Choose a study area first.")
         return
@@ -146,6 +158,7 @@ def render(an: Any) -> None:
     # the uploader's file_id changes with every upload, so a new file with the same name and size
     # is always read again (never mistaken for the previous one)
     ident = (getattr(f, "file_id", f.name), f.size, an.area.key) if f is not None else None
+    audit: dict[str, Any] = {}
     try:
         if use_synth:
             from geo.measures.clients import synthetic_clients
@@ -153,14 +166,24 @@ def render(an: Any) -> None:
             n = max(50, int(an.area.adults / 200))
             ss["clients_loaded_name"] = ident  # a file already in the uploader is not re-read
             ss["clients_error"] = None
-            _load(synthetic_clients(an.area, n, seed=1, settings=data.settings()), "synthetic", an)
+            audit = {"file_kind": "synthetic client extract"}
+            audit["rows"] = _load(synthetic_clients(an.area, n, seed=1, settings=data.settings()), "synthetic", an)
         elif f is not None and ss.get("clients_loaded_name") != ident:
             ss["clients_loaded_name"] = ident
             ss["clients_error"] = None
-            _load(f.getvalue(), f.name, an)
+            raw = f.getvalue()
+            audit = {"file_kind": "client extract (CSV)", "sha256": signin.sha256(raw)}
+            audit["rows"] = _load(raw, f.name, an)
     except GeoError as exc:
         _clear()
         ss["clients_error"] = (ident, str(exc))
+        audit["outcome"] = "error"
+    if audit:
+        try:
+            signin.record("upload", audit.pop("outcome", "ok"), view="Clients", area=an.area.name, **audit)
+        except GeoError:  # no audit line, no client results
+            _clear()
+            raise
     err = ss.get("clients_error")
     if err and err[0] == ident and ident is not None:
         st.error(f"**The extract could not be used.** {err[1]}")
@@ -175,14 +198,14 @@ def render(an: Any) -> None:
     for note in extract_warnings(summary, an.area.name):
         st.warning(note)
     c = st.columns(4)
-    c[0].metric("Clients in the area", _count(summary.get("clients_in_area"), hidden="suppressed"))
-    rate = summary.get("clients_per_1000_adults")
-    c[1].metric("Clients per 1,000 adults", "–" if rate is None else f"{rate:.1f}")
-    c[2].metric("Rows read (rounded to 5)", _count(summary.get("rows_read")))
-    c[3].metric("Rows not mapped to a neighbourhood", _count(summary.get("rows_not_mapped")))
-    out = summary.get("clients_outside_area")
-    if out:
-        st.caption(f"{_count(out)} client(s) live outside the area and are not counted.")
+    c[0].metric("Clients in the area", _count(summary, "clients_in_area"))
+    rate, rate_error = summary.get("clients_per_1000_adults"), summary.get("clients_per_1000_adults_error")
+    c[1].metric("Clients per 1,000 adults", "–" if rate is None else f"{rate:.1f} ± {rate_error:.1f}")
+    c[2].metric("Rows read", _count(summary, "rows_read"))
+    c[3].metric("Rows not mapped to a neighbourhood", _count(summary, "rows_not_mapped"))
+    if summary.get("clients_outside_area"):
+        st.caption(f"About {_count(summary, 'clients_outside_area')} client(s) live outside the area and are "
+                   "not counted.")
     l2, r2 = st.columns(2)
     with l2:
         st.markdown("**By deprivation quintile** (1 = most deprived 20%)")
@@ -190,5 +213,15 @@ def render(an: Any) -> None:
     with r2:
         st.markdown("**By district**")
         st.dataframe(_pretty(summary["by_lad"]), width="stretch")
-    st.caption(f"Disclosure control: {summary.get('suppression')}. Choose 'Clients per 1,000 adults' under "
-               "*Colour neighbourhoods by* to map the (suppressed) rates.")
+    release = ss.get("client_release")
+    if release is not None:
+        with st.expander("By ward"):
+            st.dataframe(_pretty(release.by_ward), width="stretch")
+        from geo.cache import csv_text
+
+        st.download_button("Download the neighbourhood table (CSV)", csv_text(release.by_lsoa),
+                           file_name="clients_by_lsoa.csv", mime="text/csv", key="clients_download")
+    label = str(summary.get("disclosure", ""))
+    st.caption(f"**{label[:1].upper()}{label[1:]}.** Every figure is a sum of the extract's perturbed neighbourhood "
+               "counts, so it is the same in every view and area; ± gives its error (about 95%). Choose "
+               "'Clients per 1,000 adults' under *Colour neighbourhoods by* to map the rates.")

@@ -19,14 +19,21 @@ import streamlit as st
 
 from atlas import data, mapview
 from atlas.context import Analysis
+from geo import TravelMode
 from geo.data.tables import imd_label
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=64)  # read-only; a cache_data hit unpickles every frame
 def _summary(key: tuple[Any, ...], _times: pd.DataFrame, threshold: int) -> dict[str, Any]:
     from geo.measures.coverage import coverage_summary
 
     return coverage_summary(_times, threshold_minutes=float(threshold))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _window(key: tuple[Any, ...], _an: Analysis, threshold: int) -> dict[str, Any] | None:
+    """Public transport: coverage at each time of the window (the router keeps its routes)."""
+    return _an.study.window_coverage(thresholds=(float(threshold),), times=_an.times, sites=_an.sites)
 
 
 def summary(an: Analysis) -> dict[str, Any] | None:
@@ -58,12 +65,18 @@ def headline(an: Analysis) -> None:
     est = " (est.)" if an.is_estimate else ""
     rng = (f" (range {h['pct_beyond_low']:.1f}–{h['pct_beyond_high']:.1f}%)"
            if "pct_beyond_low" in h else "")
+    why = " The range allows for the estimate's measured error against real road times (10th-90th percentile)."
+    window = _window(an.cache_key, an, c.threshold_minutes) if c.travel.mode is TravelMode.TRANSIT else None
+    if window is not None and not rng:  # timetable-based: the headline is a window statistic
+        w = window[f"{float(c.threshold_minutes):g}"]
+        rng = f" (over the window {w['pct_beyond_min']:.1f}–{w['pct_beyond_max']:.1f}%)"
+        verb = "arriving by" if window["arrive_by"] else "leaving at"
+        why = (f" Timetable-based: the headline is the {window['statistic']} journey over the window; the range is "
+               f"the share {verb} each of its {len(window['times'])} times {window['times'][0]}–{window['times'][-1]}.")
     cols[2].metric(f"Adults beyond {c.threshold_minutes} min{est}", data.fmt_int(h["adults_beyond"]),
                    delta=f"{h['pct_beyond']:.1f}% of adults{rng}", delta_color="off", delta_arrow="off",
                    help="Adults whose nearest site (by the chosen mode) is at or over the threshold, "
-                        "or unreachable." + (" The range allows for the estimate's measured error "
-                                             "against real road times (10th-90th percentile)."
-                                             if rng else ""))
+                        "or unreachable." + (why if rng else ""))
     mrng = (f"range {h['median_minutes_low']:.0f}–{h['median_minutes_high']:.0f} min"
             if "median_minutes_low" in h else None)
     cols[3].metric(f"Median minutes{est}", f"{h['median_minutes']:.0f}", delta=mrng, delta_color="off",
@@ -74,27 +87,29 @@ def headline(an: Analysis) -> None:
     by_service(an)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _by_service(key: tuple[Any, ...], _an: Analysis, threshold: int) -> pd.DataFrame:
-    return _an.study.coverage_by_service(thresholds=(float(threshold),), times=_an.times)
+@st.cache_resource(show_spinner=False, max_entries=64)  # read-only: the table as shown, built once
+def _by_service(key: tuple[Any, ...], _an: Analysis, threshold: int) -> tuple[pd.DataFrame | None, bool]:
+    from geo.outputs.ranges import side_by_side
+
+    per = _an.study.coverage_by_service(thresholds=(float(threshold),), times=_an.times)
+    if per.empty:
+        return None, False
+    table = side_by_side(per, ("adults_within", "adults_beyond", "pct_beyond", "mean_minutes", "median_minutes"),
+                         threshold_minutes=threshold, verdicts=())
+    return table, "adults_within_low" in per.columns
 
 
 def by_service(an: Analysis) -> None:
     """Access to each chosen service side by side (and to the nearest site of any type), with ranges."""
     if an.times is None or len(an.study.result_services) < 2:
         return
-    from geo.outputs.ranges import side_by_side
-
-    t = an.controls.threshold_minutes
-    per = _by_service(an.cache_key, an, t)
-    if per.empty:
+    table, has_ranges = _by_service(an.cache_key, an, an.controls.threshold_minutes)
+    if table is None:
         return
     st.markdown("**Access by service** – each column is the journey to the nearest site of that service; "
                 "the last is the nearest site of any type")
-    table = side_by_side(per, ("adults_within", "adults_beyond", "pct_beyond", "mean_minutes", "median_minutes"),
-                         threshold_minutes=t, verdicts=())
     st.table(table)
-    if "adults_within_low" in per.columns:
+    if has_ranges:
         st.caption("Ranges: every neighbourhood's time at the 10th and 90th percentile of the router's measured "
                    "error (estimate: held-out errors against real road times).")
 
@@ -145,16 +160,20 @@ def _by_place(key: tuple[Any, ...], _times: pd.DataFrame, threshold: int, by: st
     return coverage_table(_times, threshold_minutes=float(threshold), by=by)
 
 
-def nothing_beyond(an: Analysis) -> None:
-    """Say so when nobody is beyond the threshold, with a threshold that gives an answer."""
-    if an.times is None:
-        return
+@st.cache_data(show_spinner=False, max_entries=64)
+def _nothing_beyond(key: tuple[Any, ...], _times: pd.DataFrame, threshold: int) -> str | None:
     from atlas.state import THRESHOLD_SLIDER
     from geo.measures.hints import nothing_beyond_hint
 
     # suggestions round to the slider's step, so the tip can be followed
-    hint = nothing_beyond_hint(an.times, threshold_minutes=float(an.controls.threshold_minutes),
-                               resolution=float(THRESHOLD_SLIDER[2]))
+    return nothing_beyond_hint(_times, threshold_minutes=float(threshold), resolution=float(THRESHOLD_SLIDER[2]))
+
+
+def nothing_beyond(an: Analysis) -> None:
+    """Say so when nobody is beyond the threshold, with a threshold that gives an answer."""
+    if an.times is None:
+        return
+    hint = _nothing_beyond(an.cache_key, an.times, an.controls.threshold_minutes)
     if hint:
         st.info(hint + " Change the threshold in the sidebar.", icon=":material/lightbulb:")
 
@@ -171,7 +190,6 @@ def charts(an: Analysis) -> None:
         ss["cov_chart_show"] = "beyond" if anyone_beyond else "median"
         ss["cov_chart_for"] = (t, anyone_beyond)
     show = st.radio("Charts show", ["beyond", "median"], horizontal=True, key="cov_chart_show", persist_state="page",
-                    index=0 if anyone_beyond else 1,
                     format_func=lambda v: {"beyond": f"% of adults beyond {t} min",
                                            "median": "median minutes"}[v])
     if not anyone_beyond:

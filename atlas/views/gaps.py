@@ -15,6 +15,7 @@ import streamlit as st
 
 from atlas import data, mapview
 from atlas.context import Analysis, gap_table, metric_frame
+from atlas.team import signin
 from geo.measures.gaps import SERVICE_COLUMNS
 
 NEED_SOURCES = {"imd": "IMD 2025 score (deprivation)",
@@ -77,12 +78,21 @@ def render(an: Analysis) -> None:
                                                                                    format="%.2f"),
                                 "Adults": st.column_config.NumberColumn(format="%d")})
     full = outreach_download(rows, keys, method=an.method)
-    st.download_button("Download the outreach list (CSV)", data.csv_bytes(full),
+    raw = data.csv_bytes(full)
+    st.download_button("Download the outreach list (CSV)", raw,
                        file_name=f"outreach_{an.area.name.lower().replace(' ', '_')}_{t}min.csv",
-                       mime="text/csv", key="gap_download")
+                       mime="text/csv", key="gap_download",
+                       on_click=signin.download_logger("Gaps", "outreach list (CSV)", raw,
+                                                       rows=len(full), area=an.area.name))
     n_rural = int(g["rural_gap"].sum()) if "rural_gap" in g else 0
     st.caption(f"{n_rural} rural neighbourhoods are beyond {t} minutes (rural gaps). Method: "
                f"{g.attrs.get('gap_method', 'need percentile × minutes / threshold')}.")
+    release = st.session_state.get("client_release")
+    if st.session_state.get("gap_need") == "composite" and release is not None:
+        from geo.measures.cellkey import default_ptable
+
+        st.caption(f"Composite need uses the uploaded client extract: {release.label} (each neighbourhood's "
+                   f"count within ±{default_ptable().max_noise} of the true count).")
 
 
 def outreach_columns(rows: pd.DataFrame, keys: tuple[str, ...]) -> list[str]:

@@ -23,7 +23,8 @@ import pandas as pd
 import streamlit as st
 
 from atlas import leaflet, mapview
-from geo import GeoError
+from atlas.team import signin
+from geo import GeoError, Method
 from geo.config import Settings
 from geo.outputs import batch_report, geojson
 
@@ -119,7 +120,8 @@ def render(an: Any) -> None:
     cols[0].metric(f"Adults within {threshold:g} min", f"{head.loc[threshold, 'pct_within']:.1f}%")
     cols[1].metric("Authorities", f"{len(summary):,}",
                    delta=f"{int(head.loc[threshold, 'authorities_below_90pct'])} below 90%", delta_color="off")
-    cols[2].metric("Routed on roads", f"{int(methods.get('network', 0)):,}",
+    routed = sum(int(n) for m, n in methods.items() if Method.of_result(m).is_routed)
+    cols[2].metric("Routed (roads or timetable)", f"{routed:,}",
                    help="Other authorities use the calibrated straight-line estimate (labelled per row).")
     if methods.get("estimate", 0):
         st.warning(f"ESTIMATE for {int(methods['estimate'])} of {len(summary)} authorities: no road network "
@@ -135,8 +137,10 @@ def render(an: Any) -> None:
     st.markdown("##### Authorities ranked (lowest coverage first)")
     ranks = batch_report.rank_table(summary, mode=mode, threshold_minutes=float(threshold), top=None)
     st.dataframe(ranks, width="stretch", hide_index=False)
-    st.download_button("Download the national summary (CSV)", summary.to_csv().encode(),
-                       file_name="national_summary.csv", mime="text/csv", key="national_dl_summary")
+    raw = summary.to_csv().encode()
+    st.download_button("Download the national summary (CSV)", raw,
+                       file_name="national_summary.csv", mime="text/csv", key="national_dl_summary",
+                       on_click=signin.download_logger("National", "national summary (CSV)", raw, rows=len(summary)))
     st.markdown("##### One authority's neighbourhoods")
     names = summary["lad24nm"].astype(str).to_dict()
     lad = st.selectbox("Authority", list(ranks.index), key="national_lad", format_func=lambda c: names.get(c, c))
@@ -146,5 +150,8 @@ def render(an: Any) -> None:
     with st.container(key="national_drill"):
         st.iframe(drill, height=MAP_HEIGHT - 80)
     st.caption(f"{names.get(lad, lad)}: {len(table)} LSOAs, read from one partition in {seconds:.2f} s.")
-    st.download_button(f"Download {names.get(lad, lad)} LSOAs (CSV)", table.to_csv(index=False).encode(),
-                       file_name=f"{lad}_lsoas.csv", mime="text/csv", key="national_dl_lad")
+    raw = table.to_csv(index=False).encode()
+    st.download_button(f"Download {names.get(lad, lad)} LSOAs (CSV)", raw,
+                       file_name=f"{lad}_lsoas.csv", mime="text/csv", key="national_dl_lad",
+                       on_click=signin.download_logger("National", "authority neighbourhoods (CSV)", raw,
+                                                       rows=len(table), area=names.get(lad, lad)))

@@ -15,6 +15,7 @@ import streamlit as st
 
 from atlas import data
 from atlas.context import Analysis
+from atlas.team import signin
 from geo import GeoError, Study
 
 KEY = "scenario_changes"
@@ -50,6 +51,10 @@ def closure_panel(an: Analysis) -> None:
         except GeoError as exc:
             st.error(str(exc))
             return
+        if st.session_state.get("_closure_audited") != (an.cache_key, t):  # once per area, sites and threshold
+            st.session_state["_closure_audited"] = (an.cache_key, t)
+            signin.record("scenario", view="Scenario", area=an.area.name,
+                          detail=f"closure impact: {len(an.sites)} site(s), threshold {t} min")
         keep = ["name", "service_label", "nearest_for_adults", "newly_beyond_adults", "newly_beyond_adults_low",
                 "newly_beyond_adults_high", "left_without_site_adults", "left_without_site_adults_low",
                 "left_without_site_adults_high", "mean_minutes_increase", "mean_minutes_increase_low",
@@ -109,8 +114,10 @@ def optimiser(an: Analysis) -> None:
         go = st.form_submit_button("Find the best sites", type="primary")
     if go:
         try:
-            st.session_state["opt_result"] = _optimise(an.cache_key, an, int(k), obj, tuple(kinds),
-                                                       an.controls.threshold_minutes)
+            found = _optimise(an.cache_key, an, int(k), obj, tuple(kinds), an.controls.threshold_minutes)
+            signin.record("scenario", view="Scenario", area=an.area.name,  # no audit line, no result
+                          detail=f"optimiser: {k} site(s), aim {obj}, threshold {an.controls.threshold_minutes} min")
+            st.session_state["opt_result"] = found
         except GeoError as exc:
             st.error(f"**The optimiser could not run.** {exc}")
             return

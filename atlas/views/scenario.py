@@ -22,6 +22,7 @@ import streamlit as st
 
 from atlas import data, mapview
 from atlas.context import Analysis, metric_frame
+from atlas.team import signin
 from atlas.views import plans
 from atlas.views.plans import nice, shown_study
 from geo import SITE_TYPES, GeoError
@@ -259,6 +260,10 @@ def _result(an: Analysis) -> None:
     except GeoError as exc:
         st.error(f"**The scenario could not be run.** {exc}")
         return
+    if st.session_state.get("_scen_audited") != (an.cache_key, _changes_key(), t):  # once per scenario
+        st.session_state["_scen_audited"] = (an.cache_key, _changes_key(), t)
+        signin.record("scenario", view="Scenario", area=an.area.name,
+                      detail=f"scenario: {len(_changes())} change(s), threshold {t} min")
     by = res["by_service"]
     est = " (ESTIMATE)" if an.is_estimate else ""
     st.markdown(f"**2. What changes, for each service**{est} – every figure with its range")
@@ -270,8 +275,11 @@ def _result(an: Analysis) -> None:
         st.table(side_by_side(by, SCENARIO_TABLE, threshold_minutes=t,
                               verdicts=(("verdict", "Verdict (adults within)"),
                                         ("mean_minutes_verdict", "Verdict (mean minutes)"))))
-        st.download_button("Download the figures (CSV)", data.csv_bytes(by), file_name="scenario_by_service.csv",
-                           mime="text/csv", key="scen_dl_service")
+        raw = data.csv_bytes(by)
+        st.download_button("Download the figures (CSV)", raw, file_name="scenario_by_service.csv",
+                           mime="text/csv", key="scen_dl_service",
+                           on_click=signin.download_logger("Scenario", "scenario figures by service (CSV)", raw,
+                                                           rows=len(by), area=an.area.name))
     st.caption(f"Ranges: {res['summary']['ranges']}. Travel-time error: {res['summary']['travel_time_error']}. "
                "See docs/uncertainty.md.")
     keys = list(by.index)
@@ -321,8 +329,11 @@ def _result(an: Analysis) -> None:
             if "place" in an.area.lsoas.columns:
                 ch.insert(0, "place", an.area.lsoas["place"].reindex(ch.index))
             st.dataframe(nice(collapse_ranges(ch)), width="stretch")
-            st.download_button("Download changed neighbourhoods (CSV)", data.csv_bytes(ch),
-                               file_name=f"scenario_changed_lsoas_{show}.csv", mime="text/csv", key="scen_dl")
+            raw = data.csv_bytes(ch)
+            st.download_button("Download changed neighbourhoods (CSV)", raw,
+                               file_name=f"scenario_changed_lsoas_{show}.csv", mime="text/csv", key="scen_dl",
+                               on_click=signin.download_logger("Scenario", "changed neighbourhoods (CSV)", raw,
+                                                               rows=len(ch), area=an.area.name))
         else:
             st.caption("No neighbourhood's journey changes for this service.")
 

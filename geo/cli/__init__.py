@@ -44,6 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     level = logging.WARNING if args.verbose == 0 else logging.INFO if args.verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for handler in logging.getLogger().handlers:
+        # libraries that set their own logger levels (Dask's distributed logs at INFO) stay quiet without -v
+        handler.setLevel(level)
     try:
         check_bounds(args)
         outputs = _output_paths(args)

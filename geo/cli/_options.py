@@ -47,6 +47,15 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return s if "GEO_OSM_AUTO_FETCH" in os.environ else s.with_(osm_auto_fetch=True)
 
 
+def progress_from_args(args: argparse.Namespace, **tqdm_kwargs: object) -> ProgressFn | None:
+    """A tqdm bar on stderr with ``-v``; none by default (a user's terminal stays quiet)."""
+    if not getattr(args, "verbose", 0):
+        return None
+    from geo.progress import TqdmProgress
+
+    return TqdmProgress(**tqdm_kwargs)
+
+
 def add_area_options(p: argparse.ArgumentParser, *, required: bool = True) -> None:
     """``--area`` (name/code/county/ICB/region/England/polygon file) and ``--buffer-km``."""
     p.add_argument("--area", required=required,
@@ -111,7 +120,9 @@ def add_study_options(p: argparse.ArgumentParser, *, default_sites: str | None =
                    help="where real roads come from: auto (an extract on disk/in the cache, else the "
                         "Geofabrik county extracts, fetched if reachable), download "
                         "(osmnx, internet), place:NAME, or an .osm.pbf/.osm file; 'none' = --method estimate")
-    p.add_argument("--gtfs", type=Path, default=None, help="GTFS zip for --mode transit")
+    p.add_argument("--gtfs", default=None,
+                   help="--mode transit: a GTFS zip, or 'auto' = the Bus Open Data Service region(s) covering the "
+                        "area + buffer (downloaded and cached; GEO_GTFS_MIRROR for a mirror)")
     p.add_argument("--arrive-by", default=None, help='transit: arrive by, e.g. "Tue 12:00" (default Settings.transit_arrive_by)')
     p.add_argument("--depart-at", default=None, help='transit: depart at, e.g. "Tue 10:00"')
     p.add_argument("--window-minutes", type=float, default=120.0,

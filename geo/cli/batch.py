@@ -4,7 +4,7 @@ Examples::
 
     geo batch --area England --sites pharmacy,hub --modes drive,walk
     geo batch --area "East Midlands" --modes drive --scheduler tcp://10.0.0.5:8786 --out runs/em
-    geo batch --area Rutland --modes transit --gtfs feed.zip --arrive-by "Tue 12:00" --scheduler serial
+    geo batch --area Rutland --modes transit --gtfs auto --arrive-by "Tue 12:00" --scheduler serial
     geo batch --area England --modes drive,walk --resume          # finish an interrupted run
     geo batch --compare RUN_A RUN_B                              # what changed between two runs
 """
@@ -15,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from geo.cli._options import add_format_options, settings_from_args
+from geo.cli._options import add_format_options, progress_from_args, settings_from_args
 from geo.cli._output import emit
 
 
@@ -32,7 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threshold", default=None, help="thresholds in minutes, e.g. 15,30,45 (default Settings)")
     p.add_argument("--buffer-km", type=float, default=None,
                    help="sites this far beyond each authority's border also count (default 15 km)")
-    p.add_argument("--gtfs", type=Path, default=None, help="GTFS zip for --modes transit")
+    p.add_argument("--gtfs", default=None,
+                   help="--modes transit: a GTFS zip, or 'auto' = the Bus Open Data Service region(s) of the area")
     p.add_argument("--arrive-by", default=None, help='transit: arrive by, e.g. "Tue 12:00"')
     p.add_argument("--depart-at", default=None, help='transit: depart at, e.g. "Tue 10:00"')
     p.add_argument("--window-minutes", type=float, default=120.0, help="transit: departure window")
@@ -59,8 +60,7 @@ def run(args: argparse.Namespace) -> int:
     from geo.measures.coverage import parse_thresholds
     from geo.planning.batch import BatchJob
     from geo.planning.batch_run import compare_runs, run_batch
-    from geo.progress import TqdmProgress
-    from geo.travel.modes import TransitOptions
+    from geo.travel.modes import Method, TransitOptions
 
     if args.compare:
         diff = compare_runs(*args.compare)
@@ -79,7 +79,12 @@ def run(args: argparse.Namespace) -> int:
                          buffer_km=args.buffer_km, network=args.network, transit=transit,
                          extra_sites=tuple(str(p) for p in args.extra_sites))
     result = run_batch(job, out_dir=args.run_dir, settings=s, scheduler=args.scheduler, n_workers=args.workers,
-                       resume=args.resume, retries=args.retries, progress=TqdmProgress(desc="authorities"))
+                       resume=args.resume, retries=args.retries, progress=progress_from_args(args, desc="authorities"))
+    for mode in job.modes:
+        col = f"method_{mode.value}"
+        if col in result.summary.columns:
+            kinds = sorted({Method.of_result(m).label for m in result.summary[col].dropna()})
+            print(f"{mode.label} times: {'; '.join(kinds)}", file=sys.stderr)
     if not args.no_report:
         from geo.outputs.batch_report import write_national_report
 

@@ -1,7 +1,9 @@
-"""``geo clients summarise``: disclosure-controlled summary of a client extract for an area.
+"""``geo clients summarise``: a client extract summarised for an area, from its one protected base.
 
-Every output (any ``--table``, any ``--format``) comes from one
-:func:`geo.measures.client_release.build_release`, so all of them together reveal no count of 1-4.
+Every output (any ``--table``, any ``--format``, the GeoPackage) is a sum of the extract's
+perturbed LSOA counts (:func:`geo.measures.client_base.build_client_base`, cell key method), so any
+number of runs over any areas reveals nothing beyond that base; each says how the counts were
+perturbed and gives every count's error.
 """
 
 from __future__ import annotations
@@ -13,21 +15,23 @@ from pathlib import Path
 from geo.cli._options import add_format_options, add_imd_option, settings_from_args
 from geo.cli._output import emit
 
-TABLES = ("summary", "all", "quintile", "decile", "lad", "lsoa")
+TABLES = ("summary", "all", "quintile", "decile", "lad", "ward", "lsoa")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("clients", help="summarise a treatment-client extract (counts 1-4 suppressed)")
+    p = sub.add_parser("clients", help="summarise a treatment-client extract (counts perturbed, cell key method)")
     csub = p.add_subparsers(dest="clients_command", required=True, metavar="ACTION")
     sm = csub.add_parser("summarise", aliases=["summarize"],
-                         help="clients per 1,000 adults and by IMD quintile; small counts suppressed")
+                         help="clients per 1,000 adults, by IMD quintile, district and ward; counts perturbed")
     sm.add_argument("--file", type=Path, required=True,
                     help="client CSV: one row per client with a postcode or lsoa21cd column")
     sm.add_argument("--area", required=True, help="study area (e.g. Northamptonshire)")
     sm.add_argument("--table", choices=TABLES, default="summary",
                     help="what to output: summary (headline, quintiles, districts), all, or one table "
-                         "(csv needs a single table: quintile, decile, lad or lsoa)")
-    sm.add_argument("--round-to", type=int, default=None, help="round visible counts to this base (e.g. 5)")
+                         "(csv needs a single table: quintile, decile, lad, ward or lsoa)")
+    sm.add_argument("--round-to", type=int, default=None, help="also round every count to this base (e.g. 5)")
+    sm.add_argument("--gpkg", type=Path, default=None,
+                    help="also write the LSOA, ward and district tables with boundaries as a GeoPackage")
     add_imd_option(sm)
     sm.add_argument("--list-unmapped-rows", action="store_true",
                     help="print the row numbers that could not be mapped (to fix the file; not for publication)")
@@ -37,13 +41,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from geo.data.areas import select_area
-    from geo.measures.client_release import build_release
+    from geo.measures.client_base import build_client_base
+    from geo.measures.client_release import LABEL_COL, build_client_release
     from geo.measures.clients import read_client_extract
 
     s = settings_from_args(args)
     area = select_area(args.area, settings=s)
     clients = read_client_extract(args.file, s, source=str(args.file))
-    release = build_release(clients, area, round_to=args.round_to)
+    release = build_client_release(build_client_base(clients, s), area, round_to=args.round_to)
     label = " (SYNTHETIC DATA)" if release.headline["synthetic_data"] else ""
     if args.table == "summary":
         obj = release.summary()
@@ -53,13 +58,21 @@ def run(args: argparse.Namespace) -> int:
         obj = release.everything()
     else:
         obj = release.table(args.table)
-    emit(obj, args.format, args.out, title=f"Clients in {area.name}{label}")
-    not_mapped = release.headline["rows_not_mapped"]
-    if not_mapped:
-        print(f"{not_mapped} row(s) could not be mapped to an LSOA and are not counted"
-              + ("" if args.list_unmapped_rows else "; add --list-unmapped-rows to see which"), file=sys.stderr)
-        if args.list_unmapped_rows:
-            rows = ", ".join(str(r) for r in release.unmapped_rows[:50])
-            print(f"rows to fix (not for publication): {rows}" + (" ..." if len(release.unmapped_rows) > 50 else ""),
-                  file=sys.stderr)
+    if args.format == "table":  # the title says how the counts were protected; the columns need not
+        obj = obj.drop(columns=LABEL_COL) if not isinstance(obj, dict) else \
+            {k: v.drop(columns=LABEL_COL) if hasattr(v, "columns") else v for k, v in obj.items() if k != LABEL_COL}
+    emit(obj, args.format, args.out, title=f"Clients in {area.name}{label}: {release.label}")
+    if args.gpkg is not None:
+        from geo.outputs.export import export_client_geopackage
+
+        export_client_geopackage(args.gpkg, release, area)
+        print(f"wrote {args.gpkg}", file=sys.stderr)
+    head = release.headline
+    print(f"rows not mapped to an LSOA (not counted): about {head['rows_not_mapped']} "
+          f"(+/- {head['rows_not_mapped_error']}, perturbed)"
+          + ("" if args.list_unmapped_rows else "; add --list-unmapped-rows to see which"), file=sys.stderr)
+    if args.list_unmapped_rows:
+        rows = ", ".join(str(r) for r in release.unmapped_rows[:50]) or "none"
+        print(f"rows to fix (not for publication): {rows}" + (" ..." if len(release.unmapped_rows) > 50 else ""),
+              file=sys.stderr)
     return 0

@@ -138,6 +138,13 @@ def run(args: argparse.Namespace) -> int:
     ranges = [text for p in per if (text := range_text(p))]
     if ranges:  # estimate mode: every coverage figure carries its range
         out["estimate_range"] = ranges[0] if len(ranges) == 1 else ranges
+    if study.travel.mode.value == "transit":  # the headline is a window statistic: give its range too
+        from geo.measures.timetable import range_line
+
+        window = study.window_coverage(thresholds=tuple(thresholds), times=times, sites=sites)
+        if window is not None:
+            out["timetable_window"] = window
+            print(f"range: {range_line(window, thresholds[-1])}", file=sys.stderr)
     out["sites"] = times.attrs.get("sites_used", len(sites))
     out["sites_in_area"] = int(sites["in_area"].sum()) if "in_area" in sites.columns else len(sites)
     out["times"] = study.label

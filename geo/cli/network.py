@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from geo.cli._options import add_format_options, settings_from_args
+from geo.cli._options import add_format_options, progress_from_args, settings_from_args
 from geo.cli._output import emit
 
 
@@ -48,7 +48,6 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_fetch(args: argparse.Namespace) -> int:
     from geo.data.areas import select_area
-    from geo.progress import TqdmProgress
     from geo.travel.extracts import choose_extracts, merge_networks
     from geo.travel.fetch import base_url, cache_folder, check_reachable, fetch_extract, is_reachable
     from geo.travel.network import read_network
@@ -60,7 +59,7 @@ def run_fetch(args: argparse.Namespace) -> int:
     chosen = choose_extracts(area, buffer_km=args.buffer_km, settings=s)
     print(f"{area.name} + {args.buffer_km:g} km: {', '.join(e.slug for e in chosen)} "
           f"(~{sum(e.approx_mb for e in chosen):g} MB) from {base_url(s)}", file=sys.stderr)
-    bar = TqdmProgress(unit="B", unit_scale=True)
+    bar = progress_from_args(args, unit="B", unit_scale=True)
     paths = [fetch_extract(e, settings=s, progress=bar, refresh=args.refresh) for e in chosen]
     out: dict[str, object] = {"area": area.name, "buffer_km": args.buffer_km,
                               "extracts": [str(p) for p in paths]}

@@ -1,33 +1,59 @@
-"""``geo transit check|build --gtfs FEED.zip --area NAME``: validate a GTFS feed, build Valhalla tiles."""
+"""``geo transit``: public-transport timetables (GTFS) -- fetch, check, build, times.
+
+Examples::
+
+    geo transit fetch --area "North Northamptonshire"     # the BODS region(s) covering it + 15 km
+    geo transit fetch --region east_midlands              # one BODS export (or all = every region)
+    geo transit list                                      # the catalogue and what is cached
+    geo transit check --gtfs auto --area Rutland          # validate every row, summarise, clip
+    geo transit build --gtfs auto --area Rutland          # Valhalla tiles (cached)
+    geo transit times --gtfs auto --area Rutland --to "LE15 6RB" --arrive-by "Tue 12:00"
+"""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+import sys
 from typing import Any
 
-from geo.cli._options import add_format_options, settings_from_args
+from geo.cli._options import add_format_options, progress_from_args, settings_from_args
 from geo.cli._output import emit
+
+GTFS_HELP = ("GTFS zip, several separated by ';', or 'auto' (the Bus Open Data Service region(s) covering "
+             "--area, downloaded and cached; GEO_GTFS_MIRROR for a mirror)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("transit", help="public transport: check a GTFS feed, build Valhalla transit tiles")
+    p = sub.add_parser("transit", help="public transport: fetch, check and build GTFS timetables; door-to-door times")
     actions = p.add_subparsers(dest="transit_action", metavar="ACTION", required=True)
-    for name, helptext in (("check", "validate a GTFS zip and summarise it (clipped to --area if given)"),
+    f = actions.add_parser("fetch", help="download (or reuse) the Bus Open Data Service GTFS export(s)")
+    which = f.add_mutually_exclusive_group(required=True)
+    which.add_argument("--area", help="the BODS region(s) covering this area + --buffer-km")
+    which.add_argument("--region", help="one export: east_anglia, east_midlands, london, north_east, north_west, "
+                                        "south_east, south_west, west_midlands, yorkshire, or all (the national export; also: england)")
+    f.add_argument("--buffer-km", type=float, default=None,
+                   help="also cover LSOAs this far beyond the border (default Settings.cross_border_buffer_km)")
+    f.add_argument("--refresh", action="store_true", help="download the newest export even when one is cached")
+    add_format_options(f)
+    f.set_defaults(func=run_fetch)
+    ls = actions.add_parser("list", help="the BODS export catalogue and what is cached")
+    add_format_options(ls)
+    ls.set_defaults(func=run_list)
+    for name, helptext in (("check", "validate a GTFS feed row by row and summarise it (clipped to --area if given)"),
                            ("build", "validate the feed and build (or reuse) Valhalla tiles for --area")):
         q = actions.add_parser(name, help=helptext)
-        q.add_argument("--gtfs", type=Path, required=True, help="GTFS zip (e.g. a BODS regional GTFS download)")
+        q.add_argument("--gtfs", required=True, help=GTFS_HELP)
         q.add_argument("--area", required=(name == "build"), help="LAD, county, 'A;B' or polygon file")
         q.add_argument("--clip-buffer-km", type=float, default=10.0,
                        help="keep trips calling within this distance of the area (default 10 km)")
         if name == "build":
             q.add_argument("--network", default="auto",
-                           help="OpenStreetMap .osm.pbf for walking (default: the bundled Rutland extract)")
+                           help="OpenStreetMap .osm.pbf for walking (default auto: the bundle, else Geofabrik extracts)")
             q.add_argument("--rebuild", action="store_true", help="ignore cached tiles")
         add_format_options(q)
         q.set_defaults(func=run)
     t = actions.add_parser("times", help="door-to-door minutes from every LSOA of --area to one destination")
-    t.add_argument("--gtfs", type=Path, required=True, help="GTFS zip")
+    t.add_argument("--gtfs", required=True, help=GTFS_HELP)
     t.add_argument("--area", required=True, help="LAD, county, 'A;B' or polygon file")
     t.add_argument("--to", required=True, help="destination: a postcode ('LE15 6RB') or 'EASTING,NORTHING' (BNG metres)")
     when = t.add_mutually_exclusive_group()
@@ -39,40 +65,90 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--threshold", type=float, default=None,
                    help="report the share of adults within this many minutes (default Settings.threshold_minutes)")
     t.add_argument("--clip-buffer-km", type=float, default=10.0, help="feed clipping buffer (default 10 km)")
-    t.add_argument("--network", default="auto", help="OpenStreetMap .osm.pbf (default: bundled Rutland)")
+    t.add_argument("--network", default="auto", help="OpenStreetMap .osm.pbf (default auto)")
     add_format_options(t)
     t.set_defaults(func=run_times)
 
 
-def run(args: argparse.Namespace) -> int:
-    from geo.travel.gtfs import clip_feed, read_gtfs, summarise_feed
+def run_list(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from geo.travel.bods import describe_cached
 
     s = settings_from_args(args)
-    feed = read_gtfs(args.gtfs)
+    emit(pd.DataFrame(describe_cached(s)).set_index("region"), args.format, args.out,
+         title="Bus Open Data Service GTFS exports (Open Government Licence v3)")
+    return 0
+
+
+def run_fetch(args: argparse.Namespace) -> int:
+    from geo.travel.bods import base_url, choose_regions, feed_record, fetch_feed, find_region
+
+    s = settings_from_args(args)
+    buffer_km = s.cross_border_buffer_km if args.buffer_km is None else args.buffer_km
+    if args.region:
+        chosen, what = [find_region(args.region)], args.region
+    else:
+        from geo.data.areas import select_area
+
+        area = select_area(args.area, settings=s)
+        chosen, what = choose_regions(area, buffer_km=buffer_km, settings=s), f"{area.name} + {buffer_km:g} km"
+    print(f"{what}: BODS {', '.join(r.slug for r in chosen)} from {base_url(s)}", file=sys.stderr)
+    bar = progress_from_args(args, unit="B", unit_scale=True)
+    rows = []
+    for region in chosen:
+        path = fetch_feed(region, settings=s, progress=bar, refresh=args.refresh)
+        rec = feed_record(path) or {}
+        rows.append({"region": region.slug, "path": str(path), "mb": round(path.stat().st_size / 1e6, 1),
+                     "downloaded": rec.get("downloaded", ""), "sha256": str(rec.get("sha256", ""))[:16],
+                     "timetable": f"{rec.get('first_service', '')} to {rec.get('last_service', '')}"})
+    emit({"for": what, "feeds": rows}, args.format, args.out, title="BODS GTFS feeds ready")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    from geo.travel.gtfs import summarise_feed
+    from geo.travel.gtfs_stream import read_gtfs
+    from geo.travel.transit import resolve_feeds
+
+    s = settings_from_args(args)
     area = None
     if args.area:
         from geo.data.areas import select_area
 
         area = select_area(args.area, settings=s)
+    bar = progress_from_args(args)
+    feeds = resolve_feeds(args.gtfs, area, s, buffer_km=s.cross_border_buffer_km, progress=bar)
     out: dict[str, Any]
     if args.transit_action == "check":
-        out = {"status": "ok", **summarise_feed(feed)}
-        if area is not None:
-            clipped = clip_feed(feed, area.polygon, buffer_metres=args.clip_buffer_km * 1000)
-            out["clipped_to"] = f"{area.name} + {args.clip_buffer_km:g} km"
-            out["clipped"] = {k: v for k, v in summarise_feed(clipped).items()
-                              if k in {"routes", "stops", "trips", "stop_times", "service_days"}}
-        emit(out, "json" if args.format == "csv" else args.format, args.out, title=f"GTFS check: {feed.source}")
-        return 0
-    from geo.travel.transit import build_transit_tiles, pbf_for_area
+        from geo.travel.gtfs_stream import clip_feed
 
-    pbf = pbf_for_area(area, args.network, s)
-    tiles = build_transit_tiles(feed, pbf=pbf, settings=s, area=area,
-                                clip_buffer_metres=args.clip_buffer_km * 1000, rebuild=args.rebuild)
+        checked = []
+        for path in feeds:
+            feed = read_gtfs(path, progress=bar)
+            entry: dict[str, Any] = {"status": "ok", **summarise_feed(feed)}
+            if area is not None:
+                clipped = clip_feed(feed, area.polygon, buffer_metres=args.clip_buffer_km * 1000, progress=bar,
+                                    area_name=area.name)
+                entry["clipped_to"] = f"{area.name} + {args.clip_buffer_km:g} km"
+                entry["clipped"] = {k: v for k, v in summarise_feed(clipped).items()
+                                    if k in {"routes", "stops", "trips", "stop_times", "service_days"}}
+            checked.append(entry)
+        out = checked[0] if len(checked) == 1 else {"status": "ok", "feeds": checked}
+        emit(out, "json" if args.format == "csv" else args.format, args.out,
+             title=f"GTFS check: {', '.join(p.name for p in feeds)}")
+        return 0
+    from geo.travel.transit import build_transit_tiles, resolve_pbfs
+
+    pbfs = resolve_pbfs(area, args.network, s, buffer_km=s.cross_border_buffer_km, progress=bar)
+    tiles = build_transit_tiles(feeds, pbf=pbfs, settings=s, area=area,
+                                clip_buffer_metres=args.clip_buffer_km * 1000, rebuild=args.rebuild, progress=bar)
     first, last = tiles.schedule_dates
     out = {"status": "reused cached tiles" if tiles.reused else "built", "tiles": str(tiles.folder),
-           "build_seconds": round(tiles.build_seconds, 1), "osm_extract": str(pbf),
-           "timetable_dates": f"{first} to {last}", **tiles.feed_summary}
+           "build_seconds": round(tiles.build_seconds, 1), "osm_extracts": [str(p) for p in pbfs],
+           "feeds": tiles.feed_label, "timetable_dates": f"{first} to {last}",
+           "stops": tiles.stops, "stops_off_roads": tiles.stops_off_roads, "warnings": tiles.warnings,
+           **tiles.feed_summary}
     emit(out, "json" if args.format == "csv" else args.format, args.out, title=f"Transit tiles: {area.name if area else ''}")
     return 0
 
@@ -106,7 +182,7 @@ def run_times(args: argparse.Namespace) -> int:
     x, y, dest = _destination_xy(args.to, s)
     router = make_transit_router(area=area, settings=s, network=args.network, gtfs=args.gtfs,
                                  arrive_by=args.arrive_by or (s.transit_arrive_by if args.depart_at is None else None),
-                                 depart_at=args.depart_at,
+                                 depart_at=args.depart_at, progress=progress_from_args(args),
                                  window_minutes=args.window_minutes, step_minutes=args.step_minutes,
                                  clip_buffer_metres=args.clip_buffer_km * 1000)
     threshold = s.threshold_minutes if args.threshold is None else float(args.threshold)
@@ -120,11 +196,13 @@ def run_times(args: argparse.Namespace) -> int:
     router.statistic = "median"
     adults = table["adults"].to_numpy(float)
     within = (table["median_minutes"] <= threshold).to_numpy()
+    by_time = [float(adults[(window[k, 0] <= threshold)].sum() / adults.sum()) for k in range(len(router.times))]
     out: dict[str, Any] = {
         "label": router.label, "destination": dest, "lsoas": len(table), "adults": int(adults.sum()),
         f"share_adults_within_{threshold:g}_minutes_median": float(adults[within].sum() / adults.sum()),
+        f"share_adults_within_{threshold:g}_minutes_range_over_window": [min(by_time), max(by_time)],
         "share_adults_no_journey_median": float(adults[table["median_minutes"].isna().to_numpy()].sum() / adults.sum()),
-        "valhalla_routes": router.n_requests, "lsoa_minutes": table,
+        "valhalla_routes": router.n_requests, "warnings": router.tiles.warnings, "lsoa_minutes": table,
     }
     if args.format == "csv":
         emit(table, "csv", args.out)

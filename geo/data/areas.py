@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,10 +47,17 @@ _ALIAS_NAMES = {"northants": "Northamptonshire", "northamptonshire": "Northampto
 _CODE = re.compile(r"^E(06|07|08|09|10|11|12|38|54|92)\d{6}$", re.IGNORECASE)
 
 
+@lru_cache(maxsize=65_536)  # every LSOA-table name (wards, districts, ...) is looked up again per area part
 def _norm(text: str) -> str:
     t = text.strip().lower().replace("&", "and")
     t = re.sub(r"\s+", " ", t)
     return re.sub(r"\b(nhs|integrated care board|icb|county council|council)\b", "", t).strip(" ,")
+
+
+def _normed(names: pd.Series) -> np.ndarray:
+    """:func:`_norm` of every name, computed once per distinct name (35k LSOAs share ~7k wards)."""
+    codes, uniques = pd.factorize(names)
+    return np.array([_norm(str(u)) for u in uniques], dtype=object)[codes]
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,9 +72,10 @@ class Area:
     notes: tuple[str, ...] = field(default_factory=tuple)
     spec: str = ""
 
-    @property
+    @cached_property
     def key(self) -> str:
-        """Stable text id for caches (kind, name, buffer, LSOA count, IMD edition if not 2025)."""
+        """Stable text id for caches (kind, name, buffer, LSOA count, IMD edition if not 2025; computed once:
+        the app asks for it many times in every rerun)."""
         imd = (int(self.lsoas["imd_version"].iloc[0]) if "imd_version" in self.lsoas.columns and len(self.lsoas)
                else 2025)
         return f"{self.kind}:{self.name}:{self.buffer_km:g}:{len(self.lsoas)}" + (f":imd{imd}" if imd != 2025 else "")
@@ -204,7 +212,7 @@ def _resolve_one(table: gpd.GeoDataFrame, part: str) -> tuple[str, str, np.ndarr
         if col not in table.columns:
             continue
         names = table[col].astype(str)
-        m = (names.map(_norm) == low).to_numpy()
+        m = _normed(names) == low
         if m.any():
             return kind, str(names[m].iloc[0]), m
     ward = _resolve_ward(table, p)
@@ -226,13 +234,13 @@ def _resolve_ward(table: gpd.GeoDataFrame, part: str) -> tuple[str, str, np.ndar
     used in several districts (``"Abbey, Leicester"``); None when no ward has that name."""
     if "ward" not in table.columns:
         return None
-    wards = table["ward"].astype(str).map(_norm)
+    wards = _normed(table["ward"].astype(str))
     name, _, district = part.rpartition(",") if "," in part else (part, "", "")
-    m = (wards == _norm(name)).to_numpy()
+    m = wards == _norm(name)
     if not m.any():
         return None
     if district.strip():
-        m = m & (table["lad24nm"].astype(str).map(_norm) == _norm(district)).to_numpy()
+        m = m & (_normed(table["lad24nm"].astype(str)) == _norm(district))
         if not m.any():
             msg = f"no ward {name.strip()!r} in {district.strip()!r}; run `geo areas --kind ward` to list wards"
             raise AreaError(msg)

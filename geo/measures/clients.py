@@ -6,12 +6,13 @@ or generate a clearly labelled synthetic one with :func:`synthetic_clients`.
 Privacy rules (``docs/privacy.md``):
 
 * the extract is read in memory (:func:`geo.data.uploads.read_user_csv`); nothing is written;
-* postcodes are mapped to LSOA 2021 and then **dropped**: no returned frame, log line or error
-  message contains a postcode value (problems are given as ``row 17: postcode not found``);
+* each row gets a record key (:func:`geo.measures.cellkey.record_keys`, from the installation's
+  secret and the row) before its postcode is mapped to LSOA 2021 and **dropped**: no returned
+  frame, log line or error message contains a postcode value (problems are given as
+  ``row 17: postcode not found``);
 * unmapped rows are kept and reported by row number, never silently dropped;
-* nothing is summarised here: every published number (the CLI, the app, reports) comes from
-  :func:`geo.measures.client_release.build_release`, which protects all tables jointly (counts
-  1-4 hidden, plus every cell that would reveal them).
+* nothing is counted here: every published number (the CLI, the app, reports) is a sum of the
+  extract's one protected base (:func:`geo.measures.client_base.build_client_base`, cell key method).
 
 Row numbers are data rows: row 1 is the first line after the header.
 
@@ -27,11 +28,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from geo._errors import InputError, SchemaError
+from geo._errors import InputError
 from geo.config import Settings
 from geo.data.geocode import geocode_postcodes
 from geo.data.loaders import load_postcodes
 from geo.data.tables import load_lsoa_table
+from geo.measures.cellkey import record_keys, secret_for
 
 if TYPE_CHECKING:
     from geo.data.areas import Area
@@ -43,7 +45,8 @@ LSOA_ALIASES = ("lsoa21cd", "lsoa21", "lsoa_2021", "lsoa_code", "lsoa")
 SUBSTANCE_ALIASES = ("substance_group", "substance", "drug_group", "primary_substance")
 TREATMENT_ALIASES = ("in_treatment", "in_treatment_yn", "treatment")
 DATE_ALIASES = ("date", "referral_date", "episode_start", "start_date", "triage_date")
-CLIENT_COLUMNS = ("row", "lsoa21cd", "geo_status", "substance_group", "in_treatment", "date", "synthetic")
+CLIENT_COLUMNS = ("row", "lsoa21cd", "geo_status", "substance_group", "in_treatment", "date", "synthetic",
+                  "record_key")
 _YES = {"y", "yes", "true", "1", "t"}
 _NO = {"n", "no", "false", "0", "f"}
 _LSOA21 = re.compile(r"^E01\d{6}$")
@@ -88,7 +91,7 @@ def read_client_extract(src: str | Path | bytes | pd.DataFrame, settings: Settin
         One row per input row: ``row`` (1-based data row), ``lsoa21cd`` (NA when unmapped),
         ``geo_status`` (``postcode``, ``lsoa``, ``missing``, ``invalid``, ``not_found``,
         ``bad_lsoa``), ``substance_group``, ``in_treatment`` (boolean, NA if blank), ``date``,
-        ``synthetic``.  **No postcode column.**  ``attrs["problems"]`` lists unmapped rows as
+        ``synthetic``, ``record_key`` (0-255, for the cell key method).  **No postcode column.**  ``attrs["problems"]`` lists unmapped rows as
         ``{"row": 17, "problem": "postcode not found"}`` and ``attrs["summary"]`` the counts.
 
     Raises
@@ -110,6 +113,7 @@ def read_client_extract(src: str | Path | bytes | pd.DataFrame, settings: Settin
     pc_col, lsoa_col = _find(raw, POSTCODE_ALIASES), _find(raw, LSOA_ALIASES)
     if pc_col is None and lsoa_col is None:
         raise InputError(_no_key_column(raw, name))
+    keys = record_keys(raw, secret_for(s))
     n = len(raw)
     lsoa = pd.Series(pd.NA, index=raw.index, dtype="string")
     status = pd.Series("missing", index=raw.index, dtype="object")
@@ -138,6 +142,7 @@ def read_client_extract(src: str | Path | bytes | pd.DataFrame, settings: Settin
     out["date"] = _dates(raw, name)
     syn = raw["synthetic"].fillna("").astype(str).str.strip().str.lower() if "synthetic" in raw.columns else None
     out["synthetic"] = syn.isin(_YES).to_numpy() if syn is not None else False
+    out["record_key"] = keys
     problems = _problems(out)
     mapped = int(out["lsoa21cd"].notna().sum())
     out.attrs = {"source": Path(name).name, "problems": problems,
@@ -215,51 +220,8 @@ def _dates(raw: pd.DataFrame, name: str) -> pd.Series:
 
 
 # --------------------------------------------------------------------------------------------
-# counts and summaries
+# deprivation groups
 # --------------------------------------------------------------------------------------------
-def _area_lsoas(area_lsoas: Area | pd.DataFrame) -> pd.DataFrame:
-    lsoas = getattr(area_lsoas, "lsoas", area_lsoas)
-    if not isinstance(lsoas, pd.DataFrame) or lsoas.index.name != "lsoa21cd":
-        msg = "area_lsoas: give an Area or the LSOA table rows of the area (indexed by lsoa21cd)"
-        raise SchemaError(msg)
-    return lsoas
-
-
-def client_counts(clients: pd.DataFrame, area_lsoas: Area | pd.DataFrame, *,
-                  in_treatment_only: bool = False) -> pd.DataFrame:
-    """True (unsuppressed) client counts per LSOA of the area - for analysis, not for display.
-
-    Parameters
-    ----------
-    clients
-        Output of :func:`read_client_extract`.
-    area_lsoas
-        An :class:`~geo.data.areas.Area` or its LSOA rows (indexed by ``lsoa21cd``).
-    in_treatment_only
-        Count only rows with ``in_treatment`` True.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by ``lsoa21cd`` (every LSOA of the area, zeros included), column ``clients``.
-        ``attrs``: ``outside_area`` (mapped clients living elsewhere), ``unmapped`` and
-        ``synthetic``.  Pass it to :func:`geo.measures.client_release.build_release`, which
-        apply disclosure control; never show it directly.
-    """
-    lsoas = _area_lsoas(area_lsoas)
-    c = clients
-    if in_treatment_only:
-        c = c[c["in_treatment"].fillna(False).astype(bool)]
-    mapped = c["lsoa21cd"].dropna().astype(str)
-    per = mapped.value_counts()
-    out = pd.DataFrame({"clients": per.reindex(lsoas.index, fill_value=0).astype("int64")}, index=lsoas.index)
-    out.attrs = {"outside_area": int((~mapped.isin(lsoas.index)).sum()),
-                 "unmapped": int(c["lsoa21cd"].isna().sum()),
-                 "synthetic": bool(c["synthetic"].any()) if "synthetic" in c.columns else False}
-    logger.debug("client counts by LSOA for %d LSOAs", len(out))  # never the counts themselves
-    return out
-
-
 def imd_quintile(decile: pd.Series) -> pd.Series:
     """National IMD quintile (1 = most deprived 20%) from the decile."""
     return ((decile.astype(int) + 1) // 2).astype(int)

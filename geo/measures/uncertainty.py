@@ -73,9 +73,9 @@ logger = logging.getLogger(__name__)
 #: which prints these constants.
 # <measured: error_correlation.py>
 CORRELATION: dict[tuple[str, str], tuple[float, float, float]] = {
-    ("network", "drive"): (1.0, 0.35, 0.35), ("estimate", "drive"): (0.7, 0.34, 0.34),
+    ("network", "drive"): (2.5, 0.29, 0.28), ("estimate", "drive"): (0.7, 0.29, 0.31),
     ("network", "walk"): (0.5, 0.11, 0.13), ("estimate", "walk"): (0.5, 0.22, 0.22),
-    ("network", "cycle"): (0.8, 0.05, 0.08), ("estimate", "cycle"): (0.6, 0.18, 0.2),
+    ("network", "cycle"): (0.7, 0.24, 0.18), ("estimate", "cycle"): (0.6, 0.2, 0.21),
 }
 # </measured>
 #: Used for a method or mode without a measurement.
@@ -224,7 +224,8 @@ class AccessDraws:
         self.sites = pd.DataFrame(sites).reset_index(drop=True)
         self.point = np.where(np.isnan(matrix), np.inf, np.asarray(matrix, dtype=float))
         n_s, n_o = self.point.shape
-        self.correlation = spec.correlation_for(getattr(router, "method", ""), getattr(router, "mode", ""))
+        self.method = str(getattr(router, "method", ""))
+        self.correlation = spec.correlation_for(self.method, getattr(router, "mode", ""))
         self.bands: ErrorModel | None = travel_error_model(getattr(router, "mode", ""), getattr(router, "method", ""),
                                                            settings)
         self.xy = np.column_stack([self.sites["easting"].to_numpy(float),

@@ -18,6 +18,7 @@ import pandas as pd
 
 from geo._errors import InputError
 from geo.outputs.report_html import CSS, esc, fmt, frame_html
+from geo.travel.modes import Method
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -160,7 +161,7 @@ def write_national_report(run: str | Path, *, settings: Settings | None = None) 
                          "network covered them, so times are the calibrated straight-line estimate "
                          "(labelled per authority below).</div>")
         parts.append("<p class='note'>How times were made: " + esc(", ".join(
-            f"{k} {v}" for k, v in methods.items())) + "</p>")
+            f"{Method.of_result(k).label}: {v} authorities" for k, v in methods.items())) + "</p>")
         parts.append(frame_html(national_headline(summary, mode=mode).round(1)))
         thresholds = run_thresholds(summary, mode)
         headline = thresholds[len(thresholds) // 2] if thresholds else 30.0

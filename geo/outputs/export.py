@@ -162,6 +162,14 @@ def site_layer(sites: pd.DataFrame, *, allowed_postcodes: Iterable[str] | None =
     return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=BNG)
 
 
+def _gpkg_path(path: str | Path) -> Path:
+    target = Path(path)
+    if target.suffix.lower() != ".gpkg":
+        msg = f"GeoPackage output must end in .gpkg, got {target.name!r}"
+        raise SchemaError(msg)
+    return target
+
+
 def _check(frame: pd.DataFrame, *, allowed: Iterable[str], source: str) -> None:
     from geo.measures.disclosure import check_disclosure
 
@@ -196,10 +204,7 @@ def export_geopackage(path: str | Path, lsoas_with_metrics: gpd.GeoDataFrame, si
     from geo.cache import atomic_path
     from geo.crs import require_bng
 
-    target = Path(path)
-    if target.suffix.lower() != ".gpkg":
-        msg = f"GeoPackage output must end in .gpkg, got {target.name!r}"
-        raise SchemaError(msg)
+    target = _gpkg_path(path)
     require_bng(lsoas_with_metrics, what="LSOA metrics")
     allowed = list(allowed_postcodes or ())
     lsoas = _plain(lsoas_with_metrics.reset_index(drop=True))
@@ -211,6 +216,49 @@ def export_geopackage(path: str | Path, lsoas_with_metrics: gpd.GeoDataFrame, si
         pts.to_file(tmp, layer="sites", driver="GPKG", engine="pyogrio", append=True)
     logger.info("GeoPackage %s: lsoas %d polygons, sites %d points (EPSG:27700)", target,
                 len(lsoas), len(pts))
+    return target
+
+
+def export_client_geopackage(path: str | Path, release: Any, area: Area) -> Path:
+    """Write a client release as a GeoPackage: layers ``client_lsoas``, ``client_wards`` and
+    ``client_districts`` (EPSG:27700 polygons with the published counts, their errors, the rates
+    and the ``disclosure`` label), after the disclosure checks.
+
+    Parameters
+    ----------
+    path : str or Path
+        Output ``.gpkg``.
+    release : geo.measures.client_release.ClientRelease
+        The release (sums of the extract's protected base).
+    area : Area
+        Its study area (LSOA polygons).
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    import geopandas as gpd
+
+    from geo.cache import atomic_path
+
+    target = _gpkg_path(path)
+    shapes = gpd.GeoDataFrame(area.lsoas[["geometry"]], geometry="geometry", crs=area.lsoas.crs or BNG).to_crs(BNG)
+    keys = {"client_lsoas": (release.by_lsoa, None), "client_wards": (release.by_ward, "wd24cd"),
+            "client_districts": (release.by_lad, "lad24cd")}
+    layers = {}
+    for name, (table, key) in keys.items():
+        if key is None:
+            geom = shapes.geometry.reindex(table.index)
+        else:
+            geom = shapes.assign(_k=area.lsoas[key].astype(str)).dissolve("_k").geometry.reindex(table.index.astype(str))
+        layer = gpd.GeoDataFrame(table.reset_index(), geometry=list(geom.to_numpy()), crs=BNG)
+        layers[name] = _plain(layer)
+        _check(layers[name], allowed=(), source=f"{name} layer")
+    with atomic_path(target) as tmp:
+        for i, (name, layer) in enumerate(layers.items()):
+            layer.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio", append=bool(i))
+    logger.info("client GeoPackage %s: %s", target, ", ".join(f"{k} {len(v)}" for k, v in layers.items()))
     return target
 
 
@@ -237,5 +285,5 @@ def describe_export(lsoas_with_metrics: pd.DataFrame) -> dict[str, Any]:
             "columns": [c for c in lsoas_with_metrics.columns if c != "geometry"]}
 
 
-__all__ = ["LSOA_COLUMNS", "SITE_COLUMNS", "describe_export", "export_geopackage", "export_lsoa_csv",
+__all__ = ["LSOA_COLUMNS", "SITE_COLUMNS", "describe_export", "export_client_geopackage", "export_geopackage", "export_lsoa_csv",
            "lsoa_metrics", "lsoa_table", "site_layer"]

@@ -25,6 +25,7 @@ from geo.data.tables import imd_label, imd_version_of
 from geo.measures.coverage import BREAKDOWNS, coverage_summary, residents
 from geo.measures.equity import equity_summary
 from geo.measures.gaps import outreach_list
+from geo.travel.modes import Method
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -128,7 +129,7 @@ def report_data(area: Area | str, times: pd.DataFrame, *, threshold_minutes: flo
 
     name = area if isinstance(area, str) else area.name
     methods = sorted({str(m) for m in times.get("method", pd.Series(dtype=str)).dropna().unique()})
-    is_estimate = not methods or any(m != "network" for m in methods)
+    is_estimate = not methods or any(not Method.of_result(m).is_routed for m in methods)
     rlabel = router_label or times.attrs.get("router_label") or ", ".join(methods) or "unknown"
     core = residents(times)
     if breakdowns is None:

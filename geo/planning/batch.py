@@ -11,9 +11,9 @@ marker (``lads/<code>.json``: the partition's SHA-256, the job key and the LAD's
 
 Heavy inputs are loaded once per worker process, not once per task: road networks
 (:func:`router_for`, keyed on the extract path and mode), the estimate router and the national
-pharmacy list (:func:`national_pharmacies`).  Public transport is split finer: one
-:class:`TransitChunk` per LAD x LSOA chunk x departure time, routed by Valhalla on the workers
-from a tile folder built once on the client (:mod:`geo.planning.batch_run`).
+pharmacy list (:func:`national_pharmacies`).  Public transport: one :class:`TransitChunk` per
+LAD x chunk of LSOAs (all departure times: the arrive-by search shares probes between them),
+routed on the workers from tiles built once on the client, only to the sites that could be nearest.
 
 The Dask scheduling, resume and manifest live in :mod:`geo.planning.batch_run`.
 """
@@ -91,7 +91,8 @@ class BatchJob:
             msg = "a batch measures travel times: use --method auto, network or estimate (not straight-line)"
             raise InputError(msg)
         if TravelMode.TRANSIT in self.modes and (self.transit is None or not self.transit.gtfs):
-            msg = "--modes transit needs a GTFS feed: pass --gtfs FEED.zip (e.g. a BODS regional GTFS zip)"
+            msg = ("--modes transit needs a GTFS feed: pass --gtfs auto (the Bus Open Data Service feed of the area) "
+                   "or --gtfs FEED.zip")
             raise InputError(msg)
 
     @classmethod
@@ -194,17 +195,19 @@ class TransitSetup:
     """What a worker needs to route public transport: the tile folder and the time window."""
 
     tiles_folder: str
-    times: tuple[str, ...]
+    when: str
     arrive_by: bool
+    window_minutes: float
+    step_minutes: float
     statistic: str
     horizon_minutes: float
-    feed_name: str
+    label: str
     chunk_lsoas: int = 8
 
 
 @dataclass(frozen=True)
 class TransitChunk:
-    """LSOAs ``[start, stop)`` of one LAD at one departure time (``time_index`` into the window)."""
+    """LSOAs ``[start, stop)`` of one LAD, every departure time of the window."""
 
     lad24cd: str
     job: BatchJob
@@ -212,7 +215,6 @@ class TransitChunk:
     setup: TransitSetup
     start: int
     stop: int
-    time_index: int
 
 
 def partition_path(out_dir: str | Path, lad24cd: str) -> Path:
@@ -289,14 +291,11 @@ def lad_study(lad24cd: str, job: BatchJob, settings: Settings, mode: TravelMode,
 
 
 class WindowRouter:
-    """A router answering from a ``(n_times, n_sites, n_origins)`` window routed elsewhere.
-
-    The chunks come from the workers; the reduction (median/worst/best) is the
-    :class:`~geo.travel.transit.TransitRouter`'s own, so the answer equals the serial router's.
-    """
+    """Nearest sites from a ``(n_times, n_sites, n_origins)`` window the workers routed (pairs the
+    preselection skipped are NaN, so only :meth:`nearest` is answered, as the serial router does)."""
 
     mode = "transit"
-    method = "transit"
+    method = Method.TIMETABLE.value
 
     def __init__(self, window: np.ndarray, *, statistic: str, label: str) -> None:
         self.window = window
@@ -305,49 +304,67 @@ class WindowRouter:
 
     def site_origin_minutes(self, sites_xy: np.ndarray, origins_xy: np.ndarray, *,
                             max_minutes: float | None = None) -> np.ndarray:
-        """The reduced window (shapes must match the routed chunks)."""
+        """Not available: the workers routed only the pairs that could be nearest."""
+        msg = "a batch public-transport window holds only the pairs that can be nearest; ask nearest()"
+        raise InputError(msg)
+
+    def nearest(self, sites_xy: np.ndarray, origins_xy: np.ndarray, *,
+                max_minutes: float | None = None) -> NearestResult:
+        """Nearest site per origin from the reduced window."""
+        from geo.travel.base import nearest_from_matrix
         from geo.travel.transit import reduce_window
 
         if self.window.shape[1:] != (len(sites_xy), len(origins_xy)):
             msg = f"transit window {self.window.shape} does not match {len(sites_xy)} sites x {len(origins_xy)} LSOAs"
             raise InputError(msg)
         red = reduce_window(self.window, self.statistic)
-        return red if max_minutes is None else np.where(red <= max_minutes, red, np.nan)
-
-    def nearest(self, sites_xy: np.ndarray, origins_xy: np.ndarray, *,
-                max_minutes: float | None = None) -> NearestResult:
-        """Nearest site per origin from the reduced window."""
-        from geo.travel.base import nearest_from_matrix
-
-        return nearest_from_matrix(self.site_origin_minutes(sites_xy, origins_xy, max_minutes=max_minutes),
-                                   method=self.method)
+        red = red if max_minutes is None else np.where(red <= max_minutes, red, np.nan)
+        return nearest_from_matrix(red, method=self.method)
 
 
-def run_transit_chunk(chunk: TransitChunk) -> np.ndarray:
-    """``(n_sites, stop - start)`` public-transport minutes for one LSOA chunk at one time."""
+@lru_cache(maxsize=4)
+def transit_router_for(setup: TransitSetup, settings: Settings) -> Any:
+    """The worker's one-thread :class:`~geo.travel.transit.TransitRouter` on the client-built tiles."""
     import datetime as dt
 
     from geo.travel.transit import TransitRouter, tiles_from_folder
 
+    router = TransitRouter(tiles_from_folder(setup.tiles_folder), when=dt.datetime.fromisoformat(setup.when),
+                           arrive_by=setup.arrive_by, settings=settings, window_minutes=setup.window_minutes,
+                           step_minutes=setup.step_minutes, statistic=setup.statistic,
+                           horizon_minutes=setup.horizon_minutes, threads=1)
+    _TRANSIT_ROUTERS.append(router)
+    return router
+
+
+_TRANSIT_ROUTERS: list[Any] = []
+
+
+def clear_transit_answers() -> None:
+    """Forget the journeys this process's batch routers keep (the next run routes afresh; tiles,
+    timetable index and Valhalla actors stay loaded).  For benchmarks timing a warm run."""
+    for router in _TRANSIT_ROUTERS:
+        router.clear_cache()
+
+
+def run_transit_chunk(chunk: TransitChunk) -> np.ndarray:
+    """``(n_times, n_sites, stop - start)`` public-transport minutes for one LSOA chunk (preselected pairs)."""
     s = _settings(chunk.settings_json)
-    setup = chunk.setup
     study = lad_study(chunk.lad24cd, chunk.job, s, TravelMode.TRANSIT)
     sxy = study.sites[["easting", "northing"]].to_numpy(float)
     oxy = study.area.all_lsoas[["easting", "northing"]].to_numpy(float)[chunk.start:chunk.stop]
-    router = TransitRouter(tiles_from_folder(setup.tiles_folder), when=dt.datetime.fromisoformat(
-        setup.times[chunk.time_index]), arrive_by=setup.arrive_by, settings=s, window_minutes=0.0,
-        horizon_minutes=setup.horizon_minutes, feed_name=setup.feed_name)
-    return router.site_origin_minutes_window(sxy, oxy)[0]
+    window, _ = transit_router_for(chunk.setup, s).nearest_window(sxy, oxy)
+    return window
 
 
 def transit_chunks(task: LadTask, n_lsoas: int) -> list[TransitChunk]:
-    """The LSOA-chunk x departure-time pieces of one LAD's public-transport run."""
+    """The LSOA-chunk pieces of one LAD's public-transport run."""
     setup = task.transit
     if setup is None:
         return []
     step = max(1, setup.chunk_lsoas)
-    return [TransitChunk(task.lad24cd, task.job, task.settings_json, setup, start, min(start + step, n_lsoas), t)
-            for t in range(len(setup.times)) for start in range(0, n_lsoas, step)]
+    return [TransitChunk(task.lad24cd, task.job, task.settings_json, setup, start, min(start + step, n_lsoas))
+            for start in range(0, n_lsoas, step)]
 
 
 # --------------------------------------------------------------------------- one LAD
@@ -406,15 +423,12 @@ def _transit_router(task: LadTask, base: Study | None, parts: tuple[np.ndarray, 
     setup = task.transit
     if setup is None:  # no feed/extract covers this LAD: say so in every row
         return None
-    n_times = len(setup.times)
-    per_time = len(parts) // n_times if n_times else 0
-    if per_time * n_times != len(parts) or not parts:
-        msg = f"LAD {task.lad24cd}: {len(parts)} public-transport chunks for {n_times} departure times"
-        raise InputError(msg)
-    window = np.stack([np.concatenate(parts[t * per_time:(t + 1) * per_time], axis=1) for t in range(n_times)])
-    return WindowRouter(window, statistic=setup.statistic, label=f"Public transport (GTFS {setup.feed_name})")
+    if not parts:
+        raise InputError(f"LAD {task.lad24cd}: no public-transport chunks were routed")
+    return WindowRouter(np.concatenate(parts, axis=2), statistic=setup.statistic, label=setup.label)
 
 
-__all__ = ["BatchJob", "LadTask", "TransitChunk", "TransitSetup", "WindowRouter", "lad_study", "marker_path",
+__all__ = ["BatchJob", "LadTask", "TransitChunk", "TransitSetup", "WindowRouter", "clear_transit_answers", "lad_study",
+           "marker_path",
            "national_pharmacies", "partition_path", "router_for", "run_lad", "run_transit_chunk",
-           "settings_from_dict", "settings_to_dict", "transit_chunks", "worker_cache_info"]
+           "settings_from_dict", "settings_to_dict", "transit_chunks", "transit_router_for", "worker_cache_info"]

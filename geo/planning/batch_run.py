@@ -124,31 +124,30 @@ def assign_networks(lads: Sequence[str], job: BatchJob, settings: Settings) -> d
 
 def plan_transit(job: BatchJob, lads: Sequence[str], settings: Settings,
                  progress: ProgressFn | None = None) -> tuple[dict[str, TransitSetup], Any]:
-    """Build the Valhalla tiles once on the client; ``{lad: setup}`` for LADs the extract covers.
+    """Build the Valhalla tiles once on the client: ``({lad: setup}, the client's TransitRouter)``.
 
-    Returns the setups and the client's own :class:`~geo.travel.transit.TransitRouter` (the
-    serial reference).  LADs outside the extract get no setup: their rows say no network.
+    ``auto`` feeds/extracts cover every LAD; a given ``.osm.pbf`` only the LADs inside it (others say no network).
     """
     from geo.data.areas import select_area
-    from geo.travel.transit import make_transit_router, pbf_for_area
+    from geo.travel.transit import make_transit_router
 
     if TravelMode.TRANSIT not in job.modes:
         return {}, None
     t = job.transit
     assert t is not None and t.gtfs is not None
-    pbf = pbf_for_area(None, job.network, settings)
-    covered = [lad for lad, m in assign_networks(lads, BatchJob(area=job.area, modes=(TravelMode.WALK,),
-                                                                network=str(pbf)), settings).items() if m]
-    if not covered:
-        logger.warning("the public-transport extract %s covers none of the %d authorities", pbf.name, len(lads))
-        return {}, None
+    covered = list(lads)
+    if str(job.network).lower() not in {"auto", "none", "estimate"}:
+        covered = [lad for lad, m in assign_networks(lads, BatchJob(area=job.area, modes=(TravelMode.WALK,),
+                                                                    network=job.network), settings).items() if m]
+        if not covered:
+            return {}, None  # no LAD inside the extract: every row says no public-transport network
     area = select_area(";".join(covered), settings=settings)
-    router = make_transit_router(area=area, settings=settings, network=str(pbf), progress=progress, gtfs=t.gtfs,
+    router = make_transit_router(area=area, settings=settings, network=job.network, progress=progress, gtfs=t.gtfs,
                                  arrive_by=t.arrive_by, depart_at=t.depart_at, window_minutes=t.window_minutes,
-                                 step_minutes=t.step_minutes, statistic=t.statistic)
-    setup = TransitSetup(tiles_folder=str(router.tiles.folder), times=tuple(x.isoformat() for x in router.times),
-                         arrive_by=router.arrive_by, statistic=router.statistic,
-                         horizon_minutes=router.horizon_minutes, feed_name=Path(t.gtfs).name)
+                                 step_minutes=t.step_minutes, statistic=t.statistic, network_buffer_km=job.buffer_km)
+    setup = TransitSetup(tiles_folder=str(router.tiles.folder), when=router.when.isoformat(),
+                         arrive_by=router.arrive_by, window_minutes=t.window_minutes, step_minutes=t.step_minutes,
+                         statistic=router.statistic, horizon_minutes=router.horizon_minutes, label=router.label)
     return dict.fromkeys(covered, setup), router
 
 
@@ -235,7 +234,7 @@ def run_tasks(tasks: Sequence[LadTask], n_lsoas: dict[str, int], *, scheduler: s
         futures = []
         for task in tasks:
             chunks = [client.submit(run_transit_chunk, c, retries=retries, pure=False,
-                                    key=f"transit-{c.lad24cd}-{c.time_index}-{c.start}-{run_id}")
+                                    key=f"transit-{c.lad24cd}-{c.start}-{run_id}")
                       for c in transit_chunks(task, n_lsoas[task.lad24cd])]
             futures.append(client.submit(run_lad, task, *chunks, retries=retries, pure=False,
                                          key=f"lad-{task.lad24cd}-{run_id}"))
@@ -341,7 +340,12 @@ def input_checksums(job: BatchJob, settings: Settings, networks: Sequence[str] =
     for p in networks:
         files[f"network:{Path(p).name}"] = Path(p)
     if job.transit is not None and job.transit.gtfs:
-        files["gtfs"] = Path(job.transit.gtfs)
+        from geo.data.areas import select_area
+        from geo.travel.transit import resolve_feeds
+
+        km = settings.cross_border_buffer_km if job.buffer_km is None else job.buffer_km
+        for feed in resolve_feeds(job.transit.gtfs, select_area(job.area, settings=settings), settings, buffer_km=km):
+            files[f"gtfs:{feed.name}"] = feed
     for p in job.extra_sites:
         files[f"extra_sites:{Path(p).name}"] = Path(p)
     return {k: {"path": str(p), "sha256": sha256_of(p) if p.is_file() else "missing"} for k, p in files.items()}

@@ -32,8 +32,8 @@ def mode_times(study: Study, router: Any) -> pd.DataFrame:
         out = pd.DataFrame(index=study.area.lsoas.index)
         return out.assign(minutes=np.nan, site_id=None, site_name=None, site_type=None,
                           method="none (no public-transport network covers this authority)", status="no_network")
-    try:
-        return study.times()
+    try:  # partitions keep the nearest site of any type: no per-service searches
+        return study.times(per_service=False)
     except InputError as exc:
         if "no sites" not in str(exc):
             raise

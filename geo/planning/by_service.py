@@ -29,6 +29,7 @@ from geo.data.services import result_services, selection_label, service_masks
 from geo.measures.coverage import weighted_mean, weighted_median
 from geo.measures.uncertainty import NOT_DISTINGUISHABLE, AccessDraws, UncertaintySpec, interval, verdict
 from geo.travel.matrix import site_origin_matrix
+from geo.travel.modes import Method
 
 if TYPE_CHECKING:
     from geo.config import Settings
@@ -328,7 +329,10 @@ def describe_draws(draws: AccessDraws, spec: UncertaintySpec) -> dict[str, Any]:
     bands = draws.bands
     return {"draws": spec.draws, "seed": spec.seed, "interval": "10th-90th percentile",
             "method": spec.describe(),
-            "travel_time_error": bands.describe() if bands is not None else "no measured travel-time error",
+            "travel_time_error": (bands.describe() if bands is not None
+                                  else "none drawn: timetable-based times (ranges over site location only)"
+                                  if Method.of_result(draws.method) is Method.TIMETABLE
+                                  else "no measured travel-time error"),
             "sites_with_uncertain_location": draws.jittered_sites}
 
 

@@ -256,11 +256,12 @@ class Study:
 
     # ------------------------------------------------------------------ answers
     def times(self, *, sites: pd.DataFrame | None = None, by_type: bool = False, k: int = 1,
-              max_minutes: float | None = None) -> pd.DataFrame:
+              max_minutes: float | None = None, per_service: bool = True) -> pd.DataFrame:
         """One row per LSOA (core and ring, ``in_area`` flags them): nearest site and minutes.
 
         Straight-line studies give ``distance_km`` instead of ``minutes``.  ``sites`` overrides
         the study's sites (e.g. those open at a given time) without rebuilding anything else.
+        ``per_service=False`` skips the per-service columns (one search instead of one per service).
         """
         use = self.sites if sites is None else sites
         if k < 1:
@@ -278,7 +279,7 @@ class Study:
             from geo.travel.catchments import nearest_times
 
             out = nearest_times(self.area, use, self.router, by_type=by_type, k=k, max_minutes=max_minutes,
-                                services=self.services)
+                                services=self.services if per_service else ())
         out.attrs["label"] = self._label_for(out) if self.is_time else self.label
         out.attrs["method"] = self.method
         return out
@@ -328,6 +329,18 @@ class Study:
                 summary = coverage_summary(t, threshold_km=thr)
             out.append({**summary.pop("headline"), **summary})
         return out
+
+    def window_coverage(self, *, thresholds: tuple[float, ...] | None = None, times: pd.DataFrame | None = None,
+                        sites: pd.DataFrame | None = None) -> dict[str, object] | None:
+        """Public transport: coverage at each time of the departure window and its range
+        (:func:`geo.measures.timetable.window_coverage`); None for other modes."""
+        from geo.measures.timetable import window_coverage
+
+        if not hasattr(self.router, "nearest_by_time"):
+            return None
+        return window_coverage(self.baseline_times if times is None else times,
+                               self.sites if sites is None else sites, self.router,
+                               tuple(thresholds or self.thresholds_minutes))
 
     # ------------------------------------------------------------------ per service, with ranges
     @property

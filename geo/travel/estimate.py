@@ -8,23 +8,26 @@ Model
 For each mode (drive, walk, cycle) and urban/rural class of the origin (ONS RUC 2021, taken from
 the nearest LSOA population-weighted centroid)::
 
-    minutes = 60 * circuity * km / v(km),   v(km) = v_long - (v_long - v_short) * exp(-km / k_km)
+    minutes = overhead + 60 * circuity * km / v(km),
+    v(km) = v_long - (v_long - v_short) * exp(-km / k_km)
 
 ``km`` is the straight-line distance, ``circuity`` the measured road/straight-line ratio and
 ``v(km)`` an effective speed that rises from ``v_short`` (short trips: side streets, junctions,
-the extra detour of short trips, both snap legs) to ``v_long`` (longer trips reach faster
-roads).  The time is 0 at 0 km and rises strictly with distance for any ``0 < v_short <=
-v_long``, so the nearest site in a straight line is also the nearest in estimated minutes.
+the extra detour of short trips) to ``v_long`` (longer trips reach faster roads).  ``overhead``
+(a fraction of a minute to a few minutes) is getting going and arriving: the legs between a
+point and the road, the first and last junctions.  The time rises strictly with distance for any
+``0 < v_short <= v_long``, so the nearest site in a straight line is also the nearest in
+estimated minutes.
 
 How the coefficients were made
 ------------------------------
 :data:`MODEL` is the output of ``benchmarks/calibrate_estimate.py`` (a model, not data):
 
 * real road minutes routed by :class:`~geo.travel.routing.NetworkRouter` on the bundled Rutland
-  2018 OpenStreetMap extract, for drive, walk and cycle, between every pair (within 40 km) of
-  361 points: the 26 Rutland LSOA population-weighted centroids, 14 town and village centres,
-  the pharmacies and GP practices in Rutland and every n-th live Rutland postcode (~120,000
-  trips per mode);
+  2018 OpenStreetMap extract, for drive, walk and cycle, from each of the 26 Rutland LSOA
+  population-weighted centroids (the estimate's one use) to every point within 40 km among
+  361: the other centroids, 14 town and village centres, the pharmacies and GP practices in
+  Rutland and every n-th live Rutland postcode (~8,800 trips per mode);
 * for drive also the SAMueL modelled road minutes from every England LSOA to its five nearest
   stroke units (< 60 km, ~158,000 trips), which set the long-distance speed.  SAMueL times carry
   a fixed overhead against free-flow OSM road times (its shortest trips take 6-9 min); one
@@ -32,6 +35,9 @@ How the coefficients were made
   network router would give;
 * ``circuity`` is the median road km / straight-line km of Rutland trips of 2 km or more on the
   mode's own network (walk and cycle networks for walk and cycle, not an assumed factor).
+* the curves are fitted to relative errors, robustly (soft-L1, outliers beyond 10%), each
+  distance band weighing the same: the accuracy goals are relative, and a minute off a
+  4-minute trip matters as much as ten off a 40-minute one.
 
 Errors are measured out of sample by geography: the model fitted on the west of Rutland and
 half of England's regions predicts the east of Rutland and the other regions, and the other
@@ -64,79 +70,103 @@ CLASSES = ("Urban", "Rural")
 BAND_EDGES_KM = (0.0, 2.0, 5.0, 10.0, 20.0, 60.0)
 #: Network speeds (km/h) the walk and cycle curves were fitted at (geo.config defaults);
 #: other ``Settings.walk_kph`` / ``cycle_kph`` values scale the minutes.
-FITTED_KPH = {"walk": 4.8, "cycle": 15.0}
+FITTED_KPH = {"walk": 4.8, "cycle": 16.0}
 
-#: Fitted by benchmarks/calibrate_estimate.py (see the module docstring).  ``curve`` is
-#: ``(v_short_kph, v_long_kph, k_km)`` per class; ``error_bands`` is
-#: ``(p10, p90, bias, mae)`` minutes of estimate - road per band, held out by geography.
+#: Fitted by benchmarks/calibrate_estimate.py --update (see the module docstring).  ``curve`` is
+#: ``(v_short_kph, v_long_kph, k_km, overhead_minutes)`` per class; ``error_bands`` is
+#: ``(p10, p90, bias, mae)`` minutes of estimate - road per band, held out by geography, over
+#: ``band_trips`` trips.
+# <fitted: calibrate_estimate.py>
 MODEL: dict[str, dict[str, Any]] = {
     'drive': {
         'circuity': {
-            'Rural': 1.1945,
-            'Urban': 1.1755,
+            'Rural': 1.2369,
+            'Urban': 1.2122,
         },
         'curve': {
-            'Urban': (34.0355, 79.8327, 23.4747),
-            'Rural': (39.6057, 77.9744, 29.135),
+            'Urban': (46.6499, 83.3668, 20.8181, 0.577),
+            'Rural': (47.7832, 77.4256, 16.4284, 0.3978),
         },
         'error_bands': {
-            '0-2': (-1.3, 0.04, -0.58, 0.64),
-            '2-5': (-1.89, 1.11, -0.35, 0.98),
-            '5-10': (-2.2, 3.1, 0.33, 1.7),
-            '10-20': (-3.29, 2.91, -0.17, 1.87),
-            '20-60': (-4.26, 0.11, -1.94, 2.22),
+            '0-2': (-1.24, 0.24, -0.49, 0.6),
+            '2-5': (-1.38, 1.0, -0.29, 0.81),
+            '5-10': (-1.83, 1.9, 0.11, 1.21),
+            '10-20': (-2.81, 1.53, -0.48, 1.35),
+            '20-60': (-4.26, -1.04, -2.45, 2.52),
         },
-        'samuel_offset_minutes': 6.594,
+        'band_trips': {
+            '0-2': 1137,
+            '2-5': 849,
+            '5-10': 2943,
+            '10-20': 3639,
+            '20-60': 201,
+        },
+        'samuel_offset_minutes': 8.284,
         'samuel_mae_minutes': {
-            'Urban': 4.41,
-            'Rural': 5.17,
+            'Urban': 4.42,
+            'Rural': 5.15,
         },
     },
     'walk': {
         'circuity': {
-            'Rural': 1.1837,
-            'Urban': 1.1717,
+            'Rural': 1.1923,
+            'Urban': 1.1692,
         },
         'curve': {
-            'Urban': (3.4086, 4.8129, 3.1212),
-            'Rural': (3.2562, 4.7796, 2.7729),
+            'Urban': (3.491, 4.8564, 2.4337, 0.0169),
+            'Rural': (2.9847, 4.8175, 1.1338, 0.0),
         },
         'error_bands': {
-            '0-2': (-5.66, 3.74, -0.65, 3.1),
-            '2-5': (-8.18, 8.89, 0.43, 6.61),
-            '5-10': (-12.01, 11.99, 0.53, 8.43),
-            '10-20': (-19.38, 12.87, -1.14, 10.02),
-            '20-60': (-20.65, 15.04, -0.76, 11.44),
+            '0-2': (-5.68, 3.61, -0.57, 2.96),
+            '2-5': (-10.17, 5.47, -1.73, 5.48),
+            '5-10': (-15.32, 6.71, -3.13, 7.2),
+            '10-20': (-18.18, 11.01, -2.94, 9.31),
+            '20-60': (-21.26, 13.12, 0.48, 10.47),
+        },
+        'band_trips': {
+            '0-2': 1143,
+            '2-5': 931,
+            '5-10': 3174,
+            '10-20': 3830,
+            '20-60': 224,
         },
     },
     'cycle': {
         'circuity': {
-            'Rural': 1.1966,
-            'Urban': 1.1825,
+            'Rural': 1.2275,
+            'Urban': 1.2025,
         },
         'curve': {
-            'Urban': (11.9074, 15.5176, 7.6651),
-            'Rural': (12.8477, 15.7846, 13.0352),
+            'Urban': (11.3288, 16.144, 2.6095, 0.1498),
+            'Rural': (9.8157, 15.9394, 1.5465, 0.006),
         },
         'error_bands': {
-            '0-2': (-2.49, 1.09, -0.51, 1.12),
-            '2-5': (-2.63, 3.12, 0.29, 2.23),
-            '5-10': (-4.41, 4.57, 0.3, 3.07),
-            '10-20': (-6.7, 3.98, -0.98, 3.41),
-            '20-60': (-3.79, 3.88, 0.2, 2.52),
+            '0-2': (-2.11, 1.16, -0.23, 0.99),
+            '2-5': (-3.78, 2.01, -0.72, 2.01),
+            '5-10': (-5.4, 2.65, -1.31, 2.73),
+            '10-20': (-7.28, 3.58, -1.62, 3.53),
+            '20-60': (-5.46, 4.89, 0.21, 3.4),
+        },
+        'band_trips': {
+            '0-2': 1139,
+            '2-5': 870,
+            '5-10': 3005,
+            '10-20': 3700,
+            '20-60': 205,
         },
     },
 }
+# </fitted>
 MODEL_SOURCE = ("real OSM road times in Rutland (drive, walk, cycle) and SAMueL LSOA to "
                 "stroke-unit drive times, held out by geography")
 
 
 def curve_minutes(km: np.ndarray, circuity: float, v_short: float, v_long: float,
-                  k_km: float) -> np.ndarray:
-    """``60 * circuity * km / v(km)``, ``v(km) = v_long - (v_long - v_short) * exp(-km / k_km)``."""
+                  k_km: float, overhead_minutes: float = 0.0) -> np.ndarray:
+    """``overhead + 60 * circuity * km / v(km)``, ``v(km) = v_long - (v_long - v_short) * exp(-km / k_km)``."""
     km = np.asarray(km, dtype=float)
     v = v_long - (v_long - v_short) * np.exp(-km / k_km)
-    return 60.0 * circuity * km / v
+    return overhead_minutes + 60.0 * circuity * km / v
 
 
 @dataclass(frozen=True)
@@ -147,7 +177,7 @@ class Calibration:
     ----------
     mode : "drive", "walk" or "cycle".
     circuity : road km / straight-line km per class.
-    curve : ``(v_short_kph, v_long_kph, k_km)`` per class.
+    curve : ``(v_short_kph, v_long_kph, k_km, overhead_minutes)`` per class.
     error_bands : ``(p10, p90, bias, mae)`` minutes of estimate - road per band label.
     mae_minutes : held-out mean absolute error per class where measured (SAMueL, drive).
     speed_scale : minutes multiplier for walk/cycle speeds other than the fitted ones.
@@ -155,14 +185,14 @@ class Calibration:
 
     mode: str
     circuity: dict[str, float]
-    curve: dict[str, tuple[float, float, float]]
+    curve: dict[str, tuple[float, ...]]
     error_bands: dict[str, tuple[float, float, float, float]]
     mae_minutes: dict[str, float] = field(default_factory=dict)
     speed_scale: float = 1.0
     source: str = MODEL_SOURCE
 
     @property
-    def coefficients(self) -> dict[str, tuple[float, float, float]]:
+    def coefficients(self) -> dict[str, tuple[float, ...]]:
         """``curve`` (kept under its old name)."""
         return self.curve
 
@@ -171,9 +201,9 @@ class Calibration:
         km = np.asarray(km, dtype=float)
         cls = np.broadcast_to(np.asarray(cls), km.shape)
         out = np.full(km.shape, np.nan)
-        for name, (vs, vl, k) in self.curve.items():
+        for name, params in self.curve.items():
             sel = cls == name
-            out[sel] = curve_minutes(km[sel], self.circuity[name], vs, vl, k)
+            out[sel] = curve_minutes(km[sel], self.circuity[name], *params)
         unknown = ~np.isin(cls, list(self.curve))
         if unknown.any():  # an origin without a class: the mean of the classes
             out[unknown] = np.mean([curve_minutes(km[unknown], self.circuity[c], *self.curve[c])
@@ -187,15 +217,15 @@ class Calibration:
         trip) is counted at the far end only -- the near end is a node of the network, where the
         trip is already under way: the mean of :meth:`minutes` and the time at ``v_long``.
         Checked on real roads by cropping the Rutland network and comparing mixed routes with
-        full-network times (``benchmarks/validate_mixed.py``: median error -0.1 min and MAE
-        1.6 min, against +1.9 and 2.4 min with the whole-trip curve for the leg).
+        full-network times (``benchmarks/validate_mixed.py``: median error +0.1 min and MAE
+        1.4 min, against +1.4 and 1.9 min with the whole-trip curve for the leg).
         """
         km = np.asarray(km, dtype=float)
         cls = np.broadcast_to(np.asarray(cls), km.shape)
         cruise = np.full(km.shape, np.nan)
-        for name, (_, v_long, _) in self.curve.items():
+        for name, params in self.curve.items():  # (v_short, v_long, k_km, overhead_minutes)
             sel = cls == name
-            cruise[sel] = 60.0 * self.circuity[name] * km[sel] / v_long
+            cruise[sel] = 60.0 * self.circuity[name] * km[sel] / params[1]
         unknown = ~np.isin(cls, list(self.curve))
         if unknown.any():
             cruise[unknown] = np.mean([60.0 * self.circuity[c] * km[unknown] / self.curve[c][1]

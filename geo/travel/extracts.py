@@ -214,8 +214,8 @@ def merge_networks(networks: Sequence[Network]) -> Network:
     """One network from several extracts of the same mode (vectorised).
 
     Nodes are matched by OSM id (the first extract's coordinates win; they are the same OSM
-    node); edges that appear in more than one extract with the same ends, length and time are
-    kept once.  Nodes come out sorted by OSM id.
+    node); edges that appear in more than one extract with the same ends and length are kept
+    once, with the longest of their times (see below).  Nodes come out sorted by OSM id.
     """
     from geo.travel.graph import Network
 
@@ -238,12 +238,14 @@ def merge_networks(networks: Sequence[Network]) -> Network:
     metres = np.concatenate([n.edge_metres for n in networks])
     secs = np.concatenate([n.edge_seconds for n in networks])
     src = np.concatenate([np.full(n.n_edges, i) for i, n in enumerate(networks)])
-    order = np.lexsort((src, metres, secs, ev, eu))
+    order = np.lexsort((src, -secs, metres, ev, eu))
     eu, ev, metres, secs, src = eu[order], ev[order], metres[order], secs[order], src[order]
-    # An edge repeats across extracts when ends, time and length match one in another extract.
+    # An edge repeats across extracts when its ends and length match one in another extract.  Its
+    # time may differ near an extract's edge (a junction or built-up area whose other roads lie
+    # only in the neighbouring extract); the slowest copy, which saw them, is kept.
     dup = np.zeros(len(eu), dtype=bool)
-    dup[1:] = ((eu[1:] == eu[:-1]) & (ev[1:] == ev[:-1]) & (secs[1:] == secs[:-1])
-               & (metres[1:] == metres[:-1]) & (src[1:] != src[:-1]))
+    dup[1:] = ((eu[1:] == eu[:-1]) & (ev[1:] == ev[:-1]) & (metres[1:] == metres[:-1])
+               & (src[1:] != src[:-1]))
     keep = ~dup
     notes = tuple(dict.fromkeys(note for n in networks for note in n.notes))
     merged = Network(mode=networks[0].mode, node_x=node_x[first], node_y=node_y[first],

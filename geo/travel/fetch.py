@@ -22,6 +22,7 @@ intranet HTTP mirror with the same layout, or a local folder holding the files a
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -30,6 +31,7 @@ import shutil
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
@@ -82,6 +84,16 @@ def offline_hint(base: str) -> str:
             "or set GEO_OSM_MIRROR to a local or intranet mirror")
 
 
+def is_local(base: str) -> bool:
+    """True when a mirror is a folder (a path or ``file://`` URL), not an HTTP server."""
+    return _is_local(base)
+
+
+def local_root(base: str) -> Path:
+    """The folder of a local mirror."""
+    return _local_root(base)
+
+
 def _is_local(base: str) -> bool:
     parsed = urlparse(base)
     return parsed.scheme in {"", "file"} or (len(parsed.scheme) == 1 and base[1:2] == ":")
@@ -92,15 +104,17 @@ def _local_root(base: str) -> Path:
     return Path(parsed.path if parsed.scheme == "file" else base).expanduser()
 
 
-def check_reachable(base: str, *, timeout_seconds: float = CONNECT_TIMEOUT_SECONDS) -> None:
+def check_reachable(base: str, *, timeout_seconds: float = CONNECT_TIMEOUT_SECONDS, hint: str | None = None) -> None:
     """Raise :class:`NetworkError` (one line) unless ``base`` answers a TCP connect quickly.
 
     The DNS lookup runs in a daemon thread so a hanging resolver cannot hold the caller for
-    longer than ``timeout_seconds``; the connect has the same timeout.
+    longer than ``timeout_seconds``; the connect has the same timeout.  ``hint`` replaces the
+    OpenStreetMap advice (what to do without the server) for other downloads.
     """
+    advice = hint if hint is not None else offline_hint(base)
     if _is_local(base):
         if not _local_root(base).is_dir():
-            msg = f"GEO_OSM_MIRROR folder {_local_root(base)} does not exist; " + offline_hint(base)
+            msg = f"mirror folder {_local_root(base)} does not exist; " + advice
             raise NetworkError(msg)
         return
     parsed = urlparse(base)
@@ -119,7 +133,7 @@ def check_reachable(base: str, *, timeout_seconds: float = CONNECT_TIMEOUT_SECON
     worker.join(timeout_seconds)
     if not found or isinstance(found[0], OSError) or not found[0]:
         why = "DNS lookup timed out" if not found else f"DNS lookup failed: {found[0]}"
-        msg = f"{offline_hint(base)} ({why})"
+        msg = f"{advice} ({why})"
         raise NetworkError(msg)
     family, kind, proto, _, addr = found[0][0]
     try:
@@ -127,7 +141,7 @@ def check_reachable(base: str, *, timeout_seconds: float = CONNECT_TIMEOUT_SECON
             sock.settimeout(timeout_seconds)
             sock.connect(addr)
     except OSError as exc:
-        msg = f"{offline_hint(base)} ({type(exc).__name__}: {exc})"
+        msg = f"{advice} ({type(exc).__name__}: {exc})"
         raise NetworkError(msg) from None
 
 
@@ -284,6 +298,20 @@ def fetch_extract(extract: Extract, *, settings: Settings, progress: ProgressFn 
     return target
 
 
+@contextlib.contextmanager
+def pooch_logging() -> Iterator[None]:
+    """pooch's own stderr logger follows ours: its download notes show only when INFO is on (``-v``)."""
+    import pooch
+
+    plog = pooch.get_logger()
+    before = plog.level
+    plog.setLevel(logging.INFO if logger.isEnabledFor(logging.INFO) else logging.WARNING)
+    try:
+        yield
+    finally:
+        plog.setLevel(before)
+
+
 def _download(extract: Extract, base: str, target: Path, *, progress: ProgressFn | None,
               cached: Path | None) -> str:
     import pooch
@@ -308,8 +336,9 @@ def _download(extract: Extract, base: str, target: Path, *, progress: ProgressFn
                                     progress=progress)
     target.with_suffix(".json").unlink(missing_ok=True)
     try:
-        pooch.retrieve(url, known_hash=f"md5:{md5}", fname=target.name, path=target.parent,
-                       downloader=downloader)
+        with pooch_logging():
+            pooch.retrieve(url, known_hash=f"md5:{md5}", fname=target.name, path=target.parent,
+                           downloader=downloader)
     except ValueError as exc:  # pooch: checksum mismatch; the temporary file is already gone
         part.unlink(missing_ok=True)
         msg = (f"{extract.filename} from {base} does not match its published MD5 {md5} "
@@ -361,4 +390,4 @@ def remote_size_bytes(extract: Extract, settings: Settings) -> int | None:
 
 
 __all__ = ["GEOFABRIK", "ResumingDownloader", "base_url", "cache_folder", "cached_extract", "check_reachable",
-           "fetch_extract", "is_reachable", "offline_hint", "remote_size_bytes"]
+           "fetch_extract", "is_local", "is_reachable", "local_root", "offline_hint", "remote_size_bytes"]

@@ -3,23 +3,24 @@
 :class:`Network` (one travel mode: node coordinates in EPSG:27700 metres, directed edges with
 metres and seconds) and :func:`build_directed` are used by every reader -- pyosmium
 (:mod:`geo.travel.pbf`), pyrosm and osmnx (:mod:`geo.travel.network`) -- so a network means the
-same whatever built it.  See :mod:`geo.travel.network` for the speed assumptions.
+same whatever built it.  What each way means for a mode (speeds, directions, class, junction
+priority) is :mod:`geo.travel.rules`; :func:`build_directed` applies it: it picks each segment's
+speed by the road density around it and adds the delay of giving way at junctions.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from geo._errors import NetworkError
 from geo.crs import bng_from_lonlat
+from geo.travel.rules import WayRules, built_up_mask, junction_delay_seconds, speed_note
 
 if TYPE_CHECKING:
     from scipy.sparse import csr_matrix
@@ -27,17 +28,6 @@ if TYPE_CHECKING:
     from geo.config import Settings
 
 logger = logging.getLogger(__name__)
-
-#: National speed limits (km/h) used when ``maxspeed`` says "national" / "GB:nsl_*".
-NATIONAL_LIMITS_KPH = {"single": 96.56, "dual": 112.65, "motorway": 112.65}
-MPH_TO_KPH = 1.609344
-MINOR_ROADS = ("unclassified", "residential", "service", "living_street", "track", "road")
-MINOR_ROAD_CAP = 1.25
-ONEWAY_YES = {"yes", "true", "1"}
-#: Road classes kept per edge for maps (code = position; links count as their road).
-ROAD_CLASSES = ("other", "motorway", "trunk", "primary", "secondary")
-_SPEED_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(mph|km/h|kmh|kph)?\s*$", re.IGNORECASE)
-
 
 @dataclass(frozen=True, eq=False)
 class Network:
@@ -148,115 +138,72 @@ def to_csr(u: np.ndarray, v: np.ndarray, weight: np.ndarray, n: int) -> csr_matr
     return csr_matrix((w[first], (u[first], v[first])), shape=(n, n))
 
 
-# --------------------------------------------------------------------------- speeds
-
-
-def parse_maxspeed_kph(values: pd.Series, highway: pd.Series) -> np.ndarray:
-    """Posted speed limits in km/h from OSM ``maxspeed`` strings (NaN where unusable).
-
-    Handles ``"30 mph"``, ``"50"`` (km/h), ``"national"``/``"GB:nsl_single"``/``"GB:nsl_dual"``
-    and lists such as ``"30 mph;40 mph"`` (the lowest is taken).
-    """
-    import pandas as pd
-
-    text = values.astype("string").str.lower().str.split(";").str[0].str.strip()
-    out = np.full(len(text), np.nan)
-    m = text.str.extract(_SPEED_RE, expand=True)
-    num = pd.to_numeric(m[0], errors="coerce").to_numpy(dtype=float)
-    unit = m[1].fillna("").to_numpy(dtype=object)
-    is_mph = unit == "mph"
-    out = np.where(is_mph, num * MPH_TO_KPH, num)
-    # A bare number in Great Britain is sometimes mph written without unit; values that are
-    # UK mph limits and implausible as km/h (e.g. 30, 40, 60, 70) are ambiguous: OSM says
-    # bare = km/h, and we follow OSM.
-    hw = highway.astype("string").fillna("").to_numpy(dtype=object)
-    national = text.fillna("").str.contains("national|nsl", regex=True).to_numpy()
-    dual = text.fillna("").str.contains("dual", regex=False).to_numpy()
-    motorway = np.isin(hw, ["motorway", "motorway_link"])
-    nat_speed = np.where(motorway | dual, NATIONAL_LIMITS_KPH["dual"], NATIONAL_LIMITS_KPH["single"])
-    out = np.where(national, nat_speed, out)
-    out = np.where((out > 0) & (out <= 130), out, np.nan)
-    return out
-
-
-def edge_speeds_kph(highway: pd.Series, maxspeed: pd.Series | None, *, mode: str,
-                    settings: Settings) -> tuple[np.ndarray, np.ndarray]:
-    """Speed (km/h) of each edge for ``mode`` and whether it came from ``maxspeed``."""
-    n = len(highway)
-    if mode == "walk":
-        return np.full(n, settings.walk_kph), np.zeros(n, dtype=bool)
-    if mode == "cycle":
-        return np.full(n, settings.cycle_kph), np.zeros(n, dtype=bool)
-    hw = highway.astype("string").fillna("road").str.split(";").str[0].to_numpy(dtype=object)
-    table = dict(settings.drive_speeds_kph)
-    default = table.get("road", 32.0)
-    class_kph = np.array([table.get(h, default) for h in np.unique(hw)], dtype=float)
-    uniq, inv = np.unique(hw, return_inverse=True)
-    class_speed = class_kph[inv] if len(uniq) else np.zeros(0)
-    posted = (parse_maxspeed_kph(maxspeed, highway) if maxspeed is not None
-              else np.full(n, np.nan))
-    from_posted = np.isfinite(posted)
-    # Minor roads: a national-limit sign on a single-track lane does not make it fast, so
-    # their speed is capped at 1.25 x the class speed (MINOR_ROAD_CAP).
-    minor = np.isin(hw, MINOR_ROADS)
-    posted_speed = posted * settings.maxspeed_factor
-    posted_speed = np.where(minor, np.minimum(posted_speed, class_speed * MINOR_ROAD_CAP), posted_speed)
-    speed = np.where(from_posted, posted_speed, class_speed)
-    return speed, from_posted
-
-
-def oneway_flags(oneway: pd.Series | None, highway: pd.Series,
-                 junction: pd.Series | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(forward_only, reverse_only) masks for driving."""
-    n = len(highway)
-    if oneway is None:
-        ow = np.full(n, "", dtype=object)
-    else:
-        ow = oneway.astype("string").str.lower().fillna("").to_numpy(dtype=object)
-    hw = highway.astype("string").fillna("").to_numpy(dtype=object)
-    jn = (junction.astype("string").str.lower().fillna("").to_numpy(dtype=object)
-          if junction is not None else np.full(n, "", dtype=object))
-    reverse = ow == "-1"
-    implied = np.isin(hw, ["motorway"]) | np.isin(jn, ["roundabout", "circular"])
-    forward = (np.isin(ow, list(ONEWAY_YES)) | (implied & (ow != "no"))) & ~reverse
-    return forward, reverse
-
-
-def road_class_codes(highway: pd.Series) -> np.ndarray:
-    """:data:`ROAD_CLASSES` code per OSM ``highway`` value (``primary_link`` counts as primary)."""
-    base = highway.astype("string").fillna("").str.split(";").str[0].str.removesuffix("_link")
-    return (pd.Categorical(base, categories=ROAD_CLASSES[1:]).codes + 1).astype(np.int8)
-
-
 def build_directed(*, mode: str, u: np.ndarray, v: np.ndarray, length_metres: np.ndarray,
-                   seconds: np.ndarray, forward: np.ndarray, backward: np.ndarray,
-                   node_osmid: np.ndarray, node_lon: np.ndarray, node_lat: np.ndarray,
-                   source: str, note: str, road_class: np.ndarray | None = None) -> Network:
+                   rules: WayRules, node_osmid: np.ndarray, node_lon: np.ndarray, node_lat: np.ndarray,
+                   source: str, settings: Settings, rule_of_segment: np.ndarray | None = None) -> Network:
     """A :class:`Network` from undirected segments ``u``-``v`` (node positions, -1 = missing).
 
-    ``forward``/``backward`` say in which directions each segment may be travelled; nodes
-    that no kept edge uses are dropped and the rest renumbered (vectorised).  ``road_class``
-    (:func:`road_class_codes` per segment) is kept per edge for map context.
+    ``rules`` (:func:`~geo.travel.rules.way_rules`; one row per segment, or per tag combination
+    with ``rule_of_segment`` giving each segment's row) say in which directions each segment may
+    be travelled and how fast; each edge's seconds are its length at the speed of the segment
+    (built-up or open road, :func:`~geo.travel.rules.built_up_mask`) plus the delay of the
+    junction it arrives at (:func:`~geo.travel.rules.junction_delay_seconds`).  Nodes that no
+    kept edge uses are dropped and the rest renumbered (vectorised); the road class is kept per
+    edge for map context.  Per-segment and per-edge arrays use the smallest types that hold
+    them: this function sets the memory of an England-size build.
     """
-    fwd, rev = forward, backward
+    def of(values: np.ndarray, where: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """The rule ``values`` of segments ``where``."""
+        return values[rule_of_segment[where]] if rule_of_segment is not None else values[where]
+
+    length_metres = np.asarray(length_metres, dtype=float)
+    seg_ok = (u >= 0) & (v >= 0) & (u != v)
+    x_all = y_all = None
+    if mode == "drive" and seg_ok.any():
+        x_all, y_all = bng_from_lonlat(np.asarray(node_lon), np.asarray(node_lat))
+        a, b = u[seg_ok], v[seg_ok]
+        built = np.ones(len(u), dtype=bool)
+        built[seg_ok] = built_up_mask(((x_all[a] + x_all[b]) * 0.5).astype(np.float32),
+                                      ((y_all[a] + y_all[b]) * 0.5).astype(np.float32),
+                                      length_metres[seg_ok])
+        del a, b
+        speed_kph = np.where(built, of(rules.built_up_kph), of(rules.open_road_kph)).astype(np.float32)
+        del built
+    else:
+        speed_kph = of(rules.built_up_kph).astype(np.float32)
+    degree = (np.bincount(u[seg_ok], minlength=len(node_osmid))
+              + np.bincount(v[seg_ok], minlength=len(node_osmid))).astype(np.int32)
+    fwd = np.flatnonzero(of(rules.forward) & seg_ok)
+    rev = np.flatnonzero(of(rules.backward) & seg_ok)
+    idx = np.int32 if len(u) < 2**31 else np.int64
+    seg = np.concatenate([fwd, rev]).astype(idx)  # the segment of each directed edge
     eu = np.concatenate([u[fwd], v[rev]])
     ev = np.concatenate([v[fwd], u[rev]])
-    metres = np.concatenate([length_metres[fwd], length_metres[rev]]).astype(float)
-    secs = np.concatenate([seconds[fwd], seconds[rev]])
-    rc = (np.concatenate([road_class[fwd], road_class[rev]]).astype(np.int8) if road_class is not None
-          else None)
-    ok = (eu >= 0) & (ev >= 0) & (eu != ev) & np.isfinite(secs)
-    dropped = int((~ok).sum())
-    eu, ev, metres, secs = eu[ok], ev[ok], metres[ok], secs[ok]
-    rc = rc[ok] if rc is not None else None
+    del fwd, rev
+    metres = length_metres[seg]
+    speed_mps = speed_kph[seg] / np.float32(3.6)
+    secs = metres / speed_mps
+    secs += junction_delay_seconds(mode, eu, ev, speed_mps, of(rules.road_rank, seg),
+                                   of(rules.roundabout, seg), degree)
+    del speed_mps, degree
+    ok = np.isfinite(secs)
+    dropped = int((~ok).sum() + ((~seg_ok) & of(rules.forward)).sum() + ((~seg_ok) & of(rules.backward)).sum())
+    if not ok.all():
+        eu, ev, metres, secs, seg = eu[ok], ev[ok], metres[ok], secs[ok], seg[ok]
+    rc = of(rules.road_class, seg).astype(np.int8)
+    del seg, ok
     used = np.unique(np.concatenate([eu, ev]))
     if len(used) == 0:
         msg = f"{source}: no routable {mode} ways found; is this an OpenStreetMap road extract?"
         raise NetworkError(msg)
-    remap = np.full(len(node_osmid), -1, dtype=np.int64)
+    remap = np.full(len(node_osmid), -1, dtype=np.int32 if len(used) < 2**31 else np.int64)
     remap[used] = np.arange(len(used))
-    x, y = bng_from_lonlat(np.asarray(node_lon)[used], np.asarray(node_lat)[used])
-    notes = [note]
+    if x_all is not None and y_all is not None:
+        x, y = x_all[used], y_all[used]
+        del x_all, y_all
+    else:
+        x, y = bng_from_lonlat(np.asarray(node_lon)[used], np.asarray(node_lat)[used])
+    notes = [speed_note(mode, speed_kph[seg_ok], of(rules.from_posted, seg_ok), settings)]
     if dropped:
         notes.append(f"{dropped} edges dropped (missing node or zero length loop)")
     net = Network(mode=mode, node_x=np.asarray(x, dtype=float), node_y=np.asarray(y, dtype=float),

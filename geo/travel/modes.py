@@ -13,7 +13,12 @@ method         what it means
 ``network``    real OpenStreetMap roads only, or a GTFS timetable for ``transit``; an error if none
 ``estimate``   calibrated straight-line *time* estimate (labelled, with its error range)
 ``straight-line``  straight-line *distance* in km (KD-tree) -- no time at all; thresholds in km
+``timetable``  public transport routed on a GTFS timetable (Valhalla, door to door); the only
+               method of ``transit`` (``auto``/``network`` mean it there)
 =============  ==================================================================================
+
+Every label saying how a time was made comes from :attr:`Method.label` (CLI, report, app, batch),
+so public-transport times always read "timetable-based" and never "estimate".
 """
 
 from __future__ import annotations
@@ -63,17 +68,51 @@ class Method(StrEnum):
     NETWORK = "network"
     ESTIMATE = "estimate"
     STRAIGHT_LINE = "straight-line"
+    TIMETABLE = "timetable"
 
     @classmethod
     def parse(cls, value: str | Method) -> Method:
-        """The method named ``value`` (``none`` and ``straight_line`` accepted as spellings)."""
+        """The method named ``value`` (``none``, ``straight_line``, ``transit`` accepted as spellings)."""
         text = str(value).strip().lower().replace("_", "-")
-        return _member(cls, {"none": "estimate", "straightline": "straight-line"}.get(text, text), what="method")
+        return _member(cls, _METHOD_SPELLINGS.get(text, text), what="method")
 
     @property
     def is_time(self) -> bool:
         """False only for straight-line distance (answers in km, not minutes)."""
         return self is not Method.STRAIGHT_LINE
+
+    @property
+    def is_routed(self) -> bool:
+        """True when times were routed (real roads or a timetable), False for estimates and distances."""
+        return self in {Method.NETWORK, Method.TIMETABLE}
+
+    @property
+    def label(self) -> str:
+        """How the answers were made, in words for every label (CLI, report, app, batch)."""
+        return _METHOD_LABELS[self]
+
+    @classmethod
+    def of_result(cls, value: object) -> Method:
+        """The method a result's ``method`` text names (``"transit"`` of older runs = timetable).
+
+        Unknown text (e.g. ``"none (...)"`` for an authority no network covers) counts as the
+        estimate, so nothing unrouted is ever shown as routed.
+        """
+        text = str(value).strip().lower().replace("_", "-")
+        try:
+            return cls(_METHOD_SPELLINGS.get(text, text))
+        except ValueError:
+            return Method.ESTIMATE
+
+
+_METHOD_SPELLINGS = {"none": "estimate", "straightline": "straight-line", "transit": "timetable", "gtfs": "timetable"}
+_METHOD_LABELS = {
+    Method.AUTO: "real roads where a network covers the area, else the straight-line estimate",
+    Method.NETWORK: "routed on the real road network (OpenStreetMap)",
+    Method.ESTIMATE: "ESTIMATED from straight-line distance (calibrated, not routed)",
+    Method.STRAIGHT_LINE: "straight-line distance (not a travel time)",
+    Method.TIMETABLE: "timetable-based (GTFS timetable, routed door to door by Valhalla)",
+}
 
 
 #: Transit statistics across a departure window.
@@ -149,10 +188,15 @@ class TravelSpec:
             chosen_method, source = Method.ESTIMATE, "auto"
         if travel_mode is TravelMode.TRANSIT:
             if chosen_method in {Method.ESTIMATE, Method.STRAIGHT_LINE}:
-                msg = "public transport has no straight-line estimate: supply a GTFS feed (--gtfs) or choose drive/walk/cycle"
+                msg = ("public transport has no straight-line estimate: supply a GTFS feed (--gtfs FEED.zip, "
+                       "or --gtfs auto for the BODS feed of the area) or choose drive/walk/cycle")
                 raise InputError(msg)
+            chosen_method = Method.TIMETABLE
             transit = transit if transit is not None else TransitOptions()
         else:
+            if chosen_method is Method.TIMETABLE:
+                msg = f"--method timetable is for --mode transit (public transport), not {travel_mode.value}"
+                raise InputError(msg)
             transit = None
         return cls(mode=travel_mode, method=chosen_method, network=source, transit=transit)
 

@@ -9,14 +9,25 @@ Sources, in order of preference:
 * a local OSM XML file (``.osm``, ``.osm.xml``, ``.xml.bz2``), read with ``osmnx.graph_from_xml``;
 * ``"download"``: the area's roads fetched through ``osmnx.graph_from_polygon`` (internet).
 
-Speeds
+Speeds (the rules are in :mod:`geo.travel.graph`, shared by every reader)
 ------
 Drive: the posted ``maxspeed`` (mph or km/h; ``national`` limits resolved by road class) times
-``Settings.maxspeed_factor`` (0.85 -- junctions, bends, traffic; minor roads capped at 1.25 x
-their class speed); where a way has no usable
-``maxspeed``, the road-class table ``Settings.drive_speeds_kph`` (CDRC AHAH-style classes).
+the share cars keep up on roads of that limit (DfT free-flow statistics: 1.0 at 20/30 mph, 0.95
+at 40 mph, 0.85 on 50/60 mph single carriageways, 0.95 at 70 mph; ``Settings.maxspeed_factor``
+multiplies it, default 1), with minor roads capped at 1.25 x their class speed.  A way with no
+usable ``maxspeed`` takes the road-class table ``Settings.drive_speeds_kph`` (CDRC AHAH-style
+classes) inside built-up areas and the national limit (60 mph; 70 on motorways) outside them,
+as British law has it; built-up means at least 3 km of road per km² around the segment.  Each
+edge that gives way at a junction -- a road of higher class meets it, or it enters a roundabout
+-- loses the time to stop and start again (2.5 m/s² braking, 1.5 m/s² acceleration, 2 s wait).
 One-way streets (``oneway=yes/1/true/-1``, roundabouts, motorways) are respected for driving.
-Walk (4.8 km/h) and cycle (15 km/h) use every way they may legally use in both directions.
+Walk (4.8 km/h) and cycle (16 km/h: the DfT Journey Time Statistics speeds) use every way they
+may legally use in both directions; cycling is 30% slower on unsealed ways (tracks, bridleways
+and paths unless paved; gravel, dirt, grass), gives way at junctions like driving (1.5 / 1.0 m/s²),
+and does not use roads with a limit over 100 km/h (70 mph dual carriageways).
+
+The rules were checked against an independent engine (Valhalla on the same file,
+``benchmarks/validate_router.py``; the measured error per band is in :mod:`geo.travel.accuracy`).
 
 Built networks are cached in ``Settings.cache_dir`` as ``.npz`` keyed by the source file's
 sha256, the mode, the speed settings and the package version, written atomically, so a second
@@ -40,7 +51,8 @@ from geo._errors import InputError, NetworkError
 from geo.cache import cache_key, cache_write_text, cached_npz
 from geo.config import Settings
 from geo.progress import report
-from geo.travel.graph import Network, build_directed, edge_speeds_kph, oneway_flags, road_class_codes
+from geo.travel.graph import Network, build_directed
+from geo.travel.rules import way_rules
 
 if TYPE_CHECKING:
     from geo.data.areas import Area
@@ -48,8 +60,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: Bumped when the cached arrays change (2: per-edge road class for map context).
-NETWORK_SCHEMA = 2
+#: Bumped when the cached arrays or the way rules change (2: per-edge road class for map context;
+#: 3: speeds by limit and built-up area, unsealed cycling, junction delays).
+NETWORK_SCHEMA = 3
 
 NETWORK_MODES = ("drive", "walk", "cycle")
 PYROSM_TYPES = {"drive": "driving", "walk": "walking", "cycle": "cycling"}
@@ -63,10 +76,9 @@ def _assemble(*, mode: str, osmid_u: np.ndarray, osmid_v: np.ndarray, length_met
               highway: pd.Series, maxspeed: pd.Series | None, oneway: pd.Series | None,
               junction: pd.Series | None, node_osmid: np.ndarray, node_lon: np.ndarray,
               node_lat: np.ndarray, settings: Settings, source: str,
-              directed_input: bool = False) -> Network:
+              directed_input: bool = False, surface: pd.Series | None = None,
+              tracktype: pd.Series | None = None) -> Network:
     """Turn OSM segments into a directed :class:`Network` (vectorised)."""
-    speed_kph, from_posted = edge_speeds_kph(highway, maxspeed, mode=mode, settings=settings)
-    seconds = np.asarray(length_metres, dtype=float) / (speed_kph / 3.6)
     order = np.argsort(node_osmid)
     sorted_ids = node_osmid[order]
 
@@ -76,20 +88,14 @@ def _assemble(*, mode: str, osmid_u: np.ndarray, osmid_v: np.ndarray, length_met
         ok = sorted_ids[pos] == ids
         return np.where(ok, order[pos], -1)
 
-    u, v = idx(np.asarray(osmid_u)), idx(np.asarray(osmid_v))
-    if directed_input or mode != "drive":
-        fwd = np.ones(len(u), dtype=bool)
-        rev = ~fwd if directed_input else np.ones(len(u), dtype=bool)
-    else:
-        fwd_only, rev_only = oneway_flags(oneway, highway, junction)
-        fwd = ~rev_only
-        rev = ~fwd_only
-    note = (f"{int(from_posted.mean() * 100)}% of ways have a posted maxspeed"
-            if mode == "drive" else f"constant {speed_kph[0] if len(speed_kph) else 0:g} km/h")
-    return build_directed(mode=mode, u=u, v=v, length_metres=np.asarray(length_metres, dtype=float),
-                          seconds=seconds, forward=fwd, backward=rev, node_osmid=node_osmid,
-                          node_lon=node_lon, node_lat=node_lat, source=source, note=note,
-                          road_class=road_class_codes(highway))
+    tags = {"highway": highway, "maxspeed": maxspeed, "oneway": oneway, "junction": junction,
+            "surface": surface, "tracktype": tracktype}
+    rules = way_rules({k: (t.reset_index(drop=True) if t is not None else None) for k, t in tags.items()},
+                      mode=mode, settings=settings, directed_input=directed_input)
+    return build_directed(mode=mode, u=idx(np.asarray(osmid_u)), v=idx(np.asarray(osmid_v)),
+                          length_metres=np.asarray(length_metres, dtype=float), rules=rules,
+                          node_osmid=node_osmid, node_lon=node_lon, node_lat=node_lat, source=source,
+                          settings=settings)
 
 
 def _read_pbf(path: Path, mode: str, settings: Settings) -> Network:
@@ -123,7 +129,8 @@ def read_pbf_pyrosm(path: Path, mode: str, settings: Settings) -> Network:
                      osmid_v=edges["v"].to_numpy(np.int64),
                      length_metres=edges["length"].to_numpy(float), highway=edges["highway"],
                      maxspeed=edges.get("maxspeed"), oneway=edges.get("oneway"),
-                     junction=edges.get("junction"), node_osmid=nodes["id"].to_numpy(np.int64),
+                     junction=edges.get("junction"), surface=edges.get("surface"),
+                     tracktype=edges.get("tracktype"), node_osmid=nodes["id"].to_numpy(np.int64),
                      node_lon=nodes["lon"].to_numpy(float), node_lat=nodes["lat"].to_numpy(float),
                      settings=settings, source=path.name)
 
@@ -147,11 +154,14 @@ def _from_osmnx_graph(graph: Any, mode: str, settings: Settings, source: str, *,
         if len(edges) == 0:
             msg = f"{source}: no {mode} roads in this OSM file; check it is a road extract covering your area"
             raise NetworkError(msg)
-    ms = edges["maxspeed"].map(_first) if "maxspeed" in edges else None
+    def tag(key: str) -> pd.Series | None:
+        return edges[key].map(_first) if key in edges else None
+
     return _assemble(mode=mode, osmid_u=edges["u"].to_numpy(np.int64),
                      osmid_v=edges["v"].to_numpy(np.int64),
-                     length_metres=edges["length"].to_numpy(float), highway=hw, maxspeed=ms,
-                     oneway=None, junction=None, node_osmid=nodes.index.to_numpy(np.int64),
+                     length_metres=edges["length"].to_numpy(float), highway=hw, maxspeed=tag("maxspeed"),
+                     oneway=None, junction=tag("junction"), surface=tag("surface"),
+                     tracktype=tag("tracktype"), node_osmid=nodes.index.to_numpy(np.int64),
                      node_lon=nodes["x"].to_numpy(float), node_lat=nodes["y"].to_numpy(float),
                      settings=settings, source=source, directed_input=True)
 

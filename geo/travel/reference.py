@@ -9,11 +9,14 @@ one code base.  It is a reference, not ground truth: Valhalla drives every road 
 support (DfT, *Vehicle speed compliance statistics*: cars average ~77-80 km/h on national-limit
 single carriageways).
 
-Walk and cycle are compared at the speeds the DfT Journey Time Statistics assume (walk 4.8 km/h,
-cycle 16 km/h; :data:`DFT_WALK_KPH`, :data:`DFT_CYCLE_KPH`), so the comparison tests the network
-(ways, access rules, connectivity, detours, start and end legs), not a choice of speed.  Valhalla's
-own defaults (walk 5.1 km/h, hybrid bicycle 18 km/h) are available for a sensitivity check
-(``valhalla_defaults=True``).
+Walk and cycle are compared as the DfT Journey Time Statistics model them (walk 4.8 km/h, cycle
+16 km/h on every type of road, the fastest route; :data:`DFT_WALK_KPH`, :data:`DFT_CYCLE_KPH`,
+Valhalla's bicycle with ``use_roads`` :data:`DFT_CYCLE_USE_ROADS`), so the comparison tests the
+network (ways, access rules, connectivity, detours, start and end legs), not a choice of speed or
+of route preference.  Two other references are available for sensitivity checks (``reference=``,
+:data:`REFERENCES`): ``"quiet-roads"`` -- the same speeds with Valhalla's default hybrid bicycle
+route choice, which keeps off busy roads (``use_roads`` 0.5) at the price of longer rides -- and
+``"valhalla"`` -- Valhalla's own defaults (walk 5.1 km/h, hybrid bicycle 18 km/h, quiet roads).
 
 Tiles are built with Valhalla's own ``valhalla_build_tiles`` (seconds for a county) into
 ``Settings.cache_dir/valhalla-roads/<key>``, keyed on the file's sha256 and the Valhalla version,
@@ -48,30 +51,40 @@ logger = logging.getLogger(__name__)
 #: DfT Journey Time Statistics walking and cycling speeds (km/h).
 DFT_WALK_KPH = 4.8
 DFT_CYCLE_KPH = 16.0
+#: Valhalla bicycle ``use_roads`` of the DfT reference: 1 = rides busy roads as readily as quiet
+#: ones (the fastest route, as the DfT statistics and our router take); Valhalla's default is 0.5.
+DFT_CYCLE_USE_ROADS = 1.0
+#: The references :func:`costing_options` knows (see the module docstring); the first is the default.
+REFERENCES = ("dft", "quiet-roads", "valhalla")
 #: Valhalla costing per mode.
 VALHALLA_COSTING = {"drive": "auto", "walk": "pedestrian", "cycle": "bicycle"}
 #: Bump when the tile build options change.
 ROAD_TILES_VERSION = 1
 
 
-def costing_options(mode: str, *, valhalla_defaults: bool = False) -> dict[str, Any]:
-    """Valhalla ``costing_options`` for ``mode``: DfT speeds, or Valhalla's own defaults."""
+def costing_options(mode: str, *, reference: str = "dft") -> dict[str, Any]:
+    """Valhalla ``costing_options`` for ``mode`` under ``reference`` (one of :data:`REFERENCES`)."""
     if mode not in VALHALLA_COSTING:
         msg = f"no Valhalla reference for mode {mode!r}; choose one of {', '.join(VALHALLA_COSTING)}"
         raise InputError(msg)
-    if valhalla_defaults or mode == "drive":
+    if reference not in REFERENCES:
+        msg = f"unknown Valhalla reference {reference!r}; choose one of {', '.join(REFERENCES)}"
+        raise InputError(msg)
+    if reference == "valhalla" or mode == "drive":
         return {}
-    speed = {"walk": {"walking_speed": DFT_WALK_KPH},
-             "cycle": {"cycling_speed": DFT_CYCLE_KPH, "bicycle_type": "hybrid"}}[mode]
+    speed: dict[str, Any] = ({"walking_speed": DFT_WALK_KPH} if mode == "walk"
+                             else {"cycling_speed": DFT_CYCLE_KPH, "bicycle_type": "hybrid"})
+    if mode == "cycle" and reference == "dft":
+        speed["use_roads"] = DFT_CYCLE_USE_ROADS
     return {VALHALLA_COSTING[mode]: speed}
 
 
 def build_road_tiles(pbf: str | Path, *, settings: Settings) -> Path:
     """Valhalla road tiles of an ``.osm.pbf`` (built once, then reused); returns the config path."""
     from geo.travel.gtfs import file_sha256
-    from geo.travel.transit import _valhalla, valhalla_bin_dir
+    from geo.travel.transit_tiles import valhalla, valhalla_bin_dir
 
-    vh = _valhalla()
+    vh = valhalla()
     pbf = Path(pbf)
     if not pbf.is_file():
         msg = f"{pbf}: OSM extract not found; pass the .osm.pbf to build the Valhalla reference from"
@@ -119,13 +132,13 @@ def build_road_tiles(pbf: str | Path, *, settings: Settings) -> Path:
 
 @lru_cache(maxsize=4)
 def _actor(config: str) -> Any:
-    from geo.travel.transit import _valhalla
+    from geo.travel.transit_tiles import valhalla
 
-    return _valhalla().Actor(config)
+    return valhalla().Actor(config)
 
 
 def valhalla_minutes(config: Path, *, mode: str, origins_xy: np.ndarray, dests_xy: np.ndarray,
-                     valhalla_defaults: bool = False) -> np.ndarray:
+                     reference: str = "dft") -> np.ndarray:
     """``(n_origins, n_dests)`` Valhalla minutes (``sources_to_targets``); NaN = no route.
 
     Points are EPSG:27700 metres; Valhalla joins each to the nearest edge of its graph.
@@ -135,7 +148,7 @@ def valhalla_minutes(config: Path, *, mode: str, origins_xy: np.ndarray, dests_x
     request = {"sources": [{"lon": float(x), "lat": float(y)} for x, y in zip(o_lon, o_lat, strict=True)],
                "targets": [{"lon": float(x), "lat": float(y)} for x, y in zip(d_lon, d_lat, strict=True)],
                "costing": VALHALLA_COSTING[mode],
-               "costing_options": costing_options(mode, valhalla_defaults=valhalla_defaults)}
+               "costing_options": costing_options(mode, reference=reference)}
     out = json.loads(_actor(str(config)).matrix(json.dumps(request)))["sources_to_targets"]
     if isinstance(out, dict):  # Valhalla >= 3.5 may answer in the "concise" layout
         secs = np.array(out["durations"], dtype=float)
@@ -174,12 +187,13 @@ def band_relative_errors(km: np.ndarray, minutes: np.ndarray, reference: np.ndar
 
 
 def rutland_pairs(settings: Settings, *, modes: tuple[str, ...] = ("drive", "walk", "cycle"),
-                  valhalla_defaults: bool = False) -> pd.DataFrame:
+                  reference: str = "dft") -> pd.DataFrame:
     """Every ordered pair of Rutland LSOA centroids: Valhalla, road router and estimate minutes.
 
     Long form: ``mode``, ``origin``, ``dest``, ``origin_easting``, ``km`` (straight line),
     ``valhalla``, ``network`` (our :class:`~geo.travel.routing.NetworkRouter` on the same file)
-    and ``estimate`` (the shipped straight-line estimate) in minutes.
+    and ``estimate`` (the shipped straight-line estimate) in minutes.  ``reference``: the Valhalla
+    costing (:data:`REFERENCES`).
     """
     import pandas as pd
 
@@ -197,7 +211,7 @@ def rutland_pairs(settings: Settings, *, modes: tuple[str, ...] = ("drive", "wal
     frames = []
     for mode in modes:
         vh = valhalla_minutes(config, mode=mode, origins_xy=xy, dests_xy=xy,
-                              valhalla_defaults=valhalla_defaults)
+                              reference=reference)
         net = NetworkRouter(read_network(pbf, mode=mode, settings=settings), settings=settings)
         ours = net.site_origin_minutes(xy, xy).T  # (origin, dest)
         est = EstimateRouter(mode=mode, settings=settings).site_origin_minutes(xy, xy).T
@@ -209,13 +223,13 @@ def rutland_pairs(settings: Settings, *, modes: tuple[str, ...] = ("drive", "wal
 
 
 def rutland_nearest_sites(settings: Settings, *, mode: str, types: tuple[str, ...],
-                          valhalla_defaults: bool = False) -> pd.DataFrame:
+                          reference: str = "dft") -> pd.DataFrame:
     """Minutes from each Rutland LSOA to its nearest site: Valhalla, road router and estimate.
 
     The sites are those of ``types`` within 15 km of Rutland that lie on the extract (within
     :data:`geo.travel.calibration.REFERENCE_SNAP_METRES` of the mode's roads), so all three
     methods choose among the same sites.  Columns ``valhalla``, ``network``, ``estimate``,
-    ``n_sites``; indexed by LSOA code.
+    ``n_sites``; indexed by LSOA code.  ``reference``: the Valhalla costing (:data:`REFERENCES`).
     """
     import pandas as pd
 
@@ -236,7 +250,7 @@ def rutland_nearest_sites(settings: Settings, *, mode: str, types: tuple[str, ..
     sxy = sxy[snap_m <= REFERENCE_SNAP_METRES]
     oxy = area.lsoas[["easting", "northing"]].to_numpy(float)
     vh = valhalla_minutes(config, mode=mode, origins_xy=oxy, dests_xy=sxy,
-                          valhalla_defaults=valhalla_defaults)
+                          reference=reference)
     return pd.DataFrame({"valhalla": np.nanmin(vh, axis=1), "network": router.nearest(sxy, oxy).minutes,
                          "estimate": EstimateRouter(mode=mode, settings=settings).nearest(sxy, oxy).minutes,
                          "n_sites": len(sxy)}, index=area.lsoas.index)
@@ -251,5 +265,5 @@ def rutland_pbf(settings: Settings) -> Path:
     return pbf
 
 
-__all__ = ["DFT_CYCLE_KPH", "DFT_WALK_KPH", "VALHALLA_COSTING", "band_relative_errors", "build_road_tiles",
+__all__ = ["DFT_CYCLE_KPH", "DFT_CYCLE_USE_ROADS", "DFT_WALK_KPH", "REFERENCES", "VALHALLA_COSTING", "band_relative_errors", "build_road_tiles",
            "costing_options", "rutland_nearest_sites", "rutland_pairs", "rutland_pbf", "valhalla_minutes"]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from geo.travel.graph import ROAD_CLASSES
+from geo.travel.rules import ROAD_CLASSES
 
 if TYPE_CHECKING:
     from geo.travel.graph import Network

@@ -49,7 +49,9 @@ def make_router(travel: TravelSpec | TravelMode | str, *, area: Area | None = No
     cache that covers the area and falls back to the calibrated straight-line estimate
     (labelled "estimate"); ``network`` insists on real roads (an error when there are none);
     ``estimate`` forces the estimate.  ``network`` may also be a loaded :class:`Network`.
-    ``mode=transit`` needs a GTFS feed (``transit.gtfs`` or ``gtfs=``) and the ``transit`` extra.
+    ``mode=transit`` needs a GTFS feed (``transit.gtfs`` or ``gtfs=``: a zip, or ``"auto"`` for the
+    Bus Open Data Service region(s) of the area) and the ``transit`` extra; its times are
+    timetable-based (:attr:`~geo.travel.modes.Method.TIMETABLE`).
 
     With method ``auto`` the road router uses the *mixed* method for sites and neighbourhoods
     beyond the loaded roads (roads inside, the calibrated estimate for the leg beyond; see
@@ -92,7 +94,7 @@ def make_router(travel: TravelSpec | TravelMode | str, *, area: Area | None = No
         return make_transit_router(area=area, settings=s, network=spec.network, progress=progress,
                                    gtfs=t.gtfs, arrive_by=t.arrive_by, depart_at=t.depart_at,
                                    window_minutes=t.window_minutes, step_minutes=t.step_minutes,
-                                   statistic=t.statistic)
+                                   statistic=t.statistic, network_buffer_km=extract_buffer_km)
     mode = spec.mode.value
     if spec.method is Method.ESTIMATE:
         return EstimateRouter(mode=mode, settings=s)

@@ -32,11 +32,13 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 #: Speed (km/h) over the straight line between a point and its network node: walking for
-#: walk, a slow cycle for cycle, and a car park / private drive speed for driving.
-CONNECTOR_KPH = {"drive": 16.0, "walk": 4.8, "cycle": 12.0}
+#: walk, a slow cycle for cycle, and for driving the residential-street speed of the class table
+#: (the leg stands for the access roads, driveways and car parks the drive network leaves out,
+#: and for an LSOA centroid, for the streets its residents actually join the network by).
+CONNECTOR_KPH = {"drive": 32.0, "walk": 4.8, "cycle": 12.0}
 #: A point beyond the roads joins at most this many of the network's nodes nearest to it ...
 #: (chosen with benchmarks/validate_mixed.py: 64 nodes leave detours along the network's edge,
-#: +0.6 min median; 1024 pick the luckiest leg, -0.7 min; 256 gives -0.1 min, MAE 1.6 min)
+#: +0.6 min median, MAE 1.8 min; 1024 pick the luckiest leg, -0.4 min; 256 gives +0.1 min, MAE 1.4 min)
 GATEWAY_NODES = 256
 #: ... lying within this distance of the nearest one (metres): the edge of the network facing it.
 GATEWAY_MARGIN_METRES = 3_000.0

@@ -1,33 +1,39 @@
-"""Public-transport travel times from a GTFS feed, routed door to door by Valhalla (multimodal).
+"""Public-transport travel times from a GTFS timetable, routed door to door by Valhalla (multimodal).
 
 Pipeline
 --------
-1. :func:`geo.travel.gtfs.read_gtfs` validates the feed; it is clipped to the study area plus a buffer
-   (whole trips that touch it are kept).
-2. :func:`build_transit_tiles` runs Valhalla's own programs (``valhalla_ingest_transit``,
-   ``valhalla_convert_transit``, ``valhalla_build_tiles``) on the OSM ``.osm.pbf`` and the
-   clipped feed, into ``Settings.cache_dir/transit/<key>`` where the key hashes the pbf, the
-   feed, the options and the Valhalla version.  It builds in a temporary folder and renames it
-   into place, so a half-built graph is never used, and a second run reuses it.
-3. :class:`TransitRouter` asks ``valhalla.Actor.route`` with ``costing="multimodal"`` for each
-   origin-site pair: walk to a stop, wait, ride, transfer, walk (walking speed
-   ``Settings.walk_kph``).  Valhalla's matrix does not support multimodal costing and its
-   route does not support arrive-by for multimodal, so:
+1. the feed(s): a GTFS zip, or ``gtfs="auto"`` -- the Bus Open Data Service regions covering the
+   area plus its buffer (:mod:`geo.travel.bods`, downloaded and cached);
+2. the walking network: an ``.osm.pbf``, or ``network="auto"`` -- the bundled extract where it
+   covers the area, else the Geofabrik county extracts (:mod:`geo.travel.extracts`);
+3. :func:`geo.travel.transit_tiles.build_transit_tiles` clips the feed to the area + buffer while
+   streaming ``stop_times`` and builds (or reuses) Valhalla tiles;
+4. :class:`TransitRouter` asks ``valhalla.Actor.route`` (``costing="multimodal"``) per
+   origin-site pair: walk to a stop, wait, ride, transfer, walk (walking speed ``Settings.walk_kph``).
 
-   * *depart at* ``t``: minutes = Valhalla's door-to-door time leaving at ``t`` (includes the
-     wait for the first bus);
-   * *arrive by* ``T``: the latest departure ``d`` (to the minute, by bisection on depart-at
-     queries; earliest arrival never decreases with later departure) with arrival <= ``T``;
-     minutes = ``T - d``, i.e. how long before the appointment one must leave home.
+Times
+-----
+* *depart at* ``t``: Valhalla's door-to-door minutes leaving at ``t`` (includes the first wait);
+* *arrive by* ``T``: the latest departure ``d`` (to the minute) that arrives by ``T``; minutes =
+  ``T - d``, how long before the appointment one must leave.  Valhalla cannot route multimodal
+  arrive-by, so :mod:`geo.travel.transit_search` finds ``d`` with depart-at probes shared by all
+  the window's times;
+* a window (default every 15 minutes over the 2 hours before an arrive-by time / after a
+  depart-at time) is summarised by its median (default), worst or best.  NaN = no journey.
 
-   Several times in a window (default every 15 minutes over the 2 hours before an arrive-by
-   time / after a depart-at time) are evaluated; the router reports the median (default),
-   worst or best over the window.  NaN means no journey (no service, or over ``max_minutes``).
+Which pairs are routed
+----------------------
+:meth:`TransitRouter.nearest` (what coverage, gaps and reports ask) routes, per origin, only the
+sites that could be nearest: sites in order of a lower bound -- the larger of straight-line
+distance at :data:`MAX_PLAUSIBLE_KPH` and :data:`PRESELECT_MARGIN` x the calibrated drive
+estimate (a bus is not faster than a car on the same roads; the margin absorbs the estimate's
+error) -- until the bound exceeds the best time found (:func:`geo.transit_search.nearest_sites`).
+:meth:`TransitRouter.site_origin_minutes` (full matrices: access scores, scenarios) routes every
+pair within reach.  Never routed (no journey can exist): pairs further apart than
+:data:`MAX_PLAUSIBLE_KPH` allows in the horizon, and pairs more than Valhalla's longest walk
+(:data:`VALHALLA_START_END_METRES`) apart where one end has no stop within that walk.  Pairs run on :attr:`TransitRouter.threads` threads, one ``valhalla.Actor`` each.
 
-Dates: Valhalla stores a transit schedule for 60 days from the day the tiles are built, so
-"Tue 12:00" means the next Tuesday and the feed's calendar must cover it.
-
-Why this module is long: building Valhalla tiles from a feed and routing on them are one engine's life cycle (config, build, cache, query, window reduction); the GTFS format itself lives in :mod:`geo.travel.gtfs`.
+Every label says the times are timetable-based (:attr:`geo.travel.modes.Method.TIMETABLE`).
 """
 
 from __future__ import annotations
@@ -36,30 +42,29 @@ import datetime as dt
 import json
 import logging
 import os
-import shutil
-import subprocess
-import tempfile
+import threading
 import time
-from dataclasses import dataclass, field
-from functools import lru_cache
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from geo._errors import InputError, NetworkError
-from geo.cache import cache_key
 from geo.crs import lonlat_from_bng
 from geo.progress import report
 from geo.travel.base import NearestResult, check_xy, nearest_from_matrix
-from geo.travel.gtfs import (
-    GtfsFeed,
-    clip_feed,
-    read_gtfs,
-    resolve_service_datetime,
-    service_dates,
-    summarise_feed,
-    write_gtfs_dir,
+from geo.travel.gtfs import resolve_service_datetime
+from geo.travel.modes import TRANSIT_STATISTICS, Method
+from geo.travel.transit_search import Probe, arrive_by_minutes, depart_at_minutes, nearest_sites, reduce_times
+from geo.travel.transit_tiles import (
+    SCHEDULE_DAYS,
+    TransitTiles,
+    actor,
+    build_transit_tiles,
+    tiles_from_folder,
+    valhalla_bin_dir,
 )
 
 if TYPE_CHECKING:
@@ -69,257 +74,21 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: Bump when the tile layout or build options change.
-TILE_FORMAT_VERSION = 1
-#: Days after the build date for which Valhalla keeps the real schedule.
-SCHEDULE_DAYS = 59
-#: Fastest door-to-door speed assumed when skipping pairs that cannot be reached in time.
+#: Fastest door-to-door speed assumed: pairs further apart than this allows are never routed.
 MAX_PLAUSIBLE_KPH = 80.0
-STATISTICS = ("median", "worst", "best")
+#: Valhalla's default ``transit_start_end_max_distance``: the longest walk to the first or from the
+#: last stop, and (measured) the longest walk-only multimodal journey.
+VALHALLA_START_END_METRES = 2145.0
+#: Lower bound of public-transport minutes as a share of the calibrated drive estimate (safe margin).
+PRESELECT_MARGIN = 0.5
+STATISTICS = TRANSIT_STATISTICS
+#: Origin-site pair answers kept per router (each the minutes at every time of the window).
+PAIRS_KEPT = 500_000
+#: Window answers kept per router (one per site set asked: each service, then all sites).
+WINDOWS_KEPT = 8
 #: Valhalla error texts that mean "no journey" (reported as NaN); any other error is raised.
 _NO_JOURNEY = ("no path", "no suitable edges", "exceeds the max", "outside the valid walking",
                "walking distance", "no data found for location", "unconnected regions")
-_TOOLS = ("valhalla_ingest_transit", "valhalla_convert_transit", "valhalla_build_tiles")
-_NO_VALHALLA = ("public-transport routing needs pyvalhalla (Python >= 3.12): "
-                "pip install 'geo-access[transit]'")
-
-
-def _valhalla() -> Any:
-    try:
-        import valhalla
-    except ImportError as exc:
-        raise NetworkError(_NO_VALHALLA) from exc
-    return valhalla
-
-
-def valhalla_bin_dir() -> Path:
-    """Folder holding the Valhalla programs shipped with pyvalhalla."""
-    vh = _valhalla()
-    folder = Path(vh.__file__).resolve().parent / "bin"
-    if not (folder / _TOOLS[0]).is_file():
-        import sys
-
-        out = subprocess.run([sys.executable, "-m", "valhalla", "print_bin_path"], capture_output=True,
-                             text=True, check=False)
-        folder = Path(out.stdout.strip())
-    missing = [t for t in _TOOLS if not (folder / t).is_file()]
-    if missing:
-        msg = f"pyvalhalla's programs {', '.join(missing)} are missing from {folder}; reinstall pyvalhalla"
-        raise NetworkError(msg)
-    return folder
-
-
-@dataclass(frozen=True)
-class TransitTiles:
-    """A built Valhalla graph with transit, ready to route."""
-
-    folder: Path
-    config_path: Path
-    key: str
-    build_date: dt.date
-    reused: bool
-    build_seconds: float
-    feed_summary: dict[str, Any] = field(default_factory=dict)
-    #: Dates on which the (clipped) feed runs at least one trip.
-    service_dates: frozenset[dt.date] = frozenset()
-
-    @property
-    def schedule_dates(self) -> tuple[dt.date, dt.date]:
-        """First and last date with the real (not assumed) schedule."""
-        return self.build_date, self.build_date + dt.timedelta(days=SCHEDULE_DAYS)
-
-
-def _valhalla_config(root: Path) -> dict[str, Any]:
-    vh = _valhalla()
-    (root / "tiles").mkdir(parents=True, exist_ok=True)
-    cfg = vh.get_config(tile_extract="", tile_dir=root / "tiles")
-    mj = cfg["mjolnir"]
-    mj["transit_dir"] = str(root / "transit")
-    mj["transit_feeds_dir"] = str(root / "feeds")
-    for k in ("admin", "timezone", "traffic_extract", "landmarks"):
-        mj.pop(k, None)
-    mj["data_processing"]["use_admin_db"] = False
-    mj["concurrency"] = max(1, min(4, os.cpu_count() or 1))
-    return cfg
-
-
-def _run(tool: Path, args: list[str], *, log_file: Path) -> None:
-    t0 = time.perf_counter()
-    proc = subprocess.run([str(tool), *args], capture_output=True, text=True, check=False)
-    with log_file.open("a") as fh:
-        fh.write(f"$ {tool.name} {' '.join(args)}\n{proc.stdout}\n{proc.stderr}\n")
-    logger.info("%s finished in %.1f s (exit %d)", tool.name, time.perf_counter() - t0, proc.returncode)
-    if proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-        msg = f"{tool.name} failed (exit {proc.returncode}): {' | '.join(tail)[:400]}; see {log_file}"
-        raise NetworkError(msg)
-
-
-def _check_schedule_window(dates: tuple[dt.date, ...], build_date: dt.date) -> None:
-    last = build_date + dt.timedelta(days=SCHEDULE_DAYS)
-    bad = [d for d in dates if not build_date <= d <= last]
-    if bad:
-        msg = (f"{bad[0]:%a %d %b %Y} is outside the dates Valhalla can hold the timetable for when built today "
-               f"({build_date:%d %b %Y} to {last:%d %b %Y}); ask for a date in that range, e.g. 'Tue 12:00' "
-               "for next Tuesday")
-        raise InputError(msg)
-
-
-def build_transit_tiles(feed: GtfsFeed | str | Path, *, pbf: str | Path, settings: Settings,
-                        area: Area | None = None, clip_buffer_metres: float = 10_000.0,
-                        needed_dates: tuple[dt.date, ...] = (), rebuild: bool = False,
-                        progress: ProgressFn | None = None) -> TransitTiles:
-    """Build (or reuse) Valhalla tiles from an OSM extract and a GTFS feed.
-
-    Parameters
-    ----------
-    feed
-        A read feed or the path of a GTFS zip.
-    pbf
-        OpenStreetMap ``.osm.pbf`` covering the area (walking network).
-    settings
-        Run settings; tiles go under ``settings.cache_dir / "transit"``.
-    area
-        When given, the feed is clipped to the area polygon grown by ``clip_buffer_metres``.
-    clip_buffer_metres
-        Buffer around the area for clipping the feed (metres).
-    needed_dates
-        Dates that will be routed.  A cached build is reused when its 60-day timetable window
-        (from its build date) covers them all, and rebuilt otherwise.  Default: today.
-    rebuild
-        Ignore a cached build.
-    progress
-        Optional ``(done, total, label)`` callback.
-
-    Returns
-    -------
-    TransitTiles
-    """
-    vh = _valhalla()
-    pbf = Path(pbf)
-    if not pbf.is_file():
-        msg = f"{pbf}: OSM extract not found; pass the .osm.pbf that covers the area (e.g. from Geofabrik)"
-        raise InputError(msg)
-    from geo.travel.gtfs import file_sha256
-
-    if isinstance(feed, GtfsFeed):
-        feed_sha = feed.sha256
-    else:
-        gtfs_path = Path(feed)
-        if not gtfs_path.is_file():
-            msg = f"{gtfs_path}: GTFS file not found; pass the feed's .zip"
-            raise InputError(msg)
-        feed_sha = file_sha256(gtfs_path)
-    today = dt.date.today()
-    needed = tuple(needed_dates) or (today,)
-    key = cache_key("valhalla-transit", TILE_FORMAT_VERSION, vh.__version__, file_sha256(pbf), feed_sha,
-                    area.key if area is not None else None, clip_buffer_metres)
-    final = Path(settings.cache_dir) / "transit" / key
-    cfg_path = final / "valhalla.json"
-    meta_path = final / "meta.json"
-    if final.is_dir() and meta_path.is_file() and cfg_path.is_file() and not rebuild:
-        meta = json.loads(meta_path.read_text())
-        built = dt.date.fromisoformat(meta["build_date"])
-        if all(built <= d <= built + dt.timedelta(days=SCHEDULE_DAYS) for d in needed):
-            logger.info("transit tiles cache hit: %s (built %s)", final, built)
-            return TransitTiles(folder=final, config_path=cfg_path, key=key, build_date=built, reused=True,
-                                build_seconds=float(meta["build_seconds"]), feed_summary=meta["feed_summary"],
-                                service_dates=frozenset(dt.date.fromisoformat(d) for d in meta["service_dates"]))
-        logger.info("cached transit tiles %s were built on %s: their timetable window does not cover %s; "
-                    "rebuilding", final, built, ", ".join(map(str, needed)))
-        rebuild = True
-    _check_schedule_window(needed, today)
-    if not isinstance(feed, GtfsFeed):
-        feed = read_gtfs(feed)
-    t0 = time.perf_counter()
-    if area is not None:
-        feed = clip_feed(feed, area.polygon, buffer_metres=clip_buffer_metres)
-    bins = valhalla_bin_dir()
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=final.parent))
-    try:
-        write_gtfs_dir(feed, tmp / "feeds" / "feed")
-        (tmp / "transit").mkdir()
-        cfg = _valhalla_config(tmp)
-        tmp_cfg = tmp / "valhalla.json"
-        tmp_cfg.write_text(json.dumps(cfg))
-        log_file = final.parent / f"{key}.build.log"  # kept outside tmp, so it survives a failed build
-        log_file.unlink(missing_ok=True)
-        steps = [(_TOOLS[0], ["-c", str(tmp_cfg)]), (_TOOLS[1], ["-c", str(tmp_cfg)]),
-                 (_TOOLS[2], ["-c", str(tmp_cfg), str(pbf)])]
-        for i, (tool, args) in enumerate(steps):
-            report(progress, i, len(steps), f"Valhalla: {tool}")
-            _run(bins / tool, args, log_file=log_file)
-        if not any((tmp / "tiles").rglob("*.gph")):
-            msg = f"Valhalla built no tiles from {pbf.name}; see {log_file}"
-            raise NetworkError(msg)
-        if not (tmp / "tiles" / "3").is_dir():
-            msg = (f"Valhalla built no transit tiles from {feed.source}: the feed's stops may be outside "
-                   f"{pbf.name} or have no trips; see {log_file}")
-            raise NetworkError(msg)
-        shutil.rmtree(tmp / "feeds", ignore_errors=True)
-        seconds = time.perf_counter() - t0
-        summary = summarise_feed(feed)
-        days = sorted({str(d) for d in service_dates(feed)["date"]})
-        # the final config points at the final folder; written before the rename so a reader
-        # never sees a graph without its config
-        final_cfg = json.loads(json.dumps(cfg).replace(str(tmp), str(final)))
-        (tmp / "valhalla.json").write_text(json.dumps(final_cfg))
-        (tmp / "meta.json").write_text(json.dumps({"build_date": today.isoformat(), "build_seconds": seconds,
-                                                   "pbf": str(pbf), "feed_summary": summary,
-                                                   "service_dates": days}, default=str))
-        if final.exists() and (rebuild or not meta_path.is_file()):
-            shutil.rmtree(final)
-        try:
-            os.replace(tmp, final)
-        except OSError:
-            if not (final / "meta.json").is_file():
-                raise
-            logger.info("another process built %s first; using its tiles", final)
-            shutil.rmtree(tmp, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    _actor.cache_clear()
-    report(progress, len(steps), len(steps), "Valhalla tiles built")
-    logger.info("built transit tiles %s in %.1f s", final, seconds)
-    return TransitTiles(folder=final, config_path=cfg_path, key=key, build_date=today, reused=False,
-                        build_seconds=seconds, feed_summary=summary,
-                        service_dates=frozenset(dt.date.fromisoformat(d) for d in days))
-
-
-def tiles_from_folder(folder: str | Path) -> TransitTiles:
-    """A built tile folder (from :func:`build_transit_tiles`) read back from its ``meta.json``.
-
-    Batch workers get the folder path, not the object, and open the tiles themselves.
-    """
-    final = Path(folder)
-    meta_path, cfg_path = final / "meta.json", final / "valhalla.json"
-    if not (meta_path.is_file() and cfg_path.is_file()):
-        msg = f"{final}: not a built transit tile folder (no meta.json/valhalla.json); build it with `geo transit build`"
-        raise InputError(msg)
-    meta = json.loads(meta_path.read_text())
-    return TransitTiles(folder=final, config_path=cfg_path, key=final.name,
-                        build_date=dt.date.fromisoformat(meta["build_date"]), reused=True,
-                        build_seconds=float(meta["build_seconds"]), feed_summary=meta["feed_summary"],
-                        service_dates=frozenset(dt.date.fromisoformat(d) for d in meta["service_dates"]))
-
-
-def reduce_window(window: np.ndarray, statistic: str) -> np.ndarray:
-    """Median / worst / best over the window axis; a time with no journey counts as infinite."""
-    filled = np.where(np.isnan(window), np.inf, window)
-    if statistic == "worst":
-        red = filled.max(axis=0)
-    elif statistic == "best":
-        red = filled.min(axis=0)
-    else:
-        red = np.median(filled, axis=0)
-    return np.where(np.isfinite(red), red, np.nan)
-
-
-@lru_cache(maxsize=4)
-def _actor(config_path: str) -> Any:
-    return _valhalla().Actor(config_path)
 
 
 def window_times(when: dt.datetime, *, arrive_by: bool, window_minutes: float,
@@ -330,20 +99,24 @@ def window_times(when: dt.datetime, *, arrive_by: bool, window_minutes: float,
         raise InputError(msg)
     n = int(window_minutes // step_minutes)
     sign = -1 if arrive_by else 1
-    times = [when + dt.timedelta(minutes=sign * k * step_minutes) for k in range(n + 1)]
-    return sorted(times)
+    return sorted(when + dt.timedelta(minutes=sign * k * step_minutes) for k in range(n + 1))
+
+
+def reduce_window(window: np.ndarray, statistic: str) -> np.ndarray:
+    """Median / worst / best over the window axis; a time with no journey counts as infinite."""
+    return reduce_times(window, statistic)
 
 
 class TransitRouter:
-    """Door-to-door public-transport minutes from Valhalla multimodal routes (see module docs)."""
+    """Door-to-door public-transport minutes from Valhalla multimodal routes (see the module docs)."""
 
     mode = "transit"
-    method = "transit"
+    method = Method.TIMETABLE.value
 
     def __init__(self, tiles: TransitTiles, *, when: dt.datetime, arrive_by: bool, settings: Settings,
                  window_minutes: float = 120.0, step_minutes: float = 15.0, statistic: str = "median",
                  horizon_minutes: float = 180.0, max_walk_metres: float | None = None,
-                 feed_name: str = "feed") -> None:
+                 feed_name: str | None = None, threads: int | None = None) -> None:
         if statistic not in STATISTICS:
             msg = f"unknown statistic {statistic!r}; choose one of {', '.join(STATISTICS)}"
             raise InputError(msg)
@@ -356,103 +129,223 @@ class TransitRouter:
         bad = [t for t in self.times if not first <= t.date() <= last]
         if bad:
             msg = (f"{bad[0]:%a %d %b %Y} is outside the dates Valhalla holds the timetable for "
-                   f"({first:%d %b %Y} to {last:%d %b %Y}, 60 days from the tile build); ask for a date in that range")
+                   f"({first:%d %b %Y} to {last:%d %b %Y}, {SCHEDULE_DAYS + 1} days from the tile build); "
+                   "ask for a date in that range")
             raise InputError(msg)
         self.statistic = statistic
         self.horizon_minutes = float(horizon_minutes)
         self.walk_kph = settings.walk_kph
         self.max_walk_metres = max_walk_metres
+        self.settings = settings
+        self.threads = max(1, int(threads if threads is not None else min(os.cpu_count() or 1, 4)))
+        self.day = dt.datetime.combine(self.times[0].date(), dt.time())
+        from geo.travel.transit_index import DepartureIndex
+
+        self.index = DepartureIndex.load(tiles.folder)
         verb = "arrive by" if arrive_by else "depart at"
         span = (f"; {statistic} of {len(self.times)} times {self.times[0]:%H:%M}-{self.times[-1]:%H:%M} every "
                 f"{step_minutes:g} min" if len(self.times) > 1 else "")
-        self.label = f"Public transport (GTFS {feed_name}, {verb} {when:%a %d %b %Y %H:%M}{span})"
-        self._memo: dict[tuple[Any, ...], float] = {}
+        source = feed_name or tiles.feed_label
+        warn = "".join(f"; WARNING: {w}" for w in tiles.warnings)
+        self.label = (f"Public transport, {Method.TIMETABLE.label}: GTFS {source}, {verb} "
+                      f"{when:%a %d %b %Y %H:%M}{span}{warn}")
+        self._count = threading.Lock()
         self.n_requests = 0
+        self.n_pairs = 0
+        self._windows: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = {}
+        self._pairs: dict[tuple[Any, ...], np.ndarray] = {}
 
-    # -- single journeys -------------------------------------------------------------------
-    def _request(self, o_lonlat: tuple[float, float], d_lonlat: tuple[float, float], depart: dt.datetime) -> str:
+    # -- one journey -----------------------------------------------------------------------
+    def _request(self, o_ll: tuple[float, float], d_ll: tuple[float, float], depart: dt.datetime) -> str:
         transit: dict[str, Any] = {}
         if self.max_walk_metres is not None:
             transit["transit_start_end_max_distance"] = int(self.max_walk_metres)
         return json.dumps({
-            "locations": [{"lon": o_lonlat[0], "lat": o_lonlat[1]}, {"lon": d_lonlat[0], "lat": d_lonlat[1]}],
+            "locations": [{"lon": o_ll[0], "lat": o_ll[1]}, {"lon": d_ll[0], "lat": d_ll[1]}],
             "costing": "multimodal",
             "costing_options": {"pedestrian": {"walking_speed": self.walk_kph, **transit}, "transit": {}},
             "date_time": {"type": 1, "value": depart.strftime("%Y-%m-%dT%H:%M")},
-            "directions_type": "none",
+            "directions_type": "maneuvers" if self.index is not None else "none",
         })
 
-    def depart_minutes(self, o_lonlat: tuple[float, float], d_lonlat: tuple[float, float],
-                       depart: dt.datetime) -> float:
-        """Door-to-door minutes leaving at ``depart`` (NaN when Valhalla finds no journey)."""
-        key = (o_lonlat, d_lonlat, depart)
-        if key in self._memo:
-            return self._memo[key]
-        self.n_requests += 1
+    def probe(self, o_ll: tuple[float, float], d_ll: tuple[float, float], minute: int) -> Probe:
+        """Leave ``minute`` minutes after the first window day's midnight: arrival minute and latest departure.
+
+        Valhalla does not board, from a departure before midnight, a trip of the same service day
+        timed after 24:00 (it does from just after midnight).  So when the next midnight is
+        within the horizon and the journey found arrives after it (or none is found), the
+        journey leaving at midnight is asked too and the earlier arrival kept -- one may wait at
+        home -- which keeps arrival times non-decreasing in the departure time.
+        """
+        p = self._probe_once(o_ll, d_ll, minute)
+        midnight = (minute // 1440 + 1) * 1440
+        if midnight - minute <= self.horizon_minutes and p.arrive > midnight:
+            q = self._probe_once(o_ll, d_ll, midnight)
+            if q.arrive < p.arrive:
+                return Probe(minute, q.arrive, q.latest if q.jumps else minute)
+        return p
+
+    def _probe_once(self, o_ll: tuple[float, float], d_ll: tuple[float, float], minute: int) -> Probe:
+        depart = self.day + dt.timedelta(minutes=minute)
+        with self._count:
+            self.n_requests += 1
         try:
-            out = json.loads(_actor(str(self.tiles.config_path)).route(self._request(o_lonlat, d_lonlat, depart)))
-            minutes = float(out["trip"]["summary"]["time"]) / 60.0
+            out = json.loads(actor(self.tiles.config_path).route(self._request(o_ll, d_ll, depart)))
         except RuntimeError as exc:  # pyvalhalla's ValhallaError derives from RuntimeError
             if not any(k in str(exc).lower() for k in _NO_JOURNEY):
-                msg = f"Valhalla could not route {o_lonlat} -> {d_lonlat} at {depart:%Y-%m-%d %H:%M}: {exc}"
+                msg = f"Valhalla could not route {o_ll} -> {d_ll} at {depart:%Y-%m-%d %H:%M}: {exc}"
                 raise NetworkError(msg) from exc
-            logger.debug("no journey %s -> %s at %s: %s", o_lonlat, d_lonlat, depart, exc)
-            minutes = float("nan")
-        self._memo[key] = minutes
-        return minutes
+            return Probe(minute, float("inf"), minute)
+        trip = out["trip"]
+        arrive = minute + float(trip["summary"]["time"]) / 60.0
+        if self.index is None:
+            return Probe(minute, arrive, minute)
+        maneuvers = trip["legs"][0].get("maneuvers", [])
+        if not any(m.get("travel_mode") == "transit" for m in maneuvers):
+            return Probe(minute, arrive, minute, walk_only=True)
+        found = self.index.latest_departure_minute(depart, maneuvers)
+        latest = minute if found is None else found + int((depart.date() - self.day.date()).days) * 1440
+        return Probe(minute, arrive, max(latest, minute))
 
-    def arrive_minutes(self, o_lonlat: tuple[float, float], d_lonlat: tuple[float, float],
-                       arrive: dt.datetime, *, max_minutes: float | None = None) -> float:
-        """Minutes before ``arrive`` one must leave to get there in time (latest departure, 1-min steps).
+    def depart_minutes(self, o_ll: tuple[float, float], d_ll: tuple[float, float], depart: dt.datetime) -> float:
+        """Door-to-door minutes leaving at ``depart`` (NaN when Valhalla finds no journey)."""
+        minute = int(round((depart - self.day).total_seconds() / 60.0))
+        m = self.probe(o_ll, d_ll, minute).arrive - minute
+        return float(m) if np.isfinite(m) else float("nan")
 
-        Searches departures up to ``max_minutes`` (default the router's horizon) before ``arrive``;
-        NaN when even leaving that early does not get there in time.
-        """
-        def ok(offset: int) -> bool:  # leave `offset` minutes before `arrive`
-            m = self.depart_minutes(o_lonlat, d_lonlat, arrive - dt.timedelta(minutes=offset))
-            return bool(np.isfinite(m) and m <= offset + 1e-6)
+    def pair_minutes(self, o_ll: tuple[float, float], d_ll: tuple[float, float], *,
+                     cap_minutes: float | None = None) -> np.ndarray:
+        """Minutes at every time of the window for one origin -> site pair (NaN: none within the cap)."""
+        cap = int(np.ceil(self.horizon_minutes if cap_minutes is None else min(cap_minutes, self.horizon_minutes)))
+        minutes = [int(round((t - self.day).total_seconds() / 60.0)) for t in self.times]
 
-        hi = int(np.ceil(self.horizon_minutes if max_minutes is None else min(max_minutes, self.horizon_minutes)))
-        if not ok(hi):
-            return float("nan")
-        lo = 0  # offset 0 is never feasible (needs 0 minutes travel)
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if ok(mid):
-                hi = mid
-            else:
-                lo = mid
-        return float(hi)
+        def query(m: int) -> Probe:
+            return self.probe(o_ll, d_ll, m)
 
-    # -- Router interface ------------------------------------------------------------------
+        key = (o_ll, d_ll, cap)
+        known = self._pairs.get(key)
+        if known is not None:  # asked before (per-service searches share most pairs with the any-site one)
+            return known.copy()
+        with self._count:
+            self.n_pairs += 1
+        if self.arrive_by:
+            out, _ = arrive_by_minutes(query, minutes, cap_minutes=cap)
+        else:
+            out, _ = depart_at_minutes(query, minutes, cap_minutes=cap)
+        with self._count:
+            if len(self._pairs) >= PAIRS_KEPT:
+                self._pairs.clear()
+            self._pairs[key] = out.copy()
+        return out
+
+    # -- many pairs ------------------------------------------------------------------------
+    def _prepare(self, sites_xy: np.ndarray, origins_xy: np.ndarray, cap: float) -> tuple[Any, ...]:
+        sites = check_xy(sites_xy, what="sites")
+        origins = check_xy(origins_xy, what="origins")
+        s_lon, s_lat = lonlat_from_bng(sites[:, 0], sites[:, 1])
+        o_lon, o_lat = lonlat_from_bng(origins[:, 0], origins[:, 1])
+        s_ll = [(round(float(a), 6), round(float(b), 6)) for a, b in zip(s_lon, s_lat, strict=True)]
+        o_ll = [(round(float(a), 6), round(float(b), 6)) for a, b in zip(o_lon, o_lat, strict=True)]
+        dist = np.hypot(sites[:, None, 0] - origins[None, :, 0], sites[:, None, 1] - origins[None, :, 1])
+        bound = dist / (MAX_PLAUSIBLE_KPH * 1000 / 60)
+        reach = (bound <= cap) & self._reachable(sites, origins)
+        return sites, origins, s_ll, o_ll, np.where(reach, bound, np.inf)
+
+    def _run(self, jobs: Sequence[Callable[[], Any]], progress: ProgressFn | None, label: str) -> list[Any]:
+        """Run jobs on the router's threads (in order of submission in the result)."""
+        out: list[Any] = [None] * len(jobs)
+        t0 = time.perf_counter()
+        before = self.n_requests
+        if self.threads == 1 or len(jobs) <= 1:
+            for k, job in enumerate(jobs):
+                out[k] = job()
+                report(progress, k + 1, len(jobs), label)
+        else:
+            with ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="valhalla") as pool:
+                futures = {pool.submit(job): k for k, job in enumerate(jobs)}
+                for done, fut in enumerate(as_completed(futures), start=1):
+                    out[futures[fut]] = fut.result()
+                    report(progress, done, len(jobs), label)
+        logger.info("transit: %d jobs, %d Valhalla routes in %.1f s on %d thread(s)", len(jobs),
+                    self.n_requests - before, time.perf_counter() - t0, self.threads)
+        return out
+
     def site_origin_minutes_window(self, sites_xy: np.ndarray, origins_xy: np.ndarray, *,
                                    max_minutes: float | None = None,
                                    progress: ProgressFn | None = None) -> np.ndarray:
-        """``(n_times, n_sites, n_origins)`` minutes for every time in the window."""
-        sites = check_xy(sites_xy, what="sites")
-        origins = check_xy(origins_xy, what="origins")
+        """``(n_times, n_sites, n_origins)`` minutes for every pair within reach (all pairs routed)."""
         cap = self.horizon_minutes if max_minutes is None else min(float(max_minutes), self.horizon_minutes)
+        sites, origins, s_ll, o_ll, bound = self._prepare(sites_xy, origins_xy, cap)
         out = np.full((len(self.times), len(sites), len(origins)), np.nan)
-        if not len(sites) or not len(origins):
-            return out
-        s_lon, s_lat = lonlat_from_bng(sites[:, 0], sites[:, 1])
-        o_lon, o_lat = lonlat_from_bng(origins[:, 0], origins[:, 1])
-        dist = np.hypot(sites[:, None, 0] - origins[None, :, 0], sites[:, None, 1] - origins[None, :, 1])
-        plausible = dist / (MAX_PLAUSIBLE_KPH * 1000 / 60) <= cap
-        pairs = np.argwhere(plausible)
-        total = len(pairs) * len(self.times)
-        t0 = time.perf_counter()
-        for k, (i, j) in enumerate(pairs):
-            d_ll = (round(float(s_lon[i]), 6), round(float(s_lat[i]), 6))
-            o_ll = (round(float(o_lon[j]), 6), round(float(o_lat[j]), 6))
-            for t, when in enumerate(self.times):
-                m = (self.arrive_minutes(o_ll, d_ll, when, max_minutes=cap) if self.arrive_by
-                     else self.depart_minutes(o_ll, d_ll, when))
-                out[t, i, j] = m if np.isfinite(m) and m <= cap else np.nan
-            report(progress, (k + 1) * len(self.times), total, "public-transport journeys")
-        logger.info("transit: %d pairs x %d times, %d Valhalla routes in %.1f s", len(pairs), len(self.times),
-                    self.n_requests, time.perf_counter() - t0)
+        pairs = np.argwhere(np.isfinite(bound))
+        jobs = [lambda i=int(i), j=int(j): self.pair_minutes(o_ll[j], s_ll[i], cap_minutes=cap) for i, j in pairs]
+        for (i, j), minutes in zip(pairs, self._run(jobs, progress, "public-transport journeys"), strict=True):
+            out[:, i, j] = minutes
         return out
+
+    def lower_bounds(self, sites_xy: np.ndarray, origins_xy: np.ndarray, cap: float) -> np.ndarray:
+        """``(n_sites, n_origins)`` minutes no journey can beat (inf: beyond ``cap``; see the module docs)."""
+        from geo.travel.estimate import EstimateRouter
+
+        _, _, _, _, bound = self._prepare(sites_xy, origins_xy, cap)
+        drive = EstimateRouter(mode="drive", settings=self.settings).site_origin_minutes(sites_xy, origins_xy)
+        lb = np.fmax(bound, PRESELECT_MARGIN * np.nan_to_num(drive, nan=0.0))
+        return np.where(lb <= cap, lb, np.inf)
+
+    def _reachable(self, sites_xy: np.ndarray, origins_xy: np.ndarray) -> np.ndarray:
+        """``(n_sites, n_origins)``: False where no journey can exist -- one end has no stop within
+        Valhalla's walk to or from transit and the ends are further apart than that walk (a walk
+        is never shorter than the straight line), so only walking could join them and it cannot."""
+        from scipy.spatial import cKDTree
+
+        from geo.travel.transit_index import stop_xy
+
+        stops = stop_xy(self.tiles.folder)
+        walk = float(self.max_walk_metres or VALHALLA_START_END_METRES)
+        if stops is None or not len(stops):
+            return np.ones((len(sites_xy), len(origins_xy)), dtype=bool)
+        tree = cKDTree(stops)
+        s_near = tree.query(np.asarray(sites_xy, float), k=1)[0] <= walk
+        o_near = tree.query(np.asarray(origins_xy, float), k=1)[0] <= walk
+        dist = np.hypot(sites_xy[:, None, 0] - origins_xy[None, :, 0], sites_xy[:, None, 1] - origins_xy[None, :, 1])
+        return (s_near[:, None] & o_near[None, :]) | (dist <= walk)
+
+    def nearest_window(self, sites_xy: np.ndarray, origins_xy: np.ndarray, *, max_minutes: float | None = None,
+                       progress: ProgressFn | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(n_times, n_sites, n_origins)`` window with only the pairs that could be nearest routed
+        (others NaN), and the ``(n_sites, n_origins)`` mask of routed pairs."""
+        cap = self.horizon_minutes if max_minutes is None else min(float(max_minutes), self.horizon_minutes)
+        sites, origins, s_ll, o_ll, _ = self._prepare(sites_xy, origins_xy, cap)
+        memo = (sites.tobytes(), origins.tobytes(), cap, self.statistic)
+        if memo in self._windows:
+            return self._windows[memo]
+        n_t = len(self.times)
+        window = np.full((n_t, len(sites), len(origins)), np.nan)
+        routed = np.zeros((len(sites), len(origins)), dtype=bool)
+        if not len(sites) or not len(origins):
+            return window, routed
+        lb = self.lower_bounds(sites, origins, cap)
+
+        def origin_job(j: int) -> tuple[np.ndarray, np.ndarray]:
+            return nearest_sites(lambda i: self.pair_minutes(o_ll[j], s_ll[i], cap_minutes=cap), lb[:, j],
+                                 statistic=self.statistic, n_times=n_t)
+
+        jobs = [lambda j=j: origin_job(j) for j in range(len(origins))]
+        for j, (win, mask) in enumerate(self._run(jobs, progress, "public-transport journeys")):
+            window[:, :, j] = win
+            routed[:, j] = mask
+        logger.info("transit preselection: %d of %d origin-site pairs routed (%.1f per origin)", int(routed.sum()),
+                    routed.size, routed.sum() / max(len(origins), 1))
+        self._windows[memo] = (window, routed)  # coverage asks again for its range over the window
+        while len(self._windows) > WINDOWS_KEPT:  # per-service studies ask once per service, then for all
+            self._windows.pop(next(iter(self._windows)))
+        return window, routed
+
+    def clear_cache(self) -> None:
+        """Forget the pair and window answers kept so far (the next questions route afresh)."""
+        with self._count:
+            self._pairs.clear()
+            self._windows.clear()
 
     def reduce_window(self, window: np.ndarray) -> np.ndarray:
         """Median / worst / best over the window axis (:func:`reduce_window`)."""
@@ -462,54 +355,99 @@ class TransitRouter:
                             max_minutes: float | None = None) -> np.ndarray:
         """``(n_sites, n_origins)`` minutes (the window statistic); NaN = no journey."""
         red = self.reduce_window(self.site_origin_minutes_window(sites_xy, origins_xy, max_minutes=max_minutes))
-        if max_minutes is not None:
-            red = np.where(red <= max_minutes, red, np.nan)
-        return red
+        return red if max_minutes is None else np.where(red <= max_minutes, red, np.nan)
 
     def nearest(self, sites_xy: np.ndarray, origins_xy: np.ndarray, *,
                 max_minutes: float | None = None) -> NearestResult:
-        """Minutes from each origin to its nearest site by public transport."""
-        return nearest_from_matrix(self.site_origin_minutes(sites_xy, origins_xy, max_minutes=max_minutes),
-                                   method=self.method)
+        """Minutes from each origin to its nearest site by public transport (preselected pairs only)."""
+        window, _ = self.nearest_window(sites_xy, origins_xy, max_minutes=max_minutes)
+        red = self.reduce_window(window)
+        if max_minutes is not None:
+            red = np.where(red <= max_minutes, red, np.nan)
+        return nearest_from_matrix(red, method=self.method)
+
+    def nearest_by_time(self, sites_xy: np.ndarray, origins_xy: np.ndarray, *,
+                        max_minutes: float | None = None) -> np.ndarray:
+        """``(n_times, n_origins)`` minutes to the nearest site at each time of the window (exact: the
+        preselection keeps every site that could be nearest at some time)."""
+        window, _ = self.nearest_window(sites_xy, origins_xy, max_minutes=max_minutes)
+        if not window.shape[1]:
+            return np.full((window.shape[0], window.shape[2]), np.nan)
+        best = np.where(np.isnan(window), np.inf, window).min(axis=1)
+        return np.where(np.isfinite(best), best, np.nan)
 
 
-def pbf_for_area(area: Area | None, network: Any, settings: Settings) -> Path:
+def resolve_pbfs(area: Area | None, network: Any, settings: Settings, *, buffer_km: float,
+                 progress: ProgressFn | None = None) -> list[Path]:
+    """The OpenStreetMap extract(s) Valhalla walks on.
+
+    A path (or several, ``;``-separated) is used as given.  ``auto``: the bundled extract when it
+    covers the area, else the Geofabrik county extracts covering the area + ``buffer_km``
+    (cached, or downloaded when ``Settings.osm_auto_fetch`` and the server or
+    ``GEO_OSM_MIRROR`` answer).
+    """
     if network is not None and not (isinstance(network, str) and network.lower() in {"auto", "none", "estimate"}):
         if isinstance(network, str | Path):
-            return Path(network)
-        msg = "transit routing needs an OpenStreetMap .osm.pbf path as network= (a built road network cannot be used)"
+            return [Path(p.strip()) for p in str(network).split(";") if p.strip()]
+        msg = "public-transport routing needs an OpenStreetMap .osm.pbf path as network= (a built road network cannot be used)"
         raise InputError(msg)
     from geo.data.sources import get_dataset
 
     pbf = get_dataset("rutland_pbf").path(settings.data_dir)
-    covered = {"E06000017"}
-    if area is not None and not set(area.lad_codes) <= covered:
-        msg = (f"no OpenStreetMap extract for {area.name} in the bundle (only Rutland); pass --network "
-               "PATH.osm.pbf, e.g. the county extract from https://download.geofabrik.de/europe/great-britain/england.html")
-        raise NetworkError(msg)
-    if not pbf.is_file():
-        msg = f"{pbf}: the bundled Rutland OSM extract is missing; pass --network PATH.osm.pbf"
-        raise NetworkError(msg)
-    return pbf
+    if area is None or set(area.lad_codes) <= {"E06000017"}:
+        if not pbf.is_file():
+            msg = f"{pbf}: the bundled Rutland OSM extract is missing; pass --network PATH.osm.pbf"
+            raise NetworkError(msg)
+        return [pbf]
+    from geo.travel.extracts import choose_extracts, fetch_hint, local_extracts
+    from geo.travel.fetch import base_url, fetch_extract, is_reachable
+
+    chosen = choose_extracts(area, buffer_km=buffer_km, settings=settings)
+    paths = local_extracts(chosen, settings)
+    if paths is not None:
+        return paths
+    if settings.osm_auto_fetch and is_reachable(base_url(settings)):
+        return [fetch_extract(ex, settings=settings, progress=progress) for ex in chosen]
+    msg = (f"no OpenStreetMap extract for {area.name} on this machine (needs {', '.join(e.slug for e in chosen)}); "
+           f"{fetch_hint(area.name)}, or pass --network PATH.osm.pbf")
+    raise NetworkError(msg)
+
+
+def resolve_feeds(gtfs: str | Path | Sequence[str | Path], area: Area | None, settings: Settings, *,
+                  buffer_km: float, progress: ProgressFn | None = None) -> list[Path]:
+    """The GTFS zip(s): paths as given (``;``-separated for several), or ``auto`` -- the BODS regions
+    covering the area + ``buffer_km`` (:func:`geo.travel.bods.feeds_for_area`)."""
+    items = list(gtfs) if isinstance(gtfs, list | tuple) else [p for p in str(gtfs).split(";") if p.strip()]
+    if len(items) == 1 and str(items[0]).strip().lower() == "auto":
+        if area is None:
+            msg = "--gtfs auto needs a study area (--area) to pick the BODS region(s)"
+            raise InputError(msg)
+        from geo.travel.bods import feeds_for_area
+
+        return feeds_for_area(area, settings=settings, buffer_km=buffer_km, progress=progress)
+    return [Path(str(p).strip()) for p in items]
 
 
 def make_transit_router(*, area: Area | None = None, settings: Settings, network: Any = "auto",
-                        progress: ProgressFn | None = None, gtfs: str | Path | None = None,
+                        progress: ProgressFn | None = None, gtfs: str | Path | Sequence[str | Path] | None = None,
                         arrive_by: str | dt.datetime | None = None, depart_at: str | dt.datetime | None = None,
                         window_minutes: float = 120.0, step_minutes: float = 15.0, statistic: str = "median",
                         clip_buffer_metres: float = 10_000.0, max_walk_metres: float | None = None,
-                        horizon_minutes: float = 180.0, rebuild: bool = False,
-                        **unknown: Any) -> TransitRouter:
-    """Validate the feed, build or reuse tiles, and return a :class:`TransitRouter`.
+                        horizon_minutes: float = 180.0, rebuild: bool = False, threads: int | None = None,
+                        network_buffer_km: float | None = None, **unknown: Any) -> TransitRouter:
+    """Resolve the feed and roads, build or reuse tiles, and return a :class:`TransitRouter`.
 
     Exactly one of ``arrive_by``/``depart_at`` ("Tue 12:00" = next Tuesday, or ISO
-    "2026-12-01T12:00"); default arrive by next Tuesday 12:00.
+    "2026-12-01T12:00"); default ``Settings.transit_arrive_by``.  ``gtfs="auto"`` picks the BODS
+    region(s); ``network="auto"`` the OpenStreetMap extract(s), covering the area plus
+    ``network_buffer_km`` (default ``Settings.cross_border_buffer_km``, where cross-border sites lie).
     """
     if unknown:
         msg = f"unknown transit option(s) {', '.join(sorted(unknown))}"
         raise InputError(msg)
-    if gtfs is None:
-        msg = "public-transport routing needs a GTFS feed: pass --gtfs FEED.zip (e.g. a BODS regional GTFS zip)"
+    if gtfs is None or (isinstance(gtfs, str) and not gtfs.strip()):
+        msg = ("public-transport routing needs a GTFS feed: pass --gtfs auto (the area's Bus Open Data Service "
+               "feed) or --gtfs FEED.zip")
         raise InputError(msg)
     if arrive_by is not None and depart_at is not None:
         msg = "give either arrive_by or depart_at, not both"
@@ -518,23 +456,17 @@ def make_transit_router(*, area: Area | None = None, settings: Settings, network
     when = spec if isinstance(spec, dt.datetime) else resolve_service_datetime(spec)
     arriving = arrive_by is not None or depart_at is None
     times = window_times(when, arrive_by=arriving, window_minutes=window_minutes, step_minutes=step_minutes)
-    pbf = pbf_for_area(area, network, settings)
-    tiles = build_transit_tiles(Path(gtfs), pbf=pbf, settings=settings, area=area,
-                                clip_buffer_metres=clip_buffer_metres,
+    buffer_km = settings.cross_border_buffer_km if network_buffer_km is None else network_buffer_km
+    feeds = resolve_feeds(gtfs, area, settings, buffer_km=buffer_km, progress=progress)
+    pbfs = resolve_pbfs(area, network, settings, buffer_km=buffer_km, progress=progress)
+    tiles = build_transit_tiles(feeds, pbf=pbfs, settings=settings, area=area, clip_buffer_metres=clip_buffer_metres,
                                 needed_dates=tuple(sorted({t.date() for t in times})), rebuild=rebuild,
                                 progress=progress)
-    days = tiles.service_dates
-    missing = sorted({t.date() for t in times} - days)
-    if missing:
-        span = f"{min(days)} to {max(days)}" if days else "no dates at all"
-        msg = (f"{Path(gtfs).name}: no service on {missing[0]:%a %d %b %Y} in the study area (the feed runs "
-               f"{span}); choose a day inside the feed's calendar or download a current feed")
-        raise InputError(msg)
-    return TransitRouter(tiles, when=when, arrive_by=arriving, settings=settings,
-                         window_minutes=window_minutes, step_minutes=step_minutes, statistic=statistic,
-                         horizon_minutes=horizon_minutes, max_walk_metres=max_walk_metres,
-                         feed_name=Path(gtfs).name)
+    return TransitRouter(tiles, when=when, arrive_by=arriving, settings=settings, window_minutes=window_minutes,
+                         step_minutes=step_minutes, statistic=statistic, horizon_minutes=horizon_minutes,
+                         max_walk_metres=max_walk_metres, threads=threads)
 
 
-__all__ = ["STATISTICS", "TransitRouter", "TransitTiles", "build_transit_tiles", "make_transit_router",
-           "reduce_window", "tiles_from_folder", "valhalla_bin_dir", "window_times"]
+__all__ = ["MAX_PLAUSIBLE_KPH", "PRESELECT_MARGIN", "STATISTICS", "TransitRouter", "TransitTiles",
+           "build_transit_tiles", "make_transit_router", "reduce_window", "resolve_feeds", "resolve_pbfs",
+           "tiles_from_folder", "valhalla_bin_dir", "window_times"]

@@ -257,7 +257,7 @@ def _gtfs_zip(files: dict[str, str | bytes]) -> bytes:
 
 
 def _gtfs_call(p: Path, s: Settings, _w: Path) -> Any:
-    from geo.travel.gtfs import read_gtfs
+    from geo.travel.gtfs_stream import read_gtfs
 
     return read_gtfs(p)
 
@@ -287,6 +287,12 @@ def gtfs_cases() -> list[Case]:
     variants["empty-stops"] = (_gtfs_zip(dict(GTFS_OK, **{"stops.txt": ""})), InputError, r"stops.txt is empty")
     variants["zip-bomb-forged"] = (forge_zip_sizes(_gtfs_zip(dict(GTFS_OK, **{f"shapes{i}.txt": "x" for i in range(3)}))),
                                    InputError, r"zip bomb")
+    ragged = dict(GTFS_OK, **{"stop_times.txt": GTFS_OK["stop_times.txt"] + "T1,08:30:00\n"})
+    variants["ragged-stop-times"] = (_gtfs_zip(ragged), SchemaError, r"stop_times.txt is not a readable CSV")
+    bad_seq = dict(GTFS_OK, **{"stop_times.txt": GTFS_OK["stop_times.txt"].replace("S2,2", "S2,second")})
+    variants["bad-sequence"] = (_gtfs_zip(bad_seq), SchemaError, r"row 3 column stop_sequence: 'second'")
+    header_only = dict(GTFS_OK, **{"stop_times.txt": "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"})
+    variants["stop-times-header-only"] = (_gtfs_zip(header_only), InputError, r"header but no rows")
     for k, (data, err, match) in variants.items():
         name = f"feed_{k}.zip"
 

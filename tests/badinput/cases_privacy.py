@@ -244,7 +244,7 @@ def _release_for(n: int) -> Any:
     def call(arg: Any, settings: Any, tmp: Path) -> Any:
         from geo.data.areas import select_area
         from geo.data.loaders import load_lsoa_boundaries
-        from geo.measures.client_release import build_release
+        from geo.measures.client_release import build_client_release
         from geo.measures.clients import read_client_extract
 
         codes = sorted(select_area("Rutland", settings=settings).lsoas.index)[:n]
@@ -252,7 +252,7 @@ def _release_for(n: int) -> Any:
         area = select_area(geom, settings=settings, name="three neighbourhoods")
         clients = read_client_extract(b"lsoa21cd\n" + "\n".join(codes * 3).encode() + b"\n", settings,
                                       source="synthetic_small_area.csv")
-        return build_release(clients, area)
+        return build_client_release(clients, area)
 
     return call
 
@@ -264,14 +264,14 @@ def area_cases() -> list[Case]:
     def one_lsoa(arg: Any, settings: Any, tmp: Path) -> Any:
         from geo.data.areas import select_area
         from geo.data.loaders import load_lsoa_boundaries
-        from geo.measures.client_release import build_release
+        from geo.measures.client_release import build_client_release
         from geo.measures.clients import read_client_extract
 
         code = sorted(select_area("Rutland", settings=settings).lsoas.index)[0]
         geom = load_lsoa_boundaries(settings).loc[code, "geometry"]
         area = select_area(geom, settings=settings, name="my polygon")
         clients = read_client_extract(b"lsoa21cd\n" + f"{code}\n".encode() * 3, settings, source="synthetic_poly.csv")
-        return build_release(clients, area)
+        return build_client_release(clients, area)
 
     return [
         Case("clients-polygon-round-one-lsoa", polygon, one_lsoa, InputError, r"at least 10 neighbourhoods",
@@ -279,6 +279,36 @@ def area_cases() -> list[Case]:
         Case("clients-ward-sized-area", _nothing, _release_for(3), InputError,
              r"at least 10 neighbourhoods", names="three neighbourhoods", category="clients"),
     ]
+
+
+# -------------------------------------------------------------------------- the cell-key secret
+def _secret(kind: str) -> Any:
+    """A client extract read with a broken installation secret (``Settings.cellkey_secret_file``)."""
+    def build(tmp: Path) -> Path:
+        path = tmp / "cellkey.secret"
+        if kind == "folder":
+            path.mkdir()
+        else:
+            path.write_text("short\n" if kind == "short" else "s" * 64 + "\n")
+            path.chmod(0o644 if kind == "readable" else 0o600)
+        return path
+
+    def call(arg: Any, settings: Any, tmp: Path) -> Any:
+        from geo.measures.clients import read_client_extract
+
+        return read_client_extract(b"postcode\nLE15 6AA\n", settings.with_(cellkey_secret_file=arg),
+                                   source="synthetic_secret.csv")
+
+    return build, call
+
+
+def secret_cases() -> list[Case]:
+    from geo._errors import DataSourceError
+
+    cases = {"readable": r"readable by nobody else; run `chmod 600 ", "short": r"empty or too short",
+             "folder": r"must be a regular file"}
+    return [Case(f"cellkey-secret-{kind}", *_secret(kind), DataSourceError, match, names="cellkey.secret",
+                 category="clients") for kind, match in cases.items()]
 
 
 # -------------------------------------------------------------------------- cache faults
@@ -332,4 +362,5 @@ def cache_cases() -> list[Case]:
 
 
 def all_cases() -> list[Case]:
-    return [*out_cases(), *scenario_cases(), *bounds_cases(), *client_cases(), *area_cases(), *cache_cases()]
+    return [*out_cases(), *scenario_cases(), *bounds_cases(), *client_cases(), *area_cases(), *secret_cases(),
+            *cache_cases()]
