@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo._errors import InputError
+from geo import InputError
 
 FORMATS = ("table", "json", "csv")
 
@@ -50,7 +50,7 @@ def emit(obj: pd.DataFrame | dict[str, Any], fmt: str, out: Path | None = None, 
     if fmt == "json":
         text = to_json(obj)
     elif fmt == "csv":
-        from geo.cache import csv_text
+        from geo import csv_text
 
         if isinstance(obj, pd.DataFrame):
             text = csv_text(obj)
@@ -66,7 +66,7 @@ def emit(obj: pd.DataFrame | dict[str, Any], fmt: str, out: Path | None = None, 
     if out is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
-        from geo.cache import atomic_write_text
+        from geo import atomic_write_text
 
         atomic_write_text(text, Path(out))
         print(f"wrote {out}", file=sys.stderr)

@@ -56,11 +56,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run (or compare) batches; the summary table goes to stdout, files into the run folder."""
-    from geo.data.sites import parse_site_types
-    from geo.measures.coverage import parse_thresholds
-    from geo.planning.batch import BatchJob
-    from geo.planning.batch_run import compare_runs, run_batch
-    from geo.travel.modes import Method, TransitOptions
+    from geo import (
+        BatchJob,
+        Method,
+        TransitOptions,
+        compare_runs,
+        parse_site_types,
+        parse_thresholds,
+        run_batch,
+    )
 
     if args.compare:
         diff = compare_runs(*args.compare)
@@ -86,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
             kinds = sorted({Method.of_result(m).label for m in result.summary[col].dropna()})
             print(f"{mode.label} times: {'; '.join(kinds)}", file=sys.stderr)
     if not args.no_report:
-        from geo.outputs.batch_report import write_national_report
+        from geo import write_national_report
 
         write_national_report(result.out_dir, settings=s)
     print(f"batch {job.key}: {len(result.computed)} authorities computed, {len(result.skipped)} resumed, "

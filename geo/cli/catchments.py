@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from geo._errors import InputError
+from geo import InputError
 from geo.cli._options import add_study_options, study_from_args
 
 
@@ -33,8 +33,7 @@ def parse_bands(text: str) -> tuple[float, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo.cache import atomic_path
-    from geo.travel.catchments import isochrones
+    from geo import atomic_path
 
     bands = parse_bands(args.bands)
     out = Path(args.out)
@@ -49,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
             msg = f"--site-id {unknown[0]}: no such site here; list them with `geo sites list --area ...`"
             raise InputError(msg)
         sites = sites[sites["site_id"].isin(args.site_id)]
-    iso = isochrones(study.router, sites, bands_minutes=bands)
+    iso = study.isochrones(bands, sites=sites)
     for text in iso.attrs.get("warnings", []):
         print(f"warning: {text}", file=sys.stderr)
     if len(iso) == 0:

@@ -26,10 +26,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from geo._errors import InputError
+from geo import NEW_SITE_TYPE, SITE_TYPES, InputError
 from geo.cli._options import add_format_options, add_study_options, study_from_args
 from geo.cli._output import emit
-from geo.data.site_types import NEW_SITE_TYPE, SITE_TYPES
 
 ACTIONS = ("add", "remove", "move", "hours", "capacity", "compare")
 
@@ -90,7 +89,7 @@ _HELP = {
 
 
 def _change(args: argparse.Namespace) -> Any:
-    from geo.planning.scenario_schema import AddSite, ChangeCapacity, ChangeHours, MoveSite, RemoveSite
+    from geo import AddSite, ChangeCapacity, ChangeHours, MoveSite, RemoveSite
 
     postcode = " ".join(args.postcode) if getattr(args, "postcode", None) else None
     if args.action in {"add", "move"}:
@@ -140,9 +139,15 @@ def _fill_from_base(args: argparse.Namespace, base: Mapping[str, Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo.outputs.ranges import SCENARIO_TABLE, collapse_ranges, side_by_side
-    from geo.planning.scenario_file import load_scenario, save_scenario
-    from geo.planning.scenario_schema import BaseSpec, Scenario
+    from geo import (
+        SCENARIO_TABLE,
+        BaseSpec,
+        Scenario,
+        collapse_ranges,
+        load_scenario,
+        save_scenario,
+        side_by_side,
+    )
 
     scenario = load_scenario(args.scenario) if args.scenario else None
     _fill_from_base(args, scenario.base if scenario else {})
@@ -163,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
     scenario = Scenario(name=args.scenario_name or scenario.name, changes=scenario.changes, base=base,
                         created=scenario.created, description=scenario.description)
     if args.at:  # open, closed and unknown hours are counted apart; unknown ones are kept (assumed open)
-        from geo.measures.hours import open_range
+        from geo import open_range
 
         print(f"open at {args.at}: {open_range(study.sites, args.at)['text']}; sites of unknown hours are kept "
               "(assumed open)", file=sys.stderr)
@@ -186,10 +191,7 @@ def run(args: argparse.Namespace) -> int:
         if key in res:
             out[key] = res[key] if args.format != "table" else collapse_ranges(res[key])
     if args.measure != "nearest":
-        from geo.measures.access import capacity_access_change
-
-        cap = capacity_access_change(study.area, study.sites, res["sites_after"], study.router, measure=args.measure,
-                                     max_minutes=args.catchment_minutes)
+        cap = study.capacity_change(res["sites_after"], measure=args.measure, catchment_minutes=args.catchment_minutes)
         out["capacity_access"] = cap["summary"]
         if "by_imd_decile" in cap:
             out["capacity_access_by_imd_decile"] = cap["by_imd_decile"]

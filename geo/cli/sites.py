@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+from geo import SITE_TYPES, Study, StudySpec
 from geo.cli._options import add_area_options, settings_from_args, site_help
 from geo.cli._output import FORMATS, emit
-from geo.data.site_types import SITE_TYPES
 
 _COLUMNS = ["site_id", "name", "site_type", "services", "town", "postcode", "easting", "northing", "lat", "lon",
             "location_precision", "in_area", "commissioner", "opening_hours", "hours_source", "hours_sources", "source"]
@@ -71,7 +71,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def with_lonlat(sites):
     """Add WGS84 ``lat``/``lon`` (6 d.p.) to a sites frame."""
-    from geo.crs import lonlat_from_bng
+    from geo import lonlat_from_bng
 
     lon, lat = lonlat_from_bng(sites["easting"].to_numpy(float), sites["northing"].to_numpy(float))
     return sites.assign(lat=lat.round(6), lon=lon.round(6))
@@ -99,7 +99,7 @@ def _emit_sites(sites, fmt: str, out: Path | None, *, title: str) -> None:
         if out is None:
             sys.stdout.write(text + "\n")
         else:
-            from geo.cache import atomic_write_text
+            from geo import atomic_write_text
 
             atomic_write_text(text, Path(out))
             print(f"wrote {out}", file=sys.stderr)
@@ -123,26 +123,21 @@ def run_types(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from geo.data.areas import select_area
-    from geo.data.commissioning import known_vs_expected
-    from geo.data.sites import load_sites, parse_site_types, unlocated_sites
+    from geo import hours_provenance, parse_site_types, unlocated_sites
 
     s = settings_from_args(args)
-    area = select_area(args.area, settings=s)
-    buffer_km = s.cross_border_buffer_km if args.buffer_km is None else args.buffer_km
+    study = Study(StudySpec(area=args.area, buffer_km=args.buffer_km), settings=s)
+    area, buffer_km = study.area, study.buffer_km
     extra: list = list(args.add)
     if args.osm:
-        from geo.data.osm_pois import harvest_osm_sites
+        from geo import harvest_osm_sites
 
         extra.append(harvest_osm_sites(args.osm, s).sites)
     types = parse_site_types(args.sites)
-    from geo.measures.hours import hours_provenance
-
-    sites = load_sites(s, area=area, types=types, buffer_km=buffer_km, extra=extra)
+    sites = study.site_list(types=types, extra=extra)
     sites = with_lonlat(sites.assign(hours_sources=hours_provenance(sites, osm_checked=args.osm.name if args.osm else None)))
     _emit_sites(sites, args.format, args.out, title=f"Sites in and within {buffer_km:g} km of {area.name}")
-    expected = known_vs_expected(load_sites(s, area=area, types=types, buffer_km=buffer_km, extra=extra,
-                                            include_pharmacies=False), area, settings=s)
+    expected = study.known_vs_expected(study.site_list(types=types, extra=extra, include_pharmacies=False))
     expected = expected[expected["service"].isin(types) | expected["site_type"].isin(types)]
     for msg in expected["message"]:
         print(f"known vs expected: {msg}", file=sys.stderr)
@@ -159,7 +154,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from geo.data.sites import read_sites_file, unlocated_sites
+    from geo import read_sites_file, unlocated_sites
 
     s = settings_from_args(args)
     sites = with_lonlat(read_sites_file(args.file, s, on_unlocated="report"))
@@ -172,7 +167,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from geo.data.site_import import import_sites, save_site_list
+    from geo import import_sites, save_site_list
 
     s = settings_from_args(args)
     res = import_sites(args.file, s, default_services=args.services, default_type=args.site_type,

@@ -32,6 +32,7 @@ import pandas as pd
 
 from geo._errors import InputError
 from geo.config import Settings
+from geo.planning.study_api import StudyQuestions
 from geo.travel.modes import Method, TravelSpec
 
 if TYPE_CHECKING:
@@ -109,7 +110,7 @@ class StudySpec:
             raise InputError(msg)
 
 
-class Study:
+class Study(StudyQuestions):
     """One analysis: a :class:`StudySpec` resolved against :class:`~geo.config.Settings`.
 
     Parts are built lazily and once.  ``area``, ``sites`` and ``router`` may be passed in
