@@ -27,7 +27,7 @@ def context_layer(context: Mapping[str, Any], *, name: str = "Places and roads")
     from branca.element import MacroElement
     from jinja2 import Template
 
-    from geo.outputs.markers import marker_sizes
+    from geo import marker_sizes
 
     sizes = marker_sizes()
 

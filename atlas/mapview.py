@@ -18,8 +18,7 @@ from streamlit_folium import st_folium
 
 from atlas import data, labels, leaflet
 from atlas.context import Analysis, MetricSpec, metric_frame
-from geo import Method
-from geo.outputs import geojson
+from geo import Method, geojson
 
 if TYPE_CHECKING:
     import folium
@@ -153,8 +152,7 @@ def method_badge(an: Analysis) -> None:
 
 def _real_roads_offer(an: Analysis) -> None:
     """Offer to download the area's OpenStreetMap roads when the server is reachable."""
-    from geo.travel.extracts import real_roads_offer
-    from geo.travel.fetch import fetch_extract
+    from geo import fetch_extract, real_roads_offer
 
     offer = real_roads_offer(an.area, settings=data.settings())
     if offer is None:

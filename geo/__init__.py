@@ -103,6 +103,7 @@ _LAZY = {
     "resolve_feeds": "geo.travel.transit", "resolve_pbfs": "geo.travel.transit",
     "build_transit_tiles": "geo.travel.transit", "make_transit_router": "geo.travel.transit",
     "bundled_networks": "geo.travel.network", "covers": "geo.travel.network", "network_hull": "geo.travel.network",
+    "network_for_area": "geo.travel.network",
     # writing outputs: spreadsheet-safe CSV, atomic files and output sets, client GeoPackage
     "csv_text": "geo.cache", "atomic_path": "geo.cache", "atomic_write_text": "geo.cache",
     "check_output_path": "geo.cache", "output_set": "geo.cache", "export_client_geopackage": "geo.outputs.export",
@@ -216,7 +217,7 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (tests/test_architecture.
     from geo.travel.gtfs_stream import clip_feed, read_gtfs
     from geo.travel.matrix import site_origin_matrix
     from geo.travel.modes import TRANSIT_STATISTICS, Method, TransitOptions, TravelMode, TravelSpec
-    from geo.travel.network import bundled_networks, covers, network_hull, read_network
+    from geo.travel.network import bundled_networks, covers, network_for_area, network_hull, read_network
     from geo.travel.routing import make_router
     from geo.travel.transit import build_transit_tiles, make_transit_router, resolve_feeds, resolve_pbfs
 

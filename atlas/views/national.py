@@ -24,9 +24,7 @@ import streamlit as st
 
 from atlas import leaflet, mapview
 from atlas.team import signin
-from geo import GeoError, Method
-from geo.config import Settings
-from geo.outputs import batch_report, geojson
+from geo import GeoError, Method, Settings, batch_report, geojson
 
 MAP_HEIGHT = 520
 
@@ -38,7 +36,7 @@ def _summary(path: str, stamp: float) -> pd.DataFrame:
 
 @st.cache_resource(show_spinner=False)
 def _lads(data_dir: str) -> Any:
-    from geo.data.loaders import load_lad_boundaries
+    from geo import load_lad_boundaries
 
     return load_lad_boundaries(Settings.from_env(data_dir))
 
@@ -74,7 +72,7 @@ def _drill_html(path: str, stamp: float, lad: str, mode: str, threshold: float) 
 
 
 def _default_run() -> str:
-    from geo.planning.batch_run import latest_run
+    from geo import latest_run
 
     try:
         run = latest_run(Settings.from_env())

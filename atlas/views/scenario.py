@@ -25,10 +25,7 @@ from atlas.context import Analysis, metric_frame
 from atlas.team import signin
 from atlas.views import plans
 from atlas.views.plans import nice, shown_study
-from geo import SITE_TYPES, GeoError
-from geo.data.site_types import NEW_SITE_TYPE
-from geo.outputs import geojson
-from geo.outputs.markers import site_style
+from geo import NEW_SITE_TYPE, SITE_TYPES, GeoError, geojson, site_style
 
 KEY = plans.KEY
 _changes = plans.changes
@@ -53,10 +50,10 @@ def _run(key: tuple[Any, ...], _an: Analysis, changes_key: tuple[Any, ...], thre
 
 def _locate(how: str, pc: str, click: Any) -> tuple[float, float, str, str]:
     """Easting, northing, postcode and place of the chosen point; a GeoError names a bad postcode."""
-    from geo.planning.optimise_service import place_labels
+    from geo import place_labels
 
     if how == "postcode":
-        from geo.planning.scenarios import resolve_location
+        from geo import resolve_location
 
         e, n, _prec, code = resolve_location(postcode=pc.strip(), settings=data.settings(), what="Postcode")
     else:
@@ -69,7 +66,7 @@ def _locate(how: str, pc: str, click: Any) -> tuple[float, float, str, str]:
 def _try_add(change: dict[str, Any], an: Analysis) -> str | None:
     """Check a change with those already listed before listing it (a site already added at the same
     postcode is refused, not duplicated); the error text, or None when it is fine."""
-    from geo.planning.scenarios import apply_scenario
+    from geo import apply_scenario
 
     try:
         apply_scenario(_to_scenario([*_changes(), change]), an.sites, settings=data.settings())
@@ -191,7 +188,7 @@ def _delta(value: float, low: float, high: float, *, digits: int = 0, unit: str 
 
 def _verdict_line(row: pd.Series, t: int) -> None:
     """One line under a service's tiles saying whether the change can be told from no change."""
-    from geo.measures.uncertainty import NOT_DISTINGUISHABLE
+    from geo import NOT_DISTINGUISHABLE
 
     who = f"Nearest {row['service_label']}"
     v = str(row["verdict"])
@@ -249,8 +246,7 @@ def _service_tiles(row: pd.Series, t: int) -> None:
 
 
 def _result(an: Analysis) -> None:
-    from geo.measures.coverage import service_times
-    from geo.outputs.ranges import SCENARIO_TABLE, collapse_ranges, side_by_side
+    from geo import SCENARIO_TABLE, collapse_ranges, service_times, side_by_side
 
     t = an.controls.threshold_minutes
     if not _changes():
