@@ -1,6 +1,6 @@
 """Folium/Leaflet layers for the atlas: choropleths, site markers, catchments, boundaries, legends.
 
-The data comes from :mod:`geo.outputs.geojson` as small cacheable dicts; this module wraps
+The data comes from ``geo.geojson`` (:mod:`geo.outputs.geojson`) as small cacheable dicts; this module wraps
 them in folium ``FeatureGroup``s (built fresh on each render, never cached).  :func:`base_map`
 works offline: Leaflet is served from the copy vendored under ``atlas/static/leaflet``, tiles
 only when asked for.
@@ -21,22 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from geo import InputError
-from geo.outputs.geojson import (
-    MINUTES_BINS,
-    MINUTES_COLOURS,
-    NO_DATA_COLOUR,
-    PLAIN_BACKGROUND,
-    TOOLTIP_FIELDS,
-    choropleth_geojson,
-    district_geojson,
-    frame_to_geojson,
-    legend_labels,
-    popup_html,
-    safe_text,
-    sites_geojson,
-)
-from geo.outputs.markers import marker_kind, marker_svg, site_style
+from geo import InputError, geojson, marker_kind, marker_svg, site_style
 
 if TYPE_CHECKING:
     import folium
@@ -44,34 +29,35 @@ if TYPE_CHECKING:
 
     from geo import SiteType
 
+
 def lsoa_choropleth(frame: gpd.GeoDataFrame | Mapping[str, Any], column: str | None = None, *,
-                    legend_title: str, bins: Sequence[float] = MINUTES_BINS,
-                    colours: Sequence[str] = MINUTES_COLOURS, labels: Sequence[str] | None = None,
+                    legend_title: str, bins: Sequence[float] = geojson.MINUTES_BINS,
+                    colours: Sequence[str] = geojson.MINUTES_COLOURS, labels: Sequence[str] | None = None,
                     name: str = "Neighbourhoods", value_label: str = "Value",
                     fill_opacity: float = 0.72, no_data_label: str = "") -> folium.FeatureGroup:
     """An LSOA choropleth layer with tooltips and a legend control.
 
     ``frame`` is an LSOA frame (EPSG:27700, coloured by ``column``) or a dict already made
-    by :func:`choropleth_geojson`.  LSOAs outside the study area (``in_area`` False) are
+    by :func:`geojson.choropleth_geojson`.  LSOAs outside the study area (``in_area`` False) are
     drawn faded.  ``no_data_label`` adds a grey legend entry for neighbourhoods with no value.
     """
     import folium
 
-    gj = frame if isinstance(frame, Mapping) else choropleth_geojson(
+    gj = frame if isinstance(frame, Mapping) else geojson.choropleth_geojson(
         frame, column or "", bins=bins, colours=colours)
     group = folium.FeatureGroup(name=name, show=True)
     feats = gj.get("features", [])
     if not feats:
         return group
-    present = [c for c, _ in TOOLTIP_FIELDS if c in feats[0]["properties"]]
-    if "value_label" in present and dict(TOOLTIP_FIELDS).get("minutes", "").startswith(value_label):
+    present = [c for c, _ in geojson.TOOLTIP_FIELDS if c in feats[0]["properties"]]
+    if "value_label" in present and dict(geojson.TOOLTIP_FIELDS).get("minutes", "").startswith(value_label):
         present = [c for c in present if c != "minutes"]  # the value line already says the minutes
-    aliases = [safe_text(value_label if c == "value_label" else dict(TOOLTIP_FIELDS)[c]) for c in present]
+    aliases = [geojson.safe_text(value_label if c == "value_label" else dict(geojson.TOOLTIP_FIELDS)[c]) for c in present]
 
     def style(feature: dict[str, Any]) -> dict[str, Any]:
         p = feature["properties"]
         inside = p.get("in_area", True) is not False
-        return {"fillColor": p.get("fill", NO_DATA_COLOUR), "color": "#ffffff" if inside else "#9e9e9e",
+        return {"fillColor": p.get("fill", geojson.NO_DATA_COLOUR), "color": "#ffffff" if inside else "#9e9e9e",
                 "weight": 0.6, "fillOpacity": fill_opacity if inside else fill_opacity * 0.35,
                 "dashArray": None if inside else "2 3"}
 
@@ -82,10 +68,10 @@ def lsoa_choropleth(frame: gpd.GeoDataFrame | Mapping[str, Any], column: str | N
                                       style="font-size: 13px;"),
         smooth_factor=0.5,
     ).add_to(group)
-    labs = list(labels) if labels is not None else legend_labels(bins)
+    labs = list(labels) if labels is not None else geojson.legend_labels(bins)
     items = list(zip(labs, colours, strict=False))
     if no_data_label:
-        items.append((no_data_label, NO_DATA_COLOUR))
+        items.append((no_data_label, geojson.NO_DATA_COLOUR))
     Legend(legend_title, items).add_to(group)
     return group
 
@@ -94,9 +80,9 @@ def _legend_html(title: str, items: Sequence[tuple[str, str]], *, note: str = ""
     rows = "".join(
         f'<div style="display:flex;align-items:center;gap:6px;margin:2px 0">'
         f'<span style="display:inline-block;width:18px;height:12px;background:{c};'
-        f'border:1px solid #888"></span><span>{safe_text(lab)}</span></div>'
+        f'border:1px solid #888"></span><span>{geojson.safe_text(lab)}</span></div>'
         for lab, c in items)
-    extra = f'<div style="margin-top:4px;color:#555;font-size:11px">{safe_text(note)}</div>' if note else ""
+    extra = f'<div style="margin-top:4px;color:#555;font-size:11px">{geojson.safe_text(note)}</div>' if note else ""
     return _collapsible(title, rows + extra)
 
 
@@ -105,7 +91,7 @@ def _collapsible(title: str, body_html: str) -> str:
     return (f'<details open style="background:rgba(255,255,255,0.94);padding:6px 10px;border-radius:6px;'
             f'box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.35 system-ui,sans-serif;color:#222;'
             f'max-width:{LEGEND_WIDTH_PX - 20}px"><summary style="font-weight:600;cursor:pointer;'
-            f'margin-bottom:3px">{safe_text(title)}</summary>{body_html}</details>')
+            f'margin-bottom:3px">{geojson.safe_text(title)}</summary>{body_html}</details>')
 
 
 def _make_legend_class() -> type:
@@ -189,7 +175,7 @@ def site_markers(sites: pd.DataFrame | Mapping[str, Any], *, name: str = "Servic
     """
     import folium
 
-    gj = sites if isinstance(sites, Mapping) else sites_geojson(sites)
+    gj = sites if isinstance(sites, Mapping) else geojson.sites_geojson(sites)
     group = folium.FeatureGroup(name=name, show=True)
     types_seen: dict[str, SiteType] = {}
     # Small, numerous types first so hubs are drawn on top.
@@ -201,7 +187,7 @@ def site_markers(sites: pd.DataFrame | Mapping[str, Any], *, name: str = "Servic
         types_seen[t] = site_style(t)
         slim.append({"type": "Feature", "geometry": f["geometry"],
                      "properties": {"t": t, "f": p.get("in_area") is False,
-                                    "n": safe_text(p.get("name", "")), "p": popup_html(p)}})
+                                    "n": geojson.safe_text(p.get("name", "")), "p": geojson.popup_html(p)}})
     icons = {k: {"svg": marker_svg(v), "faded": marker_svg(v, faded=True), "s": v.size_px}
              for k, v in {**types_seen, "other": site_style("other")}.items()}
     _site_layer_class()({"type": "FeatureCollection", "features": slim}, icons).add_to(group)
@@ -235,7 +221,7 @@ def catchment_layer(polygons: gpd.GeoDataFrame | Mapping[str, Any], *, band_colu
             raise InputError(msg)
         ordered = polygons.sort_values(band_column, ascending=False)
         props = [c for c in (band_column, "site_name", "site_id") if c in ordered.columns]
-        gj = frame_to_geojson(ordered.reset_index(drop=True), properties=props, simplify_metres=simplify_metres)
+        gj = geojson.frame_to_geojson(ordered.reset_index(drop=True), properties=props, simplify_metres=simplify_metres)
     bands = sorted({f["properties"].get(band_column) for f in gj["features"]
                     if f["properties"].get(band_column) is not None})
     colour = {b: CATCHMENT_COLOURS[min(i, len(CATCHMENT_COLOURS) - 1)] for i, b in enumerate(bands)}
@@ -257,7 +243,7 @@ def district_boundaries(lads: gpd.GeoDataFrame | Mapping[str, Any], *,
     """District outlines (no fill) with the district name on hover."""
     import folium
 
-    gj = lads if isinstance(lads, Mapping) else district_geojson(lads)
+    gj = lads if isinstance(lads, Mapping) else geojson.district_geojson(lads)
     group = folium.FeatureGroup(name=name, show=True)
     folium.GeoJson(gj, name=name,
                    style_function=lambda _f: {"fill": False, "color": "#37474f", "weight": 1.6,
@@ -328,7 +314,7 @@ def base_map(bounds: Sequence[Sequence[float]] | None, *, tiles: str | None = No
     bg._template = Template("""
     {% macro script(this, kwargs) %}
     (function(){ var m = {{ this._parent.get_name() }};
-      m.getContainer().style.background = '""" + (PLAIN_BACKGROUND if key is None else "#f8f8f6") + """';
+      m.getContainer().style.background = '""" + (geojson.PLAIN_BACKGROUND if key is None else "#f8f8f6") + """';
       m.attributionControl.setPrefix(false);
       var css = document.createElement('style');
       css.innerHTML = '.leaflet-control-layers-toggle{background-image:none!important;width:auto!important;'
