@@ -184,20 +184,6 @@ def study_from_args(args: argparse.Namespace, *, progress: ProgressFn | None = N
     return study
 
 
-def sites_study_from_args(args: argparse.Namespace, *, extra_attr: str = "add") -> Study:
-    """A :class:`Study` for commands that list or check sites (no travel options).
-
-    ``--area``, ``--buffer-km`` and ``--sites`` as everywhere; user files come from ``--add``.
-    """
-    from geo import Study, StudySpec, parse_site_types
-
-    s = settings_from_args(args)
-    spec = StudySpec(area=str(args.area), services=parse_site_types(getattr(args, "sites", None)),
-                     buffer_km=args.buffer_km,
-                     extra_sites=tuple(str(p) for p in getattr(args, extra_attr, None) or ()))
-    return Study(spec, settings=s)
-
-
 def add_need_options(p: argparse.ArgumentParser) -> None:
     """Gap-score weights and need-index weights."""
     p.add_argument("--w-need", type=float, default=1.0, help="exponent (weight) of need (default 1)")
