@@ -107,7 +107,10 @@ def run(args: argparse.Namespace) -> int:
                        charts=not args.no_charts, gpkg_path=args.gpkg, csv_path=args.csv,
                        allowed_postcodes=allowed, breakdowns=args.by,
                        network=_context_network(study), services=study.services, sections=sections)
-    tag = "ESTIMATED times" if res["is_estimate"] else "network times"
+    from geo.travel.modes import Method
+
+    # routed times say how (network or timetable), from the one vocabulary
+    tag = "ESTIMATED times" if res["is_estimate"] else f"{Method.of_result(study.router.method).value} times"
     print(f"wrote {res['html']} ({tag}; {res['headline']['pct_beyond']:.1f}% of adults "
           f"{study.threshold_minutes:g}+ min)", file=sys.stderr)
     if args.pdf:

@@ -9,7 +9,8 @@ and each kept way is streamed into flat arrays with its coordinates.  A county e
 in one pass (every node in the index), which costs less than the tracker's bitset.  Everything
 after the passes is vectorised numpy.
 
-The way selection mirrors pyrosm's ``driving``/``walking``/``cycling`` filters (themselves the
+The way selection (each road mode's :class:`~geo.travel.modes.OsmFilter`, on its profile)
+mirrors pyrosm's ``driving``/``walking``/``cycling`` filters (themselves the
 osmnx ``drive``/``walk``/``bike`` filters with OSM access rules), so a network read here equals
 the one :func:`geo.travel.network.read_network` used to build through pyrosm (checked on Rutland
 in tests/test_pbf.py); speeds and one-way rules are the shared ones in
