@@ -50,12 +50,8 @@ def site_choices() -> dict[str, str]:
 
     return {**{k: t.plural for k, t in SITE_TYPES.items()}, **PICKER_SERVICES}
 
-MODE_LABELS = {
-    "drive": "Drive",
-    "walk": "Walk",
-    "cycle": "Cycle",
-    "transit": "Public transport (timetable)",
-}
+#: The travel-mode options and their words (each mode's ``heading``).
+MODE_LABELS = {m.value: m.heading for m in TravelMode}
 
 METRICS = {
     "minutes": "Minutes to nearest site",
@@ -185,7 +181,7 @@ def sidebar() -> Controls:
                       help="People use the nearest service even if it is in the next county.")
 
     sb.markdown("### Travel")
-    modes = ["drive", "walk", "cycle"]
+    modes = [m.value for m in TravelMode.road_modes()]
     with sb.expander("Public transport (GTFS timetable)"):
         bods = st.toggle("Bus Open Data Service timetable for this area", value=False, key="gtfs_auto",
                          help="The official bus timetables (DfT) of the region(s) around the area: downloaded "

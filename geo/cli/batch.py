@@ -17,6 +17,7 @@ from pathlib import Path
 
 from geo.cli._options import add_format_options, progress_from_args, settings_from_args
 from geo.cli._output import emit
+from geo.travel.modes import TravelMode
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="England (default), a region, county or ICB, or LADs separated by ';' -- one task per LAD")
     p.add_argument("--sites", default=None, help="site types or services, comma separated (default: hub)")
     p.add_argument("--extra-sites", action="append", type=Path, default=[], help="your own sites file(s)")
-    p.add_argument("--modes", default="drive", help="travel modes, comma separated: drive,walk,cycle,transit")
+    p.add_argument("--modes", default="drive", help=f"travel modes, comma separated: {','.join(TravelMode)}")
     p.add_argument("--method", choices=["auto", "network", "estimate"], default=None,
                    help="auto (roads where an extract covers the authority, else the labelled estimate)")
     p.add_argument("--network", default=None, help="an .osm.pbf extract (default: the bundle's extracts)")

@@ -15,6 +15,7 @@ import sys
 
 from geo.cli._options import add_format_options, progress_from_args, settings_from_args
 from geo.cli._output import emit
+from geo.travel.modes import TravelMode
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--buffer-km", type=float, default=15.0,
                    help="also cover LSOAs this far beyond the border (default 15 km, as site buffers)")
     f.add_argument("--refresh", action="store_true", help="ask the server for newer files")
-    f.add_argument("--build", choices=("drive", "walk", "cycle"), action="append", default=[],
+    f.add_argument("--build", choices=[m.value for m in TravelMode.road_modes()], action="append", default=[],
                    help="also build (and cache) this mode's routing graph (repeatable)")
     add_format_options(f)
     f.set_defaults(func=run_fetch)

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from geo import BREAKDOWNS, PLACE_BREAKDOWNS
+from geo import BREAKDOWNS, PLACE_BREAKDOWNS, Method
 from geo.cli._options import add_need_options, add_study_options, build_need, study_from_args
 
 if TYPE_CHECKING:
@@ -90,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
                        charts=not args.no_charts, gpkg_path=args.gpkg, csv_path=args.csv,
                        allowed_postcodes=allowed, breakdowns=args.by,
                        network=study.context_network(), services=study.services, sections=sections)
-    tag = "ESTIMATED times" if res["is_estimate"] else "network times"
+    # routed times say how (network or timetable), from the one vocabulary
+    tag = "ESTIMATED times" if res["is_estimate"] else f"{Method.of_result(study.router.method).value} times"
     print(f"wrote {res['html']} ({tag}; {res['headline']['pct_beyond']:.1f}% of adults "
           f"{study.threshold_minutes:g}+ min)", file=sys.stderr)
     if args.pdf:

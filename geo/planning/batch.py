@@ -243,20 +243,16 @@ def national_pharmacies(settings: Settings) -> gpd.GeoDataFrame:
 
 
 @lru_cache(maxsize=8)
-def router_for(network_path: str | None, mode: str, settings: Settings, mixed: bool = True) -> Any:
-    """The road router for one extract and mode -- loaded once per worker, shared by its tasks.
+def router_for(network_path: str | None, mode: TravelMode, settings: Settings, mixed: bool = True) -> Any:
+    """:func:`~geo.travel.routing.make_router` for one extract and mode, once per worker process.
 
-    ``None`` gives the calibrated straight-line estimate (labelled so everywhere); ``mixed``: the
-    mixed method beyond the extract's roads, as ``make_router`` gives for method auto.
+    ``None`` gives the calibrated straight-line estimate; ``mixed``: method auto (the mixed
+    method beyond the extract's roads), else method network.
     """
-    from geo.travel.estimate import EstimateRouter
-    from geo.travel.network import read_network
-    from geo.travel.routing import NetworkRouter
+    from geo.travel.routing import make_router
 
-    if network_path is None:
-        return EstimateRouter(mode=mode, settings=settings)
-    logger.info("worker loads the %s network %s", mode, network_path)
-    return NetworkRouter(read_network(network_path, mode=mode, settings=settings), settings=settings, mixed=mixed)
+    method = Method.ESTIMATE if network_path is None else Method.AUTO if mixed else Method.NETWORK
+    return make_router(TravelSpec(mode=mode, method=method, network=network_path or "auto"), settings=settings)
 
 
 def worker_cache_info() -> dict[str, int]:
@@ -294,7 +290,7 @@ class WindowRouter:
     """Nearest sites from a ``(n_times, n_sites, n_origins)`` window the workers routed (pairs the
     preselection skipped are NaN, so only :meth:`nearest` is answered, as the serial router does)."""
 
-    mode = "transit"
+    mode = TravelMode.TRANSIT
     method = Method.TIMETABLE.value
 
     def __init__(self, window: np.ndarray, *, statistic: str, label: str) -> None:
@@ -388,7 +384,7 @@ def run_lad(task: LadTask, *transit_parts: np.ndarray) -> dict[str, Any]:
         if mode is TravelMode.TRANSIT:
             router: Any = _transit_router(task, base, transit_parts)
         else:
-            router = router_for(paths.get(mode.value), mode.value, s, job.method is not Method.NETWORK)
+            router = router_for(paths.get(mode.value), mode, s, job.method is not Method.NETWORK)
         study = lad_study(task.lad24cd, job, s, mode, base=base, router=router)
         if base is None:
             base = study
