@@ -51,7 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_bounds(args)
         outputs = _output_paths(args)
         inputs = _input_paths(args)
-        from geo.cache import check_output_path, output_set
+        from geo.cli._paths import check_output_path
+        from geo.outputs.output_set import output_set
 
         for name, path in outputs:
             # saving a scenario over the file it was read from is an update, not an accident

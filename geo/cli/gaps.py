@@ -34,7 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo.measures.gaps import export_outreach_csv, outreach_list
+    from geo.measures.gaps import outreach_list
+    from geo.outputs.export import export_outreach_csv
 
     study = study_from_args(args, needs_minutes="geo gaps")
     area, times, label = study.area, study.baseline_times, study.label

@@ -23,7 +23,8 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from geo.data.areas import select_area
-    from geo.measures.clients import synthetic_clients, write_synthetic_clients
+    from geo.measures.clients import synthetic_clients
+    from geo.outputs.export import write_synthetic_clients
 
     s = settings_from_args(args)
     area = select_area(args.area, settings=s)

@@ -296,19 +296,3 @@ def synthetic_clients(area: Area, n: int, seed: int, settings: Settings | None =
     out.attrs = {"synthetic": True, "area": area.name, "seed": int(seed), "lsoa21cd": codes}
     logger.info("synthetic clients: %d for %s (seed %d) from %d LSOAs", int(n), area.name, int(seed), len(lsoas))
     return out
-
-
-def write_synthetic_clients(df: pd.DataFrame, out: str | Path) -> Path:
-    """Write a synthetic extract to CSV; the file name must contain 'synthetic'."""
-    path = Path(out)
-    if "synthetic" not in path.name.lower():
-        msg = f"{path}: synthetic extracts must have 'synthetic' in the file name (e.g. synthetic_clients.csv)"
-        raise InputError(msg)
-    if "synthetic" not in df.columns or not df["synthetic"].astype(bool).all():
-        msg = "only frames made by synthetic_clients (synthetic=True on every row) may be written here"
-        raise InputError(msg)
-    from geo.cache import atomic_write_csv
-
-    atomic_write_csv(df, path, index=False)
-    logger.info("wrote %d SYNTHETIC clients to %s", len(df), path.name)
-    return path
