@@ -22,11 +22,10 @@ from geo.data.site_types import SITE_TYPES
 
 _COLUMNS = ["site_id", "name", "site_type", "services", "town", "postcode", "easting", "northing", "lat", "lon",
             "location_precision", "in_area", "commissioner", "opening_hours", "hours_source", "hours_sources", "source"]
-_SITE_FORMATS = (*FORMATS, *POINT_FORMATS)
 
 
 def _format_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=_SITE_FORMATS, default="table", help="output format (geojson: one point per site)")
+    p.add_argument("--format", choices=[*FORMATS, *POINT_FORMATS], default="table", help="output format (geojson: one point per site)")
     p.add_argument("--out", type=Path, default=None, help="write to this file instead of stdout")
 
 

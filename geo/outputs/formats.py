@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -22,7 +22,7 @@ from geo._errors import InputError
 from geo.outputs.safe_csv import csv_text
 
 #: What a command answers: one frame, or a dict of frames, dicts, lists and values.
-Answer = pd.DataFrame | dict[str, Any]
+Answer: TypeAlias = pd.DataFrame | dict[str, Any]
 
 
 @dataclass(frozen=True)
