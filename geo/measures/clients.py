@@ -60,10 +60,9 @@ def read_client_extract(src: str | Path | bytes | pd.DataFrame, settings: Settin
         column; optional ``substance_group``, ``in_treatment``, ``date``, ``synthetic``).
     settings
         Bundle settings (postcode and LSOA tables, the cell key secret).
-    source
-        Name of the file for messages (default the path, or ``upload``).
-    max_unmapped_share
-        Raise if more than this share of rows cannot be mapped (default 1.0: only when none map).
+    source, max_unmapped_share
+        As for :func:`geo.data.client_extract.read_client_rows` (file name for messages; the
+        share of rows that may stay unmapped).
 
     Returns
     -------
