@@ -227,13 +227,6 @@ def neighbour_lads(a: Area) -> tuple[str, ...]:
     return tuple(sorted(codes))
 
 
-def csv_bytes(df: pd.DataFrame) -> bytes:
-    """Download bytes: spreadsheet-safe CSV (no cell can run as a formula)."""
-    from geo import csv_text
-
-    return csv_text(df, index=True).encode("utf-8")
-
-
 def fmt_int(x: float | int | None) -> str:
     if x is None or (isinstance(x, float) and not np.isfinite(x)):
         return "–"

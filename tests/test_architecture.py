@@ -69,7 +69,8 @@ FRONT_END_NAMES = frozenset({
     "find_region", "summarise_feed", "read_gtfs", "clip_feed", "resolve_feeds", "resolve_pbfs",
     "build_transit_tiles", "make_transit_router",
     # outputs: files, report, maps, ranges, markers
-    "csv_text", "atomic_path", "atomic_write_text", "check_output_path", "output_set",
+    "csv_text", "csv_bytes", "atomic_write_text", "output_set", "FORMATS", "POINT_FORMATS", "Answer",
+    "render_answer", "catchment_driver", "export_catchments",
     "export_client_geopackage", "build_report", "scenario_section", "closure_section", "optimiser_section",
     "map_context", "geojson", "batch_report", "SCENARIO_TABLE", "collapse_ranges", "format_range",
     "format_value", "side_by_side", "marker_kind", "marker_sizes", "marker_svg", "site_style",
@@ -246,3 +247,38 @@ def test_modules_stay_small_or_say_why(path: Path) -> None:
     assert "Why this module is long" in doc, (
         f"{_module_name(path)} has {lines} lines: split it by concern or say "
         "'Why this module is long: ...' in its docstring")
+
+
+#: Writers of output formats: no module outside ``geo/outputs`` calls them (one home for outputs).
+OUTPUT_WRITERS = {"to_csv", "to_file", "to_excel", "to_markdown", "to_html", "to_json"}
+#: Modules outside ``geo/outputs`` that write a file with one of them, and why it is not an output.
+NOT_OUTPUTS = {
+    "geo.travel.gtfs_stream": "GTFS tables clipped for Valhalla's tile builder (an engine's input)",
+    "geo.data.site_import": "a saved site list is an input file read back by read_sites_file, not a report",
+    "geo.planning.batch_run": "summary.csv of a batch run folder, written where the run checkpoints",
+}
+OUTSIDE_OUTPUTS = [p for p in [*ALL_GEO, *ATLAS_FILES] if "outputs" not in p.relative_to(ROOT).parts[:2]]
+
+
+@pytest.mark.parametrize("path", OUTSIDE_OUTPUTS, ids=lambda p: _module_name(p))
+def test_outputs_have_one_home(path: Path) -> None:
+    """Formats, CSV writers and CSV safety are defined only in geo/outputs (STYLE.md §2b).
+
+    Outside it, no module calls a frame's writer (``to_csv``, ``to_file`` ...) except the
+    listed non-outputs, defines a list of formats (``*FORMATS``) or a CSV/formula helper; the CLI and the app call
+    :mod:`geo.outputs.formats`, :mod:`geo.outputs.safe_csv` and :mod:`geo.outputs.export`.
+    """
+    name = _module_name(path)
+    tree = ast.parse(path.read_text())
+    writers = sorted({n.func.attr for n in ast.walk(tree)
+                      if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in OUTPUT_WRITERS})
+    if name in NOT_OUTPUTS:
+        assert writers, f"{name} no longer writes files itself: remove it from NOT_OUTPUTS"
+    else:
+        assert not writers, f"{name} calls {writers}: write outputs through geo.outputs (formats/safe_csv/export)"
+    defined = {t.id for n in ast.walk(tree) if isinstance(n, ast.Assign | ast.AnnAssign)
+               for t in (n.targets if isinstance(n, ast.Assign) else [n.target]) if isinstance(t, ast.Name)}
+    defined |= {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+    own = sorted(d for d in defined if d.lstrip("_").endswith("FORMATS") or d.lstrip("_") in {
+        "FORMULA_START", "spreadsheet_safe", "csv_text", "csv_bytes", "write_csv", "atomic_write_csv"})
+    assert not own, f"{name} defines {own}: output formats and CSV safety live in geo/outputs"

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.measures.gaps import OUTREACH_COLUMNS, export_outreach_csv, gap_scores, outreach_list
+from geo.measures.gaps import OUTREACH_COLUMNS, gap_scores, outreach_list
+from geo.outputs.export import export_outreach_csv
 
 
 def _toy() -> pd.DataFrame:

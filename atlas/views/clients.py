@@ -48,9 +48,13 @@ def content_key(raw: bytes | pd.DataFrame, area_key: str) -> str:
     """Cache key of an extract: content hash + area + this session's token (never the file name)."""
     import hashlib
 
-    data = raw if isinstance(raw, bytes) else raw.to_csv(index=False).encode("utf-8")
-    digest = hashlib.sha256(data).hexdigest()[:24]
-    return f"clients:{digest}:{area_key}:{_session_token()}"
+    digest = hashlib.sha256()
+    if isinstance(raw, bytes):
+        digest.update(raw)
+    else:  # a frame (the synthetic extract): its column names and every value
+        digest.update("\x1f".join(map(str, raw.columns)).encode("utf-8"))
+        digest.update(pd.util.hash_pandas_object(raw, index=False).to_numpy().tobytes())
+    return f"clients:{digest.hexdigest()[:24]}:{area_key}:{_session_token()}"
 
 
 def _load(raw: bytes | pd.DataFrame, name: str, an: Any) -> int:
@@ -213,9 +217,9 @@ def render(an: Any) -> None:
     if release is not None:
         with st.expander("By ward"):
             st.dataframe(_pretty(release.by_ward), width="stretch")
-        from geo import csv_text
+        from geo import csv_bytes
 
-        st.download_button("Download the neighbourhood table (CSV)", csv_text(release.by_lsoa),
+        st.download_button("Download the neighbourhood table (CSV)", csv_bytes(release.by_lsoa),
                            file_name="clients_by_lsoa.csv", mime="text/csv", key="clients_download")
     label = str(summary.get("disclosure", ""))
     st.caption(f"**{label[:1].upper()}{label[1:]}.** Every figure is a sum of the extract's perturbed neighbourhood "

@@ -13,10 +13,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from atlas import data, mapview
+from atlas import mapview
 from atlas.context import Analysis, gap_table, metric_frame
 from atlas.team import signin
-from geo import SERVICE_COLUMNS
+from geo import SERVICE_COLUMNS, csv_bytes
 
 NEED_SOURCES = {"imd": "IMD 2025 score (deprivation)",
                 "composite": "Composite need (deprivation, health, drug deaths, clients if uploaded)"}
@@ -78,7 +78,7 @@ def render(an: Analysis) -> None:
                                                                                    format="%.2f"),
                                 "Adults": st.column_config.NumberColumn(format="%d")})
     full = outreach_download(rows, keys, method=an.method)
-    raw = data.csv_bytes(full)
+    raw = csv_bytes(full)
     st.download_button("Download the outreach list (CSV)", raw,
                        file_name=f"outreach_{an.area.name.lower().replace(' ', '_')}_{t}min.csv",
                        mime="text/csv", key="gap_download",

@@ -24,7 +24,7 @@ import streamlit as st
 
 from atlas import leaflet, mapview
 from atlas.team import signin
-from geo import GeoError, Method, Settings, batch_report, geojson
+from geo import GeoError, Method, Settings, batch_report, csv_bytes, geojson
 
 MAP_HEIGHT = 520
 
@@ -135,7 +135,7 @@ def render(an: Any) -> None:
     st.markdown("##### Authorities ranked (lowest coverage first)")
     ranks = batch_report.rank_table(summary, mode=mode, threshold_minutes=float(threshold), top=None)
     st.dataframe(ranks, width="stretch", hide_index=False)
-    raw = summary.to_csv().encode()
+    raw = csv_bytes(summary)
     st.download_button("Download the national summary (CSV)", raw,
                        file_name="national_summary.csv", mime="text/csv", key="national_dl_summary",
                        on_click=signin.download_logger("National", "national summary (CSV)", raw, rows=len(summary)))
@@ -148,7 +148,7 @@ def render(an: Any) -> None:
     with st.container(key="national_drill"):
         st.iframe(drill, height=MAP_HEIGHT - 80)
     st.caption(f"{names.get(lad, lad)}: {len(table)} LSOAs, read from one partition in {seconds:.2f} s.")
-    raw = table.to_csv(index=False).encode()
+    raw = csv_bytes(table, index=False)
     st.download_button(f"Download {names.get(lad, lad)} LSOAs (CSV)", raw,
                        file_name=f"{lad}_lsoas.csv", mime="text/csv", key="national_dl_lad",
                        on_click=signin.download_logger("National", "authority neighbourhoods (CSV)", raw,

@@ -25,7 +25,7 @@ from atlas.context import Analysis, metric_frame
 from atlas.team import signin
 from atlas.views import plans
 from atlas.views.plans import nice, shown_study
-from geo import NEW_SITE_TYPE, SITE_TYPES, GeoError, geojson, site_style
+from geo import NEW_SITE_TYPE, SITE_TYPES, GeoError, csv_bytes, geojson, site_style
 
 KEY = plans.KEY
 _changes = plans.changes
@@ -271,7 +271,7 @@ def _result(an: Analysis) -> None:
         st.table(side_by_side(by, SCENARIO_TABLE, threshold_minutes=t,
                               verdicts=(("verdict", "Verdict (adults within)"),
                                         ("mean_minutes_verdict", "Verdict (mean minutes)"))))
-        raw = data.csv_bytes(by)
+        raw = csv_bytes(by)
         st.download_button("Download the figures (CSV)", raw, file_name="scenario_by_service.csv",
                            mime="text/csv", key="scen_dl_service",
                            on_click=signin.download_logger("Scenario", "scenario figures by service (CSV)", raw,
@@ -325,7 +325,7 @@ def _result(an: Analysis) -> None:
             if "place" in an.area.lsoas.columns:
                 ch.insert(0, "place", an.area.lsoas["place"].reindex(ch.index))
             st.dataframe(nice(collapse_ranges(ch)), width="stretch")
-            raw = data.csv_bytes(ch)
+            raw = csv_bytes(ch)
             st.download_button("Download changed neighbourhoods (CSV)", raw,
                                file_name=f"scenario_changed_lsoas_{show}.csv", mime="text/csv", key="scen_dl",
                                on_click=signin.download_logger("Scenario", "changed neighbourhoods (CSV)", raw,

@@ -50,7 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_bounds(args)
         outputs = _output_paths(args)
         inputs = _input_paths(args)
-        from geo import check_output_path, output_set
+        from geo import output_set
+        from geo.cli._paths import check_output_path
 
         for name, path in outputs:
             # saving a scenario over the file it was read from is an update, not an accident

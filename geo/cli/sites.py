@@ -13,23 +13,19 @@ Examples::
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from geo import SITE_TYPES, Study, StudySpec
 from geo.cli._options import add_area_options, settings_from_args, site_help
-from geo.cli._output import FORMATS, emit
+from geo.cli._output import FORMATS, POINT_FORMATS, emit
 
 _COLUMNS = ["site_id", "name", "site_type", "services", "town", "postcode", "easting", "northing", "lat", "lon",
             "location_precision", "in_area", "commissioner", "opening_hours", "hours_source", "hours_sources", "source"]
-_SITE_FORMATS = (*FORMATS, "geojson")
 
 
 def _format_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=_SITE_FORMATS, default="table", help="output format (geojson: one point per site)")
+    p.add_argument("--format", choices=[*FORMATS, *POINT_FORMATS], default="table", help="output format (geojson: one point per site)")
     p.add_argument("--out", type=Path, default=None, help="write to this file instead of stdout")
 
 
@@ -77,32 +73,10 @@ def with_lonlat(sites):
     return sites.assign(lat=lat.round(6), lon=lon.round(6))
 
 
-def sites_geojson(sites, columns: list[str]) -> str:
-    """GeoJSON FeatureCollection (EPSG:4326) of the sites with ``columns`` as properties."""
-    import math
-
-    feats = []
-    for r in sites.itertuples(index=False):
-        rec = r._asdict()
-        props = {c: (None if isinstance(rec.get(c), float) and math.isnan(rec[c]) else rec.get(c))
-                 for c in columns if c in rec}
-        props = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in props.items()}
-        feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [rec["lon"], rec["lat"]]},
-                      "properties": props})
-    return json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False, indent=1)
-
-
 def _emit_sites(sites, fmt: str, out: Path | None, *, title: str) -> None:
     cols = [c for c in _COLUMNS if c in sites.columns]
-    if fmt == "geojson":
-        text = sites_geojson(sites, cols)
-        if out is None:
-            sys.stdout.write(text + "\n")
-        else:
-            from geo import atomic_write_text
-
-            atomic_write_text(text, Path(out))
-            print(f"wrote {out}", file=sys.stderr)
+    if fmt in POINT_FORMATS:  # one point per site, every column a property
+        emit(sites[cols], fmt, out)
         return
     table = sites[cols].set_index("site_id")
     if fmt == "table":  # coordinates as text: metres whole, degrees to 6 places
@@ -173,7 +147,7 @@ def run_import(args: argparse.Namespace) -> int:
     res = import_sites(args.file, s, default_services=args.services, default_type=args.site_type,
                        list_name=args.save)
     print(res.summary(), file=sys.stderr)
-    fmt = "table" if args.format == "geojson" else args.format
+    fmt = "table" if args.format in POINT_FORMATS else args.format
     emit(res.report.set_index("row"), fmt, args.out, title=f"Match report: {res.summary()}")
     if args.save:
         path = save_site_list(res.sites, args.save, s, overwrite=args.replace)
