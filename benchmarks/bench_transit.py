@@ -302,8 +302,9 @@ def _bisect(router: Any, o: tuple[float, float], d: tuple[float, float], target:
 def stage_batch(feed: str, cache: str) -> dict[str, Any]:
     from distributed import Client, LocalCluster
 
-    from geo.planning.batch import BatchJob, clear_transit_answers
+    from geo.planning.batch import BatchJob
     from geo.planning.batch_run import run_batch
+    from geo.planning.batch_transit import clear_transit_answers
     from geo.travel.modes import TransitOptions
 
     s = _settings(cache)

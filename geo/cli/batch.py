@@ -59,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
     from geo.data.sites import parse_site_types
     from geo.measures.coverage import parse_thresholds
     from geo.planning.batch import BatchJob
-    from geo.planning.batch_run import compare_runs, run_batch
+    from geo.planning.batch_manifest import compare_runs
+    from geo.planning.batch_run import run_batch
     from geo.travel.modes import Method, TransitOptions
 
     if args.compare:
