@@ -22,7 +22,7 @@ def preview(raw: bytes, filename: str, services: tuple[str, ...]) -> Any:
 
 def saved_lists() -> pd.DataFrame:
     """The registered lists: name, sites, services."""
-    from geo.data.site_import import user_sites_dir
+    from geo.data.site_lists import user_sites_dir
 
     d = user_sites_dir(data.settings())
     rows = []
@@ -64,7 +64,7 @@ def render_section() -> None:
     st.dataframe(res.report, hide_index=True, width="stretch")
     name = st.text_input("Save as", value=f.name.rsplit(".", 1)[0].replace(" ", "-")[:60], key="site_list_name")
     if st.button("Save and use in every view", key="site_list_save"):
-        from geo.data.site_import import save_site_list
+        from geo.data.site_lists import save_site_list
 
         try:
             path = save_site_list(res.sites, name, data.settings())

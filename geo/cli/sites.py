@@ -172,7 +172,8 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from geo.data.site_import import import_sites, save_site_list
+    from geo.data.site_import import import_sites
+    from geo.data.site_lists import save_site_list
 
     s = settings_from_args(args)
     res = import_sites(args.file, s, default_services=args.services, default_type=args.site_type,
