@@ -61,7 +61,8 @@ class Analysis:
 def _opening(sites: pd.DataFrame, c: Controls, osm_checked: str | None = None) -> tuple[pd.DataFrame, list[str]]:
     """Sites with ``hours_state`` (open / closed / hours unknown at the chosen time), ``open_now``
     (True / False / None = hours unknown), ``open_when`` and ``hours_sources`` (where hours were looked for)."""
-    from geo.measures.hours import hours_provenance, states_at
+    from geo.measures.hours import states_at
+    from geo.measures.hours_report import hours_provenance
 
     warnings: list[str] = []
     out = sites.copy()

@@ -32,7 +32,8 @@ def weekly_profile(key: tuple[Any, ...], _an: Any, threshold: int, assumption: s
     Nothing is assumed for unknown hours unless ``assumption`` says so ("open" moves them to open,
     "closed" to closed, "typical" fills typical hours); then the two figures coincide.
     """
-    from geo.measures.hours import state_matrix, weekly_slots
+    from geo.measures.hours import state_matrix
+    from geo.measures.reference_week import weekly_slots
 
     an = _an
     mat, w = data.matrix(an.study, an.study_key, data.site_key(an.sites_all), an.sites_all)

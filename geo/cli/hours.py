@@ -58,7 +58,8 @@ def _read_any(path: Path, s: Settings) -> pd.DataFrame:
 
 def run_check(args: argparse.Namespace) -> int:
     from geo.data.sites import load_seed_sites
-    from geo.measures.hours import validate_hours, weekly_summary
+    from geo.measures.hours import validate_hours
+    from geo.measures.hours_report import weekly_summary
 
     s = settings_from_args(args)
     sites = _read_any(args.sites, s) if args.sites else load_seed_sites(s)
@@ -85,7 +86,9 @@ def run_at(args: argparse.Namespace) -> int:
     """
     from geo.data.areas import select_area
     from geo.data.sites import load_sites, parse_site_types
-    from geo.measures.hours import hours_provenance, open_range, parse_when
+    from geo.measures.hours import open_range
+    from geo.measures.hours_report import hours_provenance
+    from geo.measures.reference_week import parse_when
 
     parse_when(args.when)  # fail on a bad time before loading any data
     s = settings_from_args(args)

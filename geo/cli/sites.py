@@ -136,7 +136,7 @@ def run_list(args: argparse.Namespace) -> int:
 
         extra.append(harvest_osm_sites(args.osm, s).sites)
     types = parse_site_types(args.sites)
-    from geo.measures.hours import hours_provenance
+    from geo.measures.hours_report import hours_provenance
 
     sites = load_sites(s, area=area, types=types, buffer_km=buffer_km, extra=extra)
     sites = with_lonlat(sites.assign(hours_sources=hours_provenance(sites, osm_checked=args.osm.name if args.osm else None)))
