@@ -31,8 +31,9 @@ import spopt.locate  # noqa: F401  - import once up front (slow cold start), so 
 from geo.config import Settings
 from geo.data.areas import select_area
 from geo.data.sites import load_sites
+from geo.planning.candidates import load_candidates
 from geo.planning.closure import closure_impact_from_matrix
-from geo.planning.optimise import load_candidates, rank_greedy, solve_mclp, solve_p_median
+from geo.planning.location_models import rank_greedy, solve_mclp, solve_p_median
 from geo.planning.scenarios import AccessModel
 from geo.travel.matrix import area_origins, site_origin_matrix
 from geo.travel.routing import make_router

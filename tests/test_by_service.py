@@ -170,7 +170,7 @@ def test_leicestershire_estimate_per_service(settings: Settings) -> None:
 
 # --------------------------------------------------------------------------- optimiser
 def test_optimiser_ranks_by_what_it_can_show_and_names_picks(settings: Settings, rutland_hub: Study) -> None:
-    from geo.planning.optimise import load_candidates
+    from geo.planning.candidates import load_candidates
 
     st = _study(settings, "Rutland", ("hub",), threshold=10.0)
     cand = load_candidates("pharmacy", st.area, settings=st.settings, existing=rutland_hub.sites)

@@ -100,7 +100,7 @@ def nice(df: pd.DataFrame | None) -> pd.DataFrame:
 
 def optimiser(an: Analysis) -> None:
     st.markdown("**3. Where would new sites help most?** – for each service, ranked by the gain they can show")
-    from geo.planning.optimise import CANDIDATE_KINDS
+    from geo.planning.candidates import CANDIDATE_KINDS
 
     labels = {"pharmacy": "community pharmacies", "gp": "GP practices", "town": "town centres"}
     with st.form("optimiser"):
@@ -163,7 +163,7 @@ def optimiser(an: Analysis) -> None:
 
 def _optimise(key: tuple[Any, ...], an: Analysis, k: int, objective: str, kinds: tuple[str, ...],
               threshold: int) -> dict[str, Any]:
-    from geo.planning.optimise import load_candidates
+    from geo.planning.candidates import load_candidates
 
     if not kinds:
         from geo import InputError

@@ -49,7 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from geo._errors import InputError
     from geo.outputs.ranges import collapse_ranges, side_by_side
-    from geo.planning.optimise import load_candidates
+    from geo.planning.candidates import load_candidates
 
     study = study_from_args(args, needs_minutes="geo optimise")
     kinds = [k for k in args.candidates.split(",") if k.strip() and k.strip() != "none"]

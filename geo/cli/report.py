@@ -80,7 +80,7 @@ def _sections(study: Study, args: argparse.Namespace) -> list[dict[str, Any]]:
     if args.closure > 0:
         out.append(report_sections.closure_section(study.closure(), threshold_minutes=t, top=args.closure))
     if args.optimise > 0:
-        from geo.planning.optimise import load_candidates
+        from geo.planning.candidates import load_candidates
 
         kinds = [k.strip() for k in args.candidates.split(",") if k.strip()]
         cand = load_candidates(kinds, study.area, settings=study.settings, existing=study.sites)
