@@ -41,7 +41,7 @@ _LAZY = {
     "nearest_times": "geo.travel.catchments", "site_lsoa_minutes": "geo.travel.catchments",
     "isochrones": "geo.travel.catchments", "site_origin_matrix": "geo.travel.matrix",
     "coverage_table": "geo.measures.coverage", "coverage_summary": "geo.measures.coverage",
-    "straight_line_coverage": "geo.measures.coverage", "equity_summary": "geo.measures.equity",
+    "straight_line_coverage": "geo.measures.straight_line", "equity_summary": "geo.measures.equity",
     "gap_scores": "geo.measures.gaps", "outreach_list": "geo.measures.gaps", "area_need": "geo.measures.need",
     "is_open_at": "geo.measures.hours", "build_client_base": "geo.measures.client_base",
     "build_client_release": "geo.measures.client_release",

@@ -249,7 +249,7 @@ def _service_tiles(row: pd.Series, t: int) -> None:
 
 
 def _result(an: Analysis) -> None:
-    from geo.measures.coverage import service_times
+    from geo.measures.coverage_sets import service_times
     from geo.outputs.ranges import SCENARIO_TABLE, collapse_ranges, side_by_side
 
     t = an.controls.threshold_minutes

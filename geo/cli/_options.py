@@ -82,7 +82,7 @@ def add_format_options(p: argparse.ArgumentParser, *, default: str = "table") ->
 
 
 def _thresholds(text: str) -> tuple[float, ...]:
-    from geo.measures.coverage import parse_thresholds
+    from geo.measures.coverage_sets import parse_thresholds
 
     try:
         return parse_thresholds(text)

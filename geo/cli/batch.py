@@ -57,7 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run (or compare) batches; the summary table goes to stdout, files into the run folder."""
     from geo.data.sites import parse_site_types
-    from geo.measures.coverage import parse_thresholds
+    from geo.measures.coverage_sets import parse_thresholds
     from geo.planning.batch import BatchJob
     from geo.planning.batch_manifest import compare_runs
     from geo.planning.batch_run import run_batch

@@ -24,7 +24,7 @@ BY_CHOICES = (*BREAKDOWNS, *PLACE_BREAKDOWNS)
 
 
 def compact_by_threshold(long: pd.DataFrame, *, unit: str = "minutes") -> pd.DataFrame:
-    """One breakdown of :func:`geo.measures.coverage.coverage_by_thresholds` as a wide terminal table.
+    """One breakdown of :func:`geo.measures.coverage_sets.coverage_by_thresholds` as a wide terminal table.
 
     Rows are the groups; columns ``adults`` then, per threshold ``T``, ``within <T>``,
     ``beyond <T>`` (adults; beyond includes unreachable) and ``% beyond <T>`` (and its
@@ -83,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
     ``breakdown``, ``group`` and the counts.  ``--by`` gives that breakdown's groups as rows
     (repeated per threshold) with a threshold column, in every format.
     """
-    from geo.measures.coverage import coverage_by_thresholds, range_text, service_times
+    from geo.measures.coverage import range_text
+    from geo.measures.coverage_sets import coverage_by_thresholds, service_times
     from geo.measures.equity import equity_summary
     from geo.measures.hints import nothing_beyond_hint
 

@@ -271,7 +271,7 @@ class Study:
             msg = f"--max-minutes must be above 0 (got {max_minutes:g})"
             raise InputError(msg)
         if not self.is_time:
-            from geo.measures.coverage import nearest_site_straight_line
+            from geo.measures.straight_line import nearest_site_straight_line
 
             out = nearest_site_straight_line(self.area.all_lsoas, use)
             out["method"] = Method.STRAIGHT_LINE.value
@@ -359,8 +359,8 @@ class Study:
 
     def coverage_by_service(self, *, thresholds: tuple[float, ...] | None = None,
                             times: pd.DataFrame | None = None) -> pd.DataFrame:
-        """Coverage headline per service and threshold, side by side (see :func:`~geo.measures.coverage.coverage_by_service`)."""
-        from geo.measures.coverage import coverage_by_service
+        """Coverage headline per service and threshold, side by side (see :func:`~geo.measures.coverage_sets.coverage_by_service`)."""
+        from geo.measures.coverage_sets import coverage_by_service
 
         t = self.baseline_times if times is None else times
         if not self.is_time:
