@@ -148,7 +148,7 @@ def test_closure_by_service_point_equals_closure_impact(settings: Settings, rutl
 
 def test_added_satellite_counts_as_a_treatment_site(rutland_hub: Study) -> None:
     from geo.data.services import service_masks
-    from geo.planning.scenarios import apply_scenario
+    from geo.planning.scenario_apply import apply_scenario
 
     after = apply_scenario(_add("sat", "LE15 9PZ"), rutland_hub.sites, settings=rutland_hub.settings)
     m = service_masks(after, ("hub", "pharmacy"))

@@ -56,7 +56,7 @@ def _locate(how: str, pc: str, click: Any) -> tuple[float, float, str, str]:
     from geo.planning.optimise_service import place_labels
 
     if how == "postcode":
-        from geo.planning.scenarios import resolve_location
+        from geo.planning.scenario_apply import resolve_location
 
         e, n, _prec, code = resolve_location(postcode=pc.strip(), settings=data.settings(), what="Postcode")
     else:
@@ -69,7 +69,7 @@ def _locate(how: str, pc: str, click: Any) -> tuple[float, float, str, str]:
 def _try_add(change: dict[str, Any], an: Analysis) -> str | None:
     """Check a change with those already listed before listing it (a site already added at the same
     postcode is refused, not duplicated); the error text, or None when it is fine."""
-    from geo.planning.scenarios import apply_scenario
+    from geo.planning.scenario_apply import apply_scenario
 
     try:
         apply_scenario(_to_scenario([*_changes(), change]), an.sites, settings=data.settings())

@@ -376,7 +376,8 @@ class Study:
         headline per service).  ``at`` keeps only sites open then, before and after.
         """
         from geo.planning.by_service import compare_by_service, headline
-        from geo.planning.scenarios import apply_scenario, open_at_mask
+        from geo.planning.scenario_apply import apply_scenario
+        from geo.planning.scenarios import open_at_mask
 
         self.require_minutes("a scenario")
         new_sites = apply_scenario(scenario, self.sites, settings=self.settings, pool=pool)
