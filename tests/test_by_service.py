@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from geo import AddSite, RemoveSite, Scenario, Settings, Study, StudySpec, TravelSpec
-from geo.measures.uncertainty import NOT_DISTINGUISHABLE
+from geo.measures.intervals import NOT_DISTINGUISHABLE
 
 
 def _study(settings: Settings, area: str, services: tuple[str, ...], threshold: float = 15.0,

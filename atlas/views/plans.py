@@ -124,7 +124,7 @@ def optimiser(an: Analysis) -> None:
     res = st.session_state.get("opt_result")
     if not res or res.get("key") != (an.cache_key, an.controls.threshold_minutes):
         return
-    from geo.measures.uncertainty import NOT_DISTINGUISHABLE
+    from geo.measures.intervals import NOT_DISTINGUISHABLE
     from geo.outputs.ranges import collapse_ranges, format_range, format_value
 
     t = an.controls.threshold_minutes

@@ -191,7 +191,7 @@ def _delta(value: float, low: float, high: float, *, digits: int = 0, unit: str 
 
 def _verdict_line(row: pd.Series, t: int) -> None:
     """One line under a service's tiles saying whether the change can be told from no change."""
-    from geo.measures.uncertainty import NOT_DISTINGUISHABLE
+    from geo.measures.intervals import NOT_DISTINGUISHABLE
 
     who = f"Nearest {row['service_label']}"
     v = str(row["verdict"])
