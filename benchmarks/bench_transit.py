@@ -198,7 +198,8 @@ def stage_tiles(feed: str, cache: str) -> dict[str, Any]:
 
 
 def _study(feed: str, cache: str) -> Any:
-    from geo.planning.study import Study, StudySpec
+    from geo.planning.study import Study
+    from geo.planning.study_spec import StudySpec
     from geo.travel.modes import TransitOptions, TravelSpec
 
     travel = TravelSpec.parse(mode="transit", transit=TransitOptions(gtfs=feed, arrive_by=TUESDAY_NOON))

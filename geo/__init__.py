@@ -32,7 +32,7 @@ from geo.config import Settings  # noqa: E402
 #: Public API, imported lazily on first use (``geo.select_area``...) so ``import geo`` stays fast.
 _LAZY = {
     # the pipeline
-    "Study": "geo.planning.study", "StudySpec": "geo.planning.study",
+    "Study": "geo.planning.study", "StudySpec": "geo.planning.study_spec",
     "TravelSpec": "geo.travel.modes", "TravelMode": "geo.travel.modes", "Method": "geo.travel.modes",
     "TransitOptions": "geo.travel.modes",
     # building blocks

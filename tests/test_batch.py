@@ -73,7 +73,8 @@ def test_job_parse_and_errors() -> None:
 
 def test_serial_partitions_equal_the_study(serial_run, settings) -> None:
     """Each partition holds exactly what ``Study(StudySpec(area=<LAD>))`` gives on its own."""
-    from geo.planning.study import Study, StudySpec
+    from geo.planning.study import Study
+    from geo.planning.study_spec import StudySpec
     from geo.travel.modes import TravelSpec
 
     run = serial_run.out_dir

@@ -20,7 +20,8 @@ from geo.travel.modes import TRANSIT_STATISTICS, Method, TransitOptions, TravelM
 if TYPE_CHECKING:
     import pandas as pd
 
-    from geo.planning.study import Study, StudySpec
+    from geo.planning.study import Study
+    from geo.planning.study_spec import StudySpec
     from geo.progress import ProgressFn
 
 #: ``--mode`` choices: the travel modes plus the older spelling ``straight-line`` (= ``--method straight-line``).
@@ -156,7 +157,7 @@ def travel_from_args(args: argparse.Namespace, settings: Settings) -> TravelSpec
 def spec_from_args(args: argparse.Namespace, settings: Settings) -> StudySpec:
     """The :class:`StudySpec` the flags describe."""
     from geo.data.sites import parse_site_types
-    from geo.planning.study import StudySpec
+    from geo.planning.study_spec import StudySpec
 
     sites = getattr(args, "sites", None)
     thresholds = getattr(args, "threshold", None)
@@ -195,7 +196,8 @@ def sites_study_from_args(args: argparse.Namespace, *, extra_attr: str = "add") 
     ``--area``, ``--buffer-km`` and ``--sites`` as everywhere; user files come from ``--add``.
     """
     from geo.data.sites import parse_site_types
-    from geo.planning.study import Study, StudySpec
+    from geo.planning.study import Study
+    from geo.planning.study_spec import StudySpec
 
     s = settings_from_args(args)
     spec = StudySpec(area=str(args.area), services=parse_site_types(getattr(args, "sites", None)),

@@ -106,7 +106,8 @@ def lad_study(lad24cd: str, job: BatchJob, settings: Settings, mode: TravelMode,
     Sites are those :func:`geo.data.sites.load_sites` gives (same order, same flags), with the
     national pharmacy list built once per worker instead of once per LAD.
     """
-    from geo.planning.study import Study, StudySpec
+    from geo.planning.study import Study
+    from geo.planning.study_spec import StudySpec
 
     spec = StudySpec(area=lad24cd, services=job.services, travel=job.travel(mode), buffer_km=job.buffer_km,
                      thresholds_minutes=job.thresholds_minutes, extra_sites=job.extra_sites)
