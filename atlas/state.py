@@ -109,7 +109,7 @@ class Controls:
 
     @property
     def when(self) -> str:
-        """E.g. ``"Tue 19:00"`` (what :func:`geo.measures.hours.parse_when` reads)."""
+        """E.g. ``"Tue 19:00"`` (what :func:`geo.measures.reference_week.parse_when` reads)."""
         return f"{DAYS[self.day]} {self.clock.strftime('%H:%M')}"
 
     @property

@@ -27,6 +27,7 @@ from geo._errors import (  # noqa: E402
     InputError,
     NetworkError,
     OptimisationError,
+    OutputError,
     SchemaError,
 )
 from geo.config import Settings  # noqa: E402
@@ -38,7 +39,7 @@ from geo.config import Settings  # noqa: E402
 #: ``"module:attr"`` exports ``attr`` of ``module`` under another name (two modules' ``base_url``).
 _LAZY = {
     # the pipeline: one Study, its spec and the travel vocabulary
-    "Study": "geo.planning.study", "StudySpec": "geo.planning.study",
+    "Study": "geo.planning.study", "StudySpec": "geo.planning.study_spec",
     "TravelSpec": "geo.travel.modes", "TravelMode": "geo.travel.modes", "Method": "geo.travel.modes",
     "TransitOptions": "geo.travel.modes", "TRANSIT_STATISTICS": "geo.travel.modes",
     "ProgressFn": "geo.progress", "TqdmProgress": "geo.progress",
@@ -48,7 +49,7 @@ _LAZY = {
     "nearest_times": "geo.travel.catchments", "site_lsoa_minutes": "geo.travel.catchments",
     "isochrones": "geo.travel.isochrones", "site_origin_matrix": "geo.travel.matrix",
     "coverage_table": "geo.measures.coverage", "coverage_summary": "geo.measures.coverage",
-    "straight_line_coverage": "geo.measures.coverage", "equity_summary": "geo.measures.equity",
+    "straight_line_coverage": "geo.measures.straight_line", "equity_summary": "geo.measures.equity",
     "gap_scores": "geo.measures.gaps", "outreach_list": "geo.measures.gaps", "area_need": "geo.measures.need",
     "is_open_at": "geo.measures.hours", "build_client_base": "geo.measures.client_base",
     "build_client_release": "geo.measures.client_release",
@@ -125,7 +126,7 @@ _MODULES = {"geojson": "geo.outputs.geojson", "batch_report": "geo.outputs.batch
 
 
 if TYPE_CHECKING:  # the lazy names, for type checkers (tests/test_architecture.py keeps them equal to _LAZY)
-    from geo.cache import atomic_path, atomic_write_text, check_output_path, csv_text, output_set
+    from geo.cache import atomic_path, atomic_write_text
     from geo.config import PROJECT_ROOT, parse_env_value, resolve_data_dir
     from geo.crs import lonlat_from_bng
     from geo.data.areas import Area, list_area_names, polygon_from_frame, select_area
@@ -133,68 +134,79 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (tests/test_architecture.
     from geo.data.loaders import load_lad_boundaries
     from geo.data.osm_pois import harvest_osm_sites
     from geo.data.services import SERVICE_LABELS, SERVICES, selection_label
-    from geo.data.site_import import import_sites, save_site_list, user_sites_dir
+    from geo.data.site_import import import_sites
+    from geo.data.site_lists import save_site_list, user_sites_dir
     from geo.data.site_types import NEW_SITE_TYPE, SITE_TYPES, SiteType
     from geo.data.sites import (
         load_seed_sites,
         load_sites,
         parse_site_types,
         public_site_postcodes,
-        read_sites_file,
         unlocated_sites,
     )
     from geo.data.sources import DATASETS, EXTRA_SOURCES, fetch_dataset
     from geo.data.status import data_status
     from geo.data.tables import imd_label, load_lsoa_table
     from geo.data.uploads import read_user_csv, read_user_vector
+    from geo.data.user_sites import read_sites_file
     from geo.measures.cellkey import default_ptable
     from geo.measures.client_base import build_client_base
     from geo.measures.client_release import ERROR_COL as CLIENT_ERROR_COL
     from geo.measures.client_release import LABEL_COL as CLIENT_LABEL_COL
     from geo.measures.client_release import build_client_release
-    from geo.measures.clients import read_client_extract, write_synthetic_clients
+    from geo.measures.clients import read_client_extract
     from geo.measures.coverage import (
         BREAKDOWNS,
         PLACE_BREAKDOWNS,
         coverage_summary,
         coverage_table,
-        parse_thresholds,
         range_text,
-        service_times,
-        straight_line_coverage,
     )
+    from geo.measures.coverage_sets import parse_thresholds, service_times
     from geo.measures.equity import equity_summary
-    from geo.measures.gaps import SERVICE_COLUMNS, export_outreach_csv, gap_scores, outreach_list
+    from geo.measures.gaps import SERVICE_COLUMNS, gap_scores, outreach_list
     from geo.measures.hints import nothing_beyond_hint
     from geo.measures.hours import (
-        hours_provenance,
         is_open_at,
         open_range,
-        parse_when,
         state_matrix,
         states_at,
         states_text,
         validate_hours,
-        weekly_slots,
-        weekly_summary,
     )
+    from geo.measures.hours_report import hours_provenance, weekly_summary
+    from geo.measures.intervals import NOT_DISTINGUISHABLE
     from geo.measures.need import area_need, la_drug_death_rates
+    from geo.measures.reference_week import parse_when, weekly_slots
     from geo.measures.stops import summarise_stop_access
+    from geo.measures.straight_line import straight_line_coverage
     from geo.measures.timetable import range_line
-    from geo.measures.uncertainty import NOT_DISTINGUISHABLE
     from geo.outputs import batch_report, geojson
     from geo.outputs.batch_report import write_national_report
-    from geo.outputs.export import export_client_geopackage
+    from geo.outputs.export import (
+        catchment_driver,
+        export_catchments,
+        export_client_geopackage,
+        export_outreach_csv,
+        write_synthetic_clients,
+    )
+    from geo.outputs.formats import FORMATS, POINT_FORMATS, Answer
+    from geo.outputs.formats import render as render_answer
     from geo.outputs.map_context import map_context
     from geo.outputs.markers import marker_kind, marker_sizes, marker_svg, site_style
+    from geo.outputs.output_set import output_set
     from geo.outputs.ranges import SCENARIO_TABLE, collapse_ranges, format_range, format_value, side_by_side
     from geo.outputs.report import build_report
     from geo.outputs.report_sections import closure_section, optimiser_section, scenario_section
+    from geo.outputs.safe_csv import csv_bytes, csv_text
     from geo.planning.batch import BatchJob
-    from geo.planning.batch_run import compare_runs, latest_run, run_batch
+    from geo.planning.batch_manifest import compare_runs
+    from geo.planning.batch_run import latest_run, run_batch
+    from geo.planning.candidates import CANDIDATE_KINDS
     from geo.planning.closure import closure_impact
-    from geo.planning.optimise import CANDIDATE_KINDS, optimise_sites
+    from geo.planning.optimise import optimise_sites
     from geo.planning.optimise_service import place_labels
+    from geo.planning.scenario_apply import apply_scenario, resolve_location
     from geo.planning.scenario_file import load_scenario, save_scenario
     from geo.planning.scenario_schema import (
         AddSite,
@@ -205,12 +217,12 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (tests/test_architecture.
         RemoveSite,
         Scenario,
     )
-    from geo.planning.scenarios import apply_scenario, resolve_location
-    from geo.planning.study import Study, StudySpec
+    from geo.planning.study import Study
+    from geo.planning.study_spec import StudySpec
     from geo.progress import ProgressFn, TqdmProgress
     from geo.travel.bods import base_url as gtfs_server
     from geo.travel.bods import choose_regions, describe_cached, feed_record, fetch_feed, find_region
-    from geo.travel.catchments import isochrones, nearest_times, site_lsoa_minutes
+    from geo.travel.catchments import nearest_times, site_lsoa_minutes
     from geo.travel.extracts import CATALOGUE as OSM_EXTRACTS
     from geo.travel.extracts import choose_extracts, merge_networks, real_roads_offer
     from geo.travel.fetch import base_url as osm_server
@@ -218,11 +230,13 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (tests/test_architecture.
     from geo.travel.fetch import check_reachable, fetch_extract, is_reachable
     from geo.travel.gtfs import summarise_feed
     from geo.travel.gtfs_stream import clip_feed, read_gtfs
+    from geo.travel.isochrones import isochrones
     from geo.travel.matrix import site_origin_matrix
     from geo.travel.modes import TRANSIT_STATISTICS, Method, TransitOptions, TravelMode, TravelSpec
     from geo.travel.network import bundled_networks, covers, network_for_area, network_hull, read_network
     from geo.travel.routing import make_router
-    from geo.travel.transit import build_transit_tiles, make_transit_router, resolve_feeds, resolve_pbfs
+    from geo.travel.transit import make_transit_router, resolve_feeds, resolve_pbfs
+    from geo.travel.transit_tiles import build_transit_tiles
 
 
 def __getattr__(name: str) -> object:
@@ -246,6 +260,7 @@ __all__ = [*sorted(_LAZY), *sorted(_MODULES),
     "InputError",
     "NetworkError",
     "OptimisationError",
+    "OutputError",
     "SchemaError",
     "Settings",
     "__version__",

@@ -39,7 +39,7 @@ CLI_FILES = [*sorted((GEO / "cli").glob("*.py")), GEO / "__main__.py"]
 FRONT_END_NAMES = frozenset({
     # the pipeline, its spec, the travel vocabulary, settings and errors
     "Study", "StudySpec", "TravelSpec", "TravelMode", "Method", "TransitOptions", "TRANSIT_STATISTICS",
-    "Settings", "GeoError", "InputError", "DataSourceError", "ProgressFn", "TqdmProgress", "__version__",
+    "Settings", "GeoError", "InputError", "DataSourceError", "OutputError", "ProgressFn", "TqdmProgress", "__version__",
     "Area", "select_area", "polygon_from_frame", "list_area_names",
     # the data bundle and the user's files
     "DATASETS", "EXTRA_SOURCES", "fetch_dataset", "data_status", "resolve_data_dir", "PROJECT_ROOT",
@@ -241,7 +241,7 @@ def test_lazy_exports_are_typed() -> None:
 @pytest.mark.parametrize("path", [*ALL_GEO, *ATLAS_FILES], ids=lambda p: _module_name(p))
 def test_modules_stay_small_or_say_why(path: Path) -> None:
     lines = path.read_text().count("\n")
-    if lines <= 420:
+    if lines <= 400:
         return
     doc = ast.get_docstring(ast.parse(path.read_text())) or ""
     assert "Why this module is long" in doc, (

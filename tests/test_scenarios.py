@@ -20,7 +20,8 @@ from geo import (
     save_scenario,
 )
 from geo._errors import InputError
-from geo.planning.scenarios import ScenarioModel, apply_scenario, compare, evaluate, run_scenario
+from geo.planning.scenario_apply import apply_scenario
+from geo.planning.scenarios import ScenarioModel, compare, evaluate, run_scenario
 from tests.test_closure import StraightLineRouter
 
 

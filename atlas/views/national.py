@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from atlas import leaflet, mapview
+from atlas import basemap, leaflet, mapview
 from atlas.team import signin
 from geo import GeoError, Method, Settings, batch_report, csv_bytes, geojson
 
@@ -48,7 +48,7 @@ def _national_html(path: str, stamp: float, mode: str, threshold: float, data_di
     gj = batch_report.lad_choropleth(summary, _lads(data_dir), mode=mode, threshold_minutes=threshold)
     others = batch_report.lads_not_in_run(summary, _lads(data_dir))
     both = {"type": "FeatureCollection", "features": others["features"] + gj["features"]}
-    m = leaflet.base_map(geojson.geojson_bounds(gj))  # fitted to the authorities the run covers
+    m = basemap.base_map(geojson.geojson_bounds(gj))  # fitted to the authorities the run covers
     labels = geojson.legend_labels(batch_report.COVERAGE_BINS, unit="%", decimals=1)
     leaflet.lsoa_choropleth(both, legend_title=f"% adults within {threshold:g} min ({mode})",
                             bins=batch_report.COVERAGE_BINS, colours=batch_report.COVERAGE_COLOURS,
@@ -64,7 +64,7 @@ def _drill_html(path: str, stamp: float, lad: str, mode: str, threshold: float) 
     bins = tuple(sorted({threshold / 2, threshold, threshold * 1.5, threshold * 2}))
     colours = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027")
     gj = geojson.choropleth_geojson(frame, "minutes", bins=bins, colours=colours, label_format="{:.0f} min")
-    m = leaflet.base_map(geojson.geojson_bounds(gj))
+    m = basemap.base_map(geojson.geojson_bounds(gj))
     leaflet.lsoa_choropleth(gj, legend_title=f"{mode} minutes to the nearest site", bins=bins, colours=colours,
                             value_label="Minutes").add_to(m)
     table = pd.DataFrame(part.drop(columns="geometry"))

@@ -12,7 +12,7 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
-from geo._errors import OutputError
+from geo import OutputError
 
 #: Places no output may go.
 _SYSTEM_DIRS = ("/proc", "/sys", "/dev")

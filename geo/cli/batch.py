@@ -15,9 +15,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from geo import TravelMode
 from geo.cli._options import add_format_options, progress_from_args, settings_from_args
 from geo.cli._output import emit
-from geo.travel.modes import TravelMode
 
 
 def register(sub: argparse._SubParsersAction) -> None:

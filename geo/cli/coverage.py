@@ -24,7 +24,7 @@ BY_CHOICES = (*BREAKDOWNS, *PLACE_BREAKDOWNS)
 
 
 def compact_by_threshold(long: pd.DataFrame, *, unit: str = "minutes") -> pd.DataFrame:
-    """One breakdown of :func:`geo.measures.coverage.coverage_by_thresholds` as a wide terminal table.
+    """One breakdown of :func:`geo.measures.coverage_sets.coverage_by_thresholds` as a wide terminal table.
 
     Rows are the groups; columns ``adults`` then, per threshold ``T``, ``within <T>``,
     ``beyond <T>`` (adults; beyond includes unreachable) and ``% beyond <T>`` (and its

@@ -13,9 +13,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from geo import TravelMode
 from geo.cli._options import add_format_options, progress_from_args, settings_from_args
 from geo.cli._output import emit
-from geo.travel.modes import TravelMode
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -192,7 +192,7 @@ def load_sites(settings: Settings | None = None, *, area: Area | None = None,
     """All sites of the requested types or services near an area.
 
     Sites come from the seed registry, every active community pharmacy (ODS), the user's
-    registered lists (``geo sites import --save``; see :func:`geo.data.site_import.user_sites_dir`)
+    registered lists (``geo sites import --save``; see :func:`geo.data.site_lists.user_sites_dir`)
     and any ``extra`` user files/frames.  ``types`` names building types and/or services
     (:func:`selectable`): a site is kept when its type or one of its services is named.  The
     same ``site_id`` from several sources is merged (:func:`geo.data.services.merge_sources`).
@@ -213,7 +213,7 @@ def load_sites(settings: Settings | None = None, *, area: Area | None = None,
     if include_pharmacies and set(wanted) & national:
         frames.append(load_pharmacy_sites(s))
     if include_user_lists:
-        from geo.data.site_import import registered_site_lists
+        from geo.data.site_lists import registered_site_lists
 
         frames.extend(registered_site_lists(s))
     for e in extra:

@@ -83,7 +83,7 @@ def gap_scores(times: pd.DataFrame, need: pd.DataFrame | pd.Series | None = None
         msg = "times frame lacks 'minutes'"
         raise SchemaError(msg)
     if service and service != "any":
-        from geo.measures.coverage import has_service_times, service_times
+        from geo.measures.coverage_sets import has_service_times, service_times
 
         if not has_service_times(times, service):
             msg = f"the times have no journeys to {service!r}; include it in the study's services"

@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     from geo.measures.client_release import ClientRelease
     from geo.measures.stops import StopAccess
     from geo.travel.base import Router
+    from geo.travel.graph import Network
     from geo.travel.modes import TravelSpec
-    from geo.travel.network import Network
 
 
 class _Parts(Protocol):
@@ -118,7 +118,7 @@ class StudyQuestions:
     # ------------------------------------------------------------------ the study's sites and router
     def isochrones(self: _Parts, bands_minutes: Sequence[float], *, sites: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
         """Catchment polygons per site and band (:func:`geo.travel.catchments.isochrones`)."""
-        from geo.travel.catchments import isochrones
+        from geo.travel.isochrones import isochrones
 
         self.require_minutes("catchments")
         return isochrones(self.router, self.sites if sites is None else sites, bands_minutes=tuple(bands_minutes))
@@ -165,7 +165,8 @@ class StudyQuestions:
                                per_service: bool = False, times: pd.DataFrame | None = None) -> pd.DataFrame:
         """Long coverage table per threshold and breakdown (:func:`geo.measures.coverage.coverage_by_thresholds`);
         ``per_service`` stacks one block per result service (column ``service``)."""
-        from geo.measures.coverage import BREAKDOWNS, coverage_by_thresholds, service_times
+        from geo.measures.coverage import BREAKDOWNS
+        from geo.measures.coverage_sets import coverage_by_thresholds, service_times
 
         t0 = self.baseline_times if times is None else times
         value_col = "minutes" if self.is_time else "distance_km"
@@ -182,7 +183,7 @@ class StudyQuestions:
     def candidates(self: _Parts, kinds: Sequence[str], *, user_file: str | None = None,
                    buffer_km: float = 0.0) -> pd.DataFrame:
         """Candidate sites for the optimiser (:func:`geo.planning.optimise.load_candidates`)."""
-        from geo.planning.optimise import load_candidates
+        from geo.planning.candidates import load_candidates
 
         return load_candidates(list(kinds), self.area, settings=self.settings, existing=self.sites,
                                user_file=user_file, buffer_km=buffer_km)
@@ -190,7 +191,8 @@ class StudyQuestions:
     def context_network(self: _Parts) -> Network | None:
         """The drive network whose main roads maps draw: the one routed on, else a bundled extract
         covering the area (never a download just for a map)."""
-        from geo.travel.network import Network, network_for_area
+        from geo.travel.graph import Network
+        from geo.travel.network import network_for_area
 
         net = getattr(self.router, "network", None) if self.is_time else None
         if isinstance(net, Network) and net.mode == "drive":
