@@ -20,7 +20,7 @@ from geo import GeoError, Method, Study
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from geo.data.areas import Area
+    from geo import Area
 
 
 @dataclass
@@ -61,7 +61,7 @@ class Analysis:
 def _opening(sites: pd.DataFrame, c: Controls, osm_checked: str | None = None) -> tuple[pd.DataFrame, list[str]]:
     """Sites with ``hours_state`` (open / closed / hours unknown at the chosen time), ``open_now``
     (True / False / None = hours unknown), ``open_when`` and ``hours_sources`` (where hours were looked for)."""
-    from geo.measures.hours import hours_provenance, states_at
+    from geo import hours_provenance, states_at
 
     warnings: list[str] = []
     out = sites.copy()
@@ -163,7 +163,7 @@ class MetricSpec:
 
 def metric_frame(an: Analysis) -> tuple[gpd.GeoDataFrame, MetricSpec]:
     """LSOA frame (core + ring) with the tooltip columns and the chosen metric column."""
-    from geo.outputs import geojson
+    from geo import geojson
 
     c = an.controls
     cols = ["place", "lsoa21nm", "lad24nm", "lad24cd", "adults", "population", "imd_decile",
@@ -198,7 +198,7 @@ def metric_frame(an: Analysis) -> tuple[gpd.GeoDataFrame, MetricSpec]:
     if metric == "clients":
         rates = st.session_state.get("client_rates")
         if rates is not None:
-            from geo.measures.cellkey import default_ptable
+            from geo import default_ptable
 
             d = default_ptable().max_noise
             frame["clients_per_1000"] = pd.Series(rates, dtype=float).reindex(frame.index)
@@ -225,8 +225,7 @@ def metric_frame(an: Analysis) -> tuple[gpd.GeoDataFrame, MetricSpec]:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _death_rates(lad_codes: tuple[str, ...]) -> dict[str, float]:
-    from geo.data.tables import load_lsoa_table
-    from geo.measures.need import la_drug_death_rates
+    from geo import la_drug_death_rates, load_lsoa_table
 
     pop = load_lsoa_table(data.settings()).groupby("lad24cd")["population"].sum()
     r = la_drug_death_rates(data.settings(), population=pop)

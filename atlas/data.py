@@ -16,14 +16,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from geo import Settings, Study, StudySpec
-from geo.outputs import geojson
+from geo import Settings, Study, StudySpec, geojson
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from geo.data.areas import Area
-    from geo.travel.modes import TravelSpec
+    from geo import Area, TravelSpec
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +35,7 @@ def settings() -> Settings:
 
 @st.cache_resource(show_spinner="Reading area names…")
 def area_names() -> dict[str, list[str]]:
-    from geo.data.areas import list_area_names
+    from geo import list_area_names
 
     return list_area_names(settings())
 
@@ -53,8 +51,7 @@ def area(spec: str, imd_version: int | None = None) -> Area:
 @st.cache_resource(show_spinner="Reading the uploaded polygon…", max_entries=8)
 def area_from_upload(digest: str, _data: bytes, filename: str, imd_version: int | None = None) -> Area:
     """An area from an uploaded GeoJSON/GeoPackage/zipped Shapefile (held in memory only)."""
-    from geo.data.areas import polygon_from_frame, select_area
-    from geo.data.uploads import read_user_vector
+    from geo import polygon_from_frame, read_user_vector, select_area
 
     gdf = read_user_vector(_data, source=filename)
     poly = polygon_from_frame(gdf, source=filename)
@@ -83,7 +80,7 @@ def sites(_study: Study, key: tuple[Any, ...]) -> gpd.GeoDataFrame:
 
 @st.cache_resource(show_spinner="Loading district boundaries…")
 def lads() -> gpd.GeoDataFrame:
-    from geo.data.loaders import load_lad_boundaries
+    from geo import load_lad_boundaries
 
     return load_lad_boundaries(settings())
 
@@ -95,12 +92,10 @@ def router(area_key: str, _area: Area, travel: TravelSpec) -> Any:
     ``travel`` is hashable and carries everything that decides the router, including the
     public-transport arrive-by time from the sidebar.
     """
-    from geo.travel.routing import make_router
-
     s = settings()
     if travel.transit is not None and str(travel.transit.gtfs).lower() == "auto":
         s = s.with_(osm_auto_fetch=True)  # the user asked for the area's timetable: fetch it (and roads)
-    return make_router(travel, area=_area, settings=s)
+    return Study(StudySpec(area=area_key, travel=travel), settings=s, area=_area).router
 
 
 def save_gtfs(raw: bytes, name: str) -> str:
@@ -180,8 +175,7 @@ def outline_dict(area_key: str, _area: Area) -> dict[str, Any]:
 @st.cache_resource(show_spinner=False, max_entries=16)
 def road_network(area_key: str, _area: Area) -> Any:
     """The drive network on disk that covers the area (for main roads on maps), or None."""
-    from geo import GeoError
-    from geo.travel.network import network_for_area
+    from geo import GeoError, network_for_area
 
     try:
         return network_for_area(_area, mode="drive", settings=settings(), source="auto")
@@ -193,8 +187,7 @@ def road_network(area_key: str, _area: Area) -> Any:
 @st.cache_resource(show_spinner=False, max_entries=16)
 def osm_extract(area_key: str, _area: Area) -> str | None:
     """The bundled OpenStreetMap extract covering the area (its pharmacies' opening_hours tags), or None."""
-    from geo import GeoError
-    from geo.travel.network import bundled_networks, covers, network_hull
+    from geo import GeoError, bundled_networks, covers, network_hull
 
     for path in bundled_networks(settings()):
         try:
@@ -208,7 +201,7 @@ def osm_extract(area_key: str, _area: Area) -> str | None:
 @st.cache_data(show_spinner=False, max_entries=32)
 def context_dict(area_key: str, site_key: str, _area: Area, _sites: pd.DataFrame) -> dict[str, Any]:
     """Place names, main roads and site names for the maps of an area (GeoJSON, WGS84)."""
-    from geo.outputs.map_context import map_context
+    from geo import map_context
 
     ctx = map_context(_area, sites=_sites, network=road_network(area_key, _area), settings=settings())
     return ctx.geojson()
@@ -234,13 +227,6 @@ def neighbour_lads(a: Area) -> tuple[str, ...]:
     return tuple(sorted(codes))
 
 
-def csv_bytes(df: pd.DataFrame) -> bytes:
-    """Download bytes: spreadsheet-safe CSV (no cell can run as a formula)."""
-    from geo.cache import csv_text
-
-    return csv_text(df, index=True).encode("utf-8")
-
-
 def fmt_int(x: float | int | None) -> str:
     if x is None or (isinstance(x, float) and not np.isfinite(x)):
         return "–"
@@ -262,12 +248,10 @@ def catchments(_study: Study, key: tuple[Any, ...], site_key: str, _sites: pd.Da
     import geopandas as gpd
     import shapely
 
-    from geo.travel.catchments import isochrones
-
     inside = _sites[_sites["in_area"]] if "in_area" in _sites else _sites
     if inside.empty or not _study.is_time:
         return None
-    iso = isochrones(_study.router, inside, bands_minutes=bands)
+    iso = _study.isochrones(bands, sites=inside)
     if iso.empty:
         return None
     merged = iso.groupby("band_minutes")["geometry"].apply(lambda g: shapely.union_all(g.to_numpy()))
@@ -280,11 +264,11 @@ def catchments(_study: Study, key: tuple[Any, ...], site_key: str, _sites: pd.Da
 def gap_table(key: tuple[Any, ...], _times: pd.DataFrame, _lsoas: pd.DataFrame, threshold: int,
                w_need: float, w_time: float, need_source: str, clients_key: str | None,
                _clients: dict[str, float] | None, service: str | None = None) -> pd.DataFrame:
-    from geo.measures.gaps import gap_scores
+    from geo import gap_scores
 
     need = None
     if need_source == "composite":
-        from geo.measures.need import area_need
+        from geo import area_need
 
         counts = pd.Series(_clients, dtype=float) if _clients else None
         need = area_need(_lsoas, settings(), client_counts=counts)

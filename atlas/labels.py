@@ -27,9 +27,9 @@ def context_layer(context: Mapping[str, Any], *, name: str = "Places and roads")
     from branca.element import MacroElement
     from jinja2 import Template
 
-    from geo.outputs.geojson import SITE_STYLES
+    from geo import marker_sizes
 
-    sizes = {k: v.size_px for k, v in SITE_STYLES.items()}
+    sizes = marker_sizes()
 
     group = folium.FeatureGroup(name=name, show=True)
     el = MacroElement()

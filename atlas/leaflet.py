@@ -1,77 +1,57 @@
 """Folium/Leaflet layers for the atlas: choropleths, site markers, catchments, boundaries, legends.
 
-The data comes from :mod:`geo.outputs.geojson` as small cacheable dicts; this module wraps
-them in folium ``FeatureGroup``s (built fresh on each render, never cached).  :func:`base_map`
-works offline: Leaflet is served from the copy vendored under ``atlas/static/leaflet``, tiles
-only when asked for.
-
-Why this module is long: every folium layer of the atlas (choropleth, markers, catchments,
-boundaries, base map with its offline assets and tile note) shares one legend and styling
-vocabulary; the map-context labels live in :mod:`atlas.labels`.
+The data comes from ``geo.geojson`` (:mod:`geo.outputs.geojson`) as small cacheable dicts; this module wraps
+them in folium ``FeatureGroup``s (built fresh on each render, never cached) that share one
+legend and styling vocabulary.  The map they are drawn on (fitted, offline, with its tile
+note) is :mod:`atlas.basemap`; the map-context labels live in :mod:`atlas.labels`.
 """
 
 from __future__ import annotations
 
 import html
-import json
-import math
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from geo import InputError
-from geo.outputs.geojson import (
-    MINUTES_BINS,
-    MINUTES_COLOURS,
-    NO_DATA_COLOUR,
-    PLAIN_BACKGROUND,
-    SITE_STYLES,
-    TOOLTIP_FIELDS,
-    SiteStyle,
-    choropleth_geojson,
-    district_geojson,
-    frame_to_geojson,
-    legend_labels,
-    popup_html,
-    safe_text,
-    site_style,
-    sites_geojson,
-)
+from atlas.basemap import LEGEND_WIDTH_PX
+from geo import InputError, geojson, marker_kind, marker_svg, site_style
 
 if TYPE_CHECKING:
     import folium
     import geopandas as gpd
 
+    from geo import SiteType
+
+
 def lsoa_choropleth(frame: gpd.GeoDataFrame | Mapping[str, Any], column: str | None = None, *,
-                    legend_title: str, bins: Sequence[float] = MINUTES_BINS,
-                    colours: Sequence[str] = MINUTES_COLOURS, labels: Sequence[str] | None = None,
+                    legend_title: str, bins: Sequence[float] = geojson.MINUTES_BINS,
+                    colours: Sequence[str] = geojson.MINUTES_COLOURS, labels: Sequence[str] | None = None,
                     name: str = "Neighbourhoods", value_label: str = "Value",
                     fill_opacity: float = 0.72, no_data_label: str = "") -> folium.FeatureGroup:
     """An LSOA choropleth layer with tooltips and a legend control.
 
     ``frame`` is an LSOA frame (EPSG:27700, coloured by ``column``) or a dict already made
-    by :func:`choropleth_geojson`.  LSOAs outside the study area (``in_area`` False) are
+    by :func:`geojson.choropleth_geojson`.  LSOAs outside the study area (``in_area`` False) are
     drawn faded.  ``no_data_label`` adds a grey legend entry for neighbourhoods with no value.
     """
     import folium
 
-    gj = frame if isinstance(frame, Mapping) else choropleth_geojson(
+    gj = frame if isinstance(frame, Mapping) else geojson.choropleth_geojson(
         frame, column or "", bins=bins, colours=colours)
     group = folium.FeatureGroup(name=name, show=True)
     feats = gj.get("features", [])
     if not feats:
         return group
-    present = [c for c, _ in TOOLTIP_FIELDS if c in feats[0]["properties"]]
-    if "value_label" in present and dict(TOOLTIP_FIELDS).get("minutes", "").startswith(value_label):
+    present = [c for c, _ in geojson.TOOLTIP_FIELDS if c in feats[0]["properties"]]
+    if "value_label" in present and dict(geojson.TOOLTIP_FIELDS).get("minutes", "").startswith(value_label):
         present = [c for c in present if c != "minutes"]  # the value line already says the minutes
-    aliases = [safe_text(value_label if c == "value_label" else dict(TOOLTIP_FIELDS)[c]) for c in present]
+    aliases = [geojson.safe_text(value_label if c == "value_label" else dict(geojson.TOOLTIP_FIELDS)[c]) for c in present]
 
     def style(feature: dict[str, Any]) -> dict[str, Any]:
         p = feature["properties"]
         inside = p.get("in_area", True) is not False
-        return {"fillColor": p.get("fill", NO_DATA_COLOUR), "color": "#ffffff" if inside else "#9e9e9e",
+        return {"fillColor": p.get("fill", geojson.NO_DATA_COLOUR), "color": "#ffffff" if inside else "#9e9e9e",
                 "weight": 0.6, "fillOpacity": fill_opacity if inside else fill_opacity * 0.35,
                 "dashArray": None if inside else "2 3"}
 
@@ -82,10 +62,10 @@ def lsoa_choropleth(frame: gpd.GeoDataFrame | Mapping[str, Any], column: str | N
                                       style="font-size: 13px;"),
         smooth_factor=0.5,
     ).add_to(group)
-    labs = list(labels) if labels is not None else legend_labels(bins)
+    labs = list(labels) if labels is not None else geojson.legend_labels(bins)
     items = list(zip(labs, colours, strict=False))
     if no_data_label:
-        items.append((no_data_label, NO_DATA_COLOUR))
+        items.append((no_data_label, geojson.NO_DATA_COLOUR))
     Legend(legend_title, items).add_to(group)
     return group
 
@@ -94,9 +74,9 @@ def _legend_html(title: str, items: Sequence[tuple[str, str]], *, note: str = ""
     rows = "".join(
         f'<div style="display:flex;align-items:center;gap:6px;margin:2px 0">'
         f'<span style="display:inline-block;width:18px;height:12px;background:{c};'
-        f'border:1px solid #888"></span><span>{safe_text(lab)}</span></div>'
+        f'border:1px solid #888"></span><span>{geojson.safe_text(lab)}</span></div>'
         for lab, c in items)
-    extra = f'<div style="margin-top:4px;color:#555;font-size:11px">{safe_text(note)}</div>' if note else ""
+    extra = f'<div style="margin-top:4px;color:#555;font-size:11px">{geojson.safe_text(note)}</div>' if note else ""
     return _collapsible(title, rows + extra)
 
 
@@ -105,7 +85,7 @@ def _collapsible(title: str, body_html: str) -> str:
     return (f'<details open style="background:rgba(255,255,255,0.94);padding:6px 10px;border-radius:6px;'
             f'box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.35 system-ui,sans-serif;color:#222;'
             f'max-width:{LEGEND_WIDTH_PX - 20}px"><summary style="font-weight:600;cursor:pointer;'
-            f'margin-bottom:3px">{safe_text(title)}</summary>{body_html}</details>')
+            f'margin-bottom:3px">{geojson.safe_text(title)}</summary>{body_html}</details>')
 
 
 def _make_legend_class() -> type:
@@ -142,27 +122,6 @@ def Legend(title: str, items: Sequence[tuple[str, str]], *, note: str = "",  # n
     """A legend control (attach to a map or a FeatureGroup; it follows the group's visibility)."""
     cls = _make_legend_class()
     return cls(_legend_html(title, items, note=note), position)
-
-
-def _marker_svg(style: SiteStyle, *, faded: bool = False) -> str:
-    s = style.size_px
-    op = "0.55" if faded else "1"
-    stroke = 'stroke="#ffffff" stroke-width="1.6"'
-    if style.shape == "square":
-        shape = f'<rect x="1" y="1" width="{s - 2}" height="{s - 2}" rx="3" fill="{style.colour}" {stroke}/>'
-    elif style.shape == "diamond":
-        h = s / 2
-        shape = f'<polygon points="{h},1 {s - 1},{h} {h},{s - 1} 1,{h}" fill="{style.colour}" {stroke}/>'
-    elif style.shape == "triangle":
-        shape = f'<polygon points="{s / 2},1 {s - 1},{s - 1} 1,{s - 1}" fill="{style.colour}" {stroke}/>'
-    else:
-        shape = f'<circle cx="{s / 2}" cy="{s / 2}" r="{s / 2 - 1}" fill="{style.colour}" {stroke}/>'
-    font = max(8, int(s * 0.6))
-    text = (f'<text x="50%" y="{55 if style.shape != "triangle" else 68}%" dominant-baseline="middle" '
-            f'text-anchor="middle" font-family="system-ui,sans-serif" font-weight="700" '
-            f'font-size="{font}" fill="#ffffff">{html.escape(style.glyph)}</text>') if s >= 14 else ""
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{s}" height="{s}" opacity="{op}" '
-            f'style="filter:drop-shadow(0 1px 1px rgba(0,0,0,.45))">{shape}{text}</svg>')
 
 
 def _site_layer_class() -> type:
@@ -210,27 +169,27 @@ def site_markers(sites: pd.DataFrame | Mapping[str, Any], *, name: str = "Servic
     """
     import folium
 
-    gj = sites if isinstance(sites, Mapping) else sites_geojson(sites)
+    gj = sites if isinstance(sites, Mapping) else geojson.sites_geojson(sites)
     group = folium.FeatureGroup(name=name, show=True)
-    types_seen: dict[str, SiteStyle] = {}
+    types_seen: dict[str, SiteType] = {}
     # Small, numerous types first so hubs are drawn on top.
     feats = sorted(gj.get("features", []), key=lambda f: site_style(f["properties"].get("site_type", "")).size_px)
     slim = []
     for f in feats:
         p = f["properties"]
-        t = str(p.get("site_type", "other"))
+        t = marker_kind(p.get("site_type", "other"))
         types_seen[t] = site_style(t)
         slim.append({"type": "Feature", "geometry": f["geometry"],
-                     "properties": {"t": t if t in SITE_STYLES else "other", "f": p.get("in_area") is False,
-                                    "n": safe_text(p.get("name", "")), "p": popup_html(p)}})
-    icons = {k: {"svg": _marker_svg(v), "faded": _marker_svg(v, faded=True), "s": v.size_px}
-             for k, v in SITE_STYLES.items() if k in types_seen or k == "other"}
+                     "properties": {"t": t, "f": p.get("in_area") is False,
+                                    "n": geojson.safe_text(p.get("name", "")), "p": geojson.popup_html(p)}})
+    icons = {k: {"svg": marker_svg(v), "faded": marker_svg(v, faded=True), "s": v.size_px}
+             for k, v in {**types_seen, "other": site_style("other")}.items()}
     _site_layer_class()({"type": "FeatureCollection", "features": slim}, icons).add_to(group)
     if legend and types_seen:
         items = sorted(types_seen.items(), key=lambda kv: -kv[1].size_px)
         rows = "".join(
             f'<div style="display:flex;align-items:center;gap:6px;margin:2px 0">'
-            f'<span style="display:inline-flex;width:22px;justify-content:center">{_marker_svg(st)}</span>'
+            f'<span style="display:inline-flex;width:22px;justify-content:center">{marker_svg(st)}</span>'
             f"<span>{html.escape(st.label)}</span></div>" for _, st in items)
         note = ('<div style="margin-top:4px;color:#555;font-size:11px">Faded: across the border</div>'
                 if any(f["properties"].get("in_area") is False for f in feats) else "")
@@ -256,7 +215,7 @@ def catchment_layer(polygons: gpd.GeoDataFrame | Mapping[str, Any], *, band_colu
             raise InputError(msg)
         ordered = polygons.sort_values(band_column, ascending=False)
         props = [c for c in (band_column, "site_name", "site_id") if c in ordered.columns]
-        gj = frame_to_geojson(ordered.reset_index(drop=True), properties=props, simplify_metres=simplify_metres)
+        gj = geojson.frame_to_geojson(ordered.reset_index(drop=True), properties=props, simplify_metres=simplify_metres)
     bands = sorted({f["properties"].get(band_column) for f in gj["features"]
                     if f["properties"].get(band_column) is not None})
     colour = {b: CATCHMENT_COLOURS[min(i, len(CATCHMENT_COLOURS) - 1)] for i, b in enumerate(bands)}
@@ -278,7 +237,7 @@ def district_boundaries(lads: gpd.GeoDataFrame | Mapping[str, Any], *,
     """District outlines (no fill) with the district name on hover."""
     import folium
 
-    gj = lads if isinstance(lads, Mapping) else district_geojson(lads)
+    gj = lads if isinstance(lads, Mapping) else geojson.district_geojson(lads)
     group = folium.FeatureGroup(name=name, show=True)
     folium.GeoJson(gj, name=name,
                    style_function=lambda _f: {"fill": False, "color": "#37474f", "weight": 1.6,
@@ -298,159 +257,5 @@ def area_outline(outline: Mapping[str, Any], *, name: str = "Study area") -> fol
     return group
 
 
-TILES = {
-    "osm": ("OpenStreetMap", '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'),
-    "carto": ("https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png",
-              '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors '
-              '&copy; <a href="https://carto.com/attributions">CARTO</a>'),
-}
-
-
-ATTRIBUTION = "Contains OS data and National Statistics data © Crown copyright and database right 2025"
-
-
-#: Width kept free on the right of every map for the legends (they never cover the study area).
-LEGEND_WIDTH_PX = 240
-
-
-def base_map(bounds: Sequence[Sequence[float]] | None, *, tiles: str | None = None,
-             attribution: str = ATTRIBUTION, width_px: int = 900, height_px: int = 540,
-             legend_gutter_px: int = LEGEND_WIDTH_PX) -> folium.Map:
-    """A folium map fitted to ``bounds`` (``[[south, west], [north, east]]`` in degrees).
-
-    ``tiles=None`` (default) draws no tiles: a plain background, no network requests, works
-    offline.  ``"auto"`` or ``"carto"`` use CARTO Positron (quiet, good under choropleths);
-    ``"osm"`` uses OpenStreetMap standard tiles; a tile that fails to load shows a note on
-    the map instead of leaving it blank (the layers never depend on tiles).  The study area
-    is fitted into the map left of a ``legend_gutter_px`` strip where the legends sit.
-    """
-    import folium
-    from branca.element import MacroElement
-    from jinja2 import Template
-
-    b = bounds or [[49.9, -6.4], [55.8, 1.8]]
-    gutter = legend_gutter_px if width_px - legend_gutter_px >= 320 else 0
-    zoom = zoom_for_bounds(b, width_px=width_px - gutter, height_px=height_px)
-    shift_lon = (gutter / 2.0) / (256.0 * 2.0 ** zoom) * 360.0  # move the view right: area sits left
-    area_centre = [(b[0][0] + b[1][0]) / 2, (b[0][1] + b[1][1]) / 2]
-    centre = [area_centre[0], area_centre[1] + shift_lon]
-    m = folium.Map(location=centre, zoom_start=zoom,
-                   tiles=None, control_scale=True, prefer_canvas=False,
-                   zoom_snap=0.25)
-    key = None if tiles is None else ("carto" if tiles in {"auto", "carto"} else tiles)
-    if key is not None:
-        if key not in TILES:
-            msg = f"unknown tiles {tiles!r}; use None (offline), 'auto', 'carto' or 'osm'"
-            raise InputError(msg)
-        url, attr = TILES[key]
-        folium.TileLayer(url, attr=attr, name="Street map", control=False, max_zoom=18).add_to(m)
-    tile_note = TILE_ERROR_NOTE if key is not None else ""
-    bg = MacroElement()
-    bg._template = Template("""
-    {% macro script(this, kwargs) %}
-    (function(){ var m = {{ this._parent.get_name() }};
-      m.getContainer().style.background = '""" + (PLAIN_BACKGROUND if key is None else "#f8f8f6") + """';
-      m.attributionControl.setPrefix(false);
-      var css = document.createElement('style');
-      css.innerHTML = '.leaflet-control-layers-toggle{background-image:none!important;width:auto!important;'
-        + 'height:auto!important;padding:5px 9px;font:600 12px system-ui,sans-serif;color:#222;text-decoration:none}'
-        + '.leaflet-control-layers-toggle:after{content:"Layers"}'
-        + '.leaflet-tooltip{font:12px/1.4 system-ui,sans-serif}'
-        + '.geo-site{background:transparent;border:none}';
-      document.head.appendChild(css);
-      m.attributionControl.addAttribution(""" + json.dumps(html.escape(attribution)) + """);
-      window.geoMap = m; window.geoAreaCentre = """ + json.dumps(area_centre) + """;
-      var note = """ + json.dumps(tile_note) + """, shown = false;
-      if (note) { m.eachLayer(function(l){ if (l instanceof L.TileLayer) { l.on('tileerror', function(){
-        if (shown) return; shown = true;
-        var c = L.control({position: 'bottomleft'});
-        c.onAdd = function(){ var d = L.DomUtil.create('div', 'geo-tile-note');
-          d.style.cssText = 'background:#fff4e5;border:1px solid #ed8b00;padding:4px 8px;border-radius:4px;'
-            + 'font:12px system-ui,sans-serif;color:#7a3e00';
-          d.innerHTML = note; return d; };
-        c.addTo(m); }); } }); }
-    })();
-    {% endmacro %}
-    """)
-    m.add_child(bg)
-    return m
-
-
-#: Shown on the map when street-map tiles cannot be fetched (offline): the map stays usable.
-TILE_ERROR_NOTE = "Street map unavailable (no internet?): showing the map without it."
-
-
-def zoom_for_bounds(bounds: Sequence[Sequence[float]], *, width_px: int = 900, height_px: int = 540,
-                    padding_px: int = 36) -> float:
-    """Web-Mercator zoom (quarter steps) that fits ``bounds`` in a ``width_px`` x ``height_px`` map.
-
-    Computed here rather than with Leaflet's ``fitBounds`` so the map opens at the right view
-    even before its container has a size (inside a lazily sized iframe).
-    """
-    (s, w), (n, e) = bounds
-
-    def merc(lat: float) -> float:
-        r = math.radians(max(min(lat, 85.0), -85.0))
-        return math.log(math.tan(math.pi / 4 + r / 2))
-
-    xfrac = max((e - w) / 360.0, 1e-9)
-    padding_px = max(padding_px, 8)
-    yfrac = max((merc(n) - merc(s)) / (2 * math.pi), 1e-9)
-    z = math.log2(min((width_px - 2 * padding_px) / (256 * xfrac), (height_px - 2 * padding_px) / (256 * yfrac)))
-    return max(5.0, min(16.0, math.floor(z * 4) / 4))
-
-
-#: Folders searched for a local Leaflet build: the copy vendored with the atlas
-#: (``atlas/static/leaflet``, BSD-2-Clause), then Debian/Ubuntu ``libjs-leaflet``.
-LEAFLET_DIRS = (str(Path(__file__).resolve().parent / "static" / "leaflet"),
-                "/usr/share/javascript/leaflet", "/usr/share/nodejs/leaflet/dist")
-
-
-def find_leaflet_dir(extra: str | None = None) -> str | None:
-    """A folder holding ``leaflet.js`` (or ``leaflet.min.js``) and ``leaflet.css``, if any."""
-    from pathlib import Path
-
-    for d in ([extra] if extra else []) + list(LEAFLET_DIRS):
-        p = Path(d)
-        if (p / "leaflet.css").is_file() and ((p / "leaflet.min.js").is_file() or (p / "leaflet.js").is_file()):
-            return str(p)
-    return None
-
-
-def leaflet_data_urls(leaflet_dir: str) -> dict[str, list[tuple[str, str]]]:
-    """``{"js": [...], "css": [...]}`` with Leaflet inlined as ``data:`` URLs (no network needed)."""
-    import base64
-    from pathlib import Path
-
-    d = Path(leaflet_dir)
-    js = d / "leaflet.min.js" if (d / "leaflet.min.js").is_file() else d / "leaflet.js"
-    css = d / "leaflet.css"
-
-    def url(path: Path, mime: str) -> str:
-        return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
-
-    return {"js": [("leaflet", url(js, "text/javascript"))], "css": [("leaflet_css", url(css, "text/css"))]}
-
-
-def use_assets(m: folium.Map, assets: Mapping[str, Sequence[tuple[str, str]]]) -> folium.Map:
-    """Load only Leaflet from ``assets`` (see :func:`leaflet_data_urls`), dropping every CDN link.
-
-    The atlas layers need nothing but Leaflet (no jQuery, Bootstrap or icon fonts), so the map
-    renders with no internet access.  Call after all layers are added.
-    """
-    def walk(el: Any) -> Any:
-        yield el
-        for child in getattr(el, "_children", {}).values():
-            yield from walk(child)
-
-    for el in walk(m):
-        if hasattr(el, "default_js"):
-            el.default_js = []
-        if hasattr(el, "default_css"):
-            el.default_css = []
-    m.default_js = list(assets.get("js", []))
-    m.default_css = list(assets.get("css", []))
-    return m
-
-
-__all__ = ["ATTRIBUTION", "CATCHMENT_COLOURS", "LEAFLET_DIRS", "LEGEND_WIDTH_PX", "TILE_ERROR_NOTE", "Legend", "TILES", "area_outline", "base_map", "catchment_layer", "district_boundaries", "find_leaflet_dir", "leaflet_data_urls", "lsoa_choropleth", "site_markers", "use_assets", "zoom_for_bounds"]
+__all__ = ["CATCHMENT_COLOURS", "Legend", "area_outline", "catchment_layer", "district_boundaries", "lsoa_choropleth",
+           "site_markers"]

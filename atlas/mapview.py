@@ -16,10 +16,9 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from atlas import data, labels, leaflet
+from atlas import basemap, data, labels, leaflet
 from atlas.context import Analysis, MetricSpec, metric_frame
-from geo import Method
-from geo.outputs import geojson
+from geo import Method, geojson
 
 if TYPE_CHECKING:
     import folium
@@ -42,7 +41,7 @@ def build_map(an: Analysis, *, sites: pd.DataFrame | None = None, frame: Any = N
            ss.get("gap_need"), ss.get("gap_w_need"), ss.get("gap_w_time"), *extra_key)
     gj = data.choropleth_dict(key, frame, spec.column, spec.bins, spec.colours, spec.label_format)
     outline = data.outline_dict(an.area.key, an.area)
-    m = leaflet.base_map(geojson.geojson_bounds(outline), tiles=c.tiles, width_px=width_px, height_px=height_px)
+    m = basemap.base_map(geojson.geojson_bounds(outline), tiles=c.tiles, width_px=width_px, height_px=height_px)
     group = leaflet.lsoa_choropleth(gj, legend_title=spec.title, bins=spec.bins, colours=spec.colours,
                                  labels=spec.labels, value_label=spec.title.split(" (")[0],
                                  no_data_label=spec.no_data_label,
@@ -64,7 +63,7 @@ def build_map(an: Analysis, *, sites: pd.DataFrame | None = None, frame: Any = N
     folium.LayerControl(collapsed=True, position="topleft").add_to(m)
     assets = offline_assets()  # Leaflet from the vendored copy always: the map never needs a CDN
     if assets is not None:
-        leaflet.use_assets(m, assets)
+        basemap.use_assets(m, assets)
     return m
 
 
@@ -72,7 +71,7 @@ def offline_html(m: folium.Map) -> str:
     """The map as a standalone page with Leaflet inlined from the local copy (no CDN: draws offline)."""
     assets = offline_assets()
     if assets is not None:
-        leaflet.use_assets(m, assets)
+        basemap.use_assets(m, assets)
     return str(m.get_root().render())
 
 
@@ -81,8 +80,8 @@ def offline_assets() -> dict[str, list[tuple[str, str]]] | None:
     """Leaflet inlined from a local copy (GEO_LEAFLET_DIR or the libjs-leaflet package), if any."""
     import os
 
-    d = leaflet.find_leaflet_dir(os.environ.get("GEO_LEAFLET_DIR"))
-    return leaflet.leaflet_data_urls(d) if d else None
+    d = basemap.find_leaflet_dir(os.environ.get("GEO_LEAFLET_DIR"))
+    return basemap.leaflet_data_urls(d) if d else None
 
 
 def _html_key(an: Analysis, *, sites: pd.DataFrame | None, extra_key: tuple[Any, ...],
@@ -153,8 +152,7 @@ def method_badge(an: Analysis) -> None:
 
 def _real_roads_offer(an: Analysis) -> None:
     """Offer to download the area's OpenStreetMap roads when the server is reachable."""
-    from geo.travel.extracts import real_roads_offer
-    from geo.travel.fetch import fetch_extract
+    from geo import fetch_extract, real_roads_offer
 
     offer = real_roads_offer(an.area, settings=data.settings())
     if offer is None:

@@ -39,21 +39,19 @@ PRESET_AREAS = ("Rutland", "Northamptonshire", "Leicestershire", "Leicester", "E
 OTHER_AREA = "Another district or county…"
 UPLOAD_AREA = "Upload a boundary file…"
 
-SITE_TYPE_LABELS = {
-    "hub": "Treatment hubs", "satellite": "Satellite clinics", "outreach": "Outreach points",
-    "pharmacy": "Community pharmacies", "nsp": "Needle & syringe programmes (hubs and listed pharmacies)",
-    "supervised_consumption": "Supervised consumption (listed pharmacies)", "young_people": "Young people's services",
-    "hospital": "Hospitals", "recovery": "Recovery services", "other": "Other sites",
-    "treatment": "Any site offering treatment", "naloxone": "Naloxone supply",
-}
+#: Services offered in the site picker after the site types (each type's words are its ``plural``).
+PICKER_SERVICES = {"treatment": "Any site offering treatment", "naloxone": "Naloxone supply"}
 DEFAULT_TYPES = ("hub", "pharmacy")
 
-MODE_LABELS = {
-    "drive": "Drive",
-    "walk": "Walk",
-    "cycle": "Cycle",
-    "transit": "Public transport (timetable)",
-}
+
+def site_choices() -> dict[str, str]:
+    """The site picker's choices and words: every registry type, then :data:`PICKER_SERVICES`."""
+    from geo import SITE_TYPES
+
+    return {**{k: t.plural for k, t in SITE_TYPES.items()}, **PICKER_SERVICES}
+
+#: The travel-mode options and their words (each mode's ``heading``).
+MODE_LABELS = {m.value: m.heading for m in TravelMode}
 
 METRICS = {
     "minutes": "Minutes to nearest site",
@@ -111,7 +109,7 @@ class Controls:
 
     @property
     def when(self) -> str:
-        """E.g. ``"Tue 19:00"`` (what :func:`geo.measures.hours.parse_when` reads)."""
+        """E.g. ``"Tue 19:00"`` (what :func:`geo.measures.reference_week.parse_when` reads)."""
         return f"{DAYS[self.day]} {self.clock.strftime('%H:%M')}"
 
     @property
@@ -176,13 +174,14 @@ def sidebar() -> Controls:
             spec = f"upload:{dig}"
 
     sb.markdown("### Services")
-    types = sb.multiselect("Site types", list(SITE_TYPE_LABELS), default=list(DEFAULT_TYPES),
-                           format_func=SITE_TYPE_LABELS.get, key="site_types")
+    choices = site_choices()
+    types = sb.multiselect("Site types", list(choices), default=list(DEFAULT_TYPES),
+                           format_func=choices.get, key="site_types")
     cross = sb.toggle("Count sites across the border", value=True, key="cross_border",
                       help="People use the nearest service even if it is in the next county.")
 
     sb.markdown("### Travel")
-    modes = ["drive", "walk", "cycle"]
+    modes = [m.value for m in TravelMode.road_modes()]
     with sb.expander("Public transport (GTFS timetable)"):
         bods = st.toggle("Bus Open Data Service timetable for this area", value=False, key="gtfs_auto",
                          help="The official bus timetables (DfT) of the region(s) around the area: downloaded "

@@ -26,7 +26,7 @@ def payload_mb(area_name: str, *, metric: str = "minutes") -> dict[str, float]:
     """Size of what st_folium ships for the Coverage map of ``area_name`` (script + GeoJSON + assets)."""
     import numpy as np
 
-    from atlas import leaflet
+    from atlas import basemap, leaflet
     from geo.config import Settings
     from geo.data.areas import select_area
     from geo.data.sites import load_sites
@@ -45,11 +45,11 @@ def payload_mb(area_name: str, *, metric: str = "minutes") -> dict[str, float]:
     t_analysis = time.perf_counter() - t0
     t1 = time.perf_counter()
     gj = geojson.choropleth_geojson(frame, "minutes", bins=geojson.MINUTES_BINS, colours=geojson.MINUTES_COLOURS)
-    m = leaflet.base_map(geojson.geojson_bounds(gj))
+    m = basemap.base_map(geojson.geojson_bounds(gj))
     leaflet.lsoa_choropleth(gj, legend_title="Minutes").add_to(m)
     leaflet.site_markers(sites).add_to(m)
-    d = leaflet.leaflet_data_urls(leaflet.find_leaflet_dir()) if leaflet.find_leaflet_dir() else {"js": [], "css": []}
-    leaflet.use_assets(m, d)
+    d = basemap.leaflet_data_urls(basemap.find_leaflet_dir()) if basemap.find_leaflet_dir() else {"js": [], "css": []}
+    basemap.use_assets(m, d)
     html = m.get_root().render()
     t_map = time.perf_counter() - t1
     assets = sum(len(u) for _, u in d["js"] + d["css"])

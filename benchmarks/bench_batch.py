@@ -35,7 +35,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from geo.config import Settings
-from geo.planning.batch import BatchJob, national_pharmacies
+from geo.planning.batch import BatchJob
+from geo.planning.batch_inputs import national_pharmacies
 from geo.planning.batch_run import job_lads, run_batch
 
 

@@ -52,7 +52,8 @@ if loader.startswith("ours"):  # ours-<passes>[-3-modes]
     from geo.travel.pbf import network_from_ways, read_ways
     table = read_ways(path, passes=int(loader.split("-")[1]))
     ways, way_nodes = table.ways_read, len(table.node_id)
-    modes = ("drive", "walk", "cycle") if loader.endswith("3-modes") else ("drive",)
+    from geo.travel.modes import TravelMode
+    modes = TravelMode.road_modes() if loader.endswith("3-modes") else (TravelMode.DRIVE,)
     net = [network_from_ways(table, mode=m, settings=s) for m in modes][0]
 else:
     from geo.travel.network import read_pbf_pyrosm

@@ -5,7 +5,7 @@
 Northamptonshire uses the straight-line estimate router, Rutland the real road network when
 the bundle has it.  For each area it prints LSOA/site counts and
 
-* ms per add-site answer (:meth:`AccessModel.add_site_minutes`; goal <= 50 ms) against a
+* ms per add-site answer (:meth:`ScenarioModel.add_site_minutes`; goal <= 50 ms) against a
   naive full recompute (route every site again), and the ratio;
 * seconds to route and greedily rank 500 candidates (goal <= 5 s) against the naive approach
   (full recompute per candidate, timed on a sample and scaled to 500);
@@ -31,9 +31,10 @@ import spopt.locate  # noqa: F401  - import once up front (slow cold start), so 
 from geo.config import Settings
 from geo.data.areas import select_area
 from geo.data.sites import load_sites
+from geo.planning.candidates import load_candidates
 from geo.planning.closure import closure_impact_from_matrix
-from geo.planning.optimise import load_candidates, rank_greedy, solve_mclp, solve_p_median
-from geo.planning.scenarios import AccessModel
+from geo.planning.location_models import rank_greedy, solve_mclp, solve_p_median
+from geo.planning.scenarios import ScenarioModel
 from geo.travel.matrix import area_origins, site_origin_matrix
 from geo.travel.routing import make_router
 
@@ -68,13 +69,13 @@ def bench(area_name: str, network: str | None, *, quick: bool) -> None:
     print(f"\n== {area_name}: {origins.n} LSOAs, {len(sites)} existing sites, router {router.method} ==")
 
     t = time.perf_counter()
-    model = AccessModel.build(origins, sites, router)
+    model = ScenarioModel.build(origins, sites, router)
     build_ms = (time.perf_counter() - t) * 1000
     print(f"build access model (route all {len(sites)} sites): {build_ms:8.1f} ms")
 
     pts = random_points(area, 10 if quick else 30, rng)
     add_ms = np.mean([_ms(lambda p=p: model.add_site_minutes(p[None, :])) for p in pts])
-    naive_ms = np.mean([_ms(lambda p=p: AccessModel.build(
+    naive_ms = np.mean([_ms(lambda p=p: ScenarioModel.build(
         origins, pd.concat([sites, pd.DataFrame({"site_id": ["new"], "easting": [p[0]], "northing": [p[1]]})],
                            ignore_index=True), router)) for p in pts[:5]])
     print(f"add-site answer: {add_ms:8.2f} ms (goal <= 50)   naive full recompute: {naive_ms:8.1f} ms   "
@@ -91,7 +92,7 @@ def bench(area_name: str, network: str | None, *, quick: bool) -> None:
     res = rank_greedy(cm, origins.weights, k=10, objective="pmedian", baseline_minutes=model.nearest_minutes)
     t_rank = time.perf_counter() - t
     sample = 3 if quick else 8
-    naive_each = np.mean([_ms(lambda i=i: AccessModel.build(
+    naive_each = np.mean([_ms(lambda i=i: ScenarioModel.build(
         origins, pd.concat([sites, cand.iloc[[i]]], ignore_index=True), router)) for i in range(sample)]) / 1000
     naive_total = naive_each * n_cand  # one full recompute per candidate, for the first pick alone
     print(f"rank {n_cand} candidates (k=10 greedy): route {t_route:6.2f} s + rank {t_rank * 1000:6.1f} ms = "

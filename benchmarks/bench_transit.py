@@ -198,7 +198,8 @@ def stage_tiles(feed: str, cache: str) -> dict[str, Any]:
 
 
 def _study(feed: str, cache: str) -> Any:
-    from geo.planning.study import Study, StudySpec
+    from geo.planning.study import Study
+    from geo.planning.study_spec import StudySpec
     from geo.travel.modes import TransitOptions, TravelSpec
 
     travel = TravelSpec.parse(mode="transit", transit=TransitOptions(gtfs=feed, arrive_by=TUESDAY_NOON))
@@ -302,8 +303,9 @@ def _bisect(router: Any, o: tuple[float, float], d: tuple[float, float], target:
 def stage_batch(feed: str, cache: str) -> dict[str, Any]:
     from distributed import Client, LocalCluster
 
-    from geo.planning.batch import BatchJob, clear_transit_answers
+    from geo.planning.batch import BatchJob
     from geo.planning.batch_run import run_batch
+    from geo.planning.batch_transit import clear_transit_answers
     from geo.travel.modes import TransitOptions
 
     s = _settings(cache)

@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from geo import Settings, Study, StudySpec, TravelSpec
-from geo.planning.scenarios import AddSite, Scenario, run_scenario
+from geo import AddSite, Scenario, Settings, Study, StudySpec, TravelSpec
+from geo.planning.scenarios import run_scenario
 
 CASES = (("Rutland", "auto", "LE15 9PZ"), ("Leicestershire", "estimate", "LE13 0AE"))
 

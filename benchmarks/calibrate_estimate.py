@@ -25,7 +25,7 @@ Run::
 
     GEO_DATA_DIR=... python benchmarks/calibrate_estimate.py            # ~30-60 s
 
-and paste the printed ``MODEL = {...}`` block into geo/travel/estimate.py (``--update`` writes it
+and paste the printed ``MODEL = {...}`` block into geo/travel/estimate_model.py (``--update`` writes it
 there), then re-run ``benchmarks/validate_router.py --update`` for the error against Valhalla.
 """
 
@@ -42,11 +42,11 @@ import pandas as pd
 
 from geo.config import Settings
 from geo.travel import calibration as cal
-from geo.travel.estimate import FITTED_KPH
+from geo.travel.modes import TravelMode
 from geo.travel.network import read_network
 
-ESTIMATE = Path(__file__).resolve().parent.parent / "geo" / "travel" / "estimate.py"
-MODES = ("drive", "walk", "cycle")
+ESTIMATE = Path(__file__).resolve().parent.parent / "geo" / "travel" / "estimate_model.py"
+MODES = tuple(m.value for m in TravelMode.road_modes())
 CLASSES = ("Urban", "Rural")
 #: Bands of the error table where the Rutland trips alone are too few pool SAMueL trips in.
 MIN_ROAD_PAIRS_PER_BAND = 200
@@ -86,7 +86,7 @@ def fit(mode: str, road: pd.DataFrame, samuel: pd.DataFrame | None,
     if mode == "drive":
         return cal.fit_drive(road, samuel, circuity=circuity, classes=CLASSES)
     return cal.fit_mode(road, circuity=circuity, classes=CLASSES,
-                        v_long_max=V_LONG_HEADROOM * FITTED_KPH[mode]), 0.0
+                        v_long_max=V_LONG_HEADROOM * (TravelMode(mode).profile.fitted_kph or 0.0)), 0.0
 
 
 def out_of_fold(mode: str, road: pd.DataFrame, samuel: pd.DataFrame | None,
@@ -150,7 +150,7 @@ def write_between_markers(path: Path, start: str, end: str, block: str) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--update", action="store_true", help="write MODEL into geo/travel/estimate.py")
+    ap.add_argument("--update", action="store_true", help="write MODEL into geo/travel/estimate_model.py")
     args = ap.parse_args()
     t0 = time.perf_counter()
     s = Settings.from_env()

@@ -1,7 +1,7 @@
 """Validate the straight-line travel-time estimate against held-out real road times.
 
 Prints, before (the old ``a + b*km + c*ln(1+km)`` drive fit on SAMueL alone, walk/cycle at an
-assumed x1.3 circuity) and after (geo.travel.estimate.MODEL):
+assumed x1.3 circuity) and after (geo.travel.estimate_model.MODEL):
 
 1. bias (mean signed, estimate - road) and MAE per straight-line band (0-2, 2-5, 5-10, 10-20,
    20-60 km) against real Rutland road times, per mode.  "after (held out)" predicts each half of

@@ -1,10 +1,15 @@
-"""Content-addressed disk cache with atomic writes.
+"""Content-addressed disk cache, and the atomic writes every file of geo goes through.
 
 Keys are the SHA-256 of the inputs' digests, the parameters and the package/format version
 (r5py style), so a changed source file or option never returns a stale entry.  Every write goes
 to a temporary file in the same folder and is renamed into place (atomic on POSIX), so two
 processes sharing a cache can never leave a half-written file; a corrupt entry is deleted and
 rebuilt.  Cached objects are read-only for callers.
+
+Outputs (what leaves the machine: CSV safety, formats, atomic output sets) live in
+:mod:`geo.outputs`; an active output set registers itself in :data:`STAGERS`, so every atomic
+write to one of its files is staged until the command succeeds.  Checks of the paths a CLI user
+gives are in :mod:`geo.cli._paths`.
 """
 
 from __future__ import annotations
@@ -15,12 +20,11 @@ import json
 import logging
 import os
 import re
-import stat
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import pandas as pd
 
@@ -44,7 +48,7 @@ def cache_key(*parts: Any) -> str:
 OUTPUT_SUFFIXES = (".csv", ".json", ".geojson", ".gpkg", ".html", ".md", ".txt")
 
 
-def _log_output(target: Path) -> None:
+def record_output(target: Path) -> None:
     """Append an output path to ``$GEO_OUTPUT_LOG`` (set by the test suite's disclosure audit)."""
     log = os.environ.get("GEO_OUTPUT_LOG")
     if log and target.suffix.lower() in OUTPUT_SUFFIXES:
@@ -52,55 +56,7 @@ def _log_output(target: Path) -> None:
             fh.write(f"{target.resolve()}\n")
 
 
-#: Places no output may go.
-_SYSTEM_DIRS = ("/proc", "/sys", "/dev")
-
-
-def check_output_path(target: Path, *, inputs: Iterable[Path] = (), what: str = "--out") -> Path:
-    """Refuse an output path that would destroy an input or is not a plain file.
-
-    Raises :class:`~geo._errors.OutputError` (one line, naming the path and the fix) when the
-    path is one of ``inputs`` (the client extract, ``--extra-sites`` ...), an existing directory,
-    symlink, FIFO, socket or device, lies under a file or in ``/proc``, ``/sys`` or ``/dev``,
-    or its folder is read-only.
-    """
-    from geo._errors import OutputError
-
-    target = Path(target)
-    fix = f"choose another {what} file name"
-    absolute = Path(os.path.abspath(target))
-    if any(str(absolute) == d or str(absolute).startswith(d + "/") for d in _SYSTEM_DIRS):
-        msg = f"{what} {target}: a system folder, not a place for output files; {fix}"
-        raise OutputError(msg)
-    for inp in inputs:
-        try:
-            same = Path(inp).exists() and target.exists() and os.path.samefile(inp, target)
-        except OSError:
-            same = False
-        if same or Path(os.path.abspath(inp)) == absolute:
-            msg = f"{what} {target} is also an input file of this command (it would be overwritten); {fix}"
-            raise OutputError(msg)
-    if target.is_symlink():
-        msg = f"{what} {target} is a symbolic link; geo writes only plain files; {fix}"
-        raise OutputError(msg)
-    if target.exists() and not target.is_file():
-        kind = ("a folder" if target.is_dir() else "a FIFO (named pipe)" if stat.S_ISFIFO(target.stat().st_mode)
-                else "not a regular file")
-        msg = f"{what} {target} is {kind}; {fix}"
-        raise OutputError(msg)
-    parent = absolute.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir():
-        msg = f"{what} {target}: {parent} is a file, not a folder; {fix}"
-        raise OutputError(msg)
-    if not os.access(parent, os.W_OK | os.X_OK):
-        msg = f"{what} {target}: the folder {parent} is read-only; {fix} in a folder you can write to"
-        raise OutputError(msg)
-    return target
-
-
-def _write_error(target: Path, exc: OSError) -> Exception:
+def write_error(target: Path, exc: OSError) -> Exception:
     """A one-line GeoError for an OSError met while writing ``target``."""
     from geo._errors import OutputError
 
@@ -164,87 +120,32 @@ def clean_stale_temp(folder: Path, *, max_age_s: float = 24 * 3600) -> int:
     return n
 
 
-class OutputSet:
-    """The files one command writes, staged in a temporary folder and renamed into place together.
-
-    While a set is active (:func:`output_set`), writes through :func:`atomic_path` to one of its
-    ``outputs`` go to ``.tmp-<pid>-*/`` beside the target; they replace the real files only when
-    the command finishes.  An error, Ctrl-C or a kill before then changes none of them; the
-    next run removes the stale folder (:func:`clean_stale_temp`).
-    """
-
-    def __init__(self, outputs: Iterable[Path]) -> None:
-        self.outputs = {Path(os.path.abspath(o)) for o in outputs}
-        self.staged: dict[Path, Path] = {}
-        self.dirs: dict[Path, Path] = {}
+class Stager(Protocol):
+    """Something that may redirect a write (an output set: :class:`geo.outputs.output_set.OutputSet`)."""
 
     def stage(self, target: Path) -> Path | None:
-        key = Path(os.path.abspath(target))
-        if key not in self.outputs:
-            return None
-        folder = self.dirs.get(key.parent)
-        if folder is None:
-            key.parent.mkdir(parents=True, exist_ok=True)
-            folder = Path(tempfile.mkdtemp(prefix=f".tmp-{os.getpid()}-", dir=key.parent))
-            self.dirs[key.parent] = folder
-        staged = folder / key.name
-        self.staged[key] = staged
-        return staged
-
-    def commit(self) -> None:
-        for target, staged in self.staged.items():
-            if staged.exists():
-                os.replace(staged, target)
-                _log_output(target)
-        self.discard()
-
-    def discard(self) -> None:
-        import shutil
-
-        for folder in self.dirs.values():
-            shutil.rmtree(folder, ignore_errors=True)
-        self.dirs.clear()
+        """The path to write instead of ``target``, or None to write ``target`` itself."""
 
 
-_ACTIVE: list[OutputSet] = []
-
-
-@contextmanager
-def output_set(outputs: Iterable[Path]) -> Iterator[OutputSet]:
-    """Stage every write to ``outputs`` and rename them into place only if the block succeeds."""
-    outs = OutputSet([Path(o) for o in outputs if o is not None])
-    for folder in {o.parent for o in outs.outputs}:
-        clean_stale_temp(folder)
-    _ACTIVE.append(outs)
-    try:
-        yield outs
-    except BaseException:
-        _ACTIVE.remove(outs)
-        outs.discard()
-        raise
-    _ACTIVE.remove(outs)
-    try:
-        outs.commit()
-    except OSError as exc:
-        outs.discard()
-        raise _write_error(next(iter(outs.outputs)), exc) from exc
+#: Active output sets, innermost last (:func:`geo.outputs.output_set.output_set` pushes and pops).
+STAGERS: list[Stager] = []
 
 
 @contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path next to ``target``; on success rename it over ``target``.
 
-    Inside :func:`output_set`, a target that is one of the set's outputs is staged instead and
-    renamed only when the whole set is done.  OS errors (full disk, read-only folder) become a
+    Inside an output set (:func:`geo.outputs.output_set.output_set`), a target that is one of the
+    set's outputs is staged instead and renamed only when the whole set is done.  OS errors (full disk, read-only folder) become a
     one-line :class:`~geo._errors.OutputError`.
     """
     target = Path(target)
-    staged = _ACTIVE[-1].stage(target) if _ACTIVE else None
+    staged = STAGERS[-1].stage(target) if STAGERS else None
     if staged is not None:
         try:
             yield staged
         except OSError as exc:
-            raise _write_error(target, exc) from exc
+            raise write_error(target, exc) from exc
         return
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -254,15 +155,15 @@ def atomic_path(target: Path) -> Iterator[Path]:
                                    dir=target.parent)
         os.close(fd)
     except OSError as exc:
-        raise _write_error(target, exc) from exc
+        raise write_error(target, exc) from exc
     tmp_path = Path(tmp)
     tmp_path.unlink()
     try:
         yield tmp_path
         os.replace(tmp_path, target)
-        _log_output(target)
+        record_output(target)
     except OSError as exc:
-        raise _write_error(target, exc) from exc
+        raise write_error(target, exc) from exc
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
@@ -362,42 +263,3 @@ def cached_npz(path: Path, build: Callable[[], dict[str, Any]]) -> dict[str, Any
 
     cache_write(write, path)
     return arrays
-
-
-# --------------------------------------------------------------------------- spreadsheet-safe CSV
-#: A cell starting with one of these is run as a formula by Excel / LibreOffice / Sheets.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _defuse(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
-def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy in which no text cell, header or index label can run as a spreadsheet formula.
-
-    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
-    apostrophe (OWASP "CSV injection" advice); numbers are left alone, so ``-3`` in a numeric
-    column stays a number.
-    """
-    out = df.copy()
-    for c in out.columns:
-        col = out[c]
-        if pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col):
-            out[c] = col.map(_defuse)
-    out.columns = [_defuse(c) for c in out.columns]
-    if pd.api.types.is_object_dtype(out.index) or pd.api.types.is_string_dtype(out.index):
-        out.index = pd.Index([_defuse(v) for v in out.index], name=_defuse(out.index.name))
-    return out
-
-
-def csv_text(df: pd.DataFrame, **kwargs: Any) -> str:
-    """``DataFrame.to_csv`` text after :func:`spreadsheet_safe`: the one way geo writes CSV."""
-    return str(spreadsheet_safe(df).to_csv(**kwargs))
-
-
-def atomic_write_csv(df: pd.DataFrame, target: Path, **kwargs: Any) -> None:
-    """Write a frame as spreadsheet-safe CSV, atomically."""
-    atomic_write_text(csv_text(df, **kwargs), Path(target))

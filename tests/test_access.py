@@ -96,7 +96,7 @@ def test_cost_table_from_matrix() -> None:
 
 def test_real_rutland_pharmacies(settings, rutland_buffered) -> None:
     from geo.data.sites import load_sites
-    from geo.measures.coverage import straight_line_times  # noqa: F401  (same stand-in as coverage tests)
+    from geo.measures.straight_line import straight_line_times  # noqa: F401  (same stand-in as coverage tests)
 
     area = rutland_buffered
     sites = load_sites(settings, area=area, types=["pharmacy"], buffer_km=10.0)

@@ -296,22 +296,22 @@ def test_maps_offline_map_has_no_cdn_links() -> None:
     import geopandas as gpd
     from shapely.geometry import box
 
-    from atlas import leaflet
+    from atlas import basemap, leaflet
     from geo.outputs import geojson
 
     gdf = gpd.GeoDataFrame({"lsoa21nm": ["A"], "minutes": [5.0]}, geometry=[box(500000, 300000, 501000, 301000)],
                            crs="EPSG:27700")
     gj = geojson.choropleth_geojson(gdf, "minutes", bins=geojson.MINUTES_BINS, colours=geojson.MINUTES_COLOURS)
-    m = leaflet.base_map(geojson.geojson_bounds(gj), tiles=None)
+    m = basemap.base_map(geojson.geojson_bounds(gj), tiles=None)
     leaflet.lsoa_choropleth(gj, legend_title="Minutes").add_to(m)
     import pandas as pd
 
     sites = pd.DataFrame({"name": ["Hub"], "site_type": ["hub"], "easting": [500500.0], "northing": [300500.0]})
     leaflet.site_markers(sites).add_to(m)
-    leaflet.use_assets(m, {"js": [("leaflet", "leaflet.js")], "css": [("leaflet_css", "leaflet.css")]})
+    basemap.use_assets(m, {"js": [("leaflet", "leaflet.js")], "css": [("leaflet_css", "leaflet.css")]})
     html = m.get_root().render()
     assert "tile.openstreetmap" not in html and "basemaps.cartocdn" not in html
-    assert 5 <= leaflet.zoom_for_bounds(geojson.geojson_bounds(gj)) <= 16
+    assert 5 <= basemap.zoom_for_bounds(geojson.geojson_bounds(gj)) <= 16
 
 
 def test_first_page_warns_only_about_the_area(at) -> None:

@@ -47,7 +47,7 @@ def test_uploaded_list_preview_and_save(tmp_path: Path, monkeypatch: pytest.Monk
     res = site_lists.preview(raw, "rutland_naloxone.csv", ("nsp",))
     # the default service applies to rows that name none; these name naloxone
     assert res.counts["exact"] == 3 and set(res.sites["services"]) == {"naloxone;dispensing"}
-    from geo.data.site_import import save_site_list
+    from geo.data.site_lists import save_site_list
 
     save_site_list(res.sites, "rutland-naloxone", s)
     lists = site_lists.saved_lists()

@@ -4,8 +4,9 @@
   planning -> outputs -> cli.  A module imports only from its own or an upstream subpackage.
 - No import cycles anywhere (``geo/``, ``atlas/``, ``app.py``).
 - The library never imports streamlit or folium, prints, or configures logging.
-- The app (``atlas/``, ``app.py``) uses only the public API: ``geo`` and its subpackages' public
-  modules, never ``geo._errors`` or other private names.
+- The front ends (``geo/cli``, ``atlas/``, ``app.py``) reach the package only through its public
+  API: ``from geo import NAME`` for the names listed in :data:`FRONT_END_NAMES`; a new need is a
+  :class:`geo.Study` method or a name added to ``geo/__init__`` and this list on purpose.
 - No module over ~400 lines unless its first docstring says why.
 """
 
@@ -28,6 +29,52 @@ RANK = {name: i for i, name in enumerate(LAYERS)}
 ALL_GEO = sorted(GEO.rglob("*.py"))
 LIBRARY = [p for p in ALL_GEO if "cli" not in p.relative_to(GEO).parts and p.name != "__main__.py"]
 ATLAS_FILES = [*sorted(ATLAS.rglob("*.py")), ROOT / "app.py"]
+CLI_FILES = [*sorted((GEO / "cli").glob("*.py")), GEO / "__main__.py"]
+
+#: What the CLI and the app may import from ``geo`` (issue 25 item 5).  Everything they compute
+#: goes through :class:`geo.Study` (times, coverage, scenario, closure, optimise, isochrones,
+#: capacity access, need and outreach, candidates, client releases, profiles, stop access...);
+#: the names here are the vocabulary around it.  The notebook building blocks of ``geo.__all__``
+#: (``make_router``, ``isochrones``, ``nearest_times``...) are deliberately not on this list.
+FRONT_END_NAMES = frozenset({
+    # the pipeline, its spec, the travel vocabulary, settings and errors
+    "Study", "StudySpec", "TravelSpec", "TravelMode", "Method", "TransitOptions", "TRANSIT_STATISTICS",
+    "Settings", "GeoError", "InputError", "DataSourceError", "OutputError", "ProgressFn", "TqdmProgress", "__version__",
+    "Area", "select_area", "polygon_from_frame", "list_area_names",
+    # the data bundle and the user's files
+    "DATASETS", "EXTRA_SOURCES", "fetch_dataset", "data_status", "resolve_data_dir", "PROJECT_ROOT",
+    "parse_env_value", "load_lsoa_table", "load_lad_boundaries", "imd_label", "la_drug_death_rates",
+    "lonlat_from_bng", "geocode_postcodes", "read_user_csv", "read_user_vector",
+    # site types, services, site lists
+    "SITE_TYPES", "SiteType", "NEW_SITE_TYPE", "SERVICES", "SERVICE_LABELS", "selection_label",
+    "parse_site_types", "unlocated_sites", "load_seed_sites", "read_sites_file", "public_site_postcodes",
+    "harvest_osm_sites", "import_sites", "save_site_list", "user_sites_dir",
+    # opening hours
+    "parse_when", "is_open_at", "open_range", "hours_provenance", "validate_hours", "weekly_summary",
+    "states_at", "states_text", "state_matrix", "weekly_slots",
+    # measures' vocabulary
+    "BREAKDOWNS", "PLACE_BREAKDOWNS", "parse_thresholds", "range_text", "service_times", "nothing_beyond_hint",
+    "range_line", "NOT_DISTINGUISHABLE", "SERVICE_COLUMNS", "export_outreach_csv", "summarise_stop_access",
+    "default_ptable", "CLIENT_LABEL_COL", "CLIENT_ERROR_COL", "write_synthetic_clients", "coverage_summary",
+    "coverage_table", "gap_scores", "area_need",
+    # scenarios and the optimiser
+    "Scenario", "AddSite", "RemoveSite", "MoveSite", "ChangeHours", "ChangeCapacity", "BaseSpec",
+    "load_scenario", "save_scenario", "apply_scenario", "resolve_location", "place_labels", "CANDIDATE_KINDS",
+    # batch runs
+    "BatchJob", "run_batch", "compare_runs", "latest_run", "write_national_report",
+    # road extracts and timetables (the fetch / check / build commands)
+    "OSM_EXTRACTS", "choose_extracts", "merge_networks", "real_roads_offer", "osm_server", "osm_cache_folder",
+    "check_reachable", "is_reachable", "fetch_extract", "read_network", "network_for_area", "bundled_networks",
+    "covers", "network_hull", "gtfs_server", "choose_regions", "describe_cached", "feed_record", "fetch_feed",
+    "find_region", "summarise_feed", "read_gtfs", "clip_feed", "resolve_feeds", "resolve_pbfs",
+    "build_transit_tiles", "make_transit_router",
+    # outputs: files, report, maps, ranges, markers
+    "csv_text", "csv_bytes", "atomic_write_text", "output_set", "FORMATS", "POINT_FORMATS", "Answer",
+    "render_answer", "catchment_driver", "export_catchments",
+    "export_client_geopackage", "build_report", "scenario_section", "closure_section", "optimiser_section",
+    "map_context", "geojson", "batch_report", "SCENARIO_TABLE", "collapse_ranges", "format_range",
+    "format_value", "side_by_side", "marker_kind", "marker_sizes", "marker_svg", "site_style",
+})
 
 
 def _module_name(path: Path) -> str:
@@ -80,6 +127,8 @@ def test_no_streamlit_folium_print_or_handlers(path: Path) -> None:
 
 @pytest.mark.parametrize("path", ALL_GEO, ids=lambda p: _module_name(p))
 def test_data_flows_one_way(path: Path) -> None:
+    if path == GEO / "__init__.py":  # the facade: lazy re-exports, named for type checkers only
+        return
     me = _layer(_module_name(path))
     assert me is not None, f"{path} is outside the layers {LAYERS}: move it into a subpackage"
     for imp in _imports(path):
@@ -137,21 +186,99 @@ def test_no_import_cycles() -> None:
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
 
 
-@pytest.mark.parametrize("path", ATLAS_FILES, ids=lambda p: _module_name(p))
-def test_app_uses_public_api_only(path: Path) -> None:
-    for imp in _imports(path):
-        parts = imp.split(".")
-        if parts[0] != "geo":
+def _geo_imports(path: Path) -> list[tuple[str, str | None]]:
+    """``(module, name)`` of every import of ``geo`` in ``path``, function-local ones included."""
+    out: list[tuple[str, str | None]] = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            out += [(a.name, None) for a in node.names if a.name.split(".")[0] == "geo"]
+        elif isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").split(".")[0] == "geo":
+            out += [(str(node.module), a.name) for a in node.names]
+    return out
+
+
+@pytest.mark.parametrize("path", [*CLI_FILES, *ATLAS_FILES], ids=lambda p: _module_name(p))
+def test_front_ends_use_the_public_api_only(path: Path) -> None:
+    """The CLI and the app import ``geo``'s listed public names only (and the CLI its own modules)."""
+    for module, name in _geo_imports(path):
+        if module == "geo.cli" or module.startswith("geo.cli."):
+            assert path.parent.name == "cli" or path.name == "__main__.py", f"{path.name} imports the CLI's {module}"
             continue
-        assert not any(p.startswith("_") for p in parts[1:]), f"{path.name} imports private {imp}"
+        assert module == "geo" and name is not None, (
+            f"{_module_name(path)} imports the inner module {module}: ask a geo.Study method (add one in "
+            "geo/planning/study_api.py if the question is new) or add the name to geo/__init__ and to "
+            "FRONT_END_NAMES in tests/test_architecture.py, on purpose")
+        assert name in FRONT_END_NAMES, (
+            f"{_module_name(path)} imports geo.{name}, which is not on the front ends' list: ask a geo.Study "
+            "method instead, or add the name to FRONT_END_NAMES in tests/test_architecture.py on purpose")
+
+
+def test_front_end_names_are_exported() -> None:
+    """Every name on the front ends' list is a public name of ``geo`` (and resolves)."""
+    import geo
+
+    public = {*geo.__all__}
+    assert not FRONT_END_NAMES - public, f"not exported by geo: {sorted(FRONT_END_NAMES - public)}"
+    for name in sorted(FRONT_END_NAMES):
+        assert getattr(geo, name) is not None
+
+
+def test_lazy_exports_are_typed() -> None:
+    """``geo/__init__``'s TYPE_CHECKING imports name exactly its lazy exports (so mypy sees them)."""
+    import geo
+
+    tree = ast.parse((GEO / "__init__.py").read_text())
+    typed: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            for imp in node.body:
+                assert isinstance(imp, ast.ImportFrom | ast.Import)
+                typed |= {a.asname or a.name for a in imp.names}
+    lazy = set(geo._LAZY) | set(geo._MODULES)
+    assert typed == lazy, f"missing: {sorted(lazy - typed)}; extra: {sorted(typed - lazy)}"
 
 
 @pytest.mark.parametrize("path", [*ALL_GEO, *ATLAS_FILES], ids=lambda p: _module_name(p))
 def test_modules_stay_small_or_say_why(path: Path) -> None:
     lines = path.read_text().count("\n")
-    if lines <= 420:
+    if lines <= 400:
         return
     doc = ast.get_docstring(ast.parse(path.read_text())) or ""
     assert "Why this module is long" in doc, (
         f"{_module_name(path)} has {lines} lines: split it by concern or say "
         "'Why this module is long: ...' in its docstring")
+
+
+#: Writers of output formats: no module outside ``geo/outputs`` calls them (one home for outputs).
+OUTPUT_WRITERS = {"to_csv", "to_file", "to_excel", "to_markdown", "to_html", "to_json"}
+#: Modules outside ``geo/outputs`` that write a file with one of them, and why it is not an output.
+NOT_OUTPUTS = {
+    "geo.travel.gtfs_stream": "GTFS tables clipped for Valhalla's tile builder (an engine's input)",
+    "geo.data.site_import": "a saved site list is an input file read back by read_sites_file, not a report",
+    "geo.planning.batch_run": "summary.csv of a batch run folder, written where the run checkpoints",
+}
+OUTSIDE_OUTPUTS = [p for p in [*ALL_GEO, *ATLAS_FILES] if "outputs" not in p.relative_to(ROOT).parts[:2]]
+
+
+@pytest.mark.parametrize("path", OUTSIDE_OUTPUTS, ids=lambda p: _module_name(p))
+def test_outputs_have_one_home(path: Path) -> None:
+    """Formats, CSV writers and CSV safety are defined only in geo/outputs (STYLE.md §2b).
+
+    Outside it, no module calls a frame's writer (``to_csv``, ``to_file`` ...) except the
+    listed non-outputs, defines a list of formats (``*FORMATS``) or a CSV/formula helper; the CLI and the app call
+    :mod:`geo.outputs.formats`, :mod:`geo.outputs.safe_csv` and :mod:`geo.outputs.export`.
+    """
+    name = _module_name(path)
+    tree = ast.parse(path.read_text())
+    writers = sorted({n.func.attr for n in ast.walk(tree)
+                      if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in OUTPUT_WRITERS})
+    if name in NOT_OUTPUTS:
+        assert writers, f"{name} no longer writes files itself: remove it from NOT_OUTPUTS"
+    else:
+        assert not writers, f"{name} calls {writers}: write outputs through geo.outputs (formats/safe_csv/export)"
+    defined = {t.id for n in ast.walk(tree) if isinstance(n, ast.Assign | ast.AnnAssign)
+               for t in (n.targets if isinstance(n, ast.Assign) else [n.target]) if isinstance(t, ast.Name)}
+    defined |= {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+    own = sorted(d for d in defined if d.lstrip("_").endswith("FORMATS") or d.lstrip("_") in {
+        "FORMULA_START", "spreadsheet_safe", "csv_text", "csv_bytes", "write_csv", "atomic_write_csv"})
+    assert not own, f"{name} defines {own}: output formats and CSV safety live in geo/outputs"

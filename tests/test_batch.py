@@ -18,8 +18,10 @@ import pandas as pd
 import pytest
 
 from geo._errors import InputError
-from geo.planning.batch import BatchJob, partition_path
-from geo.planning.batch_run import compare_runs, run_batch
+from geo.planning.batch import BatchJob
+from geo.planning.batch_lad import partition_path
+from geo.planning.batch_manifest import compare_runs
+from geo.planning.batch_run import run_batch
 
 distributed = pytest.importorskip("distributed")
 
@@ -71,7 +73,8 @@ def test_job_parse_and_errors() -> None:
 
 def test_serial_partitions_equal_the_study(serial_run, settings) -> None:
     """Each partition holds exactly what ``Study(StudySpec(area=<LAD>))`` gives on its own."""
-    from geo.planning.study import Study, StudySpec
+    from geo.planning.study import Study
+    from geo.planning.study_spec import StudySpec
     from geo.travel.modes import TravelSpec
 
     run = serial_run.out_dir
@@ -107,7 +110,7 @@ def _sha(path: Path) -> str:
 
 
 def test_local_cluster_equals_serial(serial_run, settings, client, tmp_path) -> None:
-    from geo.planning.batch import worker_cache_info
+    from geo.planning.batch_inputs import worker_cache_info
 
     res = run_batch(_job(), out_dir=tmp_path, settings=settings, client=client)
     assert _digests(tmp_path) == _digests(serial_run.out_dir)  # byte-identical partitions
@@ -202,7 +205,7 @@ def test_transit_chunks_equal_serial_router(valhalla_module, synthetic_feed, set
     """LSOA x departure-time chunks on the workers == the serial TransitRouter, to the last bit (two services)."""
     import datetime as dt
 
-    from geo.planning.batch import lad_study
+    from geo.planning.batch_inputs import lad_study
     from geo.travel.modes import TransitOptions, TravelMode
     from geo.travel.transit import make_transit_router
 

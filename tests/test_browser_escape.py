@@ -24,7 +24,7 @@ HOSTILE = '<img src=x onerror="window.__xss=(window.__xss||0)+1">'
 
 @pytest.fixture(scope="module")
 def hostile_map(rutland, tmp_path_factory) -> Path:
-    from atlas import leaflet
+    from atlas import basemap, leaflet
     from geo.outputs import geojson as maps
 
     lsoas = rutland.lsoas.sort_index().head(3).copy()
@@ -34,14 +34,14 @@ def hostile_map(rutland, tmp_path_factory) -> Path:
     c = lsoas.geometry.representative_point()
     sites = pd.DataFrame({"name": [HOSTILE], "site_type": ["hub"], "easting": [c.x.iloc[2]],
                           "northing": [c.y.iloc[2]], "provider": [HOSTILE], "opening_hours": ["Mo-Fr 09:00-17:00"]})
-    m = leaflet.base_map(maps.geojson_bounds(gj), tiles=None, width_px=900, height_px=600)
+    m = basemap.base_map(maps.geojson_bounds(gj), tiles=None, width_px=900, height_px=600)
     leaflet.lsoa_choropleth(gj, legend_title=HOSTILE, bins=maps.MINUTES_BINS, colours=maps.MINUTES_COLOURS,
                             value_label="Minutes").add_to(m)
     leaflet.site_markers(sites).add_to(m)
-    local = leaflet.find_leaflet_dir(str(ROOT / "atlas" / "static" / "leaflet"))
+    local = basemap.find_leaflet_dir(str(ROOT / "atlas" / "static" / "leaflet"))
     if local is None:
         pytest.skip("no local Leaflet copy")
-    leaflet.use_assets(m, leaflet.leaflet_data_urls(local))
+    basemap.use_assets(m, basemap.leaflet_data_urls(local))
     out = tmp_path_factory.mktemp("xss") / "hostile_map.html"
     out.write_text(m.get_root().render(), encoding="utf-8")
     return out

@@ -17,9 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo import Settings, Study, StudySpec, TravelSpec
-from geo.measures.uncertainty import NOT_DISTINGUISHABLE
-from geo.planning.scenarios import AddSite, RemoveSite, Scenario
+from geo import AddSite, RemoveSite, Scenario, Settings, Study, StudySpec, TravelSpec
+from geo.measures.intervals import NOT_DISTINGUISHABLE
 
 
 def _study(settings: Settings, area: str, services: tuple[str, ...], threshold: float = 15.0,
@@ -149,7 +148,7 @@ def test_closure_by_service_point_equals_closure_impact(settings: Settings, rutl
 
 def test_added_satellite_counts_as_a_treatment_site(rutland_hub: Study) -> None:
     from geo.data.services import service_masks
-    from geo.planning.scenarios import apply_scenario
+    from geo.planning.scenario_apply import apply_scenario
 
     after = apply_scenario(_add("sat", "LE15 9PZ"), rutland_hub.sites, settings=rutland_hub.settings)
     m = service_masks(after, ("hub", "pharmacy"))
@@ -171,7 +170,7 @@ def test_leicestershire_estimate_per_service(settings: Settings) -> None:
 
 # --------------------------------------------------------------------------- optimiser
 def test_optimiser_ranks_by_what_it_can_show_and_names_picks(settings: Settings, rutland_hub: Study) -> None:
-    from geo.planning.optimise import load_candidates
+    from geo.planning.candidates import load_candidates
 
     st = _study(settings, "Rutland", ("hub",), threshold=10.0)
     cand = load_candidates("pharmacy", st.area, settings=st.settings, existing=rutland_hub.sites)
@@ -255,8 +254,8 @@ def test_cli_scenario_csv_and_closure_per_service(settings: Settings, tmp_path, 
 def test_report_shows_per_service_and_verdicts(settings: Settings, tmp_path) -> None:
     import geopandas as gpd
 
+    from geo import save_scenario
     from geo.cli import main
-    from geo.planning.scenarios import save_scenario
 
     sc = tmp_path / "sat.json"  # at LE15 6HW, by coordinates (outputs never carry a private postcode)
     save_scenario(Scenario(name="Oakham satellite", changes=(

@@ -11,12 +11,9 @@ import pytest
 from geo._errors import InputError
 from geo.measures.client_base import build_client_base
 from geo.measures.client_release import build_client_release
-from geo.measures.clients import (
-    read_client_extract,
-    synthetic_clients,
-    write_synthetic_clients,
-)
+from geo.measures.clients import read_client_extract, synthetic_clients
 from geo.measures.disclosure import check_disclosure, scan_file
+from geo.outputs.export import write_synthetic_clients
 
 
 @pytest.fixture(scope="module")

@@ -9,15 +9,8 @@ import pandas as pd
 import pytest
 
 from geo._errors import InputError, SchemaError
-from geo.measures.coverage import (
-    coverage_summary,
-    coverage_table,
-    nearest_site_straight_line,
-    restrict_sites,
-    straight_line_coverage,
-    straight_line_times,
-    weighted_median,
-)
+from geo.measures.coverage import coverage_summary, coverage_table, restrict_sites, weighted_median
+from geo.measures.straight_line import nearest_site_straight_line, straight_line_coverage, straight_line_times
 
 #: Stand-in for routed drive times until geo.travel.catchments is used: straight line x 1.3 at 30 km/h.
 SPEED_KPH, DETOUR = 30.0, 1.3
@@ -184,7 +177,7 @@ def test_larger_threshold_never_covers_fewer() -> None:
 
 # --------------------------------------------------------------------------- several thresholds
 def test_parse_thresholds() -> None:
-    from geo.measures.coverage import parse_thresholds
+    from geo.measures.coverage_sets import parse_thresholds
 
     assert parse_thresholds("45") == (45.0,)
     assert parse_thresholds(" 45, 15,30,15 ") == (15.0, 30.0, 45.0)
@@ -205,7 +198,7 @@ def _check_long_table(long: pd.DataFrame, total: int, thresholds: tuple[float, .
 
 
 def test_coverage_by_thresholds_toy() -> None:
-    from geo.measures.coverage import coverage_by_thresholds
+    from geo.measures.coverage_sets import coverage_by_thresholds
 
     long = coverage_by_thresholds(_toy(), thresholds_minutes=[45, 15, 30], breakdowns=("imd_decile",))
     _check_long_table(long, 1000, (15.0, 30.0, 45.0))
@@ -216,7 +209,7 @@ def test_coverage_by_thresholds_toy() -> None:
 
 def test_multi_threshold_rutland_real_roads(settings, rutland) -> None:
     from geo.data.sites import load_sites
-    from geo.measures.coverage import coverage_by_thresholds
+    from geo.measures.coverage_sets import coverage_by_thresholds
     from geo.travel.catchments import nearest_times
     from geo.travel.routing import make_router
 
@@ -230,7 +223,7 @@ def test_multi_threshold_rutland_real_roads(settings, rutland) -> None:
 
 def test_multi_threshold_northants_estimate(settings, northants) -> None:
     from geo.data.sites import load_sites
-    from geo.measures.coverage import coverage_by_thresholds
+    from geo.measures.coverage_sets import coverage_by_thresholds
     from geo.travel.catchments import nearest_times
     from geo.travel.routing import make_router
 

@@ -75,7 +75,7 @@ def test_order_invariance() -> None:
 
 def test_real_northants_pharmacy(settings, northants) -> None:
     from geo.data.sites import load_sites
-    from geo.measures.coverage import straight_line_times
+    from geo.measures.straight_line import straight_line_times
 
     sites = load_sites(settings, area=northants, types=["pharmacy"], buffer_km=10.0)
     t = straight_line_times(northants.all_lsoas, sites, speed_kph=30.0, detour_factor=1.3)

@@ -82,7 +82,8 @@ def test_estimate_router_nearest_matches_matrix_and_range(settings, northants):
 
 def test_nearest_times_and_coverage_carry_the_range(settings, northants):
     from geo.data.sites import load_sites
-    from geo.measures.coverage import coverage_by_thresholds, coverage_summary, range_text
+    from geo.measures.coverage import coverage_summary, range_text
+    from geo.measures.coverage_sets import coverage_by_thresholds
     from geo.travel.catchments import nearest_times
 
     sites = load_sites(settings, area=northants, types=("hub",), buffer_km=0.0)

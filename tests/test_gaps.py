@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.measures.gaps import OUTREACH_COLUMNS, export_outreach_csv, gap_scores, outreach_list
+from geo.measures.gaps import OUTREACH_COLUMNS, gap_scores, outreach_list
+from geo.outputs.export import export_outreach_csv
 
 
 def _toy() -> pd.DataFrame:
@@ -49,8 +50,9 @@ def test_outreach_list_and_csv(tmp_path) -> None:
 
 def test_real_northants(settings, northants) -> None:
     from geo.data.sites import load_sites
-    from geo.measures.coverage import restrict_sites, straight_line_times
+    from geo.measures.coverage import restrict_sites
     from geo.measures.need import composite_need_index, need_table
+    from geo.measures.straight_line import straight_line_times
 
     sites = restrict_sites(load_sites(settings, area=northants, types=["hub"]))
     times = straight_line_times(northants.all_lsoas, sites, speed_kph=30.0, detour_factor=1.3)

@@ -12,17 +12,11 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from geo._errors import InputError, SchemaError
-from geo.measures.hours import (
-    REFERENCE_MONDAY,
-    is_open_at,
-    is_valid_osm_hours,
-    open_matrix,
-    parse_when,
-    text_to_osm,
-    validate_hours,
-    weekly_slots,
-    weekly_summary,
-)
+from geo.data.hours_syntax import is_valid_osm_hours
+from geo.data.hours_text import text_to_osm
+from geo.measures.hours import is_open_at, open_matrix, validate_hours
+from geo.measures.hours_report import weekly_summary
+from geo.measures.reference_week import REFERENCE_MONDAY, parse_when, weekly_slots
 
 DAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 
@@ -386,7 +380,8 @@ def test_unknown_hours_are_counted_apart() -> None:
 
 
 def test_state_matrix_keeps_unknown_apart_and_open_matrix_applies_the_policy() -> None:
-    from geo.measures.hours import state_matrix, weekly_slots
+    from geo.measures.hours import state_matrix
+    from geo.measures.reference_week import weekly_slots
 
     sites = _sites("Mo-Fr 09:00-17:00", "")
     slots = weekly_slots(60)
@@ -399,7 +394,8 @@ def test_state_matrix_keeps_unknown_apart_and_open_matrix_applies_the_policy() -
 def test_rutland_sunday_night_is_unknown_not_open(settings, rutland) -> None:
     """The bundle has no hours for Rutland's sites: Sunday 03:00 is 'hours unknown', never a flat 100% open."""
     from geo.data.sites import load_sites
-    from geo.measures.hours import hours_provenance, open_range
+    from geo.measures.hours import open_range
+    from geo.measures.hours_report import hours_provenance
 
     sites = load_sites(settings, area=rutland, types=("hub", "pharmacy"), buffer_km=0)
     r = open_range(sites, "Sun 03:00")
@@ -415,7 +411,7 @@ def test_rutland_sunday_night_is_unknown_not_open(settings, rutland) -> None:
 
 def test_hours_sources_name_osm_and_the_users_list(settings, rutland, rutland_pbf, tmp_path) -> None:
     from geo.data.sites import load_sites
-    from geo.measures.hours import hours_provenance
+    from geo.measures.hours_report import hours_provenance
 
     mine = tmp_path / "my_hours.csv"
     pd.DataFrame({"site_id": ["ods:FC826"], "name": ["Rutland Late Night Pharmacy"], "site_type": ["pharmacy"],

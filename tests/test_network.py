@@ -10,6 +10,7 @@ import pytest
 
 from geo._errors import InputError, NetworkError
 from geo.travel.graph import Network, to_csr
+from geo.travel.modes import TravelMode
 from geo.travel.network import read_network
 from geo.travel.rules import edge_speeds_kph, oneway_flags, parse_maxspeed_kph
 
@@ -38,11 +39,11 @@ def test_maxspeed_parsing():
 def test_speeds_posted_and_class(settings):
     hw = pd.Series(["primary", "residential", "service"])
     ms = pd.Series(["60 mph", None, "60 mph"])
-    kph, posted = edge_speeds_kph(hw, ms, mode="drive", settings=settings)
+    kph, posted = edge_speeds_kph(hw, ms, mode=TravelMode.DRIVE, settings=settings)
     assert kph[0] == pytest.approx(96.56 * 0.85, abs=0.01)
     assert kph[1] == settings.drive_speeds_kph["residential"]
     assert kph[2] == pytest.approx(16.0 * 1.25) and posted.tolist() == [True, False, True]
-    walk_kph, _ = edge_speeds_kph(hw, ms, mode="walk", settings=settings)
+    walk_kph, _ = edge_speeds_kph(hw, ms, mode=TravelMode.WALK, settings=settings)
     assert (walk_kph == 4.8).all()
 
 

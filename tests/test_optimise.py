@@ -10,16 +10,16 @@ import pulp
 import pytest
 
 from geo._errors import InputError, OptimisationError
-from geo.planning.optimise import (
+from geo.planning.candidates import load_candidates
+from geo.planning.location_models import (
     brute_force,
-    load_candidates,
     objective_value,
-    optimise_sites,
     rank_greedy,
     solve,
     solve_mclp,
     solve_p_median,
 )
+from geo.planning.optimise import optimise_sites
 from geo.travel.matrix import area_origins, best_two, site_origin_matrix
 
 SOLVER = pulp.PULP_CBC_CMD(msg=False)

@@ -16,7 +16,9 @@ import pandas as pd
 import pytest
 
 from geo._errors import OutputError
-from geo.cache import atomic_write_text, clean_stale_temp, csv_text, output_set
+from geo.cache import atomic_write_text, clean_stale_temp
+from geo.outputs.output_set import output_set
+from geo.outputs.safe_csv import csv_text
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,7 +59,7 @@ def test_stale_temp_files_of_killed_runs_are_cleaned(tmp_path: Path) -> None:
 
 
 def test_full_disk_is_one_line(tmp_path: Path) -> None:
-    from geo.cache import _write_error
+    from geo.cache import write_error as _write_error
 
     if not Path("/dev/full").exists():
         pytest.skip("no /dev/full")
@@ -108,7 +110,7 @@ def test_csv_cells_cannot_run_as_formulas() -> None:
 
 def test_cli_csv_and_exports_use_the_safe_writer(tmp_path: Path) -> None:
     from geo.cli._output import emit
-    from geo.measures.gaps import export_outreach_csv
+    from geo.outputs.export import export_outreach_csv
 
     df = pd.DataFrame({"site_name": ["=1+1", "ok"], "score": [1.0, 2.0]})
     emit(df, "csv", tmp_path / "e.csv")

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from geo.travel.modes import TravelMode
 from geo.travel.rules import (
     GIVE_WAY,
     NATIONAL_LIMITS_KPH,
@@ -26,7 +27,7 @@ def test_share_of_the_limit_follows_the_limit():
 def test_unsigned_roads_run_at_the_national_limit_outside_built_up_areas(settings):
     hw = pd.Series(["tertiary", "unclassified", "tertiary", "motorway"])
     ms = pd.Series([None, None, "30 mph", None])
-    rules = way_rules({"highway": hw, "maxspeed": ms}, mode="drive", settings=settings)
+    rules = way_rules({"highway": hw, "maxspeed": ms}, mode=TravelMode.DRIVE, settings=settings)
     nsl = NATIONAL_LIMITS_KPH["single"] * 0.85
     assert rules.built_up_kph[0] == settings.drive_speeds_kph["tertiary"]
     assert rules.open_road_kph[0] == pytest.approx(nsl)
@@ -42,7 +43,7 @@ def test_cycling_is_slower_on_unsealed_ways_and_avoids_70_mph_roads(settings):
     surface = pd.Series([None, None, "asphalt", None, "paved", "gravel", None])
     assert cycle_surface_factor(hw, surface, None).tolist() == [1.0, 0.7, 1.0, 0.7, 1.0, 0.7, 1.0]
     assert cycle_surface_factor(hw, None, pd.Series([None, "grade1", None, None, None, None, None]))[1] == 1.0
-    kph, _ = edge_speeds_kph(hw, pd.Series([None] * 6 + ["70 mph"]), mode="cycle", settings=settings,
+    kph, _ = edge_speeds_kph(hw, pd.Series([None] * 6 + ["70 mph"]), mode=TravelMode.CYCLE, settings=settings,
                              surface=surface)
     assert kph[0] == settings.cycle_kph == 16.0
     assert np.isnan(kph[-1])
@@ -64,11 +65,11 @@ def test_give_way_costs_a_stop_and_start_only_where_a_bigger_road_meets():
     rank = np.array([2, 5, 5, 5], dtype=np.int8)
     degree = np.array([1, 3, 1, 2], dtype=np.int32)
     speed = np.full(4, 10.0)
-    delay = junction_delay_seconds("drive", u, v, speed, rank, np.zeros(4, dtype=bool), degree)
+    delay = junction_delay_seconds(TravelMode.DRIVE, u, v, speed, rank, np.zeros(4, dtype=bool), degree)
     decel, accel, wait = GIVE_WAY["drive"]
     assert delay[0] == pytest.approx(10.0 / 2 * (1 / decel + 1 / accel) + wait)
     assert delay[1:].tolist() == [0.0, 0.0, 0.0]
-    walk = junction_delay_seconds("walk", u, v, speed, rank, np.zeros(4, dtype=bool), degree)
+    walk = junction_delay_seconds(TravelMode.WALK, u, v, speed, rank, np.zeros(4, dtype=bool), degree)
     assert not walk.any()
 
 
@@ -77,5 +78,5 @@ def test_entering_a_roundabout_gives_way():
     rank = np.array([5, 5, 5], dtype=np.int8)
     roundabout = np.array([False, True, True])
     degree = np.array([1, 3, 2], dtype=np.int32)
-    delay = junction_delay_seconds("drive", u, v, np.full(3, 10.0), rank, roundabout, degree)
+    delay = junction_delay_seconds(TravelMode.DRIVE, u, v, np.full(3, 10.0), rank, roundabout, degree)
     assert delay[0] > 0 and delay[2] == 0.0

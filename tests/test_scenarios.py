@@ -9,22 +9,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo._errors import InputError
-from geo.planning.scenarios import (
+from geo import (
     AddSite,
     ChangeCapacity,
     ChangeHours,
     MoveSite,
     RemoveSite,
     Scenario,
-    ScenarioModel,
-    apply_scenario,
-    compare,
-    evaluate,
     load_scenario,
-    run_scenario,
     save_scenario,
 )
+from geo._errors import InputError
+from geo.planning.scenario_apply import apply_scenario
+from geo.planning.scenarios import ScenarioModel, compare, evaluate, run_scenario
 from tests.test_closure import StraightLineRouter
 
 
@@ -316,3 +313,19 @@ def test_cli_refuses_a_duplicate_postcode_and_keeps_the_file(settings, tmp_path,
     err = capsys.readouterr().err
     assert "already added at postcode LE15 9PZ" in err and "not added twice" in err
     assert out.read_text() == saved and len(load_scenario(out).changes) == 1
+
+
+def test_changes_are_checked_when_built_in_code() -> None:
+    """The one schema holds for the API, the CLI and the app as for files: InputError naming the field."""
+    from geo.data.site_types import NEW_SITE_TYPE
+
+    with pytest.raises(InputError, match=r"^add change: give a location: 'easting'\+'northing', 'postcode'"):
+        AddSite(name="a")
+    with pytest.raises(InputError, match=r"^capacity change: field 'capacity' is not valid: give a number"):
+        ChangeCapacity("seed:tp-oakham", -1)
+    with pytest.raises(InputError, match=r"^scenario: changes\[1\]: field 'site_id' is missing"):
+        Scenario(name="x", changes=(RemoveSite("a"), {"kind": "remove"}))
+    assert MoveSite("s", postcode="LE15 9PZ") == MoveSite(site_id="s", postcode="LE15 9PZ")
+    editor = Scenario(name="atlas", changes=[{"kind": "add", "name": "New", "easting": 486614.0,
+                                              "northing": 299849.0, "postcode": ""}])  # the app's dicts
+    assert isinstance(editor.changes[0], AddSite) and editor.changes[0].site_type == NEW_SITE_TYPE

@@ -15,9 +15,11 @@ from geo.cli import main
 from geo.config import Settings
 from geo.data.areas import select_area
 from geo.data.commissioning import known_vs_expected, restrict_to_commissioner
-from geo.data.site_import import import_sites, save_site_list
+from geo.data.site_import import import_sites
+from geo.data.site_lists import save_site_list
 from geo.data.sites import load_sites, parse_site_types, unlocated_sites
-from geo.measures.hours import is_open_at, open_range, parse_when, validate_hours
+from geo.measures.hours import is_open_at, open_range, validate_hours
+from geo.measures.reference_week import parse_when
 
 
 @pytest.fixture()

@@ -9,8 +9,8 @@ import pytest
 
 from geo._errors import InputError, SchemaError
 from geo.config import Settings
+from geo.data.site_types import SITE_TYPES
 from geo.data.sites import (
-    SITE_TYPES,
     load_pharmacy_sites,
     load_seed_sites,
     load_sites,

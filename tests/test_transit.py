@@ -329,7 +329,8 @@ def test_per_service_times_are_timetable_based_and_share_routes(valhalla_module,
                                                                 rutland) -> None:
     """Per-service minutes (hub, pharmacy) come from the same timetable router, labelled so; a pair
     asked again (per service, then the window range) is not routed again."""
-    from geo.planning.study import Study, StudySpec
+    from geo.planning.study import Study
+    from geo.planning.study_spec import StudySpec
     from geo.travel.modes import TransitOptions, TravelSpec
 
     when = _next(1, "12:00").strftime("%Y-%m-%dT%H:%M")

@@ -9,15 +9,8 @@ import pandas as pd
 import pytest
 
 from geo._errors import InputError
-from geo.measures.uncertainty import (
-    NOT_DISTINGUISHABLE,
-    AccessDraws,
-    UncertaintySpec,
-    interval,
-    relevant_rows,
-    site_positions,
-    verdict,
-)
+from geo.measures.intervals import NOT_DISTINGUISHABLE, interval, verdict
+from geo.measures.uncertainty import AccessDraws, UncertaintySpec, relevant_rows, site_positions
 from geo.travel.error_bands import travel_error_model
 from tests.test_closure import StraightLineRouter
 

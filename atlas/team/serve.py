@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 
 from atlas.team.roles import read_allow_list
 from atlas.team.settings import AuthConfig, ServiceConfigError, ServiceSettings, check_auth_secrets
-from geo.config import PROJECT_ROOT
+from geo import PROJECT_ROOT
 
 logger = logging.getLogger("atlas.serve")
 

@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from geo import GeoError
-from geo.config import PROJECT_ROOT, parse_env_value
+from geo import PROJECT_ROOT, GeoError, parse_env_value
 
 #: Where the example files live (copied and filled in by the people who run the service).
 DEPLOY_DIR = PROJECT_ROOT / "deploy"

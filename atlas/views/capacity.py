@@ -15,10 +15,7 @@ import streamlit as st
 
 @st.cache_data(show_spinner="Calculating capacity-based access…", max_entries=16)
 def _change(key: tuple[Any, ...], _an: Any, _after: pd.DataFrame, measure: str, catchment: float) -> dict[str, Any]:
-    from geo.measures.access import capacity_access_change
-
-    return capacity_access_change(_an.area, _an.sites, _after, _an.study.router, measure=measure,
-                                  max_minutes=catchment)
+    return _an.study.capacity_change(_after, before=_an.sites, measure=measure, catchment_minutes=catchment)
 
 
 def edited_sites(sites: pd.DataFrame, edits: pd.DataFrame) -> pd.DataFrame:

@@ -48,23 +48,24 @@ def content_key(raw: bytes | pd.DataFrame, area_key: str) -> str:
     """Cache key of an extract: content hash + area + this session's token (never the file name)."""
     import hashlib
 
-    data = raw if isinstance(raw, bytes) else raw.to_csv(index=False).encode("utf-8")
-    digest = hashlib.sha256(data).hexdigest()[:24]
-    return f"clients:{digest}:{area_key}:{_session_token()}"
+    digest = hashlib.sha256()
+    if isinstance(raw, bytes):
+        digest.update(raw)
+    else:  # a frame (the synthetic extract): its column names and every value
+        digest.update("\x1f".join(map(str, raw.columns)).encode("utf-8"))
+        digest.update(pd.util.hash_pandas_object(raw, index=False).to_numpy().tobytes())
+    return f"clients:{digest.hexdigest()[:24]}:{area_key}:{_session_token()}"
 
 
 def _load(raw: bytes | pd.DataFrame, name: str, an: Any) -> int:
     """Read and protect an extract for this session; returns its row count (for the audit log)."""
-    from geo.data.tables import load_lsoa_table
-    from geo.measures.client_base import build_client_base
-    from geo.measures.client_release import build_client_release
-    from geo.measures.clients import read_client_extract
+    from geo import load_lsoa_table
 
     if not signin.can(Permission.CLIENTS):  # checked on the server, whatever the page showed
         raise GeoError("Your role cannot upload client extracts.")
-    clients = read_client_extract(raw, data.settings(), source=name)
-    base = build_client_base(clients, data.settings())
-    release = build_client_release(base, an.area)
+    clients = an.study.read_clients(raw, source=name)
+    base = an.study.client_base(clients)
+    release = an.study.client_release(base)
     ss = st.session_state
     # Only the extract's protected base leaves this function: the map shows its rates (for any
     # area), the gap ranking its counts, the tables are sums of it (the release).
@@ -84,7 +85,8 @@ HEADERS = {"lad24nm": "District", "lad24cd": "District code", "wd24cd": "Ward co
 
 def _pretty(df: pd.DataFrame) -> pd.DataFrame:
     """Readable headers, each count with its error ("1,030 ± 21") and blanks (never ``None``)."""
-    from geo.measures.client_release import ERROR_COL, LABEL_COL
+    from geo import CLIENT_ERROR_COL as ERROR_COL
+    from geo import CLIENT_LABEL_COL as LABEL_COL
 
     out = pd.DataFrame(df).drop(columns=[LABEL_COL], errors="ignore").copy()
     errors = out.pop(ERROR_COL) if ERROR_COL in out.columns else pd.Series(pd.NA, index=out.index)
@@ -161,13 +163,11 @@ def render(an: Any) -> None:
     audit: dict[str, Any] = {}
     try:
         if use_synth:
-            from geo.measures.clients import synthetic_clients
-
             n = max(50, int(an.area.adults / 200))
             ss["clients_loaded_name"] = ident  # a file already in the uploader is not re-read
             ss["clients_error"] = None
             audit = {"file_kind": "synthetic client extract"}
-            audit["rows"] = _load(synthetic_clients(an.area, n, seed=1, settings=data.settings()), "synthetic", an)
+            audit["rows"] = _load(an.study.synthetic_clients(n, seed=1), "synthetic", an)
         elif f is not None and ss.get("clients_loaded_name") != ident:
             ss["clients_loaded_name"] = ident
             ss["clients_error"] = None
@@ -217,9 +217,9 @@ def render(an: Any) -> None:
     if release is not None:
         with st.expander("By ward"):
             st.dataframe(_pretty(release.by_ward), width="stretch")
-        from geo.cache import csv_text
+        from geo import csv_bytes
 
-        st.download_button("Download the neighbourhood table (CSV)", csv_text(release.by_lsoa),
+        st.download_button("Download the neighbourhood table (CSV)", csv_bytes(release.by_lsoa),
                            file_name="clients_by_lsoa.csv", mime="text/csv", key="clients_download")
     label = str(summary.get("disclosure", ""))
     st.caption(f"**{label[:1].upper()}{label[1:]}.** Every figure is a sum of the extract's perturbed neighbourhood "

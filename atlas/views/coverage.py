@@ -19,13 +19,12 @@ import streamlit as st
 
 from atlas import data, mapview
 from atlas.context import Analysis
-from geo import TravelMode
-from geo.data.tables import imd_label
+from geo import TravelMode, imd_label
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)  # read-only; a cache_data hit unpickles every frame
 def _summary(key: tuple[Any, ...], _times: pd.DataFrame, threshold: int) -> dict[str, Any]:
-    from geo.measures.coverage import coverage_summary
+    from geo import coverage_summary
 
     return coverage_summary(_times, threshold_minutes=float(threshold))
 
@@ -89,7 +88,7 @@ def headline(an: Analysis) -> None:
 
 @st.cache_resource(show_spinner=False, max_entries=64)  # read-only: the table as shown, built once
 def _by_service(key: tuple[Any, ...], _an: Analysis, threshold: int) -> tuple[pd.DataFrame | None, bool]:
-    from geo.outputs.ranges import side_by_side
+    from geo import side_by_side
 
     per = _an.study.coverage_by_service(thresholds=(float(threshold),), times=_an.times)
     if per.empty:
@@ -155,7 +154,7 @@ PLACE_BREAKDOWNS = {"lad24nm": "District (council)", "former_district": "Former 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _by_place(key: tuple[Any, ...], _times: pd.DataFrame, threshold: int, by: str) -> pd.DataFrame:
-    from geo.measures.coverage import coverage_table
+    from geo import coverage_table
 
     return coverage_table(_times, threshold_minutes=float(threshold), by=by)
 
@@ -163,7 +162,7 @@ def _by_place(key: tuple[Any, ...], _times: pd.DataFrame, threshold: int, by: st
 @st.cache_data(show_spinner=False, max_entries=64)
 def _nothing_beyond(key: tuple[Any, ...], _times: pd.DataFrame, threshold: int) -> str | None:
     from atlas.state import THRESHOLD_SLIDER
-    from geo.measures.hints import nothing_beyond_hint
+    from geo import nothing_beyond_hint
 
     # suggestions round to the slider's step, so the tip can be followed
     return nothing_beyond_hint(_times, threshold_minutes=float(threshold), resolution=float(THRESHOLD_SLIDER[2]))

@@ -12,7 +12,7 @@ from atlas import layout
 
 
 def sources_table() -> pd.DataFrame:
-    from geo.data.sources import DATASETS
+    from geo import DATASETS
 
     rows = [{"Dataset": d.title, "Publisher": d.publisher, "Vintage": d.vintage, "Licence": d.licence,
              "Attribution": d.attribution, "File": d.relpath} for d in DATASETS.values()]

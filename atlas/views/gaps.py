@@ -13,10 +13,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from atlas import data, mapview
+from atlas import mapview
 from atlas.context import Analysis, gap_table, metric_frame
 from atlas.team import signin
-from geo.measures.gaps import SERVICE_COLUMNS
+from geo import SERVICE_COLUMNS, csv_bytes
 
 NEED_SOURCES = {"imd": "IMD 2025 score (deprivation)",
                 "composite": "Composite need (deprivation, health, drug deaths, clients if uploaded)"}
@@ -39,7 +39,7 @@ def render(an: Analysis) -> None:
     top = c4.number_input("Rows in the list", 5, 500, 20, step=5, key="gap_top", persist_state="page")
     keys = an.study.result_services
     if len(keys) > 1:
-        from geo.data.services import selection_label
+        from geo import selection_label
 
         st.selectbox("Score journeys to", list(keys), index=len(keys) - 1, key="gap_service", persist_state="page",
                      format_func=lambda k: f"the nearest {selection_label(k)}",
@@ -78,7 +78,7 @@ def render(an: Analysis) -> None:
                                                                                    format="%.2f"),
                                 "Adults": st.column_config.NumberColumn(format="%d")})
     full = outreach_download(rows, keys, method=an.method)
-    raw = data.csv_bytes(full)
+    raw = csv_bytes(full)
     st.download_button("Download the outreach list (CSV)", raw,
                        file_name=f"outreach_{an.area.name.lower().replace(' ', '_')}_{t}min.csv",
                        mime="text/csv", key="gap_download",
@@ -89,7 +89,7 @@ def render(an: Analysis) -> None:
                f"{g.attrs.get('gap_method', 'need percentile × minutes / threshold')}.")
     release = st.session_state.get("client_release")
     if st.session_state.get("gap_need") == "composite" and release is not None:
-        from geo.measures.cellkey import default_ptable
+        from geo import default_ptable
 
         st.caption(f"Composite need uses the uploaded client extract: {release.label} (each neighbourhood's "
                    f"count within ±{default_ptable().max_noise} of the true count).")
@@ -116,7 +116,7 @@ def outreach_download(rows: pd.DataFrame, keys: tuple[str, ...], *, method: str)
 
 def _minutes_text(out: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
     """Minutes with their range as one readable column each ("16 (13–19)"), services side by side."""
-    from geo.data.services import selection_label
+    from geo import selection_label
 
     out = out.copy()
     names = {"": "Minutes (any site)"} | {f"_{k}": f"Minutes to {selection_label(k)}" for k in keys if k != "any"}

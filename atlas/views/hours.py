@@ -32,7 +32,7 @@ def weekly_profile(key: tuple[Any, ...], _an: Any, threshold: int, assumption: s
     Nothing is assumed for unknown hours unless ``assumption`` says so ("open" moves them to open,
     "closed" to closed, "typical" fills typical hours); then the two figures coincide.
     """
-    from geo.measures.hours import state_matrix, weekly_slots
+    from geo import state_matrix, weekly_slots
 
     an = _an
     mat, w = data.matrix(an.study, an.study_key, data.site_key(an.sites_all), an.sites_all)
@@ -112,7 +112,7 @@ def _heat(prof: pd.DataFrame) -> alt.Chart:
 
 def render(an: Any) -> None:
     """The Opening hours tab."""
-    from geo.measures.hours import states_text
+    from geo import states_text
 
     c = an.controls
     s = an.sites_all

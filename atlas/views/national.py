@@ -22,11 +22,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from atlas import leaflet, mapview
+from atlas import basemap, leaflet, mapview
 from atlas.team import signin
-from geo import GeoError, Method
-from geo.config import Settings
-from geo.outputs import batch_report, geojson
+from geo import GeoError, Method, Settings, batch_report, csv_bytes, geojson
 
 MAP_HEIGHT = 520
 
@@ -38,7 +36,7 @@ def _summary(path: str, stamp: float) -> pd.DataFrame:
 
 @st.cache_resource(show_spinner=False)
 def _lads(data_dir: str) -> Any:
-    from geo.data.loaders import load_lad_boundaries
+    from geo import load_lad_boundaries
 
     return load_lad_boundaries(Settings.from_env(data_dir))
 
@@ -50,7 +48,7 @@ def _national_html(path: str, stamp: float, mode: str, threshold: float, data_di
     gj = batch_report.lad_choropleth(summary, _lads(data_dir), mode=mode, threshold_minutes=threshold)
     others = batch_report.lads_not_in_run(summary, _lads(data_dir))
     both = {"type": "FeatureCollection", "features": others["features"] + gj["features"]}
-    m = leaflet.base_map(geojson.geojson_bounds(gj))  # fitted to the authorities the run covers
+    m = basemap.base_map(geojson.geojson_bounds(gj))  # fitted to the authorities the run covers
     labels = geojson.legend_labels(batch_report.COVERAGE_BINS, unit="%", decimals=1)
     leaflet.lsoa_choropleth(both, legend_title=f"% adults within {threshold:g} min ({mode})",
                             bins=batch_report.COVERAGE_BINS, colours=batch_report.COVERAGE_COLOURS,
@@ -66,7 +64,7 @@ def _drill_html(path: str, stamp: float, lad: str, mode: str, threshold: float) 
     bins = tuple(sorted({threshold / 2, threshold, threshold * 1.5, threshold * 2}))
     colours = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027")
     gj = geojson.choropleth_geojson(frame, "minutes", bins=bins, colours=colours, label_format="{:.0f} min")
-    m = leaflet.base_map(geojson.geojson_bounds(gj))
+    m = basemap.base_map(geojson.geojson_bounds(gj))
     leaflet.lsoa_choropleth(gj, legend_title=f"{mode} minutes to the nearest site", bins=bins, colours=colours,
                             value_label="Minutes").add_to(m)
     table = pd.DataFrame(part.drop(columns="geometry"))
@@ -74,7 +72,7 @@ def _drill_html(path: str, stamp: float, lad: str, mode: str, threshold: float) 
 
 
 def _default_run() -> str:
-    from geo.planning.batch_run import latest_run
+    from geo import latest_run
 
     try:
         run = latest_run(Settings.from_env())
@@ -137,7 +135,7 @@ def render(an: Any) -> None:
     st.markdown("##### Authorities ranked (lowest coverage first)")
     ranks = batch_report.rank_table(summary, mode=mode, threshold_minutes=float(threshold), top=None)
     st.dataframe(ranks, width="stretch", hide_index=False)
-    raw = summary.to_csv().encode()
+    raw = csv_bytes(summary)
     st.download_button("Download the national summary (CSV)", raw,
                        file_name="national_summary.csv", mime="text/csv", key="national_dl_summary",
                        on_click=signin.download_logger("National", "national summary (CSV)", raw, rows=len(summary)))
@@ -150,7 +148,7 @@ def render(an: Any) -> None:
     with st.container(key="national_drill"):
         st.iframe(drill, height=MAP_HEIGHT - 80)
     st.caption(f"{names.get(lad, lad)}: {len(table)} LSOAs, read from one partition in {seconds:.2f} s.")
-    raw = table.to_csv(index=False).encode()
+    raw = csv_bytes(table, index=False)
     st.download_button(f"Download {names.get(lad, lad)} LSOAs (CSV)", raw,
                        file_name=f"{lad}_lsoas.csv", mime="text/csv", key="national_dl_lad",
                        on_click=signin.download_logger("National", "authority neighbourhoods (CSV)", raw,

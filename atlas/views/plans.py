@@ -38,7 +38,7 @@ def _closure(key: tuple[Any, ...], _an: Analysis, threshold: int) -> pd.DataFram
 
 def closure_panel(an: Analysis) -> None:
     """Closure impact of every site, per service, with ranges (on request: it routes every site)."""
-    from geo.outputs.ranges import collapse_ranges
+    from geo import collapse_ranges
 
     t = an.controls.threshold_minutes
     with st.expander("What if each site closed? (closure impact per service, with ranges)"):
@@ -100,7 +100,7 @@ def nice(df: pd.DataFrame | None) -> pd.DataFrame:
 
 def optimiser(an: Analysis) -> None:
     st.markdown("**3. Where would new sites help most?** – for each service, ranked by the gain they can show")
-    from geo.planning.optimise import CANDIDATE_KINDS
+    from geo import CANDIDATE_KINDS
 
     labels = {"pharmacy": "community pharmacies", "gp": "GP practices", "town": "town centres"}
     with st.form("optimiser"):
@@ -124,8 +124,7 @@ def optimiser(an: Analysis) -> None:
     res = st.session_state.get("opt_result")
     if not res or res.get("key") != (an.cache_key, an.controls.threshold_minutes):
         return
-    from geo.measures.uncertainty import NOT_DISTINGUISHABLE
-    from geo.outputs.ranges import collapse_ranges, format_range, format_value
+    from geo import NOT_DISTINGUISHABLE, collapse_ranges, format_range, format_value
 
     t = an.controls.threshold_minutes
     chosen_all = res["chosen"]
@@ -154,7 +153,7 @@ def optimiser(an: Analysis) -> None:
                f"{res['summary']['router']}.")
     if len(chosen_all) and st.button("Add these sites to the scenario", key="opt_add"):
         for _, row in chosen_all.drop_duplicates("site_id").iterrows():
-            changes().append({"kind": "add", "name": str(row.get("name", "Optimised site")), "site_type": "satellite",
+            changes().append({"kind": "add", "name": str(row.get("name", "Optimised site")),
                                "easting": float(row["easting"]), "northing": float(row["northing"]),
                                "postcode": str(row.get("postcode", "")), "place": str(row.get("place", "")),
                                "site_id": f"scenario:opt-{row.get('site_id', len(changes()))}"})
@@ -163,13 +162,12 @@ def optimiser(an: Analysis) -> None:
 
 def _optimise(key: tuple[Any, ...], an: Analysis, k: int, objective: str, kinds: tuple[str, ...],
               threshold: int) -> dict[str, Any]:
-    from geo.planning.optimise import load_candidates
-
     if not kinds:
         from geo import InputError
 
         raise InputError("choose at least one kind of candidate location")
-    cands = load_candidates(list(kinds), an.area, settings=data.settings(), existing=an.sites)
+    study = shown_study(an)
+    cands = study.candidates(kinds)
     with st.spinner(f"Testing {len(cands)} candidate locations for each service, with their ranges…"):
-        out = shown_study(an).optimise(cands, k=k, objective=objective, method="greedy" if len(cands) > 400 else "exact")
+        out = study.optimise(cands, k=k, objective=objective, method="greedy" if len(cands) > 400 else "exact")
     return {"key": (key, threshold), **out}

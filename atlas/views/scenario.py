@@ -25,8 +25,7 @@ from atlas.context import Analysis, metric_frame
 from atlas.team import signin
 from atlas.views import plans
 from atlas.views.plans import nice, shown_study
-from geo import GeoError
-from geo.outputs import geojson
+from geo import NEW_SITE_TYPE, SITE_TYPES, GeoError, csv_bytes, geojson, site_style
 
 KEY = plans.KEY
 _changes = plans.changes
@@ -37,20 +36,11 @@ def _changes_key() -> tuple[tuple[tuple[str, Any], ...], ...]:
 
 
 def _to_scenario(changes: list[dict[str, Any]]) -> Any:
-    from geo.planning.scenarios import AddSite, MoveSite, RemoveSite, Scenario
+    """The session's changes as a :class:`geo.Scenario` (the editor's own note ``place`` left out)."""
+    from geo import Scenario
 
-    out = []
-    for c in changes:
-        if c["kind"] == "add":
-            out.append(AddSite(name=c["name"], site_type=c.get("site_type", "satellite"), easting=c.get("easting"),
-                               northing=c.get("northing"), postcode=c.get("postcode") or None,
-                               site_id=c.get("site_id")))
-        elif c["kind"] == "remove":
-            out.append(RemoveSite(site_id=c["site_id"]))
-        elif c["kind"] == "move":
-            out.append(MoveSite(site_id=c["site_id"], easting=c.get("easting"), northing=c.get("northing"),
-                                postcode=c.get("postcode") or None))
-    return Scenario(name="atlas scenario", changes=tuple(out))
+    return Scenario(name="atlas scenario", changes=tuple({k: v for k, v in c.items() if k != "place"}
+                                                         for c in changes))
 
 
 @st.cache_resource(show_spinner="Comparing before and after, per service, with ranges…", max_entries=32)
@@ -60,10 +50,10 @@ def _run(key: tuple[Any, ...], _an: Analysis, changes_key: tuple[Any, ...], thre
 
 def _locate(how: str, pc: str, click: Any) -> tuple[float, float, str, str]:
     """Easting, northing, postcode and place of the chosen point; a GeoError names a bad postcode."""
-    from geo.planning.optimise_service import place_labels
+    from geo import place_labels
 
     if how == "postcode":
-        from geo.planning.scenarios import resolve_location
+        from geo import resolve_location
 
         e, n, _prec, code = resolve_location(postcode=pc.strip(), settings=data.settings(), what="Postcode")
     else:
@@ -76,7 +66,7 @@ def _locate(how: str, pc: str, click: Any) -> tuple[float, float, str, str]:
 def _try_add(change: dict[str, Any], an: Analysis) -> str | None:
     """Check a change with those already listed before listing it (a site already added at the same
     postcode is refused, not duplicated); the error text, or None when it is fine."""
-    from geo.planning.scenarios import apply_scenario
+    from geo import apply_scenario
 
     try:
         apply_scenario(_to_scenario([*_changes(), change]), an.sites, settings=data.settings())
@@ -100,8 +90,9 @@ def _edit_panel(an: Analysis) -> None:
         st.caption("Click anywhere on the map to choose a point.")
     a1, a2 = st.columns(2)
     name = a1.text_input("New site name", "New satellite clinic", key="scen_name", persist_state="page")
-    stype = a2.selectbox("Type", ["satellite", "hub", "outreach", "pharmacy", "nsp"], key="scen_type",
-                         persist_state="page", format_func=lambda t: geojson.site_style(t).label)
+    kinds = [k for k, t in SITE_TYPES.items() if t.proposable]
+    stype = a2.selectbox("Type", kinds, index=kinds.index(NEW_SITE_TYPE), key="scen_type", persist_state="page",
+                         format_func=lambda t: SITE_TYPES[t].label)
     have_point = bool(pc.strip()) if how == "postcode" else bool(click)
     b1, b2 = st.columns(2)
     error = None
@@ -140,7 +131,7 @@ def _edit_panel(an: Analysis) -> None:
     for i, ch in enumerate(list(_changes())):
         where = ", ".join(x for x in (ch.get("place"), ch.get("postcode")) if x) or (
             f"({ch['easting']:,.0f}, {ch['northing']:,.0f})" if ch.get("easting") is not None else "")
-        text = {"add": f"Add **{ch.get('name')}** ({geojson.site_style(ch.get('site_type', '')).label.lower()}) "
+        text = {"add": f"Add **{ch.get('name')}** ({site_style(ch.get('site_type', NEW_SITE_TYPE)).phrase}) "
                        f"at {where}",
                 "remove": f"Close **{all_names.get(ch.get('site_id'), ch.get('site_id'))}**",
                 "move": f"Move **{all_names.get(ch.get('site_id'), ch.get('site_id'))}** to {where}"}[ch["kind"]]
@@ -197,7 +188,7 @@ def _delta(value: float, low: float, high: float, *, digits: int = 0, unit: str 
 
 def _verdict_line(row: pd.Series, t: int) -> None:
     """One line under a service's tiles saying whether the change can be told from no change."""
-    from geo.measures.uncertainty import NOT_DISTINGUISHABLE
+    from geo import NOT_DISTINGUISHABLE
 
     who = f"Nearest {row['service_label']}"
     v = str(row["verdict"])
@@ -255,8 +246,7 @@ def _service_tiles(row: pd.Series, t: int) -> None:
 
 
 def _result(an: Analysis) -> None:
-    from geo.measures.coverage import service_times
-    from geo.outputs.ranges import SCENARIO_TABLE, collapse_ranges, side_by_side
+    from geo import SCENARIO_TABLE, collapse_ranges, service_times, side_by_side
 
     t = an.controls.threshold_minutes
     if not _changes():
@@ -281,7 +271,7 @@ def _result(an: Analysis) -> None:
         st.table(side_by_side(by, SCENARIO_TABLE, threshold_minutes=t,
                               verdicts=(("verdict", "Verdict (adults within)"),
                                         ("mean_minutes_verdict", "Verdict (mean minutes)"))))
-        raw = data.csv_bytes(by)
+        raw = csv_bytes(by)
         st.download_button("Download the figures (CSV)", raw, file_name="scenario_by_service.csv",
                            mime="text/csv", key="scen_dl_service",
                            on_click=signin.download_logger("Scenario", "scenario figures by service (CSV)", raw,
@@ -335,7 +325,7 @@ def _result(an: Analysis) -> None:
             if "place" in an.area.lsoas.columns:
                 ch.insert(0, "place", an.area.lsoas["place"].reindex(ch.index))
             st.dataframe(nice(collapse_ranges(ch)), width="stretch")
-            raw = data.csv_bytes(ch)
+            raw = csv_bytes(ch)
             st.download_button("Download changed neighbourhoods (CSV)", raw,
                                file_name=f"scenario_changed_lsoas_{show}.csv", mime="text/csv", key="scen_dl",
                                on_click=signin.download_logger("Scenario", "changed neighbourhoods (CSV)", raw,

@@ -15,14 +15,14 @@ from atlas import data
 
 def preview(raw: bytes, filename: str, services: tuple[str, ...]) -> Any:
     """Import an uploaded list (no saving): :class:`geo.data.site_import.ImportResult`."""
-    from geo.data.site_import import import_sites
+    from geo import import_sites
 
     return import_sites(raw, data.settings(), source=filename, default_services=services)
 
 
 def saved_lists() -> pd.DataFrame:
     """The registered lists: name, sites, services."""
-    from geo.data.site_import import user_sites_dir
+    from geo import user_sites_dir
 
     d = user_sites_dir(data.settings())
     rows = []
@@ -35,8 +35,7 @@ def saved_lists() -> pd.DataFrame:
 
 def render_section() -> None:
     """Uploader, match report and save button."""
-    from geo import GeoError
-    from geo.data.services import SERVICE_LABELS
+    from geo import SERVICE_LABELS, GeoError
 
     st.markdown("#### Your site lists (NSP, supervised consumption, naloxone)")
     st.caption("A CSV or Excel list with an ODS code, or a name and postcode, per pharmacy; optional "
@@ -64,7 +63,7 @@ def render_section() -> None:
     st.dataframe(res.report, hide_index=True, width="stretch")
     name = st.text_input("Save as", value=f.name.rsplit(".", 1)[0].replace(" ", "-")[:60], key="site_list_name")
     if st.button("Save and use in every view", key="site_list_save"):
-        from geo.data.site_import import save_site_list
+        from geo import save_site_list
 
         try:
             path = save_site_list(res.sites, name, data.settings())

@@ -14,8 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from geo import __version__
-from geo._errors import GeoError
+from geo import GeoError, __version__
 
 #: Command modules, in help order.
 COMMAND_MODULES = (
@@ -51,7 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_bounds(args)
         outputs = _output_paths(args)
         inputs = _input_paths(args)
-        from geo.cache import check_output_path, output_set
+        from geo import output_set
+        from geo.cli._paths import check_output_path
 
         for name, path in outputs:
             # saving a scenario over the file it was read from is an update, not an accident
@@ -88,7 +88,7 @@ def check_bounds(args: argparse.Namespace) -> None:
     """Refuse out-of-range numbers (``--k 0``, ``--max-minutes -1``, ``inf``) and over-long ``--area``."""
     import math
 
-    from geo._errors import InputError
+    from geo import InputError
 
     for name, (lo, hi, open_low, what) in BOUNDS.items():
         v = getattr(args, name, None)

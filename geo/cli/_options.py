@@ -12,21 +12,24 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from geo._errors import InputError
+from geo import TRANSIT_STATISTICS, InputError, Method, Settings, TransitOptions, TravelMode, TravelSpec
 from geo.cli._output import FORMATS
-from geo.config import Settings
-from geo.travel.modes import TRANSIT_STATISTICS, Method, TransitOptions, TravelMode, TravelSpec
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from geo.planning.study import Study, StudySpec
-    from geo.progress import ProgressFn
+    from geo import ProgressFn, Study, StudySpec
 
 #: ``--mode`` choices: the travel modes plus the older spelling ``straight-line`` (= ``--method straight-line``).
 MODE_CHOICES = (*(m.value for m in TravelMode), "straight-line")
-SITE_HELP = ("site types or services, comma separated (types: hub,satellite,outreach,pharmacy,young_people,"
-             "hospital,recovery,other; services: treatment,nsp,supervised_consumption,naloxone,...)")
+
+
+def site_help() -> str:
+    """Help for ``--sites``: every site type of the registry and the services (``geo sites types``)."""
+    from geo import SERVICES, SITE_TYPES
+
+    return (f"site types or services, comma separated (types: {','.join(SITE_TYPES)}; "
+            f"services: {','.join(SERVICES)}; see `geo sites types`)")
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -44,7 +47,7 @@ def progress_from_args(args: argparse.Namespace, **tqdm_kwargs: object) -> Progr
     """A tqdm bar on stderr with ``-v``; none by default (a user's terminal stays quiet)."""
     if not getattr(args, "verbose", 0):
         return None
-    from geo.progress import TqdmProgress
+    from geo import TqdmProgress
 
     return TqdmProgress(**tqdm_kwargs)
 
@@ -75,7 +78,7 @@ def add_format_options(p: argparse.ArgumentParser, *, default: str = "table") ->
 
 
 def _thresholds(text: str) -> tuple[float, ...]:
-    from geo.measures.coverage import parse_thresholds
+    from geo import parse_thresholds
 
     try:
         return parse_thresholds(text)
@@ -92,7 +95,7 @@ def add_study_options(p: argparse.ArgumentParser, *, default_sites: str | None =
     """
     add_area_options(p, required=area_required)
     p.add_argument("--sites", default=default_sites,
-                   help=f"{SITE_HELP}; default {default_sites or 'Settings.default_services (hub)'}")
+                   help=f"{site_help()}; default {default_sites or 'Settings.default_services (hub)'}")
     p.add_argument("--extra-sites", action="append", type=Path, default=[],
                    help="your own sites (CSV with postcode or easting/northing or lat/lon, or GeoJSON/GPKG)")
     p.add_argument("--in-county-only", "--in-area-only", dest="in_county_only", action="store_true",
@@ -148,8 +151,7 @@ def travel_from_args(args: argparse.Namespace, settings: Settings) -> TravelSpec
 
 def spec_from_args(args: argparse.Namespace, settings: Settings) -> StudySpec:
     """The :class:`StudySpec` the flags describe."""
-    from geo.data.sites import parse_site_types
-    from geo.planning.study import StudySpec
+    from geo import StudySpec, parse_site_types
 
     sites = getattr(args, "sites", None)
     thresholds = getattr(args, "threshold", None)
@@ -170,7 +172,7 @@ def study_from_args(args: argparse.Namespace, *, progress: ProgressFn | None = N
 
     ``needs_minutes`` names the command when it cannot work on straight-line distances.
     """
-    from geo.planning.study import Study
+    from geo import Study
 
     s = settings_from_args(args)
     study = Study(spec_from_args(args, s), settings=s, progress=progress)
@@ -180,21 +182,6 @@ def study_from_args(args: argparse.Namespace, *, progress: ProgressFn | None = N
         what = "travel times" if study.is_time else "distances"
         print(f"{what}: {study.label}; {study.sites_label}", file=sys.stderr)
     return study
-
-
-def sites_study_from_args(args: argparse.Namespace, *, extra_attr: str = "add") -> Study:
-    """A :class:`Study` for commands that list or check sites (no travel options).
-
-    ``--area``, ``--buffer-km`` and ``--sites`` as everywhere; user files come from ``--add``.
-    """
-    from geo.data.sites import parse_site_types
-    from geo.planning.study import Study, StudySpec
-
-    s = settings_from_args(args)
-    spec = StudySpec(area=str(args.area), services=parse_site_types(getattr(args, "sites", None)),
-                     buffer_km=args.buffer_km,
-                     extra_sites=tuple(str(p) for p in getattr(args, extra_attr, None) or ()))
-    return Study(spec, settings=s)
 
 
 def add_need_options(p: argparse.ArgumentParser) -> None:
@@ -232,7 +219,4 @@ def parse_weights(text: str | None) -> dict[str, float] | None:
 
 def build_need(study: Study, args: argparse.Namespace) -> pd.Series:
     """Composite need for the study's core LSOAs from the options."""
-    from geo.measures.need import area_need
-
-    return area_need(study.area.lsoas, study.settings, weights=parse_weights(args.need_weights),
-                     method=args.need_method)
+    return study.need(weights=parse_weights(args.need_weights), method=args.need_method)

@@ -47,7 +47,7 @@ def filter_open_at(sites, when: str, missing: str):
     ``missing='range'`` prints the range (missing = closed .. missing = open) and returns the
     sites open if missing hours count as open, plus the mask under "missing = closed".
     """
-    from geo.measures.hours import is_open_at, open_range
+    from geo import is_open_at, open_range
 
     if missing == "range":
         r = open_range(sites, when)
@@ -66,13 +66,11 @@ def filter_open_at(sites, when: str, missing: str):
 
 
 def _capacity_run(args: argparse.Namespace, study) -> int:
-    from geo.measures.access import capacity_access
-
     if args.at:
         sites, _ = filter_open_at(study.sites, args.at, "open" if args.missing_hours == "range" else args.missing_hours)
     else:
         sites = study.sites
-    res = capacity_access(study.area, sites, study.router, measure=args.measure, max_minutes=args.catchment_minutes)
+    res = study.capacity_access(sites=sites, measure=args.measure, catchment_minutes=args.catchment_minutes)
     col = res.attrs["score_column"]
     lsoas = study.area.all_lsoas
     keep = [c for c in ("lsoa21nm", "lad24nm", "imd_decile", "urban_rural") if c in lsoas.columns]

@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo.data.areas import list_area_names
+    from geo import list_area_names
 
     names = list_area_names(settings_from_args(args))
     rows = [{"kind": k, "name": n} for k, v in names.items() if args.kind == k or (args.kind is None and k != "ward") for n in v]

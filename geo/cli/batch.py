@@ -15,6 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from geo import TravelMode
 from geo.cli._options import add_format_options, progress_from_args, settings_from_args
 from geo.cli._output import emit
 
@@ -25,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="England (default), a region, county or ICB, or LADs separated by ';' -- one task per LAD")
     p.add_argument("--sites", default=None, help="site types or services, comma separated (default: hub)")
     p.add_argument("--extra-sites", action="append", type=Path, default=[], help="your own sites file(s)")
-    p.add_argument("--modes", default="drive", help="travel modes, comma separated: drive,walk,cycle,transit")
+    p.add_argument("--modes", default="drive", help=f"travel modes, comma separated: {','.join(TravelMode)}")
     p.add_argument("--method", choices=["auto", "network", "estimate"], default=None,
                    help="auto (roads where an extract covers the authority, else the labelled estimate)")
     p.add_argument("--network", default=None, help="an .osm.pbf extract (default: the bundle's extracts)")
@@ -56,11 +57,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run (or compare) batches; the summary table goes to stdout, files into the run folder."""
-    from geo.data.sites import parse_site_types
-    from geo.measures.coverage import parse_thresholds
-    from geo.planning.batch import BatchJob
-    from geo.planning.batch_run import compare_runs, run_batch
-    from geo.travel.modes import Method, TransitOptions
+    from geo import (
+        BatchJob,
+        Method,
+        TransitOptions,
+        compare_runs,
+        parse_site_types,
+        parse_thresholds,
+        run_batch,
+    )
 
     if args.compare:
         diff = compare_runs(*args.compare)
@@ -86,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
             kinds = sorted({Method.of_result(m).label for m in result.summary[col].dropna()})
             print(f"{mode.label} times: {'; '.join(kinds)}", file=sys.stderr)
     if not args.no_report:
-        from geo.outputs.batch_report import write_national_report
+        from geo import write_national_report
 
         write_national_report(result.out_dir, settings=s)
     print(f"batch {job.key}: {len(result.computed)} authorities computed, {len(result.skipped)} resumed, "

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from geo._errors import InputError
+from geo import InputError
 from geo.cli._options import add_study_options, study_from_args
 
 
@@ -33,14 +33,11 @@ def parse_bands(text: str) -> tuple[float, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo.cache import atomic_path
-    from geo.travel.catchments import isochrones
+    from geo import catchment_driver, export_catchments
 
     bands = parse_bands(args.bands)
     out = Path(args.out)
-    if out.suffix.lower() not in {".gpkg", ".geojson"}:
-        msg = f"--out {out}: use a .gpkg or .geojson file name"
-        raise InputError(msg)
+    catchment_driver(out)  # a wrong suffix fails before any routing
     study = study_from_args(args, needs_minutes="geo catchments")
     sites = study.sites
     if args.site_id:
@@ -49,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
             msg = f"--site-id {unknown[0]}: no such site here; list them with `geo sites list --area ...`"
             raise InputError(msg)
         sites = sites[sites["site_id"].isin(args.site_id)]
-    iso = isochrones(study.router, sites, bands_minutes=bands)
+    iso = study.isochrones(bands, sites=sites)
     for text in iso.attrs.get("warnings", []):
         print(f"warning: {text}", file=sys.stderr)
     if len(iso) == 0:
@@ -57,9 +54,7 @@ def run(args: argparse.Namespace) -> int:
                "nothing written - check the sites lie on the road network or widen --bands")
         raise InputError(msg)
     iso["label"] = study.router.label
-    with atomic_path(out) as tmp:
-        driver = "GPKG" if out.suffix.lower() == ".gpkg" else "GeoJSON"
-        iso.to_file(tmp, driver=driver, layer="catchments" if driver == "GPKG" else None)
+    export_catchments(out, iso)
     print(f"wrote {len(iso)} catchment polygons for {len(sites)} sites to {out} "
           f"({study.router.label})", file=sys.stderr)
     return 0

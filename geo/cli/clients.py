@@ -12,6 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from geo import CLIENT_LABEL_COL as LABEL_COL
+from geo import Study, StudySpec
 from geo.cli._options import add_format_options, add_imd_option, settings_from_args
 from geo.cli._output import emit
 
@@ -40,15 +42,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo.data.areas import select_area
-    from geo.measures.client_base import build_client_base
-    from geo.measures.client_release import LABEL_COL, build_client_release
-    from geo.measures.clients import read_client_extract
-
-    s = settings_from_args(args)
-    area = select_area(args.area, settings=s)
-    clients = read_client_extract(args.file, s, source=str(args.file))
-    release = build_client_release(build_client_base(clients, s), area, round_to=args.round_to)
+    study = Study(StudySpec(area=args.area), settings=settings_from_args(args))
+    area = study.area
+    clients = study.read_clients(args.file, source=str(args.file))
+    release = study.client_release(study.client_base(clients), round_to=args.round_to)
     label = " (SYNTHETIC DATA)" if release.headline["synthetic_data"] else ""
     if args.table == "summary":
         obj = release.summary()
@@ -63,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
             {k: v.drop(columns=LABEL_COL) if hasattr(v, "columns") else v for k, v in obj.items() if k != LABEL_COL}
     emit(obj, args.format, args.out, title=f"Clients in {area.name}{label}: {release.label}")
     if args.gpkg is not None:
-        from geo.outputs.export import export_client_geopackage
+        from geo import export_client_geopackage
 
         export_client_geopackage(args.gpkg, release, area)
         print(f"wrote {args.gpkg}", file=sys.stderr)

@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo.outputs.ranges import collapse_ranges
+    from geo import collapse_ranges
 
     study = study_from_args(args, needs_minutes="geo closure-impact")
     threshold = study.threshold_minutes

@@ -15,16 +15,16 @@ from typing import Any
 
 import pandas as pd
 
+from geo import BREAKDOWNS, PLACE_BREAKDOWNS
 from geo.cli._options import add_format_options, add_study_options, study_from_args
 from geo.cli._output import emit
-from geo.measures.coverage import BREAKDOWNS, PLACE_BREAKDOWNS
 
 #: ``--by`` breakdowns: the default ones plus former districts (councils before 2021) and 2024 wards.
 BY_CHOICES = (*BREAKDOWNS, *PLACE_BREAKDOWNS)
 
 
 def compact_by_threshold(long: pd.DataFrame, *, unit: str = "minutes") -> pd.DataFrame:
-    """One breakdown of :func:`geo.measures.coverage.coverage_by_thresholds` as a wide terminal table.
+    """One breakdown of :func:`geo.measures.coverage_sets.coverage_by_thresholds` as a wide terminal table.
 
     Rows are the groups; columns ``adults`` then, per threshold ``T``, ``within <T>``,
     ``beyond <T>`` (adults; beyond includes unreachable) and ``% beyond <T>`` (and its
@@ -49,7 +49,7 @@ def compact_by_threshold(long: pd.DataFrame, *, unit: str = "minutes") -> pd.Dat
 
 def _side_by_side(per_service: pd.DataFrame, *, thr_col: str, unit: str) -> pd.DataFrame:
     """Coverage per service as a terminal table: figures (per threshold) down, services across."""
-    from geo.outputs.ranges import format_range
+    from geo import format_range
 
     short = "km" if unit == "km" else "min"
     cols: dict[str, dict[str, str]] = {}
@@ -83,9 +83,7 @@ def run(args: argparse.Namespace) -> int:
     ``breakdown``, ``group`` and the counts.  ``--by`` gives that breakdown's groups as rows
     (repeated per threshold) with a threshold column, in every format.
     """
-    from geo.measures.coverage import coverage_by_thresholds, range_text, service_times
-    from geo.measures.equity import equity_summary
-    from geo.measures.hints import nothing_beyond_hint
+    from geo import nothing_beyond_hint, range_text
 
     study = study_from_args(args)
     area, sites, times = study.area, study.sites, study.baseline_times
@@ -97,17 +95,7 @@ def run(args: argparse.Namespace) -> int:
 
     def by_thresholds(breakdowns: tuple[str, ...] = BREAKDOWNS, *, per_service: bool = False) -> pd.DataFrame:
         """Long coverage table; ``per_service`` stacks one block per service (column ``service``)."""
-        frames = []
-        for key in (study.result_services if per_service else (None,)):
-            t = times if key is None else service_times(times, key, value_col=value_col)
-            if straight:
-                f = coverage_by_thresholds(t, thresholds_km=thresholds, breakdowns=breakdowns)
-            else:
-                f = coverage_by_thresholds(t, thresholds_minutes=thresholds, breakdowns=breakdowns)
-            if key is not None:
-                f.insert(3, "service", key)
-            frames.append(f)
-        return pd.concat(frames, ignore_index=True)
+        return study.coverage_by_thresholds(thresholds, breakdowns=breakdowns, per_service=per_service)
 
     thr_text = ", ".join(f"{t:g}" for t in thresholds)
     hint = nothing_beyond_hint(times, threshold_minutes=max(thresholds), value_col=value_col)
@@ -139,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     if ranges:  # estimate mode: every coverage figure carries its range
         out["estimate_range"] = ranges[0] if len(ranges) == 1 else ranges
     if study.travel.mode.value == "transit":  # the headline is a window statistic: give its range too
-        from geo.measures.timetable import range_line
+        from geo import range_line
 
         window = study.window_coverage(thresholds=tuple(thresholds), times=times, sites=sites)
         if window is not None:
@@ -157,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
         for text in out["warnings"]:
             more = " (listed under warning_details with --format json)" if text in details and args.format != "json" else ""
             print(f"warning: {text}{more}", file=sys.stderr)
-    out["equity"] = {k: v for k, v in equity_summary(times, value_col=value_col).items()
+    out["equity"] = {k: v for k, v in study.equity(times=times).items()
                      if not isinstance(v, dict)}
     per_service = study.coverage_by_service(thresholds=thresholds)
     if args.format == "table":

@@ -34,18 +34,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo.measures.gaps import export_outreach_csv, outreach_list
+    from geo import export_outreach_csv
 
     study = study_from_args(args, needs_minutes="geo gaps")
     area, times, label = study.area, study.baseline_times, study.label
     need = build_need(study, args)
     if args.service and args.service not in study.result_services:
-        from geo._errors import InputError
+        from geo import InputError
 
         msg = f"--service {args.service!r} is not one of the study's services ({', '.join(study.result_services)})"
         raise InputError(msg)
     keys = [k for k in study.result_services if k != "any"]
-    out = outreach_list(times, need, threshold_minutes=study.threshold_minutes, top=args.top or None,
+    out = study.outreach(need, times=times, top=args.top or None,
                         beyond_only=args.beyond_only, w_need=args.w_need, w_time=args.w_time,
                         form=args.score_form, services=keys if len(keys) > 1 else (),
                         score_service=args.service if args.service != "any" else None)

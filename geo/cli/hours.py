@@ -15,7 +15,7 @@ from geo.cli._output import emit
 if TYPE_CHECKING:
     import pandas as pd
 
-    from geo.config import Settings
+    from geo import Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -47,18 +47,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _read_any(path: Path, s: Settings) -> pd.DataFrame:
-    from geo.data.uploads import read_user_csv
+    from geo import read_user_csv
 
     if path.suffix.lower() == ".csv":
         return read_user_csv(path, source=str(path))
-    from geo.data.sites import read_sites_file
+    from geo import read_sites_file
 
     return read_sites_file(path, s, on_unlocated="report")
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from geo.data.sites import load_seed_sites
-    from geo.measures.hours import validate_hours, weekly_summary
+    from geo import load_seed_sites, validate_hours, weekly_summary
 
     s = settings_from_args(args)
     sites = _read_any(args.sites, s) if args.sites else load_seed_sites(s)
@@ -83,25 +82,23 @@ def run_at(args: argparse.Namespace) -> int:
     with ``--missing open``/``closed`` the ``counted_as`` column applies that assumption to the
     unknown ones.  ``hours_sources`` lists where hours were looked for, per site.
     """
-    from geo.data.areas import select_area
-    from geo.data.sites import load_sites, parse_site_types
-    from geo.measures.hours import hours_provenance, open_range, parse_when
+    from geo import Study, StudySpec, hours_provenance, open_range, parse_site_types, parse_when
 
     parse_when(args.when)  # fail on a bad time before loading any data
     s = settings_from_args(args)
-    area = select_area(args.area, settings=s)
-    buffer_km = s.cross_border_buffer_km if args.buffer_km is None else args.buffer_km
+    study = Study(StudySpec(area=args.area, buffer_km=args.buffer_km), settings=s)
+    area = study.area
     extra: list = list(args.add)
     if args.osm:
-        from geo.data.osm_pois import harvest_osm_sites
+        from geo import harvest_osm_sites
 
         h = harvest_osm_sites(args.osm, s)
         print(h.summary(), file=sys.stderr)
         extra.append(h.sites)
-    sites = load_sites(s, area=area, types=parse_site_types(args.sites), buffer_km=buffer_km, extra=extra)
+    sites = study.site_list(types=parse_site_types(args.sites), extra=extra)
     rng = open_range(sites, args.when, source="sites")
     if args.missing == "error" and rng["hours_unknown"]:
-        from geo._errors import InputError
+        from geo import InputError
 
         ids = sites["site_id"].astype(str).to_numpy()[rng["states"] == "hours unknown"]
         msg = (f"sites: {len(ids)} site(s) have no opening hours ({', '.join(ids[:5])}{' ...' if len(ids) > 5 else ''}); "

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from geo import TravelMode
 from geo.cli._options import add_format_options, progress_from_args, settings_from_args
 from geo.cli._output import emit
 
@@ -25,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--buffer-km", type=float, default=15.0,
                    help="also cover LSOAs this far beyond the border (default 15 km, as site buffers)")
     f.add_argument("--refresh", action="store_true", help="ask the server for newer files")
-    f.add_argument("--build", choices=("drive", "walk", "cycle"), action="append", default=[],
+    f.add_argument("--build", choices=[m.value for m in TravelMode.road_modes()], action="append", default=[],
                    help="also build (and cache) this mode's routing graph (repeatable)")
     add_format_options(f)
     f.set_defaults(func=run_fetch)
@@ -37,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_list(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from geo.travel.extracts import CATALOGUE
+    from geo import OSM_EXTRACTS as CATALOGUE
 
     rows = [{"extract": e.slug, "name": e.name, "approx_mb": e.approx_mb, "path": e.path}
             for e in CATALOGUE.values()]
@@ -47,15 +48,23 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_fetch(args: argparse.Namespace) -> int:
-    from geo.data.areas import select_area
-    from geo.travel.extracts import choose_extracts, merge_networks
-    from geo.travel.fetch import base_url, cache_folder, check_reachable, fetch_extract, is_reachable
-    from geo.travel.network import read_network
+    from geo import (
+        Study,
+        StudySpec,
+        check_reachable,
+        choose_extracts,
+        fetch_extract,
+        is_reachable,
+        merge_networks,
+        read_network,
+    )
+    from geo import osm_cache_folder as cache_folder
+    from geo import osm_server as base_url
 
     s = settings_from_args(args)
     if not is_reachable(base_url(s)) and not any(cache_folder(s).glob("*.osm.pbf")):
         check_reachable(base_url(s))  # offline with nothing cached: say so at once, in one line
-    area = select_area(args.area, settings=s)
+    area = Study(StudySpec(area=args.area), settings=s).area
     chosen = choose_extracts(area, buffer_km=args.buffer_km, settings=s)
     print(f"{area.name} + {args.buffer_km:g} km: {', '.join(e.slug for e in chosen)} "
           f"(~{sum(e.approx_mb for e in chosen):g} MB) from {base_url(s)}", file=sys.stderr)

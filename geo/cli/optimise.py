@@ -47,15 +47,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo._errors import InputError
-    from geo.outputs.ranges import collapse_ranges, side_by_side
-    from geo.planning.optimise import load_candidates
+    from geo import InputError, collapse_ranges, side_by_side
 
     study = study_from_args(args, needs_minutes="geo optimise")
     kinds = [k for k in args.candidates.split(",") if k.strip() and k.strip() != "none"]
-    cand = load_candidates(kinds, study.area, settings=study.settings, existing=study.sites,
-                           user_file=str(args.candidates_file) if args.candidates_file else None,
-                           buffer_km=args.candidate_buffer_km)
+    cand = study.candidates(kinds, user_file=str(args.candidates_file) if args.candidates_file else None,
+                            buffer_km=args.candidate_buffer_km)
     if len(cand) == 0:
         msg = f"no candidate sites ({args.candidates}) in {study.area.name}; try --candidates pharmacy,gp,town"
         raise InputError(msg)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from geo import Study, StudySpec
 from geo.cli._options import add_format_options, add_imd_option, settings_from_args
 from geo.cli._output import emit
 
@@ -17,11 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo.data.areas import select_area
-    from geo.measures.profile import profile_area
-
-    s = settings_from_args(args)
-    prof = profile_area(select_area(args.area, settings=s), s)
+    prof = Study(StudySpec(area=args.area), settings=settings_from_args(args)).profile()
     if args.format == "csv":
         emit(prof["imd" + prof["imd"].removeprefix("IMD ") + "_deciles"], "csv", args.out)
     else:

@@ -19,12 +19,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from geo import BREAKDOWNS, PLACE_BREAKDOWNS, Method
 from geo.cli._options import add_need_options, add_study_options, build_need, study_from_args
-from geo.measures.coverage import BREAKDOWNS, PLACE_BREAKDOWNS
 
 if TYPE_CHECKING:
-    from geo.planning.study import Study
-    from geo.travel.network import Network
+    from geo import Study
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -53,43 +52,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _context_network(study: Study) -> Network | None:
-    """The drive network whose main roads the report maps draw: the one routed on, else a bundled
-    extract covering the area (never a download just for the map)."""
-    from geo.travel.network import Network, network_for_area
-
-    net = getattr(study.router, "network", None) if study.is_time else None
-    if isinstance(net, Network) and net.mode == "drive":
-        return net
-    source = str(study.travel.network)
-    if source.lower() in {"download", "none", "estimate"} or source.lower().startswith("place:"):
-        source = "auto"
-    return network_for_area(study.area, mode="drive", settings=study.settings, source=source)
-
-
 def _sections(study: Study, args: argparse.Namespace) -> list[dict[str, Any]]:
     """Scenario, closure and optimiser sections the flags ask for (each per service, with ranges)."""
-    from geo.outputs import report_sections
+    from geo import closure_section, optimiser_section, scenario_section
 
     out = []
     t = study.threshold_minutes
     if args.scenario is not None:
-        from geo.planning.scenarios import load_scenario
+        from geo import load_scenario
 
-        out.append(report_sections.scenario_section(study.scenario(load_scenario(args.scenario)), threshold_minutes=t))
+        out.append(scenario_section(study.scenario(load_scenario(args.scenario)), threshold_minutes=t))
     if args.closure > 0:
-        out.append(report_sections.closure_section(study.closure(), threshold_minutes=t, top=args.closure))
+        out.append(closure_section(study.closure(), threshold_minutes=t, top=args.closure))
     if args.optimise > 0:
-        from geo.planning.optimise import load_candidates
-
         kinds = [k.strip() for k in args.candidates.split(",") if k.strip()]
-        cand = load_candidates(kinds, study.area, settings=study.settings, existing=study.sites)
-        out.append(report_sections.optimiser_section(study.optimise(cand, k=args.optimise), threshold_minutes=t))
+        cand = study.candidates(kinds)
+        out.append(optimiser_section(study.optimise(cand, k=args.optimise), threshold_minutes=t))
     return out
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo.outputs.report import build_report
+    from geo import build_report
 
     study = study_from_args(args, needs_minutes="geo report")
     s, area, sites, times, label = study.settings, study.area, study.sites, study.baseline_times, study.label
@@ -98,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     notes = [f"Sites counted: {study.sites_label}."]
     allowed = None
     if args.gpkg is not None:
-        from geo.data.sites import public_site_postcodes
+        from geo import public_site_postcodes
 
         allowed = public_site_postcodes(s)
     res = build_report(area, times, out_path=args.out, threshold_minutes=study.threshold_minutes, sites=sites,
@@ -106,8 +89,9 @@ def run(args: argparse.Namespace) -> int:
                        title=args.title, outreach_top=args.top, notes=notes,
                        charts=not args.no_charts, gpkg_path=args.gpkg, csv_path=args.csv,
                        allowed_postcodes=allowed, breakdowns=args.by,
-                       network=_context_network(study), services=study.services, sections=sections)
-    tag = "ESTIMATED times" if res["is_estimate"] else "network times"
+                       network=study.context_network(), services=study.services, sections=sections)
+    # routed times say how (network or timetable), from the one vocabulary
+    tag = "ESTIMATED times" if res["is_estimate"] else f"{Method.of_result(study.router.method).value} times"
     print(f"wrote {res['html']} ({tag}; {res['headline']['pct_beyond']:.1f}% of adults "
           f"{study.threshold_minutes:g}+ min)", file=sys.stderr)
     if args.pdf:

@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from geo._errors import InputError
+from geo import NEW_SITE_TYPE, SITE_TYPES, InputError
 from geo.cli._options import add_format_options, add_study_options, study_from_args
 from geo.cli._output import emit
 
@@ -66,7 +67,8 @@ def register(sub: argparse._SubParsersAction) -> None:
             a.add_argument("--name", required=True, help="name of the new site")
             a.add_argument("--ods", default=None, help="open at an existing pharmacy/GP practice (ODS code)")
             a.add_argument("--from-site", default=None, help="open at this candidate site_id (e.g. ods:FC826)")
-            a.add_argument("--type", dest="site_type", default="satellite", help="site type (default satellite)")
+            a.add_argument("--type", dest="site_type", default=NEW_SITE_TYPE, choices=tuple(SITE_TYPES),
+                           help=f"site type (default {NEW_SITE_TYPE}; see `geo sites types`)")
             a.add_argument("--new-site-id", default=None, help="site_id for the new site")
             a.add_argument("--hours", default="", help="opening hours, OSM syntax (Mo-Fr 09:00-17:00)")
             a.add_argument("--capacity", type=float, default=None, help="capacity (e.g. client places)")
@@ -87,7 +89,7 @@ _HELP = {
 
 
 def _change(args: argparse.Namespace) -> Any:
-    from geo.planning.scenarios import AddSite, ChangeCapacity, ChangeHours, MoveSite, RemoveSite
+    from geo import AddSite, ChangeCapacity, ChangeHours, MoveSite, RemoveSite
 
     postcode = " ".join(args.postcode) if getattr(args, "postcode", None) else None
     if args.action in {"add", "move"}:
@@ -118,7 +120,7 @@ def _change(args: argparse.Namespace) -> Any:
     return ChangeCapacity(site_id=args.site_id, capacity=args.capacity)
 
 
-def _fill_from_base(args: argparse.Namespace, base: dict[str, Any]) -> None:
+def _fill_from_base(args: argparse.Namespace, base: Mapping[str, Any]) -> None:
     """Options not given on the command line come from the saved scenario's ``base``."""
     keys = {"area": "area", "sites": "sites", "mode": "mode", "method": "method", "network": "network",
             "buffer_km": "buffer_km"}
@@ -137,8 +139,15 @@ def _fill_from_base(args: argparse.Namespace, base: dict[str, Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo.outputs.ranges import SCENARIO_TABLE, collapse_ranges, side_by_side
-    from geo.planning.scenarios import Scenario, load_scenario, save_scenario
+    from geo import (
+        SCENARIO_TABLE,
+        BaseSpec,
+        Scenario,
+        collapse_ranges,
+        load_scenario,
+        save_scenario,
+        side_by_side,
+    )
 
     scenario = load_scenario(args.scenario) if args.scenario else None
     _fill_from_base(args, scenario.base if scenario else {})
@@ -153,13 +162,13 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(msg)
     study = study_from_args(args, needs_minutes="geo scenario")
     threshold = study.threshold_minutes
-    base = {"area": args.area, "sites": args.sites, "mode": study.travel.mode.value,
+    base: BaseSpec = {"area": args.area, "sites": args.sites, "mode": study.travel.mode.value,
             "method": study.travel.method.value, "network": study.travel.network, "threshold_minutes": threshold,
             "buffer_km": args.buffer_km, "in_county_only": args.in_county_only}
     scenario = Scenario(name=args.scenario_name or scenario.name, changes=scenario.changes, base=base,
                         created=scenario.created, description=scenario.description)
     if args.at:  # open, closed and unknown hours are counted apart; unknown ones are kept (assumed open)
-        from geo.measures.hours import open_range
+        from geo import open_range
 
         print(f"open at {args.at}: {open_range(study.sites, args.at)['text']}; sites of unknown hours are kept "
               "(assumed open)", file=sys.stderr)
@@ -182,10 +191,7 @@ def run(args: argparse.Namespace) -> int:
         if key in res:
             out[key] = res[key] if args.format != "table" else collapse_ranges(res[key])
     if args.measure != "nearest":
-        from geo.measures.access import capacity_access_change
-
-        cap = capacity_access_change(study.area, study.sites, res["sites_after"], study.router, measure=args.measure,
-                                     max_minutes=args.catchment_minutes)
+        cap = study.capacity_change(res["sites_after"], measure=args.measure, catchment_minutes=args.catchment_minutes)
         out["capacity_access"] = cap["summary"]
         if "by_imd_decile" in cap:
             out["capacity_access_by_imd_decile"] = cap["by_imd_decile"]
@@ -202,5 +208,5 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _describe(c: Any) -> str:
-    parts = [f"{k}={v}" for k, v in vars(c).items() if v not in (None, "")]
+    parts = [f"{k}={v}" for k, v in c.model_dump(exclude={"kind"}).items() if v not in (None, "")]
     return ", ".join(parts)

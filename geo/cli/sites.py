@@ -1,8 +1,10 @@
-"""``geo sites list|check|import``: the sites registry for an area (with coordinates, precision,
-source and services), checks of a user's sites file, and import of a commissioner's list.
+"""``geo sites list|check|import|types``: the sites registry for an area (with coordinates, precision,
+source and services), checks of a user's sites file, import of a commissioner's list, and the
+site types every command knows (:data:`geo.data.site_types.SITE_TYPES`).
 
 Examples::
 
+    geo sites types
     geo sites list --area Leicestershire --sites nsp,supervised_consumption --format geojson --out nsp.geojson
     geo sites import leicester_nsp.xlsx --services nsp --save leicester-nsp
     geo coverage --area Leicester --sites nsp --mode walk     # uses the saved list
@@ -11,22 +13,19 @@ Examples::
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
-from geo.cli._options import add_area_options, settings_from_args
-from geo.cli._output import FORMATS, emit
+from geo import SITE_TYPES, Study, StudySpec
+from geo.cli._options import add_area_options, settings_from_args, site_help
+from geo.cli._output import FORMATS, POINT_FORMATS, emit
 
 _COLUMNS = ["site_id", "name", "site_type", "services", "town", "postcode", "easting", "northing", "lat", "lon",
             "location_precision", "in_area", "commissioner", "opening_hours", "hours_source", "hours_sources", "source"]
-_SITE_FORMATS = (*FORMATS, "geojson")
 
 
 def _format_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=_SITE_FORMATS, default="table", help="output format (geojson: one point per site)")
+    p.add_argument("--format", choices=[*FORMATS, *POINT_FORMATS], default="table", help="output format (geojson: one point per site)")
     p.add_argument("--out", type=Path, default=None, help="write to this file instead of stdout")
 
 
@@ -35,9 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ssub = p.add_subparsers(dest="sites_command", required=True, metavar="ACTION")
     ls = ssub.add_parser("list", help="sites in (and near) an area, with coordinates, precision, source and services")
     add_area_options(ls)
-    ls.add_argument("--sites", default="all",
-                    help="building types and/or services, comma separated (hub, pharmacy, nsp, "
-                         "supervised_consumption, naloxone, treatment, ...) or 'all'")
+    ls.add_argument("--sites", default="all", help=f"{site_help()} or 'all'")
     ls.add_argument("--add", action="append", type=Path, default=[], help="user sites file (CSV/GeoJSON)")
     ls.add_argument("--osm", type=Path, default=None,
                     help="OpenStreetMap extract (.osm.pbf/.osm): add pharmacies' hours and harm-reduction tags")
@@ -52,7 +49,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     im.add_argument("file", type=Path)
     im.add_argument("--services", default="",
                     help="services of rows that name none, e.g. 'nsp' for a list of NSP pharmacies")
-    im.add_argument("--type", dest="site_type", default="pharmacy", help="site type of unmatched rows (default pharmacy)")
+    im.add_argument("--type", dest="site_type", default="pharmacy", choices=tuple(SITE_TYPES),
+                    help="site type of unmatched rows (default pharmacy)")
     im.add_argument("--save", default=None,
                     help="save as a registered list under this name: every command then uses it "
                          "(folder: GEO_USER_SITES_DIR, else data/sites/user)")
@@ -61,42 +59,24 @@ def register(sub: argparse._SubParsersAction) -> None:
                                                                  "(usable with --extra-sites)")
     _format_options(im)
     im.set_defaults(func=run_import)
+    ty = ssub.add_parser("types", help="the site types: label, services offered by default, marker, where they come from")
+    ty.add_argument("--format", choices=FORMATS, default="table", help="output format")
+    ty.add_argument("--out", type=Path, default=None, help="write to this file instead of stdout")
+    ty.set_defaults(func=run_types)
 
 
 def with_lonlat(sites):
     """Add WGS84 ``lat``/``lon`` (6 d.p.) to a sites frame."""
-    from geo.crs import lonlat_from_bng
+    from geo import lonlat_from_bng
 
     lon, lat = lonlat_from_bng(sites["easting"].to_numpy(float), sites["northing"].to_numpy(float))
     return sites.assign(lat=lat.round(6), lon=lon.round(6))
 
 
-def sites_geojson(sites, columns: list[str]) -> str:
-    """GeoJSON FeatureCollection (EPSG:4326) of the sites with ``columns`` as properties."""
-    import math
-
-    feats = []
-    for r in sites.itertuples(index=False):
-        rec = r._asdict()
-        props = {c: (None if isinstance(rec.get(c), float) and math.isnan(rec[c]) else rec.get(c))
-                 for c in columns if c in rec}
-        props = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in props.items()}
-        feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [rec["lon"], rec["lat"]]},
-                      "properties": props})
-    return json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False, indent=1)
-
-
 def _emit_sites(sites, fmt: str, out: Path | None, *, title: str) -> None:
     cols = [c for c in _COLUMNS if c in sites.columns]
-    if fmt == "geojson":
-        text = sites_geojson(sites, cols)
-        if out is None:
-            sys.stdout.write(text + "\n")
-        else:
-            from geo.cache import atomic_write_text
-
-            atomic_write_text(text, Path(out))
-            print(f"wrote {out}", file=sys.stderr)
+    if fmt in POINT_FORMATS:  # one point per site, every column a property
+        emit(sites[cols], fmt, out)
         return
     table = sites[cols].set_index("site_id")
     if fmt == "table":  # coordinates as text: metres whole, degrees to 6 places
@@ -106,27 +86,32 @@ def _emit_sites(sites, fmt: str, out: Path | None, *, title: str) -> None:
     emit(table, fmt, out, title=title)
 
 
+def run_types(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    rows = [{"site_type": t.name, "label": t.label, "default_services": ";".join(t.services),
+             "marker": f"{t.shape} {t.colour} {t.glyph}", "commissioned": t.commissioned, "national": t.national,
+             "source": t.source} for t in SITE_TYPES.values()]
+    emit(pd.DataFrame(rows).set_index("site_type"), args.format, args.out, title="Site types")
+    return 0
+
+
 def run_list(args: argparse.Namespace) -> int:
-    from geo.data.areas import select_area
-    from geo.data.commissioning import known_vs_expected
-    from geo.data.sites import load_sites, parse_site_types, unlocated_sites
+    from geo import hours_provenance, parse_site_types, unlocated_sites
 
     s = settings_from_args(args)
-    area = select_area(args.area, settings=s)
-    buffer_km = s.cross_border_buffer_km if args.buffer_km is None else args.buffer_km
+    study = Study(StudySpec(area=args.area, buffer_km=args.buffer_km), settings=s)
+    area, buffer_km = study.area, study.buffer_km
     extra: list = list(args.add)
     if args.osm:
-        from geo.data.osm_pois import harvest_osm_sites
+        from geo import harvest_osm_sites
 
         extra.append(harvest_osm_sites(args.osm, s).sites)
     types = parse_site_types(args.sites)
-    from geo.measures.hours import hours_provenance
-
-    sites = load_sites(s, area=area, types=types, buffer_km=buffer_km, extra=extra)
+    sites = study.site_list(types=types, extra=extra)
     sites = with_lonlat(sites.assign(hours_sources=hours_provenance(sites, osm_checked=args.osm.name if args.osm else None)))
     _emit_sites(sites, args.format, args.out, title=f"Sites in and within {buffer_km:g} km of {area.name}")
-    expected = known_vs_expected(load_sites(s, area=area, types=types, buffer_km=buffer_km, extra=extra,
-                                            include_pharmacies=False), area, settings=s)
+    expected = study.known_vs_expected(study.site_list(types=types, extra=extra, include_pharmacies=False))
     expected = expected[expected["service"].isin(types) | expected["site_type"].isin(types)]
     for msg in expected["message"]:
         print(f"known vs expected: {msg}", file=sys.stderr)
@@ -143,7 +128,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from geo.data.sites import read_sites_file, unlocated_sites
+    from geo import read_sites_file, unlocated_sites
 
     s = settings_from_args(args)
     sites = with_lonlat(read_sites_file(args.file, s, on_unlocated="report"))
@@ -156,13 +141,13 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from geo.data.site_import import import_sites, save_site_list
+    from geo import import_sites, save_site_list
 
     s = settings_from_args(args)
     res = import_sites(args.file, s, default_services=args.services, default_type=args.site_type,
                        list_name=args.save)
     print(res.summary(), file=sys.stderr)
-    fmt = "table" if args.format == "geojson" else args.format
+    fmt = "table" if args.format in POINT_FORMATS else args.format
     emit(res.report.set_index("row"), fmt, args.out, title=f"Match report: {res.summary()}")
     if args.save:
         path = save_site_list(res.sites, args.save, s, overwrite=args.replace)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from geo import Study, StudySpec, summarise_stop_access
 from geo.cli._options import add_format_options, settings_from_args
 from geo.cli._output import emit
 
@@ -21,13 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo.data.areas import select_area
-    from geo.measures.stops import CIRCUITY_FACTOR, compute_stop_access, summarise_stop_access
-
-    s = settings_from_args(args)
-    area = select_area(args.area, settings=s)
-    access = compute_stop_access(area, settings=s,
-                                 circuity_factor=args.circuity if args.circuity else CIRCUITY_FACTOR)
+    study = Study(StudySpec(area=args.area), settings=settings_from_args(args))
+    area = study.area
+    access = study.stop_access(circuity_factor=args.circuity)
     if args.per_lsoa or args.format == "csv":
         emit(access.lsoas, args.format, args.out, title=f"Bus-stop access by LSOA: {area.name}")
         return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from geo import Study, StudySpec, write_synthetic_clients
 from geo.cli._options import settings_from_args
 
 
@@ -22,12 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from geo.data.areas import select_area
-    from geo.measures.clients import synthetic_clients, write_synthetic_clients
-
-    s = settings_from_args(args)
-    area = select_area(args.area, settings=s)
-    df = synthetic_clients(area, args.n, args.seed, s)
+    study = Study(StudySpec(area=args.area), settings=settings_from_args(args))
+    area = study.area
+    df = study.synthetic_clients(args.n, seed=args.seed)
     path = write_synthetic_clients(df, args.out)
     print(f"wrote {len(df):,} SYNTHETIC clients for {area.name} to {path} (seed {args.seed}); "
           "these are invented records, not real people", file=sys.stderr)

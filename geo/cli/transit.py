@@ -16,6 +16,7 @@ import argparse
 import sys
 from typing import Any
 
+from geo import Study, StudySpec
 from geo.cli._options import add_format_options, progress_from_args, settings_from_args
 from geo.cli._output import emit
 
@@ -73,7 +74,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_list(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from geo.travel.bods import describe_cached
+    from geo import describe_cached
 
     s = settings_from_args(args)
     emit(pd.DataFrame(describe_cached(s)).set_index("region"), args.format, args.out,
@@ -82,16 +83,15 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_fetch(args: argparse.Namespace) -> int:
-    from geo.travel.bods import base_url, choose_regions, feed_record, fetch_feed, find_region
+    from geo import choose_regions, feed_record, fetch_feed, find_region
+    from geo import gtfs_server as base_url
 
     s = settings_from_args(args)
     buffer_km = s.cross_border_buffer_km if args.buffer_km is None else args.buffer_km
     if args.region:
         chosen, what = [find_region(args.region)], args.region
     else:
-        from geo.data.areas import select_area
-
-        area = select_area(args.area, settings=s)
+        area = Study(StudySpec(area=args.area), settings=s).area
         chosen, what = choose_regions(area, buffer_km=buffer_km, settings=s), f"{area.name} + {buffer_km:g} km"
     print(f"{what}: BODS {', '.join(r.slug for r in chosen)} from {base_url(s)}", file=sys.stderr)
     bar = progress_from_args(args, unit="B", unit_scale=True)
@@ -107,21 +107,17 @@ def run_fetch(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo.travel.gtfs import summarise_feed
-    from geo.travel.gtfs_stream import read_gtfs
-    from geo.travel.transit import resolve_feeds
+    from geo import read_gtfs, resolve_feeds, summarise_feed
 
     s = settings_from_args(args)
     area = None
     if args.area:
-        from geo.data.areas import select_area
-
-        area = select_area(args.area, settings=s)
+        area = Study(StudySpec(area=args.area), settings=s).area
     bar = progress_from_args(args)
     feeds = resolve_feeds(args.gtfs, area, s, buffer_km=s.cross_border_buffer_km, progress=bar)
     out: dict[str, Any]
     if args.transit_action == "check":
-        from geo.travel.gtfs_stream import clip_feed
+        from geo import clip_feed
 
         checked = []
         for path in feeds:
@@ -138,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
         emit(out, "json" if args.format == "csv" else args.format, args.out,
              title=f"GTFS check: {', '.join(p.name for p in feeds)}")
         return 0
-    from geo.travel.transit import build_transit_tiles, resolve_pbfs
+    from geo import build_transit_tiles, resolve_pbfs
 
     pbfs = resolve_pbfs(area, args.network, s, buffer_km=s.cross_border_buffer_km, progress=bar)
     tiles = build_transit_tiles(feeds, pbf=pbfs, settings=s, area=area,
@@ -156,12 +152,12 @@ def run(args: argparse.Namespace) -> int:
 def _destination_xy(text: str, settings: Any) -> tuple[float, float, str]:
     import re
 
-    from geo._errors import InputError
+    from geo import InputError
 
     m = re.match(r"^\s*(\d{5,6}(?:\.\d*)?)\s*,\s*(\d{5,7}(?:\.\d*)?)\s*$", text)
     if m:
         return float(m.group(1)), float(m.group(2)), f"{float(m.group(1)):.0f},{float(m.group(2)):.0f}"
-    from geo.data.geocode import geocode_postcodes
+    from geo import geocode_postcodes
 
     row = geocode_postcodes([text], settings).iloc[0]
     if row["status"] != "found":
@@ -174,11 +170,10 @@ def run_times(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
 
-    from geo.data.areas import select_area
-    from geo.travel.transit import make_transit_router
+    from geo import make_transit_router
 
     s = settings_from_args(args)
-    area = select_area(args.area, settings=s)
+    area = Study(StudySpec(area=args.area), settings=s).area
     x, y, dest = _destination_xy(args.to, s)
     router = make_transit_router(area=area, settings=s, network=args.network, gtfs=args.gtfs,
                                  arrive_by=args.arrive_by or (s.transit_arrive_by if args.depart_at is None else None),

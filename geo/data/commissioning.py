@@ -29,6 +29,7 @@ import pandas as pd
 from geo._errors import InputError
 from geo.config import Settings
 from geo.data.services import SERVICE_LABELS, has_service
+from geo.data.site_types import types_where
 
 if TYPE_CHECKING:
     from geo.data.areas import Area
@@ -65,8 +66,8 @@ def commissioners_for(area: Area, settings: Settings | None = None) -> list[str]
 
 
 def is_pharmacy_service(sites: pd.DataFrame) -> np.ndarray:
-    """Mask of sites that are community pharmacies (their services count across borders)."""
-    return (sites["site_type"].astype(str) == "pharmacy").to_numpy()
+    """Mask of sites that are community pharmacies (national types: their services count across borders)."""
+    return sites["site_type"].astype(str).isin(types_where("national")).to_numpy()
 
 
 def restrict_to_commissioner(sites: pd.DataFrame, area: Area, *, settings: Settings | None = None,
@@ -110,7 +111,7 @@ def restrict_to_commissioner(sites: pd.DataFrame, area: Area, *, settings: Setti
     commissioned = (com != "").to_numpy()
     own = commissioned & com.isin(ours).to_numpy()
     treatment_like = has_service(sites, COMMISSIONED_SERVICES) | sites["site_type"].isin(
-        ["hub", "satellite", "outreach"]).to_numpy()
+        types_where("commissioned")).to_numpy()
     if any_commissioner:
         keep = np.ones(len(sites), dtype=bool)
     else:

@@ -11,7 +11,7 @@ Checks beyond the parser (opening-hours-py):
   Saturday, as OSM allows) but may not *start* at 24:00 or later (``Mo-Fr 25:00-26:00``);
 * rules that depend on the date -- the n-th weekday of a month (``Tu[1]``), week numbers,
   months or dates, Easter, school holidays, sunrise/sunset -- parse, but the tool evaluates a
-  fixed reference week (:data:`geo.measures.hours.REFERENCE_MONDAY`), so they draw a *warning*
+  fixed reference week (:data:`geo.measures.reference_week.REFERENCE_MONDAY`), so they draw a *warning*
   rather than silently reading as "always closed".
 """
 

@@ -24,18 +24,13 @@ import numpy as np
 import pandas as pd
 
 from geo._errors import InputError, SchemaError
+from geo.data.site_types import SITE_TYPES, default_services
 
 logger = logging.getLogger(__name__)
 
 #: What a site offers (one site may offer several).
 SERVICES = ("treatment", "nsp", "supervised_consumption", "naloxone", "dispensing", "young_people",
             "recovery", "detox", "outreach")
-#: Services implied by a building type when a source gives none.
-DEFAULT_SERVICES = {
-    "hub": ("treatment",), "satellite": ("treatment",), "outreach": ("treatment", "outreach"),
-    "pharmacy": ("dispensing",), "nsp": ("nsp",), "supervised_consumption": ("supervised_consumption",),
-    "young_people": ("young_people",), "hospital": (), "recovery": ("recovery",), "other": (),
-}
 #: Services that pharmacies provide under contract (they count across the border within the buffer).
 PHARMACY_SERVICES = ("nsp", "supervised_consumption", "naloxone", "dispensing")
 #: Spellings accepted for services in user files and options.
@@ -58,12 +53,9 @@ SERVICE_LABELS = {
 
 #: The per-service result that is not one service: the nearest site of whatever type.
 ANY_SITE = "any"
-#: Words for each selectable type or service in per-service results ("nearest treatment hub").
-SELECTION_LABELS = {
-    "hub": "treatment hub", "satellite": "satellite clinic", "outreach": "outreach point",
-    "pharmacy": "community pharmacy", "nsp": "needle & syringe programme (NSP)",
-    "supervised_consumption": "supervised consumption", "young_people": "young people's service",
-    "hospital": "hospital", "recovery": "recovery service", "other": "other site",
+#: Words for a service that is not also a site type in per-service results ("nearest naloxone supply");
+#: a site type's words are its :attr:`~geo.data.site_types.SiteType.phrase`.
+SERVICE_PHRASES = {
     "treatment": "site offering treatment", "naloxone": "naloxone supply", "dispensing": "community pharmacy",
     "detox": "detox / inpatient service", ANY_SITE: "site of any type",
 }
@@ -71,7 +63,10 @@ SELECTION_LABELS = {
 
 def selection_label(key: str) -> str:
     """Words for a per-service result: ``"treatment hub"``, ``"site of any type"`` ..."""
-    return SELECTION_LABELS.get(str(key), str(key).replace("_", " "))
+    key = str(key)
+    if key in SITE_TYPES:
+        return SITE_TYPES[key].phrase
+    return SERVICE_PHRASES.get(key, key.replace("_", " "))
 
 
 def result_services(services: Iterable[str]) -> tuple[str, ...]:
@@ -103,9 +98,9 @@ def service_masks(sites: pd.DataFrame, services: Iterable[str]) -> dict[str, np.
             given = new["services"].fillna("").astype(str) if "services" in new else pd.Series("", index=new.index)
             types = new["site_type"].fillna("other").astype(str) if "site_type" in new else pd.Series(
                 "other", index=new.index)
-            text = [g if g.strip() else join_services(DEFAULT_SERVICES.get(t, ())) for g, t in
+            text = [g if g.strip() else join_services(default_services(t)) for g, t in
                     zip(given, types, strict=True)]
-            family = set(DEFAULT_SERVICES.get(key, (key,)))
+            family = set(default_services(key) if key in SITE_TYPES else (key,))
             provides = np.array([bool(family & set(t.split(";"))) for t in text], dtype=bool)
             mask = mask.copy()
             mask[np.flatnonzero(added)] |= provides
@@ -151,7 +146,7 @@ def services_column(df: pd.DataFrame, *, source: str = "sites") -> pd.Series:
     given = df["services"].fillna("").astype(str) if "services" in df else pd.Series("", index=df.index)
     out = []
     for i, (t, g) in enumerate(zip(types, given, strict=True)):
-        s = parse_services(g, source=source, row=i + 2) if g.strip() else DEFAULT_SERVICES.get(t, ())
+        s = parse_services(g, source=source, row=i + 2) if g.strip() else default_services(t)
         out.append(join_services(s))
     return pd.Series(out, index=df.index, name="services", dtype=object)
 
@@ -233,6 +228,6 @@ def service_counts(sites: pd.DataFrame, *, in_area_only: bool = True) -> dict[st
     return {svc: int(has_service(s, [svc]).sum()) for svc in SERVICES if has_service(s, [svc]).any()}
 
 
-__all__ = ["ANY_SITE", "DEFAULT_SERVICES", "SELECTION_LABELS", "result_services", "selection_label",
+__all__ = ["ANY_SITE", "SERVICE_PHRASES", "result_services", "selection_label",
            "service_masks", "PHARMACY_SERVICES", "SERVICES", "SERVICE_LABELS", "has_service", "join_services",
            "merge_sources", "parse_services", "select", "service_counts", "services_column"]

@@ -1,4 +1,4 @@
-"""Commissioners' own site lists: import, match to the NHS pharmacy registry, save, reuse.
+"""Commissioners' own site lists: import a CSV/XLSX into sites and a row-by-row report.
 
 ``geo sites import FILE`` reads a CSV or XLSX with, per row, an ODS code *or* a name and
 postcode, plus services (``services`` = ``"nsp;supervised_consumption"``, or one yes/no column
@@ -6,25 +6,17 @@ per service such as ``nsp``, ``needle exchange``, ``supervised consumption``, ``
 hours (``opening_hours`` in OSM syntax, or a Monday-Sunday table such as ``mon_from``/``mon_to``
 ... ``sun_from``/``sun_to``, or one ``monday`` ... ``sunday`` column holding ``09:00-17:30``).
 
-Each row is matched to ``sites/pharmacies_england.csv`` (ODS):
-
-1. ``exact``: the ODS code is in the registry;
-2. ``probable``: same postcode and a similar name (rapidfuzz ``token_set_ratio`` of at least
-   :data:`PROBABLE_NAME_SCORE`, or the only pharmacy at that postcode with at least
-   :data:`SOLE_NAME_SCORE`);
-3. ``unmatched``: kept as the user's own site located by its postcode (or listed as unlocated).
-
-The report has one row per input row -- nothing is silently dropped.  A saved list
-(:func:`save_site_list`) is a plain sites CSV in :func:`user_sites_dir`, which
-:func:`geo.data.sites.load_sites` reads for every command (the same file also works with
-``--extra-sites``).  Matched rows keep the registry ``site_id`` (``ods:<code>``), so the list
-adds services and hours to the registry pharmacy rather than duplicating it.
+Each row is matched to the NHS pharmacy registry (exact ODS code, probable by postcode and
+name, or unmatched: kept as the user's own site located by its postcode, or listed as
+unlocated) by :mod:`geo.data.pharmacy_match`.  The report has one row per input row -- nothing
+is silently dropped.  Matched rows keep the registry ``site_id`` (``ods:<code>``), so the list
+adds services and hours to the registry pharmacy rather than duplicating it.  A list is saved
+and reused by :mod:`geo.data.site_lists`.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,51 +28,16 @@ import pandas as pd
 from geo._errors import InputError, SchemaError
 from geo.config import Settings
 from geo.data.hours_syntax import check_hours, day_columns, day_table_row_to_osm
+from geo.data.pharmacy_match import MATCH_KINDS, match_registry, match_rows
 from geo.data.services import SERVICE_ALIASES, SERVICES, join_services, parse_services
-from geo.data.site_schema import RANK_USER
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
 logger = logging.getLogger(__name__)
 
-PROBABLE_NAME_SCORE = 80.0
-SOLE_NAME_SCORE = 55.0
-MATCH_KINDS = ("exact", "probable", "unmatched")
 _TRUE = {"y", "yes", "true", "1", "x", "✓", "provided", "active"}
 _FALSE = {"", "n", "no", "false", "0", "-", "nan", "none"}
-_ODS_COLS = ("ods_code", "ods", "ods_code_(f-code)", "f_code", "fcode", "pharmacy_ods_code", "contractor_code",
-             "organisation_code", "org_code", "code")
-_NAME_COLS = ("name", "pharmacy_name", "site_name", "pharmacy", "organisation_name", "trading_name")
-USER_SITES_ENV = "GEO_USER_SITES_DIR"
-
-
-def user_sites_dir(settings: Settings | None = None) -> Path:
-    """Folder of the user's registered site lists (``GEO_USER_SITES_DIR``, else ``<sites_dir>/user``).
-
-    The folder is the user's data, not the project's: ``data/sites/user/`` is git-ignored.
-    """
-    env = os.environ.get(USER_SITES_ENV)
-    if env:
-        return Path(env).expanduser()
-    s = settings if settings is not None else Settings.from_env()
-    return Path(s.sites_dir) / "user"
-
-
-def registered_site_lists(settings: Settings | None = None) -> list[gpd.GeoDataFrame]:
-    """Every saved list in :func:`user_sites_dir` as a sites frame (rank: user list)."""
-    from geo.data.user_sites import read_sites_file
-
-    d = user_sites_dir(settings)
-    if not d.is_dir():
-        return []
-    out = []
-    for p in sorted(d.glob("*.csv")):
-        f = read_sites_file(p, settings, on_unlocated="report")
-        f["source_rank"] = RANK_USER
-        out.append(f)
-        logger.info("user site list %s: %d sites", p.name, len(f))
-    return out
 
 
 @dataclass
@@ -178,93 +135,6 @@ def _hours_per_row(df: pd.DataFrame, *, source: str) -> list[str]:
     return out
 
 
-def _registry(settings: Settings) -> pd.DataFrame:
-    from geo.data.loaders import load_pharmacies, normalise_postcodes
-
-    ph = load_pharmacies(settings, active_only=False)
-    reg = pd.DataFrame({
-        "ods_code": ph["ods_code"].astype(str).str.upper().str.strip(),
-        "reg_name": ph["name"].astype(str).str.title(),
-        "reg_postcode": ph["postcode"].astype(str),
-        "pc_key": normalise_postcodes(ph["postcode"].astype("string")).fillna("").str.replace(" ", "").to_numpy(),
-        "reg_status": ph["status"].astype(str),
-        "easting": pd.to_numeric(ph["easting"], errors="coerce"),
-        "northing": pd.to_numeric(ph["northing"], errors="coerce"),
-        "town": _last_part(ph),
-    })
-    # active rows first so a code or postcode shared with a closed record prefers the active one
-    reg["_active"] = reg["reg_status"] == "active"
-    return reg.sort_values("_active", ascending=False, kind="stable").drop(columns="_active")
-
-
-def _last_part(ph: pd.DataFrame) -> np.ndarray:
-    """Town of each registry row: the last non-empty address line (vectorised over rows)."""
-    town = np.full(len(ph), "", dtype=object)
-    for c in ("address_1", "address_2", "address_3", "address_4"):
-        if c in ph.columns:
-            part = ph[c].fillna("").astype(str).str.strip().str.title().to_numpy(dtype=object)
-            town = np.where(part != "", part, town)
-    return town
-
-
-def match_rows(df: pd.DataFrame, registry: pd.DataFrame, *, source: str) -> pd.DataFrame:
-    """Match each row to the registry: ``match``, ``match_score``, ``match_reason``, registry columns.
-
-    ``df`` has normalised column names and optional ``ods_code``, ``name``, ``postcode``.
-    """
-    from rapidfuzz import fuzz, utils
-
-    from geo.data.loaders import normalise_postcodes
-
-    n = len(df)
-    ods = next((c for c in _ODS_COLS if c in df.columns), None)
-    name = next((c for c in _NAME_COLS if c in df.columns), None)
-    if ods is None and (name is None or "postcode" not in df.columns):
-        msg = (f"{source}: needs an 'ods_code' column, or 'name' and 'postcode' columns "
-               f"(found: {', '.join(map(str, df.columns[:12]))})")
-        raise SchemaError(msg)
-    codes = (df[ods].fillna("").astype(str).str.upper().str.strip() if ods else pd.Series("", index=df.index))
-    names = df[name].fillna("").astype(str).str.strip() if name else pd.Series("", index=df.index)
-    pcs = df["postcode"].fillna("").astype(str) if "postcode" in df.columns else pd.Series("", index=df.index)
-    pc_key = normalise_postcodes(pcs.astype("string")).fillna("").str.replace(" ", "")
-    by_code = registry.drop_duplicates("ods_code").set_index("ods_code")
-    wanted = set(pc_key[pc_key != ""])
-    by_pc = dict(list(registry[registry["pc_key"].isin(wanted)].groupby("pc_key")))
-    rows = []
-    for i in range(n):
-        code, nm, pk = codes.iloc[i], names.iloc[i], pc_key.iloc[i]
-        rec = {"row": i + 2, "input_ods_code": code, "input_name": nm, "input_postcode": pcs.iloc[i].strip(),
-               "match": "unmatched", "match_score": np.nan, "match_reason": "", "ods_code": ""}
-        if code and code in by_code.index:
-            r = by_code.loc[code]
-            rec.update(match="exact", match_score=100.0, ods_code=code,
-                       match_reason="ODS code in the NHS pharmacy registry" +
-                       ("" if r["reg_status"] == "active" else f" ({r['reg_status']} pharmacy)"))
-        else:
-            why = f"ODS code {code} not in the registry; " if code else ""
-            cands = by_pc.get(pk)
-            if cands is None or not nm:
-                rec["match_reason"] = why + ("no pharmacy at this postcode" if pk else "no ODS code and no valid postcode")
-            else:
-                scores = np.array([fuzz.token_set_ratio(nm, c, processor=utils.default_process)
-                                   for c in cands["reg_name"]], dtype=float)
-                j = int(scores.argmax())
-                best = float(scores[j])
-                sole = cands["ods_code"].nunique() == 1
-                if best >= PROBABLE_NAME_SCORE or (sole and best >= SOLE_NAME_SCORE):
-                    rec.update(match="probable", match_score=best, ods_code=cands["ods_code"].iloc[j],
-                               match_reason=why + f"same postcode, name similarity {best:.0f}" +
-                               (" (only pharmacy at the postcode)" if sole else ""))
-                else:
-                    rec["match_reason"] = why + f"pharmacy at this postcode but names differ (best similarity {best:.0f})"
-        rows.append(rec)
-    rep = pd.DataFrame(rows, index=df.index)
-    reg = by_code.reindex(rep["ods_code"].where(rep["ods_code"] != "", "__none__"))
-    for c in ("reg_name", "reg_postcode", "reg_status", "easting", "northing", "town"):
-        rep[c] = reg[c].to_numpy()
-    return rep
-
-
 def import_sites(src: str | Path | bytes, settings: Settings | None = None, *, source: str | None = None,
                  default_services: str | tuple[str, ...] = (), default_type: str = "pharmacy",
                  list_name: str | None = None) -> ImportResult:
@@ -309,7 +179,7 @@ def import_sites(src: str | Path | bytes, settings: Settings | None = None, *, s
     defaults = parse_services(default_services, source="--services") if default_services else ()
     services = _services_per_row(df, source=name, default=defaults)
     hours = _hours_per_row(df, source=name)
-    rep = match_rows(df, _registry(s), source=name)
+    rep = match_rows(df, match_registry(s), source=name)
     rep["services"] = [join_services(x) for x in services]
     rep["opening_hours"] = hours
     matched = rep["match"] != "unmatched"
@@ -387,34 +257,5 @@ def import_sites(src: str | Path | bytes, settings: Settings | None = None, *, s
     return res
 
 
-#: Columns written to a saved list (a plain sites CSV that read_sites_file reads back).
-SAVED_COLUMNS = ("site_id", "name", "site_type", "services", "ods_code", "match", "postcode", "town",
-                 "easting", "northing", "location_precision", "opening_hours", "capacity", "source")
 
-
-def save_site_list(sites: pd.DataFrame, name: str, settings: Settings | None = None, *,
-                   folder: Path | None = None, overwrite: bool = False) -> Path:
-    """Write ``sites`` as ``<name>.csv`` in :func:`user_sites_dir` (atomically) and return the path.
-
-    Every command then uses the list (:func:`geo.data.sites.load_sites` reads the folder); the
-    file also works with ``--extra-sites``.
-    """
-    from geo.cache import atomic_write_text
-
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,80}", name or ""):
-        msg = f"list name {name!r}: use letters, digits, '-', '_' or '.' (e.g. leicester-nsp-2025)"
-        raise InputError(msg)
-    d = folder if folder is not None else user_sites_dir(settings)
-    path = d / f"{name.removesuffix('.csv')}.csv"
-    if path.exists() and not overwrite:
-        msg = f"{path} exists; choose another --save name or pass --replace to overwrite it"
-        raise InputError(msg)
-    d.mkdir(parents=True, exist_ok=True)
-    out = pd.DataFrame(sites).reindex(columns=list(SAVED_COLUMNS))
-    atomic_write_text(out.to_csv(index=False), path)
-    logger.info("saved %d sites to %s", len(out), path)
-    return path
-
-
-__all__ = ["MATCH_KINDS", "ImportResult", "import_sites", "match_rows", "read_table", "registered_site_lists",
-           "save_site_list", "user_sites_dir"]
+__all__ = ["ImportResult", "import_sites", "read_table"]

@@ -1,6 +1,7 @@
 """The one schema every sites frame follows (registry, pharmacies, user lists, OSM harvests).
 
-Columns are :data:`SITE_COLUMNS`; ``services`` is ``;``-separated text (see
+Columns are :data:`SITE_COLUMNS`; ``site_type`` is a key of
+:data:`geo.data.site_types.SITE_TYPES`; ``services`` is ``;``-separated text (see
 :mod:`geo.data.services`); ``source_rank`` orders sources when the same ``site_id`` comes from
 several (registry 0 < OpenStreetMap 1 < user list 2).
 """
@@ -18,10 +19,6 @@ from geo.data.services import services_column
 if TYPE_CHECKING:
     import geopandas as gpd
 
-SITE_TYPES = ("hub", "satellite", "outreach", "pharmacy", "nsp", "supervised_consumption",
-              "young_people", "hospital", "recovery", "other")
-#: Types that are treatment or harm-reduction service points (the default for analyses).
-SERVICE_TYPES = ("hub", "satellite", "outreach", "nsp", "supervised_consumption")
 PRECISIONS = ("address", "postcode", "town", "coordinates")
 SITE_COLUMNS = ("site_id", "name", "site_type", "services", "provider", "address", "town", "postcode",
                 "opening_hours", "opening_hours_text", "hours_source", "location_precision", "capacity",

@@ -32,12 +32,11 @@ from geo.data.services import SERVICES, merge_sources, select
 from geo.data.site_schema import (  # noqa: F401 - re-exported: the sites API lives here
     PRECISIONS,
     RANK_REGISTRY,
-    SERVICE_TYPES,
     SITE_COLUMNS,
-    SITE_TYPES,
     empty_sites,
     to_site_gdf,
 )
+from geo.data.site_types import SITE_TYPES, default_services, types_where
 from geo.data.user_sites import read_sites_file, sites_from_table  # noqa: F401 - re-exported
 
 if TYPE_CHECKING:
@@ -48,10 +47,17 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SEED_FILE = "seed_sites.csv"
-#: Every word ``--sites`` accepts: building types and services.
-SELECTABLE = tuple(dict.fromkeys((*SITE_TYPES, *SERVICES)))
-#: Selections that need the ODS pharmacy registry loaded.
-_PHARMACY_WORDS = {"pharmacy", "dispensing"}
+
+
+def selectable() -> tuple[str, ...]:
+    """Every word ``--sites`` accepts: building types (:data:`~geo.data.site_types.SITE_TYPES`) and services."""
+    return tuple(dict.fromkeys((*SITE_TYPES, *SERVICES)))
+
+
+def _registry_words() -> set[str]:
+    """Selections that need the NHS ODS pharmacy registry loaded: national types and their services."""
+    national = types_where("national")
+    return {*national, *(s for t in national for s in default_services(t))}
 
 
 def _to_gdf(df: pd.DataFrame, *, source: str = "sites") -> gpd.GeoDataFrame:
@@ -186,9 +192,9 @@ def load_sites(settings: Settings | None = None, *, area: Area | None = None,
     """All sites of the requested types or services near an area.
 
     Sites come from the seed registry, every active community pharmacy (ODS), the user's
-    registered lists (``geo sites import --save``; see :func:`geo.data.site_import.user_sites_dir`)
+    registered lists (``geo sites import --save``; see :func:`geo.data.site_lists.user_sites_dir`)
     and any ``extra`` user files/frames.  ``types`` names building types and/or services
-    (:data:`SELECTABLE`): a site is kept when its type or one of its services is named.  The
+    (:func:`selectable`): a site is kept when its type or one of its services is named.  The
     same ``site_id`` from several sources is merged (:func:`geo.data.services.merge_sources`).
     With an ``area``, sites inside the area get ``in_area=True`` and sites within ``buffer_km``
     of its border are kept with ``in_area=False`` (cross-border services; apply
@@ -201,12 +207,13 @@ def load_sites(settings: Settings | None = None, *, area: Area | None = None,
     s = settings if settings is not None else Settings.from_env()
     wanted = _check_types(types)
     frames: list[gpd.GeoDataFrame] = []
-    if set(wanted) - _PHARMACY_WORDS:
+    national = _registry_words()
+    if set(wanted) - national:
         frames.append(load_seed_sites(s, include_historical=include_historical))
-    if include_pharmacies and set(wanted) & _PHARMACY_WORDS:
+    if include_pharmacies and set(wanted) & national:
         frames.append(load_pharmacy_sites(s))
     if include_user_lists:
-        from geo.data.site_import import registered_site_lists
+        from geo.data.site_lists import registered_site_lists
 
         frames.extend(registered_site_lists(s))
     for e in extra:
@@ -268,12 +275,13 @@ def unlocated_sites(sites: pd.DataFrame) -> pd.DataFrame:
 
 
 def _check_types(types: Iterable[str] | None) -> tuple[str, ...]:
+    words = selectable()
     if types is None:
-        return SELECTABLE
+        return words
     t = tuple(x.strip().lower().replace("-", "_").replace(" ", "_") for x in types if x and x.strip())
     if not t or t == ("all",):
-        return SELECTABLE
-    bad = [x for x in t if x not in SELECTABLE]
+        return words
+    bad = [x for x in t if x not in words]
     if bad:
         msg = (f"unknown site type or service {', '.join(bad)}; choose building types "
                f"({', '.join(SITE_TYPES)}), services ({', '.join(SERVICES)}) or 'all'")

@@ -19,7 +19,8 @@ from geo._errors import InputError, SchemaError
 from geo.config import Settings
 from geo.crs import BNG, bng_from_lonlat, in_england_bng
 from geo.data.geocode import geocode_postcodes
-from geo.data.site_schema import RANK_USER, SITE_TYPES, to_site_gdf
+from geo.data.site_schema import RANK_USER, to_site_gdf
+from geo.data.site_types import OTHER, SITE_TYPES
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -149,8 +150,8 @@ def sites_from_table(df: pd.DataFrame, settings: Settings | None = None, *, sour
         msg = f"{source}: blank 'name' at rows {row_no[blank_name.to_numpy()][:10].tolist()}; give every site a name or delete the empty rows"
         raise SchemaError(msg)
     stype = df["site_type"].fillna("").astype(str).str.strip().str.lower() if "site_type" in df else pd.Series("", index=df.index)
-    stype = stype.where(stype != "", default_type or "other")
-    bad_type = ~stype.isin(SITE_TYPES)
+    stype = stype.where(stype != "", default_type or OTHER)
+    bad_type = ~stype.isin(list(SITE_TYPES))
     if bad_type.any():
         i = np.flatnonzero(bad_type.to_numpy())[:5]
         msg = (f"{source}: unknown site_type {stype.iloc[i].tolist()} at rows {row_no[i].tolist()}; "

@@ -1,38 +1,29 @@
-"""Treatment-client extracts: read, map to LSOA 2021, count, and summarise by deprivation.
+"""Treatment-client extracts: key each client for disclosure control, group by deprivation, and
+make clearly labelled synthetic extracts.
 
 No public client-level data exists; services upload their own extract (one row per client)
-or generate a clearly labelled synthetic one with :func:`synthetic_clients`.
-
-Privacy rules (``docs/privacy.md``):
-
-* the extract is read in memory (:func:`geo.data.uploads.read_user_csv`); nothing is written;
-* each row gets a record key (:func:`geo.measures.cellkey.record_keys`, from the installation's
-  secret and the row) before its postcode is mapped to LSOA 2021 and **dropped**: no returned
-  frame, log line or error message contains a postcode value (problems are given as
-  ``row 17: postcode not found``);
-* unmapped rows are kept and reported by row number, never silently dropped;
-* nothing is counted here: every published number (the CLI, the app, reports) is a sum of the
-  extract's one protected base (:func:`geo.measures.client_base.build_client_base`, cell key method).
-
-Row numbers are data rows: row 1 is the first line after the header.
-
+or generate a synthetic one with :func:`synthetic_clients`.  The upload path flows data ->
+measures: :func:`geo.data.client_extract.read_client_rows` reads the extract in memory, maps each
+postcode to an LSOA 2021 and drops it; :func:`read_client_extract` gives it the record key of the
+cell key method (:func:`geo.measures.cellkey.record_keys`, from the installation's secret and the
+row, taken before the postcode is dropped).  Nothing is counted here: every published number (the
+CLI, the app, reports) is a sum of the extract's one protected base
+(:func:`geo.measures.client_base.build_client_base`).  See ``docs/privacy.md``.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from geo._errors import InputError
 from geo.config import Settings
-from geo.data.geocode import geocode_postcodes
+from geo.data.client_extract import read_client_rows
 from geo.data.loaders import load_postcodes
-from geo.data.tables import load_lsoa_table
 from geo.measures.cellkey import record_keys, secret_for
 
 if TYPE_CHECKING:
@@ -40,16 +31,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-POSTCODE_ALIASES = ("postcode", "post_code", "pcd", "client_postcode", "home_postcode", "postcode_of_residence")
-LSOA_ALIASES = ("lsoa21cd", "lsoa21", "lsoa_2021", "lsoa_code", "lsoa")
-SUBSTANCE_ALIASES = ("substance_group", "substance", "drug_group", "primary_substance")
-TREATMENT_ALIASES = ("in_treatment", "in_treatment_yn", "treatment")
-DATE_ALIASES = ("date", "referral_date", "episode_start", "start_date", "triage_date")
-CLIENT_COLUMNS = ("row", "lsoa21cd", "geo_status", "substance_group", "in_treatment", "date", "synthetic",
-                  "record_key")
-_YES = {"y", "yes", "true", "1", "t"}
-_NO = {"n", "no", "false", "0", "f"}
-_LSOA21 = re.compile(r"^E01\d{6}$")
 #: Clients per adult in each national IMD quintile relative to the area average, from the
 #: Northamptonshire 2013-14 CRI data (seed 001:964-967: 38.5% of clients vs 12.6% of adults in the
 #: most deprived quintile -> 3.06; 8.4% vs 31.0% in the least deprived -> 0.27; the middle
@@ -59,40 +40,35 @@ SUBSTANCE_GROUPS = ("opiate", "non-opiate only", "non-opiate and alcohol", "alco
 _SUBSTANCE_SHARES = (0.40, 0.15, 0.12, 0.33)
 
 
-def _find(df: pd.DataFrame, aliases: tuple[str, ...]) -> str | None:
-    return next((c for c in aliases if c in df.columns), None)
-
-
 def _settings(settings: Settings | None) -> Settings:
     return settings if settings is not None else Settings.from_env()
 
 
 def read_client_extract(src: str | Path | bytes | pd.DataFrame, settings: Settings | None = None, *,
                         source: str | None = None, max_unmapped_share: float = 1.0) -> pd.DataFrame:
-    """Read a client extract (one row per client) and map each client to an LSOA 2021.
+    """Read a client extract (one row per client), map each client to an LSOA 2021 and key it.
+
+    The reading and mapping are :func:`geo.data.client_extract.read_client_rows` (see it for the
+    columns accepted and returned); this adds each row's record key (0-255,
+    :func:`geo.measures.cellkey.record_keys`, from the installation's secret and the row, taken
+    before the postcode is dropped) for the cell key method.
 
     Parameters
     ----------
     src
-        CSV path, bytes of an upload, or an already-read frame.  Needs a ``postcode`` column
-        or an ``lsoa21cd`` column (aliases accepted); optional ``substance_group``,
-        ``in_treatment`` (yes/no) and ``date`` (ISO or day-first).  A ``synthetic`` column is
-        carried over (True/False).
+        CSV path, bytes of an upload, or an already-read frame (``postcode`` or ``lsoa21cd``
+        column; optional ``substance_group``, ``in_treatment``, ``date``, ``synthetic``).
     settings
-        Bundle settings (postcode and LSOA tables).
-    source
-        Name of the file for messages (default the path, or ``upload``).
-    max_unmapped_share
-        Raise if more than this share of rows cannot be mapped (default 1.0: only when none map).
+        Bundle settings (postcode and LSOA tables, the cell key secret).
+    source, max_unmapped_share
+        As for :func:`geo.data.client_extract.read_client_rows` (file name for messages; the
+        share of rows that may stay unmapped).
 
     Returns
     -------
     pandas.DataFrame
-        One row per input row: ``row`` (1-based data row), ``lsoa21cd`` (NA when unmapped),
-        ``geo_status`` (``postcode``, ``lsoa``, ``missing``, ``invalid``, ``not_found``,
-        ``bad_lsoa``), ``substance_group``, ``in_treatment`` (boolean, NA if blank), ``date``,
-        ``synthetic``, ``record_key`` (0-255, for the cell key method).  **No postcode column.**  ``attrs["problems"]`` lists unmapped rows as
-        ``{"row": 17, "problem": "postcode not found"}`` and ``attrs["summary"]`` the counts.
+        :data:`geo.data.client_extract.CLIENT_COLUMNS`, one row per input row.  **No postcode
+        column.**  ``attrs["problems"]`` lists unmapped rows, ``attrs["summary"]`` the counts.
 
     Raises
     ------
@@ -101,122 +77,8 @@ def read_client_extract(src: str | Path | bytes | pd.DataFrame, settings: Settin
         row and column, never the postcode.
     """
     s = _settings(settings)
-    if isinstance(src, pd.DataFrame):
-        raw = src.copy()
-        raw.columns = [str(c).strip().lower().replace(" ", "_") for c in raw.columns]
-        name = source or "client extract"
-    else:
-        from geo.data.uploads import read_user_csv
-
-        name = source or (str(src) if not isinstance(src, bytes | bytearray) else "upload")
-        raw = read_user_csv(src, source=name)
-    pc_col, lsoa_col = _find(raw, POSTCODE_ALIASES), _find(raw, LSOA_ALIASES)
-    if pc_col is None and lsoa_col is None:
-        raise InputError(_no_key_column(raw, name))
-    keys = record_keys(raw, secret_for(s))
-    n = len(raw)
-    lsoa = pd.Series(pd.NA, index=raw.index, dtype="string")
-    status = pd.Series("missing", index=raw.index, dtype="object")
-    valid_lsoas = load_lsoa_table(s).index
-    if lsoa_col is not None:
-        codes = raw[lsoa_col].fillna("").astype(str).str.strip().str.upper()
-        has = codes != ""
-        good = has & codes.str.match(_LSOA21.pattern) & codes.isin(valid_lsoas)
-        lsoa[good] = codes[good]
-        status[good] = "lsoa"
-        status[has & ~good] = "bad_lsoa"
-    if pc_col is not None:
-        todo = lsoa.isna()
-        if todo.any():
-            g = geocode_postcodes(raw.loc[todo, pc_col].fillna("").astype(str), s)
-            g.index = raw.index[todo.to_numpy()]
-            found = g["status"] == "found"
-            lsoa[found[found].index] = g.loc[found, "lsoa21cd"].astype("string")
-            st = g["status"].map({"found": "postcode", "missing": "missing", "invalid": "invalid",
-                                  "unknown": "not_found"})
-            keep_bad_lsoa = status[todo] == "bad_lsoa"
-            status[todo] = np.where(keep_bad_lsoa & (st != "postcode"), "bad_lsoa", st)
-    out = pd.DataFrame({"row": np.arange(1, n + 1), "lsoa21cd": lsoa.to_numpy(), "geo_status": status.to_numpy()})
-    out["substance_group"] = _substance(raw, name)
-    out["in_treatment"] = _yes_no(raw, name)
-    out["date"] = _dates(raw, name)
-    syn = raw["synthetic"].fillna("").astype(str).str.strip().str.lower() if "synthetic" in raw.columns else None
-    out["synthetic"] = syn.isin(_YES).to_numpy() if syn is not None else False
-    out["record_key"] = keys
-    problems = _problems(out)
-    mapped = int(out["lsoa21cd"].notna().sum())
-    out.attrs = {"source": Path(name).name, "problems": problems,
-                 "summary": {"rows": n, "mapped": mapped, "unmapped": n - mapped,
-                             **{k: int(v) for k, v in out["geo_status"].value_counts().items()}}}
-    logger.info("%s: client extract read; postcodes mapped to LSOA 2021 and dropped", Path(name).name)
-    if mapped == 0 or (n - mapped) / n > max_unmapped_share:
-        rows = ", ".join(f"row {p['row']}: {p['problem']}" for p in problems[:5])
-        msg = (f"{name}: {n - mapped} of {n} rows could not be mapped to an LSOA ({rows}); check the "
-               "postcode column holds full English postcodes (e.g. 'NN1 5BA') or lsoa21cd holds LSOA 2021 codes")
-        raise InputError(msg)
-    return out
-
-
-def _no_key_column(raw: pd.DataFrame, name: str) -> str:
-    """Why no postcode/LSOA column was found, naming column numbers, never quoting the file."""
-    from geo.data.uploads import column_kinds, header_problem
-
-    kinds = column_kinds(raw)
-    hint = next((f"column {i} looks like {k}" for i, k in kinds.items() if k in ("postcodes", "LSOA codes")), None)
-    head = header_problem([str(c) for c in raw.columns])
-    if head is not None:
-        return (f"{name}: {head}; add a header row with a 'postcode' (or 'lsoa21cd') column above the "
-                "first client")
-    fix = f" ({hint}: rename its header to 'postcode' or 'lsoa21cd')" if hint else ""
-    return (f"{name}: needs a 'postcode' or an 'lsoa21cd' column (one row per client); none of its "
-            f"{len(raw.columns)} column(s) has that name{fix}")
-
-
-def _problems(out: pd.DataFrame) -> list[dict[str, Any]]:
-    words = {"missing": "no postcode or LSOA", "invalid": "postcode not in a valid format",
-             "not_found": "postcode not found (terminated, mistyped, or outside England)",
-             "bad_lsoa": "not an English LSOA 2021 code"}
-    bad = out[out["lsoa21cd"].isna()]
-    return [{"row": int(r), "problem": words.get(st, st)} for r, st in zip(bad["row"], bad["geo_status"], strict=True)]
-
-
-def _substance(raw: pd.DataFrame, name: str) -> np.ndarray:
-    col = _find(raw, SUBSTANCE_ALIASES)
-    if col is None:
-        return np.full(len(raw), pd.NA, dtype=object)
-    return raw[col].fillna("").astype(str).str.strip().str.lower().replace("", pd.NA).to_numpy()
-
-
-def _yes_no(raw: pd.DataFrame, name: str) -> pd.arrays.BooleanArray:
-    col = _find(raw, TREATMENT_ALIASES)
-    if col is None:
-        return pd.array([pd.NA] * len(raw), dtype="boolean")
-    v = raw[col].fillna("").astype(str).str.strip().str.lower()
-    bad = (v != "") & ~v.isin(_YES | _NO)
-    if bad.any():
-        rows = ", ".join(str(i + 1) for i in np.flatnonzero(bad.to_numpy())[:5])
-        msg = f"{name}: column {col!r} must be yes/no (row {rows}); use yes, no or leave blank"
-        raise InputError(msg)
-    arr = pd.array([True if x in _YES else False if x in _NO else pd.NA for x in v], dtype="boolean")
-    return arr
-
-
-def _dates(raw: pd.DataFrame, name: str) -> pd.Series:
-    col = _find(raw, DATE_ALIASES)
-    if col is None:
-        return pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]").to_numpy()
-    text = raw[col].fillna("").astype(str).str.strip()
-    iso = text.str.match(r"^\d{4}-\d{2}-\d{2}")
-    parsed = pd.to_datetime(text.where(iso), errors="coerce", format="ISO8601")
-    other = ~iso & (text != "")
-    if other.any():
-        parsed[other] = pd.to_datetime(text[other], errors="coerce", dayfirst=True, format="mixed")
-    bad = (text != "") & parsed.isna()
-    if bad.any():
-        rows = ", ".join(str(i + 1) for i in np.flatnonzero(bad.to_numpy())[:5])
-        msg = f"{name}: column {col!r} has dates that cannot be read (row {rows}); use YYYY-MM-DD"
-        raise InputError(msg)
-    return parsed.to_numpy()
+    return read_client_rows(src, s, record_keys=lambda raw: record_keys(raw, secret_for(s)), source=source,
+                            max_unmapped_share=max_unmapped_share)
 
 
 # --------------------------------------------------------------------------------------------
@@ -296,19 +158,3 @@ def synthetic_clients(area: Area, n: int, seed: int, settings: Settings | None =
     out.attrs = {"synthetic": True, "area": area.name, "seed": int(seed), "lsoa21cd": codes}
     logger.info("synthetic clients: %d for %s (seed %d) from %d LSOAs", int(n), area.name, int(seed), len(lsoas))
     return out
-
-
-def write_synthetic_clients(df: pd.DataFrame, out: str | Path) -> Path:
-    """Write a synthetic extract to CSV; the file name must contain 'synthetic'."""
-    path = Path(out)
-    if "synthetic" not in path.name.lower():
-        msg = f"{path}: synthetic extracts must have 'synthetic' in the file name (e.g. synthetic_clients.csv)"
-        raise InputError(msg)
-    if "synthetic" not in df.columns or not df["synthetic"].astype(bool).all():
-        msg = "only frames made by synthetic_clients (synthetic=True on every row) may be written here"
-        raise InputError(msg)
-    from geo.cache import atomic_write_csv
-
-    atomic_write_csv(df, path, index=False)
-    logger.info("wrote %d SYNTHETIC clients to %s", len(df), path.name)
-    return path

@@ -23,17 +23,17 @@ applied to the sites *before* routing; cross-border coverage keeps the buffer si
 Times carry a range: when the times frame has ``minutes_low``/``minutes_high`` (the router's
 measured error, :mod:`geo.travel.error_bands`: the estimate's held-out errors, or the road
 router's), every table also counts adults within on those times (``pct_within_low``/``_high``,
-:func:`range_text`).  :func:`coverage_by_service` gives the headline per service side by side.
+:func:`range_text`).
 
-Why this module is long: the within/beyond definition above, its estimate range and the
-straight-line (distance) variant are one definition of coverage and are kept together so
-they cannot drift apart.
+The straight-line (distance) variant builds a times frame in :mod:`geo.measures.straight_line`;
+several thresholds and per-service headlines side by side are in :mod:`geo.measures.coverage_sets`.
+Both count with :func:`coverage_summary`, so there is one definition of coverage.
+
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -279,8 +279,8 @@ def range_text(headline: dict[str, Any], *, what: str = "within", weight: str = 
     return f"{lo:.1f}\u2013{hi:.1f}% of {weight} {where} ({kind})"
 
 
-def _threshold(threshold_minutes: float | None, threshold_km: float | None,
-               value_col: str | None) -> tuple[float, str]:
+def threshold_column(threshold_minutes: float | None, threshold_km: float | None,
+                     value_col: str | None) -> tuple[float, str]:
     """The one threshold given and the column it applies to (minutes, or km for ``distance_km``)."""
     if (threshold_minutes is None) == (threshold_km is None):
         msg = "give exactly one of threshold_minutes or threshold_km"
@@ -308,7 +308,7 @@ def coverage_summary(times: pd.DataFrame, *, threshold_minutes: float | None = N
     distances (``distance_km``).  Returns a dict ``{"headline": {...}, "by_imd_decile":
     DataFrame, ...}``; breakdown columns missing from ``times`` are skipped.
     """
-    threshold_minutes, value_col = _threshold(threshold_minutes, threshold_km, value_col)
+    threshold_minutes, value_col = threshold_column(threshold_minutes, threshold_km, value_col)
     out: dict[str, Any] = {"headline": coverage_headline(
         times, threshold_minutes=threshold_minutes, weight=weight, value_col=value_col)}
     for b in breakdowns:
@@ -318,243 +318,6 @@ def coverage_summary(times: pd.DataFrame, *, threshold_minutes: float | None = N
     return out
 
 
-# --------------------------------------------------------------------------- straight line
-def nearest_site_straight_line(lsoas: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
-    """Straight-line distance from each LSOA population-weighted centroid to its nearest site.
-
-    A KD-tree on the site coordinates (EPSG:27700 metres) answers all LSOAs at once, so all of
-    England (33,755 LSOAs x ~10,500 pharmacies) takes well under a second.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``lsoas`` plus ``distance_metres``, ``distance_km``, ``site_id``, ``site_name``,
-        ``site_type``, ``site_in_area`` (NaN/None columns when there are no sites).
-    """
-    from scipy.spatial import cKDTree
-
-    for frame, what in ((lsoas, "LSOAs"), (sites, "sites")):
-        missing = [c for c in ("easting", "northing") if c not in frame.columns]
-        if missing:
-            msg = f"{what} lack column(s) {missing} (EPSG:27700 metres)"
-            raise SchemaError(msg)
-    site_xy = sites[["easting", "northing"]].to_numpy(dtype=float)
-    ok = np.isfinite(site_xy).all(axis=1)
-    site_xy = site_xy[ok]
-    s = sites[ok]
-    out = pd.DataFrame(lsoas).copy()
-    if "geometry" in out.columns:
-        out = out.drop(columns="geometry")
-    xy = out[["easting", "northing"]].to_numpy(dtype=float)
-    if not len(site_xy):
-        out["distance_metres"] = np.nan
-        out["distance_km"] = np.nan
-        for c in ("site_id", "site_name", "site_type", "site_in_area"):
-            out[c] = None
-        return out
-    t0 = time.perf_counter()
-    dist, idx = cKDTree(site_xy).query(xy, k=1)
-    logger.info("KD-tree nearest site: %d origins x %d sites in %.3f s", len(xy), len(site_xy),
-                time.perf_counter() - t0)
-    out["distance_metres"] = dist
-    out["distance_km"] = dist / 1000.0
-    out["site_id"] = s["site_id"].to_numpy()[idx] if "site_id" in s else idx
-    out["site_name"] = s["name"].to_numpy()[idx] if "name" in s else None
-    out["site_type"] = s["site_type"].to_numpy()[idx] if "site_type" in s else None
-    out["site_in_area"] = s["in_area"].to_numpy()[idx] if "in_area" in s else True
-    return out
-
-
-def straight_line_times(lsoas: pd.DataFrame, sites: pd.DataFrame, *, speed_kph: float,
-                        detour_factor: float = 1.0) -> pd.DataFrame:
-    """A times frame from straight-line distance: ``minutes = km x detour / speed_kph x 60``.
-
-    A crude stand-in for routed times (labelled ``method="straight-line"``); useful for tests,
-    sensitivity checks and places without a network.
-    """
-    if speed_kph <= 0 or detour_factor <= 0:
-        msg = "speed_kph and detour_factor must be positive"
-        raise InputError(msg)
-    out = nearest_site_straight_line(lsoas, sites)
-    out["minutes"] = out["distance_km"] * detour_factor / speed_kph * 60.0
-    out["method"] = "straight-line"
-    if "in_area" not in out.columns:
-        out["in_area"] = True
-    return out
-
-
-def straight_line_coverage(lsoas: pd.DataFrame, sites: pd.DataFrame, *, threshold_km: float = 1.6,
-                           weight: str = "adults",
-                           breakdowns: Sequence[str] = ("imd_decile", "urban_rural"),
-                           ) -> dict[str, Any]:
-    """Share of adults whose LSOA centroid lies within ``threshold_km`` (straight line) of a site.
-
-    Parameters
-    ----------
-    lsoas : pandas.DataFrame
-        LSOA rows with ``easting``/``northing`` (population-weighted centroids) and ``weight``.
-    sites : pandas.DataFrame
-        Sites with ``easting``/``northing``.
-    threshold_km : float, default 1.6
-        Distance threshold (1.6 km = 1 mile, the usual pharmacy-access benchmark).
-    weight : str, default "adults"
-        Population column.
-    breakdowns : sequence of str
-        Group columns for the breakdown tables.
-
-    Returns
-    -------
-    dict
-        ``headline`` (dict), ``by_<col>`` tables as :func:`coverage_table`, ``distances``
-        (the per-LSOA frame), ``seconds`` (compute time).
-    """
-    t0 = time.perf_counter()
-    d = nearest_site_straight_line(lsoas, sites)
-    if "in_area" not in d.columns:
-        d["in_area"] = True
-    d["method"] = "straight-line"
-    out = coverage_summary(d, threshold_km=threshold_km, weight=weight, breakdowns=breakdowns)
-    out["seconds"] = round(time.perf_counter() - t0, 3)
-    out["distances"] = d
-    logger.info("straight-line coverage %.1f km: %.1f%% of %s within (%.2f s)", threshold_km,
-                out["headline"]["pct_within"], weight, out["seconds"])
-    return out
-
-
-# --------------------------------------------------------------------------- several thresholds
-def parse_thresholds(text: str | float | Sequence[float]) -> tuple[float, ...]:
-    """Thresholds from ``"15,30,45"`` (or one number, or a sequence): sorted, unique, positive.
-
-    Raises
-    ------
-    InputError
-        On an empty list, a non-number or a non-positive value.
-    """
-    if isinstance(text, str):
-        parts = [t.strip() for t in text.split(",") if t.strip()]
-    elif isinstance(text, int | float | np.integer | np.floating):
-        parts = [str(text)]
-    else:
-        parts = [str(t) for t in text]
-    if not parts:
-        msg = "give at least one threshold, e.g. 45 or 15,30,45"
-        raise InputError(msg)
-    values: list[float] = []
-    for t in parts:
-        try:
-            v = float(t)
-        except ValueError:
-            msg = f"threshold {t!r} is not a number (use e.g. 15,30,45)"
-            raise InputError(msg) from None
-        if not np.isfinite(v) or v <= 0:
-            msg = f"threshold must be a positive number, got {t!r}"
-            raise InputError(msg)
-        values.append(v)
-    return tuple(sorted(set(values)))
-
-
-def coverage_by_thresholds(times: pd.DataFrame, *, thresholds_minutes: Sequence[float] | None = None,
-                           thresholds_km: Sequence[float] | None = None,
-                           breakdowns: Sequence[str] = BREAKDOWNS, weight: str = "adults",
-                           value_col: str | None = None) -> pd.DataFrame:
-    """One long table: :func:`coverage_table` for every threshold, overall and per breakdown.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``threshold_minutes`` (``threshold_km`` for distances), ``breakdown`` (``"all"``
-        or the group column), ``group`` (``"All"`` or the group value) and the
-        :func:`coverage_table` columns; within each (threshold, breakdown) the ``weight`` columns
-        add up to the area's total.
-    """
-    if (thresholds_minutes is None) == (thresholds_km is None):
-        msg = "give exactly one of thresholds_minutes or thresholds_km"
-        raise InputError(msg)
-    km = thresholds_km is not None
-    _, value_col = _threshold(None if km else 1.0, 1.0 if km else None, value_col)
-    thr_col = "threshold_km" if km else "threshold_minutes"
-    frames = []
-    for thr in parse_thresholds(list(thresholds_km if km else thresholds_minutes)):  # type: ignore[arg-type]
-        for b in (None, *[b for b in breakdowns if b in times.columns]):
-            t = coverage_table(times, threshold_minutes=thr, by=b, weight=weight, value_col=value_col)
-            t = t.reset_index(names="group")
-            t.insert(0, "breakdown", b or "all")
-            t.insert(0, thr_col, thr)
-            frames.append(t)
-    out = pd.concat(frames, ignore_index=True)
-    out["group"] = out["group"].astype(str)
-    logger.info("coverage at %d threshold(s): %d rows", len(set(out[thr_col])), len(out))
-    return out
-
-
-def has_service_times(times: pd.DataFrame, service: str, *, value_col: str = "minutes") -> bool:
-    """Whether ``times`` carries the per-service column ``<value_col>_<service>``."""
-    return f"{value_col}_{service}" in times.columns
-
-
-def service_times(times: pd.DataFrame, service: str, *, value_col: str = "minutes") -> pd.DataFrame:
-    """``times`` with ``value_col`` (and its range and nearest site) set to one service's columns.
-
-    ``service`` ``"any"`` (or a service without its own column) returns ``times`` unchanged:
-    the nearest site of any type.  Every measure that reads ``minutes`` then answers for that
-    service (coverage, gap scores, equity).
-    """
-    if not has_service_times(times, service, value_col=value_col):
-        return times
-    out = times.copy()
-    for suffix in ("", "_low", "_high"):
-        src = f"{value_col}_{service}{suffix}"
-        if src in times.columns:
-            out[f"{value_col}{suffix}"] = times[src].to_numpy()
-        elif suffix and f"{value_col}{suffix}" in out.columns:
-            out = out.drop(columns=f"{value_col}{suffix}")
-    for col in ("site_id", "site_name"):
-        if f"{col}_{service}" in times.columns:
-            out[col] = times[f"{col}_{service}"].to_numpy()
-    return out
-
-
-def coverage_by_service(times: pd.DataFrame, services: Sequence[str], *,
-                        thresholds_minutes: Sequence[float] | None = None,
-                        thresholds_km: Sequence[float] | None = None, weight: str = "adults") -> pd.DataFrame:
-    """Headline coverage per service, side by side: one row per (service, threshold).
-
-    ``times`` carries ``minutes`` (nearest site of any type) and ``minutes_<service>`` per
-    service (:func:`geo.travel.catchments.nearest_times` with ``services=``; ``distance_km_*``
-    for straight-line studies).  Rows follow :func:`geo.data.services.result_services`: each
-    service, then ``any`` (the nearest site of any type) when there are several.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Index ``service``; columns ``service_label``, ``threshold_minutes`` (``threshold_km``)
-        and the :func:`coverage_headline` figures (``adults_within``, ``adults_beyond``,
-        ``pct_beyond``, ``mean_minutes``, ``median_minutes`` ..., with ``_low``/``_high``
-        where the times carry a range).
-    """
-    from geo.data.services import ANY_SITE, result_services, selection_label
-
-    if (thresholds_minutes is None) == (thresholds_km is None):
-        msg = "give exactly one of thresholds_minutes or thresholds_km"
-        raise InputError(msg)
-    km = thresholds_km is not None
-    value_col, thr_col = ("distance_km", "threshold_km") if km else ("minutes", "threshold_minutes")
-    rows = []
-    for key in result_services(services):
-        if not has_service_times(times, key, value_col=value_col) and key != ANY_SITE:
-            continue
-        sub = service_times(times, key, value_col=value_col)
-        for thr in parse_thresholds(list(thresholds_km if km else thresholds_minutes)):  # type: ignore[arg-type]
-            h = coverage_headline(sub, threshold_minutes=thr, weight=weight, value_col=value_col)
-            for drop in ("threshold", "unit", "range_note"):
-                h.pop(drop, None)
-            rows.append({"service": key, "service_label": selection_label(key), thr_col: thr, **h})
-    out = pd.DataFrame(rows)
-    return out.set_index("service") if len(out) else out
-
-
-__all__ = ["BREAKDOWNS", "PLACE_BREAKDOWNS", "RANGE_NOTE", "coverage_by_service", "coverage_by_thresholds",
-           "coverage_headline", "has_service_times", "service_times",
-           "coverage_summary", "coverage_table", "has_range_columns", "nearest_site_straight_line",
-           "parse_thresholds", "range_text", "residents", "restrict_sites", "straight_line_coverage",
-           "straight_line_times", "weighted_mean", "weighted_median"]
+__all__ = ["BREAKDOWNS", "NETWORK_RANGE_NOTE", "PLACE_BREAKDOWNS", "RANGE_NOTE", "coverage_headline",
+           "coverage_summary", "coverage_table", "has_range_columns", "range_text", "residents",
+           "restrict_sites", "threshold_column", "weighted_mean", "weighted_median"]

@@ -21,7 +21,6 @@ A *rural gap* is an LSOA classed ``urban_rural == "Rural"`` whose time is beyond
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -84,7 +83,7 @@ def gap_scores(times: pd.DataFrame, need: pd.DataFrame | pd.Series | None = None
         msg = "times frame lacks 'minutes'"
         raise SchemaError(msg)
     if service and service != "any":
-        from geo.measures.coverage import has_service_times, service_times
+        from geo.measures.coverage_sets import has_service_times, service_times
 
         if not has_service_times(times, service):
             msg = f"the times have no journeys to {service!r}; include it in the study's services"
@@ -182,14 +181,4 @@ def rural_gaps(scores: pd.DataFrame) -> pd.DataFrame:
     return scores[scores["rural_gap"]]
 
 
-def export_outreach_csv(outreach: pd.DataFrame, path: str | Path) -> Path:
-    """Write an outreach list to CSV atomically; returns the path."""
-    from geo.cache import atomic_write_csv
-
-    p = Path(path)
-    atomic_write_csv(outreach, p, index=False)
-    logger.info("outreach list: %d rows written to %s", len(outreach), p)
-    return p
-
-
-__all__ = ["OUTREACH_COLUMNS", "SERVICE_COLUMNS", "export_outreach_csv", "gap_scores", "outreach_list", "rural_gaps"]
+__all__ = ["OUTREACH_COLUMNS", "SERVICE_COLUMNS", "gap_scores", "outreach_list", "rural_gaps"]

@@ -29,24 +29,19 @@ random Fourier features -- a few matrix products per draw, no loop over neighbou
 journey keeps the same error before and after a change, so journeys a change does not touch
 cancel exactly.
 
-A figure's range is the 10th-90th percentile of its draws (:func:`interval`), widened where
-needed to include the figure computed on the router's own times.  A change whose range
-includes zero is "not distinguishable from no change" (:func:`verdict`).  Draw ``r`` uses the
+A figure's range is the 10th-90th percentile of its draws, widened where needed to include
+the figure computed on the router's own times; a change whose range includes zero is "not
+distinguishable from no change" (both in :mod:`geo.measures.intervals`).  Draw ``r`` uses the
 generator seeded with ``(seed, r)``: results are the same on every run and machine.
 
 Sites that cannot become anyone's nearest (or second nearest, for closures) in any plausible
 draw -- further than the error and location margins from the best -- are left out of the
 draws; they cannot change a figure.
-
-Why this module is long: the position model, the error field and the draw engine are one
-model whose parts share the random streams; split, the "same error before and after" rule
-would span modules.
 """
 
 from __future__ import annotations
 
 import logging
-import warnings
 import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -55,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from geo._errors import InputError
+from geo.measures.intervals import INTERVAL_PERCENTILES
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -89,10 +85,6 @@ POSTCODE_POSITIONS = 6
 UNKNOWN_TOWN_METRES = 1_000.0
 #: Precisions that need no jitter.
 EXACT_PRECISIONS = frozenset({"address", "coordinates", "exact", ""})
-#: Percentiles of the reported interval.
-INTERVAL_PERCENTILES = (10.0, 90.0)
-#: Words for a change whose range includes zero.
-NOT_DISTINGUISHABLE = "not distinguishable from no change"
 
 
 @dataclass(frozen=True)
@@ -384,50 +376,4 @@ class AccessDraws:
                 + np.sqrt(max(1.0 - a_share - b_share, 0.0)) * joint)
 
 
-# --------------------------------------------------------------------------- summaries
-def interval(samples: np.ndarray, point: Any, *, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """10th and 90th percentile of ``samples`` along ``axis``, widened to contain ``point``.
-
-    NaN samples are ignored; where every sample is NaN the interval is the point itself.
-    """
-    s = np.asarray(samples, dtype=float)
-    p = np.asarray(point, dtype=float)
-    lo_pct, hi_pct = INTERVAL_PERCENTILES
-    if s.shape[axis] == 0:
-        return p.copy(), p.copy()
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices: the point is used
-        lo = np.nanpercentile(s, lo_pct, axis=axis)
-        hi = np.nanpercentile(s, hi_pct, axis=axis)
-    lo = np.where(np.isnan(lo), p, np.fmin(lo, p))
-    hi = np.where(np.isnan(hi), p, np.fmax(hi, p))
-    return lo, hi
-
-
-def verdict(point: float, low: float, high: float, *, tolerance: float = 0.0,
-            better: str = "higher") -> str:
-    """``"gain"``, ``"loss"``, ``"no change"`` or :data:`NOT_DISTINGUISHABLE` for a change.
-
-    ``better="lower"`` for figures where less is better (minutes): a negative change is a gain.
-    A range that includes zero (beyond ``tolerance``) is not distinguishable from no change.
-    """
-    if not np.isfinite(point):
-        return ""
-    if abs(point) <= tolerance and low >= -tolerance and high <= tolerance:
-        return "no change"
-    if low <= tolerance and high >= -tolerance:
-        return NOT_DISTINGUISHABLE
-    up = point > 0
-    return "gain" if up == (better == "higher") else "loss"
-
-
-def add_interval_columns(frame: pd.DataFrame, column: str, samples: np.ndarray) -> None:
-    """Insert ``<column>_low`` and ``<column>_high`` right after ``column`` (draws on axis 0)."""
-    lo, hi = interval(samples, frame[column].to_numpy(dtype=float))
-    at = list(frame.columns).index(column) + 1
-    frame.insert(at, f"{column}_low", lo)
-    frame.insert(at + 1, f"{column}_high", hi)
-
-
-__all__ = ["CORRELATION", "DEFAULT_CORRELATION", "NOT_DISTINGUISHABLE", "AccessDraws", "UncertaintySpec", "add_interval_columns",
-           "interval", "relevant_rows", "site_positions", "verdict"]
+__all__ = ["CORRELATION", "DEFAULT_CORRELATION", "AccessDraws", "UncertaintySpec", "relevant_rows", "site_positions"]

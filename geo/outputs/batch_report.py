@@ -141,7 +141,7 @@ def write_national_report(run: str | Path, *, settings: Settings | None = None) 
     from geo.cache import atomic_write_text
 
     run = Path(run)
-    from geo.planning.batch_run import read_manifest
+    from geo.planning.batch_manifest import read_manifest
 
     manifest = read_manifest(run)
     summary = read_summary(run)

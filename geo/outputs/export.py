@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from geo._errors import SchemaError
+from geo._errors import InputError, SchemaError
 from geo.crs import BNG
+from geo.outputs.safe_csv import write_csv
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -269,13 +270,59 @@ def lsoa_table(lsoas_with_metrics: pd.DataFrame) -> pd.DataFrame:
 
 def export_lsoa_csv(path: str | Path, lsoas_with_metrics: pd.DataFrame) -> Path:
     """Write the LSOA metrics table (no geometry) to CSV atomically after the disclosure check."""
-    from geo.cache import atomic_write_csv
-
     table = lsoa_table(lsoas_with_metrics)
     _check(table, allowed=(), source="LSOA metrics CSV")
-    target = Path(path)
-    atomic_write_csv(table, target, index=False, float_format="%.4f")
+    target = write_csv(table, path, index=False, float_format="%.4f")
     logger.info("LSOA metrics CSV %s: %d rows", target, len(table))
+    return target
+
+
+def export_outreach_csv(outreach: pd.DataFrame, path: str | Path) -> Path:
+    """Write an outreach list (:func:`geo.measures.gaps.outreach_list`) to CSV atomically; returns the path."""
+    p = write_csv(outreach, path, index=False)
+    logger.info("outreach list: %d rows written to %s", len(outreach), p)
+    return p
+
+
+def write_synthetic_clients(df: pd.DataFrame, out: str | Path) -> Path:
+    """Write a synthetic extract (:func:`geo.measures.clients.synthetic_clients`) to CSV.
+
+    The file name must contain 'synthetic', and every row must say ``synthetic=True``.
+    """
+    path = Path(out)
+    if "synthetic" not in path.name.lower():
+        msg = f"{path}: synthetic extracts must have 'synthetic' in the file name (e.g. synthetic_clients.csv)"
+        raise InputError(msg)
+    if "synthetic" not in df.columns or not df["synthetic"].astype(bool).all():
+        msg = "only frames made by synthetic_clients (synthetic=True on every row) may be written here"
+        raise InputError(msg)
+    write_csv(df, path, index=False)
+    logger.info("wrote %d SYNTHETIC clients to %s", len(df), path.name)
+    return path
+
+
+#: GIS formats of catchment files, by suffix (GDAL driver names).
+CATCHMENT_DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON"}
+
+
+def catchment_driver(path: str | Path) -> str:
+    """The GDAL driver a catchment file name asks for; :class:`InputError` for any other suffix."""
+    target = Path(path)
+    if target.suffix.lower() not in CATCHMENT_DRIVERS:
+        msg = f"--out {target}: use a .gpkg or .geojson file name"
+        raise InputError(msg)
+    return CATCHMENT_DRIVERS[target.suffix.lower()]
+
+
+def export_catchments(path: str | Path, iso: gpd.GeoDataFrame) -> Path:
+    """Write catchment polygons (:func:`geo.travel.catchments.isochrones`) atomically as GeoPackage
+    (layer ``catchments``) or GeoJSON, as the suffix says (:func:`catchment_driver`)."""
+    from geo.cache import atomic_path
+
+    target = Path(path)
+    driver = catchment_driver(target)
+    with atomic_path(target) as tmp:
+        iso.to_file(tmp, driver=driver, layer="catchments" if driver == "GPKG" else None)
     return target
 
 
@@ -285,5 +332,6 @@ def describe_export(lsoas_with_metrics: pd.DataFrame) -> dict[str, Any]:
             "columns": [c for c in lsoas_with_metrics.columns if c != "geometry"]}
 
 
-__all__ = ["LSOA_COLUMNS", "SITE_COLUMNS", "describe_export", "export_client_geopackage", "export_geopackage", "export_lsoa_csv",
-           "lsoa_metrics", "lsoa_table", "site_layer"]
+__all__ = ["LSOA_COLUMNS", "SITE_COLUMNS", "CATCHMENT_DRIVERS", "catchment_driver", "describe_export", "export_catchments", "export_client_geopackage",
+           "export_geopackage", "export_lsoa_csv", "export_outreach_csv", "lsoa_metrics", "lsoa_table", "site_layer",
+           "write_synthetic_clients"]

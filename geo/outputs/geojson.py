@@ -13,7 +13,6 @@ import html
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,12 +20,11 @@ import pandas as pd
 
 from geo._errors import InputError
 from geo.crs import WGS84, to_bng
+from geo.outputs.markers import site_style
 
 if TYPE_CHECKING:
     import geopandas as gpd
     from shapely.geometry.base import BaseGeometry
-
-logger = logging.getLogger(__name__)
 
 logger = logging.getLogger(__name__)
 
@@ -61,35 +59,6 @@ SEQUENTIAL_COLOURS = ("#fef0d9", "#fdd49e", "#fdbb84", "#fc8d59", "#e34a33", "#b
 
 
 NO_DATA_COLOUR = "#bdbdbd"
-
-
-@dataclass(frozen=True)
-class SiteStyle:
-    """How one site type is drawn: a shape, a fill colour and a one-letter glyph."""
-
-    label: str
-    colour: str
-    shape: str  # "square" | "circle" | "diamond" | "triangle"
-    glyph: str
-    size_px: int
-
-
-#: Distinct shape + colour per site type (Okabe-Ito colour-blind-safe palette).
-SITE_STYLES: dict[str, SiteStyle] = {
-    "hub": SiteStyle("Treatment hub", "#5b2a86", "square", "H", 22),
-    "satellite": SiteStyle("Satellite clinic", "#0072b2", "square", "S", 18),
-    "outreach": SiteStyle("Outreach point", "#d55e00", "triangle", "O", 18),
-    "pharmacy": SiteStyle("Community pharmacy", "#009e73", "circle", "+", 13),
-    "nsp": SiteStyle("Needle & syringe programme", "#cc79a7", "diamond", "N", 16),
-    "supervised_consumption": SiteStyle("Supervised consumption", "#e69f00", "diamond", "C", 16),
-    "young_people": SiteStyle("Young people's service", "#56b4e9", "circle", "Y", 16),
-    "hospital": SiteStyle("Hospital", "#c00000", "square", "+", 18),
-    "recovery": SiteStyle("Recovery service", "#8c6d31", "circle", "R", 16),
-    "other": SiteStyle("Other site", "#555555", "circle", "•", 14),
-    "proposed": SiteStyle("Proposed site", "#000000", "square", "★", 22),
-    "moved": SiteStyle("Moved site (new place)", "#000000", "circle", "→", 20),
-    "closed": SiteStyle("Closed site", "#9e9e9e", "square", "✕", 20),
-}
 
 
 def _round_coords(geoms: np.ndarray, decimals: int) -> np.ndarray:
@@ -266,11 +235,6 @@ def choropleth_geojson(frame: gpd.GeoDataFrame, column: str, *, bins: Sequence[f
     return frame_to_geojson(f, properties=props, simplify_metres=simplify_metres)
 
 
-def site_style(site_type: str) -> SiteStyle:
-    """Drawing style of a site type (unknown types use ``other``)."""
-    return SITE_STYLES.get(str(site_type), SITE_STYLES["other"])
-
-
 def popup_html(row: Mapping[str, Any]) -> str:
     def get(k: str) -> str:
         v = row.get(k)
@@ -351,4 +315,4 @@ def click_to_bng(lat: float, lon: float) -> tuple[float, float]:
     return round(float(e[0])), round(float(n[0]))
 
 
-__all__ = ["popup_html", "safe_text", "COORD_DECIMALS", "DECILE_COLOURS", "MINUTES_BINS", "MINUTES_COLOURS", "NO_DATA_COLOUR", "PLAIN_BACKGROUND", "SEQUENTIAL_COLOURS", "SIMPLIFY_METRES", "SITE_STYLES", "SiteStyle", "TOOLTIP_FIELDS", "bounds_from_bng", "choropleth_geojson", "classify", "click_to_bng", "district_geojson", "frame_to_geojson", "geojson_bounds", "legend_labels", "logger", "outline_geojson", "quantile_bins", "site_style", "sites_geojson"]
+__all__ = ["popup_html", "safe_text", "COORD_DECIMALS", "DECILE_COLOURS", "MINUTES_BINS", "MINUTES_COLOURS", "NO_DATA_COLOUR", "PLAIN_BACKGROUND", "SEQUENTIAL_COLOURS", "SIMPLIFY_METRES", "TOOLTIP_FIELDS", "bounds_from_bng", "choropleth_geojson", "classify", "click_to_bng", "district_geojson", "frame_to_geojson", "geojson_bounds", "legend_labels", "logger", "outline_geojson", "quantile_bins", "sites_geojson"]

@@ -6,7 +6,8 @@ site labels, as GeoJSON (WGS84) for web maps and as EPSG:27700 frames for static
   ``min_zoom`` so bigger places are shown first.
 * Main roads: motorway, trunk and primary roads of a loaded road network
   (:func:`geo.travel.network.main_roads`), merged and simplified; none without a network.
-* Sites: each site's name with a ``min_zoom`` by type (hubs from zoom 9, pharmacies from 13).
+* Sites: each site's name with a ``min_zoom`` by type (its
+  :attr:`~geo.data.site_types.SiteType.label_zoom`: hubs from zoom 9, pharmacies from 13).
 
 Nothing here fetches tiles or anything else from the internet.
 """
@@ -20,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from geo.data.site_types import site_type
+
 if TYPE_CHECKING:
     from geo.config import Settings
     from geo.data.areas import Area
@@ -27,9 +30,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: Web-map zoom from which a site's name is shown, by site type (others: 12).
-SITE_LABEL_ZOOM = {"hub": 9, "satellite": 10, "outreach": 11, "hospital": 10, "pharmacy": 13,
-                   "scenario": 9}
 #: Line width (pixels) and colour of main roads on maps, by class.
 ROAD_STYLE = {"motorway": (3.0, "#5b6f8f"), "trunk": (2.4, "#6f7f96"), "primary": (1.6, "#8e99aa")}
 
@@ -104,7 +104,7 @@ def site_labels(sites: pd.DataFrame | None) -> pd.DataFrame:
                          "site_type": types.to_numpy(),
                          "easting": s["easting"].to_numpy(dtype=float),
                          "northing": s["northing"].to_numpy(dtype=float),
-                         "min_zoom": types.map(SITE_LABEL_ZOOM).fillna(12).astype("int64").to_numpy()})
+                         "min_zoom": np.array([site_type(t).label_zoom for t in types], dtype="int64")})
 
 
 #: Place labels drawn on a static map (biggest first, overlapping ones skipped).
@@ -229,4 +229,4 @@ def _plain(v: Any) -> Any:
     return v
 
 
-__all__ = ["ROAD_STYLE", "SITE_LABEL_ZOOM", "MapContext", "map_context", "plot_context", "site_labels"]
+__all__ = ["ROAD_STYLE", "MapContext", "map_context", "plot_context", "site_labels"]

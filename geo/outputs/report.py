@@ -141,7 +141,7 @@ def report_data(area: Area | str, times: pd.DataFrame, *, threshold_minutes: flo
     out = outreach_list(times, need, threshold_minutes=threshold_minutes, top=outreach_top)
     chart = (decile_chart_png(cov["by_imd_decile"], threshold=threshold_minutes, imd=imd_label(core))
              if charts and "by_imd_decile" in cov and len(cov["by_imd_decile"]) else None)
-    from geo.measures.coverage import coverage_by_service
+    from geo.measures.coverage_sets import coverage_by_service
     from geo.outputs.report_sections import coverage_section, section_html
 
     all_sections = list(sections)

@@ -114,14 +114,6 @@ def decile_chart_png(by_decile: pd.DataFrame, *, threshold: float, imd: str = "I
 
 
 # --------------------------------------------------------------------------- static maps
-#: Marker per site type (matplotlib marker, size in points^2, face colour), others use "other".
-SITE_MARKERS: dict[str, tuple[str, float, str]] = {
-    "hub": ("*", 320.0, "#7b2d8e"), "satellite": ("s", 80.0, "#005eb8"),
-    "outreach": ("^", 90.0, "#00a499"), "pharmacy": ("P", 70.0, "#1d3f8f"),
-    "nsp": ("D", 45.0, "#ae2573"), "supervised_consumption": ("v", 60.0, "#8a1538"),
-    "young_people": ("p", 70.0, "#330072"), "hospital": ("H", 80.0, "#da291c"),
-    "recovery": ("h", 70.0, "#ffb81c"), "other": ("o", 45.0, "#425563"),
-}
 #: Band colours: three within the threshold (greens), two beyond (reds), no reachable site.
 BAND_COLOURS = ("#1a9850", "#91cf60", "#d9ef8b", "#fc8d59", "#d73027")
 NO_SITE_COLOUR = "#9e9e9e"
@@ -176,32 +168,6 @@ def _base_map(ax: Any, lsoas: Any, *, outline: Any, districts: Any) -> None:
             "EPSG:27700", transform=ax.transAxes, ha="right", va="top", fontsize=6, color="#555")
 
 
-def _plot_sites(ax: Any, sites: pd.DataFrame | None, bounds: np.ndarray) -> list[Any]:
-    """Sites inside the map extent, one marker per type; returns legend handles."""
-    from matplotlib.lines import Line2D
-
-    if sites is None or not len(sites) or not {"easting", "northing"} <= set(sites.columns):
-        return []
-    x0, y0, x1, y1 = bounds
-    pad = 0.04 * max(x1 - x0, y1 - y0)
-    e = sites["easting"].to_numpy(dtype=float)
-    n = sites["northing"].to_numpy(dtype=float)
-    inside = (e >= x0 - pad) & (e <= x1 + pad) & (n >= y0 - pad) & (n <= y1 + pad)
-    types = (sites["site_type"].astype(str).to_numpy() if "site_type" in sites.columns
-             else np.full(len(sites), "other"))
-    handles = []
-    order = sorted(set(types[inside]), key=lambda t: (t == "hub", t))  # hubs drawn last (on top)
-    for stype in order:
-        marker, size, colour = SITE_MARKERS.get(stype, SITE_MARKERS["other"])
-        sel = inside & (types == stype)
-        ax.scatter(e[sel], n[sel], marker=marker, s=size, c=colour, edgecolors="white",
-                   linewidths=0.9, zorder=8 if stype == "hub" else 7)
-        handles.append(Line2D([], [], linestyle="none", marker=marker, markersize=size ** 0.5 * 0.8,
-                              markerfacecolor=colour, markeredgecolor="white",
-                              label=f"{stype.replace('_', ' ')} ({int(sel.sum())})"))
-    return handles
-
-
 def access_maps_png(lsoas: Any, *, threshold_minutes: float, sites: pd.DataFrame | None = None,
                     outline: Any = None, districts: Any = None, is_estimate: bool = False,
                     mode_label: str = "travel", context: Any = None) -> dict[str, str | None]:
@@ -240,6 +206,7 @@ def access_maps_png(lsoas: Any, *, threshold_minutes: float, sites: pd.DataFrame
         return {"minutes_map": None, "gap_map": None, "minutes_title": None, "gap_title": None}
     from geo.crs import require_bng
     from geo.outputs.map_context import plot_context
+    from geo.outputs.markers import plot_sites
 
     require_bng(lsoas, what="LSOA map")
     tag = " - ESTIMATE" if is_estimate else ""
@@ -252,7 +219,7 @@ def access_maps_png(lsoas: Any, *, threshold_minutes: float, sites: pd.DataFrame
     colours = np.array([*BAND_COLOURS, NO_SITE_COLOUR])
     lsoas.plot(ax=ax, color=colours[band].tolist(), edgecolor="white", linewidth=0.3, zorder=2)
     _base_map(ax, lsoas, outline=outline, districts=districts)
-    site_handles = _plot_sites(ax, sites, bounds)
+    site_handles = plot_sites(ax, sites, bounds)
     plot_context(ax, context, bounds)
     present = sorted(set(band.tolist()))
     band_handles = [Patch(facecolor=colours[i], edgecolor="#777", label=labels[i]) for i in present]
@@ -260,8 +227,8 @@ def access_maps_png(lsoas: Any, *, threshold_minutes: float, sites: pd.DataFrame
                bbox_to_anchor=(0.02, 0.05), ncol=2, fontsize=8, title_fontsize=8.5, frameon=False,
                alignment="left")
     if site_handles:
-        fig.legend(handles=site_handles, title="Sites (by type)", loc="upper right",
-                   bbox_to_anchor=(0.98, 0.05), fontsize=8, title_fontsize=8.5, frameon=False,
+        fig.legend(handles=[h for h, _ in site_handles], labels=[t for _, t in site_handles],
+                   title="Sites (by type)", loc="upper right", bbox_to_anchor=(0.98, 0.05), fontsize=8, title_fontsize=8.5, frameon=False,
                    alignment="left")
     minutes_title = f"{mode_label.capitalize()} minutes to the nearest site{tag}"
     ax.set_title(minutes_title, fontsize=10,

@@ -1,21 +1,24 @@
-"""National batch runs, part 1: the job description and the task functions workers run.
+"""National batch runs: the job and the task descriptions sent to workers.
 
 A :class:`BatchJob` says what to compute (areas, services, modes, method, thresholds, a
 public-transport feed and time window) as plain values.  It is split into one
-:class:`LadTask` per local authority: the LAD's own LSOAs, with sites across its border
-within the buffer (``Study(StudySpec(area=<LAD code>, ...))``, so buffer and thresholds
-default from :class:`~geo.config.Settings`).  Tasks carry codes, file paths and small specs --
-never frames, networks or routers -- and each task writes its own partition
-(``lads/<code>.parquet``, GeoParquet, written to a temporary file and renamed into place) and a
-marker (``lads/<code>.json``: the partition's SHA-256, the job key and the LAD's summary row).
+:class:`LadTask` per local authority -- the LAD's own LSOAs, with sites across its border
+within the buffer -- and, for public transport, one :class:`TransitChunk` per LAD x chunk of
+LSOAs routed with a :class:`TransitSetup`.  Tasks carry codes, file paths, small specs and the
+:class:`~geo.config.Settings` as JSON (:func:`settings_to_dict`; :func:`settings_from_json` turns
+it back once per worker) -- never frames, networks or routers.
 
-Heavy inputs are loaded once per worker process, not once per task: road networks
-(:func:`router_for`, keyed on the extract path and mode), the estimate router and the national
-pharmacy list (:func:`national_pharmacies`).  Public transport: one :class:`TransitChunk` per
-LAD x chunk of LSOAs (all departure times: the arrive-by search shares probes between them),
-routed on the workers from tiles built once on the client, only to the sites that could be nearest.
+The batch modules, in the order data flows:
 
-The Dask scheduling, resume and manifest live in :mod:`geo.planning.batch_run`.
+* :mod:`geo.planning.batch` -- this module: the job, its tasks, settings transport;
+* :mod:`geo.planning.batch_inputs` -- which road network each LAD uses and the heavy inputs a
+  worker loads once (routers, the national pharmacy list), giving a LAD's :class:`Study`;
+* :mod:`geo.planning.batch_transit` -- public transport: tiles built once on the client, LSOA
+  chunks routed on workers, the window reduced to nearest times;
+* :mod:`geo.planning.batch_lad` -- one LAD computed, its partition and marker written;
+* :mod:`geo.planning.batch_summary` -- what a partition and a summary row hold;
+* :mod:`geo.planning.batch_run` -- Dask scheduling (or serial), resume, the summary files;
+* :mod:`geo.planning.batch_manifest` -- the run record and comparing two runs.
 """
 
 from __future__ import annotations
@@ -23,26 +26,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import time
 from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
-
-import numpy as np
-import pandas as pd
+from typing import Any
 
 from geo._errors import InputError
 from geo.config import Settings
-from geo.planning.batch_summary import MODE_COLUMNS, area_row, lsoa_frame, mode_row, mode_times
 from geo.travel.modes import Method, TransitOptions, TravelMode, TravelSpec
-
-if TYPE_CHECKING:
-    import geopandas as gpd
-
-    from geo.planning.study import Study
-    from geo.travel.base import NearestResult
 
 logger = logging.getLogger(__name__)
 
@@ -171,7 +163,8 @@ def settings_from_dict(data: dict[str, Any]) -> Settings:
 
 
 @lru_cache(maxsize=4)
-def _settings(text: str) -> Settings:
+def settings_from_json(text: str) -> Settings:
+    """The settings a task carries as JSON, parsed once per worker process."""
     return settings_from_dict(json.loads(text))
 
 
@@ -217,218 +210,5 @@ class TransitChunk:
     stop: int
 
 
-def partition_path(out_dir: str | Path, lad24cd: str) -> Path:
-    """Where a LAD's GeoParquet partition lives."""
-    return Path(out_dir) / "lads" / f"{lad24cd}.parquet"
-
-
-def marker_path(out_dir: str | Path, lad24cd: str) -> Path:
-    """Where a LAD's completion marker lives (written after its partition)."""
-    return Path(out_dir) / "lads" / f"{lad24cd}.json"
-
-
-def sha256_of(path: Path) -> str:
-    """Hex SHA-256 of a file."""
-    from geo.data.sources import sha256_file
-
-    return sha256_file(path)
-
-
-@lru_cache(maxsize=2)
-def national_pharmacies(settings: Settings) -> gpd.GeoDataFrame:
-    """Every community pharmacy, built once per worker process (read-only)."""
-    from geo.data.sites import load_pharmacy_sites
-
-    return load_pharmacy_sites(settings)
-
-
-@lru_cache(maxsize=8)
-def router_for(network_path: str | None, mode: str, settings: Settings, mixed: bool = True) -> Any:
-    """The road router for one extract and mode -- loaded once per worker, shared by its tasks.
-
-    ``None`` gives the calibrated straight-line estimate (labelled so everywhere); ``mixed``: the
-    mixed method beyond the extract's roads, as ``make_router`` gives for method auto.
-    """
-    from geo.travel.estimate import EstimateRouter
-    from geo.travel.network import read_network
-    from geo.travel.routing import NetworkRouter
-
-    if network_path is None:
-        return EstimateRouter(mode=mode, settings=settings)
-    logger.info("worker loads the %s network %s", mode, network_path)
-    return NetworkRouter(read_network(network_path, mode=mode, settings=settings), settings=settings, mixed=mixed)
-
-
-def worker_cache_info() -> dict[str, int]:
-    """Loads done by this process's caches (tests check networks load once per worker)."""
-    info = router_for.cache_info()
-    return {"router_loads": info.misses, "router_hits": info.hits}
-
-
-def lad_study(lad24cd: str, job: BatchJob, settings: Settings, mode: TravelMode, *,
-              base: Study | None = None, router: Any = None) -> Study:
-    """The LAD's :class:`Study` for one mode; sites and area come from ``base`` when given.
-
-    Sites are those :func:`geo.data.sites.load_sites` gives (same order, same flags), with the
-    national pharmacy list built once per worker instead of once per LAD.
-    """
-    from geo.planning.study import Study, StudySpec
-
-    spec = StudySpec(area=lad24cd, services=job.services, travel=job.travel(mode), buffer_km=job.buffer_km,
-                     thresholds_minutes=job.thresholds_minutes, extra_sites=job.extra_sites)
-    if base is not None:
-        return Study(spec, settings=settings, area=base.area, sites=base.sites, router=router)
-    study = Study(spec, settings=settings, router=router)
-    if "pharmacy" in study.services:
-        from geo.data.sites import load_sites
-
-        extra: list[Any] = [national_pharmacies(settings).copy(deep=False), *job.extra_sites]
-        sites = load_sites(settings, area=study.area, types=study.services, buffer_km=study.buffer_km,
-                           include_pharmacies=False, extra=extra)
-        if len(sites):  # none: Study.sites raises its own clear error
-            study.__dict__["sites"] = sites
-    return study
-
-
-class WindowRouter:
-    """Nearest sites from a ``(n_times, n_sites, n_origins)`` window the workers routed (pairs the
-    preselection skipped are NaN, so only :meth:`nearest` is answered, as the serial router does)."""
-
-    mode = "transit"
-    method = Method.TIMETABLE.value
-
-    def __init__(self, window: np.ndarray, *, statistic: str, label: str) -> None:
-        self.window = window
-        self.statistic = statistic
-        self.label = label
-
-    def site_origin_minutes(self, sites_xy: np.ndarray, origins_xy: np.ndarray, *,
-                            max_minutes: float | None = None) -> np.ndarray:
-        """Not available: the workers routed only the pairs that could be nearest."""
-        msg = "a batch public-transport window holds only the pairs that can be nearest; ask nearest()"
-        raise InputError(msg)
-
-    def nearest(self, sites_xy: np.ndarray, origins_xy: np.ndarray, *,
-                max_minutes: float | None = None) -> NearestResult:
-        """Nearest site per origin from the reduced window."""
-        from geo.travel.base import nearest_from_matrix
-        from geo.travel.transit import reduce_window
-
-        if self.window.shape[1:] != (len(sites_xy), len(origins_xy)):
-            msg = f"transit window {self.window.shape} does not match {len(sites_xy)} sites x {len(origins_xy)} LSOAs"
-            raise InputError(msg)
-        red = reduce_window(self.window, self.statistic)
-        red = red if max_minutes is None else np.where(red <= max_minutes, red, np.nan)
-        return nearest_from_matrix(red, method=self.method)
-
-
-@lru_cache(maxsize=4)
-def transit_router_for(setup: TransitSetup, settings: Settings) -> Any:
-    """The worker's one-thread :class:`~geo.travel.transit.TransitRouter` on the client-built tiles."""
-    import datetime as dt
-
-    from geo.travel.transit import TransitRouter, tiles_from_folder
-
-    router = TransitRouter(tiles_from_folder(setup.tiles_folder), when=dt.datetime.fromisoformat(setup.when),
-                           arrive_by=setup.arrive_by, settings=settings, window_minutes=setup.window_minutes,
-                           step_minutes=setup.step_minutes, statistic=setup.statistic,
-                           horizon_minutes=setup.horizon_minutes, threads=1)
-    _TRANSIT_ROUTERS.append(router)
-    return router
-
-
-_TRANSIT_ROUTERS: list[Any] = []
-
-
-def clear_transit_answers() -> None:
-    """Forget the journeys this process's batch routers keep (the next run routes afresh; tiles,
-    timetable index and Valhalla actors stay loaded).  For benchmarks timing a warm run."""
-    for router in _TRANSIT_ROUTERS:
-        router.clear_cache()
-
-
-def run_transit_chunk(chunk: TransitChunk) -> np.ndarray:
-    """``(n_times, n_sites, stop - start)`` public-transport minutes for one LSOA chunk (preselected pairs)."""
-    s = _settings(chunk.settings_json)
-    study = lad_study(chunk.lad24cd, chunk.job, s, TravelMode.TRANSIT)
-    sxy = study.sites[["easting", "northing"]].to_numpy(float)
-    oxy = study.area.all_lsoas[["easting", "northing"]].to_numpy(float)[chunk.start:chunk.stop]
-    window, _ = transit_router_for(chunk.setup, s).nearest_window(sxy, oxy)
-    return window
-
-
-def transit_chunks(task: LadTask, n_lsoas: int) -> list[TransitChunk]:
-    """The LSOA-chunk pieces of one LAD's public-transport run."""
-    setup = task.transit
-    if setup is None:
-        return []
-    step = max(1, setup.chunk_lsoas)
-    return [TransitChunk(task.lad24cd, task.job, task.settings_json, setup, start, min(start + step, n_lsoas))
-            for start in range(0, n_lsoas, step)]
-
-
-# --------------------------------------------------------------------------- one LAD
-def run_lad(task: LadTask, *transit_parts: np.ndarray) -> dict[str, Any]:
-    """Compute one LAD (every mode), write its partition and marker; return its summary row.
-
-    ``transit_parts`` are the :func:`run_transit_chunk` answers in :func:`transit_chunks` order.
-    """
-    import geopandas as gpd
-
-    from geo.cache import atomic_path, atomic_write_text
-
-    t0 = time.perf_counter()
-    s = _settings(task.settings_json)
-    job = task.job
-    paths = dict(task.networks)
-    base: Study | None = None
-    frame: pd.DataFrame | None = None
-    row: dict[str, Any] = {"lad24cd": task.lad24cd}
-    for mode in job.modes:
-        if mode is TravelMode.TRANSIT:
-            router: Any = _transit_router(task, base, transit_parts)
-        else:
-            router = router_for(paths.get(mode.value), mode.value, s, job.method is not Method.NETWORK)
-        study = lad_study(task.lad24cd, job, s, mode, base=base, router=router)
-        if base is None:
-            base = study
-            frame = lsoa_frame(study)
-            row.update(area_row(study))
-        assert frame is not None
-        times = mode_times(study, router)
-        for col in MODE_COLUMNS:
-            frame[f"{col}_{mode.value}"] = times[col].reindex(frame.index).to_numpy()
-        row.update(mode_row(study, times, mode.value))
-    assert frame is not None
-    gdf = gpd.GeoDataFrame(frame.reset_index(), geometry="geometry", crs="EPSG:27700")
-    target = partition_path(task.out_dir, task.lad24cd)
-    with atomic_path(target) as tmp:
-        gdf.to_parquet(tmp, index=False)
-    digest = sha256_of(target)
-    row["seconds"] = round(time.perf_counter() - t0, 3)
-    marker = {"lad24cd": task.lad24cd, "job_key": job.key, "sha256": digest, "rows": len(gdf),
-              "networks": dict(task.networks), "summary": row}
-    atomic_write_text(json.dumps(marker, default=_json_default), marker_path(task.out_dir, task.lad24cd))
-    logger.info("LAD %s: %d LSOAs, %s in %.2f s", task.lad24cd, len(gdf), ",".join(m.value for m in job.modes),
-                row["seconds"])
-    return marker
-
-
-def _json_default(o: Any) -> Any:
-    return int(o) if isinstance(o, np.integer) else (float(o) if np.isfinite(o) else None) if isinstance(
-        o, np.floating) else str(o)
-
-
-def _transit_router(task: LadTask, base: Study | None, parts: tuple[np.ndarray, ...]) -> Any:
-    setup = task.transit
-    if setup is None:  # no feed/extract covers this LAD: say so in every row
-        return None
-    if not parts:
-        raise InputError(f"LAD {task.lad24cd}: no public-transport chunks were routed")
-    return WindowRouter(np.concatenate(parts, axis=2), statistic=setup.statistic, label=setup.label)
-
-
-__all__ = ["BatchJob", "LadTask", "TransitChunk", "TransitSetup", "WindowRouter", "clear_transit_answers", "lad_study",
-           "marker_path",
-           "national_pharmacies", "partition_path", "router_for", "run_lad", "run_transit_chunk",
-           "settings_from_dict", "settings_to_dict", "transit_chunks", "transit_router_for", "worker_cache_info"]
+__all__ = ["PARTITION_FORMAT", "BatchJob", "LadTask", "TransitChunk", "TransitSetup", "settings_from_dict",
+           "settings_from_json", "settings_to_dict"]

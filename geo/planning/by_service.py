@@ -27,7 +27,8 @@ import pandas as pd
 
 from geo.data.services import result_services, selection_label, service_masks
 from geo.measures.coverage import weighted_mean, weighted_median
-from geo.measures.uncertainty import NOT_DISTINGUISHABLE, AccessDraws, UncertaintySpec, interval, verdict
+from geo.measures.intervals import NOT_DISTINGUISHABLE, interval, verdict
+from geo.measures.uncertainty import AccessDraws, UncertaintySpec
 from geo.travel.matrix import site_origin_matrix
 from geo.travel.modes import Method
 

@@ -137,7 +137,8 @@ def closure_by_service(sites: pd.DataFrame, router: Router, origins: Origins, *,
     ``attrs["uncertainty"]`` says how the ranges were made.
     """
     from geo.data.services import result_services, selection_label, service_masks
-    from geo.measures.uncertainty import AccessDraws, interval, verdict
+    from geo.measures.intervals import interval, verdict
+    from geo.measures.uncertainty import AccessDraws
     from geo.planning.by_service import ADULTS_TOLERANCE, describe_draws
 
     sites = pd.DataFrame(sites).reset_index(drop=True)

@@ -27,8 +27,10 @@ import pandas as pd
 
 from geo._errors import InputError
 from geo.data.services import ANY_SITE, result_services, selection_label, service_masks
-from geo.measures.uncertainty import AccessDraws, UncertaintySpec, interval, verdict
-from geo.planning.optimise import UNREACHABLE_MINUTES, ZERO_GAIN, optimise_sites
+from geo.measures.intervals import interval, verdict
+from geo.measures.uncertainty import AccessDraws, UncertaintySpec
+from geo.planning.location_models import UNREACHABLE_MINUTES
+from geo.planning.optimise import ZERO_GAIN, optimise_sites
 from geo.travel.matrix import site_origin_matrix
 
 if TYPE_CHECKING:

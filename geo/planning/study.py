@@ -14,15 +14,12 @@ handed in already built (the app shares one router between studies that differ o
 ...               settings=Settings.from_env())                     # doctest: +SKIP
 >>> study.times()[["minutes", "site_name"]].head()                   # doctest: +SKIP
 
-Why this module is long: it is the one pipeline both front ends adapt -- the spec, the lazily
-built parts and every question a study answers (times, coverage, and per service with ranges:
-scenario, closure, optimiser); each answer is a few lines delegating to its planning module.
+The spec (:class:`StudySpec`) is declared in :mod:`geo.planning.study_spec`.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -32,6 +29,8 @@ import pandas as pd
 
 from geo._errors import InputError
 from geo.config import Settings
+from geo.planning.study_api import StudyQuestions
+from geo.planning.study_spec import StudySpec
 from geo.travel.modes import Method, TravelSpec
 
 if TYPE_CHECKING:
@@ -40,76 +39,15 @@ if TYPE_CHECKING:
     from geo.data.areas import Area
     from geo.measures.uncertainty import UncertaintySpec
     from geo.planning.by_service import Answer
-    from geo.planning.scenarios import Scenario
+    from geo.planning.scenario_schema import Scenario
     from geo.progress import ProgressFn
     from geo.travel.base import Router
     from geo.travel.matrix import Origins
 
 logger = logging.getLogger(__name__)
 
-#: Longest area text accepted (names, codes, ``;`` lists).
-MAX_AREA_CHARS = 255
 
-
-@dataclass(frozen=True)
-class StudySpec:
-    """What a study is, as plain hashable values (a cache key and a run record).
-
-    ``None`` means "the default in :class:`~geo.config.Settings`": ``services`` ->
-    ``default_services``, ``buffer_km`` -> ``cross_border_buffer_km``, ``thresholds_minutes`` ->
-    ``thresholds_minutes``, ``threshold_km`` -> ``threshold_km``.
-
-    Parameters
-    ----------
-    area : LAD/county/ICB/region name or code, ``"England"``, ``"A; B"`` lists, or a polygon file.
-    services : site types or services to study (``hub``, ``pharmacy``, ``nsp`` ...).
-    travel : mode + method + network source (:class:`~geo.travel.modes.TravelSpec`).
-    buffer_km : sites (and LSOAs) this far beyond the border also count; 0 = in-area sites only.
-    in_area_only : count only sites inside the area (the seeds' method).
-    include_historical : also use sites the seeds list as historical (2015).
-    extra_sites : the user's own site files (CSV/GeoJSON/GeoPackage paths); ``osm:FILE`` adds an
-        OpenStreetMap extract's pharmacy opening hours and harm-reduction tags.
-    thresholds_minutes : travel-time thresholds (the first is the headline one).
-    threshold_km : distance threshold for ``method="straight-line"``.
-    display_ring_km : neighbouring LSOAs shown faded around the area (maps); not counted.
-    any_commissioner : also count other authorities' commissioned treatment sites within the
-        buffer (default: the commissioning rule of :func:`geo.data.commissioning.restrict_to_commissioner`).
-    """
-
-    area: str
-    services: tuple[str, ...] | None = None
-    travel: TravelSpec = field(default_factory=TravelSpec)
-    buffer_km: float | None = None
-    in_area_only: bool = False
-    include_historical: bool = False
-    extra_sites: tuple[str, ...] = ()
-    thresholds_minutes: tuple[float, ...] | None = None
-    threshold_km: float | None = None
-    display_ring_km: float = 0.0
-    any_commissioner: bool = False
-
-    def __post_init__(self) -> None:
-        area = str(self.area)
-        if not area.strip():
-            msg = "--area is empty: name a district, county, region or 'England', or give a polygon file"
-            raise InputError(msg)
-        if len(area) > MAX_AREA_CHARS:
-            msg = (f"--area is {len(area):,} characters long (at most {MAX_AREA_CHARS}); name fewer districts "
-                   "or give a polygon file instead")
-            raise InputError(msg)
-        if self.buffer_km is not None and not (0.0 <= float(self.buffer_km) <= 200.0):
-            msg = f"--buffer-km must be between 0 and 200 km (got {self.buffer_km:g})"
-            raise InputError(msg)
-        for t in self.thresholds_minutes or ():
-            if not (0.0 < float(t) <= 24 * 60):
-                msg = f"threshold {t:g} minutes is out of range: use a number of minutes between 1 and 1440"
-                raise InputError(msg)
-        if self.threshold_km is not None and not (0.0 < float(self.threshold_km) <= 500.0):
-            msg = f"--threshold-km must be between 0 and 500 km (got {self.threshold_km:g})"
-            raise InputError(msg)
-
-
-class Study:
+class Study(StudyQuestions):
     """One analysis: a :class:`StudySpec` resolved against :class:`~geo.config.Settings`.
 
     Parts are built lazily and once.  ``area``, ``sites`` and ``router`` may be passed in
@@ -271,7 +209,7 @@ class Study:
             msg = f"--max-minutes must be above 0 (got {max_minutes:g})"
             raise InputError(msg)
         if not self.is_time:
-            from geo.measures.coverage import nearest_site_straight_line
+            from geo.measures.straight_line import nearest_site_straight_line
 
             out = nearest_site_straight_line(self.area.all_lsoas, use)
             out["method"] = Method.STRAIGHT_LINE.value
@@ -359,8 +297,8 @@ class Study:
 
     def coverage_by_service(self, *, thresholds: tuple[float, ...] | None = None,
                             times: pd.DataFrame | None = None) -> pd.DataFrame:
-        """Coverage headline per service and threshold, side by side (see :func:`~geo.measures.coverage.coverage_by_service`)."""
-        from geo.measures.coverage import coverage_by_service
+        """Coverage headline per service and threshold, side by side (see :func:`~geo.measures.coverage_sets.coverage_by_service`)."""
+        from geo.measures.coverage_sets import coverage_by_service
 
         t = self.baseline_times if times is None else times
         if not self.is_time:
@@ -376,7 +314,8 @@ class Study:
         headline per service).  ``at`` keeps only sites open then, before and after.
         """
         from geo.planning.by_service import compare_by_service, headline
-        from geo.planning.scenarios import apply_scenario, open_at_mask
+        from geo.planning.scenario_apply import apply_scenario
+        from geo.planning.scenarios import open_at_mask
 
         self.require_minutes("a scenario")
         new_sites = apply_scenario(scenario, self.sites, settings=self.settings, pool=pool)
@@ -442,4 +381,4 @@ class Study:
                 "buffer_km": self.buffer_km}
 
 
-__all__ = ["MAX_AREA_CHARS", "Study", "StudySpec"]
+__all__ = ["Study"]

@@ -14,7 +14,7 @@ method         default reference      where the figures come from
                                       ``benchmarks/validate_router.py`` prints it
 ``estimate``   ``road``               the straight-line estimate against our road router, held out
                                       by geography (``error_bands`` of
-                                      :data:`geo.travel.estimate.MODEL`,
+                                      :data:`geo.travel.estimate_model.MODEL`,
                                       ``benchmarks/calibrate_estimate.py``); these make its ranges
 ``estimate``   ``valhalla``           :data:`ESTIMATE_VS_VALHALLA`: the shipped estimate against
                                       Valhalla on the same 650 pairs per mode
@@ -37,12 +37,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from geo._errors import InputError
-from geo.travel.estimate import BAND_EDGES_KM, band_labels
+from geo.travel.estimate_model import BAND_EDGES_KM, band_labels
+from geo.travel.modes import TravelMode
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from geo.travel.modes import Method, TravelMode
+    from geo.travel.modes import Method
 
 #: Measured by ``benchmarks/validate_router.py --update`` (re-run it when the router or the estimate
 #: changes).  ``ROUTER_VS_VALHALLA`` / ``ESTIMATE_VS_VALHALLA``: the signed error of the road router
@@ -109,7 +110,6 @@ NEAREST_SITE_VS_VALHALLA: dict[tuple[str, str], dict[str, float]] = {
 }
 # </measured>
 
-_MODES = ("drive", "walk", "cycle")
 _REFERENCES = {"network": ("valhalla",), "estimate": ("road", "valhalla")}
 
 
@@ -218,12 +218,10 @@ def travel_error_bands(mode: str | TravelMode, method: str | Method, *,
         An unknown mode, method or reference, or ``auto``/``straight-line`` (resolve the router
         first and pass its ``.method``).
     """
-    mode_text, method_text = str(mode).strip().lower(), str(method).strip().lower()
-    if mode_text == "transit" or method_text == "transit":
+    travel_mode, method_text = TravelMode.parse(mode), str(method).strip().lower()
+    if not travel_mode.profile.on_roads or method_text == "transit":
         return None
-    if mode_text not in _MODES:
-        msg = f"unknown travel mode {mode_text!r}; choose one of {', '.join(_MODES)} (or transit)"
-        raise InputError(msg)
+    mode_text = travel_mode.value
     if method_text not in _REFERENCES:
         msg = (f"no measured travel error for method {method_text!r}; pass a router's method "
                f"({' or '.join(_REFERENCES)}), not auto or straight-line")
@@ -234,14 +232,16 @@ def travel_error_bands(mode: str | TravelMode, method: str | Method, *,
         raise InputError(msg)
     if method_text == "estimate" and ref == "road":
         return _estimate_held_out(mode_text)
-    table = (ROUTER_VS_VALHALLA if method_text == "network" else ESTIMATE_VS_VALHALLA)[mode_text]
+    table = (ROUTER_VS_VALHALLA if method_text == "network" else ESTIMATE_VS_VALHALLA).get(mode_text)
+    if table is None:  # a mode not measured yet (benchmarks/validate_router.py)
+        return None
     what = "road router (NetworkRouter)" if method_text == "network" else "straight-line estimate"
     return ErrorBands(mode=mode_text, method=method_text, reference="Valhalla on the same OSM roads",
                       measured=f"{what} vs Valhalla: {VALHALLA_MEASURED}", bands=_bands_from_table(table))
 
 
 def _estimate_held_out(mode: str) -> ErrorBands:
-    from geo.travel.estimate import MODEL, MODEL_SOURCE
+    from geo.travel.estimate_model import MODEL, MODEL_SOURCE
 
     table = MODEL[mode]["error_bands"]
     edges = list(zip(BAND_EDGES_KM[:-1], BAND_EDGES_KM[1:], strict=True))

@@ -7,11 +7,14 @@ in EPSG:27700 metres; see :mod:`geo.travel.routing` for the implementations and 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from geo._errors import InputError
+
+if TYPE_CHECKING:
+    from geo.travel.modes import TravelMode
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ class NearestResult:
 class Router(Protocol):
     """What every router offers (network, estimate, transit)."""
 
-    mode: str
+    mode: TravelMode
     method: str
     label: str
 
@@ -75,6 +78,15 @@ def check_xy(xy: Any, *, what: str) -> np.ndarray:
         msg = f"{what}: row {bad} has no coordinates; locate it or drop it before routing"
         raise InputError(msg)
     return arr
+
+
+def sites_xy(sites: Any) -> np.ndarray:
+    """``(n, 2)`` easting/northing of a sites table, or an :class:`InputError` naming what it lacks."""
+    missing = [c for c in ("site_id", "easting", "northing") if c not in sites.columns]
+    if missing:
+        msg = f"sites table lacks {missing}; load sites with geo.data.sites.load_sites or read_sites_file"
+        raise InputError(msg)
+    return np.asarray(sites[["easting", "northing"]].to_numpy(float))
 
 
 def nearest_from_matrix(matrix: np.ndarray, *, method: str,

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from geo._errors import InputError
-from geo.travel.estimate import BAND_EDGES_KM, curve_minutes
+from geo.travel.estimate_model import BAND_EDGES_KM, curve_minutes
 
 if TYPE_CHECKING:
     from geo.config import Settings
@@ -165,10 +165,10 @@ def road_reference_pairs(network: Network, points: pd.DataFrame, settings: Setti
         dist_net = replace(network, edge_seconds=network.edge_metres, key="")
         metres = NetworkRouter(dist_net, settings=settings).site_origin_minutes(xy, xy) * 60.0
         # connector legs are timed at the connector speed; undo that to get metres
-        from geo.travel.snapping import CONNECTOR_KPH
+        from geo.travel.snapping import connector_seconds
 
         _, snap_all, _ = router.snap(xy)
-        conn = snap_all / (CONNECTOR_KPH[network.mode] / 3.6)  # connector seconds
+        conn = connector_seconds(snap_all, network.mode)
         metres = metres - conn[:, None] - conn[None, :] + snap_all[:, None] + snap_all[None, :]
         out["road_km"] = metres[d, o] / 1000.0
     logger.info("%s reference pairs: %d from %d points", network.mode, len(out), len(pts))

@@ -1,10 +1,10 @@
-"""Per-LSOA travel times to the nearest site, site x LSOA matrices and catchment isochrones.
+"""Per-LSOA travel times to the nearest site and site x LSOA matrices.
 
 Origins are LSOA 2021 population-weighted centroids (ONS).  Results are one row per LSOA of
 the study area (core and buffer ring, flagged ``in_area``) with the LSOA table's columns, so
 coverage and equity work straight on them.  LSOAs that cannot be joined to the network or
 reach no site within the limit keep their row with NaN minutes and a ``status``; nothing is
-dropped.
+dropped.  Catchment polygons are drawn by :mod:`geo.travel.isochrones`.
 """
 
 from __future__ import annotations
@@ -15,36 +15,23 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from geo._errors import InputError, NetworkError
-from geo.crs import BNG
+from geo.travel.base import sites_xy
+from geo.travel.isochrones import isochrones
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    import geopandas as gpd
-
     from geo.data.areas import Area
-    from geo.travel.routing import NetworkRouter, Router
+    from geo.travel.routing import Router
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_BANDS_MINUTES = (10, 20, 30, 45, 60)
-#: Half-width of the band drawn around reached roads (metres) per mode.
-ISOCHRONE_BUFFER_METRES = {"drive": 150.0, "walk": 60.0, "cycle": 100.0}
 SITE_COLUMNS_OUT = ("site_id", "site_name", "site_type", "site_in_area")
 
 
 def _origins(area: Area) -> pd.DataFrame:
     lsoas = area.all_lsoas
     return pd.DataFrame(lsoas.drop(columns="geometry"))
-
-
-def _site_xy(sites: pd.DataFrame) -> np.ndarray:
-    missing = [c for c in ("site_id", "easting", "northing") if c not in sites.columns]
-    if missing:
-        msg = f"sites table lacks {missing}; load sites with geo.data.sites.load_sites or read_sites_file"
-        raise InputError(msg)
-    return sites[["easting", "northing"]].to_numpy(float)
 
 
 def nearest_times(area: Area, sites: pd.DataFrame, router: Router, *,
@@ -80,7 +67,7 @@ def nearest_times(area: Area, sites: pd.DataFrame, router: Router, *,
     """
     out = _origins(area)
     oxy = out[["easting", "northing"]].to_numpy(float)
-    sxy = _site_xy(sites)
+    sxy = sites_xy(sites)
     res = router.nearest(sxy, oxy, max_minutes=max_minutes)
     out["minutes"] = res.minutes
     methods = (np.asarray(res.origin_method, dtype=object) if res.origin_method is not None
@@ -202,7 +189,7 @@ def routing_checks(area: Area, sites: pd.DataFrame, router: Router, res: Any,
     ids = sites["site_id"].to_numpy()
     site_snap = np.full(len(sites), np.nan)
     if hasattr(router, "snapper") and tolerance is not None and len(sites):
-        site_snap = router.snapper.snap(_site_xy(sites), tolerance_metres=tolerance).distance_metres
+        site_snap = router.snapper.snap(sites_xy(sites), tolerance_metres=tolerance).distance_metres
 
     def frame(rows: np.ndarray) -> pd.DataFrame:
         return pd.DataFrame({"site_id": ids[rows], "name": names[rows], "snap_metres": np.round(site_snap[rows])})
@@ -279,7 +266,7 @@ def site_lsoa_minutes(area: Area, sites: pd.DataFrame, router: Router, *,
     ``minutes`` (unreachable pairs left out); ``long=False`` a wide frame, sites x LSOAs.
     """
     origins = _origins(area)
-    matrix = router.site_origin_minutes(_site_xy(sites), origins[["easting", "northing"]].to_numpy(float),
+    matrix = router.site_origin_minutes(sites_xy(sites), origins[["easting", "northing"]].to_numpy(float),
                                         max_minutes=max_minutes)
     wide = pd.DataFrame(matrix, index=pd.Index(sites["site_id"].to_numpy(), name="site_id"),
                         columns=origins.index)
@@ -290,121 +277,4 @@ def site_lsoa_minutes(area: Area, sites: pd.DataFrame, router: Router, *,
                          "minutes": matrix[s, o]})
 
 
-def isochrones(router: Router, sites: pd.DataFrame, *,
-               bands_minutes: tuple[float, ...] = DEFAULT_BANDS_MINUTES,
-               simplify_metres: float = 25.0) -> gpd.GeoDataFrame:
-    """Catchment polygons per site and band (EPSG:27700).
-
-    Network routers: the roads from which the site is reached within the band -- every edge
-    reached in full plus the reachable part of partly reached edges -- buffered by
-    :data:`ISOCHRONE_BUFFER_METRES` and unioned.  We chose buffered reached edges over a
-    concave hull of reached nodes because a hull spans fields, rivers and railways that no
-    road crosses and so overstates who is covered in rural areas; buffered edges show where
-    the reach really is (tested: every reached node lies inside, and bands nest).
-    Estimate routers: the circle whose estimated time equals the band (labelled estimate).
-    """
-    import geopandas as gpd
-
-    sxy = _site_xy(sites)
-    bands = tuple(sorted(float(b) for b in bands_minutes))
-    if not bands or bands[0] <= 0:
-        msg = f"isochrone bands must be positive minutes, got {bands_minutes}"
-        raise InputError(msg)
-    rows: list[dict[str, Any]] = []
-    if getattr(router, "method", "") == "network":
-        for i, sid in enumerate(sites["site_id"].to_numpy()):
-            geoms = _network_isochrone(router, sxy[i], bands, simplify_metres)  # type: ignore[arg-type]
-            rows += [{"site_id": sid, "band_minutes": b, "geometry": g} for b, g in zip(bands, geoms, strict=True)]
-    else:
-        rows = _estimate_isochrones(router, sites, sxy, bands)
-    gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=BNG) if rows else gpd.GeoDataFrame(
-        {"site_id": [], "band_minutes": []}, geometry=[], crs=BNG)
-    gdf["method"] = getattr(router, "method", "")
-    names = sites.set_index("site_id")["name"] if "name" in sites else None
-    if names is not None:
-        gdf["site_name"] = gdf["site_id"].map(names)
-    return drop_empty_catchments(gdf)
-
-
-def drop_empty_catchments(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Remove catchments with no area and list them in ``attrs["empty_catchments"]``.
-
-    A 0 km² polygon is not a catchment: the site is off the network (beyond the snap
-    tolerance), or the band is shorter than the time to join the roads.  The caller reports
-    them (``attrs["warnings"]``) instead of writing them.
-    """
-    empty = gdf.geometry.is_empty.to_numpy() | (gdf.geometry.area.to_numpy() <= 0)
-    cols = [c for c in ("site_id", "site_name", "band_minutes") if c in gdf.columns]
-    dropped = pd.DataFrame(gdf.loc[empty, cols]).reset_index(drop=True)
-    out = gdf.loc[~empty].reset_index(drop=True)
-    warnings = []
-    if len(dropped):
-        label = dropped["site_name"] if "site_name" in dropped else dropped["site_id"]
-        listed = "; ".join(f"{n} {b:g} min" for n, b in
-                           zip(label.astype(str).head(10), dropped["band_minutes"].head(10), strict=True))
-        more = f" and {len(dropped) - 10} more" if len(dropped) > 10 else ""
-        warnings.append(f"{len(dropped)} catchment(s) have no area and were not written (site off the "
-                        f"road network, or the band is shorter than reaching the roads): {listed}{more}")
-        logger.warning("%s", warnings[0])
-    out.attrs["empty_catchments"] = dropped
-    out.attrs["warnings"] = warnings
-    return out
-
-
-def _network_isochrone(router: NetworkRouter, site_xy: np.ndarray, bands: tuple[float, ...],
-                       simplify_metres: float) -> list[Any]:
-    import shapely
-
-    net = router.network
-    # roads-only: a site beyond the roads has no catchment drawn on them (reported as empty)
-    secs, _ = router.node_seconds_to(site_xy[None, :], max_minutes=bands[-1], mixed=False)
-    u, v = net.edge_u, net.edge_v
-    # Edge u->v is travelled towards the site: time at u = edge time + time at v.
-    t_v = secs[v]
-    t_u_via = t_v + net.edge_seconds
-    geoms = []
-    width = ISOCHRONE_BUFFER_METRES.get(net.mode, 100.0)
-    for band in bands:
-        limit = band * 60.0
-        reach_v = t_v <= limit
-        if not reach_v.any():
-            geoms.append(shapely.Polygon())
-            continue
-        frac = np.clip((limit - t_v) / net.edge_seconds, 0.0, 1.0)
-        sel = reach_v & (frac > 0)
-        x0, y0 = net.node_x[v[sel]], net.node_y[v[sel]]
-        x1, y1 = net.node_x[u[sel]], net.node_y[u[sel]]
-        f = np.where(t_u_via[sel] <= limit, 1.0, frac[sel])
-        coords = np.stack([np.column_stack([x0, y0]),
-                           np.column_stack([x0 + f * (x1 - x0), y0 + f * (y1 - y0)])], axis=1)
-        lines = shapely.linestrings(coords)
-        poly = shapely.union_all(shapely.buffer(lines, width, quad_segs=2))
-        geoms.append(shapely.simplify(poly, simplify_metres))
-    return geoms
-
-
-def _estimate_isochrones(router: Any, sites: pd.DataFrame, sxy: np.ndarray,
-                         bands: tuple[float, ...]) -> list[dict[str, Any]]:
-    """Circles whose estimated time equals each band, for the urban/rural class at the site."""
-    import shapely
-
-    km_grid = np.linspace(0, 150, 3001)
-    classes = router.origin_classes(sxy) if len(sxy) else np.array([], dtype=object)
-    radius: dict[str, dict[float, float]] = {}
-    for cls in sorted(set(classes.tolist())):
-        mins = router.minutes_for_km(km_grid, np.full(len(km_grid), cls))
-        radius[cls] = {b: float(np.interp(b, mins, km_grid)) * 1000.0 for b in bands}
-    rows = []
-    for i, sid in enumerate(sites["site_id"].to_numpy()):
-        for b in bands:
-            rows.append({"site_id": sid, "band_minutes": b,
-                         "geometry": shapely.Point(sxy[i]).buffer(radius[classes[i]][b], quad_segs=16)})
-    return rows
-
-
-def check_network_router(router: Router) -> NetworkRouter:
-    """The router as a network router, or a clear error for estimate/transit routers."""
-    if getattr(router, "method", "") != "network":
-        msg = "this needs a road network; load one with --network PATH or --network download"
-        raise NetworkError(msg)
-    return router  # type: ignore[return-value]
+__all__ = ["isochrones", "mixed_note", "nearest_times", "routing_checks", "site_lsoa_minutes"]

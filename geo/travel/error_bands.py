@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from geo.travel.modes import TravelMode
+
 if TYPE_CHECKING:
     from geo.config import Settings
 
@@ -98,12 +100,12 @@ class ErrorModel:
                 f"{float(p10[1]):+.1f} to {float(p90[1]):+.1f} min at 5-10 km (10th-90th percentile)")
 
 
-def travel_error_model(mode: str, method: str, settings: Settings | None = None) -> ErrorModel | None:
+def travel_error_model(mode: str | TravelMode, method: str, settings: Settings | None = None) -> ErrorModel | None:
     """The error the ranges of a ``mode``/``method`` router are drawn from (``None``: unmeasured)."""
     from geo.travel.accuracy import travel_error_bands
 
     mode, method = str(mode), str(method)
-    if mode not in {"drive", "walk", "cycle"} or method not in {"estimate", "network"}:
+    if mode not in TravelMode.road_modes() or method not in {"estimate", "network"}:
         return None
     bands = travel_error_bands(mode, method)
     if bands is None:

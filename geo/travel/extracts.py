@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from geo.data.areas import Area
     from geo.progress import ProgressFn
     from geo.travel.graph import Network
+    from geo.travel.modes import TravelMode
 
 logger = logging.getLogger(__name__)
 
@@ -266,7 +267,7 @@ def local_extracts(extracts: Sequence[Extract], settings: Settings) -> list[Path
     return None if any(p is None for p in paths) else [p for p in paths if p is not None]
 
 
-def network_from_extracts(area: Area, *, mode: str, settings: Settings, buffer_km: float,
+def network_from_extracts(area: Area, *, mode: TravelMode, settings: Settings, buffer_km: float,
                           fetch: bool = True, progress: ProgressFn | None = None) -> Network | None:
     """The ``mode`` network of the extracts that cover ``area`` + ``buffer_km``.
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from geo._errors import NetworkError
 from geo.crs import bng_from_lonlat
+from geo.travel.modes import TravelMode
 from geo.travel.rules import WayRules, built_up_mask, junction_delay_seconds, speed_note
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ class Network:
 
     Attributes
     ----------
-    mode : "drive", "walk" or "cycle".
+    mode : the travel mode (one routed on roads).
     node_x, node_y : node coordinates, EPSG:27700 metres.
     osmid : OSM node ids (``node_idx`` is the position in these arrays).
     edge_u, edge_v : node_idx of each directed edge (travel from u to v).
@@ -44,7 +45,7 @@ class Network:
     source : where it came from (file name or "osmnx download").
     """
 
-    mode: str
+    mode: TravelMode
     node_x: np.ndarray
     node_y: np.ndarray
     osmid: np.ndarray
@@ -71,7 +72,7 @@ class Network:
     @property
     def label(self) -> str:
         """Human label, e.g. ``Drive on OSM roads (rutland-2018.osm.pbf)``."""
-        return f"{self.mode.capitalize()} on OpenStreetMap roads ({self.source})"
+        return f"{self.mode.heading} on OpenStreetMap roads ({self.source})"
 
     @cached_property
     def csr(self) -> csr_matrix:
@@ -97,6 +98,10 @@ class Network:
         return (float(self.node_x.min()), float(self.node_y.min()),
                 float(self.node_x.max()), float(self.node_y.max()))
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.mode, TravelMode):  # a network built by hand names its mode
+            object.__setattr__(self, "mode", TravelMode.parse_road(self.mode))
+
     def hull(self) -> Any:
         """Convex hull of the nodes (shapely polygon, EPSG:27700)."""
         import shapely
@@ -114,7 +119,7 @@ class Network:
     @classmethod
     def from_arrays(cls, arrays: dict[str, Any], *, key: str = "") -> Network:
         """Inverse of :meth:`to_arrays`."""
-        return cls(mode=str(arrays["mode"]), node_x=arrays["node_x"], node_y=arrays["node_y"],
+        return cls(mode=TravelMode(str(arrays["mode"])), node_x=arrays["node_x"], node_y=arrays["node_y"],
                    osmid=arrays["osmid"], edge_u=arrays["edge_u"], edge_v=arrays["edge_v"],
                    edge_metres=arrays["edge_metres"], edge_seconds=arrays["edge_seconds"],
                    source=str(arrays["source"]), key=key,
@@ -138,7 +143,7 @@ def to_csr(u: np.ndarray, v: np.ndarray, weight: np.ndarray, n: int) -> csr_matr
     return csr_matrix((w[first], (u[first], v[first])), shape=(n, n))
 
 
-def build_directed(*, mode: str, u: np.ndarray, v: np.ndarray, length_metres: np.ndarray,
+def build_directed(*, mode: TravelMode, u: np.ndarray, v: np.ndarray, length_metres: np.ndarray,
                    rules: WayRules, node_osmid: np.ndarray, node_lon: np.ndarray, node_lat: np.ndarray,
                    source: str, settings: Settings, rule_of_segment: np.ndarray | None = None) -> Network:
     """A :class:`Network` from undirected segments ``u``-``v`` (node positions, -1 = missing).
@@ -159,7 +164,7 @@ def build_directed(*, mode: str, u: np.ndarray, v: np.ndarray, length_metres: np
     length_metres = np.asarray(length_metres, dtype=float)
     seg_ok = (u >= 0) & (v >= 0) & (u != v)
     x_all = y_all = None
-    if mode == "drive" and seg_ok.any():
+    if mode.profile.speed_rule == "posted-limits" and seg_ok.any():  # built-up or open road
         x_all, y_all = bng_from_lonlat(np.asarray(node_lon), np.asarray(node_lat))
         a, b = u[seg_ok], v[seg_ok]
         built = np.ones(len(u), dtype=bool)

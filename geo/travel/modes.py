@@ -26,11 +26,86 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from geo._errors import InputError
 
+if TYPE_CHECKING:
+    from geo.config import Settings
+
 _E = TypeVar("_E", bound=StrEnum)
+
+#: Highway values no network uses (not a physical way, or not part of the street network).
+ALWAYS_EXCLUDED = frozenset({"abandoned", "construction", "no", "planned", "platform", "proposed",
+                             "raceway", "razed", "rest_area", "services"})
+MOTOR = frozenset({"motor", "motorway", "motorway_link"})
+
+
+@dataclass(frozen=True)
+class OsmFilter:
+    """Which OpenStreetMap ways a mode may use (the streaming ``.osm.pbf`` reader, :mod:`geo.travel.pbf`).
+
+    ``highway`` / ``service``: excluded values of those tags; ``access``: the access tags from the
+    most specific to the general one (the first present decides); ``separate``: tags whose value
+    ``separate`` excludes the way (a sidewalk mapped on its own).
+    """
+
+    highway: frozenset[str]
+    service: frozenset[str]
+    access: tuple[str, ...]
+    separate: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ModeProfile:
+    """Everything that differs between travel modes, in one place (every module asks the mode).
+
+    Attributes
+    ----------
+    label : words for a person (``"public transport"``).
+    heading : the mode as an option or a heading (``"Public transport (timetable)"``).
+    on_roads : routed on OpenStreetMap roads (False: on a GTFS timetable, :mod:`geo.travel.transit`).
+    speed_rule : how way speeds are set (:mod:`geo.travel.rules`): ``"posted-limits"`` (posted
+        limits, the road-class table ``Settings.drive_speeds_kph`` and the national limit outside
+        built-up areas; one-way streets), ``"flat"`` (the mode's speed everywhere, both ways),
+        ``"flat-unsealed-slower"`` (the same, slower on unsealed ways, none on 70 mph roads).
+    speed_setting : the :class:`~geo.config.Settings` field holding the mode's speed (km/h);
+        None where speeds come per road (``"posted-limits"``).
+    fitted_kph : the speed the straight-line estimate of the mode was fitted at (the Settings
+        default when fitted); other speeds scale its minutes.  None: not scaled.
+    connector_kph : speed of the straight link between a point and the node it snaps to
+        (:mod:`geo.travel.snapping`): walking for walk, a slow cycle for cycle, and for driving
+        the residential-street speed of the class table (the leg stands for the access roads,
+        driveways and car parks the drive network leaves out, and for an LSOA centroid, for the
+        streets its residents actually join the network by).
+    isochrone_buffer_metres : half-width of the band drawn around reached roads in catchments.
+    give_way : ``(deceleration m/s², acceleration m/s², mean wait s)`` lost where the mode gives
+        way at a junction; None: no junction delay.
+    osm : the ways the mode may use in an ``.osm.pbf`` (:class:`OsmFilter`).
+    osm_xml_excluded : highway classes dropped from OSM XML read through osmnx (which holds every
+        highway); ``"posted-limits"`` modes keep only the classes of their speed table instead.
+    pyrosm_type / osmnx_type / valhalla_costing : the mode's name in pyrosm, osmnx and Valhalla.
+    """
+
+    label: str
+    heading: str
+    on_roads: bool = True
+    speed_rule: Literal["posted-limits", "flat", "flat-unsealed-slower"] = "flat"
+    speed_setting: str | None = None
+    fitted_kph: float | None = None
+    connector_kph: float = 0.0
+    isochrone_buffer_metres: float = 0.0
+    give_way: tuple[float, float, float] | None = None
+    osm: OsmFilter | None = None
+    osm_xml_excluded: frozenset[str] = frozenset()
+    pyrosm_type: str = ""
+    osmnx_type: str = ""
+    valhalla_costing: str = ""
+
+    @property
+    def one_way(self) -> bool:
+        """Whether one-way streets bind the mode (driving)."""
+        return self.speed_rule == "posted-limits"
 
 
 def _member(cls: type[_E], text: str, *, what: str) -> _E:
@@ -55,10 +130,79 @@ class TravelMode(StrEnum):
         """The mode named ``value`` (case-insensitive), or an :class:`InputError` listing the choices."""
         return _member(cls, str(value).strip().lower(), what="travel mode")
 
+    @classmethod
+    def parse_road(cls, value: str | TravelMode, *, what: str = "network mode") -> TravelMode:
+        """A mode routed on roads (drive, walk, cycle), or an :class:`InputError` listing them."""
+        text = str(value).strip().lower()
+        try:
+            mode = cls(text)
+        except ValueError:
+            mode = None
+        if mode is None or not mode.profile.on_roads:
+            msg = f"unknown {what} {text!r}; choose one of {', '.join(cls.road_modes())}"
+            raise InputError(msg)
+        return mode
+
+    @classmethod
+    def road_modes(cls) -> tuple[TravelMode, ...]:
+        """The modes routed on OpenStreetMap roads, in declaration order."""
+        return tuple(m for m in cls if m.profile.on_roads)
+
+    @property
+    def profile(self) -> ModeProfile:
+        """The mode's facts (:class:`ModeProfile`)."""
+        return PROFILES[self]
+
     @property
     def label(self) -> str:
         """Words for a person: ``"public transport"`` rather than ``"transit"``."""
-        return {"drive": "drive", "walk": "walk", "cycle": "cycle", "transit": "public transport"}[self.value]
+        return self.profile.label
+
+    @property
+    def heading(self) -> str:
+        """The mode as an option or heading: ``"Drive"``, ``"Public transport (timetable)"``."""
+        return self.profile.heading
+
+    def speed_kph(self, settings: Settings) -> float | None:
+        """The mode's speed in ``settings`` (km/h); None where speeds come per road (drive)."""
+        field = self.profile.speed_setting
+        return float(getattr(settings, field)) if field else None
+
+
+#: The facts of each mode.  Adding a mode: a member above, its profile here, its speed in
+#: :class:`geo.config.Settings` when it has its own, and its estimate fitted by
+#: ``benchmarks/calibrate_estimate.py --update`` (:mod:`geo.travel.estimate_model`).
+PROFILES: dict[TravelMode, ModeProfile] = {
+    TravelMode.DRIVE: ModeProfile(
+        label="drive", heading="Drive", speed_rule="posted-limits", connector_kph=32.0,
+        isochrone_buffer_metres=150.0, give_way=(2.5, 1.5, 2.0),
+        osm=OsmFilter(
+            highway=ALWAYS_EXCLUDED | {"bridleway", "bus_guideway", "busway", "corridor", "cycleway",
+                                       "elevator", "escalator", "footway", "ladder", "path",
+                                       "pedestrian", "steps", "track", "trail", "service"},
+            service=frozenset({"emergency_access", "parking", "parking_aisle", "private", "alley",
+                               "driveway"}),
+            access=("motorcar", "motor_vehicle", "vehicle", "access")),
+        pyrosm_type="driving", osmnx_type="drive", valhalla_costing="auto"),
+    TravelMode.WALK: ModeProfile(
+        label="walk", heading="Walk", speed_rule="flat", speed_setting="walk_kph", fitted_kph=4.8,
+        connector_kph=4.8, isochrone_buffer_metres=60.0,
+        osm=OsmFilter(highway=ALWAYS_EXCLUDED | {"bus_guideway", "cycleway"} | MOTOR,
+                      service=frozenset({"private"}), access=("foot", "access"),
+                      separate=("sidewalk", "sidewalk:both", "sidewalk:left", "sidewalk:right")),
+        osm_xml_excluded=frozenset({"motorway", "motorway_link"}),
+        pyrosm_type="walking", osmnx_type="walk", valhalla_costing="pedestrian"),
+    TravelMode.CYCLE: ModeProfile(
+        label="cycle", heading="Cycle", speed_rule="flat-unsealed-slower", speed_setting="cycle_kph",
+        fitted_kph=16.0, connector_kph=12.0, isochrone_buffer_metres=100.0, give_way=(1.5, 1.0, 2.0),
+        osm=OsmFilter(highway=ALWAYS_EXCLUDED | {"bus_guideway", "corridor", "elevator", "escalator",
+                                                 "footway", "steps"} | MOTOR,
+                      service=frozenset({"private"}), access=("bicycle", "vehicle", "access")),
+        osm_xml_excluded=frozenset({"motorway", "motorway_link", "footway", "steps", "pedestrian", "corridor"}),
+        pyrosm_type="cycling", osmnx_type="bike", valhalla_costing="bicycle"),
+    TravelMode.TRANSIT: ModeProfile(label="public transport", heading="Public transport (timetable)",
+                                    on_roads=False),
+}
 
 
 class Method(StrEnum):

@@ -52,6 +52,7 @@ from geo.cache import cache_key, cache_write_text, cached_npz
 from geo.config import Settings
 from geo.progress import report
 from geo.travel.graph import Network, build_directed
+from geo.travel.modes import TravelMode
 from geo.travel.rules import way_rules
 
 if TYPE_CHECKING:
@@ -64,15 +65,12 @@ logger = logging.getLogger(__name__)
 #: 3: speeds by limit and built-up area, unsealed cycling, junction delays).
 NETWORK_SCHEMA = 3
 
-NETWORK_MODES = ("drive", "walk", "cycle")
-PYROSM_TYPES = {"drive": "driving", "walk": "walking", "cycle": "cycling"}
-OSMNX_TYPES = {"drive": "drive", "walk": "walk", "cycle": "bike"}
 
 
 # --------------------------------------------------------------------------- building
 
 
-def _assemble(*, mode: str, osmid_u: np.ndarray, osmid_v: np.ndarray, length_metres: np.ndarray,
+def _assemble(*, mode: TravelMode, osmid_u: np.ndarray, osmid_v: np.ndarray, length_metres: np.ndarray,
               highway: pd.Series, maxspeed: pd.Series | None, oneway: pd.Series | None,
               junction: pd.Series | None, node_osmid: np.ndarray, node_lon: np.ndarray,
               node_lat: np.ndarray, settings: Settings, source: str,
@@ -98,7 +96,7 @@ def _assemble(*, mode: str, osmid_u: np.ndarray, osmid_v: np.ndarray, length_met
                           settings=settings)
 
 
-def _read_pbf(path: Path, mode: str, settings: Settings) -> Network:
+def _read_pbf(path: Path, mode: TravelMode, settings: Settings) -> Network:
     """Streaming pyosmium reader (:mod:`geo.travel.pbf`); pyrosm when pyosmium is missing."""
     try:
         import osmium  # noqa: F401
@@ -109,15 +107,16 @@ def _read_pbf(path: Path, mode: str, settings: Settings) -> Network:
     return read_pbf_network(path, mode=mode, settings=settings)
 
 
-def read_pbf_pyrosm(path: Path, mode: str, settings: Settings) -> Network:
+def read_pbf_pyrosm(path: Path, mode: str | TravelMode, settings: Settings) -> Network:
     """The pyrosm reader (the reference the streaming reader is tested and benchmarked against)."""
+    mode = TravelMode.parse_road(mode)
     try:
         import pyrosm
     except ImportError as exc:  # pragma: no cover - dependency of the osm extra
         msg = "reading .osm.pbf files needs pyrosm: pip install 'geo-access[osm]'"
         raise NetworkError(msg) from exc
     try:
-        nodes, edges = pyrosm.OSM(str(path)).get_network(network_type=PYROSM_TYPES[mode], nodes=True)
+        nodes, edges = pyrosm.OSM(str(path)).get_network(network_type=mode.profile.pyrosm_type, nodes=True)
     except Exception as exc:
         msg = (f"{path.name}: cannot read this OpenStreetMap PBF file ({type(exc).__name__}: {exc}); "
                "it may be truncated or not a .osm.pbf - download it again (e.g. from Geofabrik)")
@@ -135,7 +134,7 @@ def read_pbf_pyrosm(path: Path, mode: str, settings: Settings) -> Network:
                      settings=settings, source=path.name)
 
 
-def _from_osmnx_graph(graph: Any, mode: str, settings: Settings, source: str, *,
+def _from_osmnx_graph(graph: Any, mode: TravelMode, settings: Settings, source: str, *,
                       filter_ways: bool = False) -> Network:
     """Arrays from an osmnx graph; ``filter_ways`` drops ways ``mode`` may not use (OSM XML)."""
     import osmnx as ox
@@ -145,11 +144,11 @@ def _from_osmnx_graph(graph: Any, mode: str, settings: Settings, source: str, *,
     hw = edges["highway"].map(_first)
     if filter_ways:
         access = edges["access"].map(_first) if "access" in edges else pd.Series(None, index=edges.index)
-        if mode == "drive":
+        if mode.profile.speed_rule == "posted-limits":  # the classes of the speed table
             drivable = sorted(set(settings.drive_speeds_kph) - {"track"})
             keep = hw.isin(drivable) & ~access.isin(["private", "no"])
         else:
-            keep = ~hw.isin(sorted(NOT_FOR[mode]))
+            keep = ~hw.isin(sorted(mode.profile.osm_xml_excluded))
         edges, hw = edges[keep.to_numpy()], hw[keep.to_numpy()]
         if len(edges) == 0:
             msg = f"{source}: no {mode} roads in this OSM file; check it is a road extract covering your area"
@@ -171,7 +170,7 @@ def _first(value: Any) -> Any:
     return value[0] if isinstance(value, list) else value
 
 
-def _read_xml(path: Path, mode: str, settings: Settings) -> Network:
+def _read_xml(path: Path, mode: TravelMode, settings: Settings) -> Network:
     import bz2
     import tempfile
 
@@ -182,9 +181,9 @@ def _read_xml(path: Path, mode: str, settings: Settings) -> Network:
             with tempfile.TemporaryDirectory() as tmp:
                 plain = Path(tmp) / path.stem
                 plain.write_bytes(bz2.decompress(path.read_bytes()))
-                graph = ox.graph_from_xml(plain, bidirectional=mode != "drive", simplify=False)
+                graph = ox.graph_from_xml(plain, bidirectional=not mode.profile.one_way, simplify=False)
         else:
-            graph = ox.graph_from_xml(path, bidirectional=mode != "drive", simplify=False)
+            graph = ox.graph_from_xml(path, bidirectional=not mode.profile.one_way, simplify=False)
     except Exception as exc:
         msg = (f"{path.name}: cannot read this OSM XML file ({type(exc).__name__}: {exc}); "
                "check it is complete OSM XML (.osm / .osm.xml, optionally .bz2)")
@@ -195,24 +194,17 @@ def _read_xml(path: Path, mode: str, settings: Settings) -> Network:
     return _from_osmnx_graph(graph, mode, settings, path.name, filter_ways=True)
 
 
-#: Ways a mode may not use (OSM XML holds every highway; pyrosm and osmnx downloads filter).
-NOT_FOR = {"walk": {"motorway", "motorway_link"},
-           "cycle": {"motorway", "motorway_link", "footway", "steps", "pedestrian", "corridor"}}
-
-
-def read_network(source: str | Path, *, mode: str = "drive", settings: Settings | None = None,
+def read_network(source: str | Path, *, mode: str | TravelMode = TravelMode.DRIVE, settings: Settings | None = None,
                  use_cache: bool = True, progress: ProgressFn | None = None) -> Network:
     """Build (or load from cache) the ``mode`` network of an OSM file.
 
     Parameters
     ----------
     source : path of an ``.osm.pbf``, ``.osm``, ``.osm.xml`` or ``.osm.xml.bz2`` file.
-    mode : "drive", "walk" or "cycle".
+    mode : a mode routed on roads (drive, walk, cycle; a name is checked here).
     """
     s = settings if settings is not None else Settings.from_env()
-    if mode not in NETWORK_MODES:
-        msg = f"unknown network mode {mode!r}; choose one of {', '.join(NETWORK_MODES)}"
-        raise InputError(msg)
+    mode = TravelMode.parse_road(mode)
     path = Path(source).expanduser()
     if not path.is_file():
         msg = f"{path}: road network file not found; give an .osm.pbf or .osm(.xml)(.bz2) path"
@@ -244,7 +236,7 @@ def read_network(source: str | Path, *, mode: str = "drive", settings: Settings 
     return net if net.key else replace(net, key=key)
 
 
-def download_network(area: Area, *, mode: str = "drive", settings: Settings | None = None,
+def download_network(area: Area, *, mode: str | TravelMode = TravelMode.DRIVE, settings: Settings | None = None,
                      buffer_metres: float = 5_000.0) -> Network:
     """Fetch the area's roads (plus a buffer) from OpenStreetMap through osmnx (internet)."""
     import geopandas as gpd
@@ -255,19 +247,20 @@ def download_network(area: Area, *, mode: str = "drive", settings: Settings | No
     return _download("graph_from_polygon", poly, what=area.name, mode=mode, settings=settings)
 
 
-def download_network_by_place(place: str, *, mode: str = "drive",
+def download_network_by_place(place: str, *, mode: str | TravelMode = TravelMode.DRIVE,
                               settings: Settings | None = None) -> Network:
     """Fetch the roads of a named place (e.g. ``"Rutland, England"``) through osmnx (internet)."""
     return _download("graph_from_place", place, what=repr(place), mode=mode, settings=settings)
 
 
-def _download(fetch: str, query: Any, *, what: str, mode: str, settings: Settings | None) -> Network:
+def _download(fetch: str, query: Any, *, what: str, mode: str | TravelMode, settings: Settings | None) -> Network:
     """One osmnx download (``ox.<fetch>(query)``), with the one error message users need."""
     s = settings if settings is not None else Settings.from_env()
+    mode = TravelMode.parse_road(mode)
     try:
         import osmnx as ox
 
-        graph = getattr(ox, fetch)(query, network_type=OSMNX_TYPES[mode], simplify=False)
+        graph = getattr(ox, fetch)(query, network_type=mode.profile.osmnx_type, simplify=False)
     except Exception as exc:
         msg = (f"could not download the {mode} road network of {what} through osmnx "
                f"({type(exc).__name__}: {exc}); check the place name and the internet connection, "
@@ -311,7 +304,7 @@ def network_hull(path: Path, settings: Settings) -> Any:
     entry = known.get(str(path))
     if entry:
         return shapely.from_wkt(entry["hull_wkt"])
-    return read_network(path, mode="drive", settings=settings).hull()
+    return read_network(path, mode=TravelMode.DRIVE, settings=settings).hull()
 
 
 def covers(hull: Any, area: Area, *, share: float = 0.95) -> bool:
@@ -323,15 +316,16 @@ def covers(hull: Any, area: Area, *, share: float = 0.95) -> bool:
     return bool(shapely.contains_xy(hull, x, y).mean() >= share) if len(x) else False
 
 
-def network_for_area(area: Area | None, *, mode: str, settings: Settings,
+def network_for_area(area: Area | None, *, mode: str | TravelMode, settings: Settings,
                      source: str | Path | None = "auto",
                      progress: ProgressFn | None = None) -> Network | None:
     """The network to route ``area`` on, or None when only the estimate is possible.
 
     ``source="auto"``: the first bundled OSM extract whose extent covers the area;
     ``"download"``: osmnx download of the area polygon (+5 km); ``"place:NAME"``: osmnx download
-    by place name; a path: that file.
+    by place name; a path: that file.  ``mode``: a road mode (a name is checked here).
     """
+    mode = TravelMode.parse_road(mode)
     if source is None:
         return None
     if isinstance(source, str) and source.lower().startswith("place:"):

@@ -9,7 +9,8 @@ and each kept way is streamed into flat arrays with its coordinates.  A county e
 in one pass (every node in the index), which costs less than the tracker's bitset.  Everything
 after the passes is vectorised numpy.
 
-The way selection mirrors pyrosm's ``driving``/``walking``/``cycling`` filters (themselves the
+The way selection (each road mode's :class:`~geo.travel.modes.OsmFilter`, on its profile)
+mirrors pyrosm's ``driving``/``walking``/``cycling`` filters (themselves the
 osmnx ``drive``/``walk``/``bike`` filters with OSM access rules), so a network read here equals
 the one :func:`geo.travel.network.read_network` used to build through pyrosm (checked on Rutland
 in tests/test_pbf.py); speeds and one-way rules are the shared ones in
@@ -30,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from geo._errors import NetworkError
+from geo.travel.modes import OsmFilter, TravelMode
 
 if TYPE_CHECKING:
     from geo.config import Settings
@@ -38,38 +40,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: Highway values no network uses (not a physical way, or not part of the street network).
-ALWAYS_EXCLUDED = frozenset({"abandoned", "construction", "no", "planned", "platform", "proposed",
-                             "raceway", "razed", "rest_area", "services"})
-MOTOR = frozenset({"motor", "motorway", "motorway_link"})
-#: Per mode: excluded ``highway`` values, excluded ``service`` values, the access tags from the
-#: most specific to the general one (the first present decides), and tags whose value
-#: ``separate`` excludes the way (a sidewalk mapped on its own).
-MODE_RULES: dict[str, dict[str, Any]] = {
-    "drive": {
-        "highway": ALWAYS_EXCLUDED | {"bridleway", "bus_guideway", "busway", "corridor", "cycleway",
-                                      "elevator", "escalator", "footway", "ladder", "path",
-                                      "pedestrian", "steps", "track", "trail", "service"},
-        "service": frozenset({"emergency_access", "parking", "parking_aisle", "private", "alley",
-                              "driveway"}),
-        "access": ("motorcar", "motor_vehicle", "vehicle", "access"),
-        "separate": (),
-    },
-    "walk": {
-        "highway": ALWAYS_EXCLUDED | {"bus_guideway", "cycleway"} | MOTOR,
-        "service": frozenset({"private"}),
-        "access": ("foot", "access"),
-        "separate": ("sidewalk", "sidewalk:both", "sidewalk:left", "sidewalk:right"),
-    },
-    "cycle": {
-        "highway": ALWAYS_EXCLUDED | {"bus_guideway", "corridor", "elevator", "escalator",
-                                      "footway", "steps"} | MOTOR,
-        "service": frozenset({"private"}),
-        "access": ("bicycle", "vehicle", "access"),
-        "separate": (),
-    },
-}
-MODE_BITS = {"drive": 1, "walk": 2, "cycle": 4}
+#: One bit per road mode in a way's mode mask (drive 1, walk 2, cycle 4), in declaration order.
+MODE_BITS: dict[TravelMode, int] = {m: 1 << i for i, m in enumerate(TravelMode.road_modes())}
+#: ``(bit, filter)`` of each road mode (:attr:`geo.travel.modes.ModeProfile.osm`), read per way.
+_FILTERS: tuple[tuple[int, OsmFilter], ...] = tuple((MODE_BITS[m], m.profile.osm) for m in MODE_BITS
+                                                    if m.profile.osm is not None)
 CLOSED = frozenset({"no", "private"})
 YES = frozenset({"yes"})
 SEPARATE = frozenset({"separate"})
@@ -100,18 +75,18 @@ def way_modes(get: Any) -> int:
         return 0
     service = get("service", None)
     mask = 0
-    for mode, rule in MODE_RULES.items():
-        if _matches(hw, rule["highway"]) or _matches(service, rule["service"]):
+    for bit, rule in _FILTERS:
+        if _matches(hw, rule.highway) or _matches(service, rule.service):
             continue
         closed = False
-        for key in rule["access"]:
+        for key in rule.access:
             value = get(key, None)
             if value is not None:
                 closed = _matches(value, CLOSED)
                 break
-        if closed or any(_matches(get(k, None), SEPARATE) for k in rule["separate"]):
+        if closed or any(_matches(get(k, None), SEPARATE) for k in rule.separate):
             continue
-        mask |= MODE_BITS[mode]
+        mask |= bit
     return mask
 
 
@@ -294,7 +269,7 @@ def haversine_metres(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray,
     return 2 * EARTH_RADIUS_METRES * np.arcsin(np.sqrt(d))
 
 
-def network_from_ways(table: WayTable, *, mode: str, settings: Settings) -> Network:
+def network_from_ways(table: WayTable, *, mode: TravelMode, settings: Settings) -> Network:
     """Directed :class:`~geo.travel.network.Network` of one mode from a :class:`WayTable`.
 
     Speeds, one-way flags and junction priorities are computed once per distinct combination of
@@ -355,20 +330,21 @@ def network_from_ways(table: WayTable, *, mode: str, settings: Settings) -> Netw
                           source=table.source, settings=settings)
 
 
-def read_pbf_network(path: str | Path, *, mode: str, settings: Settings, passes: int | None = None,
+def read_pbf_network(path: str | Path, *, mode: TravelMode, settings: Settings, passes: int | None = None,
                      storage: str = "sparse_mem_array", progress: ProgressFn | None = None) -> Network:
     """One mode's network from an ``.osm.pbf`` (streamed; see :func:`read_ways`)."""
     return network_from_ways(read_ways(path, passes=passes, storage=storage, progress=progress),
                              mode=mode, settings=settings)
 
 
-def read_pbf_networks(path: str | Path, *, modes: tuple[str, ...], settings: Settings,
+def read_pbf_networks(path: str | Path, *, modes: tuple[str | TravelMode, ...], settings: Settings,
                       passes: int | None = None, storage: str = "sparse_mem_array",
-                      progress: ProgressFn | None = None) -> dict[str, Network]:
-    """Several modes from one read of the file."""
+                      progress: ProgressFn | None = None) -> dict[TravelMode, Network]:
+    """Several modes from one read of the file (mode names are checked here)."""
+    chosen = [TravelMode.parse_road(m) for m in modes]
     table = read_ways(path, passes=passes, storage=storage, progress=progress)
-    return {m: network_from_ways(table, mode=m, settings=settings) for m in modes}
+    return {m: network_from_ways(table, mode=m, settings=settings) for m in chosen}
 
 
-__all__ = ["MODE_BITS", "MODE_RULES", "WayTable", "haversine_metres", "network_from_ways",
+__all__ = ["MODE_BITS", "WayTable", "haversine_metres", "network_from_ways",
            "read_pbf_network", "read_pbf_networks", "read_ways", "way_modes"]

@@ -40,6 +40,7 @@ import numpy as np
 from geo._errors import InputError, NetworkError
 from geo.cache import cache_key
 from geo.crs import lonlat_from_bng
+from geo.travel.modes import TravelMode
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -56,27 +57,27 @@ DFT_CYCLE_KPH = 16.0
 DFT_CYCLE_USE_ROADS = 1.0
 #: The references :func:`costing_options` knows (see the module docstring); the first is the default.
 REFERENCES = ("dft", "quiet-roads", "valhalla")
-#: Valhalla costing per mode.
-VALHALLA_COSTING = {"drive": "auto", "walk": "pedestrian", "cycle": "bicycle"}
+#: Valhalla costing per mode (a view of :attr:`~geo.travel.modes.ModeProfile.valhalla_costing`).
+VALHALLA_COSTING = {m: m.profile.valhalla_costing for m in TravelMode.road_modes()}
+#: The DfT reference speeds per Valhalla costing (none for cars: Valhalla's own road speeds).
+DFT_SPEEDS: dict[str, dict[str, Any]] = {"pedestrian": {"walking_speed": DFT_WALK_KPH},
+                                         "bicycle": {"cycling_speed": DFT_CYCLE_KPH, "bicycle_type": "hybrid"}}
 #: Bump when the tile build options change.
 ROAD_TILES_VERSION = 1
 
 
-def costing_options(mode: str, *, reference: str = "dft") -> dict[str, Any]:
+def costing_options(mode: str | TravelMode, *, reference: str = "dft") -> dict[str, Any]:
     """Valhalla ``costing_options`` for ``mode`` under ``reference`` (one of :data:`REFERENCES`)."""
-    if mode not in VALHALLA_COSTING:
-        msg = f"no Valhalla reference for mode {mode!r}; choose one of {', '.join(VALHALLA_COSTING)}"
-        raise InputError(msg)
+    costing = TravelMode.parse_road(mode, what="Valhalla reference mode").profile.valhalla_costing
     if reference not in REFERENCES:
         msg = f"unknown Valhalla reference {reference!r}; choose one of {', '.join(REFERENCES)}"
         raise InputError(msg)
-    if reference == "valhalla" or mode == "drive":
+    if reference == "valhalla" or costing not in DFT_SPEEDS:
         return {}
-    speed: dict[str, Any] = ({"walking_speed": DFT_WALK_KPH} if mode == "walk"
-                             else {"cycling_speed": DFT_CYCLE_KPH, "bicycle_type": "hybrid"})
-    if mode == "cycle" and reference == "dft":
+    speed = dict(DFT_SPEEDS[costing])
+    if costing == "bicycle" and reference == "dft":
         speed["use_roads"] = DFT_CYCLE_USE_ROADS
-    return {VALHALLA_COSTING[mode]: speed}
+    return {costing: speed}
 
 
 def build_road_tiles(pbf: str | Path, *, settings: Settings) -> Path:
@@ -137,7 +138,7 @@ def _actor(config: str) -> Any:
     return valhalla().Actor(config)
 
 
-def valhalla_minutes(config: Path, *, mode: str, origins_xy: np.ndarray, dests_xy: np.ndarray,
+def valhalla_minutes(config: Path, *, mode: str | TravelMode, origins_xy: np.ndarray, dests_xy: np.ndarray,
                      reference: str = "dft") -> np.ndarray:
     """``(n_origins, n_dests)`` Valhalla minutes (``sources_to_targets``); NaN = no route.
 
@@ -147,7 +148,7 @@ def valhalla_minutes(config: Path, *, mode: str, origins_xy: np.ndarray, dests_x
     d_lon, d_lat = lonlat_from_bng(dests_xy[:, 0], dests_xy[:, 1])
     request = {"sources": [{"lon": float(x), "lat": float(y)} for x, y in zip(o_lon, o_lat, strict=True)],
                "targets": [{"lon": float(x), "lat": float(y)} for x, y in zip(d_lon, d_lat, strict=True)],
-               "costing": VALHALLA_COSTING[mode],
+               "costing": TravelMode.parse_road(mode).profile.valhalla_costing,
                "costing_options": costing_options(mode, reference=reference)}
     out = json.loads(_actor(str(config)).matrix(json.dumps(request)))["sources_to_targets"]
     if isinstance(out, dict):  # Valhalla >= 3.5 may answer in the "concise" layout
@@ -186,7 +187,7 @@ def band_relative_errors(km: np.ndarray, minutes: np.ndarray, reference: np.ndar
     return pd.DataFrame(rows).set_index("band_km")
 
 
-def rutland_pairs(settings: Settings, *, modes: tuple[str, ...] = ("drive", "walk", "cycle"),
+def rutland_pairs(settings: Settings, *, modes: tuple[str | TravelMode, ...] = TravelMode.road_modes(),
                   reference: str = "dft") -> pd.DataFrame:
     """Every ordered pair of Rutland LSOA centroids: Valhalla, road router and estimate minutes.
 
@@ -209,20 +210,20 @@ def rutland_pairs(settings: Settings, *, modes: tuple[str, ...] = ("drive", "wal
     km = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1]) / 1000.0
     o, d = np.nonzero(~np.eye(len(xy), dtype=bool))
     frames = []
-    for mode in modes:
+    for mode in map(TravelMode.parse_road, modes):
         vh = valhalla_minutes(config, mode=mode, origins_xy=xy, dests_xy=xy,
                               reference=reference)
         net = NetworkRouter(read_network(pbf, mode=mode, settings=settings), settings=settings)
         ours = net.site_origin_minutes(xy, xy).T  # (origin, dest)
         est = EstimateRouter(mode=mode, settings=settings).site_origin_minutes(xy, xy).T
-        frames.append(pd.DataFrame({"mode": mode, "origin": lsoas.index.to_numpy()[o],
+        frames.append(pd.DataFrame({"mode": mode.value, "origin": lsoas.index.to_numpy()[o],
                                     "dest": lsoas.index.to_numpy()[d], "origin_easting": xy[o, 0],
                                     "km": km[o, d], "valhalla": vh[o, d], "network": ours[o, d],
                                     "estimate": est[o, d]}))
     return pd.concat(frames, ignore_index=True)
 
 
-def rutland_nearest_sites(settings: Settings, *, mode: str, types: tuple[str, ...],
+def rutland_nearest_sites(settings: Settings, *, mode: str | TravelMode, types: tuple[str, ...],
                           reference: str = "dft") -> pd.DataFrame:
     """Minutes from each Rutland LSOA to its nearest site: Valhalla, road router and estimate.
 
@@ -240,6 +241,7 @@ def rutland_nearest_sites(settings: Settings, *, mode: str, types: tuple[str, ..
     from geo.travel.network import read_network
     from geo.travel.routing import NetworkRouter
 
+    mode = TravelMode.parse_road(mode)
     pbf = rutland_pbf(settings)
     config = build_road_tiles(pbf, settings=settings)
     area = select_area("Rutland", settings=settings)

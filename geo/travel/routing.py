@@ -95,7 +95,7 @@ def make_router(travel: TravelSpec | TravelMode | str, *, area: Area | None = No
                                    gtfs=t.gtfs, arrive_by=t.arrive_by, depart_at=t.depart_at,
                                    window_minutes=t.window_minutes, step_minutes=t.step_minutes,
                                    statistic=t.statistic, network_buffer_km=extract_buffer_km)
-    mode = spec.mode.value
+    mode = spec.mode
     if spec.method is Method.ESTIMATE:
         return EstimateRouter(mode=mode, settings=s)
     net = loaded if loaded is not None else network_for_area(area, mode=mode, settings=s, source=spec.network,
@@ -148,7 +148,7 @@ class NetworkRouter:
     tolerance are not joined: they take no part and are reported.
     """
 
-    method = "network"
+    method = Method.NETWORK.value
 
     def __init__(self, network: Network, *, settings: Settings | None = None, mixed: bool = False) -> None:
         from geo.config import Settings

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from geo._errors import NetworkError
+from geo.travel.modes import TravelMode
 
 if TYPE_CHECKING:
     from geo.config import Settings
@@ -56,9 +57,8 @@ CYCLE_MAX_LIMIT_KPH = 100.0
 #: Priority of each road class at a junction (higher = has priority; links and anything unlisted 1).
 ROAD_RANKS = {"motorway": 7, "trunk": 6, "primary": 5, "secondary": 4, "tertiary": 3, "unclassified": 2,
               "residential": 2, "living_street": 2, "road": 2}
-#: Giving way at a junction, per mode: ``(deceleration m/s², acceleration m/s², mean wait s)``;
-#: the time lost is ``v / 2 * (1 / decel + 1 / accel) + wait`` at the arriving way's speed ``v``.
-GIVE_WAY: dict[str, tuple[float, float, float]] = {"drive": (2.5, 1.5, 2.0), "cycle": (1.5, 1.0, 2.0)}
+#: Giving way at a junction per mode (a view of :attr:`~geo.travel.modes.ModeProfile.give_way`).
+GIVE_WAY = {m: m.profile.give_way for m in TravelMode if m.profile.give_way is not None}
 #: Built-up areas: road density (km of road per km²) at or above which a segment counts as
 #: built up, over 3 x 3 cells of ``DENSITY_CELL_METRES``.
 BUILT_UP_ROAD_KM_PER_KM2 = 3.0
@@ -97,25 +97,28 @@ def parse_maxspeed_kph(values: pd.Series, highway: pd.Series) -> np.ndarray:
     return out
 
 
-def edge_speeds_kph(highway: pd.Series, maxspeed: pd.Series | None, *, mode: str,
+def edge_speeds_kph(highway: pd.Series, maxspeed: pd.Series | None, *, mode: TravelMode,
                     settings: Settings, surface: pd.Series | None = None,
                     tracktype: pd.Series | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Speed (km/h) of each edge for ``mode`` and whether it came from ``maxspeed``.
 
-    Walk: ``Settings.walk_kph`` everywhere.  Cycle: ``Settings.cycle_kph`` on sealed ways,
-    slower where the way is unsealed (:func:`cycle_surface_factor`).  Drive: the posted limit
-    times the share cars reach on roads of that limit (:func:`drive_limit_factor`), capped on
-    minor roads; the class table where no limit is posted.
+    By the mode's ``speed_rule`` (:class:`~geo.travel.modes.ModeProfile`) -- ``flat`` (walk):
+    the mode's speed (``Settings.walk_kph``) everywhere.  ``flat-unsealed-slower`` (cycle):
+    ``Settings.cycle_kph`` on sealed ways, slower where the way is unsealed
+    (:func:`cycle_surface_factor`).  ``posted-limits`` (drive): the posted limit times the share
+    cars reach on roads of that limit (:func:`drive_limit_factor`), capped on minor roads; the
+    class table where no limit is posted.
     """
     n = len(highway)
-    if mode == "walk":
-        return np.full(n, settings.walk_kph), np.zeros(n, dtype=bool)
-    if mode == "cycle":
+    rule, base = mode.profile.speed_rule, mode.speed_kph(settings)
+    if rule == "flat" and base is not None:
+        return np.full(n, base), np.zeros(n, dtype=bool)
+    if rule == "flat-unsealed-slower" and base is not None:
         factor = cycle_surface_factor(highway, surface, tracktype)
         if maxspeed is not None:  # nobody cycles along a 70 mph dual carriageway
             limit = parse_maxspeed_kph(maxspeed, highway)
             factor = np.where(np.nan_to_num(limit, nan=0.0) > CYCLE_MAX_LIMIT_KPH, np.nan, factor)
-        return settings.cycle_kph * factor, np.zeros(n, dtype=bool)
+        return base * factor, np.zeros(n, dtype=bool)
     hw = highway.astype("string").fillna("road").str.split(";").str[0].to_numpy(dtype=object)
     table = dict(settings.drive_speeds_kph)
     default = table.get("road", 32.0)
@@ -134,11 +137,11 @@ def edge_speeds_kph(highway: pd.Series, maxspeed: pd.Series | None, *, mode: str
     return speed, from_posted
 
 
-def speed_note(mode: str, speed_kph: np.ndarray, from_posted: np.ndarray, settings: Settings) -> str:
+def speed_note(mode: TravelMode, speed_kph: np.ndarray, from_posted: np.ndarray, settings: Settings) -> str:
     """One line on the speeds of a network (per-segment ``speed_kph`` and ``from_posted``)."""
-    if mode == "drive":
+    base = mode.speed_kph(settings)
+    if base is None:
         return f"{int(np.mean(from_posted) * 100) if len(from_posted) else 0}% of ways have a posted maxspeed"
-    base = settings.walk_kph if mode == "walk" else settings.cycle_kph
     slow = float(np.mean(speed_kph < base - 1e-9)) if len(speed_kph) else 0.0
     return f"{base:g} km/h" + (f"; slower on unsealed ways ({slow:.0%} of segments)" if slow else "")
 
@@ -226,7 +229,7 @@ class WayRules:
     roundabout: np.ndarray
 
 
-def way_rules(tags: dict[str, pd.Series | None], *, mode: str, settings: Settings,
+def way_rules(tags: dict[str, pd.Series | None], *, mode: TravelMode, settings: Settings,
               directed_input: bool = False) -> WayRules:
     """Speeds, directions, class and junction priority of each way for ``mode``.
 
@@ -243,11 +246,11 @@ def way_rules(tags: dict[str, pd.Series | None], *, mode: str, settings: Setting
     built, from_posted = edge_speeds_kph(highway, tags.get("maxspeed"), mode=mode, settings=settings,
                                          surface=tags.get("surface"), tracktype=tags.get("tracktype"))
     open_road = built.copy()
-    if mode == "drive":
+    if mode.profile.speed_rule == "posted-limits":
         open_road = np.where(from_posted, built, open_road_speeds_kph(highway, settings))
     if directed_input:
         forward, backward = np.ones(n, dtype=bool), np.zeros(n, dtype=bool)
-    elif mode == "drive":
+    elif mode.profile.one_way:
         fwd_only, rev_only = oneway_flags(tags.get("oneway"), highway, junction)
         forward, backward = ~rev_only, ~fwd_only
     else:
@@ -267,7 +270,7 @@ def open_road_speeds_kph(highway: pd.Series, settings: Settings) -> np.ndarray:
     hw = highway.astype("string").fillna("").str.split(";").str[0].to_numpy(dtype=object)
     motorway = np.isin(hw, ["motorway", "motorway_link"])
     limit = pd.Series(np.where(motorway, "GB:nsl_dual", "national"), dtype=object)
-    speed, _ = edge_speeds_kph(highway.reset_index(drop=True), limit, mode="drive", settings=settings)
+    speed, _ = edge_speeds_kph(highway.reset_index(drop=True), limit, mode=TravelMode.DRIVE, settings=settings)
     return speed
 
 
@@ -296,7 +299,7 @@ def built_up_mask(x: np.ndarray, y: np.ndarray, metres: np.ndarray) -> np.ndarra
     return built[cell]
 
 
-def junction_delay_seconds(mode: str, u: np.ndarray, v: np.ndarray, speed_mps: np.ndarray,
+def junction_delay_seconds(mode: TravelMode, u: np.ndarray, v: np.ndarray, speed_mps: np.ndarray,
                            rank: np.ndarray, roundabout: np.ndarray, degree: np.ndarray) -> np.ndarray:
     """Time lost at the junction each directed edge ``u -> v`` arrives at (seconds; 0 for none).
 
@@ -304,12 +307,12 @@ def junction_delay_seconds(mode: str, u: np.ndarray, v: np.ndarray, speed_mps: n
     edge gives way at a junction where a road of higher priority (:data:`ROAD_RANKS`) meets it,
     or where it enters a roundabout: it slows to a stop and speeds up again, losing
     ``v / 2 * (1 / decel + 1 / accel)`` at its speed ``v``, plus a mean wait for a gap
-    (:data:`GIVE_WAY`).  Turns are not known on a node graph, so going straight on and turning
-    cost the same.
+    (the mode's ``give_way``, :class:`~geo.travel.modes.ModeProfile`).  Turns are not known on a
+    node graph, so going straight on and turning cost the same.
     """
-    if mode not in GIVE_WAY or not len(u):
+    if mode.profile.give_way is None or not len(u):
         return np.zeros(len(u))
-    decel, accel, wait = GIVE_WAY[mode]
+    decel, accel, wait = mode.profile.give_way
     n = len(degree)
     top = np.zeros(n, dtype=np.int8)
     np.maximum.at(top, u, rank)

@@ -4,7 +4,8 @@ A KD-tree in EPSG:27700 metres over the nodes of the network's largest strongly 
 component, so a point is never joined to an island it cannot leave.
 
 * A point within ``Settings.snap_tolerance_metres`` of the roads joins its nearest node by one
-  *connector* link, timed at :data:`CONNECTOR_KPH` over the straight line.
+  *connector* link, timed over the straight line at the mode's ``connector_kph``
+  (:class:`~geo.travel.modes.ModeProfile`).
 * A point beyond it -- a pharmacy across the border, outside the extract that was loaded -- joins
   the network by *estimated* links when the router is given a calibrated straight-line estimate
   (:class:`~geo.travel.estimate.EstimateRouter`): one link to each of the
@@ -27,15 +28,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
+    from geo.travel.modes import TravelMode
     from geo.travel.network import Network
 
 logger = logging.getLogger(__name__)
 
-#: Speed (km/h) over the straight line between a point and its network node: walking for
-#: walk, a slow cycle for cycle, and for driving the residential-street speed of the class table
-#: (the leg stands for the access roads, driveways and car parks the drive network leaves out,
-#: and for an LSOA centroid, for the streets its residents actually join the network by).
-CONNECTOR_KPH = {"drive": 32.0, "walk": 4.8, "cycle": 12.0}
 #: A point beyond the roads joins at most this many of the network's nodes nearest to it ...
 #: (chosen with benchmarks/validate_mixed.py: 64 nodes leave detours along the network's edge,
 #: +0.6 min median, MAE 1.8 min; 1024 pick the luckiest leg, -0.4 min; 256 gives +0.1 min, MAE 1.4 min)
@@ -82,7 +79,7 @@ class Snapper:
                         int((~within).sum()), len(xy), tolerance_metres, self.network.mode)
         return Snap(node, np.asarray(dist, dtype=float), within)
 
-    def join(self, xy: np.ndarray, *, tolerance_metres: float, mode: str, beyond: Any = None) -> Joins:
+    def join(self, xy: np.ndarray, *, tolerance_metres: float, mode: TravelMode, beyond: Any = None) -> Joins:
         """How each point joins the network (see the module docstring).
 
         ``beyond`` is the estimate router that times links for points beyond the tolerance
@@ -180,6 +177,6 @@ class Joins:
         return best, link
 
 
-def connector_seconds(distance_metres: np.ndarray, mode: str) -> np.ndarray:
+def connector_seconds(distance_metres: np.ndarray, mode: TravelMode) -> np.ndarray:
     """Time to cover a snap distance at the mode's connector speed."""
-    return np.asarray(distance_metres, dtype=float) / (CONNECTOR_KPH[mode] / 3.6)
+    return np.asarray(distance_metres, dtype=float) / (mode.profile.connector_kph / 3.6)

@@ -27,7 +27,7 @@ def _nothing(_tmp: Path) -> None:
 # -------------------------------------------------------------------------- --out paths
 def _out_case(cid: str, build: Any, match: str, names: str) -> Case:
     def call(arg: Any, settings: Any, tmp: Path) -> Any:
-        from geo.cache import check_output_path
+        from geo.cli._paths import check_output_path
 
         out, inputs = arg
         return check_output_path(out, inputs=inputs)
