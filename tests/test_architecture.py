@@ -254,7 +254,7 @@ OUTPUT_WRITERS = {"to_csv", "to_file", "to_excel", "to_markdown", "to_html", "to
 #: Modules outside ``geo/outputs`` that write a file with one of them, and why it is not an output.
 NOT_OUTPUTS = {
     "geo.travel.gtfs_stream": "GTFS tables clipped for Valhalla's tile builder (an engine's input)",
-    "geo.data.site_import": "a saved site list is an input file read back by read_sites_file, not a report",
+    "geo.data.site_lists": "a saved site list is an input file read back by read_sites_file, not a report",
     "geo.planning.batch_run": "summary.csv of a batch run folder, written where the run checkpoints",
 }
 OUTSIDE_OUTPUTS = [p for p in [*ALL_GEO, *ATLAS_FILES] if "outputs" not in p.relative_to(ROOT).parts[:2]]

@@ -77,20 +77,18 @@ def national_pharmacies(settings: Settings) -> gpd.GeoDataFrame:
 
 
 @lru_cache(maxsize=8)
-def router_for(network_path: str | None, mode: str, settings: Settings, mixed: bool = True) -> Any:
-    """The road router for one extract and mode -- loaded once per worker, shared by its tasks.
+def router_for(network_path: str | None, mode: TravelMode, settings: Settings, mixed: bool = True) -> Any:
+    """:func:`~geo.travel.routing.make_router` for one extract and mode, once per worker process.
 
-    ``None`` gives the calibrated straight-line estimate (labelled so everywhere); ``mixed``: the
-    mixed method beyond the extract's roads, as ``make_router`` gives for method auto.
+    ``None`` gives the calibrated straight-line estimate (labelled so everywhere); ``mixed``: method
+    auto (the mixed method beyond the extract's roads), else method network.
     """
-    from geo.travel.estimate import EstimateRouter
-    from geo.travel.network import read_network
-    from geo.travel.routing import NetworkRouter
+    from geo.travel.modes import TravelSpec
+    from geo.travel.routing import make_router
 
-    if network_path is None:
-        return EstimateRouter(mode=mode, settings=settings)
-    logger.info("worker loads the %s network %s", mode, network_path)
-    return NetworkRouter(read_network(network_path, mode=mode, settings=settings), settings=settings, mixed=mixed)
+    method = Method.ESTIMATE if network_path is None else Method.AUTO if mixed else Method.NETWORK
+    logger.info("worker loads the %s router (%s)", mode, network_path or "estimate")
+    return make_router(TravelSpec(mode=TravelMode(mode), method=method, network=network_path or "auto"), settings=settings)
 
 
 def worker_cache_info() -> dict[str, int]:
