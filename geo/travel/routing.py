@@ -85,7 +85,7 @@ def make_router(travel: TravelSpec | TravelMode | str, *, area: Area | None = No
         source = None if loaded is not None or isinstance(network, Network) else network
         spec = TravelSpec.parse(mode=travel, method=method, network=source, transit=options)
     if spec.method is Method.STRAIGHT_LINE:
-        msg = "straight-line distance has no router: use geo.measures.coverage.nearest_site_straight_line"
+        msg = "straight-line distance has no router: use geo.measures.straight_line.nearest_site_straight_line"
         raise InputError(msg)
     if spec.mode is TravelMode.TRANSIT:
         from geo.travel.transit import make_transit_router
