@@ -1,5 +1,8 @@
-"""Study areas: select LSOAs by LAD, county, ICB, region, former district, ward, England,
-several of those or a polygon.
+"""Study areas: select LSOAs by LAD, county, ICB, sub-ICB location, region, former district,
+ward, England, several of those or a polygon.
+
+The kinds selected by a name or a code column of the LSOA table are declared once, in
+:data:`AREA_KINDS`; :func:`select_area`, :func:`list_area_names` and ``geo areas`` read it.
 
 A study area keeps its *core* LSOAs (whose people we measure) apart from a *buffer* ring of
 neighbouring LSOAs, so that services across the border count (the seeds report villages near
@@ -44,7 +47,38 @@ _ALIAS_NAMES = {"northants": "Northamptonshire", "northamptonshire": "Northampto
                 "llr": "Leicester, Leicestershire and Rutland",
                 "leicester, leicestershire and rutland": "Leicester, Leicestershire and Rutland",
                 "greater essex": "Greater Essex"}
-_CODE = re.compile(r"^E(06|07|08|09|10|11|12|38|54|92)\d{6}$", re.IGNORECASE)
+_CODE = re.compile(r"^E\d{8}$", re.IGNORECASE)  # a GSS code; which kind is read from AREA_KINDS
+
+
+@dataclass(frozen=True)
+class AreaKind:
+    """An area kind chosen by a name (and a GSS code) column of the LSOA table."""
+
+    kind: str  #: its key (``Area.kind``, ``geo areas --kind``)
+    label: str  #: words for messages ("sub-ICB location")
+    name_col: str
+    code_col: str | None = None  #: None: chosen by name only
+
+
+#: Every kind chosen by a column of the LSOA table, in the order names are tried (a LAD wins
+#: over a county of the same name, e.g. Rutland). To add a kind: one row here and its columns in
+#: :data:`geo.data.tables.LOOKUP_COLUMNS` (and the lookup's checked columns in ``geo.data.sources``).
+AREA_KINDS: tuple[AreaKind, ...] = (
+    AreaKind("lad", "LAD", "lad24nm", "lad24cd"),
+    AreaKind("county", "county", "utla23nm", "utla23cd"),
+    AreaKind("region", "region", "rgn24nm", "rgn24cd"),
+    AreaKind("icb", "ICB", "icb24nm", "icb24cd"),
+    AreaKind("sub_icb", "sub-ICB location", "sicbl24nm", "sicbl24cd"),
+    AreaKind("former_district", "former district", "former_district"),
+)
+
+
+def _kinds_in(table: pd.DataFrame) -> tuple[AreaKind, ...]:
+    return tuple(k for k in AREA_KINDS if k.name_col in table.columns)
+
+
+def _kind_words(kinds: Sequence[AreaKind]) -> str:
+    return ", ".join(k.label for k in kinds)
 
 
 @lru_cache(maxsize=65_536)  # every LSOA-table name (wards, districts, ...) is looked up again per area part
@@ -110,17 +144,14 @@ class Area:
 
 
 def list_area_names(settings: Settings | None = None) -> dict[str, list[str]]:
-    """Names accepted by :func:`select_area`, by kind."""
+    """Names accepted by :func:`select_area`, by kind (the kinds of :data:`AREA_KINDS`, then
+    ``ward`` and ``other``)."""
     t = load_lsoa_table(settings)
-    return {
-        "lad": sorted(t["lad24nm"].astype(str).unique()),
-        "county": sorted(set(t["utla23nm"].astype(str).unique()) | {"Northamptonshire"}),
-        "icb": sorted(t["icb24nm"].astype(str).unique()),
-        "region": sorted(t["rgn24nm"].astype(str).unique()),
-        "former_district": sorted(t["former_district"].astype(str).unique()),
-        "ward": sorted((t["ward"].astype(str) + ", " + t["lad24nm"].astype(str)).unique()),
-        "other": ["England", *[k.title() for k in COUNTY_ALIASES if len(k) > 4]],
-    }
+    names = {k.kind: sorted(t[k.name_col].astype(str).unique()) for k in _kinds_in(t)}
+    names["county"] = sorted({*names.get("county", ()), "Northamptonshire"})
+    names["ward"] = sorted((t["ward"].astype(str) + ", " + t["lad24nm"].astype(str)).unique())
+    names["other"] = ["England", *[k.title() for k in COUNTY_ALIASES if len(k) > 4]]
+    return names
 
 
 def select_area(spec: str | Path | Sequence[str] | BaseGeometry, *, settings: Settings | None = None,
@@ -132,7 +163,7 @@ def select_area(spec: str | Path | Sequence[str] | BaseGeometry, *, settings: Se
     spec
         ``"England"``; a LAD name or code (``"Rutland"``, ``"E06000017"``); a county
         (``"Northamptonshire"`` = North + West Northamptonshire, ``"Leicestershire"``,
-        ``"Essex"``); an ICB or region name or code; a former (2019) district such as
+        ``"Essex"``); an ICB, sub-ICB location or region name or code; a former (2019) district such as
         ``"Daventry"`` or ``"Corby"``; a 2024 ward (``"Oakham North West"``, or
         ``"Abbey, Leicester"`` where the name is used in several districts); several areas separated by ``;`` or given
         as a list; a path to a GeoJSON/GeoPackage polygon; or a shapely polygon in EPSG:27700.
@@ -192,14 +223,15 @@ def _resolve_one(table: gpd.GeoDataFrame, part: str) -> tuple[str, str, np.ndarr
     low = _norm(p)
     if low in {"england", "all"}:
         return "england", "England", np.ones(len(table), dtype=bool)
+    kinds = _kinds_in(table)
     if _CODE.match(p):
         code = p.upper()
-        for col, kind, name_col in (("lad24cd", "lad", "lad24nm"), ("utla23cd", "county", "utla23nm"),
-                                    ("icb24cd", "icb", "icb24nm"), ("rgn24cd", "region", "rgn24nm")):
-            m = (table[col] == code).to_numpy()
+        coded = [k for k in kinds if k.code_col is not None and k.code_col in table.columns]
+        for k in coded:
+            m = (table[k.code_col] == code).to_numpy()
             if m.any():
-                return kind, str(table.loc[m, name_col].iloc[0]), m
-        msg = f"no English LSOAs have code {code}; use a LAD 2024, county/UTLA 2023, ICB 2024 or region code"
+                return k.kind, str(table.loc[m, k.name_col].iloc[0]), m
+        msg = f"no English LSOAs have code {code}; use the code of a {_kind_words(coded)}"
         raise AreaError(msg)
     if low in COUNTY_ALIASES:
         m = np.zeros(len(table), dtype=bool)
@@ -207,25 +239,20 @@ def _resolve_one(table: gpd.GeoDataFrame, part: str) -> tuple[str, str, np.ndarr
             m |= (table["utla23cd"] == c[5:]).to_numpy() if c.startswith("utla:") else (
                 table["lad24cd"] == c).to_numpy()
         return "county", _ALIAS_NAMES.get(low, p.title()), m
-    for col, kind in (("lad24nm", "lad"), ("utla23nm", "county"), ("rgn24nm", "region"), ("icb24nm", "icb"),
-                      ("former_district", "former_district")):
-        if col not in table.columns:
-            continue
-        names = table[col].astype(str)
+    for k in kinds:
+        names = table[k.name_col].astype(str)
         m = _normed(names) == low
         if m.any():
-            return kind, str(names[m].iloc[0]), m
+            return k.kind, str(names[m].iloc[0]), m
     ward = _resolve_ward(table, p)
     if ward is not None:
         return ward
-    candidates = sorted({*table["lad24nm"].astype(str), *table["utla23nm"].astype(str),
-                         *table["rgn24nm"].astype(str), *table["icb24nm"].astype(str),
-                         *table.get("former_district", pd.Series(dtype=str)).astype(str),
+    candidates = sorted({*(n for k in kinds for n in table[k.name_col].astype(str)),
                          *table.get("ward", pd.Series(dtype=str)).astype(str),
                          "Northamptonshire", "England"})
     close = difflib.get_close_matches(p, candidates, n=3, cutoff=0.6)
     hint = f" Did you mean: {', '.join(close)}?" if close else " Run `geo areas` to list names."
-    msg = f"unknown area {p!r}: not a LAD, county, ICB, region, former district, ward or code.{hint}"
+    msg = f"unknown area {p!r}: not a {_kind_words(kinds)}, ward or code.{hint}"
     raise AreaError(msg)
 
 

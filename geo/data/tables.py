@@ -41,9 +41,9 @@ IMD_COLUMNS = (
     "income_score", "employment_score",
 )
 LOOKUP_COLUMNS = ("lsoa21nm", "wd24cd", "wd24nm", "lad24cd", "lad24nm", "utla23cd", "utla23nm",
-                  "rgn24cd", "rgn24nm", "icb24cd", "icb24nm")
+                  "rgn24cd", "rgn24nm", "icb24cd", "icb24nm", "sicbl24cd", "sicbl24nm")
 #: Bumped whenever the built table gains or changes columns (keys the on-disk cache).
-TABLE_SCHEMA = 2
+TABLE_SCHEMA = 3
 #: Columns swapped by ``Settings.imd_version``: the ``imd_*`` name and its IMD 2019 source.
 IMD2019_SWAP = {"imd_rank": "imd2019_rank", "imd_decile": "imd2019_decile"}
 
