@@ -226,13 +226,29 @@ def open_matrix(sites: pd.DataFrame, slots: pd.DatetimeIndex | list[dt.datetime]
     codes = state_matrix(sites, slots, use_text=use_text, source=source)
     unknown = codes < 0
     if unknown.any() and missing == "error":
-        report = validate_hours(sites, use_text=use_text)
-        rows = np.flatnonzero(unknown.any(axis=1))
-        ids = ", ".join(f"row {report['row'].iloc[i]} site {report['site_id'].iloc[i]}" for i in rows[:5])
-        msg = (f"{source}: {len(rows)} site(s) have no opening hours ({ids}{' ...' if len(rows) > 5 else ''}); "
-               "add OSM opening_hours or choose missing='open' or 'closed'")
-        raise InputError(msg)
+        _raise_missing(validate_hours(sites, use_text=use_text), np.flatnonzero(unknown.any(axis=1)), source=source)
     return np.where(unknown, missing == "open", codes == 1)
+
+
+def _codes_at(sites: pd.DataFrame, at: dt.datetime, *, use_text: bool, source: str) -> tuple[np.ndarray, pd.DataFrame]:
+    """Each site's state at one time (1 open, 0 closed, -1 hours unknown; one parse per distinct
+    hours text) and the validation report."""
+    report = validate_hours(sites, use_text=use_text)
+    _raise_invalid(report, source=source)
+    hours = report["opening_hours"].to_numpy()
+    codes = np.full(len(sites), -1, dtype=np.int8)
+    for h in pd.unique(hours):
+        if h:
+            codes[hours == h] = _point_state(_compile(h), at)
+    return codes, report
+
+
+def _raise_missing(report: pd.DataFrame, rows: np.ndarray, *, source: str) -> None:
+    """The error for sites without opening hours under ``missing="error"`` (first five named)."""
+    listed = ", ".join(f"row {report['row'].iloc[i]} site {report['site_id'].iloc[i]}" for i in rows[:5])
+    msg = (f"{source}: {len(rows)} site(s) have no opening hours ({listed}{' ...' if len(rows) > 5 else ''}); "
+           "add OSM opening_hours or choose missing='open' or 'closed'")
+    raise InputError(msg)
 
 
 #: Words for the three states of a site at a time (1, 0, -1).
@@ -247,13 +263,7 @@ def states_at(sites: pd.DataFrame, when: str | dt.datetime, *, use_text: bool = 
     ``from_text`` and ``hours_warnings`` (as :func:`is_open_at`).
     """
     at = parse_when(when)
-    report = validate_hours(sites, use_text=use_text)
-    _raise_invalid(report, source=source)
-    hours = report["opening_hours"].to_numpy()
-    codes = np.full(len(sites), -1, dtype=np.int8)
-    for h in pd.unique(hours):
-        if h:
-            codes[hours == h] = _point_state(_compile(h), at)
+    codes, report = _codes_at(sites, at, use_text=use_text, source=source)
     words = np.array([STATE_WORDS[int(c)] for c in codes], dtype=object)
     out = pd.Series(words, index=sites.index, name="state", dtype=object)
     ids = report["site_id"].to_numpy()
@@ -299,21 +309,11 @@ def is_open_at(sites: pd.DataFrame, when: str | dt.datetime, *, missing: str, us
     """
     at = parse_when(when)
     _check_missing(missing)
-    report = validate_hours(sites, use_text=use_text)
-    _raise_invalid(report, source=source)
-    hours = report["opening_hours"].to_numpy()
-    codes = np.full(len(sites), -1, dtype=np.int8)
-    for h in pd.unique(hours):
-        if h:
-            codes[hours == h] = _point_state(_compile(h), at)
+    codes, report = _codes_at(sites, at, use_text=use_text, source=source)
     unknown = codes < 0
     ids = report["site_id"].to_numpy()
     if unknown.any() and missing == "error":
-        rows = np.flatnonzero(unknown)
-        listed = ", ".join(f"row {report['row'].iloc[i]} site {ids[i]}" for i in rows[:5])
-        msg = (f"{source}: {len(rows)} site(s) have no opening hours ({listed}{' ...' if len(rows) > 5 else ''}); "
-               "add OSM opening_hours or choose missing='open' or 'closed'")
-        raise InputError(msg)
+        _raise_missing(report, np.flatnonzero(unknown), source=source)
     result = np.where(unknown, missing == "open", codes == 1)
     out = pd.Series(result.astype(bool), index=sites.index, name="open")
     out.attrs = {
