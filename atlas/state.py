@@ -38,6 +38,8 @@ PRESET_AREAS = ("Rutland", "Northamptonshire", "Leicestershire", "Leicester", "E
                 "North Northamptonshire", "West Northamptonshire", "Southend-on-Sea", "Thurrock")
 OTHER_AREA = "Another district or county…"
 UPLOAD_AREA = "Upload a boundary file…"
+#: Kinds of ``geo.list_area_names`` offered under OTHER_AREA (wards: type them in the CLI or upload).
+OTHER_AREA_KINDS = ("lad", "county", "former_district", "icb", "sub_icb")
 
 #: Services offered in the site picker after the site types (each type's words are its ``plural``).
 PICKER_SERVICES = {"treatment": "Any site offering treatment", "naloxone": "Naloxone supply"}
@@ -154,11 +156,10 @@ def sidebar() -> Controls:
     if choice == OTHER_AREA:
         try:
             names = data.area_names()
-            options = sorted(set(names.get("lad", [])) | set(names.get("county", []))
-                             | set(names.get("former_district", [])))
+            options = sorted(set().union(*(names.get(k, []) for k in OTHER_AREA_KINDS)))
         except Exception:
             options = list(PRESET_AREAS)
-        spec = sb.selectbox("District, former district or county", options, key="area_other",
+        spec = sb.selectbox("District, former district, county, ICB or sub-ICB location", options, key="area_other",
                             index=options.index("Corby") if "Corby" in options else 0)
     elif choice == UPLOAD_AREA:
         f = sb.file_uploader("Boundary file (GeoJSON, GeoPackage or zipped Shapefile)",

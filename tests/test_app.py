@@ -222,6 +222,10 @@ def test_imd_version_and_place_breakdowns(at) -> None:
     at.sidebar.selectbox(key="area_other").select("Daventry").run()
     assert not at.exception, at.exception
     assert "Daventry" in _texts(at)
+    # NHS areas a commissioner plans by: a sub-ICB location (the former CCG) from the same picker
+    at.sidebar.selectbox(key="area_other").select("NHS Leicester, Leicestershire and Rutland ICB - 04V").run()
+    assert not at.exception, at.exception
+    assert "NHS Leicester, Leicestershire and Rutland ICB - 04V" in _texts(at)
 
 
 def test_scenario_bad_postcode_is_refused_and_one_change_removed(at) -> None:
