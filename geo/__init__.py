@@ -114,6 +114,7 @@ _LAZY = {
     "export_catchments": "geo.outputs.export",
     "scenario_section": "geo.outputs.report_sections", "closure_section": "geo.outputs.report_sections",
     "optimiser_section": "geo.outputs.report_sections",
+    "scenario_layers": "geo.outputs.scenario_gis", "export_scenario_geopackage": "geo.outputs.scenario_gis",
     # ranges and verdicts as text, site markers
     **dict.fromkeys(("SCENARIO_TABLE", "collapse_ranges", "format_range", "format_value", "side_by_side"),
                     "geo.outputs.ranges"),
@@ -199,6 +200,7 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (tests/test_architecture.
     from geo.outputs.report import build_report
     from geo.outputs.report_sections import closure_section, optimiser_section, scenario_section
     from geo.outputs.safe_csv import csv_bytes, csv_text
+    from geo.outputs.scenario_gis import export_scenario_geopackage, scenario_layers
     from geo.planning.batch import BatchJob
     from geo.planning.batch_manifest import compare_runs
     from geo.planning.batch_run import latest_run, run_batch

@@ -71,7 +71,7 @@ FRONT_END_NAMES = frozenset({
     # outputs: files, report, maps, ranges, markers
     "csv_text", "csv_bytes", "atomic_write_text", "output_set", "FORMATS", "POINT_FORMATS", "Answer",
     "render_answer", "catchment_driver", "export_catchments",
-    "export_client_geopackage", "build_report", "scenario_section", "closure_section", "optimiser_section",
+    "export_client_geopackage", "export_scenario_geopackage", "scenario_layers", "build_report", "scenario_section", "closure_section", "optimiser_section",
     "map_context", "geojson", "batch_report", "SCENARIO_TABLE", "collapse_ranges", "format_range",
     "format_value", "side_by_side", "marker_kind", "marker_sizes", "marker_svg", "site_style",
 })

@@ -39,7 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-charts", action="store_true", help="leave out the charts")
     p.add_argument("--out", type=Path, required=True, help="output .html file")
     p.add_argument("--gpkg", type=Path, default=None,
-                   help="also write a GeoPackage: layer 'lsoas' (polygons + metrics) and 'sites'")
+                   help="also write a GeoPackage: layer 'lsoas' (polygons + metrics) and 'sites' (with --scenario "
+                        "also 'scenario_lsoas' and 'scenario_sites')")
     p.add_argument("--csv", type=Path, default=None, help="also write the per-LSOA metrics as CSV")
     p.add_argument("--scenario", type=Path, default=None,
                    help="add a section for this saved scenario (geo scenario ... --save FILE), per service with ranges")
@@ -52,23 +53,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _sections(study: Study, args: argparse.Namespace) -> list[dict[str, Any]]:
-    """Scenario, closure and optimiser sections the flags ask for (each per service, with ranges)."""
+def _sections(study: Study, args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Scenario, closure and optimiser sections the flags ask for (each per service, with ranges),
+    and the scenario's GIS layers for ``--gpkg``."""
     from geo import closure_section, optimiser_section, scenario_section
 
-    out = []
+    out, layers = [], {}
     t = study.threshold_minutes
     if args.scenario is not None:
-        from geo import load_scenario
+        from geo import load_scenario, scenario_layers
 
-        out.append(scenario_section(study.scenario(load_scenario(args.scenario)), threshold_minutes=t))
+        answer = study.scenario(load_scenario(args.scenario))
+        out.append(scenario_section(answer, threshold_minutes=t))
+        if args.gpkg is not None:
+            from geo import public_site_postcodes
+
+            layers = scenario_layers(study.area, answer, allowed_postcodes=public_site_postcodes(study.settings))
     if args.closure > 0:
         out.append(closure_section(study.closure(), threshold_minutes=t, top=args.closure))
     if args.optimise > 0:
         kinds = [k.strip() for k in args.candidates.split(",") if k.strip()]
         cand = study.candidates(kinds)
         out.append(optimiser_section(study.optimise(cand, k=args.optimise), threshold_minutes=t))
-    return out
+    return out, layers
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     study = study_from_args(args, needs_minutes="geo report")
     s, area, sites, times, label = study.settings, study.area, study.sites, study.baseline_times, study.label
     need = build_need(study, args)
-    sections = _sections(study, args)
+    sections, layers = _sections(study, args)
     notes = [f"Sites counted: {study.sites_label}."]
     allowed = None
     if args.gpkg is not None:
@@ -88,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
                        need=need, settings=s, pdf=args.pdf, router_label=label, mode_label=study.travel.mode.label,
                        title=args.title, outreach_top=args.top, notes=notes,
                        charts=not args.no_charts, gpkg_path=args.gpkg, csv_path=args.csv,
-                       allowed_postcodes=allowed, breakdowns=args.by,
+                       allowed_postcodes=allowed, gpkg_layers=layers, breakdowns=args.by,
                        network=study.context_network(), services=study.services, sections=sections)
     # routed times say how (network or timetable), from the one vocabulary
     tag = "ESTIMATED times" if res["is_estimate"] else f"{Method.of_result(study.router.method).value} times"

@@ -14,7 +14,8 @@ percentage points, mean and median minutes; by IMD decile, rurality and district
 nearest site changes).  Every figure carries its range (``_low``/``_high``: 10th-90th
 percentile over seeded draws of travel-time error and site-location precision, see
 docs/uncertainty.md); a change whose range includes zero is "not distinguishable from no
-change".  ``--format csv`` writes the per-service table; ``--changed-out FILE`` the changed LSOAs.  ``--scenario FILE`` starts from a saved scenario and ``--save FILE`` writes the
+change".  ``--format csv`` writes the per-service table; ``--changed-out FILE`` the changed LSOAs;
+``--gpkg FILE`` both as GIS layers (changed LSOA polygons, sites with what changed).  ``--scenario FILE`` starts from a saved scenario and ``--save FILE`` writes the
 result, so changes can be built up one command at a time.
 """
 
@@ -51,6 +52,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         a.add_argument("--show-lsoas", type=int, default=20, help="list this many changed LSOAs (0 = none)")
         a.add_argument("--changed-out", type=Path, default=None,
                        help="write every changed LSOA (per service, minutes before/after with ranges) to this CSV")
+        a.add_argument("--gpkg", type=Path, default=None,
+                       help="write GIS layers to this GeoPackage: 'scenario_lsoas' (changed LSOA polygons per service, "
+                            "minutes before/after with ranges) and 'scenario_sites' (each site added, removed, moved, "
+                            "changed or unchanged)")
         a.add_argument("--measure", choices=("nearest", "2sfca", "e2sfca"),
                        default="2sfca" if action == "capacity" else "nearest",
                        help="also report capacity-based access (2SFCA/E2SFCA per 1,000 adults) before and after "
@@ -178,6 +183,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"saved scenario to {args.save}", file=sys.stderr)
     if args.changed_out is not None:
         emit(res["changed_lsoas"].reset_index(), "csv", args.changed_out)
+    if args.gpkg is not None:
+        from geo import export_scenario_geopackage, public_site_postcodes
+
+        export_scenario_geopackage(args.gpkg, study.area, res, allowed_postcodes=public_site_postcodes(study.settings))
+        print(f"wrote {args.gpkg}", file=sys.stderr)
     summary = dict(res["summary"])
     headlines = summary.pop("headlines")
     out: dict[str, Any] = {"summary": summary, "headlines": headlines,

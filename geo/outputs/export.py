@@ -24,7 +24,7 @@ from geo.crs import BNG
 from geo.outputs.safe_csv import write_csv
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
     import geopandas as gpd
 
@@ -179,7 +179,8 @@ def _check(frame: pd.DataFrame, *, allowed: Iterable[str], source: str) -> None:
 
 
 def export_geopackage(path: str | Path, lsoas_with_metrics: gpd.GeoDataFrame, sites: pd.DataFrame,
-                      *, allowed_postcodes: Iterable[str] | None = None) -> Path:
+                      *, allowed_postcodes: Iterable[str] | None = None,
+                      extra_layers: Mapping[str, gpd.GeoDataFrame] | None = None) -> Path:
     """Write layers ``lsoas`` (polygons + metrics) and ``sites`` (points) to one GeoPackage.
 
     The file is built under a temporary name in the target folder and renamed into place, so
@@ -196,13 +197,15 @@ def export_geopackage(path: str | Path, lsoas_with_metrics: gpd.GeoDataFrame, si
         Sites with ``easting``/``northing``; see :func:`site_layer`.
     allowed_postcodes : iterable of str, optional
         Public service-site postcodes that may be written; None drops the postcode column.
+    extra_layers : mapping of name to GeoDataFrame, optional
+        More layers written after those two (e.g. :func:`geo.outputs.scenario_gis.scenario_layers`),
+        through the same disclosure check.
 
     Returns
     -------
     Path
         The written file.
     """
-    from geo.cache import atomic_path
     from geo.crs import require_bng
 
     target = _gpkg_path(path)
@@ -212,11 +215,23 @@ def export_geopackage(path: str | Path, lsoas_with_metrics: gpd.GeoDataFrame, si
     pts = _plain(site_layer(sites, allowed_postcodes=allowed_postcodes))
     _check(lsoas, allowed=allowed, source="lsoas layer")
     _check(pts, allowed=allowed, source="sites layer")
+    layers = {"lsoas": lsoas, "sites": pts}
+    for name, layer in (extra_layers or {}).items():
+        layers[name] = _plain(layer.reset_index(drop=True))
+        _check(layers[name], allowed=allowed, source=f"{name} layer")
+    write_layers(target, layers)
+    logger.info("GeoPackage %s: %s (EPSG:27700)", target, ", ".join(f"{k} {len(v)}" for k, v in layers.items()))
+    return target
+
+
+def write_layers(path: str | Path, layers: Mapping[str, gpd.GeoDataFrame]) -> Path:
+    """Write already-checked layers to one GeoPackage, atomically (temporary file, then rename)."""
+    from geo.cache import atomic_path
+
+    target = _gpkg_path(path)
     with atomic_path(target) as tmp:
-        lsoas.to_file(tmp, layer="lsoas", driver="GPKG", engine="pyogrio")
-        pts.to_file(tmp, layer="sites", driver="GPKG", engine="pyogrio", append=True)
-    logger.info("GeoPackage %s: lsoas %d polygons, sites %d points (EPSG:27700)", target,
-                len(lsoas), len(pts))
+        for i, (name, layer) in enumerate(layers.items()):
+            layer.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio", append=bool(i))
     return target
 
 
@@ -241,8 +256,6 @@ def export_client_geopackage(path: str | Path, release: Any, area: Area) -> Path
     """
     import geopandas as gpd
 
-    from geo.cache import atomic_path
-
     target = _gpkg_path(path)
     shapes = gpd.GeoDataFrame(area.lsoas[["geometry"]], geometry="geometry", crs=area.lsoas.crs or BNG).to_crs(BNG)
     keys = {"client_lsoas": (release.by_lsoa, None), "client_wards": (release.by_ward, "wd24cd"),
@@ -256,9 +269,7 @@ def export_client_geopackage(path: str | Path, release: Any, area: Area) -> Path
         layer = gpd.GeoDataFrame(table.reset_index(), geometry=list(geom.to_numpy()), crs=BNG)
         layers[name] = _plain(layer)
         _check(layers[name], allowed=(), source=f"{name} layer")
-    with atomic_path(target) as tmp:
-        for i, (name, layer) in enumerate(layers.items()):
-            layer.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio", append=bool(i))
+    write_layers(target, layers)
     logger.info("client GeoPackage %s: %s", target, ", ".join(f"{k} {len(v)}" for k, v in layers.items()))
     return target
 
@@ -334,4 +345,4 @@ def describe_export(lsoas_with_metrics: pd.DataFrame) -> dict[str, Any]:
 
 __all__ = ["LSOA_COLUMNS", "SITE_COLUMNS", "CATCHMENT_DRIVERS", "catchment_driver", "describe_export", "export_catchments", "export_client_geopackage",
            "export_geopackage", "export_lsoa_csv", "export_outreach_csv", "lsoa_metrics", "lsoa_table", "site_layer",
-           "write_synthetic_clients"]
+           "write_layers", "write_synthetic_clients"]

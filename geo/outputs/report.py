@@ -28,7 +28,7 @@ from geo.measures.gaps import outreach_list
 from geo.travel.modes import Method
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from geo.config import Settings
     from geo.data.areas import Area
@@ -241,6 +241,7 @@ def build_report(area: Area | str, times: pd.DataFrame, *, out_path: str | Path,
                  settings: Settings | None = None, pdf: bool = False,
                  gpkg_path: str | Path | None = None, csv_path: str | Path | None = None,
                  allowed_postcodes: Sequence[str] | frozenset[str] | None = None,
+                 gpkg_layers: Mapping[str, Any] | None = None,
                  **options: Any) -> dict[str, Any]:
     """Write the HTML report (atomically) and, if asked and possible, a PDF next to it.
 
@@ -249,6 +250,7 @@ def build_report(area: Area | str, times: pd.DataFrame, *, out_path: str | Path,
     ``gpkg_path`` / ``csv_path`` also export the per-LSOA metrics (and sites) with
     :func:`geo.outputs.export.export_geopackage` / :func:`geo.outputs.export.export_lsoa_csv` (needs an
     :class:`~geo.data.areas.Area`); site postcodes outside ``allowed_postcodes`` are not written.
+    ``gpkg_layers`` are more GeoPackage layers (e.g. :func:`geo.outputs.scenario_gis.scenario_layers`).
 
     Returns
     -------
@@ -297,7 +299,7 @@ def build_report(area: Area | str, times: pd.DataFrame, *, out_path: str | Path,
             result["gpkg"] = export_geopackage(
                 gpkg_path, metrics, sites if sites is not None else pd.DataFrame(
                     columns=["site_id", "easting", "northing"]),
-                allowed_postcodes=allowed_postcodes)
+                allowed_postcodes=allowed_postcodes, extra_layers=gpkg_layers)
         if csv_path is not None:
             result["csv"] = export_lsoa_csv(csv_path, metrics)
     if pdf:

@@ -309,8 +309,8 @@ class Study(StudyQuestions):
                  pool: pd.DataFrame | None = None) -> Answer:
         """Apply ``scenario`` and compare with the study's sites, per service, every figure with its range.
 
-        Returns :func:`~geo.planning.by_service.compare_by_service`'s dict plus ``sites_after``
-        and ``summary`` (area, threshold, method, router, how the ranges were made, one
+        Returns :func:`~geo.planning.by_service.compare_by_service`'s dict plus ``sites_before``,
+        ``sites_after`` and ``summary`` (area, threshold, method, router, how the ranges were made, one
         headline per service).  ``at`` keeps only sites open then, before and after.
         """
         from geo.planning.by_service import compare_by_service, headline
@@ -332,7 +332,7 @@ class Study(StudyQuestions):
                           "headlines": [headline(r, threshold_minutes=t) for _, r in res["by_service"].iterrows()],
                           "ranges": res["uncertainty"]["method"],
                           "travel_time_error": res["uncertainty"]["travel_time_error"]}
-        res["sites_after"] = new_sites
+        res["sites_before"], res["sites_after"] = base, new_sites
         return res
 
     def closure(self, *, weight_column: str = "adults", deciles: bool = False) -> pd.DataFrame:
