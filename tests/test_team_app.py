@@ -173,6 +173,11 @@ def test_scenario_closure_optimiser_and_downloads_are_audited_once_each(team: Pa
     assert d["file_kind"] == "scenario figures by service (CSV)" and d["user"] == "vic@council.example"
     assert re.fullmatch(r"[0-9a-f]{64}", d["sha256"]) and d["view"] == "Scenario" and d["area"] == "Rutland"
     assert d["rows"] == "fewer than 5"  # one row per service: a small count is never written
+    # the GIS layers of the same scenario: a GeoPackage, logged with its hash
+    _click_download(at, "scen_dl_gpkg")
+    at.run()
+    gpkg = [r for r in _audit(team) if r["event"] == "download" and r["file_kind"] == "scenario layers (GeoPackage)"]
+    assert len(gpkg) == 1 and re.fullmatch(r"[0-9a-f]{64}", gpkg[0]["sha256"]) and gpkg[0]["sha256"] != d["sha256"]
 
     # closure impact of every site: one line per area, sites and threshold
     at.toggle(key="scen_closure_on").set_value(True).run()

@@ -14,7 +14,9 @@ Changes live in ``st.session_state["scenario_changes"]`` as small dicts (primiti
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -46,6 +48,18 @@ def _to_scenario(changes: list[dict[str, Any]]) -> Any:
 @st.cache_resource(show_spinner="Comparing before and after, per service, with ranges…", max_entries=32)
 def _run(key: tuple[Any, ...], _an: Analysis, changes_key: tuple[Any, ...], threshold: int) -> dict[str, Any]:
     return shown_study(_an).scenario(_to_scenario(_changes()))
+
+
+@st.cache_data(show_spinner="Writing the GeoPackage…", max_entries=8)
+def _gpkg(key: tuple[Any, ...], _an: Analysis, changes_key: tuple[Any, ...], threshold: int) -> bytes:
+    """The scenario's GIS layers (changed neighbourhoods, sites with what changed) as GeoPackage bytes."""
+    from geo import export_scenario_geopackage, public_site_postcodes
+
+    res = _run(key, _an, changes_key, threshold)
+    with tempfile.TemporaryDirectory(prefix="geo-scenario-") as folder:
+        path = export_scenario_geopackage(Path(folder) / "scenario.gpkg", _an.area, res,
+                                          allowed_postcodes=public_site_postcodes(data.settings()))
+        return path.read_bytes()
 
 
 def _locate(how: str, pc: str, click: Any) -> tuple[float, float, str, str]:
@@ -272,10 +286,19 @@ def _result(an: Analysis) -> None:
                               verdicts=(("verdict", "Verdict (adults within)"),
                                         ("mean_minutes_verdict", "Verdict (mean minutes)"))))
         raw = csv_bytes(by)
-        st.download_button("Download the figures (CSV)", raw, file_name="scenario_by_service.csv",
-                           mime="text/csv", key="scen_dl_service",
-                           on_click=signin.download_logger("Scenario", "scenario figures by service (CSV)", raw,
-                                                           rows=len(by), area=an.area.name))
+        left, right = st.columns(2)
+        left.download_button("Download the figures (CSV)", raw, file_name="scenario_by_service.csv",
+                             mime="text/csv", key="scen_dl_service",
+                             on_click=signin.download_logger("Scenario", "scenario figures by service (CSV)", raw,
+                                                             rows=len(by), area=an.area.name))
+        gpkg = _gpkg(an.cache_key, an, _changes_key(), t)
+        right.download_button("Download for GIS (GeoPackage)", gpkg, file_name="scenario.gpkg",
+                              mime="application/geopackage+sqlite3", key="scen_dl_gpkg",
+                              help="Layers scenario_lsoas (neighbourhoods whose journey changes, per service, "
+                                   "minutes before/after with ranges) and scenario_sites (added, removed, moved, "
+                                   "changed, unchanged); EPSG:27700",
+                              on_click=signin.download_logger("Scenario", "scenario layers (GeoPackage)", gpkg,
+                                                              area=an.area.name))
     st.caption(f"Ranges: {res['summary']['ranges']}. Travel-time error: {res['summary']['travel_time_error']}. "
                "See docs/uncertainty.md.")
     keys = list(by.index)
