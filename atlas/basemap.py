@@ -71,17 +71,19 @@ def base_map(bounds: Sequence[Sequence[float]] | None, *, tiles: str | None = No
     tile_note = TILE_ERROR_NOTE if key is not None else ""
     bg = MacroElement()
     bg._template = Template("""
+    {% macro header(this, kwargs) %}
+    <style>
+    .leaflet-control-layers-toggle{background-image:none!important;width:auto!important;height:auto!important;
+      padding:5px 9px;font:600 12px system-ui,sans-serif;color:#222;text-decoration:none}
+    .leaflet-control-layers-toggle:after{content:"Layers"}
+    .leaflet-tooltip{font:12px/1.4 system-ui,sans-serif}
+    .geo-site{background:transparent;border:none}
+    </style>
+    {% endmacro %}
     {% macro script(this, kwargs) %}
     (function(){ var m = {{ this._parent.get_name() }};
       m.getContainer().style.background = '""" + (geojson.PLAIN_BACKGROUND if key is None else "#f8f8f6") + """';
       m.attributionControl.setPrefix(false);
-      var css = document.createElement('style');
-      css.innerHTML = '.leaflet-control-layers-toggle{background-image:none!important;width:auto!important;'
-        + 'height:auto!important;padding:5px 9px;font:600 12px system-ui,sans-serif;color:#222;text-decoration:none}'
-        + '.leaflet-control-layers-toggle:after{content:"Layers"}'
-        + '.leaflet-tooltip{font:12px/1.4 system-ui,sans-serif}'
-        + '.geo-site{background:transparent;border:none}';
-      document.head.appendChild(css);
       m.attributionControl.addAttribution(""" + json.dumps(html.escape(attribution)) + """);
       window.geoMap = m; window.geoAreaCentre = """ + json.dumps(area_centre) + """;
       var note = """ + json.dumps(tile_note) + """, shown = false;

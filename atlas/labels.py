@@ -34,6 +34,15 @@ def context_layer(context: Mapping[str, Any], *, name: str = "Places and roads")
     group = folium.FeatureGroup(name=name, show=True)
     el = MacroElement()
     el._template = Template("""
+    {% macro header(this, kwargs) %}
+    <style>
+    .geo-place span,.geo-site-label span{position:absolute;white-space:nowrap;pointer-events:none;
+      text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 2px #fff;font-family:system-ui,sans-serif}
+    .geo-place span{font-size:12px;font-weight:600;color:#222}.geo-place-big span{font-size:14px;font-weight:700}
+    .geo-place-locality span{font-size:11px;font-weight:500;color:#444}
+    .geo-site-label span{font-size:11px;font-style:italic;color:#4a1a5c}
+    </style>
+    {% endmacro %}
     {% macro script(this, kwargs) %}
     (function(){
       var g = {{ this._parent.get_name() }}, ctx = """ + json.dumps(context, separators=(",", ":")) + """;
@@ -100,13 +109,6 @@ def context_layer(context: Mapping[str, Any], *, name: str = "Places and roads")
               + '</span>', iconSize: [0, 0]})}).addTo(layer);
         });
       }
-      var css = document.createElement('style');
-      css.innerHTML = '.geo-place span,.geo-site-label span{position:absolute;white-space:nowrap;pointer-events:none;'
-        + 'text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 2px #fff;font-family:system-ui,sans-serif}'
-        + '.geo-place span{font-size:12px;font-weight:600;color:#222}.geo-place-big span{font-size:14px;font-weight:700}'
-        + '.geo-place-locality span{font-size:11px;font-weight:500;color:#444}'
-        + '.geo-site-label span{font-size:11px;font-style:italic;color:#4a1a5c}';
-      document.head.appendChild(css);
       function hook(){ var m = g._map; if (!m) return; m.on('zoomend', update); update(); }
       if (g._map) { hook(); } else { g.on('add', hook); }
     })();
