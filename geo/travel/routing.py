@@ -200,7 +200,7 @@ class NetworkRouter:
 
     def _search(self, joins: Joins, max_minutes: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Seconds from every node to its nearest site, that site (-1 if none) and the node its
-        path enters the network by (the site's snapped node, or the gateway of its estimated leg)."""
+        path enters the network by (an end of the site's road segment, or the gateway of its estimated leg)."""
         from scipy.sparse.csgraph import dijkstra
 
         n = self.network.n_nodes

@@ -48,7 +48,7 @@ GATEWAY_MARGIN_METRES = 3_000.0
 #: A point near the roads joins the nearest of the segments meeting its this many nearest nodes.
 EDGE_CANDIDATE_NODES = 8
 #: Points per block of the nearest-segment search (bounds its temporaries).
-SNAP_BLOCK_POINTS = 100_000
+SNAP_BLOCK_POINTS = 50_000
 
 
 @dataclass(frozen=True)
