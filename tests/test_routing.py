@@ -115,3 +115,56 @@ def test_make_router_auto(rutland, northants, settings):
 def test_nearest_from_matrix_empty():
     res = nearest_from_matrix(np.zeros((0, 3)), method="estimate")
     assert res.site_index.tolist() == [-1, -1, -1] and np.isnan(res.minutes).all()
+
+
+def _line_network(*, one_way: bool = False):
+    """Nodes 0-1-2 on a straight road east-west, 1 km apart, 100 s per edge (a synthetic oracle);
+    ``one_way``: eastbound only, with a long way back (2 -> 3 -> 0, 1000 s each) through node 3."""
+    from geo.travel.graph import Network
+
+    x, y = [0.0, 1000.0, 2000.0], [0.0, 0.0, 0.0]
+    u, v, secs = [0, 1], [1, 2], [100.0, 100.0]
+    if one_way:
+        x, y = [*x, 1000.0], [*y, -5000.0]
+        u, v, secs = [*u, 2, 3], [*v, 3, 0], [*secs, 1000.0, 1000.0]
+    else:
+        u, v, secs = [*u, 1, 2], [*v, 0, 1], [*secs, 100.0, 100.0]
+    return Network(mode="drive" if one_way else "walk", node_x=np.array(x), node_y=np.array(y),
+                   osmid=np.arange(len(x)), edge_u=np.array(u, dtype=np.int32),
+                   edge_v=np.array(v, dtype=np.int32), edge_metres=np.array(secs) * 10.0,
+                   edge_seconds=np.array(secs), source="synthetic line")
+
+
+def test_points_snap_onto_the_nearest_edge_with_its_partial_time(settings):
+    """A point beside the middle of an edge joins the road there (as Valhalla does), not at a node:
+    the perpendicular connector at the connector speed plus its share of the edge."""
+    from geo.travel.snapping import connector_seconds
+
+    net = _line_network()
+    router = NetworkRouter(net, settings=settings)
+    site = np.array([[2000.0, 0.0]])
+    origin = np.array([[1300.0, 40.0]])  # 40 m north of the road, 30% along the second edge
+    _, metres, _ = router.snap(origin)
+    assert metres[0] == pytest.approx(40.0)
+    leg = float(connector_seconds(np.array([40.0]), net.mode)[0])
+    res = router.nearest(site, origin)
+    assert res.minutes[0] * 60.0 == pytest.approx(leg + 70.0)
+    assert router.site_origin_minutes(site, origin)[0, 0] * 60.0 == pytest.approx(leg + 70.0)
+    # and arriving: a site beside the road is reached over its share of the edge
+    back = router.site_origin_minutes(origin, site)[0, 0] * 60.0
+    assert back == pytest.approx(leg + 70.0)
+
+
+def test_edge_snapping_honours_one_way_streets(settings):
+    """On a one-way road (west to east) a point can only leave eastwards and be reached from the west."""
+    from geo.travel.snapping import connector_seconds
+
+    net = _line_network(one_way=True)
+    router = NetworkRouter(net, settings=settings)
+    point = np.array([[1300.0, 40.0]])
+    leg = float(connector_seconds(np.array([40.0]), net.mode)[0])
+    east, west = np.array([[2000.0, 0.0]]), np.array([[0.0, 0.0]])
+    assert router.site_origin_minutes(east, point)[0, 0] * 60.0 == pytest.approx(leg + 70.0)
+    # westwards it must ride on east and round the long way back
+    assert router.site_origin_minutes(west, point)[0, 0] * 60.0 == pytest.approx(leg + 70.0 + 2000.0)
+    assert router.site_origin_minutes(point, west)[0, 0] * 60.0 == pytest.approx(leg + 130.0)

@@ -73,8 +73,8 @@ class ModeProfile:
         None where speeds come per road (``"posted-limits"``).
     fitted_kph : the speed the straight-line estimate of the mode was fitted at (the Settings
         default when fitted); other speeds scale its minutes.  None: not scaled.
-    connector_kph : speed of the straight link between a point and the node it snaps to
-        (:mod:`geo.travel.snapping`): walking for walk, a slow cycle for cycle, and for driving
+    connector_kph : speed of the straight link between a point and the nearest point of the road
+        it snaps onto (:mod:`geo.travel.snapping`): walking for walk, a slow cycle for cycle, and for driving
         the residential-street speed of the class table (the leg stands for the access roads,
         driveways and car parks the drive network leaves out, and for an LSOA centroid, for the
         streets its residents actually join the network by).

@@ -179,11 +179,12 @@ class NetworkRouter:
         secs = connector_seconds(snap.distance_metres, self.mode)
         return snap.node_idx, snap.distance_metres, np.where(snap.within_tolerance, secs, np.nan)
 
-    def join(self, xy: np.ndarray, *, mixed: bool | None = None) -> Joins:
-        """How each point joins the network (connector, estimated links, or not at all)."""
+    def join(self, xy: np.ndarray, *, mixed: bool | None = None, arriving: bool = False) -> Joins:
+        """How each point joins the network (connector, estimated links, or not at all);
+        ``arriving``: sites (trips end there), else origins."""
         beyond = self.beyond if mixed is None or mixed else None
         return self.snapper.join(xy, tolerance_metres=self.settings.snap_tolerance_metres, mode=self.mode,
-                                 beyond=beyond)
+                                 beyond=beyond, arriving=arriving)
 
     def _with_virtual_sites(self, joins: Joins) -> Any:
         """Transposed CSR plus one row per site (virtual node -> the nodes it joins)."""
@@ -199,7 +200,7 @@ class NetworkRouter:
 
     def _search(self, joins: Joins, max_minutes: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Seconds from every node to its nearest site, that site (-1 if none) and the node its
-        path enters the network by (the site's snapped node, or the gateway of its estimated leg)."""
+        path enters the network by (an end of the site's road segment, or the gateway of its estimated leg)."""
         from scipy.sparse.csgraph import dijkstra
 
         n = self.network.n_nodes
@@ -221,7 +222,7 @@ class NetworkRouter:
         are drawn on the roads around the sites the roads reach).
         """
         sites_xy = check_xy(sites_xy, what="sites")
-        dist, site, _ = self._search(self.join(sites_xy, mixed=mixed), max_minutes)
+        dist, site, _ = self._search(self.join(sites_xy, mixed=mixed, arriving=True), max_minutes)
         return dist, site
 
     def covered_share(self, xy: np.ndarray) -> float:
@@ -255,7 +256,7 @@ class NetworkRouter:
         """
         origins_xy = check_xy(origins_xy, what="origins")
         sites_xy = check_xy(sites_xy, what="sites")
-        sj = self.join(sites_xy)
+        sj = self.join(sites_xy, arriving=True)
         node_secs, node_site, roots = self._search(sj, max_minutes)
         oj = self.join(origins_xy)
         total, link = oj.best(node_secs)
@@ -296,7 +297,7 @@ class NetworkRouter:
 
         sites_xy = check_xy(sites_xy, what="sites")
         origins_xy = check_xy(origins_xy, what="origins")
-        sj, oj = self.join(sites_xy), self.join(origins_xy)
+        sj, oj = self.join(sites_xy, arriving=True), self.join(origins_xy)
         out = np.full((len(sites_xy), len(origins_xy)), np.nan)
         if not sj.joined.any() or not oj.joined.any():
             return out
@@ -304,15 +305,17 @@ class NetworkRouter:
         limit = np.inf if max_minutes is None else float(max_minutes) * 60.0
         at_nodes = np.full((len(sites_xy), len(need)), np.inf)
         beyond = sj.beyond_roads
-        on_road = np.flatnonzero(sj.joined & ~beyond)
+        on_road = np.flatnonzero(~sj.estimated)  # links of sites on the roads (to a segment's ends)
         if len(on_road):
-            first = np.searchsorted(sj.point, on_road)  # their single connector link
-            uniq, inv = np.unique(sj.node[first], return_inverse=True)
+            uniq, inv = np.unique(sj.node[on_road], return_inverse=True)
             rows = np.empty((len(uniq), len(need)))
             for start in range(0, len(uniq), chunk):  # chunks of sites bound memory, not a hot loop
                 block = dijkstra(self.csr_to_site, directed=True, indices=uniq[start:start + chunk], limit=limit)
                 rows[start:start + chunk] = block[:, need]
-            at_nodes[on_road] = rows[inv] + sj.seconds[first][:, None]
+            via = rows[inv] + sj.seconds[on_road][:, None]  # one row per link; a site's links are adjacent
+            pts = sj.point[on_road]
+            starts = np.flatnonzero(np.r_[True, pts[1:] != pts[:-1]])
+            at_nodes[pts[starts]] = np.minimum.reduceat(via, starts, axis=0)
         far = np.flatnonzero(beyond)
         if len(far):
             graph = self._with_virtual_sites(sj)
