@@ -41,7 +41,7 @@ _LAZY = {
     # the pipeline: one Study, its spec and the travel vocabulary
     "Study": "geo.planning.study", "StudySpec": "geo.planning.study_spec",
     "TravelSpec": "geo.travel.modes", "TravelMode": "geo.travel.modes", "Method": "geo.travel.modes",
-    "TransitOptions": "geo.travel.modes", "TRANSIT_STATISTICS": "geo.travel.modes",
+    "TransitOptions": "geo.travel.modes",
     "ProgressFn": "geo.progress", "TqdmProgress": "geo.progress",
     # building blocks (for notebooks; the front ends ask a Study instead)
     "select_area": "geo.data.areas", "load_lsoa_table": "geo.data.tables", "load_sites": "geo.data.sites",
@@ -57,12 +57,12 @@ _LAZY = {
     "optimise_sites": "geo.planning.optimise",
     "build_report": "geo.outputs.report",
     # areas and the data bundle
-    "Area": "geo.data.areas", "list_area_names": "geo.data.areas", "polygon_from_frame": "geo.data.areas",
+    "Area": "geo.data.areas",
     "load_lad_boundaries": "geo.data.loaders", "imd_label": "geo.data.tables", "la_drug_death_rates": "geo.measures.need",
     "resolve_data_dir": "geo.config", "PROJECT_ROOT": "geo.config", "parse_env_value": "geo.config",
     "DATASETS": "geo.data.sources", "EXTRA_SOURCES": "geo.data.sources", "fetch_dataset": "geo.data.sources",
     "data_status": "geo.data.status", "lonlat_from_bng": "geo.crs", "geocode_postcodes": "geo.data.geocode",
-    "read_user_csv": "geo.data.uploads", "read_user_vector": "geo.data.uploads",
+    "read_user_csv": "geo.data.uploads",
     # site types, services and site lists (the registry every map, report, importer and picker reads)
     "SITE_TYPES": "geo.data.site_types", "SiteType": "geo.data.site_types", "NEW_SITE_TYPE": "geo.data.site_types",
     "SERVICES": "geo.data.services", "SERVICE_LABELS": "geo.data.services", "selection_label": "geo.data.services",
@@ -93,18 +93,8 @@ _LAZY = {
     # batch runs over many authorities
     "BatchJob": "geo.planning.batch", "run_batch": "geo.planning.batch_run", "compare_runs": "geo.planning.batch_manifest",
     "latest_run": "geo.planning.batch_run", "write_national_report": "geo.outputs.batch_report",
-    # road extracts and public-transport timetables (fetch, check, build)
-    "OSM_EXTRACTS": "geo.travel.extracts:CATALOGUE", "choose_extracts": "geo.travel.extracts",
-    "merge_networks": "geo.travel.extracts", "real_roads_offer": "geo.travel.extracts",
-    "osm_server": "geo.travel.fetch:base_url", "osm_cache_folder": "geo.travel.fetch:cache_folder",
-    "check_reachable": "geo.travel.fetch", "is_reachable": "geo.travel.fetch", "fetch_extract": "geo.travel.fetch",
-    "gtfs_server": "geo.travel.bods:base_url", "choose_regions": "geo.travel.bods", "describe_cached": "geo.travel.bods",
-    "feed_record": "geo.travel.bods", "fetch_feed": "geo.travel.bods", "find_region": "geo.travel.bods",
-    "summarise_feed": "geo.travel.gtfs", "read_gtfs": "geo.travel.gtfs_stream", "clip_feed": "geo.travel.gtfs_stream",
-    "resolve_feeds": "geo.travel.transit", "resolve_pbfs": "geo.travel.transit",
-    "build_transit_tiles": "geo.travel.transit_tiles", "make_transit_router": "geo.travel.transit",
-    "bundled_networks": "geo.travel.network", "covers": "geo.travel.network", "network_hull": "geo.travel.network",
-    "network_for_area": "geo.travel.network",
+    # road extracts and public-transport timetables (fetch, check, build): one object each
+    "RoadExtracts": "geo.travel.road_extracts", "BusTimetables": "geo.travel.bus_feeds",
     # writing outputs: spreadsheet-safe CSV, atomic files and output sets, client GeoPackage
     "csv_text": "geo.outputs.safe_csv", "atomic_path": "geo.cache", "atomic_write_text": "geo.cache",
     "output_set": "geo.outputs.output_set", "export_client_geopackage": "geo.outputs.export",
@@ -129,7 +119,7 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (tests/test_architecture.
     from geo.cache import atomic_path, atomic_write_text
     from geo.config import PROJECT_ROOT, parse_env_value, resolve_data_dir
     from geo.crs import lonlat_from_bng
-    from geo.data.areas import Area, list_area_names, polygon_from_frame, select_area
+    from geo.data.areas import Area, select_area
     from geo.data.geocode import geocode_postcodes
     from geo.data.loaders import load_lad_boundaries
     from geo.data.osm_pois import harvest_osm_sites
@@ -147,7 +137,7 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (tests/test_architecture.
     from geo.data.sources import DATASETS, EXTRA_SOURCES, fetch_dataset
     from geo.data.status import data_status
     from geo.data.tables import imd_label, load_lsoa_table
-    from geo.data.uploads import read_user_csv, read_user_vector
+    from geo.data.uploads import read_user_csv
     from geo.data.user_sites import read_sites_file
     from geo.measures.cellkey import default_ptable
     from geo.measures.client_base import build_client_base
@@ -220,23 +210,14 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (tests/test_architecture.
     from geo.planning.study import Study
     from geo.planning.study_spec import StudySpec
     from geo.progress import ProgressFn, TqdmProgress
-    from geo.travel.bods import base_url as gtfs_server
-    from geo.travel.bods import choose_regions, describe_cached, feed_record, fetch_feed, find_region
+    from geo.travel.bus_feeds import BusTimetables
     from geo.travel.catchments import nearest_times, site_lsoa_minutes
-    from geo.travel.extracts import CATALOGUE as OSM_EXTRACTS
-    from geo.travel.extracts import choose_extracts, merge_networks, real_roads_offer
-    from geo.travel.fetch import base_url as osm_server
-    from geo.travel.fetch import cache_folder as osm_cache_folder
-    from geo.travel.fetch import check_reachable, fetch_extract, is_reachable
-    from geo.travel.gtfs import summarise_feed
-    from geo.travel.gtfs_stream import clip_feed, read_gtfs
     from geo.travel.isochrones import isochrones
     from geo.travel.matrix import site_origin_matrix
-    from geo.travel.modes import TRANSIT_STATISTICS, Method, TransitOptions, TravelMode, TravelSpec
-    from geo.travel.network import bundled_networks, covers, network_for_area, network_hull, read_network
+    from geo.travel.modes import Method, TransitOptions, TravelMode, TravelSpec
+    from geo.travel.network import read_network
+    from geo.travel.road_extracts import RoadExtracts
     from geo.travel.routing import make_router
-    from geo.travel.transit import make_transit_router, resolve_feeds, resolve_pbfs
-    from geo.travel.transit_tiles import build_transit_tiles
 
 
 def __getattr__(name: str) -> object:

@@ -38,13 +38,13 @@ CLI_FILES = [*sorted((GEO / "cli").glob("*.py")), GEO / "__main__.py"]
 #: (``make_router``, ``isochrones``, ``nearest_times``...) are deliberately not on this list.
 FRONT_END_NAMES = frozenset({
     # the pipeline, its spec, the travel vocabulary, settings and errors
-    "Study", "StudySpec", "TravelSpec", "TravelMode", "Method", "TransitOptions", "TRANSIT_STATISTICS",
+    "Study", "StudySpec", "TravelSpec", "TravelMode", "Method", "TransitOptions",
     "Settings", "GeoError", "InputError", "DataSourceError", "OutputError", "ProgressFn", "TqdmProgress", "__version__",
-    "Area", "select_area", "polygon_from_frame", "list_area_names",
+    "Area", "select_area",
     # the data bundle and the user's files
     "DATASETS", "EXTRA_SOURCES", "fetch_dataset", "data_status", "resolve_data_dir", "PROJECT_ROOT",
     "parse_env_value", "load_lsoa_table", "load_lad_boundaries", "imd_label", "la_drug_death_rates",
-    "lonlat_from_bng", "geocode_postcodes", "read_user_csv", "read_user_vector",
+    "lonlat_from_bng", "geocode_postcodes", "read_user_csv",
     # site types, services, site lists
     "SITE_TYPES", "SiteType", "NEW_SITE_TYPE", "SERVICES", "SERVICE_LABELS", "selection_label",
     "parse_site_types", "unlocated_sites", "load_seed_sites", "read_sites_file", "public_site_postcodes",
@@ -62,12 +62,8 @@ FRONT_END_NAMES = frozenset({
     "load_scenario", "save_scenario", "apply_scenario", "resolve_location", "place_labels", "CANDIDATE_KINDS",
     # batch runs
     "BatchJob", "run_batch", "compare_runs", "latest_run", "write_national_report",
-    # road extracts and timetables (the fetch / check / build commands)
-    "OSM_EXTRACTS", "choose_extracts", "merge_networks", "real_roads_offer", "osm_server", "osm_cache_folder",
-    "check_reachable", "is_reachable", "fetch_extract", "read_network", "network_for_area", "bundled_networks",
-    "covers", "network_hull", "gtfs_server", "choose_regions", "describe_cached", "feed_record", "fetch_feed",
-    "find_region", "summarise_feed", "read_gtfs", "clip_feed", "resolve_feeds", "resolve_pbfs",
-    "build_transit_tiles", "make_transit_router",
+    # road extracts and timetables (the fetch / check / build commands): one object each
+    "RoadExtracts", "BusTimetables",
     # outputs: files, report, maps, ranges, markers
     "csv_text", "csv_bytes", "atomic_write_text", "output_set", "FORMATS", "POINT_FORMATS", "Answer",
     "render_answer", "catchment_driver", "export_catchments",

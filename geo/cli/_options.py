@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from geo import TRANSIT_STATISTICS, InputError, Method, Settings, TransitOptions, TravelMode, TravelSpec
+from geo import InputError, Method, Settings, TransitOptions, TravelMode, TravelSpec
 from geo.cli._output import FORMATS
 
 if TYPE_CHECKING:
@@ -124,7 +124,7 @@ def add_study_options(p: argparse.ArgumentParser, *, default_sites: str | None =
     p.add_argument("--window-minutes", type=float, default=120.0,
                    help="transit: evaluate times across this window before arrive-by / after depart-at")
     p.add_argument("--step-minutes", type=float, default=15.0, help="transit: step within the window")
-    p.add_argument("--statistic", choices=TRANSIT_STATISTICS, default="median",
+    p.add_argument("--statistic", choices=TransitOptions.STATISTICS, default="median",
                    help="transit: which journey time across the window to report")
     if thresholds:
         p.add_argument("--threshold", type=_thresholds, default=None,

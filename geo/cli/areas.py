@@ -21,9 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo import list_area_names
+    from geo import Area
 
-    names = list_area_names(settings_from_args(args))
+    names = Area.names(settings_from_args(args))
     rows = [{"kind": k, "name": n} for k, v in names.items() if args.kind == k or (args.kind is None and k != "ward") for n in v]
     emit(pd.DataFrame(rows).set_index("kind"), args.format, args.out)
     return 0

@@ -108,6 +108,20 @@ class Area:
         """Adults (18+) living in the core LSOAs."""
         return int(self.lsoas["adults"].sum())
 
+    @staticmethod
+    def names(settings: Settings | None = None) -> dict[str, list[str]]:
+        """Every name an area can be given, by kind (:func:`list_area_names`)."""
+        return list_area_names(settings)
+
+    @staticmethod
+    def from_upload(data: bytes, *, source: str, settings: Settings, buffer_km: float = 0.0,
+                    name: str | None = None) -> Area:
+        """The area inside an uploaded GeoJSON/GeoPackage/zipped Shapefile, held in memory only."""
+        from geo.data.uploads import read_user_vector
+
+        poly = polygon_from_frame(read_user_vector(data, source=source), source=source)
+        return select_area(poly, settings=settings, buffer_km=buffer_km, name=name)
+
 
 def list_area_names(settings: Settings | None = None) -> dict[str, list[str]]:
     """Names accepted by :func:`select_area`, by kind."""
