@@ -59,9 +59,7 @@ _LAZY = {
     # areas and the data bundle
     "Area": "geo.data.areas",
     "load_lad_boundaries": "geo.data.loaders", "imd_label": "geo.data.tables", "la_drug_death_rates": "geo.measures.need",
-    "resolve_data_dir": "geo.config", "PROJECT_ROOT": "geo.config", "parse_env_value": "geo.config",
-    "DATASETS": "geo.data.sources", "EXTRA_SOURCES": "geo.data.sources", "fetch_dataset": "geo.data.sources",
-    "data_status": "geo.data.status", "lonlat_from_bng": "geo.crs", "geocode_postcodes": "geo.data.geocode",
+    "DataBundle": "geo.data.bundle", "lonlat_from_bng": "geo.crs", "geocode_postcodes": "geo.data.geocode",
     "read_user_csv": "geo.data.uploads",
     # site types, services and site lists (the registry every map, report, importer and picker reads)
     "SITE_TYPES": "geo.data.site_types", "SiteType": "geo.data.site_types", "NEW_SITE_TYPE": "geo.data.site_types",
@@ -91,8 +89,7 @@ _LAZY = {
     "apply_scenario": "geo.planning.scenario_apply", "resolve_location": "geo.planning.scenario_apply",
     "place_labels": "geo.planning.optimise_service", "CANDIDATE_KINDS": "geo.planning.candidates",
     # batch runs over many authorities
-    "BatchJob": "geo.planning.batch", "run_batch": "geo.planning.batch_run", "compare_runs": "geo.planning.batch_manifest",
-    "latest_run": "geo.planning.batch_run", "write_national_report": "geo.outputs.batch_report",
+    "BatchJob": "geo.planning.batch", "BatchRuns": "geo.planning.batch_runs",
     # road extracts and public-transport timetables (fetch, check, build): one object each
     "RoadExtracts": "geo.travel.road_extracts", "BusTimetables": "geo.travel.bus_feeds",
     # writing outputs: spreadsheet-safe CSV, atomic files and output sets, client GeoPackage
@@ -117,9 +114,9 @@ _MODULES = {"geojson": "geo.outputs.geojson", "batch_report": "geo.outputs.batch
 
 if TYPE_CHECKING:  # the lazy names, for type checkers (tests/test_architecture.py keeps them equal to _LAZY)
     from geo.cache import atomic_path, atomic_write_text
-    from geo.config import PROJECT_ROOT, parse_env_value, resolve_data_dir
     from geo.crs import lonlat_from_bng
     from geo.data.areas import Area, select_area
+    from geo.data.bundle import DataBundle
     from geo.data.geocode import geocode_postcodes
     from geo.data.loaders import load_lad_boundaries
     from geo.data.osm_pois import harvest_osm_sites
@@ -134,8 +131,6 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (tests/test_architecture.
         public_site_postcodes,
         unlocated_sites,
     )
-    from geo.data.sources import DATASETS, EXTRA_SOURCES, fetch_dataset
-    from geo.data.status import data_status
     from geo.data.tables import imd_label, load_lsoa_table
     from geo.data.uploads import read_user_csv
     from geo.data.user_sites import read_sites_file
@@ -172,7 +167,6 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (tests/test_architecture.
     from geo.measures.straight_line import straight_line_coverage
     from geo.measures.timetable import range_line
     from geo.outputs import batch_report, geojson
-    from geo.outputs.batch_report import write_national_report
     from geo.outputs.export import (
         catchment_driver,
         export_catchments,
@@ -190,8 +184,7 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (tests/test_architecture.
     from geo.outputs.report_sections import closure_section, optimiser_section, scenario_section
     from geo.outputs.safe_csv import csv_bytes, csv_text
     from geo.planning.batch import BatchJob
-    from geo.planning.batch_manifest import compare_runs
-    from geo.planning.batch_run import latest_run, run_batch
+    from geo.planning.batch_runs import BatchRuns
     from geo.planning.candidates import CANDIDATE_KINDS
     from geo.planning.closure import closure_impact
     from geo.planning.optimise import optimise_sites

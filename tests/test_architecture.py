@@ -40,10 +40,9 @@ FRONT_END_NAMES = frozenset({
     # the pipeline, its spec, the travel vocabulary, settings and errors
     "Study", "StudySpec", "TravelSpec", "TravelMode", "Method", "TransitOptions",
     "Settings", "GeoError", "InputError", "DataSourceError", "OutputError", "ProgressFn", "TqdmProgress", "__version__",
-    "Area", "select_area",
+    "Area",
     # the data bundle and the user's files
-    "DATASETS", "EXTRA_SOURCES", "fetch_dataset", "data_status", "resolve_data_dir", "PROJECT_ROOT",
-    "parse_env_value", "load_lsoa_table", "load_lad_boundaries", "imd_label", "la_drug_death_rates",
+    "DataBundle", "load_lsoa_table", "load_lad_boundaries", "imd_label", "la_drug_death_rates",
     "lonlat_from_bng", "geocode_postcodes", "read_user_csv",
     # site types, services, site lists
     "SITE_TYPES", "SiteType", "NEW_SITE_TYPE", "SERVICES", "SERVICE_LABELS", "selection_label",
@@ -61,11 +60,11 @@ FRONT_END_NAMES = frozenset({
     "Scenario", "AddSite", "RemoveSite", "MoveSite", "ChangeHours", "ChangeCapacity", "BaseSpec",
     "load_scenario", "save_scenario", "apply_scenario", "resolve_location", "place_labels", "CANDIDATE_KINDS",
     # batch runs
-    "BatchJob", "run_batch", "compare_runs", "latest_run", "write_national_report",
+    "BatchJob", "BatchRuns",
     # road extracts and timetables (the fetch / check / build commands): one object each
     "RoadExtracts", "BusTimetables",
     # outputs: files, report, maps, ranges, markers
-    "csv_text", "csv_bytes", "atomic_write_text", "output_set", "FORMATS", "POINT_FORMATS", "Answer",
+    "csv_bytes", "atomic_write_text", "output_set", "FORMATS", "POINT_FORMATS", "Answer",
     "render_answer", "catchment_driver", "export_catchments",
     "export_client_geopackage", "build_report", "scenario_section", "closure_section", "optimiser_section",
     "map_context", "geojson", "batch_report", "SCENARIO_TABLE", "collapse_ranges", "format_range",

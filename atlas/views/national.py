@@ -72,10 +72,10 @@ def _drill_html(path: str, stamp: float, lad: str, mode: str, threshold: float) 
 
 
 def _default_run() -> str:
-    from geo import latest_run
+    from geo import BatchRuns
 
     try:
-        run = latest_run(Settings.from_env())
+        run = BatchRuns(Settings.from_env()).latest()
     except GeoError:
         return ""
     return str(run) if run is not None else ""
