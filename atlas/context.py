@@ -61,14 +61,14 @@ class Analysis:
 def _opening(sites: pd.DataFrame, c: Controls, osm_checked: str | None = None) -> tuple[pd.DataFrame, list[str]]:
     """Sites with ``hours_state`` (open / closed / hours unknown at the chosen time), ``open_now``
     (True / False / None = hours unknown), ``open_when`` and ``hours_sources`` (where hours were looked for)."""
-    from geo import hours_provenance, states_at
+    from geo import SiteHours
 
     warnings: list[str] = []
     out = sites.copy()
     out["open_when"] = c.when_label
     out["open_now"] = None
     out["hours_state"] = "hours unknown"
-    out["hours_sources"] = hours_provenance(out, osm_checked=osm_checked) if len(out) else []
+    out["hours_sources"] = SiteHours(out).provenance(osm_checked=osm_checked) if len(out) else []
     if out.empty:
         return out, warnings
     from atlas.state import MISSING_HOURS
@@ -81,7 +81,7 @@ def _opening(sites: pd.DataFrame, c: Controls, osm_checked: str | None = None) -
         filled = out.copy()
         filled.loc[~has.to_numpy(), "opening_hours"] = typical
     try:
-        states = states_at(filled, c.when).to_numpy()
+        states = SiteHours(filled).states_at(c.when).to_numpy()
         out["hours_state"] = states
         out["open_now"] = [True if v == "open" else False if v == "closed" else None for v in states]
     except GeoError as exc:

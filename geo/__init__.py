@@ -51,7 +51,7 @@ _LAZY = {
     "coverage_table": "geo.measures.coverage", "coverage_summary": "geo.measures.coverage",
     "straight_line_coverage": "geo.measures.straight_line", "equity_summary": "geo.measures.equity",
     "gap_scores": "geo.measures.gaps", "outreach_list": "geo.measures.gaps", "area_need": "geo.measures.need",
-    "is_open_at": "geo.measures.hours", "build_client_base": "geo.measures.client_base",
+    "build_client_base": "geo.measures.client_base",
     "build_client_release": "geo.measures.client_release",
     "read_client_extract": "geo.measures.clients", "closure_impact": "geo.planning.closure",
     "optimise_sites": "geo.planning.optimise",
@@ -69,9 +69,7 @@ _LAZY = {
     "import_sites": "geo.data.site_import", "save_site_list": "geo.data.site_lists",
     "user_sites_dir": "geo.data.site_lists",
     # opening hours
-    "parse_when": "geo.measures.reference_week", "open_range": "geo.measures.hours", "hours_provenance": "geo.measures.hours_report",
-    "validate_hours": "geo.measures.hours", "weekly_summary": "geo.measures.hours_report", "states_at": "geo.measures.hours",
-    "states_text": "geo.measures.hours", "state_matrix": "geo.measures.hours", "weekly_slots": "geo.measures.reference_week",
+    "SiteHours": "geo.measures.site_hours", "is_open_at": "geo.measures.hours",
     # measures' vocabulary: breakdowns, thresholds, ranges, verdicts, gap columns, client tables
     "BREAKDOWNS": "geo.measures.coverage", "PLACE_BREAKDOWNS": "geo.measures.coverage",
     "parse_thresholds": "geo.measures.coverage_sets", "range_text": "geo.measures.coverage",
@@ -151,18 +149,10 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (tests/test_architecture.
     from geo.measures.equity import equity_summary
     from geo.measures.gaps import SERVICE_COLUMNS, gap_scores, outreach_list
     from geo.measures.hints import nothing_beyond_hint
-    from geo.measures.hours import (
-        is_open_at,
-        open_range,
-        state_matrix,
-        states_at,
-        states_text,
-        validate_hours,
-    )
-    from geo.measures.hours_report import hours_provenance, weekly_summary
+    from geo.measures.hours import is_open_at
     from geo.measures.intervals import NOT_DISTINGUISHABLE
     from geo.measures.need import area_need, la_drug_death_rates
-    from geo.measures.reference_week import parse_when, weekly_slots
+    from geo.measures.site_hours import SiteHours
     from geo.measures.stops import summarise_stop_access
     from geo.measures.straight_line import straight_line_coverage
     from geo.measures.timetable import range_line

@@ -49,8 +49,7 @@ FRONT_END_NAMES = frozenset({
     "parse_site_types", "unlocated_sites", "load_seed_sites", "read_sites_file", "public_site_postcodes",
     "harvest_osm_sites", "import_sites", "save_site_list", "user_sites_dir",
     # opening hours
-    "parse_when", "is_open_at", "open_range", "hours_provenance", "validate_hours", "weekly_summary",
-    "states_at", "states_text", "state_matrix", "weekly_slots",
+    "SiteHours",
     # measures' vocabulary
     "BREAKDOWNS", "PLACE_BREAKDOWNS", "parse_thresholds", "range_text", "service_times", "nothing_beyond_hint",
     "range_line", "NOT_DISTINGUISHABLE", "SERVICE_COLUMNS", "export_outreach_csv", "summarise_stop_access",

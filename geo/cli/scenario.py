@@ -168,9 +168,9 @@ def run(args: argparse.Namespace) -> int:
     scenario = Scenario(name=args.scenario_name or scenario.name, changes=scenario.changes, base=base,
                         created=scenario.created, description=scenario.description)
     if args.at:  # open, closed and unknown hours are counted apart; unknown ones are kept (assumed open)
-        from geo import open_range
+        from geo import SiteHours
 
-        print(f"open at {args.at}: {open_range(study.sites, args.at)['text']}; sites of unknown hours are kept "
+        print(f"open at {args.at}: {SiteHours(study.sites).open_range(args.at)['text']}; sites of unknown hours are kept "
               "(assumed open)", file=sys.stderr)
     res = study.scenario(scenario, weight_column=args.need_column, at=args.at)
     if args.save:

@@ -97,7 +97,7 @@ def run_types(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from geo import hours_provenance, parse_site_types, unlocated_sites
+    from geo import SiteHours, parse_site_types, unlocated_sites
 
     s = settings_from_args(args)
     study = Study(StudySpec(area=args.area, buffer_km=args.buffer_km), settings=s)
@@ -109,7 +109,7 @@ def run_list(args: argparse.Namespace) -> int:
         extra.append(harvest_osm_sites(args.osm, s).sites)
     types = parse_site_types(args.sites)
     sites = study.site_list(types=types, extra=extra)
-    sites = with_lonlat(sites.assign(hours_sources=hours_provenance(sites, osm_checked=args.osm.name if args.osm else None)))
+    sites = with_lonlat(sites.assign(hours_sources=SiteHours(sites).provenance(osm_checked=args.osm.name if args.osm else None)))
     _emit_sites(sites, args.format, args.out, title=f"Sites in and within {buffer_km:g} km of {area.name}")
     expected = study.known_vs_expected(study.site_list(types=types, extra=extra, include_pharmacies=False))
     expected = expected[expected["service"].isin(types) | expected["site_type"].isin(types)]
