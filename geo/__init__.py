@@ -72,9 +72,7 @@ _LAZY = {
     "SiteHours": "geo.measures.site_hours", "is_open_at": "geo.measures.hours",
     # measures' vocabulary: breakdowns, thresholds, ranges, verdicts, gap columns, client tables
     "BREAKDOWNS": "geo.measures.coverage", "PLACE_BREAKDOWNS": "geo.measures.coverage",
-    "parse_thresholds": "geo.measures.coverage_sets", "range_text": "geo.measures.coverage",
-    "service_times": "geo.measures.coverage_sets", "nothing_beyond_hint": "geo.measures.hints",
-    "range_line": "geo.measures.timetable", "NOT_DISTINGUISHABLE": "geo.measures.intervals",
+    "parse_thresholds": "geo.measures.coverage_sets", "service_times": "geo.measures.coverage_sets",
     "SERVICE_COLUMNS": "geo.measures.gaps", "export_outreach_csv": "geo.outputs.export",
     "summarise_stop_access": "geo.measures.stops", "default_ptable": "geo.measures.cellkey",
     "CLIENT_LABEL_COL": "geo.measures.client_release:LABEL_COL",
@@ -99,15 +97,15 @@ _LAZY = {
     "export_catchments": "geo.outputs.export",
     "scenario_section": "geo.outputs.report_sections", "closure_section": "geo.outputs.report_sections",
     "optimiser_section": "geo.outputs.report_sections",
-    # ranges and verdicts as text, site markers
-    **dict.fromkeys(("SCENARIO_TABLE", "collapse_ranges", "format_range", "format_value", "side_by_side"),
-                    "geo.outputs.ranges"),
+    # site markers
     **dict.fromkeys(("marker_kind", "marker_sizes", "marker_svg", "site_style"), "geo.outputs.markers"),
 }
 
 #: Public modules: the web-map vocabularies the app draws with (osmnx's ``ox.plot`` habit) --
 #: GeoJSON layers, bins, colours and popups for Leaflet, and the national map of a batch run.
-_MODULES = {"geojson": "geo.outputs.geojson", "batch_report": "geo.outputs.batch_report"}
+#: ``ranges``: every figure with its range, and every range, as text (one place for the front ends).
+_MODULES = {"geojson": "geo.outputs.geojson", "batch_report": "geo.outputs.batch_report",
+            "ranges": "geo.outputs.ranges"}
 
 
 if TYPE_CHECKING:  # the lazy names, for type checkers (tests/test_architecture.py keeps them equal to _LAZY)
@@ -143,20 +141,16 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (tests/test_architecture.
         PLACE_BREAKDOWNS,
         coverage_summary,
         coverage_table,
-        range_text,
     )
     from geo.measures.coverage_sets import parse_thresholds, service_times
     from geo.measures.equity import equity_summary
     from geo.measures.gaps import SERVICE_COLUMNS, gap_scores, outreach_list
-    from geo.measures.hints import nothing_beyond_hint
     from geo.measures.hours import is_open_at
-    from geo.measures.intervals import NOT_DISTINGUISHABLE
     from geo.measures.need import area_need, la_drug_death_rates
     from geo.measures.site_hours import SiteHours
     from geo.measures.stops import summarise_stop_access
     from geo.measures.straight_line import straight_line_coverage
-    from geo.measures.timetable import range_line
-    from geo.outputs import batch_report, geojson
+    from geo.outputs import batch_report, geojson, ranges
     from geo.outputs.export import (
         catchment_driver,
         export_catchments,
@@ -169,7 +163,6 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (tests/test_architecture.
     from geo.outputs.map_context import map_context
     from geo.outputs.markers import marker_kind, marker_sizes, marker_svg, site_style
     from geo.outputs.output_set import output_set
-    from geo.outputs.ranges import SCENARIO_TABLE, collapse_ranges, format_range, format_value, side_by_side
     from geo.outputs.report import build_report
     from geo.outputs.report_sections import closure_section, optimiser_section, scenario_section
     from geo.outputs.safe_csv import csv_bytes, csv_text

@@ -51,8 +51,7 @@ FRONT_END_NAMES = frozenset({
     # opening hours
     "SiteHours",
     # measures' vocabulary
-    "BREAKDOWNS", "PLACE_BREAKDOWNS", "parse_thresholds", "range_text", "service_times", "nothing_beyond_hint",
-    "range_line", "NOT_DISTINGUISHABLE", "SERVICE_COLUMNS", "export_outreach_csv", "summarise_stop_access",
+    "BREAKDOWNS", "PLACE_BREAKDOWNS", "parse_thresholds", "service_times", "SERVICE_COLUMNS", "export_outreach_csv", "summarise_stop_access",
     "default_ptable", "CLIENT_LABEL_COL", "CLIENT_ERROR_COL", "write_synthetic_clients", "coverage_summary",
     "coverage_table", "gap_scores", "area_need",
     # scenarios and the optimiser
@@ -66,8 +65,7 @@ FRONT_END_NAMES = frozenset({
     "csv_bytes", "atomic_write_text", "output_set", "FORMATS", "POINT_FORMATS", "Answer",
     "render_answer", "catchment_driver", "export_catchments",
     "export_client_geopackage", "build_report", "scenario_section", "closure_section", "optimiser_section",
-    "map_context", "geojson", "batch_report", "SCENARIO_TABLE", "collapse_ranges", "format_range",
-    "format_value", "side_by_side", "marker_kind", "marker_sizes", "marker_svg", "site_style",
+    "map_context", "geojson", "batch_report", "ranges", "marker_kind", "marker_sizes", "marker_svg", "site_style",
 })
 
 
@@ -205,6 +203,31 @@ def test_front_ends_use_the_public_api_only(path: Path) -> None:
         assert name in FRONT_END_NAMES, (
             f"{_module_name(path)} imports geo.{name}, which is not on the front ends' list: ask a geo.Study "
             "method instead, or add the name to FRONT_END_NAMES in tests/test_architecture.py on purpose")
+
+
+@pytest.mark.parametrize("path", [*CLI_FILES, *ATLAS_FILES], ids=lambda p: _module_name(p))
+def test_front_ends_reach_no_inner_module_by_attribute(path: Path) -> None:
+    """No ``import geo`` + ``geo.<module>.<name>`` detour around the list: ``geo.X`` must be a listed
+    name, and a public module of ``geo`` (``geo._MODULES``: ``geojson``, ``ranges``...) is used only
+    through the names in its ``__all__``."""
+    import importlib
+
+    import geo
+
+    tree = ast.parse(path.read_text())
+    modules = {a.asname or a.name: a.name for node in ast.walk(tree)
+               if isinstance(node, ast.ImportFrom) and node.module == "geo" and not node.level
+               for a in node.names if a.name in geo._MODULES}
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)):
+            continue
+        if node.value.id == "geo":
+            assert node.attr in FRONT_END_NAMES, (
+                f"{_module_name(path)} reaches geo.{node.attr}: import a listed name (FRONT_END_NAMES) instead")
+        elif node.value.id in modules:
+            public = importlib.import_module(geo._MODULES[modules[node.value.id]]).__all__
+            assert node.attr in public, (
+                f"{_module_name(path)} uses {modules[node.value.id]}.{node.attr}, not in that public module's __all__")
 
 
 def test_front_end_names_are_exported() -> None:

@@ -88,12 +88,12 @@ def headline(an: Analysis) -> None:
 
 @st.cache_resource(show_spinner=False, max_entries=64)  # read-only: the table as shown, built once
 def _by_service(key: tuple[Any, ...], _an: Analysis, threshold: int) -> tuple[pd.DataFrame | None, bool]:
-    from geo import side_by_side
+    from geo import ranges
 
     per = _an.study.coverage_by_service(thresholds=(float(threshold),), times=_an.times)
     if per.empty:
         return None, False
-    table = side_by_side(per, ("adults_within", "adults_beyond", "pct_beyond", "mean_minutes", "median_minutes"),
+    table = ranges.side_by_side(per, ("adults_within", "adults_beyond", "pct_beyond", "mean_minutes", "median_minutes"),
                          threshold_minutes=threshold, verdicts=())
     return table, "adults_within_low" in per.columns
 
@@ -162,10 +162,10 @@ def _by_place(key: tuple[Any, ...], _times: pd.DataFrame, threshold: int, by: st
 @st.cache_data(show_spinner=False, max_entries=64)
 def _nothing_beyond(key: tuple[Any, ...], _times: pd.DataFrame, threshold: int) -> str | None:
     from atlas.state import THRESHOLD_SLIDER
-    from geo import nothing_beyond_hint
+    from geo import ranges
 
     # suggestions round to the slider's step, so the tip can be followed
-    return nothing_beyond_hint(_times, threshold_minutes=float(threshold), resolution=float(THRESHOLD_SLIDER[2]))
+    return ranges.nothing_beyond_hint(_times, threshold_minutes=float(threshold), resolution=float(THRESHOLD_SLIDER[2]))
 
 
 def nothing_beyond(an: Analysis) -> None:

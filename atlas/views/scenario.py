@@ -188,7 +188,7 @@ def _delta(value: float, low: float, high: float, *, digits: int = 0, unit: str 
 
 def _verdict_line(row: pd.Series, t: int) -> None:
     """One line under a service's tiles saying whether the change can be told from no change."""
-    from geo import NOT_DISTINGUISHABLE
+    from geo import ranges
 
     who = f"Nearest {row['service_label']}"
     v = str(row["verdict"])
@@ -196,7 +196,7 @@ def _verdict_line(row: pd.Series, t: int) -> None:
     chance = row.get("chance_of_gain")
     odds = (f" It is a gain in {100 * chance:.0f}% of the simulated worlds."
             if chance is not None and pd.notna(chance) else "")
-    if v == NOT_DISTINGUISHABLE:
+    if v == ranges.NOT_DISTINGUISHABLE:
         minutes = ""
         if row["mean_minutes_change_high"] <= -0.5:
             minutes = (f" Journeys are clearly shorter, though: mean {row['mean_minutes_change']:+.1f} min "
@@ -246,7 +246,7 @@ def _service_tiles(row: pd.Series, t: int) -> None:
 
 
 def _result(an: Analysis) -> None:
-    from geo import SCENARIO_TABLE, collapse_ranges, service_times, side_by_side
+    from geo import ranges, service_times
 
     t = an.controls.threshold_minutes
     if not _changes():
@@ -268,7 +268,7 @@ def _result(an: Analysis) -> None:
         _service_tiles(row, t)
         _verdict_line(row, t)
     with st.expander("All figures side by side, with their ranges"):
-        st.table(side_by_side(by, SCENARIO_TABLE, threshold_minutes=t,
+        st.table(ranges.side_by_side(by, ranges.SCENARIO_TABLE, threshold_minutes=t,
                               verdicts=(("verdict", "Verdict (adults within)"),
                                         ("mean_minutes_verdict", "Verdict (mean minutes)"))))
         raw = csv_bytes(by)
@@ -308,7 +308,7 @@ def _result(an: Analysis) -> None:
     def pick(frame: pd.DataFrame | None) -> pd.DataFrame | None:
         if frame is None or not len(frame):
             return frame
-        return collapse_ranges(frame.xs(show, level="service")) if show in frame.index.get_level_values(0) else None
+        return ranges.collapse_ranges(frame.xs(show, level="service")) if show in frame.index.get_level_values(0) else None
 
     with t1:
         st.dataframe(nice(pick(res.get("by_imd_decile"))), width="stretch")
@@ -324,7 +324,7 @@ def _result(an: Analysis) -> None:
                     ch[col] = ch[col].astype(str).map(lambda v: names.get(v, v))
             if "place" in an.area.lsoas.columns:
                 ch.insert(0, "place", an.area.lsoas["place"].reindex(ch.index))
-            st.dataframe(nice(collapse_ranges(ch)), width="stretch")
+            st.dataframe(nice(ranges.collapse_ranges(ch)), width="stretch")
             raw = csv_bytes(ch)
             st.download_button("Download changed neighbourhoods (CSV)", raw,
                                file_name=f"scenario_changed_lsoas_{show}.csv", mime="text/csv", key="scen_dl",

@@ -139,15 +139,7 @@ def _fill_from_base(args: argparse.Namespace, base: Mapping[str, Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo import (
-        SCENARIO_TABLE,
-        BaseSpec,
-        Scenario,
-        collapse_ranges,
-        load_scenario,
-        save_scenario,
-        side_by_side,
-    )
+    from geo import BaseSpec, Scenario, load_scenario, ranges, save_scenario
 
     scenario = load_scenario(args.scenario) if args.scenario else None
     _fill_from_base(args, scenario.base if scenario else {})
@@ -184,12 +176,12 @@ def run(args: argparse.Namespace) -> int:
                            "changes": [f"{c.kind}: {_describe(c)}" for c in scenario.changes]}
     by_service = res["by_service"]
     out["by_service"] = (by_service if args.format != "table"
-                         else side_by_side(by_service, SCENARIO_TABLE, threshold_minutes=threshold,
+                         else ranges.side_by_side(by_service, ranges.SCENARIO_TABLE, threshold_minutes=threshold,
                                            verdicts=(("verdict", "Verdict (adults within)"),
                                                      ("mean_minutes_verdict", "Verdict (mean minutes)"))))
     for key in ("by_imd_decile", "by_urban_rural", "by_lad"):
         if key in res:
-            out[key] = res[key] if args.format != "table" else collapse_ranges(res[key])
+            out[key] = res[key] if args.format != "table" else ranges.collapse_ranges(res[key])
     if args.measure != "nearest":
         cap = study.capacity_change(res["sites_after"], measure=args.measure, catchment_minutes=args.catchment_minutes)
         out["capacity_access"] = cap["summary"]
@@ -200,7 +192,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.show_lsoas > 0 or args.format == "json":
         changed = res["changed_lsoas"]
-        out["changed_lsoas"] = changed if args.format == "json" else collapse_ranges(changed.head(args.show_lsoas))
+        out["changed_lsoas"] = changed if args.format == "json" else ranges.collapse_ranges(changed.head(args.show_lsoas))
     if args.format == "json":
         out["uncertainty"] = res["uncertainty"]
     emit(out, args.format, args.out, title=f"Scenario: {scenario.name} ({study.area.name})")
