@@ -55,7 +55,6 @@ _LAZY = {
     "build_client_release": "geo.measures.client_release",
     "read_client_extract": "geo.measures.clients", "closure_impact": "geo.planning.closure",
     "optimise_sites": "geo.planning.optimise",
-    "build_report": "geo.outputs.report",
     # areas and the data bundle
     "Area": "geo.data.areas",
     "load_lad_boundaries": "geo.data.loaders", "imd_label": "geo.data.tables", "la_drug_death_rates": "geo.measures.need",
@@ -65,7 +64,7 @@ _LAZY = {
     "SITE_TYPES": "geo.data.site_types", "SiteType": "geo.data.site_types", "NEW_SITE_TYPE": "geo.data.site_types",
     "SERVICES": "geo.data.services", "SERVICE_LABELS": "geo.data.services", "selection_label": "geo.data.services",
     "parse_site_types": "geo.data.sites", "unlocated_sites": "geo.data.sites", "load_seed_sites": "geo.data.sites",
-    "public_site_postcodes": "geo.data.sites", "harvest_osm_sites": "geo.data.osm_pois",
+    "harvest_osm_sites": "geo.data.osm_pois",
     "import_sites": "geo.data.site_import", "save_site_list": "geo.data.site_lists",
     "user_sites_dir": "geo.data.site_lists",
     # opening hours
@@ -73,11 +72,10 @@ _LAZY = {
     # measures' vocabulary: breakdowns, thresholds, ranges, verdicts, gap columns, client tables
     "BREAKDOWNS": "geo.measures.coverage", "PLACE_BREAKDOWNS": "geo.measures.coverage",
     "parse_thresholds": "geo.measures.coverage_sets", "service_times": "geo.measures.coverage_sets",
-    "SERVICE_COLUMNS": "geo.measures.gaps", "export_outreach_csv": "geo.outputs.export",
+    "SERVICE_COLUMNS": "geo.measures.gaps",
     "summarise_stop_access": "geo.measures.stops", "default_ptable": "geo.measures.cellkey",
     "CLIENT_LABEL_COL": "geo.measures.client_release:LABEL_COL",
     "CLIENT_ERROR_COL": "geo.measures.client_release:ERROR_COL",
-    "write_synthetic_clients": "geo.outputs.export",
     # scenarios: the changes, declared once, and their files
     **dict.fromkeys(("Scenario", "AddSite", "RemoveSite", "MoveSite", "ChangeHours", "ChangeCapacity", "BaseSpec"),
                     "geo.planning.scenario_schema"),
@@ -88,24 +86,21 @@ _LAZY = {
     "BatchJob": "geo.planning.batch", "BatchRuns": "geo.planning.batch_runs",
     # road extracts and public-transport timetables (fetch, check, build): one object each
     "RoadExtracts": "geo.travel.road_extracts", "BusTimetables": "geo.travel.bus_feeds",
-    # writing outputs: spreadsheet-safe CSV, atomic files and output sets, client GeoPackage
+    # writing outputs: spreadsheet-safe CSV, atomic files and output sets, map context
     "csv_text": "geo.outputs.safe_csv", "atomic_path": "geo.cache", "atomic_write_text": "geo.cache",
-    "output_set": "geo.outputs.output_set", "export_client_geopackage": "geo.outputs.export",
-    "map_context": "geo.outputs.map_context", "csv_bytes": "geo.outputs.safe_csv",
-    "FORMATS": "geo.outputs.formats", "POINT_FORMATS": "geo.outputs.formats", "Answer": "geo.outputs.formats",
-    "render_answer": "geo.outputs.formats:render", "catchment_driver": "geo.outputs.export",
-    "export_catchments": "geo.outputs.export",
-    "scenario_section": "geo.outputs.report_sections", "closure_section": "geo.outputs.report_sections",
-    "optimiser_section": "geo.outputs.report_sections",
-    # site markers
-    **dict.fromkeys(("marker_kind", "marker_sizes", "marker_svg", "site_style"), "geo.outputs.markers"),
+    "output_set": "geo.outputs.output_set", "map_context": "geo.outputs.map_context", "csv_bytes": "geo.outputs.safe_csv",
 }
 
 #: Public modules: the web-map vocabularies the app draws with (osmnx's ``ox.plot`` habit) --
 #: GeoJSON layers, bins, colours and popups for Leaflet, and the national map of a batch run.
-#: ``ranges``: every figure with its range, and every range, as text (one place for the front ends).
+#: ``ranges``: every figure with its range, and every range, as text (one place for the front ends);
+#: ``formats``: the answer formats (table, json, csv; geojson for points), rendering and saving them;
+#: ``export``: GIS and CSV exports (GeoPackage, catchments, outreach list, synthetic clients);
+#: ``report``: the HTML/PDF report and its scenario, closure and optimiser sections;
+#: ``markers``: each site type's marker (shape, colour, glyph, size) as SVG, for maps and the report.
 _MODULES = {"geojson": "geo.outputs.geojson", "batch_report": "geo.outputs.batch_report",
-            "ranges": "geo.outputs.ranges"}
+            "ranges": "geo.outputs.ranges", "formats": "geo.outputs.formats", "export": "geo.outputs.export",
+            "report": "geo.outputs.report", "markers": "geo.outputs.markers"}
 
 
 if TYPE_CHECKING:  # the lazy names, for type checkers (tests/test_architecture.py keeps them equal to _LAZY)
@@ -124,7 +119,6 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (tests/test_architecture.
         load_seed_sites,
         load_sites,
         parse_site_types,
-        public_site_postcodes,
         unlocated_sites,
     )
     from geo.data.tables import imd_label, load_lsoa_table
@@ -150,21 +144,9 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (tests/test_architecture.
     from geo.measures.site_hours import SiteHours
     from geo.measures.stops import summarise_stop_access
     from geo.measures.straight_line import straight_line_coverage
-    from geo.outputs import batch_report, geojson, ranges
-    from geo.outputs.export import (
-        catchment_driver,
-        export_catchments,
-        export_client_geopackage,
-        export_outreach_csv,
-        write_synthetic_clients,
-    )
-    from geo.outputs.formats import FORMATS, POINT_FORMATS, Answer
-    from geo.outputs.formats import render as render_answer
+    from geo.outputs import batch_report, export, formats, geojson, markers, ranges, report
     from geo.outputs.map_context import map_context
-    from geo.outputs.markers import marker_kind, marker_sizes, marker_svg, site_style
     from geo.outputs.output_set import output_set
-    from geo.outputs.report import build_report
-    from geo.outputs.report_sections import closure_section, optimiser_section, scenario_section
     from geo.outputs.safe_csv import csv_bytes, csv_text
     from geo.planning.batch import BatchJob
     from geo.planning.batch_runs import BatchRuns

@@ -46,13 +46,13 @@ FRONT_END_NAMES = frozenset({
     "lonlat_from_bng", "geocode_postcodes", "read_user_csv",
     # site types, services, site lists
     "SITE_TYPES", "SiteType", "NEW_SITE_TYPE", "SERVICES", "SERVICE_LABELS", "selection_label",
-    "parse_site_types", "unlocated_sites", "load_seed_sites", "read_sites_file", "public_site_postcodes",
+    "parse_site_types", "unlocated_sites", "load_seed_sites", "read_sites_file",
     "harvest_osm_sites", "import_sites", "save_site_list", "user_sites_dir",
     # opening hours
     "SiteHours",
     # measures' vocabulary
-    "BREAKDOWNS", "PLACE_BREAKDOWNS", "parse_thresholds", "service_times", "SERVICE_COLUMNS", "export_outreach_csv", "summarise_stop_access",
-    "default_ptable", "CLIENT_LABEL_COL", "CLIENT_ERROR_COL", "write_synthetic_clients", "coverage_summary",
+    "BREAKDOWNS", "PLACE_BREAKDOWNS", "parse_thresholds", "service_times", "SERVICE_COLUMNS", "summarise_stop_access",
+    "default_ptable", "CLIENT_LABEL_COL", "CLIENT_ERROR_COL", "coverage_summary",
     "coverage_table", "gap_scores", "area_need",
     # scenarios and the optimiser
     "Scenario", "AddSite", "RemoveSite", "MoveSite", "ChangeHours", "ChangeCapacity", "BaseSpec",
@@ -62,10 +62,8 @@ FRONT_END_NAMES = frozenset({
     # road extracts and timetables (the fetch / check / build commands): one object each
     "RoadExtracts", "BusTimetables",
     # outputs: files, report, maps, ranges, markers
-    "csv_bytes", "atomic_write_text", "output_set", "FORMATS", "POINT_FORMATS", "Answer",
-    "render_answer", "catchment_driver", "export_catchments",
-    "export_client_geopackage", "build_report", "scenario_section", "closure_section", "optimiser_section",
-    "map_context", "geojson", "batch_report", "ranges", "marker_kind", "marker_sizes", "marker_svg", "site_style",
+    "csv_bytes", "output_set", "map_context",
+    "formats", "export", "report", "geojson", "batch_report", "ranges", "markers",
 })
 
 

@@ -25,7 +25,7 @@ from atlas.context import Analysis, metric_frame
 from atlas.team import signin
 from atlas.views import plans
 from atlas.views.plans import nice, shown_study
-from geo import NEW_SITE_TYPE, SITE_TYPES, GeoError, csv_bytes, geojson, site_style
+from geo import NEW_SITE_TYPE, SITE_TYPES, GeoError, csv_bytes, geojson, markers
 
 KEY = plans.KEY
 _changes = plans.changes
@@ -131,7 +131,7 @@ def _edit_panel(an: Analysis) -> None:
     for i, ch in enumerate(list(_changes())):
         where = ", ".join(x for x in (ch.get("place"), ch.get("postcode")) if x) or (
             f"({ch['easting']:,.0f}, {ch['northing']:,.0f})" if ch.get("easting") is not None else "")
-        text = {"add": f"Add **{ch.get('name')}** ({site_style(ch.get('site_type', NEW_SITE_TYPE)).phrase}) "
+        text = {"add": f"Add **{ch.get('name')}** ({markers.site_style(ch.get('site_type', NEW_SITE_TYPE)).phrase}) "
                        f"at {where}",
                 "remove": f"Close **{all_names.get(ch.get('site_id'), ch.get('site_id'))}**",
                 "move": f"Move **{all_names.get(ch.get('site_id'), ch.get('site_id'))}** to {where}"}[ch["kind"]]

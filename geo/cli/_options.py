@@ -12,8 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from geo import InputError, Method, Settings, TransitOptions, TravelMode, TravelSpec
-from geo.cli._output import FORMATS
+from geo import InputError, Method, Settings, TransitOptions, TravelMode, TravelSpec, formats
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -73,7 +72,7 @@ def add_imd_option(p: argparse.ArgumentParser) -> None:
 
 def add_format_options(p: argparse.ArgumentParser, *, default: str = "table") -> None:
     """``--format`` and ``--out``."""
-    p.add_argument("--format", choices=FORMATS, default=default, help="output format")
+    p.add_argument("--format", choices=formats.FORMATS, default=default, help="output format")
     p.add_argument("--out", type=Path, default=None, help="write to this file instead of stdout")
 
 

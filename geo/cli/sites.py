@@ -16,16 +16,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from geo import SITE_TYPES, Study, StudySpec
+from geo import SITE_TYPES, Study, StudySpec, formats
 from geo.cli._options import add_area_options, settings_from_args, site_help
-from geo.cli._output import FORMATS, POINT_FORMATS, emit
+from geo.cli._output import emit
 
 _COLUMNS = ["site_id", "name", "site_type", "services", "town", "postcode", "easting", "northing", "lat", "lon",
             "location_precision", "in_area", "commissioner", "opening_hours", "hours_source", "hours_sources", "source"]
 
 
 def _format_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=[*FORMATS, *POINT_FORMATS], default="table", help="output format (geojson: one point per site)")
+    p.add_argument("--format", choices=[*formats.FORMATS, *formats.POINT_FORMATS], default="table", help="output format (geojson: one point per site)")
     p.add_argument("--out", type=Path, default=None, help="write to this file instead of stdout")
 
 
@@ -60,7 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     _format_options(im)
     im.set_defaults(func=run_import)
     ty = ssub.add_parser("types", help="the site types: label, services offered by default, marker, where they come from")
-    ty.add_argument("--format", choices=FORMATS, default="table", help="output format")
+    ty.add_argument("--format", choices=formats.FORMATS, default="table", help="output format")
     ty.add_argument("--out", type=Path, default=None, help="write to this file instead of stdout")
     ty.set_defaults(func=run_types)
 
@@ -75,7 +75,7 @@ def with_lonlat(sites):
 
 def _emit_sites(sites, fmt: str, out: Path | None, *, title: str) -> None:
     cols = [c for c in _COLUMNS if c in sites.columns]
-    if fmt in POINT_FORMATS:  # one point per site, every column a property
+    if fmt in formats.POINT_FORMATS:  # one point per site, every column a property
         emit(sites[cols], fmt, out)
         return
     table = sites[cols].set_index("site_id")
@@ -147,7 +147,7 @@ def run_import(args: argparse.Namespace) -> int:
     res = import_sites(args.file, s, default_services=args.services, default_type=args.site_type,
                        list_name=args.save)
     print(res.summary(), file=sys.stderr)
-    fmt = "table" if args.format in POINT_FORMATS else args.format
+    fmt = "table" if args.format in formats.POINT_FORMATS else args.format
     emit(res.report.set_index("row"), fmt, args.out, title=f"Match report: {res.summary()}")
     if args.save:
         path = save_site_list(res.sites, args.save, s, overwrite=args.replace)

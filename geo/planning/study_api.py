@@ -115,6 +115,12 @@ class StudyQuestions:
         return load_sites(self.settings, area=self.area, types=types, buffer_km=self.buffer_km, extra=extra,
                           include_pharmacies=include_pharmacies)
 
+    def public_site_postcodes(self: _Parts) -> frozenset[str]:
+        """Postcodes of public sites: the only postcodes an export may carry (:func:`geo.data.sites.public_site_postcodes`)."""
+        from geo.data.sites import public_site_postcodes
+
+        return public_site_postcodes(self.settings)
+
     def known_vs_expected(self: _Parts, sites: pd.DataFrame) -> pd.DataFrame:
         """Sites located against the counts the seeds give (:func:`geo.data.commissioning.known_vs_expected`)."""
         from geo.data.commissioning import known_vs_expected
