@@ -78,9 +78,9 @@ def sites(_study: Study, key: tuple[Any, ...]) -> gpd.GeoDataFrame:
 
 @st.cache_resource(show_spinner="Loading district boundaries…")
 def lads() -> gpd.GeoDataFrame:
-    from geo import load_lad_boundaries
+    from geo import Area
 
-    return load_lad_boundaries(settings())
+    return Area.districts(settings())
 
 
 @st.cache_resource(show_spinner="Preparing the road network (first time only)…", max_entries=8)
@@ -252,18 +252,14 @@ def catchments(_study: Study, key: tuple[Any, ...], site_key: str, _sites: pd.Da
 
 
 @st.cache_data(show_spinner="Scoring gaps…", max_entries=64)
-def gap_table(key: tuple[Any, ...], _times: pd.DataFrame, _lsoas: pd.DataFrame, threshold: int,
+def gap_table(key: tuple[Any, ...], _study: Study, _times: pd.DataFrame, _lsoas: pd.DataFrame, threshold: int,
                w_need: float, w_time: float, need_source: str, clients_key: str | None,
                _clients: dict[str, float] | None, service: str | None = None) -> pd.DataFrame:
-    from geo import gap_scores
-
     need = None
     if need_source == "composite":
-        from geo import area_need
-
         counts = pd.Series(_clients, dtype=float) if _clients else None
-        need = area_need(_lsoas, settings(), client_counts=counts)
-    g = gap_scores(_times, need, threshold_minutes=float(threshold), w_need=w_need, w_time=w_time, service=service)
+        need = _study.need(client_counts=counts, lsoas=_lsoas)
+    g = _study.gaps(_times, need, threshold_minutes=float(threshold), w_need=w_need, w_time=w_time, service=service)
     g = pd.DataFrame(g.drop(columns="geometry", errors="ignore"))
     g["gap_score"] = g["score"]
     return g

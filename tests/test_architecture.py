@@ -42,7 +42,7 @@ FRONT_END_NAMES = frozenset({
     "Settings", "GeoError", "InputError", "DataSourceError", "OutputError", "ProgressFn", "TqdmProgress", "__version__",
     "Area",
     # the data bundle and the user's files
-    "DataBundle", "load_lsoa_table", "load_lad_boundaries", "imd_label", "la_drug_death_rates",
+    "DataBundle",
     "lonlat_from_bng", "geocode_postcodes", "read_user_csv",
     # site types, services, site lists
     "SITE_TYPES", "SiteType", "NEW_SITE_TYPE", "SERVICES", "SERVICE_LABELS", "selection_label",
@@ -51,12 +51,11 @@ FRONT_END_NAMES = frozenset({
     # opening hours
     "SiteHours",
     # measures' vocabulary
-    "BREAKDOWNS", "PLACE_BREAKDOWNS", "parse_thresholds", "service_times", "SERVICE_COLUMNS", "summarise_stop_access",
-    "default_ptable", "CLIENT_LABEL_COL", "CLIENT_ERROR_COL", "coverage_summary",
-    "coverage_table", "gap_scores", "area_need",
+    "BREAKDOWNS", "PLACE_BREAKDOWNS", "parse_thresholds", "SERVICE_COLUMNS", "summarise_stop_access",
+    "default_ptable", "CLIENT_LABEL_COL", "CLIENT_ERROR_COL",
     # scenarios and the optimiser
     "Scenario", "AddSite", "RemoveSite", "MoveSite", "ChangeHours", "ChangeCapacity", "BaseSpec",
-    "load_scenario", "save_scenario", "apply_scenario", "resolve_location", "place_labels", "CANDIDATE_KINDS",
+    "load_scenario", "save_scenario", "CANDIDATE_KINDS",
     # batch runs
     "BatchJob", "BatchRuns",
     # road extracts and timetables (the fetch / check / build commands): one object each

@@ -25,7 +25,7 @@ from atlas.context import Analysis, metric_frame
 from atlas.team import signin
 from atlas.views import plans
 from atlas.views.plans import nice, shown_study
-from geo import NEW_SITE_TYPE, SITE_TYPES, GeoError, csv_bytes, geojson, markers
+from geo import NEW_SITE_TYPE, SITE_TYPES, GeoError, Study, csv_bytes, geojson, markers
 
 KEY = plans.KEY
 _changes = plans.changes
@@ -48,28 +48,21 @@ def _run(key: tuple[Any, ...], _an: Analysis, changes_key: tuple[Any, ...], thre
     return shown_study(_an).scenario(_to_scenario(_changes()))
 
 
-def _locate(how: str, pc: str, click: Any) -> tuple[float, float, str, str]:
+def _locate(study: Study, how: str, pc: str, click: Any) -> tuple[float, float, str, str]:
     """Easting, northing, postcode and place of the chosen point; a GeoError names a bad postcode."""
-    from geo import place_labels
-
     if how == "postcode":
-        from geo import resolve_location
-
-        e, n, _prec, code = resolve_location(postcode=pc.strip(), settings=data.settings(), what="Postcode")
+        e, n, _prec, code = study.locate(pc.strip(), what="Postcode")
     else:
         e, n, code = float(click[0]), float(click[1]), ""
-    where = place_labels(pd.DataFrame({"easting": [e], "northing": [n], "postcode": [code], "name": [""]}),
-                         data.settings())
+    where = study.place_labels(pd.DataFrame({"easting": [e], "northing": [n], "postcode": [code], "name": [""]}))
     return e, n, code or str(where["postcode"].iloc[0]), str(where["place"].iloc[0])
 
 
 def _try_add(change: dict[str, Any], an: Analysis) -> str | None:
     """Check a change with those already listed before listing it (a site already added at the same
     postcode is refused, not duplicated); the error text, or None when it is fine."""
-    from geo import apply_scenario
-
     try:
-        apply_scenario(_to_scenario([*_changes(), change]), an.sites, settings=data.settings())
+        an.study.scenario_sites(_to_scenario([*_changes(), change]), sites=an.sites)
     except GeoError as exc:
         return str(exc)
     _changes().append(change)
@@ -98,7 +91,7 @@ def _edit_panel(an: Analysis) -> None:
     error = None
     if b1.button("Add site here", disabled=not have_point, key="scen_add", type="primary"):
         try:
-            e, n, code, place = _locate(how, pc, click)
+            e, n, code, place = _locate(an.study, how, pc, click)
             error = _try_add({"kind": "add", "name": name.strip() or "New site", "site_type": stype,
                               "site_id": f"scenario:{len(_changes()) + 1}", "easting": e, "northing": n,
                               "postcode": code, "place": place}, an)
@@ -115,7 +108,7 @@ def _edit_panel(an: Analysis) -> None:
         error = _try_add({"kind": "remove", "site_id": target}, an)
     if c2.button("Move it to the point", disabled=target is None or not have_point, key="scen_move"):
         try:
-            e, n, code, place = _locate(how, pc, click)
+            e, n, code, place = _locate(an.study, how, pc, click)
             error = _try_add({"kind": "move", "site_id": target, "easting": e, "northing": n, "postcode": code,
                               "place": place}, an)
         except GeoError as exc:
@@ -246,7 +239,7 @@ def _service_tiles(row: pd.Series, t: int) -> None:
 
 
 def _result(an: Analysis) -> None:
-    from geo import ranges, service_times
+    from geo import ranges
 
     t = an.controls.threshold_minutes
     if not _changes():
@@ -285,9 +278,9 @@ def _result(an: Analysis) -> None:
                                     format_func=lambda k: f"nearest {by.loc[k, 'service_label']}") or keys[0]
     after_sites = res["sites_after"]
     after_times = data.times(an.study, (an.area.key, an.controls.travel), data.site_key(after_sites), after_sites)
-    shown = replace(an, times=service_times(an.times, show) if an.times is not None else None,
+    shown = replace(an, times=an.study.service_times(an.times, show) if an.times is not None else None,
                     controls=replace(an.controls, metric="minutes"))
-    after = replace(an, sites=after_sites, times=service_times(after_times, show),
+    after = replace(an, sites=after_sites, times=an.study.service_times(after_times, show),
                     controls=replace(an.controls, metric="minutes"))
     st.markdown("**Before and after** – minutes to the nearest site; ★ added, → moved (new place), "
                 "✕ closed or moved away")

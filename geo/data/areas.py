@@ -114,6 +114,13 @@ class Area:
         return list_area_names(settings)
 
     @staticmethod
+    def districts(settings: Settings | None = None) -> gpd.GeoDataFrame:
+        """Boundaries of every local authority district (:func:`geo.data.loaders.load_lad_boundaries`)."""
+        from geo.data.loaders import load_lad_boundaries
+
+        return load_lad_boundaries(settings)
+
+    @staticmethod
     def from_upload(data: bytes, *, source: str, settings: Settings, buffer_km: float = 0.0,
                     name: str | None = None) -> Area:
         """The area inside an uploaded GeoJSON/GeoPackage/zipped Shapefile, held in memory only."""
