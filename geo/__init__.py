@@ -66,7 +66,7 @@ _LAZY = {
     "parse_site_types": "geo.data.sites", "unlocated_sites": "geo.data.sites", "load_seed_sites": "geo.data.sites",
     "harvest_osm_sites": "geo.data.osm_pois",
     "import_sites": "geo.data.site_import", "save_site_list": "geo.data.site_lists",
-    "user_sites_dir": "geo.data.site_lists",
+    "user_sites_dir": "geo.data.site_lists", "SiteLists": "geo.data.site_files",
     # opening hours
     "SiteHours": "geo.measures.site_hours", "is_open_at": "geo.measures.hours",
     # measures' vocabulary: breakdowns, thresholds, ranges, verdicts, gap columns, client tables
@@ -112,6 +112,7 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (tests/test_architecture.
     from geo.data.loaders import load_lad_boundaries
     from geo.data.osm_pois import harvest_osm_sites
     from geo.data.services import SERVICE_LABELS, SERVICES, selection_label
+    from geo.data.site_files import SiteLists
     from geo.data.site_import import import_sites
     from geo.data.site_lists import save_site_list, user_sites_dir
     from geo.data.site_types import NEW_SITE_TYPE, SITE_TYPES, SiteType

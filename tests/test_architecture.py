@@ -43,15 +43,14 @@ FRONT_END_NAMES = frozenset({
     "Area",
     # the data bundle and the user's files
     "DataBundle",
-    "lonlat_from_bng", "geocode_postcodes", "read_user_csv",
+    "lonlat_from_bng", "geocode_postcodes",
     # site types, services, site lists
     "SITE_TYPES", "SiteType", "NEW_SITE_TYPE", "SERVICES", "SERVICE_LABELS", "selection_label",
-    "parse_site_types", "unlocated_sites", "load_seed_sites", "read_sites_file",
-    "harvest_osm_sites", "import_sites", "save_site_list", "user_sites_dir",
+    "parse_site_types", "SiteLists",
     # opening hours
     "SiteHours",
     # measures' vocabulary
-    "BREAKDOWNS", "PLACE_BREAKDOWNS", "parse_thresholds", "SERVICE_COLUMNS", "summarise_stop_access",
+    "BREAKDOWNS", "PLACE_BREAKDOWNS", "parse_thresholds", "SERVICE_COLUMNS",
     "default_ptable", "CLIENT_LABEL_COL", "CLIENT_ERROR_COL",
     # scenarios and the optimiser
     "Scenario", "AddSite", "RemoveSite", "MoveSite", "ChangeHours", "ChangeCapacity", "BaseSpec",

@@ -47,20 +47,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _read_any(path: Path, s: Settings) -> pd.DataFrame:
-    from geo import read_user_csv
+    from geo import SiteLists
 
     if path.suffix.lower() == ".csv":
-        return read_user_csv(path, source=str(path))
-    from geo import read_sites_file
-
-    return read_sites_file(path, s, on_unlocated="report")
+        return SiteLists.read_table(path, source=str(path))
+    return SiteLists(s).read(path, on_unlocated="report")
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from geo import SiteHours, load_seed_sites
+    from geo import SiteHours, SiteLists
 
     s = settings_from_args(args)
-    sites = _read_any(args.sites, s) if args.sites else load_seed_sites(s)
+    sites = _read_any(args.sites, s) if args.sites else SiteLists(s).seed()
     hours = SiteHours(sites, use_text=not args.no_text)
     report = hours.validate()
     if not (report["status"] == "invalid").any():
@@ -91,9 +89,9 @@ def run_at(args: argparse.Namespace) -> int:
     area = study.area
     extra: list = list(args.add)
     if args.osm:
-        from geo import harvest_osm_sites
+        from geo import SiteLists
 
-        h = harvest_osm_sites(args.osm, s)
+        h = SiteLists(s).from_osm(args.osm)
         print(h.summary(), file=sys.stderr)
         extra.append(h.sites)
     sites = study.site_list(types=parse_site_types(args.sites), extra=extra)
