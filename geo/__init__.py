@@ -32,17 +32,18 @@ from geo._errors import (  # noqa: E402
 )
 from geo.config import Settings  # noqa: E402
 
-#: Public API, imported lazily on first use (``geo.select_area``...) so ``import geo`` stays fast.
-#: The front ends (``geo/cli``, ``atlas/``, ``app.py``) import only these names and the
-#: foundation names above (tests/test_architecture.py holds them to it): a new need is a new
-#: :class:`Study` method or a name added here on purpose, never an import of an inner module.
-#: ``"module:attr"`` exports ``attr`` of ``module`` under another name (two modules' ``base_url``).
+#: Public API, imported lazily on first use (``geo.Study``...) so ``import geo`` stays fast.
+#: The front ends (``geo/cli``, ``atlas/``, ``app.py``) import only the names listed in
+#: ``FRONT_END_NAMES`` of tests/test_architecture.py (57 of these, the foundation names above
+#: and the public modules below): a question about an area is a :class:`Study` method, a cluster
+#: of non-area work one object with methods (``RoadExtracts``, ``BusTimetables``, ``DataBundle``,
+#: ``SiteLists``, ``SiteHours``, ``BatchRuns``), never an import of an inner module.
 _LAZY = {
     # the pipeline: one Study, its spec and the travel vocabulary
     "Study": "geo.planning.study", "StudySpec": "geo.planning.study_spec",
     "TravelSpec": "geo.travel.modes", "TravelMode": "geo.travel.modes", "Method": "geo.travel.modes",
-    "TransitOptions": "geo.travel.modes",
-    "ProgressFn": "geo.progress", "TqdmProgress": "geo.progress",
+    "TransitOptions": "geo.travel.modes", "ProgressFn": "geo.progress", "TqdmProgress": "geo.progress",
+    "Area": "geo.data.areas",
     # building blocks (for notebooks; the front ends ask a Study instead)
     "select_area": "geo.data.areas", "load_lsoa_table": "geo.data.tables", "load_sites": "geo.data.sites",
     "read_sites_file": "geo.data.user_sites", "make_router": "geo.travel.routing", "read_network": "geo.travel.network",
@@ -51,79 +52,56 @@ _LAZY = {
     "coverage_table": "geo.measures.coverage", "coverage_summary": "geo.measures.coverage",
     "straight_line_coverage": "geo.measures.straight_line", "equity_summary": "geo.measures.equity",
     "gap_scores": "geo.measures.gaps", "outreach_list": "geo.measures.gaps", "area_need": "geo.measures.need",
-    "build_client_base": "geo.measures.client_base",
+    "is_open_at": "geo.measures.hours", "build_client_base": "geo.measures.client_base",
     "build_client_release": "geo.measures.client_release",
     "read_client_extract": "geo.measures.clients", "closure_impact": "geo.planning.closure",
     "optimise_sites": "geo.planning.optimise",
-    # areas and the data bundle
-    "Area": "geo.data.areas",
-    "load_lad_boundaries": "geo.data.loaders", "imd_label": "geo.data.tables", "la_drug_death_rates": "geo.measures.need",
-    "DataBundle": "geo.data.bundle", "lonlat_from_bng": "geo.crs", "geocode_postcodes": "geo.data.geocode",
-    "read_user_csv": "geo.data.uploads",
-    # site types, services and site lists (the registry every map, report, importer and picker reads)
+    # one object per cluster of non-area work: the data bundle, road extracts, bus timetables, the
+    # user's site files and lists, the opening hours of a set of sites, batch runs
+    "DataBundle": "geo.data.bundle", "RoadExtracts": "geo.travel.road_extracts",
+    "BusTimetables": "geo.travel.bus_feeds", "SiteLists": "geo.data.site_files",
+    "SiteHours": "geo.measures.site_hours", "BatchJob": "geo.planning.batch", "BatchRuns": "geo.planning.batch_runs",
+    # site types and services (the registry every map, report, importer and picker reads)
     "SITE_TYPES": "geo.data.site_types", "SiteType": "geo.data.site_types", "NEW_SITE_TYPE": "geo.data.site_types",
     "SERVICES": "geo.data.services", "SERVICE_LABELS": "geo.data.services", "selection_label": "geo.data.services",
-    "parse_site_types": "geo.data.sites", "unlocated_sites": "geo.data.sites", "load_seed_sites": "geo.data.sites",
-    "harvest_osm_sites": "geo.data.osm_pois",
-    "import_sites": "geo.data.site_import", "save_site_list": "geo.data.site_lists",
-    "user_sites_dir": "geo.data.site_lists", "SiteLists": "geo.data.site_files",
-    # opening hours
-    "SiteHours": "geo.measures.site_hours", "is_open_at": "geo.measures.hours",
-    # measures' vocabulary: breakdowns, thresholds, ranges, verdicts, gap columns, client tables
+    "parse_site_types": "geo.data.sites", "lonlat_from_bng": "geo.crs",
+    # measures' vocabulary: breakdowns, thresholds, gap and client-table columns, the perturbation table
     "BREAKDOWNS": "geo.measures.coverage", "PLACE_BREAKDOWNS": "geo.measures.coverage",
-    "parse_thresholds": "geo.measures.coverage_sets", "service_times": "geo.measures.coverage_sets",
-    "SERVICE_COLUMNS": "geo.measures.gaps",
-    "summarise_stop_access": "geo.measures.stops", "default_ptable": "geo.measures.cellkey",
+    "parse_thresholds": "geo.measures.coverage_sets", "SERVICE_COLUMNS": "geo.measures.gaps",
+    "default_ptable": "geo.measures.cellkey",
     "CLIENT_LABEL_COL": "geo.measures.client_release:LABEL_COL",
     "CLIENT_ERROR_COL": "geo.measures.client_release:ERROR_COL",
-    # scenarios: the changes, declared once, and their files
+    # scenarios: the changes, declared once, and their files; the optimiser's candidate kinds
     **dict.fromkeys(("Scenario", "AddSite", "RemoveSite", "MoveSite", "ChangeHours", "ChangeCapacity", "BaseSpec"),
                     "geo.planning.scenario_schema"),
     "load_scenario": "geo.planning.scenario_file", "save_scenario": "geo.planning.scenario_file",
-    "apply_scenario": "geo.planning.scenario_apply", "resolve_location": "geo.planning.scenario_apply",
-    "place_labels": "geo.planning.optimise_service", "CANDIDATE_KINDS": "geo.planning.candidates",
-    # batch runs over many authorities
-    "BatchJob": "geo.planning.batch", "BatchRuns": "geo.planning.batch_runs",
-    # road extracts and public-transport timetables (fetch, check, build): one object each
-    "RoadExtracts": "geo.travel.road_extracts", "BusTimetables": "geo.travel.bus_feeds",
-    # writing outputs: spreadsheet-safe CSV, atomic files and output sets, map context
-    "csv_text": "geo.outputs.safe_csv", "atomic_path": "geo.cache", "atomic_write_text": "geo.cache",
-    "output_set": "geo.outputs.output_set", "map_context": "geo.outputs.map_context", "csv_bytes": "geo.outputs.safe_csv",
+    "CANDIDATE_KINDS": "geo.planning.candidates",
+    # writing outputs: spreadsheet-safe CSV bytes (app downloads), atomic output sets, map context
+    "csv_bytes": "geo.outputs.safe_csv", "output_set": "geo.outputs.output_set",
+    "map_context": "geo.outputs.map_context",
 }
 
-#: Public modules: the web-map vocabularies the app draws with (osmnx's ``ox.plot`` habit) --
-#: GeoJSON layers, bins, colours and popups for Leaflet, and the national map of a batch run.
-#: ``ranges``: every figure with its range, and every range, as text (one place for the front ends);
-#: ``formats``: the answer formats (table, json, csv; geojson for points), rendering and saving them;
-#: ``export``: GIS and CSV exports (GeoPackage, catchments, outreach list, synthetic clients);
-#: ``report``: the HTML/PDF report and its scenario, closure and optimiser sections;
-#: ``markers``: each site type's marker (shape, colour, glyph, size) as SVG, for maps and the report.
+#: Public modules (osmnx's ``ox.plot``/``ox.io`` habit), each one concern and used only through its
+#: ``__all__`` (tests/test_architecture.py): ``geojson`` (GeoJSON layers, bins, colours, popups
+#: for Leaflet), ``batch_report`` (the national map and report of a batch run), ``ranges`` (every
+#: figure with its range, and every range, as text), ``formats`` (the answer formats: table,
+#: json, csv; geojson for points; rendering and saving them), ``export`` (GIS and CSV exports),
+#: ``report`` (the HTML/PDF report and its scenario, closure and optimiser sections), ``markers``
+#: (each site type's marker as SVG, for maps and the report).
 _MODULES = {"geojson": "geo.outputs.geojson", "batch_report": "geo.outputs.batch_report",
             "ranges": "geo.outputs.ranges", "formats": "geo.outputs.formats", "export": "geo.outputs.export",
             "report": "geo.outputs.report", "markers": "geo.outputs.markers"}
 
 
 if TYPE_CHECKING:  # the lazy names, for type checkers (tests/test_architecture.py keeps them equal to _LAZY)
-    from geo.cache import atomic_path, atomic_write_text
     from geo.crs import lonlat_from_bng
     from geo.data.areas import Area, select_area
     from geo.data.bundle import DataBundle
-    from geo.data.geocode import geocode_postcodes
-    from geo.data.loaders import load_lad_boundaries
-    from geo.data.osm_pois import harvest_osm_sites
     from geo.data.services import SERVICE_LABELS, SERVICES, selection_label
     from geo.data.site_files import SiteLists
-    from geo.data.site_import import import_sites
-    from geo.data.site_lists import save_site_list, user_sites_dir
     from geo.data.site_types import NEW_SITE_TYPE, SITE_TYPES, SiteType
-    from geo.data.sites import (
-        load_seed_sites,
-        load_sites,
-        parse_site_types,
-        unlocated_sites,
-    )
-    from geo.data.tables import imd_label, load_lsoa_table
-    from geo.data.uploads import read_user_csv
+    from geo.data.sites import load_sites, parse_site_types
+    from geo.data.tables import load_lsoa_table
     from geo.data.user_sites import read_sites_file
     from geo.measures.cellkey import default_ptable
     from geo.measures.client_base import build_client_base
@@ -131,31 +109,23 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (tests/test_architecture.
     from geo.measures.client_release import LABEL_COL as CLIENT_LABEL_COL
     from geo.measures.client_release import build_client_release
     from geo.measures.clients import read_client_extract
-    from geo.measures.coverage import (
-        BREAKDOWNS,
-        PLACE_BREAKDOWNS,
-        coverage_summary,
-        coverage_table,
-    )
-    from geo.measures.coverage_sets import parse_thresholds, service_times
+    from geo.measures.coverage import BREAKDOWNS, PLACE_BREAKDOWNS, coverage_summary, coverage_table
+    from geo.measures.coverage_sets import parse_thresholds
     from geo.measures.equity import equity_summary
     from geo.measures.gaps import SERVICE_COLUMNS, gap_scores, outreach_list
     from geo.measures.hours import is_open_at
-    from geo.measures.need import area_need, la_drug_death_rates
+    from geo.measures.need import area_need
     from geo.measures.site_hours import SiteHours
-    from geo.measures.stops import summarise_stop_access
     from geo.measures.straight_line import straight_line_coverage
     from geo.outputs import batch_report, export, formats, geojson, markers, ranges, report
     from geo.outputs.map_context import map_context
     from geo.outputs.output_set import output_set
-    from geo.outputs.safe_csv import csv_bytes, csv_text
+    from geo.outputs.safe_csv import csv_bytes
     from geo.planning.batch import BatchJob
     from geo.planning.batch_runs import BatchRuns
     from geo.planning.candidates import CANDIDATE_KINDS
     from geo.planning.closure import closure_impact
     from geo.planning.optimise import optimise_sites
-    from geo.planning.optimise_service import place_labels
-    from geo.planning.scenario_apply import apply_scenario, resolve_location
     from geo.planning.scenario_file import load_scenario, save_scenario
     from geo.planning.scenario_schema import (
         AddSite,

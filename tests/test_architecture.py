@@ -43,7 +43,7 @@ FRONT_END_NAMES = frozenset({
     "Area",
     # the data bundle and the user's files
     "DataBundle",
-    "lonlat_from_bng", "geocode_postcodes",
+    "lonlat_from_bng",
     # site types, services, site lists
     "SITE_TYPES", "SiteType", "NEW_SITE_TYPE", "SERVICES", "SERVICE_LABELS", "selection_label",
     "parse_site_types", "SiteLists",

@@ -144,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _destination_xy(text: str, settings: Any) -> tuple[float, float, str]:
+def _destination_xy(text: str, study: Study) -> tuple[float, float, str]:
     import re
 
     from geo import InputError
@@ -152,9 +152,7 @@ def _destination_xy(text: str, settings: Any) -> tuple[float, float, str]:
     m = re.match(r"^\s*(\d{5,6}(?:\.\d*)?)\s*,\s*(\d{5,7}(?:\.\d*)?)\s*$", text)
     if m:
         return float(m.group(1)), float(m.group(2)), f"{float(m.group(1)):.0f},{float(m.group(2)):.0f}"
-    from geo import geocode_postcodes
-
-    row = geocode_postcodes([text], settings).iloc[0]
+    row = study.geocode([text]).iloc[0]
     if row["status"] != "found":
         msg = f"--to {text!r}: postcode {row['status']}; give a live English postcode or EASTING,NORTHING"
         raise InputError(msg)
@@ -176,7 +174,7 @@ def run_times(args: argparse.Namespace) -> int:
                                                                     transit=transit)),
                   settings=s, progress=progress_from_args(args))
     area = study.area
-    x, y, dest = _destination_xy(args.to, s)
+    x, y, dest = _destination_xy(args.to, study)
     router = study.transit_router(clip_buffer_metres=args.clip_buffer_km * 1000)
     threshold = s.threshold_minutes if args.threshold is None else float(args.threshold)
     lsoas = area.lsoas

@@ -13,6 +13,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import geopandas as gpd
     import pandas as pd
 
@@ -91,6 +93,12 @@ class StudyViews:
         from geo.planning.scenario_apply import resolve_location
 
         return resolve_location(postcode=postcode, settings=self.settings, what=what)
+
+    def geocode(self: _Parts, postcodes: Sequence[str] | pd.Series) -> pd.DataFrame:
+        """Easting, northing and status of each postcode (:func:`geo.data.geocode.geocode_postcodes`)."""
+        from geo.data.geocode import geocode_postcodes
+
+        return geocode_postcodes(postcodes, self.settings)
 
     def place_labels(self: _Parts, points: pd.DataFrame) -> pd.DataFrame:
         """Postcode and place name of points (``easting``, ``northing``) (:func:`geo.planning.optimise_service.place_labels`)."""
