@@ -5,8 +5,11 @@
 - No import cycles anywhere (``geo/``, ``atlas/``, ``app.py``).
 - The library never imports streamlit or folium, prints, or configures logging.
 - The front ends (``geo/cli``, ``atlas/``, ``app.py``) reach the package only through its public
-  API: ``from geo import NAME`` for the names listed in :data:`FRONT_END_NAMES`; a new need is a
-  :class:`geo.Study` method or a name added to ``geo/__init__`` and this list on purpose.
+  API: ``from geo import NAME`` for the names listed in :data:`FRONT_END_NAMES` (a small set, at
+  most 60); a new need is a :class:`geo.Study` method, a method of one of the cluster objects
+  (``RoadExtracts``, ``BusTimetables``...) or a name added to ``geo/__init__`` and this list on
+  purpose.  No ``geo.<module>.<name>`` detour: a public module of ``geo`` is used only through its
+  ``__all__``.
 - No module over ~400 lines unless its first docstring says why.
 """
 
@@ -31,35 +34,42 @@ LIBRARY = [p for p in ALL_GEO if "cli" not in p.relative_to(GEO).parts and p.nam
 ATLAS_FILES = [*sorted(ATLAS.rglob("*.py")), ROOT / "app.py"]
 CLI_FILES = [*sorted((GEO / "cli").glob("*.py")), GEO / "__main__.py"]
 
-#: What the CLI and the app may import from ``geo`` (issue 25 item 5).  Everything they compute
-#: goes through :class:`geo.Study` (times, coverage, scenario, closure, optimise, isochrones,
-#: capacity access, need and outreach, candidates, client releases, profiles, stop access...);
-#: the names here are the vocabulary around it.  The notebook building blocks of ``geo.__all__``
-#: (``make_router``, ``isochrones``, ``nearest_times``...) are deliberately not on this list.
+#: What the CLI and the app may import from ``geo`` (issue 25 item 5): 57 names, down from 150.
+#: Everything they compute about an area goes through :class:`geo.Study` (times, coverage,
+#: scenario, closure, optimise, isochrones, capacity access, need, gaps and outreach, candidates,
+#: client releases, profiles, stop access, transit router, the shown times' coverage...); each
+#: cluster of non-area work a command needs is one object with methods (r5py's TransportNetwork
+#: habit).  The notebook building blocks of ``geo.__all__`` (``make_router``, ``isochrones``,
+#: ``nearest_times``...) are deliberately not on this list.  Each group says why it is here.
 FRONT_END_NAMES = frozenset({
-    # the pipeline, its spec, the travel vocabulary, settings and errors
-    "Study", "StudySpec", "TravelSpec", "TravelMode", "Method", "TransitOptions",
-    "Settings", "GeoError", "InputError", "DataSourceError", "OutputError", "ProgressFn", "TqdmProgress", "__version__",
-    "Area",
-    # the data bundle and the user's files
-    "DataBundle",
-    "lonlat_from_bng",
-    # site types, services, site lists
+    # the pipeline and its inputs: what a front end turns flags/widgets into (StudySpec, TravelSpec,
+    # TransitOptions, the TravelMode/Method vocabulary), the study itself, settings, an area
+    # (Area.names/.districts/.from_upload) and the progress adapter the CLI hands in
+    "Study", "StudySpec", "TravelSpec", "TravelMode", "Method", "TransitOptions", "Settings", "Area",
+    "ProgressFn", "TqdmProgress", "__version__",
+    # the errors a front end catches and shows as a message (anything else is a bug and surfaces)
+    "GeoError", "InputError", "DataSourceError", "OutputError",
+    # one object per cluster of non-area work (each hands off to the modules where the work lives):
+    # the data bundle, road extracts, bus timetables, the user's site files, opening hours of a set
+    # of sites, batch runs (and the job they run)
+    "DataBundle", "RoadExtracts", "BusTimetables", "SiteLists", "SiteHours", "BatchJob", "BatchRuns",
+    # the site-type and service registry: choices, pickers, labels and the new-site default read it
+    # at call time (docs/architecture.md "one site-type registry"); parse_site_types is the one
+    # parser of a --sites / picker value, lonlat_from_bng the one way to WGS84 columns
     "SITE_TYPES", "SiteType", "NEW_SITE_TYPE", "SERVICES", "SERVICE_LABELS", "selection_label",
-    "parse_site_types", "SiteLists",
-    # opening hours
-    "SiteHours",
-    # measures' vocabulary
-    "BREAKDOWNS", "PLACE_BREAKDOWNS", "parse_thresholds", "SERVICE_COLUMNS",
-    "default_ptable", "CLIENT_LABEL_COL", "CLIENT_ERROR_COL",
-    # scenarios and the optimiser
+    "parse_site_types", "lonlat_from_bng",
+    # column and option vocabulary shared with the library: coverage breakdowns (CLI --by choices,
+    # report), the threshold parser, per-service gap columns, client-table columns, and the
+    # published perturbation table whose D every client figure states
+    "BREAKDOWNS", "PLACE_BREAKDOWNS", "parse_thresholds", "SERVICE_COLUMNS", "CLIENT_LABEL_COL",
+    "CLIENT_ERROR_COL", "default_ptable",
+    # scenario changes, declared once (pydantic), built by the CLI's flags and the atlas's editor;
+    # scenario files; the optimiser's candidate kinds (CLI choices, atlas picker)
     "Scenario", "AddSite", "RemoveSite", "MoveSite", "ChangeHours", "ChangeCapacity", "BaseSpec",
     "load_scenario", "save_scenario", "CANDIDATE_KINDS",
-    # batch runs
-    "BatchJob", "BatchRuns",
-    # road extracts and timetables (the fetch / check / build commands): one object each
-    "RoadExtracts", "BusTimetables",
-    # outputs: files, report, maps, ranges, markers
+    # outputs that both front ends write: spreadsheet-safe CSV bytes (app downloads), atomic output
+    # sets (CLI), place names and roads for maps; and the public modules, each one concern used
+    # only through its __all__ (test_front_ends_reach_no_inner_module_by_attribute)
     "csv_bytes", "output_set", "map_context",
     "formats", "export", "report", "geojson", "batch_report", "ranges", "markers",
 })
