@@ -33,9 +33,9 @@ from geo._errors import (  # noqa: E402
 from geo.config import Settings  # noqa: E402
 
 #: Public API, imported lazily on first use (``geo.Study``...) so ``import geo`` stays fast.
-#: The front ends (``geo/cli``, ``atlas/``, ``app.py``) import only the names listed in
-#: ``FRONT_END_NAMES`` of tests/test_architecture.py (57 of these, the foundation names above
-#: and the public modules below): a question about an area is a :class:`Study` method, a cluster
+#: The front ends (``geo/cli``, ``atlas/``, ``app.py``) import only the 57 names listed in
+#: ``FRONT_END_NAMES`` of tests/test_architecture.py (some of these, some foundation names above,
+#: the public modules below): a question about an area is a :class:`Study` method, a cluster
 #: of non-area work one object with methods (``RoadExtracts``, ``BusTimetables``, ``DataBundle``,
 #: ``SiteLists``, ``SiteHours``, ``BatchRuns``), never an import of an inner module.
 _LAZY = {
