@@ -61,14 +61,14 @@ class Analysis:
 def _opening(sites: pd.DataFrame, c: Controls, osm_checked: str | None = None) -> tuple[pd.DataFrame, list[str]]:
     """Sites with ``hours_state`` (open / closed / hours unknown at the chosen time), ``open_now``
     (True / False / None = hours unknown), ``open_when`` and ``hours_sources`` (where hours were looked for)."""
-    from geo import hours_provenance, states_at
+    from geo import SiteHours
 
     warnings: list[str] = []
     out = sites.copy()
     out["open_when"] = c.when_label
     out["open_now"] = None
     out["hours_state"] = "hours unknown"
-    out["hours_sources"] = hours_provenance(out, osm_checked=osm_checked) if len(out) else []
+    out["hours_sources"] = SiteHours(out).provenance(osm_checked=osm_checked) if len(out) else []
     if out.empty:
         return out, warnings
     from atlas.state import MISSING_HOURS
@@ -81,7 +81,7 @@ def _opening(sites: pd.DataFrame, c: Controls, osm_checked: str | None = None) -
         filled = out.copy()
         filled.loc[~has.to_numpy(), "opening_hours"] = typical
     try:
-        states = states_at(filled, c.when).to_numpy()
+        states = SiteHours(filled).states_at(c.when).to_numpy()
         out["hours_state"] = states
         out["open_now"] = [True if v == "open" else False if v == "closed" else None for v in states]
     except GeoError as exc:
@@ -224,16 +224,13 @@ def metric_frame(an: Analysis) -> tuple[gpd.GeoDataFrame, MetricSpec]:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _death_rates(lad_codes: tuple[str, ...]) -> dict[str, float]:
-    from geo import la_drug_death_rates, load_lsoa_table
-
-    pop = load_lsoa_table(data.settings()).groupby("lad24cd")["population"].sum()
-    r = la_drug_death_rates(data.settings(), population=pop)
+def _death_rates(lad_codes: tuple[str, ...], _study: Study) -> dict[str, float]:
+    r = _study.drug_death_rates()
     return {k: float(v) for k, v in r["rate_per_100k"].reindex(list(lad_codes)).dropna().items()}
 
 
 def death_rates(an: Analysis) -> dict[str, float]:
-    return _death_rates(data.neighbour_lads(an.area))
+    return _death_rates(data.neighbour_lads(an.area), an.study)
 
 
 def gap_scores(an: Analysis) -> pd.Series | None:
@@ -249,7 +246,7 @@ def gap_table(an: Analysis) -> pd.DataFrame | None:
     if an.times is None:
         return None
     ss = st.session_state
-    return data.gap_table(an.cache_key, an.times, an.area.lsoas, an.controls.threshold_minutes,
+    return data.gap_table(an.cache_key, an.study, an.times, an.area.lsoas, an.controls.threshold_minutes,
                           float(ss.get("gap_w_need", 1.0)), float(ss.get("gap_w_time", 1.0)),
                           ss.get("gap_need", "imd"), ss.get("client_counts_key"), ss.get("client_counts"),
                           ss.get("gap_service") if ss.get("gap_service") in an.study.result_services else None)

@@ -35,9 +35,9 @@ def settings() -> Settings:
 
 @st.cache_resource(show_spinner="Reading area names…")
 def area_names() -> dict[str, list[str]]:
-    from geo import list_area_names
+    from geo import Area
 
-    return list_area_names(settings())
+    return Area.names(settings())
 
 
 @st.cache_resource(show_spinner="Selecting the study area…", max_entries=16)
@@ -51,13 +51,11 @@ def area(spec: str, imd_version: int | None = None) -> Area:
 @st.cache_resource(show_spinner="Reading the uploaded polygon…", max_entries=8)
 def area_from_upload(digest: str, _data: bytes, filename: str, imd_version: int | None = None) -> Area:
     """An area from an uploaded GeoJSON/GeoPackage/zipped Shapefile (held in memory only)."""
-    from geo import polygon_from_frame, read_user_vector, select_area
+    from geo import Area
 
-    gdf = read_user_vector(_data, source=filename)
-    poly = polygon_from_frame(gdf, source=filename)
     name = filename.rsplit(".", 1)[0] or "Uploaded area"
     s = settings() if imd_version is None else settings().with_(imd_version=int(imd_version))
-    return select_area(poly, settings=s, buffer_km=s.display_ring_km, name=name)
+    return Area.from_upload(_data, source=filename, settings=s, buffer_km=s.display_ring_km, name=name)
 
 
 def digest(data: bytes) -> str:
@@ -80,9 +78,9 @@ def sites(_study: Study, key: tuple[Any, ...]) -> gpd.GeoDataFrame:
 
 @st.cache_resource(show_spinner="Loading district boundaries…")
 def lads() -> gpd.GeoDataFrame:
-    from geo import load_lad_boundaries
+    from geo import Area
 
-    return load_lad_boundaries(settings())
+    return Area.districts(settings())
 
 
 @st.cache_resource(show_spinner="Preparing the road network (first time only)…", max_entries=8)
@@ -175,10 +173,10 @@ def outline_dict(area_key: str, _area: Area) -> dict[str, Any]:
 @st.cache_resource(show_spinner=False, max_entries=16)
 def road_network(area_key: str, _area: Area) -> Any:
     """The drive network on disk that covers the area (for main roads on maps), or None."""
-    from geo import GeoError, network_for_area
+    from geo import GeoError
 
     try:
-        return network_for_area(_area, mode="drive", settings=settings(), source="auto")
+        return Study(StudySpec(area=_area.name), settings=settings(), area=_area).bundled_network(mode="drive")
     except GeoError as exc:
         logger.warning("no road network for map context: %s", exc)
         return None
@@ -187,15 +185,8 @@ def road_network(area_key: str, _area: Area) -> Any:
 @st.cache_resource(show_spinner=False, max_entries=16)
 def osm_extract(area_key: str, _area: Area) -> str | None:
     """The bundled OpenStreetMap extract covering the area (its pharmacies' opening_hours tags), or None."""
-    from geo import GeoError, bundled_networks, covers, network_hull
-
-    for path in bundled_networks(settings()):
-        try:
-            if covers(network_hull(path, settings()), _area):
-                return str(path)
-        except GeoError as exc:
-            logger.warning("cannot read %s: %s", path.name, exc)
-    return None
+    path = Study(StudySpec(area=_area.name), settings=settings(), area=_area).bundled_extract()
+    return None if path is None else str(path)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -261,18 +252,14 @@ def catchments(_study: Study, key: tuple[Any, ...], site_key: str, _sites: pd.Da
 
 
 @st.cache_data(show_spinner="Scoring gaps…", max_entries=64)
-def gap_table(key: tuple[Any, ...], _times: pd.DataFrame, _lsoas: pd.DataFrame, threshold: int,
+def gap_table(key: tuple[Any, ...], _study: Study, _times: pd.DataFrame, _lsoas: pd.DataFrame, threshold: int,
                w_need: float, w_time: float, need_source: str, clients_key: str | None,
                _clients: dict[str, float] | None, service: str | None = None) -> pd.DataFrame:
-    from geo import gap_scores
-
     need = None
     if need_source == "composite":
-        from geo import area_need
-
         counts = pd.Series(_clients, dtype=float) if _clients else None
-        need = area_need(_lsoas, settings(), client_counts=counts)
-    g = gap_scores(_times, need, threshold_minutes=float(threshold), w_need=w_need, w_time=w_time, service=service)
+        need = _study.need(client_counts=counts, lsoas=_lsoas)
+    g = _study.gaps(_times, need, threshold_minutes=float(threshold), w_need=w_need, w_time=w_time, service=service)
     g = pd.DataFrame(g.drop(columns="geometry", errors="ignore"))
     g["gap_score"] = g["score"]
     return g

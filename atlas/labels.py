@@ -27,9 +27,9 @@ def context_layer(context: Mapping[str, Any], *, name: str = "Places and roads")
     from branca.element import MacroElement
     from jinja2 import Template
 
-    from geo import marker_sizes
+    from geo import markers
 
-    sizes = marker_sizes()
+    sizes = markers.marker_sizes()
 
     group = folium.FeatureGroup(name=name, show=True)
     el = MacroElement()

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from atlas.basemap import LEGEND_WIDTH_PX
-from geo import InputError, geojson, marker_kind, marker_svg, site_style
+from geo import InputError, geojson, markers
 
 if TYPE_CHECKING:
     import folium
@@ -173,23 +173,23 @@ def site_markers(sites: pd.DataFrame | Mapping[str, Any], *, name: str = "Servic
     group = folium.FeatureGroup(name=name, show=True)
     types_seen: dict[str, SiteType] = {}
     # Small, numerous types first so hubs are drawn on top.
-    feats = sorted(gj.get("features", []), key=lambda f: site_style(f["properties"].get("site_type", "")).size_px)
+    feats = sorted(gj.get("features", []), key=lambda f: markers.site_style(f["properties"].get("site_type", "")).size_px)
     slim = []
     for f in feats:
         p = f["properties"]
-        t = marker_kind(p.get("site_type", "other"))
-        types_seen[t] = site_style(t)
+        t = markers.marker_kind(p.get("site_type", "other"))
+        types_seen[t] = markers.site_style(t)
         slim.append({"type": "Feature", "geometry": f["geometry"],
                      "properties": {"t": t, "f": p.get("in_area") is False,
                                     "n": geojson.safe_text(p.get("name", "")), "p": geojson.popup_html(p)}})
-    icons = {k: {"svg": marker_svg(v), "faded": marker_svg(v, faded=True), "s": v.size_px}
-             for k, v in {**types_seen, "other": site_style("other")}.items()}
+    icons = {k: {"svg": markers.marker_svg(v), "faded": markers.marker_svg(v, faded=True), "s": v.size_px}
+             for k, v in {**types_seen, "other": markers.site_style("other")}.items()}
     _site_layer_class()({"type": "FeatureCollection", "features": slim}, icons).add_to(group)
     if legend and types_seen:
         items = sorted(types_seen.items(), key=lambda kv: -kv[1].size_px)
         rows = "".join(
             f'<div style="display:flex;align-items:center;gap:6px;margin:2px 0">'
-            f'<span style="display:inline-flex;width:22px;justify-content:center">{marker_svg(st)}</span>'
+            f'<span style="display:inline-flex;width:22px;justify-content:center">{markers.marker_svg(st)}</span>'
             f"<span>{html.escape(st.label)}</span></div>" for _, st in items)
         note = ('<div style="margin-top:4px;color:#555;font-size:11px">Faded: across the border</div>'
                 if any(f["properties"].get("in_area") is False for f in feats) else "")

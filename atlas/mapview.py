@@ -152,17 +152,17 @@ def method_badge(an: Analysis) -> None:
 
 def _real_roads_offer(an: Analysis) -> None:
     """Offer to download the area's OpenStreetMap roads when the server is reachable."""
-    from geo import fetch_extract, real_roads_offer
+    from geo import RoadExtracts
 
-    offer = real_roads_offer(an.area, settings=data.settings())
+    roads = RoadExtracts(data.settings())
+    offer = roads.offer_for(an.area)
     if offer is None:
         return
     text, extracts = offer
     if st.button(text, key=f"real-roads-{an.area.name}", icon=":material/download:"):
         bar = st.progress(0.0)
         for ex in extracts:
-            fetch_extract(ex, settings=data.settings(),
-                          progress=lambda done, total, label: bar.progress(min(done / max(total, 1), 1.0), label))
+            roads.fetch(ex, progress=lambda done, total, label: bar.progress(min(done / max(total, 1), 1.0), label))
         data.router.clear()  # the next run finds the cached extracts and routes on real roads
         data.times.clear()
         st.rerun()

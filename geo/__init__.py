@@ -32,17 +32,18 @@ from geo._errors import (  # noqa: E402
 )
 from geo.config import Settings  # noqa: E402
 
-#: Public API, imported lazily on first use (``geo.select_area``...) so ``import geo`` stays fast.
-#: The front ends (``geo/cli``, ``atlas/``, ``app.py``) import only these names and the
-#: foundation names above (tests/test_architecture.py holds them to it): a new need is a new
-#: :class:`Study` method or a name added here on purpose, never an import of an inner module.
-#: ``"module:attr"`` exports ``attr`` of ``module`` under another name (two modules' ``base_url``).
+#: Public API, imported lazily on first use (``geo.Study``...) so ``import geo`` stays fast.
+#: The front ends (``geo/cli``, ``atlas/``, ``app.py``) import only the 57 names listed in
+#: ``FRONT_END_NAMES`` of tests/test_architecture.py (some of these, some foundation names above,
+#: the public modules below): a question about an area is a :class:`Study` method, a cluster
+#: of non-area work one object with methods (``RoadExtracts``, ``BusTimetables``, ``DataBundle``,
+#: ``SiteLists``, ``SiteHours``, ``BatchRuns``), never an import of an inner module.
 _LAZY = {
     # the pipeline: one Study, its spec and the travel vocabulary
     "Study": "geo.planning.study", "StudySpec": "geo.planning.study_spec",
     "TravelSpec": "geo.travel.modes", "TravelMode": "geo.travel.modes", "Method": "geo.travel.modes",
-    "TransitOptions": "geo.travel.modes", "TRANSIT_STATISTICS": "geo.travel.modes",
-    "ProgressFn": "geo.progress", "TqdmProgress": "geo.progress",
+    "TransitOptions": "geo.travel.modes", "ProgressFn": "geo.progress", "TqdmProgress": "geo.progress",
+    "Area": "geo.data.areas",
     # building blocks (for notebooks; the front ends ask a Study instead)
     "select_area": "geo.data.areas", "load_lsoa_table": "geo.data.tables", "load_sites": "geo.data.sites",
     "read_sites_file": "geo.data.user_sites", "make_router": "geo.travel.routing", "read_network": "geo.travel.network",
@@ -55,100 +56,54 @@ _LAZY = {
     "build_client_release": "geo.measures.client_release",
     "read_client_extract": "geo.measures.clients", "closure_impact": "geo.planning.closure",
     "optimise_sites": "geo.planning.optimise",
-    "build_report": "geo.outputs.report",
-    # areas and the data bundle
-    "Area": "geo.data.areas", "list_area_names": "geo.data.areas", "polygon_from_frame": "geo.data.areas",
-    "load_lad_boundaries": "geo.data.loaders", "imd_label": "geo.data.tables", "la_drug_death_rates": "geo.measures.need",
-    "resolve_data_dir": "geo.config", "PROJECT_ROOT": "geo.config", "parse_env_value": "geo.config",
-    "DATASETS": "geo.data.sources", "EXTRA_SOURCES": "geo.data.sources", "fetch_dataset": "geo.data.sources",
-    "data_status": "geo.data.status", "lonlat_from_bng": "geo.crs", "geocode_postcodes": "geo.data.geocode",
-    "read_user_csv": "geo.data.uploads", "read_user_vector": "geo.data.uploads",
-    # site types, services and site lists (the registry every map, report, importer and picker reads)
+    # one object per cluster of non-area work: the data bundle, road extracts, bus timetables, the
+    # user's site files and lists, the opening hours of a set of sites, batch runs
+    "DataBundle": "geo.data.bundle", "RoadExtracts": "geo.travel.road_extracts",
+    "BusTimetables": "geo.travel.bus_feeds", "SiteLists": "geo.data.site_files",
+    "SiteHours": "geo.measures.site_hours", "BatchJob": "geo.planning.batch", "BatchRuns": "geo.planning.batch_runs",
+    # site types and services (the registry every map, report, importer and picker reads)
     "SITE_TYPES": "geo.data.site_types", "SiteType": "geo.data.site_types", "NEW_SITE_TYPE": "geo.data.site_types",
     "SERVICES": "geo.data.services", "SERVICE_LABELS": "geo.data.services", "selection_label": "geo.data.services",
-    "parse_site_types": "geo.data.sites", "unlocated_sites": "geo.data.sites", "load_seed_sites": "geo.data.sites",
-    "public_site_postcodes": "geo.data.sites", "harvest_osm_sites": "geo.data.osm_pois",
-    "import_sites": "geo.data.site_import", "save_site_list": "geo.data.site_lists",
-    "user_sites_dir": "geo.data.site_lists",
-    # opening hours
-    "parse_when": "geo.measures.reference_week", "open_range": "geo.measures.hours", "hours_provenance": "geo.measures.hours_report",
-    "validate_hours": "geo.measures.hours", "weekly_summary": "geo.measures.hours_report", "states_at": "geo.measures.hours",
-    "states_text": "geo.measures.hours", "state_matrix": "geo.measures.hours", "weekly_slots": "geo.measures.reference_week",
-    # measures' vocabulary: breakdowns, thresholds, ranges, verdicts, gap columns, client tables
+    "parse_site_types": "geo.data.sites", "lonlat_from_bng": "geo.crs",
+    # measures' vocabulary: breakdowns, thresholds, gap and client-table columns, the perturbation table
     "BREAKDOWNS": "geo.measures.coverage", "PLACE_BREAKDOWNS": "geo.measures.coverage",
-    "parse_thresholds": "geo.measures.coverage_sets", "range_text": "geo.measures.coverage",
-    "service_times": "geo.measures.coverage_sets", "nothing_beyond_hint": "geo.measures.hints",
-    "range_line": "geo.measures.timetable", "NOT_DISTINGUISHABLE": "geo.measures.intervals",
-    "SERVICE_COLUMNS": "geo.measures.gaps", "export_outreach_csv": "geo.outputs.export",
-    "summarise_stop_access": "geo.measures.stops", "default_ptable": "geo.measures.cellkey",
+    "parse_thresholds": "geo.measures.coverage_sets", "SERVICE_COLUMNS": "geo.measures.gaps",
+    "default_ptable": "geo.measures.cellkey",
     "CLIENT_LABEL_COL": "geo.measures.client_release:LABEL_COL",
     "CLIENT_ERROR_COL": "geo.measures.client_release:ERROR_COL",
-    "write_synthetic_clients": "geo.outputs.export",
-    # scenarios: the changes, declared once, and their files
+    # scenarios: the changes, declared once, and their files; the optimiser's candidate kinds
     **dict.fromkeys(("Scenario", "AddSite", "RemoveSite", "MoveSite", "ChangeHours", "ChangeCapacity", "BaseSpec"),
                     "geo.planning.scenario_schema"),
     "load_scenario": "geo.planning.scenario_file", "save_scenario": "geo.planning.scenario_file",
-    "apply_scenario": "geo.planning.scenario_apply", "resolve_location": "geo.planning.scenario_apply",
-    "place_labels": "geo.planning.optimise_service", "CANDIDATE_KINDS": "geo.planning.candidates",
-    # batch runs over many authorities
-    "BatchJob": "geo.planning.batch", "run_batch": "geo.planning.batch_run", "compare_runs": "geo.planning.batch_manifest",
-    "latest_run": "geo.planning.batch_run", "write_national_report": "geo.outputs.batch_report",
-    # road extracts and public-transport timetables (fetch, check, build)
-    "OSM_EXTRACTS": "geo.travel.extracts:CATALOGUE", "choose_extracts": "geo.travel.extracts",
-    "merge_networks": "geo.travel.extracts", "real_roads_offer": "geo.travel.extracts",
-    "osm_server": "geo.travel.fetch:base_url", "osm_cache_folder": "geo.travel.fetch:cache_folder",
-    "check_reachable": "geo.travel.fetch", "is_reachable": "geo.travel.fetch", "fetch_extract": "geo.travel.fetch",
-    "gtfs_server": "geo.travel.bods:base_url", "choose_regions": "geo.travel.bods", "describe_cached": "geo.travel.bods",
-    "feed_record": "geo.travel.bods", "fetch_feed": "geo.travel.bods", "find_region": "geo.travel.bods",
-    "summarise_feed": "geo.travel.gtfs", "read_gtfs": "geo.travel.gtfs_stream", "clip_feed": "geo.travel.gtfs_stream",
-    "resolve_feeds": "geo.travel.transit", "resolve_pbfs": "geo.travel.transit",
-    "build_transit_tiles": "geo.travel.transit_tiles", "make_transit_router": "geo.travel.transit",
-    "bundled_networks": "geo.travel.network", "covers": "geo.travel.network", "network_hull": "geo.travel.network",
-    "network_for_area": "geo.travel.network",
-    # writing outputs: spreadsheet-safe CSV, atomic files and output sets, client GeoPackage
-    "csv_text": "geo.outputs.safe_csv", "atomic_path": "geo.cache", "atomic_write_text": "geo.cache",
-    "output_set": "geo.outputs.output_set", "export_client_geopackage": "geo.outputs.export",
-    "map_context": "geo.outputs.map_context", "csv_bytes": "geo.outputs.safe_csv",
-    "FORMATS": "geo.outputs.formats", "POINT_FORMATS": "geo.outputs.formats", "Answer": "geo.outputs.formats",
-    "render_answer": "geo.outputs.formats:render", "catchment_driver": "geo.outputs.export",
-    "export_catchments": "geo.outputs.export",
-    "scenario_section": "geo.outputs.report_sections", "closure_section": "geo.outputs.report_sections",
-    "optimiser_section": "geo.outputs.report_sections",
+    "CANDIDATE_KINDS": "geo.planning.candidates",
+    # writing outputs: spreadsheet-safe CSV bytes (app downloads), atomic output sets, map context
+    "csv_bytes": "geo.outputs.safe_csv", "output_set": "geo.outputs.output_set",
+    "map_context": "geo.outputs.map_context",
+    # a scenario as GIS layers (changed neighbourhoods, sites with what changed)
     "scenario_layers": "geo.outputs.scenario_gis", "export_scenario_geopackage": "geo.outputs.scenario_gis",
-    # ranges and verdicts as text, site markers
-    **dict.fromkeys(("SCENARIO_TABLE", "collapse_ranges", "format_range", "format_value", "side_by_side"),
-                    "geo.outputs.ranges"),
-    **dict.fromkeys(("marker_kind", "marker_sizes", "marker_svg", "site_style"), "geo.outputs.markers"),
 }
 
-#: Public modules: the web-map vocabularies the app draws with (osmnx's ``ox.plot`` habit) --
-#: GeoJSON layers, bins, colours and popups for Leaflet, and the national map of a batch run.
-_MODULES = {"geojson": "geo.outputs.geojson", "batch_report": "geo.outputs.batch_report"}
+#: Public modules (osmnx's ``ox.plot``/``ox.io`` habit), each one concern and used only through its
+#: ``__all__`` (tests/test_architecture.py): ``geojson`` (GeoJSON layers, bins, colours, popups
+#: for Leaflet), ``batch_report`` (the national map and report of a batch run), ``ranges`` (every
+#: figure with its range, and every range, as text), ``formats`` (the answer formats: table,
+#: json, csv; geojson for points; rendering and saving them), ``export`` (GIS and CSV exports),
+#: ``report`` (the HTML/PDF report and its scenario, closure and optimiser sections), ``markers``
+#: (each site type's marker as SVG, for maps and the report).
+_MODULES = {"geojson": "geo.outputs.geojson", "batch_report": "geo.outputs.batch_report",
+            "ranges": "geo.outputs.ranges", "formats": "geo.outputs.formats", "export": "geo.outputs.export",
+            "report": "geo.outputs.report", "markers": "geo.outputs.markers"}
 
 
 if TYPE_CHECKING:  # the lazy names, for type checkers (tests/test_architecture.py keeps them equal to _LAZY)
-    from geo.cache import atomic_path, atomic_write_text
-    from geo.config import PROJECT_ROOT, parse_env_value, resolve_data_dir
     from geo.crs import lonlat_from_bng
-    from geo.data.areas import Area, list_area_names, polygon_from_frame, select_area
-    from geo.data.geocode import geocode_postcodes
-    from geo.data.loaders import load_lad_boundaries
-    from geo.data.osm_pois import harvest_osm_sites
+    from geo.data.areas import Area, select_area
+    from geo.data.bundle import DataBundle
     from geo.data.services import SERVICE_LABELS, SERVICES, selection_label
-    from geo.data.site_import import import_sites
-    from geo.data.site_lists import save_site_list, user_sites_dir
+    from geo.data.site_files import SiteLists
     from geo.data.site_types import NEW_SITE_TYPE, SITE_TYPES, SiteType
-    from geo.data.sites import (
-        load_seed_sites,
-        load_sites,
-        parse_site_types,
-        public_site_postcodes,
-        unlocated_sites,
-    )
-    from geo.data.sources import DATASETS, EXTRA_SOURCES, fetch_dataset
-    from geo.data.status import data_status
-    from geo.data.tables import imd_label, load_lsoa_table
-    from geo.data.uploads import read_user_csv, read_user_vector
+    from geo.data.sites import load_sites, parse_site_types
+    from geo.data.tables import load_lsoa_table
     from geo.data.user_sites import read_sites_file
     from geo.measures.cellkey import default_ptable
     from geo.measures.client_base import build_client_base
@@ -156,59 +111,24 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (tests/test_architecture.
     from geo.measures.client_release import LABEL_COL as CLIENT_LABEL_COL
     from geo.measures.client_release import build_client_release
     from geo.measures.clients import read_client_extract
-    from geo.measures.coverage import (
-        BREAKDOWNS,
-        PLACE_BREAKDOWNS,
-        coverage_summary,
-        coverage_table,
-        range_text,
-    )
-    from geo.measures.coverage_sets import parse_thresholds, service_times
+    from geo.measures.coverage import BREAKDOWNS, PLACE_BREAKDOWNS, coverage_summary, coverage_table
+    from geo.measures.coverage_sets import parse_thresholds
     from geo.measures.equity import equity_summary
     from geo.measures.gaps import SERVICE_COLUMNS, gap_scores, outreach_list
-    from geo.measures.hints import nothing_beyond_hint
-    from geo.measures.hours import (
-        is_open_at,
-        open_range,
-        state_matrix,
-        states_at,
-        states_text,
-        validate_hours,
-    )
-    from geo.measures.hours_report import hours_provenance, weekly_summary
-    from geo.measures.intervals import NOT_DISTINGUISHABLE
-    from geo.measures.need import area_need, la_drug_death_rates
-    from geo.measures.reference_week import parse_when, weekly_slots
-    from geo.measures.stops import summarise_stop_access
+    from geo.measures.hours import is_open_at
+    from geo.measures.need import area_need
+    from geo.measures.site_hours import SiteHours
     from geo.measures.straight_line import straight_line_coverage
-    from geo.measures.timetable import range_line
-    from geo.outputs import batch_report, geojson
-    from geo.outputs.batch_report import write_national_report
-    from geo.outputs.export import (
-        catchment_driver,
-        export_catchments,
-        export_client_geopackage,
-        export_outreach_csv,
-        write_synthetic_clients,
-    )
-    from geo.outputs.formats import FORMATS, POINT_FORMATS, Answer
-    from geo.outputs.formats import render as render_answer
+    from geo.outputs import batch_report, export, formats, geojson, markers, ranges, report
     from geo.outputs.map_context import map_context
-    from geo.outputs.markers import marker_kind, marker_sizes, marker_svg, site_style
     from geo.outputs.output_set import output_set
-    from geo.outputs.ranges import SCENARIO_TABLE, collapse_ranges, format_range, format_value, side_by_side
-    from geo.outputs.report import build_report
-    from geo.outputs.report_sections import closure_section, optimiser_section, scenario_section
-    from geo.outputs.safe_csv import csv_bytes, csv_text
+    from geo.outputs.safe_csv import csv_bytes
     from geo.outputs.scenario_gis import export_scenario_geopackage, scenario_layers
     from geo.planning.batch import BatchJob
-    from geo.planning.batch_manifest import compare_runs
-    from geo.planning.batch_run import latest_run, run_batch
+    from geo.planning.batch_runs import BatchRuns
     from geo.planning.candidates import CANDIDATE_KINDS
     from geo.planning.closure import closure_impact
     from geo.planning.optimise import optimise_sites
-    from geo.planning.optimise_service import place_labels
-    from geo.planning.scenario_apply import apply_scenario, resolve_location
     from geo.planning.scenario_file import load_scenario, save_scenario
     from geo.planning.scenario_schema import (
         AddSite,
@@ -222,23 +142,14 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (tests/test_architecture.
     from geo.planning.study import Study
     from geo.planning.study_spec import StudySpec
     from geo.progress import ProgressFn, TqdmProgress
-    from geo.travel.bods import base_url as gtfs_server
-    from geo.travel.bods import choose_regions, describe_cached, feed_record, fetch_feed, find_region
+    from geo.travel.bus_feeds import BusTimetables
     from geo.travel.catchments import nearest_times, site_lsoa_minutes
-    from geo.travel.extracts import CATALOGUE as OSM_EXTRACTS
-    from geo.travel.extracts import choose_extracts, merge_networks, real_roads_offer
-    from geo.travel.fetch import base_url as osm_server
-    from geo.travel.fetch import cache_folder as osm_cache_folder
-    from geo.travel.fetch import check_reachable, fetch_extract, is_reachable
-    from geo.travel.gtfs import summarise_feed
-    from geo.travel.gtfs_stream import clip_feed, read_gtfs
     from geo.travel.isochrones import isochrones
     from geo.travel.matrix import site_origin_matrix
-    from geo.travel.modes import TRANSIT_STATISTICS, Method, TransitOptions, TravelMode, TravelSpec
-    from geo.travel.network import bundled_networks, covers, network_for_area, network_hull, read_network
+    from geo.travel.modes import Method, TransitOptions, TravelMode, TravelSpec
+    from geo.travel.network import read_network
+    from geo.travel.road_extracts import RoadExtracts
     from geo.travel.routing import make_router
-    from geo.travel.transit import make_transit_router, resolve_feeds, resolve_pbfs
-    from geo.travel.transit_tiles import build_transit_tiles
 
 
 def __getattr__(name: str) -> object:

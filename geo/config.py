@@ -232,6 +232,9 @@ class Settings:
         kwargs.update(overrides)
         return cls(**kwargs)
 
+    #: ``GEO_<NAME>`` text read as the type of a default (:func:`parse_env_value`; the team service's settings too).
+    parse_env_value = staticmethod(parse_env_value)
+
     def with_(self, **changes: Any) -> Settings:
         """A copy with some fields changed."""
         return replace(self, **changes)

@@ -5,8 +5,11 @@
 - No import cycles anywhere (``geo/``, ``atlas/``, ``app.py``).
 - The library never imports streamlit or folium, prints, or configures logging.
 - The front ends (``geo/cli``, ``atlas/``, ``app.py``) reach the package only through its public
-  API: ``from geo import NAME`` for the names listed in :data:`FRONT_END_NAMES`; a new need is a
-  :class:`geo.Study` method or a name added to ``geo/__init__`` and this list on purpose.
+  API: ``from geo import NAME`` for the names listed in :data:`FRONT_END_NAMES` (a small set, at
+  most 60); a new need is a :class:`geo.Study` method, a method of one of the cluster objects
+  (``RoadExtracts``, ``BusTimetables``...) or a name added to ``geo/__init__`` and this list on
+  purpose.  No ``geo.<module>.<name>`` detour: a public module of ``geo`` is used only through its
+  ``__all__``.
 - No module over ~400 lines unless its first docstring says why.
 """
 
@@ -31,49 +34,46 @@ LIBRARY = [p for p in ALL_GEO if "cli" not in p.relative_to(GEO).parts and p.nam
 ATLAS_FILES = [*sorted(ATLAS.rglob("*.py")), ROOT / "app.py"]
 CLI_FILES = [*sorted((GEO / "cli").glob("*.py")), GEO / "__main__.py"]
 
-#: What the CLI and the app may import from ``geo`` (issue 25 item 5).  Everything they compute
-#: goes through :class:`geo.Study` (times, coverage, scenario, closure, optimise, isochrones,
-#: capacity access, need and outreach, candidates, client releases, profiles, stop access...);
-#: the names here are the vocabulary around it.  The notebook building blocks of ``geo.__all__``
-#: (``make_router``, ``isochrones``, ``nearest_times``...) are deliberately not on this list.
+#: What the CLI and the app may import from ``geo`` (issue 25 item 5): 57 names, down from 150.
+#: Everything they compute about an area goes through :class:`geo.Study` (times, coverage,
+#: scenario, closure, optimise, isochrones, capacity access, need, gaps and outreach, candidates,
+#: client releases, profiles, stop access, transit router, the shown times' coverage...); each
+#: cluster of non-area work a command needs is one object with methods (r5py's TransportNetwork
+#: habit).  The notebook building blocks of ``geo.__all__`` (``make_router``, ``isochrones``,
+#: ``nearest_times``...) are deliberately not on this list.  Each group says why it is here.
 FRONT_END_NAMES = frozenset({
-    # the pipeline, its spec, the travel vocabulary, settings and errors
-    "Study", "StudySpec", "TravelSpec", "TravelMode", "Method", "TransitOptions", "TRANSIT_STATISTICS",
-    "Settings", "GeoError", "InputError", "DataSourceError", "OutputError", "ProgressFn", "TqdmProgress", "__version__",
-    "Area", "select_area", "polygon_from_frame", "list_area_names",
-    # the data bundle and the user's files
-    "DATASETS", "EXTRA_SOURCES", "fetch_dataset", "data_status", "resolve_data_dir", "PROJECT_ROOT",
-    "parse_env_value", "load_lsoa_table", "load_lad_boundaries", "imd_label", "la_drug_death_rates",
-    "lonlat_from_bng", "geocode_postcodes", "read_user_csv", "read_user_vector",
-    # site types, services, site lists
+    # the pipeline and its inputs: what a front end turns flags/widgets into (StudySpec, TravelSpec,
+    # TransitOptions, the TravelMode/Method vocabulary), the study itself, settings, an area
+    # (Area.names/.districts/.from_upload) and the progress adapter the CLI hands in
+    "Study", "StudySpec", "TravelSpec", "TravelMode", "Method", "TransitOptions", "Settings", "Area",
+    "ProgressFn", "TqdmProgress", "__version__",
+    # the errors a front end catches and shows as a message (anything else is a bug and surfaces)
+    "GeoError", "InputError", "DataSourceError", "OutputError",
+    # one object per cluster of non-area work (each hands off to the modules where the work lives):
+    # the data bundle, road extracts, bus timetables, the user's site files, opening hours of a set
+    # of sites, batch runs (and the job they run)
+    "DataBundle", "RoadExtracts", "BusTimetables", "SiteLists", "SiteHours", "BatchJob", "BatchRuns",
+    # the site-type and service registry: choices, pickers, labels and the new-site default read it
+    # at call time (docs/architecture.md "one site-type registry"); parse_site_types is the one
+    # parser of a --sites / picker value, lonlat_from_bng the one way to WGS84 columns
     "SITE_TYPES", "SiteType", "NEW_SITE_TYPE", "SERVICES", "SERVICE_LABELS", "selection_label",
-    "parse_site_types", "unlocated_sites", "load_seed_sites", "read_sites_file", "public_site_postcodes",
-    "harvest_osm_sites", "import_sites", "save_site_list", "user_sites_dir",
-    # opening hours
-    "parse_when", "is_open_at", "open_range", "hours_provenance", "validate_hours", "weekly_summary",
-    "states_at", "states_text", "state_matrix", "weekly_slots",
-    # measures' vocabulary
-    "BREAKDOWNS", "PLACE_BREAKDOWNS", "parse_thresholds", "range_text", "service_times", "nothing_beyond_hint",
-    "range_line", "NOT_DISTINGUISHABLE", "SERVICE_COLUMNS", "export_outreach_csv", "summarise_stop_access",
-    "default_ptable", "CLIENT_LABEL_COL", "CLIENT_ERROR_COL", "write_synthetic_clients", "coverage_summary",
-    "coverage_table", "gap_scores", "area_need",
-    # scenarios and the optimiser
+    "parse_site_types", "lonlat_from_bng",
+    # column and option vocabulary shared with the library: coverage breakdowns (CLI --by choices,
+    # report), the threshold parser, per-service gap columns, client-table columns, and the
+    # published perturbation table whose D every client figure states
+    "BREAKDOWNS", "PLACE_BREAKDOWNS", "parse_thresholds", "SERVICE_COLUMNS", "CLIENT_LABEL_COL",
+    "CLIENT_ERROR_COL", "default_ptable",
+    # scenario changes, declared once (pydantic), built by the CLI's flags and the atlas's editor;
+    # scenario files; the optimiser's candidate kinds (CLI choices, atlas picker)
     "Scenario", "AddSite", "RemoveSite", "MoveSite", "ChangeHours", "ChangeCapacity", "BaseSpec",
-    "load_scenario", "save_scenario", "apply_scenario", "resolve_location", "place_labels", "CANDIDATE_KINDS",
-    # batch runs
-    "BatchJob", "run_batch", "compare_runs", "latest_run", "write_national_report",
-    # road extracts and timetables (the fetch / check / build commands)
-    "OSM_EXTRACTS", "choose_extracts", "merge_networks", "real_roads_offer", "osm_server", "osm_cache_folder",
-    "check_reachable", "is_reachable", "fetch_extract", "read_network", "network_for_area", "bundled_networks",
-    "covers", "network_hull", "gtfs_server", "choose_regions", "describe_cached", "feed_record", "fetch_feed",
-    "find_region", "summarise_feed", "read_gtfs", "clip_feed", "resolve_feeds", "resolve_pbfs",
-    "build_transit_tiles", "make_transit_router",
-    # outputs: files, report, maps, ranges, markers
-    "csv_text", "csv_bytes", "atomic_write_text", "output_set", "FORMATS", "POINT_FORMATS", "Answer",
-    "render_answer", "catchment_driver", "export_catchments",
-    "export_client_geopackage", "export_scenario_geopackage", "scenario_layers", "build_report", "scenario_section", "closure_section", "optimiser_section",
-    "map_context", "geojson", "batch_report", "SCENARIO_TABLE", "collapse_ranges", "format_range",
-    "format_value", "side_by_side", "marker_kind", "marker_sizes", "marker_svg", "site_style",
+    "load_scenario", "save_scenario", "CANDIDATE_KINDS",
+    # outputs that both front ends write: spreadsheet-safe CSV bytes (app downloads), atomic output
+    # sets (CLI), place names and roads for maps; and the public modules, each one concern used
+    # only through its __all__ (test_front_ends_reach_no_inner_module_by_attribute)
+    "csv_bytes", "output_set", "map_context",
+    # a scenario as GIS layers (geo scenario --gpkg, the report's GeoPackage, the app's download)
+    "scenario_layers", "export_scenario_geopackage",
+    "formats", "export", "report", "geojson", "batch_report", "ranges", "markers",
 })
 
 
@@ -211,6 +211,31 @@ def test_front_ends_use_the_public_api_only(path: Path) -> None:
         assert name in FRONT_END_NAMES, (
             f"{_module_name(path)} imports geo.{name}, which is not on the front ends' list: ask a geo.Study "
             "method instead, or add the name to FRONT_END_NAMES in tests/test_architecture.py on purpose")
+
+
+@pytest.mark.parametrize("path", [*CLI_FILES, *ATLAS_FILES], ids=lambda p: _module_name(p))
+def test_front_ends_reach_no_inner_module_by_attribute(path: Path) -> None:
+    """No ``import geo`` + ``geo.<module>.<name>`` detour around the list: ``geo.X`` must be a listed
+    name, and a public module of ``geo`` (``geo._MODULES``: ``geojson``, ``ranges``...) is used only
+    through the names in its ``__all__``."""
+    import importlib
+
+    import geo
+
+    tree = ast.parse(path.read_text())
+    modules = {a.asname or a.name: a.name for node in ast.walk(tree)
+               if isinstance(node, ast.ImportFrom) and node.module == "geo" and not node.level
+               for a in node.names if a.name in geo._MODULES}
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)):
+            continue
+        if node.value.id == "geo":
+            assert node.attr in FRONT_END_NAMES, (
+                f"{_module_name(path)} reaches geo.{node.attr}: import a listed name (FRONT_END_NAMES) instead")
+        elif node.value.id in modules:
+            public = importlib.import_module(geo._MODULES[modules[node.value.id]]).__all__
+            assert node.attr in public, (
+                f"{_module_name(path)} uses {modules[node.value.id]}.{node.attr}, not in that public module's __all__")
 
 
 def test_front_end_names_are_exported() -> None:

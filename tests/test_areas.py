@@ -108,7 +108,7 @@ def test_sub_icb_location_by_name_and_code(settings: Settings) -> None:
     GSS code, exactly the LSOAs the ONS lookup gives that sub-ICB location, listed by ``geo areas``."""
     import pandas as pd
 
-    from geo.data.areas import list_area_names
+    from geo.data.area_names import list_area_names
 
     raw = pd.read_csv(settings.data_dir / "tables/lookup_lsoa21_geographies.csv", dtype=str)
     want = set(raw.loc[raw["sicbl24cd"] == "E38000201", "lsoa21cd"])
@@ -123,15 +123,15 @@ def test_sub_icb_location_by_name_and_code(settings: Settings) -> None:
 def test_a_new_area_kind_is_one_registry_row(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     """docs/architecture.md's row "to add an area kind": a row in ``AREA_KINDS`` is enough for
     selection by name and code, listing and the unknown-code message (here wards by GSS code)."""
-    from geo.data import areas
+    from geo.data import area_names, areas
 
-    kind = areas.AreaKind("ward_2024", "ward (2024)", "wd24nm", "wd24cd")
-    monkeypatch.setattr(areas, "AREA_KINDS", (*areas.AREA_KINDS, kind))
+    kind = area_names.AreaKind("ward_2024", "ward (2024)", "wd24nm", "wd24cd")
+    monkeypatch.setattr(area_names, "AREA_KINDS", (*area_names.AREA_KINDS, kind))
     table = areas.load_lsoa_table(settings)
     code = str(table.loc[table["wd24nm"] == "Oakham North West", "wd24cd"].iloc[0])
     ward = select_area(code, settings=settings)
     assert ward.kind == "ward_2024" and ward.name == "Oakham North West"
     assert set(ward.lsoas["wd24cd"]) == {code}
-    assert "Oakham North West" in areas.list_area_names(settings)["ward_2024"]
+    assert "Oakham North West" in area_names.list_area_names(settings)["ward_2024"]
     with pytest.raises(AreaError, match=r"ward \(2024\)"):
         select_area("E05999999", settings=settings)

@@ -36,8 +36,13 @@ from typing import IO
 from urllib.parse import urlsplit
 
 from atlas.team.roles import read_allow_list
-from atlas.team.settings import AuthConfig, ServiceConfigError, ServiceSettings, check_auth_secrets
-from geo import PROJECT_ROOT
+from atlas.team.settings import (
+    PROJECT_ROOT,
+    AuthConfig,
+    ServiceConfigError,
+    ServiceSettings,
+    check_auth_secrets,
+)
 
 logger = logging.getLogger("atlas.serve")
 

@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from geo import PROJECT_ROOT, GeoError, parse_env_value
+from geo import GeoError, Settings
 
+#: The repository root (``app.py``, ``deploy/``, ``.streamlit/``): the service runs a checkout.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 #: Where the example files live (copied and filled in by the people who run the service).
 DEPLOY_DIR = PROJECT_ROOT / "deploy"
 SECRETS_EXAMPLE = DEPLOY_DIR / "secrets.example.toml"
@@ -112,7 +114,7 @@ class ServiceSettings:
         for name in names:
             text = os.environ.get(f"GEO_{name.upper()}")
             if text is not None and text.strip():
-                kwargs[name] = _typed(name, parse_env_value(name, text, _default(name)), None)
+                kwargs[name] = _typed(name, Settings.parse_env_value(name, text, _default(name)), None)
         kwargs.update(overrides)
         return cls(**kwargs)
 

@@ -59,8 +59,6 @@ def content_key(raw: bytes | pd.DataFrame, area_key: str) -> str:
 
 def _load(raw: bytes | pd.DataFrame, name: str, an: Any) -> int:
     """Read and protect an extract for this session; returns its row count (for the audit log)."""
-    from geo import load_lsoa_table
-
     if not signin.can(Permission.CLIENTS):  # checked on the server, whatever the page showed
         raise GeoError("Your role cannot upload client extracts.")
     clients = an.study.read_clients(raw, source=name)
@@ -71,7 +69,7 @@ def _load(raw: bytes | pd.DataFrame, name: str, an: Any) -> int:
     # area), the gap ranking its counts, the tables are sums of it (the release).
     ss["client_release"] = release
     ss["client_counts"] = {str(k): float(v) for k, v in base.lsoa.items()}
-    ss["client_rates"] = base.rates_per_1000(load_lsoa_table(data.settings()))
+    ss["client_rates"] = base.rates_per_1000(an.study.lsoa_table())
     ss["client_counts_key"] = content_key(raw, an.area.key)
     ss["client_summary"] = release.summary()
     return len(clients)

@@ -19,14 +19,12 @@ import streamlit as st
 
 from atlas import data, mapview
 from atlas.context import Analysis
-from geo import TravelMode, imd_label
+from geo import TravelMode
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)  # read-only; a cache_data hit unpickles every frame
-def _summary(key: tuple[Any, ...], _times: pd.DataFrame, threshold: int) -> dict[str, Any]:
-    from geo import coverage_summary
-
-    return coverage_summary(_times, threshold_minutes=float(threshold))
+def _summary(key: tuple[Any, ...], _an: Analysis, threshold: int) -> dict[str, Any]:
+    return _an.study.coverage_summary(_an.times, threshold_minutes=float(threshold))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -38,7 +36,7 @@ def _window(key: tuple[Any, ...], _an: Analysis, threshold: int) -> dict[str, An
 def summary(an: Analysis) -> dict[str, Any] | None:
     if an.times is None:
         return None
-    return _summary(an.cache_key, an.times, an.controls.threshold_minutes)
+    return _summary(an.cache_key, an, an.controls.threshold_minutes)
 
 
 def headline(an: Analysis) -> None:
@@ -88,12 +86,12 @@ def headline(an: Analysis) -> None:
 
 @st.cache_resource(show_spinner=False, max_entries=64)  # read-only: the table as shown, built once
 def _by_service(key: tuple[Any, ...], _an: Analysis, threshold: int) -> tuple[pd.DataFrame | None, bool]:
-    from geo import side_by_side
+    from geo import ranges
 
     per = _an.study.coverage_by_service(thresholds=(float(threshold),), times=_an.times)
     if per.empty:
         return None, False
-    table = side_by_side(per, ("adults_within", "adults_beyond", "pct_beyond", "mean_minutes", "median_minutes"),
+    table = ranges.side_by_side(per, ("adults_within", "adults_beyond", "pct_beyond", "mean_minutes", "median_minutes"),
                          threshold_minutes=threshold, verdicts=())
     return table, "adults_within_low" in per.columns
 
@@ -153,19 +151,17 @@ PLACE_BREAKDOWNS = {"lad24nm": "District (council)", "former_district": "Former 
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _by_place(key: tuple[Any, ...], _times: pd.DataFrame, threshold: int, by: str) -> pd.DataFrame:
-    from geo import coverage_table
-
-    return coverage_table(_times, threshold_minutes=float(threshold), by=by)
+def _by_place(key: tuple[Any, ...], _an: Analysis, threshold: int, by: str) -> pd.DataFrame:
+    return _an.study.coverage_table(_an.times, threshold_minutes=float(threshold), by=by)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _nothing_beyond(key: tuple[Any, ...], _times: pd.DataFrame, threshold: int) -> str | None:
     from atlas.state import THRESHOLD_SLIDER
-    from geo import nothing_beyond_hint
+    from geo import ranges
 
     # suggestions round to the slider's step, so the tip can be followed
-    return nothing_beyond_hint(_times, threshold_minutes=float(threshold), resolution=float(THRESHOLD_SLIDER[2]))
+    return ranges.nothing_beyond_hint(_times, threshold_minutes=float(threshold), resolution=float(THRESHOLD_SLIDER[2]))
 
 
 def nothing_beyond(an: Analysis) -> None:
@@ -195,7 +191,7 @@ def charts(an: Analysis) -> None:
         st.caption(f"Every adult in the area is within {t} minutes of a site; compare median journeys instead.")
     left, right = st.columns(2)
     with left:
-        st.markdown(f"**By deprivation** – {imd_label(an.times)} decile, 1 = most deprived 10% of England")
+        st.markdown(f"**By deprivation** – {an.study.imd_label(an.times)} decile, 1 = most deprived 10% of England")
         if "by_imd_decile" in s:
             data.show_chart(("cov-imd", *an.cache_key, t, show),
                             lambda: _bar(s["by_imd_decile"], "IMD decile", threshold=t, show=show))
@@ -209,7 +205,7 @@ def charts(an: Analysis) -> None:
                               default="lad24nm", key="cov_by", persist_state="page") or "lad24nm"
     table = s.get(f"by_{by}")
     if table is None and by in an.times.columns:
-        table = _by_place(an.cache_key, an.times, t, by)
+        table = _by_place(an.cache_key, an, t, by)
     if table is not None:
         d = table[["adults", "adults_beyond", "pct_beyond", "median_minutes", "lsoas"]].copy()
         d.index.name = PLACE_BREAKDOWNS[by].split(" (")[0]

@@ -12,10 +12,10 @@ from atlas import layout
 
 
 def sources_table() -> pd.DataFrame:
-    from geo import DATASETS
+    from geo import DataBundle
 
     rows = [{"Dataset": d.title, "Publisher": d.publisher, "Vintage": d.vintage, "Licence": d.licence,
-             "Attribution": d.attribution, "File": d.relpath} for d in DATASETS.values()]
+             "Attribution": d.attribution, "File": d.relpath} for d in DataBundle.DATASETS.values()]
     return pd.DataFrame(rows)
 
 

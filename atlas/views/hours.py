@@ -32,18 +32,18 @@ def weekly_profile(key: tuple[Any, ...], _an: Any, threshold: int, assumption: s
     Nothing is assumed for unknown hours unless ``assumption`` says so ("open" moves them to open,
     "closed" to closed, "typical" fills typical hours); then the two figures coincide.
     """
-    from geo import state_matrix, weekly_slots
+    from geo import SiteHours
 
     an = _an
     mat, w = data.matrix(an.study, an.study_key, data.site_key(an.sites_all), an.sites_all)
-    slots = weekly_slots(60)
+    slots = SiteHours.week_slots(60)
     sites = an.sites_all.copy()
     typical = ASSUMPTIONS[assumption][1]
     if typical:
         none = (sites["opening_hours"].astype(str).str.strip() == "") & (
             sites["opening_hours_text"].astype(str).str.strip() == "")
         sites.loc[none, "opening_hours"] = typical
-    codes = state_matrix(sites, slots)
+    codes = SiteHours(sites).matrix(slots)
     if assumption in {"open", "closed"}:
         codes = np.where(codes < 0, 1 if assumption == "open" else 0, codes)
     total = float(w.sum()) or 1.0
@@ -112,7 +112,7 @@ def _heat(prof: pd.DataFrame) -> alt.Chart:
 
 def render(an: Any) -> None:
     """The Opening hours tab."""
-    from geo import states_text
+    from geo import SiteHours
 
     c = an.controls
     s = an.sites_all
@@ -124,7 +124,7 @@ def render(an: Any) -> None:
         st.info("No sites of the chosen types.")
         return
     counts = s["hours_state"].value_counts().to_dict() if "hours_state" in s else {}
-    st.markdown(f"**{states_text({k: int(counts.get(k, 0)) for k in ('open', 'closed', 'hours unknown')}, c.when_label)}.**")
+    st.markdown(f"**{SiteHours.counts_text({k: int(counts.get(k, 0)) for k in ('open', 'closed', 'hours unknown')}, c.when_label)}.**")
     assumption = c.missing_hours
     if assumption == "unknown":
         st.info(f"{missing_hours_text(assumption)}: the chart shows coverage by sites known to be open, and "

@@ -36,9 +36,9 @@ def _summary(path: str, stamp: float) -> pd.DataFrame:
 
 @st.cache_resource(show_spinner=False)
 def _lads(data_dir: str) -> Any:
-    from geo import load_lad_boundaries
+    from geo import Area
 
-    return load_lad_boundaries(Settings.from_env(data_dir))
+    return Area.districts(Settings.from_env(data_dir))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -72,10 +72,10 @@ def _drill_html(path: str, stamp: float, lad: str, mode: str, threshold: float) 
 
 
 def _default_run() -> str:
-    from geo import latest_run
+    from geo import BatchRuns
 
     try:
-        run = latest_run(Settings.from_env())
+        run = BatchRuns(Settings.from_env()).latest()
     except GeoError:
         return ""
     return str(run) if run is not None else ""

@@ -38,7 +38,7 @@ def _closure(key: tuple[Any, ...], _an: Analysis, threshold: int) -> pd.DataFram
 
 def closure_panel(an: Analysis) -> None:
     """Closure impact of every site, per service, with ranges (on request: it routes every site)."""
-    from geo import collapse_ranges
+    from geo import ranges
 
     t = an.controls.threshold_minutes
     with st.expander("What if each site closed? (closure impact per service, with ranges)"):
@@ -60,7 +60,7 @@ def closure_panel(an: Analysis) -> None:
                 "left_without_site_adults_high", "mean_minutes_increase", "mean_minutes_increase_low",
                 "mean_minutes_increase_high", "verdict"]
         top = res[res.index <= 10]
-        st.dataframe(nice(collapse_ranges(top[[c for c in keep if c in top.columns]])), width="stretch")
+        st.dataframe(nice(ranges.collapse_ranges(top[[c for c in keep if c in top.columns]])), width="stretch")
         st.caption(f"The 10 most harmful closures, worst first. Ranges: {res.attrs['uncertainty']['method']}.")
 
 
@@ -124,7 +124,7 @@ def optimiser(an: Analysis) -> None:
     res = st.session_state.get("opt_result")
     if not res or res.get("key") != (an.cache_key, an.controls.threshold_minutes):
         return
-    from geo import NOT_DISTINGUISHABLE, collapse_ranges, format_range, format_value
+    from geo import ranges
 
     t = an.controls.threshold_minutes
     chosen_all = res["chosen"]
@@ -138,15 +138,15 @@ def optimiser(an: Analysis) -> None:
         text = (f"adults within {t} min from {row['pct_covered_before']:.1f}% to **{row['pct_covered_after']:.1f}%** "
                 if row["objective"] == "mclp" else
                 f"the average journey from {row['mean_minutes_before']:.1f} to **{row['mean_minutes_after']:.1f} min** ")
-        line = f"Opening these {len(chosen)} site(s) would bring {text}({format_range(gain, row)} in all)."
-        if row["verdict"] == NOT_DISTINGUISHABLE:
-            st.warning(line + f" **{NOT_DISTINGUISHABLE}**: the range includes zero.", icon=":material/help:")
+        line = f"Opening these {len(chosen)} site(s) would bring {text}({ranges.format_range(gain, row)} in all)."
+        if row["verdict"] == ranges.NOT_DISTINGUISHABLE:
+            st.warning(line + f" **{ranges.NOT_DISTINGUISHABLE}**: the range includes zero.", icon=":material/help:")
         else:
             st.success(line, icon=":material/trending_up:")
         st.caption(row["message"])
         keep = ["rank", "label", gain, f"{gain}_low", f"{gain}_high", f"cumulative_{gain}", "verdict", "note"]
-        table = collapse_ranges(chosen[[c for c in keep if c in chosen.columns]])
-        table[f"cumulative_{gain}"] = [format_value(gain, v) for v in table[f"cumulative_{gain}"]]
+        table = ranges.collapse_ranges(chosen[[c for c in keep if c in chosen.columns]])
+        table[f"cumulative_{gain}"] = [ranges.format_value(gain, v) for v in table[f"cumulative_{gain}"]]
         st.table(nice(table).set_index("Rank"))
     st.caption(f"{res['summary']['candidates']} candidates tested; ranked by the 10th percentile of each pick's "
                f"gain over {res['summary']['ranges'].split(' of ')[-1] if res['summary'].get('ranges') else 'draws'}; "

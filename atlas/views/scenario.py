@@ -27,7 +27,7 @@ from atlas.context import Analysis, metric_frame
 from atlas.team import signin
 from atlas.views import plans
 from atlas.views.plans import nice, shown_study
-from geo import NEW_SITE_TYPE, SITE_TYPES, GeoError, csv_bytes, geojson, site_style
+from geo import NEW_SITE_TYPE, SITE_TYPES, GeoError, Study, csv_bytes, geojson, markers
 
 KEY = plans.KEY
 _changes = plans.changes
@@ -53,37 +53,30 @@ def _run(key: tuple[Any, ...], _an: Analysis, changes_key: tuple[Any, ...], thre
 @st.cache_data(show_spinner="Writing the GeoPackage…", max_entries=8)
 def _gpkg(key: tuple[Any, ...], _an: Analysis, changes_key: tuple[Any, ...], threshold: int) -> bytes:
     """The scenario's GIS layers (changed neighbourhoods, sites with what changed) as GeoPackage bytes."""
-    from geo import export_scenario_geopackage, public_site_postcodes
+    from geo import export_scenario_geopackage
 
     res = _run(key, _an, changes_key, threshold)
     with tempfile.TemporaryDirectory(prefix="geo-scenario-") as folder:
         path = export_scenario_geopackage(Path(folder) / "scenario.gpkg", _an.area, res,
-                                          allowed_postcodes=public_site_postcodes(data.settings()))
+                                          allowed_postcodes=_an.study.public_site_postcodes())
         return path.read_bytes()
 
 
-def _locate(how: str, pc: str, click: Any) -> tuple[float, float, str, str]:
+def _locate(study: Study, how: str, pc: str, click: Any) -> tuple[float, float, str, str]:
     """Easting, northing, postcode and place of the chosen point; a GeoError names a bad postcode."""
-    from geo import place_labels
-
     if how == "postcode":
-        from geo import resolve_location
-
-        e, n, _prec, code = resolve_location(postcode=pc.strip(), settings=data.settings(), what="Postcode")
+        e, n, _prec, code = study.locate(pc.strip(), what="Postcode")
     else:
         e, n, code = float(click[0]), float(click[1]), ""
-    where = place_labels(pd.DataFrame({"easting": [e], "northing": [n], "postcode": [code], "name": [""]}),
-                         data.settings())
+    where = study.place_labels(pd.DataFrame({"easting": [e], "northing": [n], "postcode": [code], "name": [""]}))
     return e, n, code or str(where["postcode"].iloc[0]), str(where["place"].iloc[0])
 
 
 def _try_add(change: dict[str, Any], an: Analysis) -> str | None:
     """Check a change with those already listed before listing it (a site already added at the same
     postcode is refused, not duplicated); the error text, or None when it is fine."""
-    from geo import apply_scenario
-
     try:
-        apply_scenario(_to_scenario([*_changes(), change]), an.sites, settings=data.settings())
+        an.study.scenario_sites(_to_scenario([*_changes(), change]), sites=an.sites)
     except GeoError as exc:
         return str(exc)
     _changes().append(change)
@@ -112,7 +105,7 @@ def _edit_panel(an: Analysis) -> None:
     error = None
     if b1.button("Add site here", disabled=not have_point, key="scen_add", type="primary"):
         try:
-            e, n, code, place = _locate(how, pc, click)
+            e, n, code, place = _locate(an.study, how, pc, click)
             error = _try_add({"kind": "add", "name": name.strip() or "New site", "site_type": stype,
                               "site_id": f"scenario:{len(_changes()) + 1}", "easting": e, "northing": n,
                               "postcode": code, "place": place}, an)
@@ -129,7 +122,7 @@ def _edit_panel(an: Analysis) -> None:
         error = _try_add({"kind": "remove", "site_id": target}, an)
     if c2.button("Move it to the point", disabled=target is None or not have_point, key="scen_move"):
         try:
-            e, n, code, place = _locate(how, pc, click)
+            e, n, code, place = _locate(an.study, how, pc, click)
             error = _try_add({"kind": "move", "site_id": target, "easting": e, "northing": n, "postcode": code,
                               "place": place}, an)
         except GeoError as exc:
@@ -145,7 +138,7 @@ def _edit_panel(an: Analysis) -> None:
     for i, ch in enumerate(list(_changes())):
         where = ", ".join(x for x in (ch.get("place"), ch.get("postcode")) if x) or (
             f"({ch['easting']:,.0f}, {ch['northing']:,.0f})" if ch.get("easting") is not None else "")
-        text = {"add": f"Add **{ch.get('name')}** ({site_style(ch.get('site_type', NEW_SITE_TYPE)).phrase}) "
+        text = {"add": f"Add **{ch.get('name')}** ({markers.site_style(ch.get('site_type', NEW_SITE_TYPE)).phrase}) "
                        f"at {where}",
                 "remove": f"Close **{all_names.get(ch.get('site_id'), ch.get('site_id'))}**",
                 "move": f"Move **{all_names.get(ch.get('site_id'), ch.get('site_id'))}** to {where}"}[ch["kind"]]
@@ -202,7 +195,7 @@ def _delta(value: float, low: float, high: float, *, digits: int = 0, unit: str 
 
 def _verdict_line(row: pd.Series, t: int) -> None:
     """One line under a service's tiles saying whether the change can be told from no change."""
-    from geo import NOT_DISTINGUISHABLE
+    from geo import ranges
 
     who = f"Nearest {row['service_label']}"
     v = str(row["verdict"])
@@ -210,7 +203,7 @@ def _verdict_line(row: pd.Series, t: int) -> None:
     chance = row.get("chance_of_gain")
     odds = (f" It is a gain in {100 * chance:.0f}% of the simulated worlds."
             if chance is not None and pd.notna(chance) else "")
-    if v == NOT_DISTINGUISHABLE:
+    if v == ranges.NOT_DISTINGUISHABLE:
         minutes = ""
         if row["mean_minutes_change_high"] <= -0.5:
             minutes = (f" Journeys are clearly shorter, though: mean {row['mean_minutes_change']:+.1f} min "
@@ -260,7 +253,7 @@ def _service_tiles(row: pd.Series, t: int) -> None:
 
 
 def _result(an: Analysis) -> None:
-    from geo import SCENARIO_TABLE, collapse_ranges, service_times, side_by_side
+    from geo import ranges
 
     t = an.controls.threshold_minutes
     if not _changes():
@@ -282,7 +275,7 @@ def _result(an: Analysis) -> None:
         _service_tiles(row, t)
         _verdict_line(row, t)
     with st.expander("All figures side by side, with their ranges"):
-        st.table(side_by_side(by, SCENARIO_TABLE, threshold_minutes=t,
+        st.table(ranges.side_by_side(by, ranges.SCENARIO_TABLE, threshold_minutes=t,
                               verdicts=(("verdict", "Verdict (adults within)"),
                                         ("mean_minutes_verdict", "Verdict (mean minutes)"))))
         raw = csv_bytes(by)
@@ -308,9 +301,9 @@ def _result(an: Analysis) -> None:
                                     format_func=lambda k: f"nearest {by.loc[k, 'service_label']}") or keys[0]
     after_sites = res["sites_after"]
     after_times = data.times(an.study, (an.area.key, an.controls.travel), data.site_key(after_sites), after_sites)
-    shown = replace(an, times=service_times(an.times, show) if an.times is not None else None,
+    shown = replace(an, times=an.study.service_times(an.times, show) if an.times is not None else None,
                     controls=replace(an.controls, metric="minutes"))
-    after = replace(an, sites=after_sites, times=service_times(after_times, show),
+    after = replace(an, sites=after_sites, times=an.study.service_times(after_times, show),
                     controls=replace(an.controls, metric="minutes"))
     st.markdown("**Before and after** – minutes to the nearest site; ★ added, → moved (new place), "
                 "✕ closed or moved away")
@@ -331,7 +324,7 @@ def _result(an: Analysis) -> None:
     def pick(frame: pd.DataFrame | None) -> pd.DataFrame | None:
         if frame is None or not len(frame):
             return frame
-        return collapse_ranges(frame.xs(show, level="service")) if show in frame.index.get_level_values(0) else None
+        return ranges.collapse_ranges(frame.xs(show, level="service")) if show in frame.index.get_level_values(0) else None
 
     with t1:
         st.dataframe(nice(pick(res.get("by_imd_decile"))), width="stretch")
@@ -347,7 +340,7 @@ def _result(an: Analysis) -> None:
                     ch[col] = ch[col].astype(str).map(lambda v: names.get(v, v))
             if "place" in an.area.lsoas.columns:
                 ch.insert(0, "place", an.area.lsoas["place"].reindex(ch.index))
-            st.dataframe(nice(collapse_ranges(ch)), width="stretch")
+            st.dataframe(nice(ranges.collapse_ranges(ch)), width="stretch")
             raw = csv_bytes(ch)
             st.download_button("Download changed neighbourhoods (CSV)", raw,
                                file_name=f"scenario_changed_lsoas_{show}.csv", mime="text/csv", key="scen_dl",

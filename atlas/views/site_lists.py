@@ -15,16 +15,16 @@ from atlas import data
 
 def preview(raw: bytes, filename: str, services: tuple[str, ...]) -> Any:
     """Import an uploaded list (no saving): :class:`geo.data.site_import.ImportResult`."""
-    from geo import import_sites
+    from geo import SiteLists
 
-    return import_sites(raw, data.settings(), source=filename, default_services=services)
+    return SiteLists(data.settings()).import_file(raw, source=filename, default_services=services)
 
 
 def saved_lists() -> pd.DataFrame:
     """The registered lists: name, sites, services."""
-    from geo import user_sites_dir
+    from geo import SiteLists
 
-    d = user_sites_dir(data.settings())
+    d = SiteLists(data.settings()).folder
     rows = []
     for p in sorted(d.glob("*.csv")) if d.is_dir() else []:
         df = pd.read_csv(p, dtype=str, keep_default_na=False)
@@ -63,10 +63,10 @@ def render_section() -> None:
     st.dataframe(res.report, hide_index=True, width="stretch")
     name = st.text_input("Save as", value=f.name.rsplit(".", 1)[0].replace(" ", "-")[:60], key="site_list_name")
     if st.button("Save and use in every view", key="site_list_save"):
-        from geo import save_site_list
+        from geo import SiteLists
 
         try:
-            path = save_site_list(res.sites, name, data.settings())
+            path = SiteLists(data.settings()).save(res.sites, name)
         except GeoError as exc:
             st.error(str(exc))
             return

@@ -12,8 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from geo import TRANSIT_STATISTICS, InputError, Method, Settings, TransitOptions, TravelMode, TravelSpec
-from geo.cli._output import FORMATS
+from geo import InputError, Method, Settings, TransitOptions, TravelMode, TravelSpec, formats
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -73,7 +72,7 @@ def add_imd_option(p: argparse.ArgumentParser) -> None:
 
 def add_format_options(p: argparse.ArgumentParser, *, default: str = "table") -> None:
     """``--format`` and ``--out``."""
-    p.add_argument("--format", choices=FORMATS, default=default, help="output format")
+    p.add_argument("--format", choices=formats.FORMATS, default=default, help="output format")
     p.add_argument("--out", type=Path, default=None, help="write to this file instead of stdout")
 
 
@@ -124,7 +123,7 @@ def add_study_options(p: argparse.ArgumentParser, *, default_sites: str | None =
     p.add_argument("--window-minutes", type=float, default=120.0,
                    help="transit: evaluate times across this window before arrive-by / after depart-at")
     p.add_argument("--step-minutes", type=float, default=15.0, help="transit: step within the window")
-    p.add_argument("--statistic", choices=TRANSIT_STATISTICS, default="median",
+    p.add_argument("--statistic", choices=TransitOptions.STATISTICS, default="median",
                    help="transit: which journey time across the window to report")
     if thresholds:
         p.add_argument("--threshold", type=_thresholds, default=None,

@@ -5,17 +5,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from geo import FORMATS, POINT_FORMATS, Answer, atomic_write_text
-from geo import render_answer as render
+from geo import formats
 
-__all__ = ["FORMATS", "POINT_FORMATS", "emit"]
+__all__ = ["emit"]
 
 
-def emit(obj: Answer, fmt: str, out: Path | None = None, *, title: str | None = None) -> None:
+def emit(obj: formats.Answer, fmt: str, out: Path | None = None, *, title: str | None = None) -> None:
     """Write a frame or a dict of frames/values as table, JSON or CSV to ``out`` or stdout."""
-    text = render(obj, fmt, title=title)
+    text = formats.render(obj, fmt, title=title)
     if out is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
-        atomic_write_text(text, Path(out))
+        formats.save(text, Path(out))
         print(f"wrote {out}", file=sys.stderr)

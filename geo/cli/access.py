@@ -47,18 +47,19 @@ def filter_open_at(sites, when: str, missing: str):
     ``missing='range'`` prints the range (missing = closed .. missing = open) and returns the
     sites open if missing hours count as open, plus the mask under "missing = closed".
     """
-    from geo import is_open_at, open_range
+    from geo import SiteHours
 
+    hours = SiteHours(sites)
     if missing == "range":
-        r = open_range(sites, when)
+        r = hours.open_range(when)
         print(f"open at {when}: {r['text']}", file=sys.stderr)
         for w in r["hours_warnings"][:5]:
             print(f"warning: hours of {w}", file=sys.stderr)
         hi, lo = r["open_mask_if_missing_open"], r["open_mask_if_missing_closed"]
         return sites[hi].reset_index(drop=True), lo[hi]
-    mask = is_open_at(sites, when, missing=missing)
+    mask = hours.open_at(when, missing=missing)
     n_missing = len(mask.attrs.get("missing_hours", []))
-    r = open_range(sites, when)
+    r = hours.open_range(when)
     mask = getattr(mask, "values", mask)
     print(f"open at {when}: {r['text']}; {int(mask.sum())} of {len(sites)} counted "
           f"({n_missing} of unknown hours assumed {missing})", file=sys.stderr)

@@ -22,9 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo import InputError, list_area_names
+    from geo import Area, InputError
 
-    names = list_area_names(settings_from_args(args))
+    names = Area.names(settings_from_args(args))
     if args.kind is not None and args.kind not in names:
         msg = f"unknown --kind {args.kind!r}; use one of: {', '.join(names)}"
         raise InputError(msg)

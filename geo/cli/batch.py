@@ -57,18 +57,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run (or compare) batches; the summary table goes to stdout, files into the run folder."""
-    from geo import (
-        BatchJob,
-        Method,
-        TransitOptions,
-        compare_runs,
-        parse_site_types,
-        parse_thresholds,
-        run_batch,
-    )
+    from geo import BatchJob, BatchRuns, Method, TransitOptions, parse_site_types, parse_thresholds
 
     if args.compare:
-        diff = compare_runs(*args.compare)
+        diff = BatchRuns.compare(*args.compare)
         emit(diff, args.format, args.out, title=f"{args.compare[0].name} vs {args.compare[1].name}")
         return 0 if diff["identical"] else 1
     s = settings_from_args(args)
@@ -83,17 +75,18 @@ def run(args: argparse.Namespace) -> int:
                          thresholds_minutes=parse_thresholds(args.threshold) if args.threshold else None,
                          buffer_km=args.buffer_km, network=args.network, transit=transit,
                          extra_sites=tuple(str(p) for p in args.extra_sites))
-    result = run_batch(job, out_dir=args.run_dir, settings=s, scheduler=args.scheduler, n_workers=args.workers,
-                       resume=args.resume, retries=args.retries, progress=progress_from_args(args, desc="authorities"))
+    result = BatchRuns(s).run(job, out_dir=args.run_dir, scheduler=args.scheduler, n_workers=args.workers,
+                              resume=args.resume, retries=args.retries,
+                              progress=progress_from_args(args, desc="authorities"))
     for mode in job.modes:
         col = f"method_{mode.value}"
         if col in result.summary.columns:
             kinds = sorted({Method.of_result(m).label for m in result.summary[col].dropna()})
             print(f"{mode.label} times: {'; '.join(kinds)}", file=sys.stderr)
     if not args.no_report:
-        from geo import write_national_report
+        from geo import batch_report
 
-        write_national_report(result.out_dir, settings=s)
+        batch_report.write_national_report(result.out_dir, settings=s)
     print(f"batch {job.key}: {len(result.computed)} authorities computed, {len(result.skipped)} resumed, "
           f"{result.seconds:.1f} s -> {result.out_dir}", file=sys.stderr)
     emit(result.summary, args.format, args.out, title=f"Batch {job.area}: one row per local authority")

@@ -33,11 +33,11 @@ def parse_bands(text: str) -> tuple[float, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo import catchment_driver, export_catchments
+    from geo import export
 
     bands = parse_bands(args.bands)
     out = Path(args.out)
-    catchment_driver(out)  # a wrong suffix fails before any routing
+    export.catchment_driver(out)  # a wrong suffix fails before any routing
     study = study_from_args(args, needs_minutes="geo catchments")
     sites = study.sites
     if args.site_id:
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
                "nothing written - check the sites lie on the road network or widen --bands")
         raise InputError(msg)
     iso["label"] = study.router.label
-    export_catchments(out, iso)
+    export.export_catchments(out, iso)
     print(f"wrote {len(iso)} catchment polygons for {len(sites)} sites to {out} "
           f"({study.router.label})", file=sys.stderr)
     return 0

@@ -60,9 +60,9 @@ def run(args: argparse.Namespace) -> int:
             {k: v.drop(columns=LABEL_COL) if hasattr(v, "columns") else v for k, v in obj.items() if k != LABEL_COL}
     emit(obj, args.format, args.out, title=f"Clients in {area.name}{label}: {release.label}")
     if args.gpkg is not None:
-        from geo import export_client_geopackage
+        from geo import export
 
-        export_client_geopackage(args.gpkg, release, area)
+        export.export_client_geopackage(args.gpkg, release, area)
         print(f"wrote {args.gpkg}", file=sys.stderr)
     head = release.headline
     print(f"rows not mapped to an LSOA (not counted): about {head['rows_not_mapped']} "

@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo import collapse_ranges
+    from geo import ranges
 
     study = study_from_args(args, needs_minutes="geo closure-impact")
     threshold = study.threshold_minutes
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
                "irreplaceable_sites": int(res.loc[res["irreplaceable"].astype(bool), "site_id"].nunique()),
                f"{wc}_at_risk_worst_closure": {str(k): float(v) for k, v in worst.items()},
                "ranges": uncertainty.get("method", ""), "travel_time_error": uncertainty.get("travel_time_error", "")}
-    table = res if args.format != "table" else collapse_ranges(res.drop(columns=["service_label"]))
+    table = res if args.format != "table" else ranges.collapse_ranges(res.drop(columns=["service_label"]))
     emit({"summary": summary, "sites": table}, args.format, args.out,
          title=f"Closure impact: {study.area.name}, {threshold:g} min, per service")
     return 0

@@ -49,18 +49,18 @@ def compact_by_threshold(long: pd.DataFrame, *, unit: str = "minutes") -> pd.Dat
 
 def _side_by_side(per_service: pd.DataFrame, *, thr_col: str, unit: str) -> pd.DataFrame:
     """Coverage per service as a terminal table: figures (per threshold) down, services across."""
-    from geo import format_range
+    from geo import ranges
 
     short = "km" if unit == "km" else "min"
     cols: dict[str, dict[str, str]] = {}
     for _, row in per_service.iterrows():
         col = cols.setdefault(f"Nearest {row['service_label']}", {})
         thr = float(row[thr_col])
-        col[f"Adults beyond {thr:g} {short}"] = format_range("adults_beyond", row)
-        col[f"% beyond {thr:g} {short}"] = format_range("pct_beyond", row)
+        col[f"Adults beyond {thr:g} {short}"] = ranges.format_range("adults_beyond", row)
+        col[f"% beyond {thr:g} {short}"] = ranges.format_range("pct_beyond", row)
         value = "distance_km" if unit == "km" else "minutes"
-        col[f"Mean {value.replace('_', ' ')}"] = format_range(f"mean_{value}", row)
-        col[f"Median {value.replace('_', ' ')}"] = format_range(f"median_{value}", row)
+        col[f"Mean {value.replace('_', ' ')}"] = ranges.format_range(f"mean_{value}", row)
+        col[f"Median {value.replace('_', ' ')}"] = ranges.format_range(f"median_{value}", row)
     return pd.DataFrame(cols)
 
 
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     ``breakdown``, ``group`` and the counts.  ``--by`` gives that breakdown's groups as rows
     (repeated per threshold) with a threshold column, in every format.
     """
-    from geo import nothing_beyond_hint, range_text
+    from geo import ranges
 
     study = study_from_args(args)
     area, sites, times = study.area, study.sites, study.baseline_times
@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         return study.coverage_by_thresholds(thresholds, breakdowns=breakdowns, per_service=per_service)
 
     thr_text = ", ".join(f"{t:g}" for t in thresholds)
-    hint = nothing_beyond_hint(times, threshold_minutes=max(thresholds), value_col=value_col)
+    hint = ranges.nothing_beyond_hint(times, threshold_minutes=max(thresholds), value_col=value_col)
     if hint:
         print(hint, file=sys.stderr)
     if args.by:  # one breakdown: rows are its groups (repeated per threshold and service)
@@ -123,16 +123,14 @@ def run(args: argparse.Namespace) -> int:
         out.update({"thresholds": list(thresholds), "unit": unit, "lsoas": first["lsoas"],
                     "adults": first["adults"], f"mean_{value_col}": first[f"mean_{value_col}"],
                     f"median_{value_col}": first[f"median_{value_col}"], "method": first["method"]})
-    ranges = [text for p in per if (text := range_text(p))]
-    if ranges:  # estimate mode: every coverage figure carries its range
-        out["estimate_range"] = ranges[0] if len(ranges) == 1 else ranges
+    estimate_ranges = [text for p in per if (text := ranges.range_text(p))]
+    if estimate_ranges:  # estimate mode: every coverage figure carries its range
+        out["estimate_range"] = estimate_ranges[0] if len(estimate_ranges) == 1 else estimate_ranges
     if study.travel.mode.value == "transit":  # the headline is a window statistic: give its range too
-        from geo import range_line
-
         window = study.window_coverage(thresholds=tuple(thresholds), times=times, sites=sites)
         if window is not None:
             out["timetable_window"] = window
-            print(f"range: {range_line(window, thresholds[-1])}", file=sys.stderr)
+            print(f"range: {ranges.range_line(window, thresholds[-1])}", file=sys.stderr)
     out["sites"] = times.attrs.get("sites_used", len(sites))
     out["sites_in_area"] = int(sites["in_area"].sum()) if "in_area" in sites.columns else len(sites)
     out["times"] = study.label

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo import DATASETS, EXTRA_SOURCES, DataSourceError, data_status, fetch_dataset, resolve_data_dir
+from geo import DataBundle, DataSourceError
 from geo.cli._options import add_format_options
 from geo.cli._output import emit
 
@@ -29,12 +29,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     so.set_defaults(func=run_sources)
 
 
-#: kept for the tests that import it from here
-status_table = data_status
+def status_table(data_dir: Path, *, checksum: bool = True) -> pd.DataFrame:
+    """The bundle's status table (kept for the tests that import it from here)."""
+    return DataBundle(data_dir).status(checksum=checksum)
 
 
 def run_status(args: argparse.Namespace) -> int:
-    data_dir = resolve_data_dir(args.data_dir)
+    data_dir = DataBundle.find(args.data_dir).folder
     table = status_table(data_dir, checksum=not args.no_checksum)
     emit(table, args.format, args.out, title=f"Data directory: {data_dir}")
     bad = (table["status"] != "found") | (table["checksum"] == "MISMATCH") | (table["error"] != "")
@@ -43,20 +44,21 @@ def run_status(args: argparse.Namespace) -> int:
 
 def run_fetch(args: argparse.Namespace) -> int:
     try:
-        dest = args.dest or resolve_data_dir(args.data_dir)
+        dest = args.dest or DataBundle.find(args.data_dir).folder
     except DataSourceError:
         dest = Path("data")
-    keys = args.dataset or list(DATASETS)
+    keys = args.dataset or list(DataBundle.DATASETS)
+    bundle = DataBundle(dest)
     for key in keys:
-        fetch_dataset(key, dest, base_url=args.base_url)
+        bundle.fetch(key, base_url=args.base_url)
     return 0
 
 
 def run_sources(args: argparse.Namespace) -> int:
     rows = [{"dataset": d.key, "title": d.title, "publisher": d.publisher, "licence": d.licence,
-             "vintage": d.vintage, "url": d.url, "file": d.relpath} for d in DATASETS.values()]
+             "vintage": d.vintage, "url": d.url, "file": d.relpath} for d in DataBundle.DATASETS.values()]
     rows += [{"dataset": k, "title": v["title"], "publisher": v["publisher"], "licence": v["licence"],
               "vintage": "latest", "url": v["url"], "file": "(fetch yourself) " + v["note"]}
-             for k, v in EXTRA_SOURCES.items()]
+             for k, v in DataBundle.EXTRA_SOURCES.items()]
     emit(pd.DataFrame(rows).set_index("dataset"), args.format, args.out)
     return 0

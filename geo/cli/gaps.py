@@ -16,8 +16,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from geo import formats
 from geo.cli._options import add_need_options, add_study_options, build_need, study_from_args
-from geo.cli._output import FORMATS, emit
+from geo.cli._output import emit
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,13 +29,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--beyond-only", action="store_true", help="only LSOAs beyond the threshold")
     p.add_argument("--service", default=None,
                    help="score journeys to this one of the --sites services (default: the nearest site of any type)")
-    p.add_argument("--format", choices=FORMATS, default="table", help="output format")
+    p.add_argument("--format", choices=formats.FORMATS, default="table", help="output format")
     p.add_argument("--out", type=Path, default=None, help="write to this file (CSV if it ends .csv)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo import export_outreach_csv
+    from geo import export
 
     study = study_from_args(args, needs_minutes="geo gaps")
     area, times, label = study.area, study.baseline_times, study.label
@@ -50,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
                         form=args.score_form, services=keys if len(keys) > 1 else (),
                         score_service=args.service if args.service != "any" else None)
     if args.out is not None and (args.format == "csv" or str(args.out).lower().endswith(".csv")):
-        export_outreach_csv(out, args.out)
+        export.export_outreach_csv(out, args.out)
         print(f"wrote {len(out)} LSOAs to {args.out} ({label}; {out.attrs.get('gap_method')})",
               file=sys.stderr)
         return 0

@@ -47,23 +47,22 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _read_any(path: Path, s: Settings) -> pd.DataFrame:
-    from geo import read_user_csv
+    from geo import SiteLists
 
     if path.suffix.lower() == ".csv":
-        return read_user_csv(path, source=str(path))
-    from geo import read_sites_file
-
-    return read_sites_file(path, s, on_unlocated="report")
+        return SiteLists.read_table(path, source=str(path))
+    return SiteLists(s).read(path, on_unlocated="report")
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from geo import load_seed_sites, validate_hours, weekly_summary
+    from geo import SiteHours, SiteLists
 
     s = settings_from_args(args)
-    sites = _read_any(args.sites, s) if args.sites else load_seed_sites(s)
-    report = validate_hours(sites, use_text=not args.no_text)
+    sites = _read_any(args.sites, s) if args.sites else SiteLists(s).seed()
+    hours = SiteHours(sites, use_text=not args.no_text)
+    report = hours.validate()
     if not (report["status"] == "invalid").any():
-        week = weekly_summary(sites, missing="closed", use_text=not args.no_text)
+        week = hours.weekly_summary(missing="closed")
         report["open_hours_per_week"] = week["open_hours_per_week"].where(~week["hours_assumed"]).to_numpy()
         report["evenings"] = week["open_weekday_evenings"].where(~week["hours_assumed"]).to_numpy()
         report["weekend"] = week["open_weekend"].where(~week["hours_assumed"]).to_numpy()
@@ -82,21 +81,21 @@ def run_at(args: argparse.Namespace) -> int:
     with ``--missing open``/``closed`` the ``counted_as`` column applies that assumption to the
     unknown ones.  ``hours_sources`` lists where hours were looked for, per site.
     """
-    from geo import Study, StudySpec, hours_provenance, open_range, parse_site_types, parse_when
+    from geo import SiteHours, Study, StudySpec, parse_site_types
 
-    parse_when(args.when)  # fail on a bad time before loading any data
+    SiteHours.parse_when(args.when)  # fail on a bad time before loading any data
     s = settings_from_args(args)
     study = Study(StudySpec(area=args.area, buffer_km=args.buffer_km), settings=s)
     area = study.area
     extra: list = list(args.add)
     if args.osm:
-        from geo import harvest_osm_sites
+        from geo import SiteLists
 
-        h = harvest_osm_sites(args.osm, s)
+        h = SiteLists(s).from_osm(args.osm)
         print(h.summary(), file=sys.stderr)
         extra.append(h.sites)
     sites = study.site_list(types=parse_site_types(args.sites), extra=extra)
-    rng = open_range(sites, args.when, source="sites")
+    rng = SiteHours(sites, source="sites").open_range(args.when)
     if args.missing == "error" and rng["hours_unknown"]:
         from geo import InputError
 
@@ -111,7 +110,7 @@ def run_at(args: argparse.Namespace) -> int:
                        {"open": "open (assumed)", "closed": "closed (assumed)"}.get(args.missing, "unknown"), states)
     table = sites[["site_id", "name", "site_type", "services", "town", "in_area", "opening_hours"]].assign(
         state=states, counted_as=counted,
-        hours_sources=hours_provenance(sites, osm_checked=args.osm.name if args.osm else None).to_numpy(),
+        hours_sources=SiteHours(sites).provenance(osm_checked=args.osm.name if args.osm else None).to_numpy(),
     ).set_index("site_id")
     shown = table if args.all else table[table["state"] != "closed"]
     title = f"Sites in and near {area.name}. {rng['text']}"

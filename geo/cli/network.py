@@ -38,43 +38,31 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_list(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from geo import OSM_EXTRACTS as CATALOGUE
+    from geo import RoadExtracts
 
     rows = [{"extract": e.slug, "name": e.name, "approx_mb": e.approx_mb, "path": e.path}
-            for e in CATALOGUE.values()]
+            for e in RoadExtracts.CATALOGUE.values()]
     emit(pd.DataFrame(rows).set_index("extract"), args.format, args.out,
          title="OpenStreetMap extracts (Geofabrik layout)")
     return 0
 
 
 def run_fetch(args: argparse.Namespace) -> int:
-    from geo import (
-        Study,
-        StudySpec,
-        check_reachable,
-        choose_extracts,
-        fetch_extract,
-        is_reachable,
-        merge_networks,
-        read_network,
-    )
-    from geo import osm_cache_folder as cache_folder
-    from geo import osm_server as base_url
+    from geo import RoadExtracts, Study, StudySpec
 
     s = settings_from_args(args)
-    if not is_reachable(base_url(s)) and not any(cache_folder(s).glob("*.osm.pbf")):
-        check_reachable(base_url(s))  # offline with nothing cached: say so at once, in one line
+    roads = RoadExtracts(s)
+    roads.check_server()  # offline with nothing cached: say so at once, in one line
     area = Study(StudySpec(area=args.area), settings=s).area
-    chosen = choose_extracts(area, buffer_km=args.buffer_km, settings=s)
+    chosen = roads.choose(area, buffer_km=args.buffer_km)
     print(f"{area.name} + {args.buffer_km:g} km: {', '.join(e.slug for e in chosen)} "
-          f"(~{sum(e.approx_mb for e in chosen):g} MB) from {base_url(s)}", file=sys.stderr)
+          f"(~{sum(e.approx_mb for e in chosen):g} MB) from {roads.server}", file=sys.stderr)
     bar = progress_from_args(args, unit="B", unit_scale=True)
-    paths = [fetch_extract(e, settings=s, progress=bar, refresh=args.refresh) for e in chosen]
+    paths = [roads.fetch(e, progress=bar, refresh=args.refresh) for e in chosen]
     out: dict[str, object] = {"area": area.name, "buffer_km": args.buffer_km,
                               "extracts": [str(p) for p in paths]}
     for mode in args.build:
-        nets = [read_network(p, mode=mode, settings=s) for p in paths]
-        net = nets[0] if len(nets) == 1 else merge_networks(nets)
+        net = roads.read(paths, mode=mode)
         out[f"{mode}_network"] = f"{net.n_nodes:,} nodes, {net.n_edges:,} edges"
     emit(out, args.format, args.out, title="OpenStreetMap extracts ready")
     return 0

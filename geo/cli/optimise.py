@@ -47,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo import InputError, collapse_ranges, side_by_side
+    from geo import InputError, ranges
 
     study = study_from_args(args, needs_minutes="geo optimise")
     kinds = [k for k in args.candidates.split(",") if k.strip() and k.strip() != "none"]
@@ -70,10 +70,10 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "table":
         figures = (("adults_covered_before", "adults_covered_after", "adults_newly_covered")
                    if args.objective == "mclp" else ("mean_minutes_before", "mean_minutes_after", "mean_minutes_saved"))
-        by_service = side_by_side(by_service, figures, threshold_minutes=study.threshold_minutes,
+        by_service = ranges.side_by_side(by_service, figures, threshold_minutes=study.threshold_minutes,
                                   verdicts=(("verdict", "Verdict"), ("message", "What was found")))
         drop = ("easting", "northing", "name", "place", "postcode", "site_type")  # the label says them
-        chosen = collapse_ranges(chosen.drop(columns=[c for c in drop if c in chosen]))
+        chosen = ranges.collapse_ranges(chosen.drop(columns=[c for c in drop if c in chosen]))
     emit({"summary": out["summary"], "by_service": by_service, "chosen": chosen}, args.format, args.out,
          title=f"Optimise: {args.k} new site(s) per service, {args.objective}, {study.area.name}")
     return 0

@@ -56,7 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _sections(study: Study, args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Scenario, closure and optimiser sections the flags ask for (each per service, with ranges),
     and the scenario's GIS layers for ``--gpkg``."""
-    from geo import closure_section, optimiser_section, scenario_section
+    from geo import report
 
     out, layers = [], {}
     t = study.threshold_minutes
@@ -64,22 +64,20 @@ def _sections(study: Study, args: argparse.Namespace) -> tuple[list[dict[str, An
         from geo import load_scenario, scenario_layers
 
         answer = study.scenario(load_scenario(args.scenario))
-        out.append(scenario_section(answer, threshold_minutes=t))
+        out.append(report.scenario_section(answer, threshold_minutes=t))
         if args.gpkg is not None:
-            from geo import public_site_postcodes
-
-            layers = scenario_layers(study.area, answer, allowed_postcodes=public_site_postcodes(study.settings))
+            layers = scenario_layers(study.area, answer, allowed_postcodes=study.public_site_postcodes())
     if args.closure > 0:
-        out.append(closure_section(study.closure(), threshold_minutes=t, top=args.closure))
+        out.append(report.closure_section(study.closure(), threshold_minutes=t, top=args.closure))
     if args.optimise > 0:
         kinds = [k.strip() for k in args.candidates.split(",") if k.strip()]
         cand = study.candidates(kinds)
-        out.append(optimiser_section(study.optimise(cand, k=args.optimise), threshold_minutes=t))
+        out.append(report.optimiser_section(study.optimise(cand, k=args.optimise), threshold_minutes=t))
     return out, layers
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo import build_report
+    from geo import report
 
     study = study_from_args(args, needs_minutes="geo report")
     s, area, sites, times, label = study.settings, study.area, study.sites, study.baseline_times, study.label
@@ -88,10 +86,8 @@ def run(args: argparse.Namespace) -> int:
     notes = [f"Sites counted: {study.sites_label}."]
     allowed = None
     if args.gpkg is not None:
-        from geo import public_site_postcodes
-
-        allowed = public_site_postcodes(s)
-    res = build_report(area, times, out_path=args.out, threshold_minutes=study.threshold_minutes, sites=sites,
+        allowed = study.public_site_postcodes()
+    res = report.build_report(area, times, out_path=args.out, threshold_minutes=study.threshold_minutes, sites=sites,
                        need=need, settings=s, pdf=args.pdf, router_label=label, mode_label=study.travel.mode.label,
                        title=args.title, outreach_top=args.top, notes=notes,
                        charts=not args.no_charts, gpkg_path=args.gpkg, csv_path=args.csv,

@@ -144,15 +144,7 @@ def _fill_from_base(args: argparse.Namespace, base: Mapping[str, Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo import (
-        SCENARIO_TABLE,
-        BaseSpec,
-        Scenario,
-        collapse_ranges,
-        load_scenario,
-        save_scenario,
-        side_by_side,
-    )
+    from geo import BaseSpec, Scenario, load_scenario, ranges, save_scenario
 
     scenario = load_scenario(args.scenario) if args.scenario else None
     _fill_from_base(args, scenario.base if scenario else {})
@@ -173,9 +165,9 @@ def run(args: argparse.Namespace) -> int:
     scenario = Scenario(name=args.scenario_name or scenario.name, changes=scenario.changes, base=base,
                         created=scenario.created, description=scenario.description)
     if args.at:  # open, closed and unknown hours are counted apart; unknown ones are kept (assumed open)
-        from geo import open_range
+        from geo import SiteHours
 
-        print(f"open at {args.at}: {open_range(study.sites, args.at)['text']}; sites of unknown hours are kept "
+        print(f"open at {args.at}: {SiteHours(study.sites).open_range(args.at)['text']}; sites of unknown hours are kept "
               "(assumed open)", file=sys.stderr)
     res = study.scenario(scenario, weight_column=args.need_column, at=args.at)
     if args.save:
@@ -184,9 +176,9 @@ def run(args: argparse.Namespace) -> int:
     if args.changed_out is not None:
         emit(res["changed_lsoas"].reset_index(), "csv", args.changed_out)
     if args.gpkg is not None:
-        from geo import export_scenario_geopackage, public_site_postcodes
+        from geo import export_scenario_geopackage
 
-        export_scenario_geopackage(args.gpkg, study.area, res, allowed_postcodes=public_site_postcodes(study.settings))
+        export_scenario_geopackage(args.gpkg, study.area, res, allowed_postcodes=study.public_site_postcodes())
         print(f"wrote {args.gpkg}", file=sys.stderr)
     summary = dict(res["summary"])
     headlines = summary.pop("headlines")
@@ -194,12 +186,12 @@ def run(args: argparse.Namespace) -> int:
                            "changes": [f"{c.kind}: {_describe(c)}" for c in scenario.changes]}
     by_service = res["by_service"]
     out["by_service"] = (by_service if args.format != "table"
-                         else side_by_side(by_service, SCENARIO_TABLE, threshold_minutes=threshold,
+                         else ranges.side_by_side(by_service, ranges.SCENARIO_TABLE, threshold_minutes=threshold,
                                            verdicts=(("verdict", "Verdict (adults within)"),
                                                      ("mean_minutes_verdict", "Verdict (mean minutes)"))))
     for key in ("by_imd_decile", "by_urban_rural", "by_lad"):
         if key in res:
-            out[key] = res[key] if args.format != "table" else collapse_ranges(res[key])
+            out[key] = res[key] if args.format != "table" else ranges.collapse_ranges(res[key])
     if args.measure != "nearest":
         cap = study.capacity_change(res["sites_after"], measure=args.measure, catchment_minutes=args.catchment_minutes)
         out["capacity_access"] = cap["summary"]
@@ -210,7 +202,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.show_lsoas > 0 or args.format == "json":
         changed = res["changed_lsoas"]
-        out["changed_lsoas"] = changed if args.format == "json" else collapse_ranges(changed.head(args.show_lsoas))
+        out["changed_lsoas"] = changed if args.format == "json" else ranges.collapse_ranges(changed.head(args.show_lsoas))
     if args.format == "json":
         out["uncertainty"] = res["uncertainty"]
     emit(out, args.format, args.out, title=f"Scenario: {scenario.name} ({study.area.name})")

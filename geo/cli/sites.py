@@ -16,16 +16,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from geo import SITE_TYPES, Study, StudySpec
+from geo import SITE_TYPES, Study, StudySpec, formats
 from geo.cli._options import add_area_options, settings_from_args, site_help
-from geo.cli._output import FORMATS, POINT_FORMATS, emit
+from geo.cli._output import emit
 
 _COLUMNS = ["site_id", "name", "site_type", "services", "town", "postcode", "easting", "northing", "lat", "lon",
             "location_precision", "in_area", "commissioner", "opening_hours", "hours_source", "hours_sources", "source"]
 
 
 def _format_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=[*FORMATS, *POINT_FORMATS], default="table", help="output format (geojson: one point per site)")
+    p.add_argument("--format", choices=[*formats.FORMATS, *formats.POINT_FORMATS], default="table", help="output format (geojson: one point per site)")
     p.add_argument("--out", type=Path, default=None, help="write to this file instead of stdout")
 
 
@@ -60,7 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     _format_options(im)
     im.set_defaults(func=run_import)
     ty = ssub.add_parser("types", help="the site types: label, services offered by default, marker, where they come from")
-    ty.add_argument("--format", choices=FORMATS, default="table", help="output format")
+    ty.add_argument("--format", choices=formats.FORMATS, default="table", help="output format")
     ty.add_argument("--out", type=Path, default=None, help="write to this file instead of stdout")
     ty.set_defaults(func=run_types)
 
@@ -75,7 +75,7 @@ def with_lonlat(sites):
 
 def _emit_sites(sites, fmt: str, out: Path | None, *, title: str) -> None:
     cols = [c for c in _COLUMNS if c in sites.columns]
-    if fmt in POINT_FORMATS:  # one point per site, every column a property
+    if fmt in formats.POINT_FORMATS:  # one point per site, every column a property
         emit(sites[cols], fmt, out)
         return
     table = sites[cols].set_index("site_id")
@@ -97,25 +97,23 @@ def run_types(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from geo import hours_provenance, parse_site_types, unlocated_sites
+    from geo import SiteHours, SiteLists, parse_site_types
 
     s = settings_from_args(args)
     study = Study(StudySpec(area=args.area, buffer_km=args.buffer_km), settings=s)
     area, buffer_km = study.area, study.buffer_km
     extra: list = list(args.add)
     if args.osm:
-        from geo import harvest_osm_sites
-
-        extra.append(harvest_osm_sites(args.osm, s).sites)
+        extra.append(SiteLists(s).from_osm(args.osm).sites)
     types = parse_site_types(args.sites)
     sites = study.site_list(types=types, extra=extra)
-    sites = with_lonlat(sites.assign(hours_sources=hours_provenance(sites, osm_checked=args.osm.name if args.osm else None)))
+    sites = with_lonlat(sites.assign(hours_sources=SiteHours(sites).provenance(osm_checked=args.osm.name if args.osm else None)))
     _emit_sites(sites, args.format, args.out, title=f"Sites in and within {buffer_km:g} km of {area.name}")
     expected = study.known_vs_expected(study.site_list(types=types, extra=extra, include_pharmacies=False))
     expected = expected[expected["service"].isin(types) | expected["site_type"].isin(types)]
     for msg in expected["message"]:
         print(f"known vs expected: {msg}", file=sys.stderr)
-    bad = unlocated_sites(sites)
+    bad = SiteLists.unlocated(sites)
     if len(bad) and "area" in bad.columns:  # seed services named for another area are not this area's gap
         names = {area.name.lower(), *(str(n).lower() for n in area.lsoas.get("lad24nm", []))}
         here = [not str(a) or any(str(a).lower() in n or n in str(a).lower() for n in names) for a in bad["area"]]
@@ -128,12 +126,12 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from geo import read_sites_file, unlocated_sites
+    from geo import SiteLists
 
     s = settings_from_args(args)
-    sites = with_lonlat(read_sites_file(args.file, s, on_unlocated="report"))
+    sites = with_lonlat(SiteLists(s).read(args.file, on_unlocated="report"))
     _emit_sites(sites, args.format, args.out, title=f"{args.file}: {len(sites)} site(s) located")
-    bad = unlocated_sites(sites)
+    bad = SiteLists.unlocated(sites)
     if len(bad):
         emit(bad, "table", None, title=f"{len(bad)} row(s) could not be located")
         return 1
@@ -141,19 +139,20 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from geo import import_sites, save_site_list
+    from geo import SiteLists
 
     s = settings_from_args(args)
-    res = import_sites(args.file, s, default_services=args.services, default_type=args.site_type,
-                       list_name=args.save)
+    lists = SiteLists(s)
+    res = lists.import_file(args.file, default_services=args.services, default_type=args.site_type,
+                            list_name=args.save)
     print(res.summary(), file=sys.stderr)
-    fmt = "table" if args.format in POINT_FORMATS else args.format
+    fmt = "table" if args.format in formats.POINT_FORMATS else args.format
     emit(res.report.set_index("row"), fmt, args.out, title=f"Match report: {res.summary()}")
     if args.save:
-        path = save_site_list(res.sites, args.save, s, overwrite=args.replace)
+        path = lists.save(res.sites, args.save, overwrite=args.replace)
         print(f"saved {len(res.sites)} site(s) as list '{args.save}' ({path}); every command now uses it "
               "(select them with --sites and the service, e.g. --sites nsp)", file=sys.stderr)
     if args.sites_out:
-        save_site_list(res.sites, args.sites_out.stem, s, folder=args.sites_out.parent, overwrite=True)
+        lists.save(res.sites, args.sites_out.stem, folder=args.sites_out.parent, overwrite=True)
         print(f"wrote {args.sites_out}", file=sys.stderr)
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from geo import Study, StudySpec, summarise_stop_access
+from geo import Study, StudySpec
 from geo.cli._options import add_format_options, settings_from_args
 from geo.cli._output import emit
 
@@ -28,6 +28,6 @@ def run(args: argparse.Namespace) -> int:
     if args.per_lsoa or args.format == "csv":
         emit(access.lsoas, args.format, args.out, title=f"Bus-stop access by LSOA: {area.name}")
         return 0
-    summary = summarise_stop_access(access)
+    summary = access.summary()
     emit(summary, args.format, args.out, title=f"Bus-stop access (NaPTAN): {area.name}")
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from geo import Study, StudySpec, write_synthetic_clients
+from geo import Study, StudySpec, export
 from geo.cli._options import settings_from_args
 
 
@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     study = Study(StudySpec(area=args.area), settings=settings_from_args(args))
     area = study.area
     df = study.synthetic_clients(args.n, seed=args.seed)
-    path = write_synthetic_clients(df, args.out)
+    path = export.write_synthetic_clients(df, args.out)
     print(f"wrote {len(df):,} SYNTHETIC clients for {area.name} to {path} (seed {args.seed}); "
           "these are invented records, not real people", file=sys.stderr)
     return 0

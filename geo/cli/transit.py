@@ -74,31 +74,31 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_list(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from geo import describe_cached
+    from geo import BusTimetables
 
     s = settings_from_args(args)
-    emit(pd.DataFrame(describe_cached(s)).set_index("region"), args.format, args.out,
+    emit(pd.DataFrame(BusTimetables(s).catalogue()).set_index("region"), args.format, args.out,
          title="Bus Open Data Service GTFS exports (Open Government Licence v3)")
     return 0
 
 
 def run_fetch(args: argparse.Namespace) -> int:
-    from geo import choose_regions, feed_record, fetch_feed, find_region
-    from geo import gtfs_server as base_url
+    from geo import BusTimetables
 
     s = settings_from_args(args)
+    bus = BusTimetables(s)
     buffer_km = s.cross_border_buffer_km if args.buffer_km is None else args.buffer_km
     if args.region:
-        chosen, what = [find_region(args.region)], args.region
+        chosen, what = [bus.region(args.region)], args.region
     else:
         area = Study(StudySpec(area=args.area), settings=s).area
-        chosen, what = choose_regions(area, buffer_km=buffer_km, settings=s), f"{area.name} + {buffer_km:g} km"
-    print(f"{what}: BODS {', '.join(r.slug for r in chosen)} from {base_url(s)}", file=sys.stderr)
+        chosen, what = bus.regions_for(area, buffer_km=buffer_km), f"{area.name} + {buffer_km:g} km"
+    print(f"{what}: BODS {', '.join(r.slug for r in chosen)} from {bus.server}", file=sys.stderr)
     bar = progress_from_args(args, unit="B", unit_scale=True)
     rows = []
     for region in chosen:
-        path = fetch_feed(region, settings=s, progress=bar, refresh=args.refresh)
-        rec = feed_record(path) or {}
+        path = bus.fetch(region, progress=bar, refresh=args.refresh)
+        rec = bus.record(path) or {}
         rows.append({"region": region.slug, "path": str(path), "mb": round(path.stat().st_size / 1e6, 1),
                      "downloaded": rec.get("downloaded", ""), "sha256": str(rec.get("sha256", ""))[:16],
                      "timetable": f"{rec.get('first_service', '')} to {rec.get('last_service', '')}"})
@@ -107,38 +107,33 @@ def run_fetch(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo import read_gtfs, resolve_feeds, summarise_feed
+    from geo import BusTimetables
 
     s = settings_from_args(args)
+    bus = BusTimetables(s)
     area = None
     if args.area:
         area = Study(StudySpec(area=args.area), settings=s).area
     bar = progress_from_args(args)
-    feeds = resolve_feeds(args.gtfs, area, s, buffer_km=s.cross_border_buffer_km, progress=bar)
+    feeds = bus.resolve(args.gtfs, area, buffer_km=s.cross_border_buffer_km, progress=bar)
     out: dict[str, Any]
     if args.transit_action == "check":
-        from geo import clip_feed
-
         checked = []
         for path in feeds:
-            feed = read_gtfs(path, progress=bar)
-            entry: dict[str, Any] = {"status": "ok", **summarise_feed(feed)}
+            feed = bus.read(path, progress=bar)
+            entry: dict[str, Any] = {"status": "ok", **bus.summarise(feed)}
             if area is not None:
-                clipped = clip_feed(feed, area.polygon, buffer_metres=args.clip_buffer_km * 1000, progress=bar,
-                                    area_name=area.name)
+                clipped = bus.clip(feed, area, buffer_metres=args.clip_buffer_km * 1000, progress=bar)
                 entry["clipped_to"] = f"{area.name} + {args.clip_buffer_km:g} km"
-                entry["clipped"] = {k: v for k, v in summarise_feed(clipped).items()
+                entry["clipped"] = {k: v for k, v in bus.summarise(clipped).items()
                                     if k in {"routes", "stops", "trips", "stop_times", "service_days"}}
             checked.append(entry)
         out = checked[0] if len(checked) == 1 else {"status": "ok", "feeds": checked}
         emit(out, "json" if args.format == "csv" else args.format, args.out,
              title=f"GTFS check: {', '.join(p.name for p in feeds)}")
         return 0
-    from geo import build_transit_tiles, resolve_pbfs
-
-    pbfs = resolve_pbfs(area, args.network, s, buffer_km=s.cross_border_buffer_km, progress=bar)
-    tiles = build_transit_tiles(feeds, pbf=pbfs, settings=s, area=area,
-                                clip_buffer_metres=args.clip_buffer_km * 1000, rebuild=args.rebuild, progress=bar)
+    tiles, pbfs = bus.build_tiles(feeds, area=area, network=args.network, clip_buffer_metres=args.clip_buffer_km * 1000,
+                                  rebuild=args.rebuild, progress=bar)
     first, last = tiles.schedule_dates
     out = {"status": "reused cached tiles" if tiles.reused else "built", "tiles": str(tiles.folder),
            "build_seconds": round(tiles.build_seconds, 1), "osm_extracts": [str(p) for p in pbfs],
@@ -149,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _destination_xy(text: str, settings: Any) -> tuple[float, float, str]:
+def _destination_xy(text: str, study: Study) -> tuple[float, float, str]:
     import re
 
     from geo import InputError
@@ -157,9 +152,7 @@ def _destination_xy(text: str, settings: Any) -> tuple[float, float, str]:
     m = re.match(r"^\s*(\d{5,6}(?:\.\d*)?)\s*,\s*(\d{5,7}(?:\.\d*)?)\s*$", text)
     if m:
         return float(m.group(1)), float(m.group(2)), f"{float(m.group(1)):.0f},{float(m.group(2)):.0f}"
-    from geo import geocode_postcodes
-
-    row = geocode_postcodes([text], settings).iloc[0]
+    row = study.geocode([text]).iloc[0]
     if row["status"] != "found":
         msg = f"--to {text!r}: postcode {row['status']}; give a live English postcode or EASTING,NORTHING"
         raise InputError(msg)
@@ -170,16 +163,19 @@ def run_times(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
 
-    from geo import make_transit_router
+    from geo import TransitOptions, TravelSpec
 
     s = settings_from_args(args)
-    area = Study(StudySpec(area=args.area), settings=s).area
-    x, y, dest = _destination_xy(args.to, s)
-    router = make_transit_router(area=area, settings=s, network=args.network, gtfs=args.gtfs,
-                                 arrive_by=args.arrive_by or (s.transit_arrive_by if args.depart_at is None else None),
-                                 depart_at=args.depart_at, progress=progress_from_args(args),
-                                 window_minutes=args.window_minutes, step_minutes=args.step_minutes,
-                                 clip_buffer_metres=args.clip_buffer_km * 1000)
+    transit = TransitOptions(gtfs=args.gtfs,
+                             arrive_by=args.arrive_by or (s.transit_arrive_by if args.depart_at is None else None),
+                             depart_at=args.depart_at, window_minutes=args.window_minutes,
+                             step_minutes=args.step_minutes)
+    study = Study(StudySpec(area=args.area, travel=TravelSpec.parse(mode="transit", network=args.network,
+                                                                    transit=transit)),
+                  settings=s, progress=progress_from_args(args))
+    area = study.area
+    x, y, dest = _destination_xy(args.to, study)
+    router = study.transit_router(clip_buffer_metres=args.clip_buffer_km * 1000)
     threshold = s.threshold_minutes if args.threshold is None else float(args.threshold)
     lsoas = area.lsoas
     window = router.site_origin_minutes_window(np.array([[x, y]]), lsoas[["easting", "northing"]].to_numpy(float))

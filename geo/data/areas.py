@@ -1,8 +1,8 @@
 """Study areas: select LSOAs by LAD, county, ICB, sub-ICB location, region, former district,
 ward, England, several of those or a polygon.
 
-The kinds selected by a name or a code column of the LSOA table are declared once, in
-:data:`AREA_KINDS`; :func:`select_area`, :func:`list_area_names` and ``geo areas`` read it.
+Which names and codes select which LSOAs is :mod:`geo.data.area_names` (its ``AREA_KINDS``
+declares each kind once).
 
 A study area keeps its *core* LSOAs (whose people we measure) apart from a *buffer* ring of
 neighbouring LSOAs, so that services across the border count (the seeds report villages near
@@ -12,12 +12,10 @@ population-weighted centroid lies inside it.
 
 from __future__ import annotations
 
-import difflib
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +25,7 @@ import pandas as pd
 from geo._errors import AreaError, CrsError, InputError
 from geo.config import Settings
 from geo.crs import BNG, in_england_bng
+from geo.data.area_names import list_area_names, resolve_area_part
 from geo.data.tables import load_lsoa_table
 
 if TYPE_CHECKING:
@@ -34,65 +33,6 @@ if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
 
 logger = logging.getLogger(__name__)
-
-#: Counties as the seed documents use them, by LAD 2024 codes or UTLA names.
-COUNTY_ALIASES: dict[str, tuple[str, ...]] = {
-    "northamptonshire": ("E06000061", "E06000062"),  # North + West Northamptonshire
-    "northants": ("E06000061", "E06000062"),
-    "leicester, leicestershire and rutland": ("utla:E10000018", "E06000016", "E06000017"),
-    "llr": ("utla:E10000018", "E06000016", "E06000017"),
-    "greater essex": ("utla:E10000012", "E06000033", "E06000034"),
-}
-_ALIAS_NAMES = {"northants": "Northamptonshire", "northamptonshire": "Northamptonshire",
-                "llr": "Leicester, Leicestershire and Rutland",
-                "leicester, leicestershire and rutland": "Leicester, Leicestershire and Rutland",
-                "greater essex": "Greater Essex"}
-_CODE = re.compile(r"^E\d{8}$", re.IGNORECASE)  # a GSS code; which kind is read from AREA_KINDS
-
-
-@dataclass(frozen=True)
-class AreaKind:
-    """An area kind chosen by a name (and a GSS code) column of the LSOA table."""
-
-    kind: str  #: its key (``Area.kind``, ``geo areas --kind``)
-    label: str  #: words for messages ("sub-ICB location")
-    name_col: str
-    code_col: str | None = None  #: None: chosen by name only
-
-
-#: Every kind chosen by a column of the LSOA table, in the order names are tried (a LAD wins
-#: over a county of the same name, e.g. Rutland). To add a kind: one row here and its columns in
-#: :data:`geo.data.tables.LOOKUP_COLUMNS` (and the lookup's checked columns in ``geo.data.sources``).
-AREA_KINDS: tuple[AreaKind, ...] = (
-    AreaKind("lad", "LAD", "lad24nm", "lad24cd"),
-    AreaKind("county", "county", "utla23nm", "utla23cd"),
-    AreaKind("region", "region", "rgn24nm", "rgn24cd"),
-    AreaKind("icb", "ICB", "icb24nm", "icb24cd"),
-    AreaKind("sub_icb", "sub-ICB location", "sicbl24nm", "sicbl24cd"),
-    AreaKind("former_district", "former district", "former_district"),
-)
-
-
-def _kinds_in(table: pd.DataFrame) -> tuple[AreaKind, ...]:
-    return tuple(k for k in AREA_KINDS if k.name_col in table.columns)
-
-
-def _kind_words(kinds: Sequence[AreaKind]) -> str:
-    return ", ".join(k.label for k in kinds)
-
-
-@lru_cache(maxsize=65_536)  # every LSOA-table name (wards, districts, ...) is looked up again per area part
-def _norm(text: str) -> str:
-    t = text.strip().lower().replace("&", "and")
-    t = re.sub(r"\s+", " ", t)
-    return re.sub(r"\b(nhs|integrated care board|icb|county council|council)\b", "", t).strip(" ,")
-
-
-def _normed(names: pd.Series) -> np.ndarray:
-    """:func:`_norm` of every name, computed once per distinct name (35k LSOAs share ~7k wards)."""
-    codes, uniques = pd.factorize(names)
-    return np.array([_norm(str(u)) for u in uniques], dtype=object)[codes]
-
 
 @dataclass(frozen=True, eq=False)
 class Area:
@@ -142,16 +82,26 @@ class Area:
         """Adults (18+) living in the core LSOAs."""
         return int(self.lsoas["adults"].sum())
 
+    @staticmethod
+    def names(settings: Settings | None = None) -> dict[str, list[str]]:
+        """Every name an area can be given, by kind (:func:`list_area_names`)."""
+        return list_area_names(settings)
 
-def list_area_names(settings: Settings | None = None) -> dict[str, list[str]]:
-    """Names accepted by :func:`select_area`, by kind (the kinds of :data:`AREA_KINDS`, then
-    ``ward`` and ``other``)."""
-    t = load_lsoa_table(settings)
-    names = {k.kind: sorted(t[k.name_col].astype(str).unique()) for k in _kinds_in(t)}
-    names["county"] = sorted({*names.get("county", ()), "Northamptonshire"})
-    names["ward"] = sorted((t["ward"].astype(str) + ", " + t["lad24nm"].astype(str)).unique())
-    names["other"] = ["England", *[k.title() for k in COUNTY_ALIASES if len(k) > 4]]
-    return names
+    @staticmethod
+    def districts(settings: Settings | None = None) -> gpd.GeoDataFrame:
+        """Boundaries of every local authority district (:func:`geo.data.loaders.load_lad_boundaries`)."""
+        from geo.data.loaders import load_lad_boundaries
+
+        return load_lad_boundaries(settings)
+
+    @staticmethod
+    def from_upload(data: bytes, *, source: str, settings: Settings, buffer_km: float = 0.0,
+                    name: str | None = None) -> Area:
+        """The area inside an uploaded GeoJSON/GeoPackage/zipped Shapefile, held in memory only."""
+        from geo.data.uploads import read_user_vector
+
+        poly = polygon_from_frame(read_user_vector(data, source=source), source=source)
+        return select_area(poly, settings=settings, buffer_km=buffer_km, name=name)
 
 
 def select_area(spec: str | Path | Sequence[str] | BaseGeometry, *, settings: Settings | None = None,
@@ -197,7 +147,7 @@ def select_area(spec: str | Path | Sequence[str] | BaseGeometry, *, settings: Se
         mask = np.zeros(len(table), dtype=bool)
         kinds, names = [], []
         for part in parts:
-            k, n, m = _resolve_one(table, part)
+            k, n, m = resolve_area_part(table, part)
             mask |= m
             kinds.append(k)
             names.append(n)
@@ -216,69 +166,6 @@ def select_area(spec: str | Path | Sequence[str] | BaseGeometry, *, settings: Se
 
 def _looks_like_file(spec: str) -> bool:
     return spec.lower().endswith((".geojson", ".json", ".gpkg", ".shp")) or Path(spec).is_file()
-
-
-def _resolve_one(table: gpd.GeoDataFrame, part: str) -> tuple[str, str, np.ndarray]:
-    p = part.strip()
-    low = _norm(p)
-    if low in {"england", "all"}:
-        return "england", "England", np.ones(len(table), dtype=bool)
-    kinds = _kinds_in(table)
-    if _CODE.match(p):
-        code = p.upper()
-        coded = [k for k in kinds if k.code_col is not None and k.code_col in table.columns]
-        for k in coded:
-            m = (table[k.code_col] == code).to_numpy()
-            if m.any():
-                return k.kind, str(table.loc[m, k.name_col].iloc[0]), m
-        msg = f"no English LSOAs have code {code}; use the code of a {_kind_words(coded)}"
-        raise AreaError(msg)
-    if low in COUNTY_ALIASES:
-        m = np.zeros(len(table), dtype=bool)
-        for c in COUNTY_ALIASES[low]:
-            m |= (table["utla23cd"] == c[5:]).to_numpy() if c.startswith("utla:") else (
-                table["lad24cd"] == c).to_numpy()
-        return "county", _ALIAS_NAMES.get(low, p.title()), m
-    for k in kinds:
-        names = table[k.name_col].astype(str)
-        m = _normed(names) == low
-        if m.any():
-            return k.kind, str(names[m].iloc[0]), m
-    ward = _resolve_ward(table, p)
-    if ward is not None:
-        return ward
-    candidates = sorted({*(n for k in kinds for n in table[k.name_col].astype(str)),
-                         *table.get("ward", pd.Series(dtype=str)).astype(str),
-                         "Northamptonshire", "England"})
-    close = difflib.get_close_matches(p, candidates, n=3, cutoff=0.6)
-    hint = f" Did you mean: {', '.join(close)}?" if close else " Run `geo areas` to list names."
-    msg = f"unknown area {p!r}: not a {_kind_words(kinds)}, ward or code.{hint}"
-    raise AreaError(msg)
-
-
-def _resolve_ward(table: gpd.GeoDataFrame, part: str) -> tuple[str, str, np.ndarray] | None:
-    """A 2024 ward by name (``"Oakham North West"``), or ``"Ward, District"`` where the name is
-    used in several districts (``"Abbey, Leicester"``); None when no ward has that name."""
-    if "ward" not in table.columns:
-        return None
-    wards = _normed(table["ward"].astype(str))
-    name, _, district = part.rpartition(",") if "," in part else (part, "", "")
-    m = wards == _norm(name)
-    if not m.any():
-        return None
-    if district.strip():
-        m = m & (_normed(table["lad24nm"].astype(str)) == _norm(district))
-        if not m.any():
-            msg = f"no ward {name.strip()!r} in {district.strip()!r}; run `geo areas --kind ward` to list wards"
-            raise AreaError(msg)
-    districts = sorted(table.loc[m, "lad24nm"].astype(str).unique())
-    if len(districts) > 1:
-        options = "; ".join(f"{name.strip()}, {d}" for d in districts[:6])
-        msg = (f"ward name {name.strip()!r} is used in {len(districts)} districts; "
-               f"say which, e.g. {options}")
-        raise AreaError(msg)
-    label = f"{table.loc[m, 'ward'].iloc[0]} ward ({districts[0]})"
-    return "ward", label, m
 
 
 def _centroids_in(table: gpd.GeoDataFrame, geom: BaseGeometry) -> np.ndarray:

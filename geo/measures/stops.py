@@ -59,6 +59,10 @@ class StopAccess:
     walk_kph: float
     naptan_files: tuple[str, ...]
 
+    def summary(self) -> dict[str, Any]:
+        """Adult-weighted shares with no bus stop within each threshold (:func:`summarise_stop_access`)."""
+        return summarise_stop_access(self)
+
 
 def load_bus_stops(settings: Settings, *, naptan_areas: tuple[str, ...] = NAPTAN_AREAS,
                    stop_types: tuple[str, ...] = BUS_STOP_TYPES) -> pd.DataFrame:

@@ -168,5 +168,12 @@ def render(obj: Answer, fmt: str, *, title: str | None = None) -> str:
     return known[fmt].render(obj, title)
 
 
-__all__ = ["FORMATS", "POINT_FORMATS", "Answer", "OutputFormat", "points_geojson", "render", "render_table", "to_csv",
-           "to_json"]
+def save(text: str, path: Path) -> None:
+    """Write a rendered answer to ``path`` atomically: a reader never sees half a file."""
+    from geo.cache import atomic_write_text
+
+    atomic_write_text(text, path)
+
+
+__all__ = ["FORMATS", "POINT_FORMATS", "Answer", "OutputFormat", "points_geojson", "render", "render_table", "save",
+           "to_csv", "to_json"]

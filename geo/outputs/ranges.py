@@ -5,6 +5,13 @@ column per service (the nearest treatment hub, the nearest pharmacy, the nearest
 type), one row per figure, each cell the figure and its 10th-90th percentile range, and a last
 row with the verdict ("gain", "loss", "no change" or "not distinguishable from no change").
 Machine formats (JSON, CSV) keep the numbers: ``<figure>``, ``<figure>_low``, ``<figure>_high``.
+
+The front ends read every range as text here (``geo.ranges``): the per-service figures above,
+and -- defined where they are computed, named here so there is one place to look -- the
+coverage headline's estimate range (:func:`~geo.measures.coverage.range_text`), the range over a
+timetable's departure window (:func:`~geo.measures.timetable.range_line`), the verdict of a
+range that straddles zero (:data:`~geo.measures.intervals.NOT_DISTINGUISHABLE`) and the hint when
+nobody is beyond a threshold (:func:`~geo.measures.hints.nothing_beyond_hint`).
 """
 
 from __future__ import annotations
@@ -13,6 +20,11 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+from geo.measures.coverage import range_text
+from geo.measures.hints import nothing_beyond_hint
+from geo.measures.intervals import NOT_DISTINGUISHABLE
+from geo.measures.timetable import range_line
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -108,4 +120,5 @@ def collapse_ranges(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-__all__ = ["FIGURE_LABELS", "SCENARIO_TABLE", "collapse_ranges", "format_range", "format_value", "side_by_side"]
+__all__ = ["FIGURE_LABELS", "NOT_DISTINGUISHABLE", "SCENARIO_TABLE", "collapse_ranges", "format_range", "format_value",
+           "nothing_beyond_hint", "range_line", "range_text", "side_by_side"]

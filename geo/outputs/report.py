@@ -25,6 +25,7 @@ from geo.data.tables import imd_label, imd_version_of
 from geo.measures.coverage import BREAKDOWNS, coverage_summary, residents
 from geo.measures.equity import equity_summary
 from geo.measures.gaps import outreach_list
+from geo.outputs.report_sections import closure_section, optimiser_section, scenario_section
 from geo.travel.modes import Method
 
 if TYPE_CHECKING:
@@ -317,4 +318,5 @@ def build_report(area: Area | str, times: pd.DataFrame, *, out_path: str | Path,
     return result
 
 
-__all__ = ["build_report", "report_data"]
+#: The report and its optional sections (scenario, closure, optimiser: per service, with ranges).
+__all__ = ["build_report", "closure_section", "optimiser_section", "report_data", "scenario_section"]

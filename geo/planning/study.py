@@ -31,6 +31,7 @@ from geo._errors import InputError
 from geo.config import Settings
 from geo.planning.study_api import StudyQuestions
 from geo.planning.study_spec import StudySpec
+from geo.planning.study_views import StudyViews
 from geo.travel.modes import Method, TravelSpec
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class Study(StudyQuestions):
+class Study(StudyQuestions, StudyViews):
     """One analysis: a :class:`StudySpec` resolved against :class:`~geo.config.Settings`.
 
     Parts are built lazily and once.  ``area``, ``sites`` and ``router`` may be passed in

@@ -13,6 +13,7 @@ and nothing else is built.  The rest use the study's sites, router and times.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
@@ -28,10 +29,13 @@ if TYPE_CHECKING:
     from geo.measures.client_base import ClientBase
     from geo.measures.client_release import ClientRelease
     from geo.measures.stops import StopAccess
+    from geo.progress import ProgressFn
     from geo.travel.base import Router
     from geo.travel.graph import Network
     from geo.travel.modes import TravelSpec
+    from geo.travel.transit_router import TransitRouter
 
+logger = logging.getLogger(__name__)
 
 class _Parts(Protocol):
     """What the mixin reads from :class:`~geo.planning.study.Study` (mypy's protocol self-type for mixins)."""
@@ -56,6 +60,8 @@ class _Parts(Protocol):
     def result_services(self) -> tuple[str, ...]: ...
     @property
     def buffer_km(self) -> float: ...
+    @property
+    def progress(self) -> ProgressFn | None: ...
     def require_minutes(self, what: str) -> None: ...
 
 
@@ -108,6 +114,12 @@ class StudyQuestions:
 
         return load_sites(self.settings, area=self.area, types=types, buffer_km=self.buffer_km, extra=extra,
                           include_pharmacies=include_pharmacies)
+
+    def public_site_postcodes(self: _Parts) -> frozenset[str]:
+        """Postcodes of public sites: the only postcodes an export may carry (:func:`geo.data.sites.public_site_postcodes`)."""
+        from geo.data.sites import public_site_postcodes
+
+        return public_site_postcodes(self.settings)
 
     def known_vs_expected(self: _Parts, sites: pd.DataFrame) -> pd.DataFrame:
         """Sites located against the counts the seeds give (:func:`geo.data.commissioning.known_vs_expected`)."""
@@ -201,6 +213,40 @@ class StudyQuestions:
         if source.lower() in {"download", "none", "estimate"} or source.lower().startswith("place:"):
             source = "auto"
         return network_for_area(self.area, mode="drive", settings=self.settings, source=source)
+
+    def bundled_network(self: _Parts, *, mode: str = "drive") -> Network | None:
+        """The network of ``mode`` from the first bundled OpenStreetMap extract covering the area, or None
+        (:func:`geo.travel.network.network_for_area` with ``source="auto"``)."""
+        from geo.travel.network import network_for_area
+
+        return network_for_area(self.area, mode=mode, settings=self.settings, source="auto")
+
+    def bundled_extract(self: _Parts) -> Path | None:
+        """The bundled OpenStreetMap extract covering the area (its pharmacies' opening_hours tags), or None;
+        an extract that cannot be read is logged and skipped."""
+        from geo._errors import GeoError
+        from geo.travel.network import bundled_networks, covers, network_hull
+
+        for path in bundled_networks(self.settings):
+            try:
+                if covers(network_hull(path, self.settings), self.area):
+                    return path
+            except GeoError as exc:
+                logger.warning("cannot read %s: %s", path.name, exc)
+        return None
+
+    def transit_router(self: _Parts, *, clip_buffer_metres: float = 10_000.0) -> TransitRouter:
+        """The public-transport router of the spec's :class:`~geo.travel.modes.TransitOptions` and network,
+        its feeds clipped to the area + ``clip_buffer_metres`` (:func:`geo.travel.transit.make_transit_router`)."""
+        from geo.travel.modes import TransitOptions
+        from geo.travel.transit import make_transit_router
+
+        t = self.travel.transit or TransitOptions()
+        return make_transit_router(area=self.area, settings=self.settings, network=self.travel.network,
+                                   gtfs=t.gtfs, arrive_by=t.arrive_by, depart_at=t.depart_at,
+                                   progress=self.progress, window_minutes=t.window_minutes,
+                                   step_minutes=t.step_minutes, statistic=t.statistic,
+                                   clip_buffer_metres=clip_buffer_metres)
 
 
 

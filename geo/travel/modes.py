@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Literal, TypeVar
 
 from geo._errors import InputError
 
@@ -270,6 +270,9 @@ class TransitOptions:
     Exactly one of ``arrive_by`` / ``depart_at`` is used; ``arrive_by`` wins when both are set
     and the default (:attr:`geo.config.Settings.transit_arrive_by`) applies when neither is.
     """
+
+    #: The statistics a window can be summarised by (``--statistic`` choices).
+    STATISTICS: ClassVar[tuple[str, ...]] = TRANSIT_STATISTICS
 
     gtfs: str | None = None
     arrive_by: str | None = None
