@@ -42,7 +42,7 @@ def area_names() -> dict[str, list[str]]:
 
 @st.cache_resource(show_spinner="Selecting the study area…", max_entries=16)
 def area(spec: str, imd_version: int | None = None) -> Area:
-    """A named area (LAD, county, ICB, region, former district, ward) with the display ring of
+    """A named area (LAD, county, ICB, sub-ICB location, region, former district, ward) with the display ring of
     Settings.display_ring_km; ``imd_version`` picks the deprivation deciles (default Settings)."""
     s = settings() if imd_version is None else settings().with_(imd_version=int(imd_version))
     return Study(StudySpec(area=spec, display_ring_km=s.display_ring_km), settings=s).area

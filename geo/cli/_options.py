@@ -54,7 +54,7 @@ def progress_from_args(args: argparse.Namespace, **tqdm_kwargs: object) -> Progr
 def add_area_options(p: argparse.ArgumentParser, *, required: bool = True) -> None:
     """``--area`` (name/code/county/ICB/region/England/polygon file) and ``--buffer-km``."""
     p.add_argument("--area", required=required,
-                   help="LAD name or code, county (e.g. Northamptonshire), ICB, region, former district "
+                   help="LAD name or code, county (e.g. Northamptonshire), ICB, sub-ICB location, region, former district "
                         "(e.g. Daventry), ward, 'England', several separated by ';', or a "
                         "GeoJSON/GeoPackage polygon file")
     p.add_argument("--buffer-km", type=float, default=None,

@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("network", help="download OpenStreetMap road extracts (Geofabrik or GEO_OSM_MIRROR)")
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     f = actions.add_parser("fetch", help="download (or reuse) the extracts covering an area + buffer")
-    f.add_argument("--area", required=True, help="LAD, county, ICB, region name or code, or 'England'")
+    f.add_argument("--area", required=True, help="LAD, county, ICB, sub-ICB location, region name or code, or 'England'")
     f.add_argument("--buffer-km", type=float, default=15.0,
                    help="also cover LSOAs this far beyond the border (default 15 km, as site buffers)")
     f.add_argument("--refresh", action="store_true", help="ask the server for newer files")

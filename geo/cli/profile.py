@@ -11,7 +11,7 @@ from geo.cli._output import emit
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("profile", help="area profile: LSOAs, adults, IMD deciles, rurality, sites, deaths")
-    p.add_argument("--area", required=True, help="LAD, county, ICB, region, 'England', 'A;B' or polygon file")
+    p.add_argument("--area", required=True, help="LAD, county, ICB, sub-ICB location, region, 'England', 'A;B' or polygon file")
     add_imd_option(p)
     add_format_options(p)
     p.set_defaults(func=run)
