@@ -202,3 +202,21 @@ def test_nothing_beyond_says_so_and_suggests_a_threshold(settings: Settings, rut
     assert f"{beyond:.0f}% of adults are beyond" in hint
     assert beyond > 0
     assert nothing_beyond_hint(times, threshold_minutes=suggested) is None
+
+
+def test_nothing_beyond_never_hides_a_service_gap() -> None:
+    """Hand-made times: everyone is near a pharmacy, a quarter of adults are far from a hub; the
+    tip for the nearest site of any type says so instead of "everyone"."""
+    import pandas as pd
+
+    from geo.measures.hints import nothing_beyond_hint
+
+    times = pd.DataFrame({"in_area": [True] * 4, "adults": [100.0, 100.0, 100.0, 100.0],
+                          "minutes": [3.0, 4.0, 6.0, 12.0], "minutes_pharmacy": [3.0, 4.0, 6.0, 12.0],
+                          "minutes_pharmacy_low": [2.0] * 4, "minutes_pharmacy_high": [40.0] * 4,
+                          "minutes_hub": [10.0, 20.0, 25.0, 45.0]})
+    hint = nothing_beyond_hint(times, threshold_minutes=30)
+    assert hint is not None and hint.startswith("Everyone is within 30 minutes of a site")
+    assert "But not of every service: 100 adults (25.0%) are beyond 30 minutes of a treatment hub." in hint
+    times["minutes_hub"] = [10.0, 20.0, 25.0, 29.0]
+    assert "not of every service" not in (nothing_beyond_hint(times, threshold_minutes=30) or "")

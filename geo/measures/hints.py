@@ -6,7 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from geo.data.services import selection_label
 from geo.measures.coverage import _check, residents
+
+#: Per-service minutes columns of a times frame (``minutes_<service>``, not their ranges).
+_SERVICE_PREFIX = "minutes_"
+_RANGE_SUFFIXES = ("_low", "_high")
 
 
 def nothing_beyond_hint(times: pd.DataFrame, *, threshold_minutes: float, weight: str = "adults",
@@ -32,6 +37,8 @@ def nothing_beyond_hint(times: pd.DataFrame, *, threshold_minutes: float, weight
     short = "km" if unit == "km" else "min"
     longest = float(np.nanmax(v))
     text = f"Everyone is within {threshold_minutes:g} {unit} of a site (longest trip {longest:.0f} {short})."
+    if value_col == "minutes":
+        text += _worst_service(res, threshold_minutes=threshold_minutes, weight=weight)
     order = np.argsort(v)
     cum = np.cumsum(w[order]) / max(w.sum(), 1e-9)
     q = float(v[order][min(np.searchsorted(cum, 1.0 - share), len(v) - 1)])
@@ -45,6 +52,26 @@ def nothing_beyond_hint(times: pd.DataFrame, *, threshold_minutes: float, weight
         return text
     pct = 100.0 * w[v >= suggest].sum() / max(w.sum(), 1e-9)
     return text + f" Try {suggest:g} {unit}: {pct:.0f}% of {weight} are beyond that."
+
+
+def _worst_service(res: pd.DataFrame, *, threshold_minutes: float, weight: str) -> str:
+    """" But 10,601 adults (1.7%) are beyond 30 minutes of a treatment hub." when nobody is beyond
+    the nearest site of any type but someone is beyond one service's nearest site (the service
+    with most adults beyond); "" otherwise -- so "everyone" never hides a service's gap."""
+    w = res[weight].to_numpy(dtype=float)
+    worst, worst_adults = "", 0.0
+    for col in res.columns:
+        if not col.startswith(_SERVICE_PREFIX) or col.endswith(_RANGE_SUFFIXES):
+            continue
+        v = res[col].to_numpy(dtype=float)
+        beyond = float(w[~np.isfinite(v) | (v >= threshold_minutes)].sum())  # as coverage counts beyond
+        if beyond > worst_adults:
+            worst, worst_adults = col[len(_SERVICE_PREFIX):], beyond
+    if not worst:
+        return ""
+    pct = 100.0 * worst_adults / max(w.sum(), 1e-9)
+    return (f" But not of every service: {worst_adults:,.0f} {weight} ({pct:.1f}%) are beyond "
+            f"{threshold_minutes:g} minutes of a {selection_label(worst)}.")
 
 
 __all__ = ["nothing_beyond_hint"]
