@@ -10,7 +10,7 @@ own, because the atlas caches those frames per control; it is a module of its ow
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -18,20 +18,8 @@ if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
 
-    from geo.config import Settings
-    from geo.data.areas import Area
     from geo.planning.scenario_schema import Scenario
-
-
-class _Parts(Protocol):
-    """What the mixin reads from :class:`~geo.planning.study.Study`."""
-
-    @property
-    def settings(self) -> Settings: ...
-    @property
-    def area(self) -> Area: ...
-    @property
-    def sites(self) -> gpd.GeoDataFrame: ...
+    from geo.planning.study_api import _Parts  # what both mixins read from Study
 
 
 class StudyViews:
