@@ -211,28 +211,26 @@ def export_geopackage(path: str | Path, lsoas_with_metrics: gpd.GeoDataFrame, si
     target = _gpkg_path(path)
     require_bng(lsoas_with_metrics, what="LSOA metrics")
     allowed = list(allowed_postcodes or ())
-    lsoas = _plain(lsoas_with_metrics.reset_index(drop=True))
-    pts = _plain(site_layer(sites, allowed_postcodes=allowed_postcodes))
-    _check(lsoas, allowed=allowed, source="lsoas layer")
-    _check(pts, allowed=allowed, source="sites layer")
-    layers = {"lsoas": lsoas, "sites": pts}
-    for name, layer in (extra_layers or {}).items():
-        layers[name] = _plain(layer.reset_index(drop=True))
-        _check(layers[name], allowed=allowed, source=f"{name} layer")
-    write_layers(target, layers)
+    layers = write_layers(target, {"lsoas": lsoas_with_metrics, "sites": site_layer(sites, allowed_postcodes=allowed_postcodes),
+                                   **(extra_layers or {})}, allowed_postcodes=allowed)
     logger.info("GeoPackage %s: %s (EPSG:27700)", target, ", ".join(f"{k} {len(v)}" for k, v in layers.items()))
     return target
 
 
-def write_layers(path: str | Path, layers: Mapping[str, gpd.GeoDataFrame]) -> Path:
-    """Write already-checked layers to one GeoPackage, atomically (temporary file, then rename)."""
+def write_layers(path: str | Path, layers: Mapping[str, gpd.GeoDataFrame], *,
+                 allowed_postcodes: Iterable[str] = ()) -> dict[str, gpd.GeoDataFrame]:
+    """Write layers to one GeoPackage, atomically (temporary file, then rename), each after the
+    disclosure check (``"<name> layer"`` in its errors); returns the layers as written."""
     from geo.cache import atomic_path
 
-    target = _gpkg_path(path)
-    with atomic_path(target) as tmp:
-        for i, (name, layer) in enumerate(layers.items()):
+    allowed = list(allowed_postcodes)
+    plain = {name: _plain(layer.reset_index(drop=True)) for name, layer in layers.items()}
+    for name, layer in plain.items():
+        _check(layer, allowed=allowed, source=f"{name} layer")
+    with atomic_path(_gpkg_path(path)) as tmp:
+        for i, (name, layer) in enumerate(plain.items()):
             layer.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio", append=bool(i))
-    return target
+    return plain
 
 
 def export_client_geopackage(path: str | Path, release: Any, area: Area) -> Path:
@@ -266,9 +264,7 @@ def export_client_geopackage(path: str | Path, release: Any, area: Area) -> Path
             geom = shapes.geometry.reindex(table.index)
         else:
             geom = shapes.assign(_k=area.lsoas[key].astype(str)).dissolve("_k").geometry.reindex(table.index.astype(str))
-        layer = gpd.GeoDataFrame(table.reset_index(), geometry=list(geom.to_numpy()), crs=BNG)
-        layers[name] = _plain(layer)
-        _check(layers[name], allowed=(), source=f"{name} layer")
+        layers[name] = gpd.GeoDataFrame(table.reset_index(), geometry=list(geom.to_numpy()), crs=BNG)
     write_layers(target, layers)
     logger.info("client GeoPackage %s: %s", target, ", ".join(f"{k} {len(v)}" for k, v in layers.items()))
     return target

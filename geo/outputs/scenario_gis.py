@@ -27,7 +27,7 @@ import pandas as pd
 
 from geo._errors import InputError
 from geo.crs import BNG
-from geo.outputs.export import _check, _plain, site_layer, write_layers
+from geo.outputs.export import site_layer, write_layers
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -110,12 +110,9 @@ def export_scenario_geopackage(path: str | Path, area: Area, answer: Mapping[str
                                sites_before: pd.DataFrame | None = None, *,
                                allowed_postcodes: Iterable[str] | None = None) -> Path:
     """Write :func:`scenario_layers` to a GeoPackage on their own, after the disclosure check."""
-    allowed = list(allowed_postcodes or ())
-    layers = {k: _plain(v.reset_index(drop=True))
-              for k, v in scenario_layers(area, answer, sites_before, allowed_postcodes=allowed_postcodes).items()}
-    for k, v in layers.items():
-        _check(v, allowed=allowed, source=f"{k} layer")
-    return write_layers(Path(path), layers)
+    layers = scenario_layers(area, answer, sites_before, allowed_postcodes=allowed_postcodes)
+    write_layers(path, layers, allowed_postcodes=allowed_postcodes or ())
+    return Path(path)
 
 
 __all__ = ["SAME_PLACE_METRES", "SITE_CHANGES", "export_scenario_geopackage", "scenario_layers", "site_changes"]
